@@ -1,0 +1,186 @@
+"""Configuration, read once from the environment (and `.env`) into a frozen dataclass."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class ConfigError(Exception):
+    """A missing or wrong setting; the message names the variable and how to fix it."""
+
+
+HOW_TO_GET = {
+    "SLACK_BOT_TOKEN": "the Bot User OAuth Token (xoxb-…) from your app's OAuth & Permissions page",
+    "SLACK_APP_TOKEN": "an app-level token (xapp-…) with connections:write, from Basic Information",
+    "SLACK_SIGNING_SECRET": "the Signing Secret from your app's Basic Information page",
+}
+
+
+def _read_dotenv(path: Path) -> dict[str, str]:
+    values: dict[str, str] = {}
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return values
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        key = key.strip().removeprefix("export ").strip()
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key] = value
+    return values
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be greater than 0, got {raw!r}")
+    return value
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be greater than 0, got {raw!r}")
+    return value
+
+
+@dataclass(frozen=True, repr=False)
+class Config:
+    slack_bot_token: str = ""
+    slack_app_token: str = ""
+    slack_signing_secret: str = ""
+    slack_api_url: str = "https://slack.com/api/"
+    db_path: str = "./dailies.db"
+    media_dir: str = "./media"
+    keep_media: bool = False
+    poll_seconds: float = 5.0
+    poll_ceiling_seconds: float = 60.0
+    job_deadline_seconds: float = 30 * 60.0
+    max_concurrent_jobs: int = 16
+    backend_concurrency: int = 4
+    aimlapi_api_key: str = ""
+    aimlapi_base_url: str = "https://api.aimlapi.com"
+    openai_api_key: str = ""
+    openai_base_url: str = "https://api.openai.com/v1"
+    openai_webhook_secret: str = ""
+    kling_api_key: str = ""
+    kling_access_key: str = ""
+    kling_secret_key: str = ""
+    kling_base_url: str = "https://api-singapore.klingai.com"
+    kling_webhook_secret: str = ""
+    public_base_url: str = ""  # HTTP mode: where providers can reach /webhooks/* and /media/*
+    allow_private_urls: bool = False
+    card_interval_seconds: float = 3.0
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def __repr__(self) -> str:  # never print secrets
+        return f"Config(db_path={self.db_path!r}, slack_api_url={self.slack_api_url!r}, backends={self.backends})"
+
+    @property
+    def kling_configured(self) -> bool:
+        return bool(self.kling_api_key or (self.kling_access_key and self.kling_secret_key))
+
+    @property
+    def backends(self) -> tuple[str, ...]:
+        names = []
+        if self.kling_configured:
+            names.append("kling")
+        if self.openai_api_key:
+            names.append("openai")
+        if self.aimlapi_api_key:
+            names.append("aimlapi")
+        names.append("preview")
+        return tuple(names)
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret value, so log filters can mask them."""
+        values = (
+            self.slack_bot_token,
+            self.slack_app_token,
+            self.slack_signing_secret,
+            self.aimlapi_api_key,
+            self.openai_api_key,
+            self.openai_webhook_secret,
+            self.kling_api_key,
+            self.kling_access_key,
+            self.kling_secret_key,
+            self.kling_webhook_secret,
+        )
+        return tuple(v for v in values if v)
+
+    def require(self, *names: str) -> None:
+        """Raise ConfigError naming the first missing variable among `names` (env names)."""
+        for name in names:
+            if not getattr(self, name.lower(), ""):
+                how = HOW_TO_GET.get(name, "see README.md")
+                raise ConfigError(f"{name} is not set: set it to {how}.")
+
+
+def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")) -> Config:
+    """Read the configuration once. Real environment variables win over `.env`."""
+    merged: dict[str, str] = {}
+    if dotenv is not None:
+        merged.update(_read_dotenv(dotenv))
+    merged.update(os.environ if env is None else env)
+    env = merged
+
+    def s(name: str, default: str = "") -> str:
+        return env.get(name, "").strip() or default
+
+    kling_access, kling_secret = s("KLING_ACCESS_KEY"), s("KLING_SECRET_KEY")
+    if bool(kling_access) != bool(kling_secret):
+        missing = "KLING_SECRET_KEY" if kling_access else "KLING_ACCESS_KEY"
+        raise ConfigError(
+            f"{missing} is not set: Kling's JWT auth needs both KLING_ACCESS_KEY and KLING_SECRET_KEY "
+            "(from the Kling developer console), or set KLING_API_KEY instead."
+        )
+    api_url = s("SLACK_API_URL", "https://slack.com/api/")
+    if not api_url.endswith("/"):
+        api_url += "/"
+    return Config(
+        slack_bot_token=s("SLACK_BOT_TOKEN"),
+        slack_app_token=s("SLACK_APP_TOKEN"),
+        slack_signing_secret=s("SLACK_SIGNING_SECRET"),
+        slack_api_url=api_url,
+        db_path=s("DAILIES_DB", "./dailies.db"),
+        media_dir=s("DAILIES_MEDIA_DIR", "./media"),
+        keep_media=s("DAILIES_KEEP_MEDIA") in ("1", "true", "yes"),
+        poll_seconds=_float(env, "DAILIES_POLL_SECONDS", 5.0),
+        poll_ceiling_seconds=_float(env, "DAILIES_POLL_CEILING_SECONDS", 60.0),
+        job_deadline_seconds=_float(env, "DAILIES_JOB_DEADLINE_SECONDS", 30 * 60.0),
+        max_concurrent_jobs=_int(env, "DAILIES_MAX_CONCURRENT_JOBS", 16),
+        backend_concurrency=_int(env, "DAILIES_BACKEND_CONCURRENCY", 4),
+        aimlapi_api_key=s("AIMLAPI_API_KEY"),
+        aimlapi_base_url=s("AIMLAPI_BASE_URL", "https://api.aimlapi.com").rstrip("/"),
+        openai_api_key=s("OPENAI_API_KEY"),
+        openai_base_url=s("OPENAI_BASE_URL", "https://api.openai.com/v1").rstrip("/"),
+        openai_webhook_secret=s("OPENAI_WEBHOOK_SECRET"),
+        kling_api_key=s("KLING_API_KEY"),
+        kling_access_key=kling_access,
+        kling_secret_key=kling_secret,
+        kling_base_url=s("KLING_BASE_URL", "https://api-singapore.klingai.com").rstrip("/"),
+        kling_webhook_secret=s("KLING_WEBHOOK_SECRET"),
+        public_base_url=s("DAILIES_PUBLIC_URL").rstrip("/"),
+        allow_private_urls=s("DAILIES_ALLOW_PRIVATE_URLS") in ("1", "true", "yes"),
+        card_interval_seconds=_float(env, "DAILIES_CARD_INTERVAL_SECONDS", 3.0),
+    )

@@ -1,0 +1,147 @@
+"""The provider interface every video backend implements, and the values that cross it.
+
+A provider turns a `RenderSpec` into a task at the backend (`submit`), reports the task's
+`TaskStatus` (`status`, or `status_many` for a batch), and streams the finished clip to a file
+(`download`). It never touches Slack or the database; errors are raised as `ProviderError`s
+(see `bot.providers.errors`).
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.providers.errors import ProviderError
+
+
+@dataclass(frozen=True)
+class MediaRef:
+    """A piece of input media. `url` is a public https URL the backend may fetch itself;
+    `path` is a local copy (already fetched and checked) the backend may inline as base64/data URI."""
+
+    url: str | None = None
+    path: str | None = None
+    mime: str = "application/octet-stream"
+
+
+@dataclass(frozen=True)
+class SubjectRef:
+    """A channel subject as a backend needs it: frontal image first, then references."""
+
+    name: str
+    description: str
+    images: tuple[MediaRef, ...]
+    # element ids already created at a backend, e.g. {"kling": "123"} (cached per subject and backend)
+    element_ids: dict[str, str] = field(default_factory=dict)
+    subject_id: int | None = None
+
+
+@dataclass(frozen=True)
+class SourceClip:
+    """An earlier clip an edit/extend works on: the backend's own ids/URLs while valid, and our file."""
+
+    model: str
+    backend: str
+    task_id: str | None = None
+    result_url: str | None = None
+    media: MediaRef | None = None
+    seconds: float | None = None
+
+
+class Mode(str, enum.Enum):
+    TEXT = "text"  # text-to-video
+    IMAGE = "image"  # first-frame image-to-video
+    EDIT = "edit"  # natural-language edit of a source clip (Kling O1 base_video, Sora edit/remix)
+    EXTEND = "extend"  # continue a source clip (Kling O1 feature_video, Sora extension)
+    AVATAR = "avatar"  # talking avatar: portrait + script or audio
+
+
+@dataclass(frozen=True)
+class RenderSpec:
+    """Everything a backend needs to render one take. `model` is the user's model id (catalogue)."""
+
+    model: str
+    mode: Mode
+    prompt: str
+    seconds: int | None = None
+    aspect: str = "16:9"
+    resolution: str = "720p"
+    audio: bool = False
+    seed: int | None = None
+    negative: str | None = None
+    image: MediaRef | None = None
+    source: SourceClip | None = None
+    subjects: tuple[SubjectRef, ...] = ()
+    script: str | None = None  # avatar: text to speak
+    speech: MediaRef | None = None  # avatar: audio file to speak
+    keep_audio: bool = True  # edits: keep the source clip's sound
+    external_id: str | None = None  # our take id: idempotency / correlation at the backend
+    callback_url: str | None = None  # webhook URL when serving HTTP with a public base URL
+
+
+class TaskState(str, enum.Enum):
+    PENDING = "pending"  # accepted, waiting for a slot
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class TaskStatus:
+    state: TaskState
+    progress: int | None = None  # 0..100 when the backend reports it; None when it has none
+    result_url: str | None = None  # where the clip can be fetched (may be None if `download` knows)
+    cost_usd: float | None = None  # the backend's own figure for this task, when it reports one
+    error: ProviderError | None = None  # set when state is FAILED (a Refused for moderation, …)
+
+    @property
+    def done(self) -> bool:
+        return self.state in (TaskState.SUCCEEDED, TaskState.FAILED)
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Whether a backend serves a model here, and if not, why and what to use instead."""
+
+    ok: bool
+    reason: str = ""
+    suggestion: str | None = None
+
+
+class Provider(abc.ABC):
+    """One video backend. Implementations take an injected `httpx.AsyncClient` (tests point it at a
+    stand-in); all backend-specific facts (paths, field names, model ids) live in its own module."""
+
+    backend: str = ""  # "preview" | "kling" | "aimlapi" | "openai"
+    has_progress: bool = False  # does status() report a percentage?
+    max_batch: int = 1  # how many tasks status_many can ask about in one call
+
+    @abc.abstractmethod
+    def availability(self, model: str, mode: Mode = Mode.TEXT) -> Availability:
+        """Can this backend render `model` in `mode`? Pure: no I/O."""
+
+    @abc.abstractmethod
+    async def submit(self, spec: RenderSpec) -> str:
+        """Create the task; return the backend's task id. Raises ProviderError."""
+
+    @abc.abstractmethod
+    async def status(self, task_id: str, spec: RenderSpec) -> TaskStatus:
+        """Where the task is now. Transport problems raise ProviderError (Retryable ones are retried)."""
+
+    async def status_many(self, tasks: Sequence[tuple[str, RenderSpec]]) -> dict[str, TaskStatus]:
+        """Status of several tasks; backends with a batch query override this."""
+        return {task_id: await self.status(task_id, spec) for task_id, spec in tasks}
+
+    @abc.abstractmethod
+    async def download(self, task_id: str, status: TaskStatus, dest: Path) -> int:
+        """Stream the finished clip to `dest` (never whole in memory); return its size in bytes."""
+
+    async def check(self) -> list[str]:
+        """`dailies doctor`: problems with this backend's configuration (empty list = fine)."""
+        return []
+
+    async def aclose(self) -> None:
+        return None
