@@ -1,0 +1,40 @@
+"""A real, small H.264 MP4 for stand-in providers to serve as their result."""
+
+from __future__ import annotations
+
+import functools
+import tempfile
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+
+def write_mp4(path: Path, *, seconds: float = 1.0, width: int = 320, height: int = 180, fps: int = 12) -> Path:
+    """Encode a moving gradient as H.264 to `path`."""
+    with av.open(str(path), "w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.time_base = Fraction(1, fps)
+        x = np.linspace(0, 255, width, dtype=np.float32)
+        for i in range(max(1, round(seconds * fps))):
+            row = ((x + i * 8) % 256).astype(np.uint8)
+            img = np.empty((height, width, 3), dtype=np.uint8)
+            img[..., 0] = row
+            img[..., 1] = row[::-1]
+            img[..., 2] = (i * 20) % 256
+            frame = av.VideoFrame.from_ndarray(img, format="rgb24")
+            frame.pts = i
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+@functools.cache
+def sample_mp4() -> Path:
+    """One shared 1-second clip per test session."""
+    path = Path(tempfile.mkdtemp(prefix="dailies-mp4-")) / "sample.mp4"
+    return write_mp4(path)
