@@ -51,7 +51,7 @@ class SourceClip:
     seconds: float | None = None
 
 
-class Mode(str, enum.Enum):
+class Mode(enum.StrEnum):
     TEXT = "text"  # text-to-video
     IMAGE = "image"  # first-frame image-to-video
     EDIT = "edit"  # natural-language edit of a source clip (Kling O1 base_video, Sora edit/remix)
@@ -82,7 +82,7 @@ class RenderSpec:
     callback_url: str | None = None  # webhook URL when serving HTTP with a public base URL
 
 
-class TaskState(str, enum.Enum):
+class TaskState(enum.StrEnum):
     PENDING = "pending"  # accepted, waiting for a slot
     RUNNING = "running"
     SUCCEEDED = "succeeded"

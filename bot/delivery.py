@@ -1,0 +1,68 @@
+"""Delivering a clip into the card's thread: Slack's three upload steps, streamed from disk.
+
+slack_sdk's files_upload_v2 reads the whole file into memory; here the body is streamed in chunks,
+so delivering a 300 MB clip costs a buffer, not 300 MB.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+CHUNK = 256 * 1024
+
+
+class UploadFailed(Exception):
+    """Slack did not take the file; the message is safe to show."""
+
+
+async def _chunks(path: Path) -> AsyncIterator[bytes]:
+    with path.open("rb") as fh:
+        while chunk := fh.read(CHUNK):
+            yield chunk
+
+
+async def start_upload(client: AsyncWebClient, path: Path, filename: str) -> tuple[str, str]:
+    """Step 1: ask Slack where to send the bytes. Returns (file_id, upload_url)."""
+    resp = await client.files_getUploadURLExternal(filename=filename, length=path.stat().st_size)
+    return resp["file_id"], resp["upload_url"]
+
+
+async def send_bytes(http: httpx.AsyncClient, upload_url: str, path: Path) -> None:
+    """Step 2: stream the file body to the upload URL (no Authorization header: the URL is the grant)."""
+    size = path.stat().st_size
+    resp = await http.post(
+        upload_url,
+        content=_chunks(path),
+        headers={"Content-Type": "application/octet-stream", "Content-Length": str(size)},
+        timeout=httpx.Timeout(60.0, write=300.0),
+    )
+    if resp.status_code != 200:
+        raise UploadFailed(f"Slack refused the upload (HTTP {resp.status_code})")
+
+
+async def complete_upload(
+    client: AsyncWebClient, file_id: str, *, title: str, channel_id: str, thread_ts: str, comment: str
+) -> bool:
+    """Step 3: share the file into the thread. True when shared now or already earlier (a resumed
+    job that crashed after this call must not post the clip twice)."""
+    try:
+        await client.api_call(
+            "files.completeUploadExternal",
+            params={
+                "files": json.dumps([{"id": file_id, "title": title}]),
+                "channel_id": channel_id,
+                "thread_ts": thread_ts,
+                "initial_comment": comment,
+            },
+        )
+    except SlackApiError as exc:
+        if exc.response.get("error") in ("file_already_completed", "already_completed"):
+            return True
+        raise
+    return True

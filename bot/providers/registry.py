@@ -1,0 +1,63 @@
+"""Which backend serves a model here (CONTRACT §2), and building the configured providers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+
+from bot.config import Config
+from bot.providers.base import Provider
+
+# a model's direct backend, when its keys are set
+DIRECT = {"kling": "kling", "sora": "openai"}
+
+
+def family(model: str) -> str:
+    if model.startswith("kling-"):
+        return "kling"
+    if model.startswith("sora-"):
+        return "sora"
+    return "preview"
+
+
+def route(model: str, config: Config) -> str:
+    """Direct backend when its keys are set, else the AI/ML API when its key is set, else preview."""
+    fam = family(model)
+    if fam == "preview":
+        return "preview"
+    direct = DIRECT[fam]
+    if direct in config.backends:
+        return direct
+    if "aimlapi" in config.backends:
+        return "aimlapi"
+    return "preview"
+
+
+def build_providers(config: Config, http: httpx.AsyncClient) -> dict[str, Provider]:
+    from bot.providers.preview import PreviewProvider
+
+    providers: dict[str, Provider] = {"preview": PreviewProvider(Path(config.media_dir) / "preview")}
+    if config.kling_configured:
+        from bot.providers.kling import KlingProvider
+
+        providers["kling"] = KlingProvider(
+            http,
+            base_url=config.kling_base_url,
+            api_key=config.kling_api_key,
+            access_key=config.kling_access_key,
+            secret_key=config.kling_secret_key,
+        )
+    if config.openai_api_key:
+        from bot.providers.openai_videos import OpenAIVideosProvider
+
+        providers["openai"] = OpenAIVideosProvider(
+            http, base_url=config.openai_base_url, api_key=config.openai_api_key
+        )
+    if config.aimlapi_api_key:
+        from bot.providers.aimlapi import AimlApiProvider
+
+        providers["aimlapi"] = AimlApiProvider(
+            http, base_url=config.aimlapi_base_url, api_key=config.aimlapi_api_key
+        )
+    return providers

@@ -1,0 +1,61 @@
+"""Turning a stored job request and take into the RenderSpec a backend renders (pure)."""
+
+from __future__ import annotations
+
+from bot.providers.base import MediaRef, Mode, RenderSpec, SourceClip, SubjectRef
+
+
+def render_spec(
+    job: dict, take: dict, *, source: dict | None = None, callback_url: str | None = None
+) -> RenderSpec:
+    """`job["request"]` is the resolved request stored at intake; `source` is the parent take
+    (with its job's model and backend) for edits and extensions."""
+    req = job["request"]
+    image = req.get("image")
+    speech = req.get("speech")
+    subjects = tuple(
+        SubjectRef(
+            name=s["name"],
+            description=s.get("description", ""),
+            images=tuple(
+                MediaRef(url=i.get("url"), path=i.get("path"), mime=i.get("mime", "image/png"))
+                for i in s["images"]
+            ),
+            element_ids=dict(s.get("element_ids", {})),
+            subject_id=s.get("id"),
+        )
+        for s in req.get("subjects", [])
+    )
+    source_clip = None
+    if source is not None:
+        source_clip = SourceClip(
+            model=source["model"],
+            backend=source["backend"],
+            task_id=source.get("provider_task_id"),
+            result_url=source.get("result_url"),
+            media=MediaRef(path=source["media_path"], mime="video/mp4") if source.get("media_path") else None,
+            seconds=source.get("seconds"),
+        )
+    return RenderSpec(
+        model=job["model"],
+        mode=Mode(req.get("mode", "text")),
+        prompt=req.get("prompt", ""),
+        seconds=req.get("seconds"),
+        aspect=req.get("aspect") or "16:9",
+        resolution=req.get("resolution") or "720p",
+        audio=bool(req.get("audio")),
+        seed=take.get("seed"),
+        negative=req.get("negative"),
+        image=MediaRef(url=image.get("url"), path=image.get("path"), mime=image.get("mime", "image/png"))
+        if image
+        else None,
+        source=source_clip,
+        subjects=subjects,
+        script=req.get("script"),
+        speech=MediaRef(url=speech.get("url"), path=speech.get("path"), mime=speech.get("mime", "audio/mpeg"))
+        if speech
+        else None,
+        keep_audio=req.get("keep_audio", True),
+        external_id=f"dailies-{job['id']}-{take['id']}",
+        callback_url=callback_url,
+    )

@@ -1,0 +1,33 @@
+"""Append-only record of decisions: approvals, rejections, cancellations, settings changes."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+
+from storage.clock import now_iso
+
+
+def record(
+    db: Database,
+    channel_id: str,
+    user_id: str,
+    action: str,
+    detail: str = "",
+    job_id: int | None = None,
+    take_id: int | None = None,
+) -> None:
+    db["audit"].insert(
+        {
+            "channel_id": channel_id,
+            "user_id": user_id,
+            "action": action,
+            "job_id": job_id,
+            "take_id": take_id,
+            "detail": detail[:1000],
+            "at": now_iso(),
+        }
+    )
+
+
+def latest(db: Database, channel_id: str, limit: int = 20) -> list[dict]:
+    return list(db["audit"].rows_where("channel_id = ?", [channel_id], order_by="id desc", limit=limit))

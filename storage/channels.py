@@ -1,0 +1,66 @@
+"""Per-channel settings: default and final model, budget, per-job limit, approvers."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+
+from storage.clock import now_iso
+
+
+@dataclass(frozen=True)
+class ChannelSettings:
+    channel_id: str
+    default_model: str | None = None
+    final_model: str | None = None
+    budget_usd: float | None = None
+    job_limit_usd: float | None = None
+    approvers: tuple[str, ...] = ()
+    approval_rule: str = "any"
+
+
+def get_settings(db: Database, channel_id: str) -> ChannelSettings:
+    rows = list(db["channels"].rows_where("channel_id = ?", [channel_id]))
+    if not rows:
+        return ChannelSettings(channel_id)
+    r = rows[0]
+    return ChannelSettings(
+        channel_id=channel_id,
+        default_model=r["default_model"],
+        final_model=r["final_model"],
+        budget_usd=r["budget_usd"],
+        job_limit_usd=r["job_limit_usd"],
+        approvers=tuple(json.loads(r["approvers"] or "[]")),
+        approval_rule=r["approval_rule"] or "any",
+    )
+
+
+COLUMNS = {
+    "model": "default_model",
+    "final-model": "final_model",
+    "budget": "budget_usd",
+    "job-limit": "job_limit_usd",
+    "approvers": "approvers",
+    "approval": "approval_rule",
+}
+
+
+def set_setting(db: Database, channel_id: str, key: str, value) -> None:
+    column = COLUMNS[key]
+    if column == "approvers":
+        value = json.dumps(list(value))
+    with db.atomic():
+        db["channels"].upsert(
+            {"channel_id": channel_id, column: value, "updated_at": now_iso()}, pk="channel_id"
+        )
+
+
+def month_spend(db: Database, channel_id: str, since_iso: str) -> float:
+    row = db.execute(
+        "SELECT coalesce(sum(cost_usd), 0) FROM takes JOIN jobs ON takes.job_id = jobs.id "
+        "WHERE jobs.channel_id = ? AND takes.state = 'delivered' AND takes.finished_at >= ?",
+        [channel_id, since_iso],
+    ).fetchone()
+    return float(row[0])

@@ -1,0 +1,129 @@
+"""The schema, as registered migrations (applied in a transaction and recorded in the database)."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+MIGRATIONS = Migrations("dailies")
+
+
+@MIGRATIONS()
+def m001_core(db: Database) -> None:
+    db["channels"].create(
+        {
+            "channel_id": str,
+            "team_id": str,
+            "default_model": str,
+            "final_model": str,
+            "budget_usd": float,
+            "job_limit_usd": float,
+            "approvers": str,  # JSON list of user ids
+            "approval_rule": str,  # "any" | "all"
+            "updated_at": str,
+        },
+        pk="channel_id",
+        not_null={"channel_id"},
+    )
+    # a shot is one job card and its thread: the version stack of one idea
+    db["shots"].create(
+        {
+            "id": int,
+            "channel_id": str,
+            "team_id": str,
+            "user_id": str,
+            "title": str,
+            "card_ts": str,
+            "card_state": str,  # what the card last showed, to skip identical edits
+            "created_at": str,
+        },
+        pk="id",
+    )
+    db["shots"].create_index(["channel_id", "card_ts"], unique=True)
+    # a job is one request: a /video command, a reply edit, another take, a final render
+    db["jobs"].create(
+        {
+            "id": int,
+            "shot_id": int,
+            "channel_id": str,
+            "user_id": str,
+            "kind": str,  # generate | edit | extend | again | final | avatar
+            "state": str,
+            "model": str,
+            "backend": str,
+            "request": str,  # JSON of the resolved request
+            "takes": int,
+            "estimate_usd": float,
+            "cost_usd": float,
+            "parent_take_id": int,
+            "source_key": str,  # what triggered it (trigger_id, channel:ts): one job per trigger
+            "error": str,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        foreign_keys=[("shot_id", "shots", "id")],
+    )
+    db["jobs"].create_index(["source_key"], unique=True)
+    db["jobs"].create_index(["channel_id", "created_at"])
+    db["jobs"].create_index(["state"])
+    # a take is one clip: a numbered version in the shot's thread
+    db["takes"].create(
+        {
+            "id": int,
+            "job_id": int,
+            "shot_id": int,
+            "version": int,
+            "state": str,
+            "seed": int,
+            "provider_task_id": str,
+            "result_url": str,
+            "progress": int,
+            "status_note": str,
+            "media_path": str,
+            "bytes": int,
+            "upload_file_id": str,  # Slack file id between upload and completeUploadExternal
+            "slack_file_id": str,  # set once the clip is in the thread: never uploaded twice
+            "cost_usd": float,
+            "seconds": float,
+            "error": str,
+            "attempts": int,
+            "created_at": str,
+            "submitted_at": str,
+            "finished_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        foreign_keys=[("job_id", "jobs", "id"), ("shot_id", "shots", "id")],
+    )
+    db["takes"].create_index(["shot_id", "version"], unique=True)
+    db["takes"].create_index(["state"])
+    db["takes"].create_index(["provider_task_id"])
+    db["transitions"].create(
+        {
+            "id": int,
+            "job_id": int,
+            "take_id": int,
+            "from_state": str,
+            "to_state": str,
+            "note": str,
+            "at": str,
+        },
+        pk="id",
+    )
+    db["transitions"].create_index(["job_id"])
+    # Slack deliveries already handled (event_id, trigger_id, action ts …): retries are dropped
+    db["deliveries"].create({"key": str, "kind": str, "at": str}, pk="key")
+    db["audit"].create(
+        {
+            "id": int,
+            "channel_id": str,
+            "user_id": str,
+            "action": str,
+            "job_id": int,
+            "take_id": int,
+            "detail": str,
+            "at": str,
+        },
+        pk="id",
+    )
+    db["audit"].create_index(["channel_id", "id"])
