@@ -1,0 +1,277 @@
+"""A stand-in of the AI/ML API video gateway (`/v2/video/generations`) over real HTTP on 127.0.0.1.
+
+It follows providers.md §3: Bearer auth, the error envelope, the zod-style "Body validation error!",
+status words queued → generating → completed | error, `meta.usage.usd_spent`, and a real MP4 on its
+own "CDN" route. Scripting hooks let a test queue failures, refusals, retirements and stuck tasks.
+"""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+import uuid
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+from tests.fakes.mp4 import sample_mp4
+
+# The gateway's own view of the models (independent of the provider's table, so a typo there fails).
+_T2V = {"aspect_ratio", "duration", "generate_audio", "negative_prompt"}
+_I2V = {"image_url", "duration", "generate_audio", "negative_prompt", "elements"}
+MODELS: dict[str, dict] = {
+    "klingai/video-v2-6-pro-text-to-video": {"durations": {5, 10}, "fields": _T2V},
+    "klingai/video-v2-6-pro-image-to-video": {"durations": {5, 10}, "fields": _I2V - {"elements"}},
+    "klingai/video-v3-standard-text-to-video": {"durations": set(range(3, 16)), "fields": _T2V},
+    "klingai/video-v3-pro-text-to-video": {"durations": set(range(3, 16)), "fields": _T2V},
+    "klingai/video-v3-standard-image-to-video": {"durations": set(range(3, 16)), "fields": _I2V},
+    "klingai/video-v3-pro-image-to-video": {"durations": set(range(3, 16)), "fields": _I2V},
+    "klingai/video-o1-image-to-video": {"durations": {5, 10}, "fields": {"image_url", "duration"}},
+    "klingai/video-o1-reference-to-video": {
+        "durations": {5, 10},
+        "fields": {"image_list", "elements", "aspect_ratio", "duration"},
+    },
+    "klingai/video-o1-video-to-video-edit": {
+        "durations": set(),
+        "fields": {"video_url", "image_list", "elements", "keep_audio"},
+    },
+    "klingai/video-o1-video-to-video-reference": {
+        "durations": {5, 10},
+        "fields": {"video_url", "image_list", "elements", "aspect_ratio", "duration", "keep_audio"},
+    },
+    "klingai/avatar-pro": {"durations": set(), "fields": {"image_url", "audio_url"}},
+    "openai/sora-2-t2v": {"durations": {4, 8, 12}, "fields": {"resolution", "aspect_ratio", "duration"}},
+    "openai/sora-2-i2v": {
+        "durations": {4, 8, 12},
+        "fields": {"resolution", "aspect_ratio", "duration", "image_url"},
+    },
+    "openai/sora-2-pro-t2v": {"durations": {4, 8, 12}, "fields": {"resolution", "aspect_ratio", "duration"}},
+    "openai/sora-2-pro-i2v": {
+        "durations": {4, 8, 12},
+        "fields": {"resolution", "aspect_ratio", "duration", "image_url"},
+    },
+}
+REQUIRED = ("image_url", "video_url", "audio_url")  # required wherever a model takes them
+ASPECTS = {"16:9", "9:16", "1:1"}
+USD_PER_SECOND = 0.168
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str
+    query: dict[str, str]
+    json: dict | None
+    headers: dict[str, str]  # without Authorization
+
+
+@dataclass
+class Generation:
+    id: str
+    model: str
+    body: dict
+    polls: int = 0
+    refusal: str | None = None
+    stuck: bool = False
+
+
+@dataclass
+class FakeAimlApi:
+    """`async with FakeAimlApi() as fake:` then point the provider at `fake.base_url`."""
+
+    api_key: str = "test-aimlapi-key"
+    polls_to_finish: int = 2  # status answers before "completed" (queued, then generating, …)
+    requests: list[RecordedRequest] = field(default_factory=list)
+    generations: dict[str, Generation] = field(default_factory=dict)
+    base_url: str = ""
+    _failures: list[tuple[int, dict | None, dict]] = field(default_factory=list)
+    _refusals: list[str] = field(default_factory=list)
+    _retired: set[str] = field(default_factory=set)
+    _never_finish: bool = False
+    _runner: web.AppRunner | None = None
+    _ids = itertools.count(1)
+
+    # --- scripting hooks -------------------------------------------------------------------------
+    def fail_next_create(self, status: int, body: dict | None = None, headers: dict | None = None) -> None:
+        """The next create answers `status` with the gateway's envelope (or `body`) and `headers`."""
+        self._failures.append((status, body, headers or {}))
+
+    def refuse_next_task(self, message: str = "Content moderation: the prompt violates our policy") -> None:
+        """The next created generation ends in `status: error` with this upstream message."""
+        self._refusals.append(message)
+
+    def never_finish(self, on: bool = True) -> None:
+        """Generations created from now on stay `generating` forever."""
+        self._never_finish = on
+
+    def retire_models(self, models: set[str]) -> None:
+        """Answer 404 "Model is deprecated" for these AI/ML ids, or user ids like "sora-2"."""
+        for model in models:
+            self._retired |= {model, f"openai/{model}-t2v", f"openai/{model}-i2v"}
+
+    def created(self) -> list[dict]:
+        """The JSON body of every create request, in order."""
+        return [r.json for r in self.requests if r.method == "POST" and r.json is not None]
+
+    # --- server ----------------------------------------------------------------------------------
+    async def __aenter__(self) -> FakeAimlApi:
+        app = web.Application()
+        app.router.add_post("/v2/video/generations", self._create)
+        app.router.add_get("/v2/video/generations", self._status)
+        app.router.add_get("/v1/models", self._models)
+        app.router.add_get("/files/{name}", self._file)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = self._runner.addresses[0][:2]
+        self.base_url = f"http://{host}:{port}"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # --- routes ----------------------------------------------------------------------------------
+    async def _record(self, request: web.Request) -> dict | None:
+        body = None
+        if request.can_read_body:
+            try:
+                body = await request.json()
+            except ValueError:
+                body = None
+        headers = {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
+        self.requests.append(
+            RecordedRequest(request.method, request.path, dict(request.query), body, headers)
+        )
+        return body
+
+    def _error(self, request: web.Request, status: int, message: str, headers: dict | None = None):
+        envelope = {
+            "message": message,
+            "path": request.path,
+            "requestId": str(uuid.uuid4()),
+            "statusCode": status,
+            "timestamp": datetime.datetime.now(datetime.UTC).isoformat(),
+        }
+        return web.json_response(envelope, status=status, headers=headers)
+
+    def _authorised(self, request: web.Request) -> bool:
+        return request.headers.get("Authorization") == f"Bearer {self.api_key}"
+
+    async def _create(self, request: web.Request) -> web.Response:
+        body = await self._record(request)
+        if not self._authorised(request):
+            return self._error(request, 401, "This request requires a valid API key. Get one at aimlapi.com")
+        if self._failures:
+            status, custom, headers = self._failures.pop(0)
+            if custom is not None:
+                return web.json_response(custom, status=status, headers=headers)
+            return self._error(request, status, _DEFAULT_FAILURES.get(status, "Error"), headers)
+        if not isinstance(body, dict):
+            return self._error(request, 400, "Body validation error! Expected object, received null")
+        if body.get("model") in self._retired:
+            return self._error(request, 404, "Model is deprecated")
+        problem = validate(body)
+        if problem:
+            return self._error(request, 400, f"Body validation error! {problem}")
+        generation = Generation(
+            id=f"gen{next(self._ids)}-{uuid.uuid4().hex[:12]}",
+            model=body["model"],
+            body=body,
+            refusal=self._refusals.pop(0) if self._refusals else None,
+            stuck=self._never_finish,
+        )
+        self.generations[generation.id] = generation
+        return web.json_response(
+            {"id": generation.id, "status": "queued"}, headers={"x-inference-id": generation.id}
+        )
+
+    async def _status(self, request: web.Request) -> web.Response:
+        await self._record(request)
+        if not self._authorised(request):
+            return self._error(request, 401, "This request requires a valid API key. Get one at aimlapi.com")
+        generation = self.generations.get(request.query.get("generation_id", ""))
+        if generation is None:
+            return self._error(request, 404, "Generation not found")
+        generation.polls += 1
+        answer: dict = {"id": generation.id, "status": "queued"}
+        if generation.polls > 1:
+            answer["status"] = "generating"
+        if generation.polls > self.polls_to_finish and not generation.stuck:
+            if generation.refusal:
+                answer = {
+                    "id": generation.id,
+                    "status": "error",
+                    "error": {"name": "UpstreamError", "message": generation.refusal},
+                }
+            else:
+                seconds = generation.body.get("duration", 5)
+                answer = {
+                    "id": generation.id,
+                    "status": "completed",
+                    "video": {"url": f"{self.base_url}/files/{generation.id}_output.mp4"},
+                    "meta": {
+                        "usage": {"credits_used": 120000, "usd_spent": round(seconds * USD_PER_SECOND, 4)}
+                    },
+                }
+        return web.json_response(answer, headers={"x-inference-id": generation.id})
+
+    async def _models(self, request: web.Request) -> web.Response:
+        await self._record(request)
+        if not self._authorised(request):
+            return self._error(request, 401, "This request requires a valid API key. Get one at aimlapi.com")
+        data = [{"id": m, "type": "video", "info": {}} for m in MODELS if m not in self._retired]
+        return web.json_response({"object": "list", "data": data})
+
+    async def _file(self, request: web.Request) -> web.StreamResponse:
+        await self._record(request)
+        gen_id = request.match_info["name"].removesuffix("_output.mp4")
+        if gen_id not in self.generations:
+            return web.Response(status=404, text="Not Found")
+        return web.FileResponse(sample_mp4(), headers={"Content-Type": "video/mp4"})
+
+
+_DEFAULT_FAILURES = {
+    400: "Body validation error!",
+    403: "You've run out of credits. Please top up your balance to continue.",
+    404: "Model is deprecated",
+    429: "Too Many Requests",
+    500: "Internal server error",
+    502: "Upstream service returned an invalid response",
+    503: "Upstream service is unavailable",
+}
+
+
+def validate(body: dict) -> str | None:
+    """The first schema violation in a create body, worded like the gateway's zod messages."""
+    model = body.get("model")
+    if model not in MODELS:
+        return f"Invalid enum value. Expected one of the video models, received '{model}'"
+    spec = MODELS[model]
+    if not isinstance(body.get("prompt"), str) or not body["prompt"]:
+        return "prompt: Expected string, received " + type(body.get("prompt")).__name__
+    for name in REQUIRED:
+        if name in spec["fields"] and not isinstance(body.get(name), str):
+            return f"{name}: Required"
+    if "duration" in body:
+        duration = body["duration"]
+        if not isinstance(duration, int) or isinstance(duration, bool):
+            return f"duration: Expected number, received {type(duration).__name__}"
+        if spec["durations"] and duration not in spec["durations"]:
+            return f"Invalid enum value. Expected {sorted(spec['durations'])}, received '{duration}'"
+    for flag in ("generate_audio", "keep_audio"):
+        if flag in body and not isinstance(body[flag], bool):
+            return f"{flag}: Expected boolean, received {type(body[flag]).__name__}"
+    if "aspect_ratio" in body and body["aspect_ratio"] not in ASPECTS:
+        return f"Invalid enum value. Expected '16:9' | '9:16' | '1:1', received '{body['aspect_ratio']}'"
+    elements = body.get("elements", [])
+    if not isinstance(elements, list) or len(elements) > 4:
+        return "elements: Array must contain at most 4 element(s)"
+    for item in elements:
+        refs = item.get("reference_image_urls") if isinstance(item, dict) else None
+        if not isinstance(item, dict) or not item.get("frontal_image_url"):
+            return "elements.frontal_image_url: Required"
+        if not isinstance(refs, list) or not 1 <= len(refs) <= 4:
+            return "elements.reference_image_urls: Array must contain 1 to 4 element(s)"
+    return None
