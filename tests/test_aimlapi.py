@@ -137,6 +137,10 @@ def test_avatar_needs_an_audio_file_and_says_so():
         "image_url": IMG.url,
     }
     assert validate(body) is None
+    silent = build_request(spec("kling-avatar-pro", Mode.AVATAR, prompt="", image=IMG, speech=speech))
+    assert "prompt" not in silent and validate(silent) is None
+    with pytest.raises(errors.BadRequest, match="needs an image"):
+        build_request(spec("kling-avatar-pro", Mode.AVATAR, speech=speech))
 
 
 @pytest.mark.parametrize(

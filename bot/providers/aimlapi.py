@@ -163,7 +163,8 @@ def unsupported(spec: RenderSpec) -> str | None:
         return availability_for(spec.model, spec.mode).reason
     if wire.speech and spec.speech is None:
         return AVATAR_NEEDS_AUDIO
-    if wire.image and spec.image is None and not (wire.speech and spec.subjects):
+    portrait = wire.speech and spec.subjects and spec.subjects[0].images  # an avatar's face
+    if wire.image and spec.image is None and not portrait:
         return f"{spec.model} on the AI/ML API needs an image (--image URL)."
     if wire.elements and len(spec.subjects) > MAX_ELEMENTS:
         return f"{spec.model} takes at most {MAX_ELEMENTS} subjects per clip."
@@ -177,10 +178,10 @@ def build_request(spec: RenderSpec) -> dict:
     if problem:
         raise errors.BadRequest(problem)
     wire = WIRE_MODELS[(spec.model, spec.mode)]
-    body: dict = {
-        "model": wire.id,
-        "prompt": subject_prompt(spec.prompt, spec.subjects, inline_elements=wire.elements),
-    }
+    body: dict = {"model": wire.id}
+    prompt = subject_prompt(spec.prompt, spec.subjects, inline_elements=wire.elements)
+    if prompt or not wire.speech:  # the avatar's prompt is optional; every other model needs one
+        body["prompt"] = prompt
     if wire.duration and spec.seconds is not None:
         body["duration"] = int(spec.seconds)
     if wire.aspect:

@@ -249,7 +249,9 @@ def validate(body: dict) -> str | None:
     if model not in MODELS:
         return f"Invalid enum value. Expected one of the video models, received '{model}'"
     spec = MODELS[model]
-    if not isinstance(body.get("prompt"), str) or not body["prompt"]:
+    if "audio_url" in spec["fields"] and "prompt" not in body:
+        pass  # the avatar's prompt is optional
+    elif not isinstance(body.get("prompt"), str) or not body["prompt"]:
         return "prompt: Expected string, received " + type(body.get("prompt")).__name__
     for name in REQUIRED:
         if name in spec["fields"] and not isinstance(body.get(name), str):
