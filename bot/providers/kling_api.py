@@ -1,0 +1,335 @@
+"""Kling's legacy `/v1/...` wire facts in one place, and the pure functions that speak them:
+JWT signing, request bodies, the envelope's error codes, task states and callback bodies.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from bot.providers import errors
+from bot.providers.base import MediaRef, Mode, RenderSpec, SubjectRef, TaskState
+from bot.providers.http import b64_file, retry_after_seconds
+
+# ---- paths (providers.md §2.7-§2.10) ------------------------------------------------------------
+TEXT2VIDEO, IMAGE2VIDEO, OMNI, AVATAR = "text2video", "image2video", "omni-video", "avatar/image2video"
+ROUTES = (TEXT2VIDEO, IMAGE2VIDEO, OMNI, AVATAR)
+VIDEO_PATH = "/v1/videos/{route}"  # create; poll is VIDEO_PATH + "/{task_id}"
+ELEMENTS_PATH = "/v1/general/advanced-custom-elements"  # create; poll is + "/{task_id}"
+TTS_PATH = "/v1/audio/tts"
+CHECK_PATH, CHECK_PARAMS = "/v1/videos/text2video", {"pageNum": 1, "pageSize": 1}
+
+# ---- auth (§2.1) ----------------------------------------------------------------------------------
+JWT_LIFETIME, JWT_NOT_BEFORE_SLACK, JWT_REFRESH_MARGIN = 1800, 5, 60
+
+# ---- task states (§2.7); Kling has no progress figure on legacy routes ----------------------------
+STATES = {
+    "submitted": TaskState.PENDING,
+    "processing": TaskState.RUNNING,
+    "succeed": TaskState.SUCCEEDED,
+    "failed": TaskState.FAILED,
+}
+# A failed task's `task_status_msg` that reads like moderation is a refusal, not a fault.
+REFUSAL_WORDS = re.compile(
+    r"risk|content|moderat|sensitive|policy|violat|secur|inappropriate|prohibit|nsfw|review", re.I
+)
+
+
+@dataclass(frozen=True)
+class ModelWire:
+    """How one of our model ids is spoken on Kling's legacy routes."""
+
+    model_name: str
+    modes: frozenset[Mode]
+    mode: str | None  # fixed `mode`; None = from the resolution (RES_MODE)
+    sound: bool  # takes `sound` on/off
+    # Subjects need `element_list`, which only the omni route takes (element_list on legacy
+    # image2video is UNCONFIRMED, §2.7): kling-v3 with subjects goes to omni-video as kling-v3-omni.
+    omni_name: str | None = None
+    omni_sound: bool = False
+
+
+RES_MODE = {"720p": "std", "1080p": "pro"}
+_TI = frozenset({Mode.TEXT, Mode.IMAGE})
+MODELS: dict[str, ModelWire] = {
+    "kling-2.6-pro": ModelWire("kling-v2-6", _TI, "pro", sound=True),
+    "kling-v3": ModelWire("kling-v3", _TI, "std", sound=True, omni_name="kling-v3-omni", omni_sound=True),
+    "kling-v3-pro": ModelWire("kling-v3", _TI, "pro", sound=True, omni_name="kling-v3-omni", omni_sound=True),
+    "kling-o1": ModelWire(
+        "kling-video-o1", frozenset({Mode.TEXT, Mode.IMAGE, Mode.EDIT, Mode.EXTEND}), None, sound=False
+    ),
+    "kling-avatar-pro": ModelWire("", frozenset({Mode.AVATAR}), "pro", sound=False),
+}
+OMNI_MODELS = {"kling-video-o1"}  # model_names that always use the omni route
+NEGATIVE_ROUTES = {TEXT2VIDEO, IMAGE2VIDEO}  # routes that take `negative_prompt`
+ASPECT_ROUTES = {TEXT2VIDEO}  # image2video takes its frame shape from the image
+DEFAULT_SECONDS = 5
+
+# ---- elements (§2.9) -------------------------------------------------------------------------------
+ELEMENT_NAME_MAX, ELEMENT_DESCRIPTION_MAX, ELEMENT_REFS_MAX = 20, 100, 3
+
+# ---- TTS: the reference gives only the path and "sync, text <= 1000" (§2.10). The request fields and
+# where the answer carries the audio id are UNCONFIRMED (from a third-party copy of Kling's docs);
+# verify with one live call and fix them here.
+TTS_UNCONFIRMED = {
+    "text_field": "text",
+    "voice_field": "voice_id",
+    "voice_id": "oversea_male1",
+    "speed_field": "speed",
+    "speed": 1.0,
+    "max_chars": 1000,
+    "audio_id_paths": (("task_result", "audios", 0, "id"), ("task_result", "audio", "id"), ("audio_id",)),
+}
+
+
+# ---- JWT ------------------------------------------------------------------------------------------
+def _b64url(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def kling_jwt(access_key: str, secret_key: str, now: int) -> str:
+    """HS256 JWT for Kling's AK/SK auth, signed by hand (no PyJWT dependency)."""
+    header = _b64url(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
+    claims = {"iss": access_key, "exp": now + JWT_LIFETIME, "nbf": now - JWT_NOT_BEFORE_SLACK}
+    payload = _b64url(json.dumps(claims, separators=(",", ":")).encode())
+    signing_input = f"{header}.{payload}".encode("ascii")
+    signature = hmac.new(secret_key.encode(), signing_input, hashlib.sha256).digest()
+    return f"{header}.{payload}.{_b64url(signature)}"
+
+
+# ---- requests ---------------------------------------------------------------------------------------
+def media_value(ref: MediaRef) -> str:
+    """A public URL when we have one, else the local file as raw base64 (Kling rejects `data:`)."""
+    if ref.url:
+        return ref.url
+    if ref.path:
+        return b64_file(Path(ref.path))
+    raise errors.BadRequest("An input image has neither a URL nor a local copy.")
+
+
+def element_id(subject: SubjectRef) -> str:
+    try:
+        return subject.element_ids["kling"]
+    except KeyError:
+        raise errors.BadRequest(f"Subject {subject.name!r} has no Kling element yet.") from None
+
+
+def route_for(spec: RenderSpec) -> str:
+    wire = MODELS.get(spec.model)
+    if wire is None:
+        raise errors.ModelUnavailable(f"Kling does not serve {spec.model}.")
+    if spec.mode is Mode.AVATAR:
+        return AVATAR
+    if wire.model_name in OMNI_MODELS or (spec.subjects and wire.omni_name):
+        return OMNI
+    return IMAGE2VIDEO if spec.mode is Mode.IMAGE else TEXT2VIDEO
+
+
+def _subject_pattern(name: str) -> re.Pattern[str]:
+    return re.compile(r"\{\s*" + re.escape(name) + r"\s*\}", re.I)
+
+
+def prompt_with_elements(prompt: str, subjects: tuple[SubjectRef, ...]) -> str:
+    """`{name}` becomes `<<<element_N>>>`; a subject the prompt does not mention is appended so
+    Kling still uses it (it was asked for with --subject)."""
+    for n, subject in enumerate(subjects, start=1):
+        token = f"<<<element_{n}>>>"
+        pattern = _subject_pattern(subject.name)
+        if pattern.search(prompt):
+            prompt = pattern.sub(lambda _m, t=token: t, prompt)
+        else:
+            prompt = f"{prompt} {token}".strip()
+    return prompt
+
+
+def prompt_with_descriptions(prompt: str, subjects: tuple[SubjectRef, ...]) -> str:
+    """For models without elements: `{name}` becomes the subject's name and description."""
+    for subject in subjects:
+        text = f"{subject.name} ({subject.description})" if subject.description else subject.name
+        prompt = _subject_pattern(subject.name).sub(lambda _m, t=text: t, prompt)
+    return prompt
+
+
+def _source_url(spec: RenderSpec) -> str:
+    source = spec.source
+    url = source and ((source.media and source.media.url) or source.result_url)
+    if not url:
+        raise errors.BadRequest("Kling needs a URL it can fetch for the clip to edit or extend.")
+    return url
+
+
+def _omni_body(spec: RenderSpec, wire: ModelWire) -> dict:
+    body: dict = {"model_name": wire.omni_name or wire.model_name}
+    if wire.model_name in OMNI_MODELS:
+        body["mode"] = RES_MODE.get(spec.resolution, "pro")
+    else:
+        body["mode"] = wire.mode
+    if spec.mode is not Mode.EDIT:  # an edit follows its source's length
+        body["duration"] = str(spec.seconds or DEFAULT_SECONDS)
+    if spec.image:
+        image: dict = {"image_url": media_value(spec.image)}
+        if spec.mode is Mode.IMAGE:
+            image["type"] = "first_frame"
+        body["image_list"] = [image]
+    if spec.mode is Mode.EDIT:
+        body["video_list"] = [
+            {
+                "video_url": _source_url(spec),
+                "refer_type": "base",
+                "keep_original_sound": "yes" if spec.keep_audio else "no",
+            }
+        ]
+    elif spec.mode is Mode.EXTEND:
+        body["video_list"] = [{"video_url": _source_url(spec), "refer_type": "feature"}]
+    if spec.mode not in (Mode.IMAGE, Mode.EDIT):  # required without a first frame or base video
+        body["aspect_ratio"] = spec.aspect
+    if spec.subjects:
+        body["element_list"] = [{"element_id": element_id(s)} for s in spec.subjects]
+    if wire.omni_sound:
+        body["sound"] = "on" if spec.audio else "off"
+    body["prompt"] = prompt_with_elements(spec.prompt, spec.subjects)
+    return body
+
+
+def build_request(spec: RenderSpec, *, audio_id: str | None = None) -> tuple[str, dict]:
+    """The route and JSON body for `spec`. Pure. Subjects must already carry Kling element ids;
+    an avatar with a script needs the `audio_id` from TTS."""
+    route = route_for(spec)
+    wire = MODELS[spec.model]
+    if route == AVATAR:
+        body = _avatar_body(spec, wire, audio_id)
+    elif route == OMNI:
+        body = _omni_body(spec, wire)
+    else:
+        body = {
+            "model_name": wire.model_name,
+            "mode": wire.mode or RES_MODE.get(spec.resolution, "std"),
+            "prompt": prompt_with_descriptions(spec.prompt, spec.subjects),
+            "duration": str(spec.seconds or DEFAULT_SECONDS),
+        }
+        if route == IMAGE2VIDEO:
+            if spec.image is None:
+                raise errors.BadRequest("Image-to-video needs an image.")
+            body["image"] = media_value(spec.image)
+        if route in ASPECT_ROUTES:
+            body["aspect_ratio"] = spec.aspect
+        if wire.sound:
+            body["sound"] = "on" if spec.audio else "off"
+    if spec.negative and route in NEGATIVE_ROUTES:
+        body["negative_prompt"] = spec.negative
+    if spec.external_id:
+        body["external_task_id"] = spec.external_id
+    if spec.callback_url:
+        body["callback_url"] = spec.callback_url
+    return route, body
+
+
+def _avatar_body(spec: RenderSpec, wire: ModelWire, audio_id: str | None) -> dict:
+    portrait = spec.subjects[0].images[0] if spec.subjects and spec.subjects[0].images else spec.image
+    if portrait is None:
+        raise errors.BadRequest("A talking avatar needs a portrait (a subject with an image).")
+    body: dict = {"image": media_value(portrait), "mode": wire.mode}
+    if audio_id:
+        body["audio_id"] = audio_id
+    elif spec.speech:
+        body["sound_file"] = media_value(spec.speech)
+    else:
+        raise errors.BadRequest("A talking avatar needs a script or an audio file.")
+    if spec.prompt:
+        body["prompt"] = spec.prompt
+    return body
+
+
+def element_body(subject: SubjectRef) -> dict:
+    """Create-element body: first image frontal, up to three references (the frontal image again
+    when it is the only one, since Kling asks for at least one reference)."""
+    if not subject.images:
+        raise errors.BadRequest(f"Subject {subject.name!r} has no images.")
+    frontal, refs = subject.images[0], subject.images[1 : 1 + ELEMENT_REFS_MAX] or subject.images[:1]
+    return {
+        "element_name": subject.name[:ELEMENT_NAME_MAX],
+        "element_description": (subject.description or subject.name)[:ELEMENT_DESCRIPTION_MAX],
+        "reference_type": "image_refer",
+        "element_image_list": {
+            "frontal_image": media_value(frontal),
+            "refer_images": [{"image_url": media_value(r)} for r in refs],
+        },
+    }
+
+
+def tts_body(text: str) -> dict:
+    t = TTS_UNCONFIRMED
+    if not text.strip():
+        raise errors.BadRequest("The avatar's script is empty.")
+    if len(text) > t["max_chars"]:
+        raise errors.BadRequest(f"Kling's speech is limited to {t['max_chars']} characters per script.")
+    return {t["text_field"]: text, t["voice_field"]: t["voice_id"], t["speed_field"]: t["speed"]}
+
+
+def dig(data: object, path: tuple) -> object:
+    """`data[p0][p1]...` or None when any step is missing."""
+    for step in path:
+        try:
+            data = data[step]  # type: ignore[index]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+# ---- answers ---------------------------------------------------------------------------------------
+CHECK_KEYS = "check KLING_API_KEY (or KLING_ACCESS_KEY and KLING_SECRET_KEY) in the Kling developer console"
+
+
+def envelope_error(
+    status: int, body: dict, headers: httpx.Headers | None = None
+) -> errors.ProviderError | None:
+    """The ProviderError for a legacy-envelope answer, or None when it is a success (§2.2)."""
+    code = body.get("code")
+    if status < 400 and code in (0, None):
+        return None
+    message = str(body.get("message") or "").strip()
+    kw = {"request_id": body.get("request_id"), "code": None if code is None else str(code)}
+    said = f": {message}" if message else ""
+    code_text = f"code {code}" if code is not None else f"HTTP {status}"
+    if code in (1000, 1001, 1002, 1003, 1004) or (status == 401 and code is None):
+        return errors.AuthFailed(f"Kling rejected the key ({code_text}): {CHECK_KEYS}.", **kw)
+    if code == 1100:
+        return errors.AuthFailed(f"Kling says the account is abnormal ({code_text}){said}.", **kw)
+    if code in (1101, 1102):
+        return errors.OutOfBalance(
+            f"Kling says the account is out of credit ({code_text}): top it up in the Kling console.", **kw
+        )
+    if code == 1103:
+        return errors.AuthFailed(f"The Kling key may not use this model or API ({code_text}).", **kw)
+    if code == 1304:
+        return errors.AuthFailed(f"Kling refused this server's IP address (code 1304){said}.", **kw)
+    if code in (1300, 1301):
+        return errors.Refused(f"Kling refused the request{said or ' (content policy)'}.", **kw)
+    if code in (1302, 1303) or (status == 429 and code is None):
+        retry = retry_after_seconds(headers) if headers is not None else None
+        return errors.RateLimited(f"Kling is busy ({code_text}){said}.", retry_after=retry or 2.0, **kw)
+    if code == 1203 and "model" in message.lower():
+        return errors.ModelUnavailable(f"Kling does not serve that model ({code_text}){said}.", **kw)
+    if code in (1200, 1201, 1202, 1203):
+        return errors.BadRequest(f"Kling rejected the request ({code_text}){said}.", **kw)
+    if (isinstance(code, int) and 5000 <= code < 6000) or status >= 500:
+        retry = retry_after_seconds(headers) if headers is not None else None
+        return errors.Unavailable(f"Kling is unavailable ({code_text}){said}.", retry_after=retry, **kw)
+    if 400 <= status < 500:
+        return errors.BadRequest(f"Kling rejected the request ({code_text}){said}.", **kw)
+    return errors.ProviderError(f"Kling answered {code_text}{said}.", **kw)
+
+
+def task_failure(message: str, request_id: str | None = None) -> errors.ProviderError:
+    """A failed task: Refused when Kling's reason reads like moderation, else a plain failure."""
+    text = message.strip() or "no reason given"
+    if REFUSAL_WORDS.search(text):
+        return errors.Refused(f"Kling refused the clip: {text}", request_id=request_id)
+    return errors.ProviderError(f"Kling could not render the clip: {text}", request_id=request_id)

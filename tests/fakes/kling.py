@@ -1,0 +1,471 @@
+"""A stand-in for Kling's legacy `/v1/...` API over real HTTP on 127.0.0.1, following
+providers.md §2 (envelope, auth, body checks, task lifecycle), with hooks for error paths.
+
+    async with FakeKling(polls_to_finish=2) as fake:
+        provider = KlingProvider(client, base_url=fake.url, api_key=fake.api_key)
+        fake.fail_next_create(code=1303, http=429)      # next create answers 429 / 1303
+        fake.refuse_next_task()                          # next task ends failed (risk control)
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import itertools
+import json
+import re
+import time
+import uuid
+from dataclasses import dataclass, field
+
+import httpx
+from aiohttp import web
+
+from tests.fakes.mp4 import sample_mp4
+
+ROUTES = ("text2video", "image2video", "omni-video", "avatar/image2video")
+T2V_MODELS = {"kling-v1", "kling-v1-6", "kling-v2-master", "kling-v2-1-master", "kling-v2-5-turbo"}
+T2V_MODELS |= {"kling-v2-6", "kling-v3"}
+I2V_MODELS = T2V_MODELS | {"kling-v1-5", "kling-v2-1"}
+OMNI_MODELS = {"kling-video-o1", "kling-v3-omni"}
+ASPECTS = {"16:9", "9:16", "1:1"}
+SOUND_MODELS = {"kling-v2-6", "kling-v3", "kling-v3-omni"}
+FOUR_K = {"kling-v3", "kling-v3-omni"}
+ELEMENT_REF = re.compile(r"<<<element_(\d+)>>>")
+BODY = web.RequestKey("body", dict)
+
+
+def durations(model: str, *, refs: bool = True) -> set[str]:
+    """Durations Kling takes (strings) for a model_name (§2.4, §2.7)."""
+    if model in ("kling-v3", "kling-v3-omni"):
+        return {str(n) for n in range(3, 16)}
+    if model == "kling-video-o1" and refs:
+        return {str(n) for n in range(3, 11)}
+    return {"5", "10"}
+
+
+class Reject(Exception):
+    def __init__(self, http: int, code: int, message: str) -> None:
+        super().__init__(message)
+        self.http, self.code, self.message = http, code, message
+
+
+@dataclass
+class Task:
+    id: str
+    route: str
+    body: dict
+    polls: int = 0
+    refuse: str | None = None
+    status: str = "submitted"
+    created_at: int = field(default_factory=lambda: int(time.time() * 1000))
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    json: dict | None
+    headers: dict[str, str]  # without Authorization
+    auth: str  # "api_key" | "jwt" | "none" | "bad"
+
+
+def _b64url_decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def sign_webhook(raw: bytes, secret: str, *, msg_id: str, timestamp: int) -> dict[str, str]:
+    """Standard Webhooks headers (§2.11); bot.webhooks' signer is used when it exists."""
+    try:
+        from bot.webhooks import sign_standard_webhook
+    except ImportError:
+        key = base64.b64decode(secret.removeprefix("whsec_"))
+        mac = hmac.new(key, f"{msg_id}.{timestamp}.".encode() + raw, hashlib.sha256).digest()
+        return {
+            "webhook-id": msg_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": "v1," + base64.b64encode(mac).decode(),
+        }
+    return sign_standard_webhook(raw, secret, msg_id=msg_id, timestamp=timestamp)
+
+
+class FakeKling:
+    def __init__(
+        self,
+        *,
+        api_key: str = "kling-test-key",
+        access_key: str = "kling-test-ak",
+        secret_key: str = "kling-test-sk",
+        polls_to_finish: int = 2,
+        element_polls: int = 1,
+    ) -> None:
+        self.api_key, self.access_key, self.secret_key = api_key, access_key, secret_key
+        self.polls_to_finish = polls_to_finish  # polls in `processing` before `succeed`
+        self.element_polls = element_polls  # element polls before its id appears
+        self.never_finish = False
+        self.requests: list[Recorded] = []
+        self.creates: list[tuple[str, dict]] = []  # (route, body) of accepted video creates
+        self.polls = 0
+        self.elements_created = 0
+        self.tts_calls: list[dict] = []
+        self.tasks: dict[str, Task] = {}
+        self.elements: dict[str, Task] = {}  # element task id -> task
+        self.element_ids: set[str] = set()
+        self.audio_ids: set[str] = set()
+        self._create_failures: list[tuple[int, int, str, dict[str, str]]] = []
+        self._poll_failures: list[tuple[int, int, str]] = []
+        self._refusals: list[str] = []
+        self._ids = itertools.count(842250903629086785)
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    # ---- scripting ----------------------------------------------------------------------------
+    def fail_next_create(
+        self, *, code: int = 1303, http: int = 429, message: str = "", headers: dict[str, str] | None = None
+    ) -> None:
+        message = message or {1303: "parallel task over resource pack limit"}.get(code, f"error {code}")
+        self._create_failures.append((http, code, message, headers or {}))
+
+    def out_of_balance(self) -> None:
+        self.fail_next_create(code=1102, http=429, message="resource pack exhausted")
+
+    def refuse_next_task(self, msg: str = "Failure to pass the risk control system") -> None:
+        self._refusals.append(msg)
+
+    def fail_next_poll(self, *, http: int = 500, code: int = 5000, message: str = "internal error") -> None:
+        self._poll_failures.append((http, code, message))
+
+    def complete(self, task_id: str) -> None:
+        """Finish a task now (for callback scenarios)."""
+        self.tasks[task_id].status = "succeed"
+
+    # ---- lifecycle ------------------------------------------------------------------------------
+    async def start(self) -> str:
+        app = web.Application(middlewares=[self._middleware])
+        for route in ROUTES:
+            app.router.add_post(f"/v1/videos/{route}", self._create_video)
+            app.router.add_get(f"/v1/videos/{route}", self._list)
+            app.router.add_get(f"/v1/videos/{route}/{{id}}", self._poll_video)
+        app.router.add_post("/v1/general/advanced-custom-elements", self._create_element)
+        app.router.add_get("/v1/general/advanced-custom-elements/{id}", self._poll_element)
+        app.router.add_post("/v1/audio/tts", self._tts)
+        app.router.add_get("/results/{name}", self._result)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+        return self.url
+
+    async def close(self) -> None:
+        if self._runner:
+            await self._runner.cleanup()
+
+    async def __aenter__(self) -> FakeKling:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.close()
+
+    # ---- envelope and auth ------------------------------------------------------------------------
+    @staticmethod
+    def envelope(
+        data: object = None, *, code: int = 0, message: str = "SUCCEED", http: int = 200, headers=None
+    ):
+        body = {"code": code, "message": message, "request_id": str(uuid.uuid4()), "data": data}
+        return web.json_response(body, status=http, headers=headers)
+
+    def _auth_kind(self, header: str) -> tuple[str, Reject | None]:
+        if not header.startswith("Bearer ") or not header[7:].strip():
+            return "none", Reject(401, 1001, "Authorization header is empty")
+        token = header[7:].strip()
+        if hmac.compare_digest(token, self.api_key):
+            return "api_key", None
+        parts = token.split(".")
+        if len(parts) != 3:
+            return "bad", Reject(401, 1002, "Authorization is invalid")
+        mac = hmac.new(self.secret_key.encode(), f"{parts[0]}.{parts[1]}".encode(), hashlib.sha256).digest()
+        try:
+            header_json, claims = json.loads(_b64url_decode(parts[0])), json.loads(_b64url_decode(parts[1]))
+            signature = _b64url_decode(parts[2])
+        except ValueError:
+            return "bad", Reject(401, 1002, "Authorization is invalid")
+        if header_json != {"alg": "HS256", "typ": "JWT"} or not hmac.compare_digest(mac, signature):
+            return "bad", Reject(401, 1000, "Authentication failed")
+        if claims.get("iss") != self.access_key:
+            return "bad", Reject(401, 1000, "Authentication failed")
+        now = time.time()
+        if now >= claims.get("exp", 0):
+            return "bad", Reject(401, 1004, "Authorization is expired")
+        if now < claims.get("nbf", 0):
+            return "bad", Reject(401, 1003, "Authorization is not yet valid")
+        return "jwt", None
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler):
+        if request.path.startswith("/results/"):
+            return await handler(request)
+        body = None
+        if request.method == "POST":
+            try:
+                body = await request.json()
+            except ValueError:
+                return self.envelope(code=1200, message="request body is not JSON", http=400)
+        kind, reject = self._auth_kind(request.headers.get("Authorization", ""))
+        headers = {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
+        self.requests.append(Recorded(request.method, request.path, body, headers, kind))
+        if reject:
+            return self.envelope(code=reject.code, message=reject.message, http=reject.http)
+        request[BODY] = body
+        try:
+            return await handler(request)
+        except Reject as r:
+            return self.envelope(code=r.code, message=r.message, http=r.http)
+
+    # ---- videos ---------------------------------------------------------------------------------------
+    async def _create_video(self, request: web.Request) -> web.Response:
+        if self._create_failures:
+            http, code, message, headers = self._create_failures.pop(0)
+            return self.envelope(code=code, message=message, http=http, headers=headers)
+        route = request.path.removeprefix("/v1/videos/")
+        body = request[BODY]
+        CHECKS[route](self, body)
+        task = Task(str(next(self._ids)), route, body)
+        if self._refusals:
+            task.refuse = self._refusals.pop(0)
+        self.tasks[task.id] = task
+        self.creates.append((route, body))
+        return self.envelope(self._record(task))
+
+    async def _poll_video(self, request: web.Request) -> web.Response:
+        self.polls += 1
+        if self._poll_failures:
+            http, code, message = self._poll_failures.pop(0)
+            return self.envelope(code=code, message=message, http=http)
+        route = request.path.removeprefix("/v1/videos/").rsplit("/", 1)[0]
+        wanted = request.match_info["id"]
+        task = self.tasks.get(wanted) or next(
+            (t for t in self.tasks.values() if t.body.get("external_task_id") == wanted), None
+        )
+        if task is None or task.route != route:
+            raise Reject(404, 1203, "task not found")
+        self._advance(task)
+        return self.envelope(self._record(task))
+
+    def _advance(self, task: Task) -> None:
+        if task.status in ("succeed", "failed"):
+            return
+        if self.never_finish:
+            task.status = "processing"
+            return
+        task.polls += 1
+        if task.refuse is not None:
+            task.status = "failed"
+        elif task.polls > self.polls_to_finish:
+            task.status = "succeed"
+        else:
+            task.status = "processing"
+
+    def _record(self, task: Task) -> dict:
+        """The task record as Kling returns it in `data` and in callbacks (§2.7, §2.11)."""
+        record = {
+            "task_id": task.id,
+            "task_status": task.status,
+            "task_status_msg": task.refuse if task.status == "failed" else "",
+            "task_info": {"external_task_id": task.body.get("external_task_id", "")},
+            "created_at": task.created_at,
+            "updated_at": int(time.time() * 1000),
+        }
+        if task.status == "succeed":
+            record["task_result"] = {
+                "videos": [
+                    {"id": f"v{task.id}", "url": f"{self.url}/results/{task.id}.mp4", "duration": "1.0"}
+                ]
+            }
+            record["final_unit_deduction"] = "5"
+        return record
+
+    async def _list(self, request: web.Request) -> web.Response:
+        route = request.path.removeprefix("/v1/videos/")
+        size = int(request.query.get("pageSize", "30"))
+        records = [self._record(t) for t in self.tasks.values() if t.route == route][:size]
+        return self.envelope(records)
+
+    async def _result(self, request: web.Request) -> web.StreamResponse:
+        task_id = request.match_info["name"].removesuffix(".mp4")
+        task = self.tasks.get(task_id)
+        if task is None or task.status != "succeed":
+            return web.Response(status=404, text="not found")
+        return web.FileResponse(sample_mp4(), headers={"Content-Type": "video/mp4"})
+
+    # ---- elements and TTS ---------------------------------------------------------------------------
+    async def _create_element(self, request: web.Request) -> web.Response:
+        body = request[BODY]
+        check_element(body)
+        task = Task(str(next(self._ids)), "element", body)
+        self.elements[task.id] = task
+        self.elements_created += 1
+        return self.envelope(self._element_record(task))
+
+    async def _poll_element(self, request: web.Request) -> web.Response:
+        task = self.elements.get(request.match_info["id"])
+        if task is None:
+            raise Reject(404, 1203, "task not found")
+        task.polls += 1
+        if task.polls >= self.element_polls:
+            task.status = "succeed"
+        return self.envelope(self._element_record(task))
+
+    def _element_record(self, task: Task) -> dict:
+        record: dict = {"task_id": task.id, "task_status": task.status, "task_status_msg": ""}
+        if task.status == "succeed":
+            element_id = str(int(task.id) % 100000)
+            self.element_ids.add(element_id)
+            record["task_result"] = {"elements": [{"element_id": int(element_id), "status": "succeed"}]}
+        return record
+
+    async def _tts(self, request: web.Request) -> web.Response:
+        # Field names mirror bot.providers.kling_api.TTS_UNCONFIRMED: the reference does not give them.
+        body = request[BODY]
+        text = body.get("text")
+        if not isinstance(text, str) or not text.strip() or len(text) > 1000:
+            raise Reject(400, 1201, "text is required and at most 1000 characters")
+        if not isinstance(body.get("voice_id"), str):
+            raise Reject(400, 1201, "voice_id is required")
+        self.tts_calls.append(body)
+        audio_id = f"audio-{next(self._ids)}"
+        self.audio_ids.add(audio_id)
+        data = {"task_id": audio_id, "task_status": "succeed", "task_result": {"audios": [{"id": audio_id}]}}
+        return self.envelope(data)
+
+    # ---- callbacks --------------------------------------------------------------------------------
+    async def send_callback(self, task_id: str, *, url: str | None = None, secret: str | None = None) -> int:
+        """POST the task's record (no envelope) to its callback_url, signed when `secret` is given."""
+        task = self.tasks[task_id]
+        target = url or task.body.get("callback_url")
+        if not target:
+            raise ValueError(f"task {task_id} has no callback_url")
+        raw = json.dumps(self._record(task)).encode()
+        headers = {"Content-Type": "application/json"}
+        if secret:
+            headers |= sign_webhook(raw, secret, msg_id=f"msg_{uuid.uuid4().hex}", timestamp=int(time.time()))
+        async with httpx.AsyncClient() as client:
+            response = await client.post(target, content=raw, headers=headers)
+        return response.status_code
+
+
+# ---- body checks, as Kling answers them (400 / 1201) ----------------------------------------------------
+def _bad(message: str) -> Reject:
+    return Reject(400, 1201, message)
+
+
+def _common(body: dict, models: set[str]) -> str:
+    model = body.get("model_name", "kling-v1")
+    if model not in models:
+        raise _bad(f"model_name {model!r} is not supported here")
+    mode = body.get("mode", "std")
+    if mode not in ("std", "pro") and not (mode == "4k" and model in FOUR_K):
+        raise _bad(f"mode {mode!r} is invalid for {model}")
+    prompt = body.get("prompt")
+    if not isinstance(prompt, str) or not prompt.strip() or len(prompt) > 2500:
+        raise _bad("prompt is required and at most 2500 characters")
+    if len(body.get("negative_prompt", "")) > 2500:
+        raise _bad("negative_prompt is at most 2500 characters")
+    if "aspect_ratio" in body and body["aspect_ratio"] not in ASPECTS:
+        raise _bad(f"aspect_ratio {body['aspect_ratio']!r} is invalid")
+    if "sound" in body:
+        if body["sound"] not in ("on", "off") or model not in SOUND_MODELS:
+            raise _bad(f"sound is not supported for {model}")
+        if model == "kling-v2-6" and body["sound"] == "on" and mode != "pro":
+            raise _bad("sound on kling-v2-6 needs mode pro")
+    return model
+
+
+def _duration(body: dict, allowed: set[str]) -> None:
+    value = body.get("duration", "5")
+    if not isinstance(value, str) or value not in allowed:
+        raise _bad(f"duration {value!r} is invalid; allowed: {sorted(allowed, key=int)}")
+
+
+def _image(value: object, what: str) -> None:
+    if not isinstance(value, str) or not value or value.startswith("data:"):
+        raise _bad(f"{what} must be a URL or raw base64 without a data: prefix")
+
+
+def check_t2v(fake: FakeKling, body: dict) -> None:
+    _duration(body, durations(_common(body, T2V_MODELS)))
+
+
+def check_i2v(fake: FakeKling, body: dict) -> None:
+    model = _common(body, I2V_MODELS)
+    _image(body.get("image"), "image")
+    _duration(body, durations(model))
+
+
+def check_omni(fake: FakeKling, body: dict) -> None:
+    model = _common(body, OMNI_MODELS)
+    images, videos, elements = (
+        body.get("image_list", []),
+        body.get("video_list", []),
+        body.get("element_list", []),
+    )
+    for item in images:
+        _image(item.get("image_url"), "image_url")
+        if item.get("type") not in (None, "first_frame", "end_frame"):
+            raise _bad("image_list type must be first_frame or end_frame")
+    if len(videos) > 1:
+        raise _bad("at most one video")
+    for video in videos:
+        if video.get("refer_type") not in ("feature", "base") or not str(video.get("video_url", "")):
+            raise _bad("video_list needs video_url and refer_type feature|base")
+        if video.get("keep_original_sound", "yes") not in ("yes", "no"):
+            raise _bad("keep_original_sound must be yes or no")
+    if len(images) + len(elements) > (4 if videos else 7):
+        raise _bad("too many reference images and elements")
+    for element in elements:
+        if str(element.get("element_id")) not in fake.element_ids:
+            raise _bad(f"element {element.get('element_id')!r} does not exist")
+    refs = [int(n) for n in ELEMENT_REF.findall(body["prompt"])]
+    if any(n < 1 or n > len(elements) for n in refs):
+        raise _bad("prompt refers to an element that is not in element_list")
+    first_frame = any(i.get("type") == "first_frame" for i in images)
+    base = any(v.get("refer_type") == "base" for v in videos)
+    if not first_frame and not base and body.get("aspect_ratio") not in ASPECTS:
+        raise _bad("aspect_ratio is required without a first frame or base video")
+    if not base:  # a base-video edit follows the source's length
+        plain = not videos and not elements and all(i.get("type") == "first_frame" for i in images)
+        _duration(body, durations(model, refs=not plain))
+
+
+def check_avatar(fake: FakeKling, body: dict) -> None:
+    _image(body.get("image"), "image")
+    if ("audio_id" in body) == ("sound_file" in body):
+        raise _bad("exactly one of audio_id and sound_file is required")
+    if "audio_id" in body and body["audio_id"] not in fake.audio_ids:
+        raise _bad("audio_id not found")
+    if body.get("mode", "std") not in ("std", "pro"):
+        raise _bad("mode must be std or pro")
+
+
+def check_element(body: dict) -> None:
+    name, description = body.get("element_name"), body.get("element_description")
+    if not isinstance(name, str) or not name or len(name) > 20:
+        raise _bad("element_name is required and at most 20 characters")
+    if not isinstance(description, str) or not description or len(description) > 100:
+        raise _bad("element_description is required and at most 100 characters")
+    if body.get("reference_type") not in ("image_refer", "video_refer"):
+        raise _bad("reference_type must be image_refer or video_refer")
+    if body["reference_type"] == "image_refer":
+        images = body.get("element_image_list") or {}
+        _image(images.get("frontal_image"), "frontal_image")
+        refs = images.get("refer_images") or []
+        if not 1 <= len(refs) <= 3:
+            raise _bad("refer_images takes 1 to 3 images")
+        for ref in refs:
+            _image(ref.get("image_url"), "image_url")
+
+
+CHECKS = {"text2video": check_t2v, "image2video": check_i2v, "omni-video": check_omni}
+CHECKS["avatar/image2video"] = check_avatar
