@@ -1,0 +1,366 @@
+"""The preview renderer: an animatic MP4 (a title card over a slowly moving plate) encoded with PyAV.
+
+The text layer is drawn once; each frame is a cheap crop-and-scale of a larger plate, so a 4 s 720p
+clip renders in a few seconds on two cores. `probe_mp4` reads back what any MP4 holds.
+"""
+
+from __future__ import annotations
+
+import colorsys
+import functools
+import logging
+import math
+import os
+import tempfile
+import threading
+import unicodedata
+from collections.abc import Callable
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont, ImageOps
+
+log = logging.getLogger(__name__)
+
+Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+
+MARGIN = 1.18  # the plate is this much larger than the frame, so the camera never upscales
+AUDIO_RATE = 48_000
+MAX_TEXT_CHARS = 600  # a title card cannot show more; also bounds the work hostile text can cause
+PROGRESS_EVERY = 6  # frames between progress reports
+
+
+def render_animatic(
+    dest: Path,
+    *,
+    prompt: str,
+    seconds: float,
+    width: int,
+    height: int,
+    fps: int = 24,
+    subtitle: str = "",
+    audio: bool = False,
+    seed: int = 0,
+    progress: Callable[[float], None] | None = None,
+    label: str = "PREVIEW",
+    plate: Path | None = None,
+) -> Path:
+    """Encode an H.264/yuv420p MP4 of exactly `seconds` to `dest`, atomically (temp file, then rename).
+
+    `subtitle` may hold several lines; `plate` is an image (or a video, whose first frame is used)
+    to move the camera over instead of a generated background. An exception raised by `progress`
+    aborts the render and leaves nothing behind."""
+    if seconds <= 0 or width < 16 or height < 16 or fps < 1:
+        raise ValueError(f"cannot render {seconds} s at {width}x{height}, {fps} fps")
+    width, height = width // 2 * 2, height // 2 * 2  # yuv420p needs even sizes
+    frames = max(1, round(seconds * fps))
+    background = _plate(plate, width, height, seed)
+    overlay = _text_layer(width, height, prompt, subtitle, label, bottom=plate is not None)
+    bar = _bar_box(width, height)
+    timecode_font = _font(max(10, round(min(width, height) / 40)))
+
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, part_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.stem}.", suffix=".part")
+    os.close(fd)
+    part = Path(part_name)
+    try:
+        # faststart moves the index to the front, so Slack can start playing before the download ends
+        with av.open(str(part), "w", format="mp4", options={"movflags": "+faststart"}) as container:
+            video = container.add_stream("libx264", rate=fps)
+            video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+            video.time_base = Fraction(1, fps)
+            video.options = {"preset": "veryfast", "crf": "23", "tune": "stillimage"}
+            sound = _Soundtrack(container, seconds, seed) if audio else None
+            for i in range(frames):
+                t = i / max(1, frames - 1)
+                frame = background.resize((width, height), Image.BILINEAR, box=_camera(t, background, seed))
+                frame.paste(overlay, (0, 0), overlay)
+                _draw_clock(frame, bar, timecode_font, i, frames, fps)
+                vf = av.VideoFrame.from_image(frame)
+                vf.pts = i
+                container.mux(video.encode(vf))
+                if sound:
+                    sound.feed_until((i + 1) / fps)
+                if progress and i % PROGRESS_EVERY == 0:
+                    progress(0.97 * i / frames)
+            container.mux(video.encode())
+            if sound:
+                sound.finish()
+        part.chmod(0o644)  # mkstemp makes it private; the clip is served like any other media file
+        os.replace(part, dest)
+    finally:
+        part.unlink(missing_ok=True)
+    if progress:
+        progress(1.0)
+    return dest
+
+
+def probe_mp4(path: Path) -> dict:
+    """What an MP4 holds: {"codec", "width", "height", "seconds", "has_audio", "pix_fmt", "frames"}."""
+    with av.open(str(path)) as container:
+        if not container.streams.video:
+            raise ValueError(f"{path} has no video stream")
+        video = container.streams.video[0]
+        if video.duration is not None and video.time_base is not None:
+            seconds = float(video.duration * video.time_base)
+        else:
+            seconds = (container.duration or 0) / av.time_base
+        ctx = video.codec_context
+        return {
+            "codec": ctx.name,
+            "width": ctx.width,
+            "height": ctx.height,
+            "seconds": seconds,
+            "has_audio": bool(container.streams.audio),
+            "pix_fmt": ctx.format.name if ctx.format else None,
+            "frames": video.frames,
+        }
+
+
+# --- the text layer ---------------------------------------------------------------------------
+
+
+def _font(size: int, bold: bool = False) -> Font:
+    # one FreeType face per thread: faces are not safe to share between concurrent renders
+    return _load_font(size, bold, threading.get_ident())
+
+
+@functools.lru_cache(maxsize=64)
+def _load_font(size: int, bold: bool, thread: int) -> Font:
+    try:  # DejaVu covers accents, Greek, Cyrillic, Hebrew, Arabic; it is common but not guaranteed
+        return ImageFont.truetype("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf", size)
+    except OSError:  # Pillow's built-in font (Latin only) always exists
+        return ImageFont.load_default(size=size)
+
+
+@functools.lru_cache(maxsize=8192)
+def _has_glyph(font: Font, ch: str) -> bool:
+    missing = font.getmask("\U0010fffd")  # a private-use character: always drawn as the .notdef box
+    mask = font.getmask(ch)
+    return (mask.size, bytes(mask)) != (missing.size, bytes(missing))
+
+
+def printable(text: str, font: Font, limit: int = MAX_TEXT_CHARS) -> str:
+    """`text` reduced to what `font` can draw on one line: control and bidi-override characters
+    dropped, accents folded where the font lacks them, whitespace collapsed, cut at `limit`."""
+    out: list[str] = []
+    for ch in text[: limit * 4]:
+        category = unicodedata.category(ch)
+        if ch.isspace() or category in ("Cc", "Zl", "Zp"):
+            out.append(" ")
+        elif category[0] == "C":  # format (incl. RLO/LRO overrides), surrogates, private, unassigned
+            continue
+        elif _has_glyph(font, ch):
+            out.append(ch)
+        else:
+            folded = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+            if folded and all(_has_glyph(font, c) for c in folded):
+                out.append(folded)
+    clean = " ".join("".join(out).split())
+    return clean if len(clean) <= limit else clean[: limit - 1].rstrip() + "…"
+
+
+def wrap(text: str, font: Font, max_width: float, max_lines: int) -> list[str]:
+    """Greedy word wrap by pixel width; words wider than a line are broken; the last line
+    ends with an ellipsis when the text does not fit in `max_lines`."""
+    lines: list[str] = []
+    line = ""
+    for word in text.split(" "):
+        candidate = f"{line} {word}" if line else word
+        if font.getlength(candidate) <= max_width:
+            line = candidate
+            continue
+        if line:
+            lines.append(line)
+        while font.getlength(word) > max_width and len(word) > 1:
+            cut = _longest_prefix(word, font, max_width)
+            lines.append(word[:cut])
+            word = word[cut:]
+        line = word
+    if line:
+        lines.append(line)
+    if len(lines) > max_lines:
+        last = lines[max_lines - 1]
+        while last and font.getlength(last + "…") > max_width:
+            last = last[:-1]
+        lines = lines[: max_lines - 1] + [last.rstrip() + "…"]
+    return lines
+
+
+def _longest_prefix(word: str, font: Font, max_width: float) -> int:
+    lo, hi = 1, len(word)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        lo, hi = (mid, hi) if font.getlength(word[:mid]) <= max_width else (lo, mid - 1)
+    return lo
+
+
+def _text_layer(width: int, height: int, prompt: str, subtitle: str, label: str, bottom: bool) -> Image.Image:
+    """The static RGBA overlay: a label badge, the wrapped prompt and the subtitle lines on a panel."""
+    unit = min(width, height) / 720
+    pad = round(36 * unit)
+    title_font, sub_font, label_font = (
+        _font(round(44 * unit), True),
+        _font(round(24 * unit)),
+        _font(round(20 * unit), True),
+    )
+    inner = width - 4 * pad
+    title_step, sub_step = round(56 * unit), round(34 * unit)
+    sub_lines = [line for raw in subtitle.splitlines() if (line := printable(raw, sub_font, 200))]
+    sub_lines = [wrap(line, sub_font, inner, 1)[0] for line in sub_lines][:4]
+    room = height * (0.42 if bottom else 0.6) - len(sub_lines) * sub_step
+    title = wrap(
+        printable(prompt, title_font) or "(no prompt)", title_font, inner, max(1, int(room // title_step))
+    )
+
+    layer = Image.new("RGBA", (width, height), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(layer)
+    block = len(title) * title_step + (len(sub_lines) * sub_step + pad // 2 if sub_lines else 0)
+    top = height - pad * 3 - block if bottom else (height - block) // 2
+    draw.rounded_rectangle(
+        (pad, top - pad, width - pad, top + block + pad), radius=pad // 2, fill=(8, 10, 16, 165)
+    )
+    y = top
+    for line in title:
+        draw.text((2 * pad, y), line, font=title_font, fill=(250, 250, 245, 255))
+        y += title_step
+    y += pad // 2
+    for line in sub_lines:
+        draw.text((2 * pad, y), line, font=sub_font, fill=(200, 210, 225, 255))
+        y += sub_step
+    badge = wrap(printable(label, label_font, 80) or "PREVIEW", label_font, inner, 1)[0]
+    bw = label_font.getlength(badge)
+    draw.rounded_rectangle(
+        (pad, pad, pad + bw + pad, pad + round(34 * unit)), radius=pad // 3, fill=(230, 80, 60, 230)
+    )
+    draw.text((pad + pad / 2, pad + round(6 * unit)), badge, font=label_font, fill=(255, 255, 255, 255))
+    x0, y0, x1, y1 = _bar_box(width, height)
+    draw.rectangle((x0, y0, x1, y1), fill=(255, 255, 255, 60))
+    return layer
+
+
+def _bar_box(width: int, height: int) -> tuple[int, int, int, int]:
+    unit = min(width, height) / 720
+    pad, thick = round(36 * unit), max(2, round(5 * unit))
+    return pad, height - pad - thick, width - pad, height - pad
+
+
+def _draw_clock(
+    frame: Image.Image, bar: tuple[int, int, int, int], font: Font, i: int, frames: int, fps: int
+) -> None:
+    """The per-frame part: the playhead bar and a seconds:frames timecode above its right end."""
+    x0, y0, x1, y1 = bar
+    draw = ImageDraw.Draw(frame)
+    draw.rectangle((x0, y0, x0 + round((x1 - x0) * (i + 1) / frames), y1), fill=(230, 80, 60))
+    code = f"{i // fps // 60:02d}:{i // fps % 60:02d}:{i % fps:02d}"
+    draw.text((x1, y0 - 4), code, font=font, fill=(235, 235, 235), anchor="rd")
+
+
+# --- the plate and the camera -----------------------------------------------------------------
+
+
+def _plate(source: Path | None, width: int, height: int, seed: int) -> Image.Image:
+    size = (round(width * MARGIN), round(height * MARGIN))
+    picture = _load_picture(source) if source else None
+    if picture is None:
+        return _generated_plate(size, seed)
+    return ImageOps.fit(picture, size, Image.BICUBIC)
+
+
+def _load_picture(path: Path) -> Image.Image | None:
+    """An image file, or the first frame of a video (edits and extensions start from their source)."""
+    try:
+        with Image.open(path) as img:
+            return ImageOps.exif_transpose(img).convert("RGB")
+    except (OSError, ValueError, Image.DecompressionBombError):
+        pass
+    try:
+        with av.open(str(path)) as container:
+            for frame in container.decode(video=0):
+                return frame.to_image().convert("RGB")
+    except (OSError, ValueError, av.FFmpegError):
+        pass
+    log.warning("preview: cannot read %s as an image or video; using a generated background", path.name)
+    return None
+
+
+def _generated_plate(size: tuple[int, int], seed: int) -> Image.Image:
+    """A dusky two-colour gradient with soft light blobs, drawn small (it is all soft) and scaled up."""
+    rng = np.random.default_rng(seed)
+    sw, sh = max(8, size[0] // 6), max(8, size[1] // 6)
+    hue = rng.random()
+    c1 = np.array(colorsys.hsv_to_rgb(hue, 0.55, 0.35))
+    c2 = np.array(colorsys.hsv_to_rgb((hue + 0.12 + 0.2 * rng.random()) % 1, 0.6, 0.75))
+    y, x = np.mgrid[0:sh, 0:sw].astype(np.float32)
+    x, y = x / sw, y / sh
+    angle = rng.uniform(0, 2 * math.pi)
+    t = (x - 0.5) * math.cos(angle) + (y - 0.5) * math.sin(angle) + 0.5
+    img = c1 * (1 - t[..., None]) + c2 * t[..., None]
+    for _ in range(6):
+        cx, cy, r = rng.random(), rng.random(), rng.uniform(0.08, 0.3)
+        glow = np.exp(-((x - cx) ** 2 + ((y - cy) * sh / sw) ** 2) / (r * r))
+        tint = np.array(colorsys.hsv_to_rgb((hue + rng.uniform(-0.15, 0.3)) % 1, 0.4, 1.0))
+        img += glow[..., None] * tint * rng.uniform(0.1, 0.3)
+    vignette = 1 - 0.45 * ((x - 0.5) ** 2 + (y - 0.5) ** 2) * 2
+    img = np.clip(img * vignette[..., None], 0, 1)
+    small = Image.fromarray((img * 255).astype(np.uint8), "RGB")
+    return small.resize(size, Image.BICUBIC)
+
+
+def _camera(t: float, plate: Image.Image, seed: int) -> tuple[float, float, float, float]:
+    """The crop box at time t (0..1): an eased slow zoom (in or out) with a drift across the plate."""
+    eased = t * t * (3 - 2 * t)
+    zoom_in = seed % 2 == 0
+    zoom = 1.03 + 0.11 * (eased if zoom_in else 1 - eased)
+    pw, ph = plate.size
+    vw, vh = pw / zoom, ph / zoom
+    angle = (seed * 2.399963) % (2 * math.pi)  # golden angle: neighbouring seeds drift differently
+    drift = (2 * eased - 1) * 0.9
+    cx = pw / 2 + math.cos(angle) * drift * (pw - vw) / 2
+    cy = ph / 2 + math.sin(angle) * drift * (ph - vh) / 2
+    return cx - vw / 2, cy - vh / 2, cx + vw / 2, cy + vh / 2
+
+
+# --- the soundtrack ---------------------------------------------------------------------------
+
+
+class _Soundtrack:
+    """A quiet pad chord over soft room tone, fed to an AAC stream in step with the video."""
+
+    CHUNK = 1024  # AAC's frame size
+
+    def __init__(self, container: av.container.OutputContainer, seconds: float, seed: int) -> None:
+        self._container = container
+        self._stream = container.add_stream("aac", rate=AUDIO_RATE, layout="mono")
+        self._samples = _ambience(round(seconds * AUDIO_RATE), seed)
+        self._sent = 0
+
+    def feed_until(self, seconds: float) -> None:
+        end = min(len(self._samples), round(seconds * AUDIO_RATE))
+        while self._sent < end:
+            chunk = self._samples[self._sent : self._sent + self.CHUNK]
+            frame = av.AudioFrame.from_ndarray(chunk[None, :], format="fltp", layout="mono")
+            frame.sample_rate, frame.pts = AUDIO_RATE, self._sent
+            frame.time_base = Fraction(1, AUDIO_RATE)
+            self._container.mux(self._stream.encode(frame))
+            self._sent += len(chunk)
+
+    def finish(self) -> None:
+        self.feed_until(len(self._samples) / AUDIO_RATE)
+        self._container.mux(self._stream.encode())
+
+
+def _ambience(n: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    t = np.arange(n, dtype=np.float32) / AUDIO_RATE
+    root = 110.0 * 2 ** (rng.integers(0, 5) / 12)
+    pad = sum(np.sin(2 * np.pi * root * ratio * t) / (k + 1) for k, ratio in enumerate((1, 1.5, 2, 2.52)))
+    pad *= 0.05 * (0.75 + 0.25 * np.sin(2 * np.pi * 0.2 * t))
+    noise = np.fft.rfft(rng.standard_normal(n))
+    noise /= 1 + np.fft.rfftfreq(n, 1 / AUDIO_RATE) / 150  # darken white noise into a room hum
+    room = np.fft.irfft(noise, n)
+    room *= 0.02 / (np.abs(room).max() or 1)
+    fade = np.minimum(1, np.minimum(t, t[-1] - t) / 0.4) if n > 1 else np.ones(n)
+    return ((pad + room) * fade).astype(np.float32)
