@@ -15,6 +15,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 CHUNK = 256 * 1024
+# what Slack answers when a file was already shared (the stand-in's name; Slack's own is unconfirmed)
+ALREADY_COMPLETED = ("upload_already_completed", "file_already_completed", "already_completed")
 
 
 class UploadFailed(Exception):
@@ -62,7 +64,7 @@ async def complete_upload(
             },
         )
     except SlackApiError as exc:
-        if exc.response.get("error") in ("file_already_completed", "already_completed"):
+        if exc.response.get("error") in ALREADY_COMPLETED:
             return True
         raise
     return True

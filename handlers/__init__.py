@@ -1,0 +1,16 @@
+"""Bolt listeners, one module per Slack surface. Every entry point is bound here."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.studio import Studio
+from handlers import actions, commands, home, messages, reactions
+
+
+def register(app: AsyncApp, studio: Studio) -> None:
+    commands.register(app, studio)
+    messages.register(app, studio)
+    reactions.register(app, studio)
+    actions.register(app, studio)
+    home.register(app, studio)

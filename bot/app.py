@@ -1,0 +1,84 @@
+"""Builds the Bolt app and the services behind it (store, providers, runner, cards, studio)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import httpx
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+import handlers
+from bot.cardpub import CardPublisher
+from bot.catalogue import get_model
+from bot.config import Config
+from bot.providers.base import Provider
+from bot.providers.registry import build_providers
+from bot.runner import JobRunner
+from bot.studio import Studio
+from storage.db import Store, connect
+
+
+@dataclass
+class Dailies:
+    config: Config
+    store: Store
+    http: httpx.AsyncClient
+    client: AsyncWebClient
+    app: AsyncApp
+    providers: dict[str, Provider]
+    cards: CardPublisher
+    runner: JobRunner
+    studio: Studio
+
+    async def start(self) -> None:
+        await self.runner.start()
+
+    async def close(self) -> None:
+        await self.runner.stop()
+        for provider in self.providers.values():
+            await provider.aclose()
+        await self.http.aclose()
+        self.store.close()
+
+
+def slack_client(config: Config) -> AsyncWebClient:
+    return AsyncWebClient(
+        token=config.slack_bot_token,
+        base_url=config.slack_api_url,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=3),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=5),
+            AsyncServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+def build(config: Config, *, slack_file_hosts: tuple[str, ...] = ("files.slack.com",)) -> Dailies:
+    """Everything wired, nothing started. Raises StorageError for an unusable database."""
+    store = Store(connect(config.db_path))
+    http = httpx.AsyncClient(timeout=httpx.Timeout(30.0), follow_redirects=True)
+    client = slack_client(config)
+    providers = build_providers(config, http)
+    cards = CardPublisher(
+        client,
+        store,
+        interval=config.card_interval_seconds,
+        update_pace=min(1.2, config.card_interval_seconds),
+        typical_seconds=lambda model: getattr(get_model(model), "typical_seconds", 0),
+    )
+    runner = JobRunner(config, store, providers, client, cards, http)
+    studio = Studio(config, store, providers, runner, cards, slack_file_hosts=slack_file_hosts)
+    app = AsyncApp(
+        client=client,
+        signing_secret=config.slack_signing_secret or None,
+        logger=logging.getLogger("dailies.bolt"),
+    )
+    handlers.register(app, studio)
+    return Dailies(config, store, http, client, app, providers, cards, runner, studio)

@@ -1,0 +1,128 @@
+"""The `dailies` console script: try, run, serve, manifest, doctor, models."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from bot.config import ConfigError, load_config
+from storage.db import StorageError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="dailies", description="An AI video studio inside Slack.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_try = sub.add_parser("try", help="run one /video request end to end without Slack")
+    p_try.add_argument("text", help='what you would type after /video, e.g. "a red fox in the snow"')
+    sub.add_parser("run", help="connect to Slack in Socket Mode")
+    p_serve = sub.add_parser("serve", help="serve Slack's request URL over HTTP")
+    p_serve.add_argument("--host", default="0.0.0.0")
+    p_serve.add_argument("--port", type=int, default=3000)
+    p_manifest = sub.add_parser("manifest", help="print the Slack app manifest")
+    p_manifest.add_argument("--http-url", default=None, help="public base URL for HTTP mode")
+    sub.add_parser("doctor", help="check the configuration")
+    sub.add_parser("models", help="list the model catalogue and where each model runs here")
+    args = parser.parse_args(argv)
+    try:
+        return asyncio.run(_dispatch(args)) if args.command != "manifest" else _manifest(args)
+    except (ConfigError, StorageError) as exc:
+        print(f"dailies: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _manifest(args) -> int:
+    from bot.manifest import manifest_yaml
+
+    sys.stdout.write(manifest_yaml(args.http_url))
+    return 0
+
+
+async def _dispatch(args) -> int:
+    from bot.logs import setup_logging
+
+    config = load_config()
+    setup_logging(
+        config.secrets(), logging.WARNING if args.command in ("try", "models", "doctor") else logging.INFO
+    )
+    if args.command == "try":
+        from bot.trial import run_try
+
+        return await run_try(config, args.text)
+    if args.command == "models":
+        return await _models(config)
+    if args.command == "doctor":
+        from bot.doctor import doctor
+
+        return await doctor(config)
+    if args.command == "run":
+        return await _socket_mode(config)
+    return await _serve(config, args.host, args.port)
+
+
+async def _models(config) -> int:
+    from bot import views
+    from bot.app import build
+
+    dailies = build(config)
+    try:
+        for problem in await _provider_checks(dailies):
+            print(f"note: {problem}", file=sys.stderr)
+        print(views.models_table(views.model_rows(dailies.studio.model_routes())))
+    finally:
+        await dailies.close()
+    return 0
+
+
+async def _provider_checks(dailies) -> list[str]:
+    problems = []
+    for name, provider in dailies.providers.items():
+        if name != "preview":
+            problems += await provider.check()
+    return problems
+
+
+async def _socket_mode(config) -> int:
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    from bot.app import build
+
+    config.require("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
+    dailies = build(config)
+    await dailies.start()
+    handler = AsyncSocketModeHandler(dailies.app, app_token=config.slack_app_token)
+    try:
+        logging.getLogger("dailies").info("Dailies is connecting to Slack (Socket Mode)")
+        await handler.start_async()
+    finally:
+        await handler.close_async()
+        await dailies.close()
+    return 0
+
+
+async def _serve(config, host: str, port: int) -> int:
+    from aiohttp import web
+
+    from bot.app import build
+    from bot.server import web_app
+
+    config.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+    dailies = build(config)
+    await dailies.start()
+    runner = web.AppRunner(web_app(dailies))
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    logging.getLogger("dailies").info("Dailies is serving http://%s:%s/slack/events", host, port)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+        await dailies.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

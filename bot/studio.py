@@ -1,0 +1,291 @@
+"""The studio: what Dailies does with a parsed request, between the Slack listeners and the runner.
+Listeners call it after they ack; it stores jobs, answers subcommands and wakes the runner."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from bot import views
+from bot.cardpub import CardPublisher
+from bot.catalogue import (
+    DEFAULT_DRAFT_MODEL,
+    FINAL_MODEL_PREFERENCE,
+    Refusal,
+    check_request,
+    estimate_cost,
+    get_model,
+)
+from bot.config import Config
+from bot.fetch import FetchRefused, fetch_slack_file, fetch_url
+from bot.grammar import (
+    Cancel,
+    Help,
+    Jobs,
+    Models,
+    SettingsSet,
+    SettingsShow,
+    VideoRequest,
+)
+from bot.help import HELP_TEXT
+from bot.mediacheck import MediaRejected, check_image
+from bot.providers.base import Mode, Provider
+from bot.providers.registry import route
+from bot.runner import JobRunner
+from storage import audit, channels, deliveries
+from storage import jobs as jobs_db
+from storage.clock import month_start_iso
+from storage.db import Store
+
+log = logging.getLogger(__name__)
+IMAGE_LIMIT = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Who asked, where, and what Slack delivery it came from."""
+
+    channel_id: str
+    user_id: str
+    team_id: str = ""
+    source_key: str = ""  # one job per trigger: "cmd:<trigger_id>", "msg:<channel>:<ts>"
+    files: tuple[dict, ...] = field(default_factory=tuple)  # Slack file objects attached to a mention
+
+
+class Studio:
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        providers: dict[str, Provider],
+        runner: JobRunner,
+        cards: CardPublisher,
+        *,
+        slack_file_hosts: tuple[str, ...] = ("files.slack.com",),
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.providers = providers
+        self.runner = runner
+        self.cards = cards
+        self.slack_file_hosts = slack_file_hosts
+        self.inputs_dir = Path(config.media_dir) / "inputs"
+
+    async def first_time(self, key: str, kind: str) -> bool:
+        """False when Slack already delivered this (a retry): the caller then does nothing."""
+        return await self.store.run(deliveries.claim, key, kind)
+
+    # ---- routing ----------------------------------------------------------------------------------
+    def backend_for(self, model_id: str) -> str:
+        return route(model_id, self.config)
+
+    def model_routes(self) -> dict:
+        routes = {}
+        from bot.catalogue import CATALOGUE
+
+        for model in CATALOGUE.values():
+            backend = self.backend_for(model.id)
+            mode = Mode.AVATAR if "text" not in model.inputs else Mode.TEXT
+            routes[model.id] = (backend, self.providers[backend].availability(model.id, mode))
+        return routes
+
+    def final_model(self, settings: channels.ChannelSettings) -> str:
+        if settings.final_model:
+            return settings.final_model
+        for model_id in FINAL_MODEL_PREFERENCE:
+            backend = self.backend_for(model_id)
+            if backend != "preview" and self.providers[backend].availability(model_id).ok:
+                return model_id
+        return FINAL_MODEL_PREFERENCE[-1]
+
+    # ---- new videos -------------------------------------------------------------------------------
+    async def request_video(self, origin: Origin, req: VideoRequest) -> str | None:
+        """Store a job for `req` and start it; returns a message for the requester when refused."""
+        settings = await self.store.run(channels.get_settings, origin.channel_id)
+        model_id = req.model or settings.default_model or DEFAULT_DRAFT_MODEL
+        model = get_model(model_id)
+        if model is None:
+            return f"The channel's default model `{model_id}` is unknown; set one with `/video settings model ID`."
+        images = [f for f in origin.files if (f.get("mimetype") or "").startswith("image/")]
+        has_image = bool(req.image_url or images)
+        if req.subjects:
+            names = ", ".join("{" + s + "}" for s in req.subjects)
+            return (
+                f"This channel has no subject called {names}. See `/video subject list`, or add one with "
+                "`/video subject add NAME IMAGE_URL -- description`."
+            )
+        refusal = check_request(req, model, has_reference=has_image)
+        if refusal is None and images and "image" not in model.inputs:
+            refusal = Refusal(
+                f"{model.id} can't start from an image; drop the attachment or pick another model."
+            )
+        if refusal is not None:
+            return refusal.message
+        backend = self.backend_for(model.id)
+        mode = Mode.IMAGE if has_image else Mode.TEXT
+        availability = self.providers[backend].availability(model.id, mode)
+        if not availability.ok:
+            hint = f" Try `--model {availability.suggestion}`." if availability.suggestion else ""
+            return f"`{model.id}` can't run here: {availability.reason}.{hint}"
+        seconds = req.seconds or model.default_seconds
+        aspect = req.aspect or (model.aspects[0] if model.aspects else "16:9")
+        resolution = req.resolution or model.default_resolution
+        audio = req.audio if req.audio is not None else model.default_audio
+        image = None
+        if has_image:
+            try:
+                image = await self._fetch_image(req.image_url, images[0] if images else None)
+            except (FetchRefused, MediaRejected) as exc:
+                return exc.message
+        estimate = 0.0
+        if backend != "preview":
+            estimate = estimate_cost(
+                model, seconds=seconds or 0, resolution=resolution, audio=audio, takes=req.takes
+            )
+        request = {
+            "mode": mode.value,
+            "prompt": req.prompt,
+            "seconds": seconds,
+            "aspect": aspect,
+            "resolution": resolution,
+            "audio": audio,
+            "negative": req.negative,
+            "image": image,
+        }
+        seeds = _seeds(req.seed, req.takes) if model.seeds else ()
+        new = jobs_db.NewJob(
+            channel_id=origin.channel_id,
+            team_id=origin.team_id,
+            user_id=origin.user_id,
+            kind="generate",
+            model=model.id,
+            backend=backend,
+            request=request,
+            takes=req.takes,
+            estimate_usd=round(estimate, 2),
+            source_key=origin.source_key,
+            title=req.prompt,
+            seeds=seeds,
+        )
+        return await self._start(new)
+
+    async def _start(self, new: jobs_db.NewJob) -> str | None:
+        try:
+            shot_id, job_id, _ = await self.store.run(jobs_db.create_job, new)
+        except jobs_db.DuplicateTrigger:
+            return None
+        self.runner.wake()
+        if new.state != "queued":
+            await self.cards.ensure_posted(shot_id)
+        return None
+
+    async def _fetch_image(self, url: str | None, slack_file: dict | None) -> dict:
+        self.inputs_dir.mkdir(parents=True, exist_ok=True)
+        dest = self.inputs_dir / f"img-{random.getrandbits(64):016x}"
+        if slack_file is not None:
+            fetched = await fetch_slack_file(
+                slack_file,
+                dest,
+                token=self.config.slack_bot_token,
+                kind="image",
+                max_bytes=IMAGE_LIMIT,
+                allowed_hosts=self.slack_file_hosts,
+            )
+            url = None  # Slack's URLs need our token: backends get the bytes instead
+        else:
+            fetched = await fetch_url(
+                url, dest, kind="image", max_bytes=IMAGE_LIMIT, allow_private=self.config.allow_private_urls
+            )
+        await asyncio.to_thread(check_image, fetched.path)
+        return {"url": url, "path": str(fetched.path), "mime": fetched.mime}
+
+    # ---- subcommands ------------------------------------------------------------------------------
+    async def answer(self, origin: Origin, command) -> str:
+        """The ephemeral answer to a subcommand."""
+        match command:
+            case Help():
+                return HELP_TEXT
+            case Models():
+                return views.models_text(views.model_rows(self.model_routes()))
+            case Jobs():
+                return await self._jobs_text(origin)
+            case Cancel(job_id=ref):
+                return await self.cancel(origin, ref)
+            case SettingsShow():
+                return await self._settings_text(origin)
+            case SettingsSet(key=key, value=value):
+                return await self._set(origin, key, value)
+        return "That part of Dailies is not available in this version; see `/video help`."
+
+    async def _jobs_text(self, origin: Origin) -> str:
+        def load(db):
+            recent = jobs_db.recent_jobs(db, origin.channel_id)
+            takes = {
+                j["id"]: list(db["takes"].rows_where("job_id = ?", [j["id"]], order_by="version"))
+                for j in recent
+            }
+            shots = {j["id"]: jobs_db.get_shot(db, j["shot_id"]) for j in recent}
+            return recent, takes, shots
+
+        recent, takes, shots = await self.store.run(load)
+        for job in recent:
+            job["request"] = __import__("json").loads(job["request"] or "{}")
+
+        def link(job):
+            ts = (shots[job["id"]] or {}).get("card_ts")
+            return f"(thread {ts})" if ts else ""
+
+        return views.jobs_text(recent, takes, link)
+
+    async def _settings_text(self, origin: Origin) -> str:
+        settings = await self.store.run(channels.get_settings, origin.channel_id)
+        spent = await self.store.run(channels.month_spend, origin.channel_id, month_start_iso())
+        return views.settings_text(
+            settings,
+            default_model=settings.default_model or DEFAULT_DRAFT_MODEL,
+            final_model=self.final_model(settings),
+            spent=spent,
+        )
+
+    async def _set(self, origin: Origin, key: str, value) -> str:
+        if key in ("model", "final-model"):
+            model = get_model(str(value))
+            if model is None:
+                return f"`{value}` is not a model I know; see `/video models`."
+            value = model.id
+            if key == "final-model":
+                backend = self.backend_for(model.id)
+                avail = self.providers[backend].availability(model.id)
+                if not avail.ok:
+                    return f"`{model.id}` can't run here: {avail.reason}."
+        await self.store.run(channels.set_setting, origin.channel_id, key, value)
+        await self.store.run(audit.record, origin.channel_id, origin.user_id, "settings", f"{key} = {value}")
+        return "Saved.\n" + await self._settings_text(origin)
+
+    async def cancel(self, origin: Origin, ref: str) -> str:
+        digits = ref.strip().lstrip("#").upper().removeprefix("J")
+        if not digits.isdigit():
+            return f"`{ref}` is not a job id; job ids look like J42 (see `/video jobs`)."
+        job = await self.store.run(jobs_db.get_job, int(digits))
+        if job is None or job["channel_id"] != origin.channel_id:
+            return f"There is no job J{digits} in this channel; see `/video jobs`."
+        if job["state"] in jobs_db.TERMINAL:
+            return f"J{digits} has already {job['state']}."
+        await self.store.run(
+            jobs_db.set_job_state, job["id"], "cancelled", f"by {origin.user_id}", "cancelled"
+        )
+        await self.store.run(audit.record, origin.channel_id, origin.user_id, "cancel", "", job["id"])
+        await self.runner.cancel_job(job["id"])
+        self.cards.touch(job["shot_id"])
+        return f"Cancelled J{digits}."
+
+
+def _seeds(seed: int | None, takes: int) -> tuple[int, ...]:
+    base = seed if seed is not None else random.randrange(1, 2**31 - 1 - takes)
+    return tuple(base + i for i in range(takes))
+
+
+__all__ = ["Origin", "Studio", "replace"]

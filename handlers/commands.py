@@ -1,0 +1,46 @@
+"""The /video slash command: ack at once, then hand the parsed request to the studio."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.catalogue import Refusal
+from bot.grammar import Help, VideoRequest, parse_command
+from bot.help import HELP_TEXT
+from bot.studio import Origin, Studio
+
+log = logging.getLogger(__name__)
+
+
+def register(app: AsyncApp, studio: Studio) -> None:
+    async def video(ack, command, respond):
+        parsed = parse_command(command.get("text", ""))
+        if isinstance(parsed, Refusal):
+            await ack(text=parsed.message)
+            return
+        if isinstance(parsed, Help):
+            await ack(text=HELP_TEXT)
+            return
+        await ack()
+        origin = Origin(
+            channel_id=command["channel_id"],
+            user_id=command["user_id"],
+            team_id=command.get("team_id", ""),
+            source_key=f"cmd:{command.get('trigger_id') or command.get('channel_id')}",
+        )
+        if not await studio.first_time(origin.source_key, "command"):
+            return
+        try:
+            if isinstance(parsed, VideoRequest):
+                reply = await studio.request_video(origin, parsed)
+            else:
+                reply = await studio.answer(origin, parsed)
+        except Exception:
+            log.exception("/video failed")
+            reply = "Something went wrong on our side and nothing was started. Please try again."
+        if reply:
+            await respond(text=reply, response_type="ephemeral")
+
+    app.command("/video")(video)

@@ -1,0 +1,119 @@
+"""The bot in HTTP mode on 127.0.0.1, wired to the Slack stand-in (and any provider stand-ins),
+driven by signed Slack requests: the shape of every scenario test."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from aiohttp import web
+
+from bot.app import Dailies, build
+from bot.config import load_config
+from bot.server import web_app
+from bot.slack_standin import SlackStandIn
+from storage import jobs as jobs_db
+from tests.fakes.slack import BOT_TOKEN
+from tests.fakes.slack_requests import (
+    FORM,
+    JSON,
+    SIGNING_SECRET,
+    block_actions_body,
+    event_body,
+    post_signed,
+    slash_command_body,
+)
+
+
+@dataclasses.dataclass
+class Bot:
+    dailies: Dailies
+    slack: SlackStandIn
+    url: str
+    site: web.AppRunner
+    tmp: Path
+
+    async def command(self, text: str, **fields) -> tuple[int, str]:
+        fields.setdefault("response_url", self.slack.response_url(fields.get("channel_id", "C0CHANNEL")))
+        body = slash_command_body(text, **fields)
+        return await post_signed(self.url, "/slack/events", body, FORM)
+
+    async def event(self, event: dict, **envelope) -> tuple[int, str]:
+        return await post_signed(self.url, "/slack/events", event_body(event, **envelope), JSON)
+
+    async def action(self, action_id: str, value: str, **fields) -> tuple[int, str]:
+        fields.setdefault("response_url", self.slack.response_url(fields.get("channel_id", "C0CHANNEL")))
+        return await post_signed(
+            self.url, "/slack/events", block_actions_body(action_id, value, **fields), FORM
+        )
+
+    async def jobs(self) -> list[dict]:
+        return await self.dailies.store.run(
+            lambda db: [jobs_db.get_job(db, r[0]) for r in db.execute("SELECT id FROM jobs ORDER BY id")]
+        )
+
+    async def takes(self, job_id: int | None = None) -> list[dict]:
+        where = ("job_id = ?", [job_id]) if job_id else (None, None)
+        return await self.dailies.store.run(lambda db: list(db["takes"].rows_where(*where, order_by="id")))
+
+    async def wait_job(
+        self, state: str | tuple[str, ...], job_index: int = -1, timeout: float = 20.0
+    ) -> dict:
+        states = (state,) if isinstance(state, str) else state
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            jobs = await self.jobs()
+            if (
+                jobs
+                and len(jobs) > (job_index if job_index >= 0 else -job_index - 1)
+                and jobs[job_index]["state"] in states
+            ):
+                return jobs[job_index]
+            await asyncio.sleep(0.05)
+        raise AssertionError(
+            f"no job reached {states}: {[(j['id'], j['state'], j['error']) for j in await self.jobs()]}"
+        )
+
+    async def settle(self) -> None:
+        await self.dailies.cards.drain(timeout=20)
+
+
+def bot_config(tmp: Path, slack: SlackStandIn, **env: str):
+    values = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "DAILIES_DB": str(tmp / "dailies.db"),
+        "DAILIES_MEDIA_DIR": str(tmp / "media"),
+        "DAILIES_POLL_SECONDS": "0.05",
+        "DAILIES_POLL_CEILING_SECONDS": "0.2",
+        "DAILIES_CARD_INTERVAL_SECONDS": "0.2",
+        "DAILIES_ALLOW_PRIVATE_URLS": "1",
+    }
+    values.update(env)
+    return load_config(values, dotenv=None)
+
+
+@asynccontextmanager
+async def running_bot(tmp: Path, slack: SlackStandIn, **env: str) -> AsyncIterator[Bot]:
+    config = bot_config(tmp, slack, **env)
+    # the stand-in serves Slack files from 127.0.0.1: allow it as a Slack file host in tests
+    host = slack.base_url.split("://", 1)[1]
+    dailies = build(config, slack_file_hosts=("files.slack.com", host))
+    await dailies.start()
+    runner = web.AppRunner(web_app(dailies))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    bot = Bot(dailies, slack, f"http://127.0.0.1:{port}", runner, tmp)
+    try:
+        yield bot
+    finally:
+        await dailies.cards.drain(timeout=5)
+        await runner.cleanup()
+        await dailies.close()
