@@ -1,0 +1,94 @@
+"""The `/video help` text (Slack mrkdwn), one section per topic, and the one-line usage hint."""
+
+from __future__ import annotations
+
+# One entry per section; each stays under Slack's 3,000-character limit for a section block.
+SECTIONS: dict[str, str] = {
+    "video": """*Make a video*: `/video <prompt> [flags]` (or mention me with the same text).
+Flags can go anywhere; the other words are the prompt (at most 2,500 characters).
+• `--model ID` (or `-m ID`): which model; without it, the channel's draft model (`/video settings`)
+• `--seconds N` (or `--duration N`, `8s` works too): length; each model has its own durations
+• `--aspect 16:9|9:16|1:1` (or `landscape`, `portrait`, `square`)
+• `--res 720p|1080p` (or `--resolution`)
+• `--n N` (or `--takes N`): 1 to 4 takes of the same request
+• `--audio` / `--no-audio`: sound on or off, where the model has a switch
+• `--image URL`: start from this picture (image-to-video); an image attached to a mention works too
+• `--seed N`: 0 to 2147483647, for models that take a seed
+• `--negative "text"`: what to keep out, for models that take a negative prompt
+• `--subject NAME` (repeatable), or write `{NAME}` in the prompt: use a saved subject
+`--flag=value` works as well. Anything a model can't do is refused before it costs anything, \
+with the values it accepts.
+Example: `/video a red fox trotting through fresh snow, golden hour --seconds 5 --aspect 9:16`""",
+    "models": """*Models*: `/video models` lists every model with its durations, shapes, sound, \
+edit support and price per second. Ids: `kling-2.6-pro`, `kling-v3`, `kling-v3-pro`, `kling-o1`, \
+`kling-avatar-pro`, `sora-2`, `sora-2-pro`, `preview` (a free local animatic, used when no provider \
+key is set).""",
+    "subject": """*Subjects* (a person, pet or product the channel reuses):
+• `/video subject add NAME IMAGE_URL… [-- description]`: 1 to 4 images, the front view first
+• `/video subject list` · `/video subject show NAME` · `/video subject remove NAME` · \
+`/video subject rename OLD NEW`
+Names are 1 to 32 letters, digits, `-` or `_`. Write `{NAME}` in a prompt or add `--subject NAME`.""",
+    "avatar": """*Talking avatar*: `/video avatar {subject} "what they say"` (a script of up to \
+1,000 characters) or `/video avatar {subject} --audio-url URL` (a recording). The subject's first \
+image is the portrait; the clip lasts as long as the speech. `--model` is optional \
+(`kling-avatar-pro`).""",
+    "threads": """*In a job's thread*:
+• reply with a change (`warmer light, slower camera`) to edit the latest clip; `v2: …` picks take 2
+• `again` (or `another take`), `extend …` (or `next shot …`), `final` (render on the final model), \
+`save as subject NAME`
+• replies take `--model`, `--seconds`, `--audio` / `--no-audio`, `--image`
+Buttons on the card: Approve, Another take, Final render, Cancel. \
+Reactions: :white_check_mark: approves, :x: rejects, :repeat: asks for another take.""",
+    "jobs": """*Jobs and spend*:
+• `/video jobs`: recent jobs in this channel
+• `/video cancel JOB`: stop a job (its id is on the card)
+• `/video spend`: this month's spend against the budget
+• `/video audit`: who approved or rejected what, and when""",
+    "settings": """*Settings* (per channel): `/video settings` shows them.
+• `/video settings model ID`: the draft model (default `kling-v3`)
+• `/video settings final-model ID`: the Final render model (default `sora-2-pro` where it's served, \
+else `kling-v3-pro`)
+• `/video settings budget USD` (per month) · `/video settings job-limit USD` (a job above it waits \
+for approval); `none` removes either
+• `/video settings approvers @person…` (or `none`): whose :white_check_mark: counts
+• `/video settings approval any|all`: one approver's :white_check_mark: starts a job, or all of them""",
+    "text": """*Writing commands*:
+• `/video help [TOPIC]`: this help, or one part of it (`/video help settings`, `/video help seconds`)
+• Quote a value with spaces: `--negative "blurry, text"`; Slack's curly quotes work too
+• The first word `help`, `models`, `jobs`, `cancel`, `subject`, `settings`, `avatar`, `spend` or \
+`audit` is always a command. To start a prompt with one of them, quote the prompt: \
+`/video "help wanted sign on a diner door"`
+• @mentions, #channels and @here are refused in prompts (a video model can't see who they are): \
+describe the person, or use a subject
+• Links become their text; emoji are kept; invisible characters are removed""",
+}
+
+# `/video help TOPIC`: every subcommand, every flag (without dashes) and a few plain words
+HELP_TOPICS: dict[str, str] = {
+    **{word: "video" for word in ("video", "prompt", "flags", "model", "m", "seconds", "duration")},
+    **{word: "video" for word in ("aspect", "res", "resolution", "n", "takes", "audio", "no-audio")},
+    **{word: "video" for word in ("image", "seed", "negative")},
+    "models": "models",
+    **{word: "subject" for word in ("subject", "subjects")},
+    **{word: "avatar" for word in ("avatar", "audio-url")},
+    **{word: "threads" for word in ("threads", "thread", "replies", "reply", "edit", "reactions")},
+    **{word: "threads" for word in ("again", "extend", "final", "buttons")},
+    **{word: "jobs" for word in ("jobs", "cancel", "spend", "audit")},
+    **{word: "settings" for word in ("settings", "budget", "job-limit", "approvers", "approval")},
+    **{word: "text" for word in ("text", "quotes", "mentions", "help")},
+}
+
+HELP_TEXT: str = "\n\n".join(SECTIONS.values())
+
+
+def help_for(topic: str | None) -> str:
+    """The section for `topic` (a key of HELP_TOPICS), or the whole help text."""
+    section = HELP_TOPICS.get((topic or "").lower())
+    return SECTIONS[section] if section else HELP_TEXT
+
+
+def usage_hint() -> str:
+    return (
+        "Tell me what to film: `/video a red fox trotting through snow --seconds 5`. "
+        "`/video help` lists every option."
+    )
