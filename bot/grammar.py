@@ -257,9 +257,9 @@ def _readable(text: str) -> str | Refusal:
 
 def _words(tokens: list[_Token]) -> str | Refusal:
     """Join prompt words; a prompt that is one quoted phrase loses its outer quotes."""
-    if len(tokens) == 1 and tokens[0].quoted:
-        return _readable(tokens[0].value)
-    return _readable(" ".join(t.raw for t in tokens))
+    text = tokens[0].value if len(tokens) == 1 and tokens[0].quoted else " ".join(t.raw for t in tokens)
+    readable = _readable(text)
+    return readable if isinstance(readable, Refusal) else " ".join(readable.split())
 
 
 def _url(text: str, what: str) -> str | Refusal:
@@ -415,10 +415,6 @@ def _video_request(tokens: list[_Token], has_attachment: bool) -> VideoRequest |
     fields = _common_values(flags)
     if isinstance(fields, Refusal):
         return fields
-    if not words:
-        return Refusal(
-            "Add a prompt: what should the video show? e.g. `/video a red fox trotting through snow --seconds 5`"
-        )
     subjects: list[str] = []
     for token in flags.get("--subject", []):
         name = _subject_name(token.value)
@@ -428,6 +424,10 @@ def _video_request(tokens: list[_Token], has_attachment: bool) -> VideoRequest |
     prompt = _words(words)
     if isinstance(prompt, Refusal):
         return prompt
+    if not prompt:
+        return Refusal(
+            "Add a prompt: what should the video show? e.g. `/video a red fox trotting through snow --seconds 5`"
+        )
     if len(prompt) > MAX_PROMPT:
         return Refusal(
             f"The prompt is {len(prompt):,} characters; models take at most {MAX_PROMPT:,}. Shorten it."
@@ -650,7 +650,7 @@ def _avatar(rest: list[_Token]) -> Avatar | Refusal:
         avatars = ", ".join(m.id for m in CATALOGUE.values() if "script" in m.inputs)
         model = Refusal(f"{model} doesn't make talking avatars; use {avatars}.")
     audio_url = _url(flags["--audio-url"][0].value, "--audio-url") if "--audio-url" in flags else None
-    script = _words(words[1:]) if len(words) > 1 else None
+    script = (_words(words[1:]) or None) if len(words) > 1 else None
     for value in (model, audio_url, script):
         if isinstance(value, Refusal):
             return value
@@ -724,7 +724,7 @@ def parse_reply(text: str) -> ThreadInstruction | Refusal:
     plain = " ".join(t.value.lower() for t in words).strip(" .!?")
     kind, rest = "edit", words
     if plain in ("again", "another", "another take", "one more", "one more take", "retry") or (
-        not words and fields
+        not plain and fields
     ):
         kind, rest = "again", []
     elif plain in ("final", "final render", "render final"):
@@ -740,14 +740,14 @@ def parse_reply(text: str) -> ThreadInstruction | Refusal:
         if isinstance(name, Refusal):
             return name
         return ThreadInstruction("save_subject", name, version, **fields)
-    elif not words:
+    instruction = _words(rest) if rest else ""
+    if isinstance(instruction, Refusal):
+        return instruction
+    if kind == "edit" and not instruction:
         return Refusal(
             "Reply with what to change (e.g. `warmer light, slower camera`), or `again`, `extend …`, "
             "`final`, `save as subject NAME`."
         )
-    instruction = _words(rest) if rest else ""
-    if isinstance(instruction, Refusal):
-        return instruction
     if len(instruction) > MAX_PROMPT:
         return Refusal(
             f"That instruction is {len(instruction):,} characters; models take at most {MAX_PROMPT:,}."

@@ -236,6 +236,7 @@ def test_thread_replies(text, expected):
 def test_reply_refusals():
     assert "--aspect" in parse_reply("make it wide --aspect 16:9").message
     assert "save as subject" in parse_reply("   ").message
+    assert "save as subject" in parse_reply('" "').message
     assert "isn't a valid subject name" in parse_reply("save as subject two words").message
 
 

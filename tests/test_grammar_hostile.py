@@ -13,6 +13,8 @@ CASES = [
     ("whitespace", " \t\n  ", Refusal, "Tell me what to film"),
     ("only zero-width", "\u200b\u200c\u2060\ufeff", Refusal, "Tell me what to film"),
     ("only flags", "--seconds 5 --n 2", Refusal, "Add a prompt"),
+    ("quoted blank prompt", '" " --n 2', Refusal, "Add a prompt"),  # found by hypothesis
+    ("empty quotes", '""', Refusal, "Add a prompt"),
     ("only a subject flag", "--subject maya", Refusal, "Add a prompt"),
     ("unknown flag", "a cat --fps 60", Refusal, "I don't know the flag `--fps`"),
     ("unknown flag near a known one", "a cat --secs 5", Refusal, "Did you mean `--seconds`?"),
