@@ -36,7 +36,7 @@ def manifest(http_url: str | None = None) -> dict:
         "command": "/video",
         "description": "Generate or edit a video clip with Kling, Sora or the local preview",
         "usage_hint": '"a red fox in the snow" --model kling-v3 --seconds 5 | help',
-        "should_escape": False,
+        "should_escape": True,  # mentions arrive as <@U123|name>: `settings approvers @ann` needs it
     }
     settings: dict = {
         "event_subscriptions": {"bot_events": list(EVENTS)},
