@@ -127,3 +127,42 @@ def m001_core(db: Database) -> None:
         pk="id",
     )
     db["audit"].create_index(["channel_id", "id"])
+
+
+@MIGRATIONS()
+def m003_subjects(db: Database) -> None:
+    # a channel's subject library: names are unique per channel, case-insensitive (name_key)
+    db["subjects"].create(
+        {
+            "id": int,
+            "channel_id": str,
+            "name": str,
+            "name_key": str,
+            "description": str,
+            "added_by": str,
+            "created_at": str,
+        },
+        pk="id",
+    )
+    db["subjects"].create_index(["channel_id", "name_key"], unique=True)
+    db["subject_images"].create(
+        {
+            "id": int,
+            "subject_id": int,
+            "position": int,  # 0 = the frontal image
+            "sha256": str,
+            "path": str,  # stored by content hash under DAILIES_MEDIA_DIR/subjects/
+            "mime": str,
+            "width": int,
+            "height": int,
+        },
+        pk="id",
+        foreign_keys=[("subject_id", "subjects", "id")],
+    )
+    db["subject_images"].create_index(["subject_id", "position"], unique=True)
+    # an element created for a subject at a backend (Kling direct), reused by later jobs
+    db["subject_elements"].create(
+        {"subject_id": int, "backend": str, "element_id": str, "created_at": str},
+        pk=("subject_id", "backend"),
+        foreign_keys=[("subject_id", "subjects", "id")],
+    )

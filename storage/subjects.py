@@ -1,0 +1,127 @@
+"""A channel's subject library: subjects, their reference images and their cached backend elements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+
+from storage.clock import now_iso
+
+
+class SubjectExists(Exception):
+    """A subject of that name (case-insensitive) is already in the channel."""
+
+
+@dataclass(frozen=True)
+class NewImage:
+    sha256: str
+    path: str
+    mime: str
+    width: int
+    height: int
+
+
+def _key(name: str) -> str:
+    return name.strip().lower()
+
+
+def get_subject(db: Database, channel_id: str, name: str) -> dict | None:
+    """The subject called `name` in this channel (any case), with its images and element ids."""
+    rows = list(db["subjects"].rows_where("channel_id = ? AND name_key = ?", [channel_id, _key(name)]))
+    return _with_details(db, rows[0]) if rows else None
+
+
+def _with_details(db: Database, row: dict) -> dict:
+    subject = dict(row)
+    subject["images"] = list(db["subject_images"].rows_where("subject_id = ?", [row["id"]], order_by="position"))
+    subject["element_ids"] = {
+        e["backend"]: e["element_id"] for e in db["subject_elements"].rows_where("subject_id = ?", [row["id"]])
+    }
+    return subject
+
+
+def add_subject(
+    db: Database, channel_id: str, name: str, description: str, added_by: str, images: list[NewImage]
+) -> dict:
+    """Insert a subject and its images in one transaction; raises SubjectExists."""
+    with db.conn:
+        if get_subject(db, channel_id, name) is not None:
+            raise SubjectExists(name)
+        subject_id = (
+            db["subjects"]
+            .insert(
+                {
+                    "channel_id": channel_id,
+                    "name": name,
+                    "name_key": _key(name),
+                    "description": description,
+                    "added_by": added_by,
+                    "created_at": now_iso(),
+                }
+            )
+            .last_pk
+        )
+        db["subject_images"].insert_all(
+            {"subject_id": subject_id, "position": i, **vars(img)} for i, img in enumerate(images)
+        )
+    return get_subject(db, channel_id, name)
+
+
+def list_subjects(db: Database, channel_id: str) -> list[dict]:
+    """The channel's subjects by name, each with `image_count`."""
+    return [
+        dict(row)
+        for row in db.query(
+            "SELECT s.*, (SELECT count(*) FROM subject_images i WHERE i.subject_id = s.id) AS image_count "
+            "FROM subjects s WHERE s.channel_id = ? ORDER BY s.name_key",
+            [channel_id],
+        )
+    ]
+
+
+def remove_subject(db: Database, channel_id: str, name: str) -> dict | None:
+    """Delete a subject (and its images' rows and elements); returns what was removed, or None."""
+    subject = get_subject(db, channel_id, name)
+    if subject is None:
+        return None
+    with db.conn:
+        db["subject_elements"].delete_where("subject_id = ?", [subject["id"]])
+        db["subject_images"].delete_where("subject_id = ?", [subject["id"]])
+        db["subjects"].delete(subject["id"])
+    return subject
+
+
+def rename_subject(db: Database, channel_id: str, old: str, new: str) -> dict | None:
+    """Rename; None when `old` is unknown; raises SubjectExists when `new` is taken by another."""
+    subject = get_subject(db, channel_id, old)
+    if subject is None:
+        return None
+    other = get_subject(db, channel_id, new)
+    if other is not None and other["id"] != subject["id"]:
+        raise SubjectExists(new)
+    db["subjects"].update(subject["id"], {"name": new, "name_key": _key(new)})
+    return get_subject(db, channel_id, new)
+
+
+def image_in_use(db: Database, path: str) -> bool:
+    """Whether any subject (in any channel) still refers to the stored file at `path`."""
+    return db.execute("SELECT 1 FROM subject_images WHERE path = ? LIMIT 1", [path]).fetchone() is not None
+
+
+def save_element(db: Database, subject_id: int, backend: str, element_id: str) -> None:
+    """Remember the backend's element id for a subject, so the next job reuses it."""
+    db["subject_elements"].upsert(
+        {"subject_id": subject_id, "backend": backend, "element_id": element_id, "created_at": now_iso()},
+        pk=("subject_id", "backend"),
+    )
+
+
+def channels_of_user(db: Database, user_id: str) -> list[str]:
+    """Channels where this user asked Dailies for something, most recent first."""
+    rows = db.execute(
+        "SELECT channel_id, max(created_at) AS last FROM jobs WHERE user_id = ? "
+        "GROUP BY channel_id ORDER BY last DESC LIMIT 20",
+        [user_id],
+    ).fetchall()
+    return [r[0] for r in rows]
