@@ -1,0 +1,66 @@
+"""`python -m bench`: run the benchmarks against local stand-ins and print one table.
+
+python -m bench                    # everything (about 3 minutes on 2 cores)
+python -m bench --quick            # smaller runs (under 2 minutes)
+python -m bench --only ack,try     # a subset: ack, delivery, traffic, try, preview
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+
+from bench.ack import measure_ack
+from bench.preview_speed import measure_preview_speed
+from bench.report import table
+from bench.rss import measure_delivery
+from bench.traffic import measure_traffic
+from bench.try_wall import measure_try
+
+NAMES = ("ack", "delivery", "traffic", "try", "preview")
+
+
+def run(name: str, quick: bool) -> dict:
+    if name == "ack":
+        return asyncio.run(measure_ack(probes=30 if quick else 100))
+    if name == "delivery":
+        return asyncio.run(measure_delivery((10, 100) if quick else (10, 100, 300)))
+    if name == "traffic":
+        return asyncio.run(measure_traffic(render_seconds=15 if quick else 60, jobs=3 if quick else 5))
+    if name == "try":
+        return measure_try()
+    return measure_preview_speed()
+
+
+def machine() -> str:
+    memory = subprocess.run(["free", "-h"], capture_output=True, text=True).stdout.split("\n")[1].split()[1]
+    return f"{os.cpu_count()} cores, {memory} memory, Python {sys.version.split()[0]}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller runs, under two minutes")
+    parser.add_argument("--only", default=",".join(NAMES), help=f"comma-separated subset of {NAMES}")
+    parser.add_argument("--json", action="store_true", help="also print the raw results as JSON")
+    args = parser.parse_args(argv)
+    names = [n.strip() for n in args.only.split(",") if n.strip()]
+    unknown = [n for n in names if n not in NAMES]
+    if unknown:
+        parser.error(f"unknown benchmark {', '.join(unknown)}; choose from {', '.join(NAMES)}")
+    results = []
+    for name in names:
+        print(f"running {name}…", file=sys.stderr, flush=True)
+        results.append(run(name, args.quick))
+    print(f"Machine: {machine()}{' (quick mode)' if args.quick else ''}\n")
+    print(table(results))
+    if args.json:
+        print(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""The benchmark table: one Markdown row per figure, beside its target."""
+
+from __future__ import annotations
+
+
+def _rows(result: dict) -> list[tuple[str, str, str]]:
+    name = result["name"]
+    if name == "ack":
+        rows = [
+            (
+                f"ack p50 / p99, {r['in_flight']} jobs in flight",
+                f"{r['p50_ms']} / {r['p99_ms']} ms",
+                "p99 < 100 ms",
+            )
+            for r in result["levels"]
+        ]
+        rows.append(
+            (
+                f"RSS of the serving process, {result['rss_in_flight']} jobs in flight",
+                f"{result['rss_mb']} MB (peak {result['peak_rss_mb']} MB)",
+                "< 300 MB",
+            )
+        )
+        return rows
+    if name == "delivery":
+        rows = []
+        for r in result["rows"]:
+            ratio = f", files_upload_v2 grows {r['ratio']}× more" if r["ratio"] else ""
+            rows.append(
+                (
+                    f"RSS growth delivering a {r['clip_mb']} MB clip (files_upload_v2)",
+                    f"{r['bot_growth_mb']} MB ({r['sdk_growth_mb']} MB{ratio})",
+                    "< 20 MB at 300 MB",
+                )
+            )
+        rows += [
+            (f"bot overhead per clip, {r['clip_mb']} MB", f"{r['overhead_ms']} ms", "< 300 ms")
+            for r in result["rows"]
+        ]
+        return rows
+    if name == "traffic":
+        methods = ", ".join(f"{m} {v:g}" for m, v in result["by_method"].items())
+        return [
+            (
+                f"Slack calls per job, {result['render_seconds']:g} s render",
+                f"{result['slack_calls_per_job']:g} ({methods})",
+                "1 post + edits ≤ 1 per 3 s + 3 upload calls",
+            ),
+            (
+                f"provider polls per job, {result['render_seconds']:g} s render",
+                f"{result['provider_polls_per_job']:g}",
+                "poll every 5 s, backing off",
+            ),
+        ]
+    if name == "try":
+        return [
+            (f"`dailies try`, {result['clip_seconds']} s preview clip", f"{result['seconds']} s", "< 10 s")
+        ]
+    return [
+        (
+            f"preview renderer, {result['width']}x{result['height']}, {result['clip_seconds']} s clip",
+            f"{result['speed']}× real time ({result['seconds']} s)",
+            "",
+        )
+    ]
+
+
+def table(results: list[dict]) -> str:
+    lines = ["| measure | result | target |", "|---|---|---|"]
+    for result in results:
+        lines += [f"| {a} | {b} | {c} |" for a, b, c in _rows(result)]
+    return "\n".join(lines)
