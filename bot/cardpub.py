@@ -88,6 +88,7 @@ class CardPublisher:
             self._flushers[shot_id] = asyncio.create_task(self._flush(shot_id), name=f"card-{shot_id}")
 
     async def _flush(self, shot_id: int) -> None:
+        failures = 0
         while shot_id in self._dirty:
             wait = self._last_sent.get(shot_id, 0.0) + self.interval - time.monotonic()
             if wait > 0:
@@ -95,8 +96,14 @@ class CardPublisher:
             self._dirty.discard(shot_id)
             try:
                 await self._send(shot_id)
-            except Exception:
-                log.exception("card %s could not be updated; trying again", shot_id)
+                failures = 0
+            except Exception as exc:
+                failures += 1
+                if not _transient(exc) or failures >= 30:
+                    # e.g. the card was deleted or the bot left the channel: nothing to edit any more
+                    log.warning("card %s cannot be updated (%s); giving up", shot_id, _describe(exc))
+                    return
+                log.warning("card %s could not be updated (%s); trying again", shot_id, _describe(exc))
                 self._dirty.add(shot_id)
                 await asyncio.sleep(self.interval)
 
@@ -143,6 +150,23 @@ async def _with_retries(call, attempts: int = 8, first_delay: float = 1.0):
             log.warning("Slack call failed (%s); retrying in %.0fs", type(exc).__name__, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 30.0)
+
+
+def _describe(exc: Exception) -> str:
+    from slack_sdk.errors import SlackApiError
+
+    if isinstance(exc, SlackApiError):
+        return f"Slack said {exc.response.get('error')}"
+    return type(exc).__name__
+
+
+def permanent_slack_error(exc: Exception) -> str | None:
+    """Slack's error code when retrying cannot help (the bot is not in the channel, …), else None."""
+    from slack_sdk.errors import SlackApiError
+
+    if isinstance(exc, SlackApiError) and not _transient(exc):
+        return str(exc.response.get("error") or "error")
+    return None
 
 
 def _transient(exc: Exception) -> bool:

@@ -27,6 +27,10 @@ from storage.db import Store
 log = logging.getLogger(__name__)
 
 
+class TakeEnded(Exception):
+    """The take was cancelled (or otherwise ended) while it was being worked on: stop quietly."""
+
+
 class TakeFailed(Exception):
     """Ends a take as failed; the message is shown on the card and in the thread."""
 
@@ -124,6 +128,8 @@ class JobRunner:
             if current and current["state"] == "cancelled":
                 await self._finish(job, take_id)
             raise
+        except TakeEnded:
+            await self._finish(job, take_id)
         except TakeFailed as exc:
             await self._fail(job, take_id, str(exc))
         except Exception as exc:
@@ -156,8 +162,11 @@ class JobRunner:
     async def _update(
         self, job: dict, take_id: int, state: str | None = None, note: str = "", **fields
     ) -> None:
-        await self.store.run(jobs_db.update_take, take_id, state, note, **fields)
+        """Store a change; raises TakeEnded when the take already ended (e.g. cancelled meanwhile)."""
+        applied = await self.store.run(jobs_db.update_take, take_id, state, note, **fields)
         self.cards.touch(job["shot_id"])
+        if not applied:
+            raise TakeEnded(take_id)
 
     async def _submit(self, job, take, provider: Provider, spec: RenderSpec, deadline: float) -> str:
         await self._update(job, take["id"], "submitting")
@@ -199,12 +208,15 @@ class JobRunner:
             None,
         )
         poller = self.pollers[provider.backend]
+        polled = False
         while True:
-            if time.time() > deadline:
-                minutes = round(self.config.job_deadline_seconds / 60)
+            # a job never hangs; but after a restart it gets one look at the provider before this
+            if polled and time.time() > deadline:
                 raise TakeFailed(
-                    f"{provider.backend} did not finish within {minutes} minutes; the job was stopped."
+                    f"{provider.backend} did not finish within {_duration(self.config.job_deadline_seconds)}; "
+                    "the job was stopped. Try again, or pick another model."
                 )
+            polled = True
             try:
                 status = await poller.check(task_id, spec, min(delay, max(0.0, deadline - time.time())))
             except Retryable as exc:
@@ -308,7 +320,10 @@ class JobRunner:
         await self._finish(job, take["id"])
 
     async def _fail(self, job: dict, take_id: int, message: str) -> None:
-        await self._update(job, take_id, "failed", error=message[:500], cost_usd=0.0)
+        try:
+            await self._update(job, take_id, "failed", error=message[:500], cost_usd=0.0)
+        except TakeEnded:
+            return await self._finish(job, take_id)
         shot = await self.store.run(jobs_db.get_shot, job["shot_id"])
         take = await self.store.run(jobs_db.get_take, take_id)
         if shot.get("card_ts"):
@@ -355,7 +370,14 @@ def _source_take(db, take_id: int) -> dict | None:
 
 
 def _started(take: dict) -> float:
-    return datetime.fromisoformat(take["created_at"]).timestamp()
+    """When the take's clock started: its submission (a job that waited for approval did not render)."""
+    if take.get("submitted_at"):
+        return datetime.fromisoformat(take["submitted_at"]).timestamp()
+    return time.time()
+
+
+def _duration(seconds: float) -> str:
+    return f"{round(seconds / 60)} minutes" if seconds >= 120 else f"{seconds:g} seconds"
 
 
 def _probe_seconds(path: Path) -> float | None:

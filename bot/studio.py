@@ -9,8 +9,8 @@ import random
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from bot import views
-from bot.cardpub import CardPublisher
+from bot import threadjobs, threads, views
+from bot.cardpub import CardPublisher, permanent_slack_error
 from bot.catalogue import (
     DEFAULT_DRAFT_MODEL,
     FINAL_MODEL_PREFERENCE,
@@ -22,15 +22,23 @@ from bot.catalogue import (
 from bot.config import Config
 from bot.fetch import FetchRefused, fetch_slack_file, fetch_url
 from bot.grammar import (
+    Avatar,
     Cancel,
     Help,
     Jobs,
     Models,
     SettingsSet,
     SettingsShow,
+    SubjectAdd,
+    SubjectList,
+    SubjectRemove,
+    SubjectRename,
+    SubjectShow,
+    ThreadInstruction,
     VideoRequest,
 )
 from bot.help import HELP_TEXT
+from bot.library import Library, Unresolved, apply_subjects
 from bot.mediacheck import MediaRejected, check_image
 from bot.providers.base import Mode, Provider
 from bot.providers.registry import route
@@ -42,6 +50,12 @@ from storage.db import Store
 
 log = logging.getLogger(__name__)
 IMAGE_LIMIT = 10 * 1024 * 1024
+CANT_POST = {
+    "not_in_channel": "I'm not in this channel yet: invite me with `/invite @Dailies`, then ask again.",
+    "channel_not_found": "I can't post here: this is a private conversation I'm not part of. "
+    "Invite me with `/invite @Dailies`, or use a channel I'm in.",
+    "is_archived": "This channel is archived, so I can't post the job card here.",
+}
 
 
 @dataclass(frozen=True)
@@ -73,6 +87,10 @@ class Studio:
         self.cards = cards
         self.slack_file_hosts = slack_file_hosts
         self.inputs_dir = Path(config.media_dir) / "inputs"
+        self.library = Library(
+            store, config.media_dir, token=config.slack_bot_token,
+            allow_private=config.allow_private_urls, slack_file_hosts=slack_file_hosts,
+        )  # fmt: skip
 
     async def first_time(self, key: str, kind: str) -> bool:
         """False when Slack already delivered this (a retry): the caller then does nothing."""
@@ -111,13 +129,11 @@ class Studio:
             return f"The channel's default model `{model_id}` is unknown; set one with `/video settings model ID`."
         images = [f for f in origin.files if (f.get("mimetype") or "").startswith("image/")]
         has_image = bool(req.image_url or images)
-        if req.subjects:
-            names = ", ".join("{" + s + "}" for s in req.subjects)
-            return (
-                f"This channel has no subject called {names}. See `/video subject list`, or add one with "
-                "`/video subject add NAME IMAGE_URL -- description`."
-            )
-        refusal = check_request(req, model, has_reference=has_image)
+        try:
+            subjects = await self.library.resolve(origin.channel_id, req.subjects)
+        except Unresolved as exc:
+            return exc.message
+        refusal = check_request(req, model, has_reference=has_image or bool(subjects))
         if refusal is None and images and "image" not in model.inputs:
             refusal = Refusal(
                 f"{model.id} can't start from an image; drop the attachment or pick another model."
@@ -155,6 +171,7 @@ class Studio:
             "negative": req.negative,
             "image": image,
         }
+        request = apply_subjects(request, subjects, model)
         seeds = _seeds(req.seed, req.takes) if model.seeds else ()
         new = jobs_db.NewJob(
             channel_id=origin.channel_id,
@@ -177,9 +194,17 @@ class Studio:
             shot_id, job_id, _ = await self.store.run(jobs_db.create_job, new)
         except jobs_db.DuplicateTrigger:
             return None
-        self.runner.wake()
-        if new.state != "queued":
+        try:
             await self.cards.ensure_posted(shot_id)
+        except Exception as exc:
+            error = permanent_slack_error(exc)
+            if error is None:
+                log.warning("card for shot %s not posted yet (%s); the runner will retry", shot_id, exc)
+            else:
+                message = CANT_POST.get(error, f"I can't post in this conversation (Slack said `{error}`).")
+                await self.store.run(jobs_db.set_job_state, job_id, "failed", message, "failed")
+                return message + " Nothing was rendered or charged."
+        self.runner.wake()
         return None
 
     async def _fetch_image(self, url: str | None, slack_file: dict | None) -> dict:
@@ -193,6 +218,7 @@ class Studio:
                 kind="image",
                 max_bytes=IMAGE_LIMIT,
                 allowed_hosts=self.slack_file_hosts,
+                extra_allowed_hosts=self.slack_file_hosts,  # "host:port" entries (tests' stand-in)
             )
             url = None  # Slack's URLs need our token: backends get the bytes instead
         else:
@@ -201,6 +227,40 @@ class Studio:
             )
         await asyncio.to_thread(check_image, fetched.path)
         return {"url": url, "path": str(fetched.path), "mime": fetched.mime}
+
+    # ---- working in a job's thread (bot/threads.py, bot/threadjobs.py) ---------------------------
+    async def thread_reply(
+        self, origin: Origin, thread_ts: str, text: str, files: tuple[dict, ...] = ()
+    ) -> str | None:
+        """A person's reply in a thread: an edit, `again`, `extend …`, `final`. None when the thread
+        is not a job's (ignored) or the job started; otherwise a message for them."""
+        shot = await self.store.run(jobs_db.shot_by_card, origin.channel_id, thread_ts)
+        if shot is None:
+            return None
+        parsed = threads.parse(text)
+        if isinstance(parsed, Refusal):
+            return parsed.message
+        instruction, takes = parsed
+        return await threadjobs.start(self, replace(origin, files=tuple(files)), shot["id"], instruction, takes)
+
+    async def in_job_thread(self, channel_id: str, thread_ts: str) -> bool:
+        return await self.store.run(jobs_db.shot_by_card, channel_id, thread_ts) is not None
+
+    async def another_take(self, origin: Origin, take_id: int) -> str | None:
+        """The same request as that version again, as a new version with a new seed."""
+        return await self._on_version(origin, take_id, "again")
+
+    async def final_render(self, origin: Origin, take_id: int) -> str | None:
+        """That version's request on the channel's final model, as a new version marked final."""
+        return await self._on_version(origin, take_id, "final")
+
+    async def _on_version(self, origin: Origin, take_id: int, kind: str) -> str | None:
+        take = await self.store.run(jobs_db.get_take, take_id)
+        shot = await self.store.run(jobs_db.get_shot, take["shot_id"]) if take else None
+        if take is None or shot is None or shot["channel_id"] != origin.channel_id:
+            return "That version is not in this channel any more."
+        instruction = ThreadInstruction(kind, version=take["version"])
+        return await threadjobs.start(self, origin, shot["id"], instruction, 1)
 
     # ---- subcommands ------------------------------------------------------------------------------
     async def answer(self, origin: Origin, command) -> str:
@@ -218,6 +278,20 @@ class Studio:
                 return await self._settings_text(origin)
             case SettingsSet(key=key, value=value):
                 return await self._set(origin, key, value)
+            case SubjectAdd(name=name, image_urls=urls, description=description):
+                return await self.library.add(
+                    origin.channel_id, origin.user_id, name, urls, origin.files, description
+                )
+            case SubjectList():
+                return await self.library.list_text(origin.channel_id)
+            case SubjectShow(name=name):
+                return await self.library.show_text(origin.channel_id, name)
+            case SubjectRemove(name=name):
+                return await self.library.remove(origin.channel_id, name)
+            case SubjectRename(old=old, new=new):
+                return await self.library.rename(origin.channel_id, old, new)
+            case Avatar():
+                return await self._avatar(origin, command)
         return "That part of Dailies is not available in this version; see `/video help`."
 
     async def _jobs_text(self, origin: Origin) -> str:

@@ -143,15 +143,18 @@ def set_card_state(db: Database, shot_id: int, state: str) -> None:
     db.execute("UPDATE shots SET card_state = ? WHERE id = ?", [state, shot_id])
 
 
-def update_take(db: Database, take_id: int, state: str | None = None, note: str = "", **fields: Any) -> None:
+def update_take(db: Database, take_id: int, state: str | None = None, note: str = "", **fields: Any) -> bool:
     """Change a take's fields; a state change is recorded as a transition in the same transaction,
-    and the job's state is recomputed from its takes."""
+    and the job's state is recomputed from its takes. A take that has ended (delivered, failed,
+    cancelled) stays ended: the update is refused and False returned."""
     now = now_iso()
     with db.atomic():
         row = db.execute("SELECT job_id, state FROM takes WHERE id = ?", [take_id]).fetchone()
         if row is None:
-            return
+            return False
         job_id, old = row
+        if old in TERMINAL:
+            return False
         fields["updated_at"] = now
         if state is not None:
             fields["state"] = state
@@ -161,6 +164,7 @@ def update_take(db: Database, take_id: int, state: str | None = None, note: str 
         if state is not None and state != old:
             _record(db, job_id, take_id, old, state, note, now)
             _refresh_job(db, job_id, now)
+    return True
 
 
 def job_state_from_takes(states: list[str], current: str) -> str:
@@ -269,3 +273,11 @@ def recent_jobs(db: Database, channel_id: str, limit: int = 10) -> list[dict]:
 
 def transitions(db: Database, job_id: int) -> list[dict]:
     return list(db["transitions"].rows_where("job_id = ?", [job_id], order_by="id"))
+
+
+def set_source_media(db: Database, take_id: int, **fields: Any) -> None:
+    """Where a delivered clip can be found again for an edit (`media_path`, or `result_url` = None
+    once the backend's link expired); not a state change, so allowed on a finished take."""
+    allowed = {k: v for k, v in fields.items() if k in ("media_path", "result_url")}
+    if allowed:
+        db["takes"].update(take_id, allowed)

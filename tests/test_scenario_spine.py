@@ -119,3 +119,23 @@ async def test_healthz(bot):
         assert resp.status == 200
         body = await resp.json()
     assert body["ok"] is True and "token" not in str(body).lower()
+
+
+async def test_channel_the_bot_is_not_in_gets_a_clear_message(bot, slack):
+    slack.fail_next("chat.postMessage", status=200, body={"ok": False, "error": "not_in_channel"})
+    await bot.command("a fox on a hill --seconds 3")
+    await slack.wait_for(lambda: slack.count("response_url") == 1)
+    text = slack.calls_to("response_url")[0].params["text"]
+    assert "/invite @Dailies" in text
+    job = (await bot.jobs())[0]
+    assert job["state"] == "failed"
+    assert slack.count("files.getUploadURLExternal") == 0
+
+
+async def test_failed_card_edit_does_not_lose_the_final_state(bot, slack):
+    slack.fail_next("chat.update", status=429, headers={"Retry-After": "1"}, times=2)
+    await bot.command("a kite over the dunes --seconds 2 --model preview")
+    await bot.wait_job("delivered")
+    await bot.settle()
+    card = slack.messages[CHANNEL][0]
+    assert slack.message(CHANNEL, card["ts"])["text"].startswith(":white_check_mark: Delivered")
