@@ -17,6 +17,7 @@ from bot import delivery
 from bot.cardpub import CardPublisher, _with_retries
 from bot.cards import caption
 from bot.config import Config
+from bot.library import with_elements
 from bot.poller import Poller
 from bot.providers.base import Provider, RenderSpec, TaskState
 from bot.providers.errors import ModelUnavailable, ProviderError, Refused, Retryable
@@ -173,6 +174,7 @@ class JobRunner:
         attempt = 0
         while True:
             try:
+                spec = await with_elements(self.store, provider, spec)  # subjects' elements, cached
                 task_id = await provider.submit(spec)
                 break
             except Retryable as exc:

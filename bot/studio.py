@@ -9,7 +9,8 @@ import random
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from bot import threadjobs, threads, views
+from bot import decisions, threadjobs, threads, views
+from bot.avatars import avatar_job
 from bot.cardpub import CardPublisher, permanent_slack_error
 from bot.catalogue import (
     DEFAULT_DRAFT_MODEL,
@@ -22,6 +23,7 @@ from bot.catalogue import (
 from bot.config import Config
 from bot.fetch import FetchRefused, fetch_slack_file, fetch_url
 from bot.grammar import (
+    Audit,
     Avatar,
     Cancel,
     Help,
@@ -29,6 +31,7 @@ from bot.grammar import (
     Models,
     SettingsSet,
     SettingsShow,
+    Spend,
     SubjectAdd,
     SubjectList,
     SubjectRemove,
@@ -189,9 +192,23 @@ class Studio:
         )
         return await self._start(new)
 
+    async def _avatar(self, origin: Origin, cmd: Avatar) -> str:
+        """Store a talking-avatar job; returns a message only when something must be fixed."""
+        model_id = cmd.model or "kling-avatar-pro"
+        backend = self.backend_for(model_id) if get_model(model_id) else "preview"
+        new = await avatar_job(
+            cmd, channel_id=origin.channel_id, user_id=origin.user_id, team_id=origin.team_id,
+            source_key=origin.source_key, files=origin.files, library=self.library,
+            backend=backend, provider=self.providers[backend], inputs_dir=self.inputs_dir,
+        )  # fmt: skip
+        if isinstance(new, str):
+            return new
+        return await self._start(new) or ""
+
     async def _start(self, new: jobs_db.NewJob) -> str | None:
         try:
-            shot_id, job_id, _ = await self.store.run(jobs_db.create_job, new)
+            # the cost gate: decided and stored in one step, so two jobs cannot both slip through
+            shot_id, job_id, _ = await self.store.run(decisions.create_gated, new, month_start_iso())
         except jobs_db.DuplicateTrigger:
             return None
         try:
@@ -262,6 +279,15 @@ class Studio:
         instruction = ThreadInstruction(kind, version=take["version"])
         return await threadjobs.start(self, origin, shot["id"], instruction, 1)
 
+    # ---- review (bot/decisions.py) ----------------------------------------------------------------
+    async def reaction(self, origin: Origin, ts: str, name: str, added: bool) -> None:
+        """A reaction added or removed on a card or a clip's message."""
+        await decisions.on_reaction(self, origin, ts, name, added)
+
+    async def button(self, origin: Origin, action_id: str, value: str) -> str | None:
+        """A card button (approve, another_take, final_render, cancel); an ephemeral reply or None."""
+        return await decisions.on_button(self, origin, action_id, value)
+
     # ---- subcommands ------------------------------------------------------------------------------
     async def answer(self, origin: Origin, command) -> str:
         """The ephemeral answer to a subcommand."""
@@ -278,6 +304,10 @@ class Studio:
                 return await self._settings_text(origin)
             case SettingsSet(key=key, value=value):
                 return await self._set(origin, key, value)
+            case Spend():
+                return await decisions.spend_text(self, origin)
+            case Audit():
+                return await decisions.audit_text(self, origin)
             case SubjectAdd(name=name, image_urls=urls, description=description):
                 return await self.library.add(
                     origin.channel_id, origin.user_id, name, urls, origin.files, description
@@ -339,7 +369,8 @@ class Studio:
         await self.store.run(audit.record, origin.channel_id, origin.user_id, "settings", f"{key} = {value}")
         return "Saved.\n" + await self._settings_text(origin)
 
-    async def cancel(self, origin: Origin, ref: str) -> str:
+    async def cancel(self, origin: Origin, ref: str, reason: str = "cancelled") -> str:
+        """Stop a job (its card and thread say so); `reason` is "cancelled" or "rejected"."""
         digits = ref.strip().lstrip("#").upper().removeprefix("J")
         if not digits.isdigit():
             return f"`{ref}` is not a job id; job ids look like J42 (see `/video jobs`)."
@@ -351,8 +382,9 @@ class Studio:
         await self.store.run(
             jobs_db.set_job_state, job["id"], "cancelled", f"by {origin.user_id}", "cancelled"
         )
-        await self.store.run(audit.record, origin.channel_id, origin.user_id, "cancel", "", job["id"])
+        await self.store.run(audit.record, origin.channel_id, origin.user_id, "cancel", reason, job["id"])
         await self.runner.cancel_job(job["id"])
+        await decisions.tell_thread(self, job, f":no_entry_sign: J{digits} was {reason} by <@{origin.user_id}>.")
         self.cards.touch(job["shot_id"])
         return f"Cancelled J{digits}."
 
