@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.review import can_approve_text, may_review, verdict
+
 STATE_LINE = {
     "awaiting_approval": ":raised_hand: Awaiting approval",
     "queued": ":hourglass_flowing_sand: Queued",
@@ -35,6 +37,9 @@ class CardView:
     takes: list[dict]
     now: datetime
     typical_seconds: int = 0  # the model's typical render time, for backends without progress
+    decisions: tuple[dict, ...] = ()  # each person's latest review decision (storage.approvals)
+    approvers: tuple[str, ...] = ()
+    rule: str = "any"
 
 
 def _money(usd: float | None) -> str:
@@ -49,10 +54,10 @@ def _elapsed(since: str | None, now: datetime) -> str:
 
 
 def _progress(take: dict, view: CardView) -> str:
+    if take.get("status_note") and take["state"] in ("submitting", "rendering"):
+        return take["status_note"]  # e.g. "waiting for the provider" while a 429 is retried
     if take["state"] != "rendering":
         return take["state"].replace("_", " ")
-    if take.get("status_note"):
-        return take["status_note"]
     if take.get("progress"):
         return f"rendering {take['progress']}%"
     elapsed = _elapsed(take.get("submitted_at"), view.now)
@@ -72,21 +77,57 @@ def headline(view: CardView) -> str:
             detail = _progress(best, view)
             line = f"{line} {detail.removeprefix('rendering').strip(' ·')}".rstrip()
     if job["state"] == "awaiting_approval":
-        line += f" · estimate {_money(job['estimate_usd'])}"
+        line += f" · estimate {_money(job['estimate_usd'])} · {can_approve_text(view.approvers, view.rule, job['user_id'])}"
+    if job["state"] == "delivered":
+        jobs_by_id = {j["id"]: j for j in view.jobs}
+        approved = [t for t in view.takes if _review(t, jobs_by_id[t["job_id"]], view)[0] == "approved"]
+        if approved:
+            line = f":white_check_mark: Approved v{approved[-1]['version']}"
     return line
+
+
+def _review(take: dict, job: dict, view: CardView) -> tuple[str, list[dict]]:
+    """A version's verdict and the decisions that count for it (withdrawn ones dropped)."""
+    rows = [d for d in view.decisions if d["take_id"] == take["id"] and d["decision"] != "withdrawn"]
+    rows = [d for d in rows if may_review(d["user_id"], view.approvers, job["user_id"])]
+    decided = {d["user_id"]: d["decision"] for d in rows}
+    return verdict(decided, view.approvers, view.rule, job["user_id"]), rows
+
+
+def _review_note(take: dict, job: dict, view: CardView) -> str:
+    state, rows = _review(take, job, view)
+    if not rows:
+        return ""
+    who = ", ".join(
+        f"{'✅' if d['decision'] == 'approve' else '❌'} <@{d['user_id']}> {d['at'][11:16]}" for d in rows
+    )
+    if state == "pending" and view.rule == "all" and view.approvers:
+        done = sum(1 for d in rows if d["decision"] == "approve")
+        return f" · *{done} of {len(view.approvers)} approvals* ({who})"
+    return f" · *{state}* ({who})" if state != "pending" else f" · {who}"
 
 
 def _version_line(take: dict, job: dict, view: CardView) -> str:
     label = f"v{take['version']}"
     if job["kind"] == "final":
         label += " *final*"
+    if job["kind"] in ("edit", "extend") and job["request"].get("parent_version"):
+        label += f" ({job['kind']} of v{job['request']['parent_version']})"
+    if take["id"] == _current_id(view):
+        label += " ← *current*"
     if take["state"] == "delivered":
-        state = f"delivered · {_money(take['cost_usd'])}"
+        state = f"delivered · {_money(take['cost_usd'])}{_review_note(take, job, view)}"
     elif take["state"] == "failed":
         state = f"failed: {take.get('error') or 'unknown error'}"
     else:
         state = _progress(take, view)
     return f"{TAKE_ICON.get(take['state'], '')} {label} {state}"
+
+
+def _current_id(view: CardView) -> int | None:
+    """The version the thread is working on: the latest delivered one."""
+    delivered = [t for t in view.takes if t["state"] == "delivered"]
+    return delivered[-1]["id"] if delivered else None
 
 
 def render_card(view: CardView) -> tuple[str, list[dict]]:

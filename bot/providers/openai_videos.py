@@ -84,6 +84,8 @@ def error_for(status: int, body: dict, headers: httpx.Headers, *, base_url: str)
     kw = {"request_id": headers.get("x-request-id"), "code": str(code) if code else str(status)}
     if is_retired_answer(status, body):
         return errors.ModelUnavailable(retired_message(base_url), suggestion=SUGGESTION, **kw)
+    if status == 400 and (REFUSAL_WORDS.search(str(code or "")) or REFUSAL_WORDS.search(message)):
+        return errors.Refused(f"OpenAI refused the prompt: {message or code}", **kw)
     if status == 401:
         return errors.AuthFailed(f"OpenAI: {AUTH_MESSAGE}", **kw)
     if status == 403:
