@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cards import CardView, render_card
+from storage import approvals, channels
 from storage import jobs as jobs_db
 from storage.db import Store
 
@@ -60,7 +61,18 @@ class CardPublisher:
 
     async def view(self, shot_id: int) -> CardView:
         shot, jobs, takes = await self.store.run(jobs_db.shot_view, shot_id)
-        return CardView(shot, jobs, takes, datetime.now(UTC), self.typical_seconds(jobs[-1]["model"]))
+        decisions = await self.store.run(approvals.latest_for_shot, shot_id)
+        settings = await self.store.run(channels.get_settings, shot["channel_id"])
+        return CardView(
+            shot,
+            jobs,
+            takes,
+            datetime.now(UTC),
+            self.typical_seconds(jobs[-1]["model"]),
+            decisions=tuple(decisions),
+            approvers=settings.approvers,
+            rule=settings.approval_rule,
+        )
 
     async def ensure_posted(self, shot_id: int) -> str:
         """The card's ts, posting the card first if it has not been posted yet (also after a restart)."""

@@ -1,4 +1,4 @@
-"""Buttons on the job card: Approve, Another take, Final render, Cancel."""
+"""Buttons on the job card: Approve, Another take, Final render, Cancel (each acts on its version)."""
 
 from __future__ import annotations
 
@@ -13,18 +13,24 @@ log = logging.getLogger(__name__)
 
 
 def register(app: AsyncApp, studio: Studio) -> None:
-    async def cancel(ack, body, action, respond):
+    async def button(ack, body, action, respond):
         await ack()
-        if not await studio.first_time(f"act:{action.get('action_ts')}:{body['user']['id']}", "action"):
+        user = body["user"]["id"]
+        key = f"act:{action.get('action_ts')}:{user}:{action['action_id']}"
+        if not await studio.first_time(key, "action"):
             return
-        _, _, job_id = action["value"].partition(":job:")
-        origin = Origin(channel_id=body["channel"]["id"], user_id=body["user"]["id"])
-        reply = await studio.cancel(origin, job_id)
-        await respond(text=reply, response_type="ephemeral", replace_original=False)
+        origin = Origin(
+            channel_id=(body.get("channel") or {}).get("id") or body["container"].get("channel_id", ""),
+            user_id=user,
+            team_id=(body.get("team") or {}).get("id", ""),
+            source_key=key,
+        )
+        try:
+            reply = await studio.button(origin, action["action_id"], action.get("value", ""))
+        except Exception:
+            log.exception("button %s failed", action["action_id"])
+            reply = "Something went wrong on our side and nothing changed. Please try again."
+        if reply:
+            await respond(text=reply, response_type="ephemeral", replace_original=False)
 
-    app.action("cancel")(cancel)
-
-    async def other(ack):
-        await ack()
-
-    app.action(re.compile(r"^(approve|another_take|final_render)$"))(other)
+    app.action(re.compile(r"^(approve|another_take|final_render|cancel)$"))(button)

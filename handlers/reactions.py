@@ -1,15 +1,39 @@
-"""Reactions on job cards and delivered clips."""
+"""Reactions on job cards and delivered clips: ✅ approves, ❌ rejects, 🔁 asks for another take."""
 
 from __future__ import annotations
 
+import logging
+
 from slack_bolt.async_app import AsyncApp
 
-from bot.studio import Studio
+from bot.review import REACTIONS
+from bot.studio import Origin, Studio
+
+log = logging.getLogger(__name__)
 
 
 def register(app: AsyncApp, studio: Studio) -> None:
     async def reaction(event, body):
-        return None
+        item = event.get("item") or {}
+        if event.get("reaction") not in REACTIONS or item.get("type") != "message":
+            return
+        added = event.get("type") == "reaction_added"
+        key = (
+            body.get("event_id")
+            or f"{event.get('type')}:{item.get('ts')}:{event.get('user')}:{event.get('event_ts')}"
+        )
+        if not await studio.first_time(f"ev:{key}", event.get("type", "reaction")):
+            return
+        origin = Origin(
+            channel_id=item.get("channel", ""),
+            user_id=event.get("user", ""),
+            team_id=body.get("team_id", ""),
+            source_key=f"react:{key}",
+        )
+        try:
+            await studio.reaction(origin, item.get("ts", ""), event["reaction"], added)
+        except Exception:
+            log.exception("reaction %s on %s failed", event.get("reaction"), item.get("ts"))
 
     app.event("reaction_added")(reaction)
     app.event("reaction_removed")(reaction)

@@ -166,3 +166,28 @@ def m003_subjects(db: Database) -> None:
         pk=("subject_id", "backend"),
         foreign_keys=[("subject_id", "subjects", "id")],
     )
+
+
+@MIGRATIONS()
+def m002_review(db: Database) -> None:
+    # one row per decision (approve | reject | withdrawn); the latest row per person and subject wins
+    db["approvals"].create(
+        {
+            "id": int,
+            "channel_id": str,
+            "shot_id": int,
+            "job_id": int,
+            "take_id": int,  # NULL: a decision on a whole job (the cost gate)
+            "user_id": str,
+            "decision": str,
+            "via": str,  # reaction | button
+            "at": str,
+        },
+        pk="id",
+    )
+    db["approvals"].create_index(["shot_id"])
+    db["takes"].add_column("approved_at", str)  # set while a version's verdict is "approved"
+    # message ts -> version, so a reaction on a clip's message finds its take
+    db["messages"].create(
+        {"channel_id": str, "ts": str, "shot_id": int, "take_id": int}, pk=("channel_id", "ts")
+    )

@@ -1,0 +1,99 @@
+"""Review decisions on versions and jobs, the index from message ts to version, and spend reports."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+
+from storage.clock import now_iso
+
+DECISIONS = ("approve", "reject", "withdrawn")
+
+
+def record(
+    db: Database,
+    *,
+    channel_id: str,
+    shot_id: int,
+    job_id: int,
+    take_id: int | None,
+    user_id: str,
+    decision: str,
+    via: str,
+) -> None:
+    """Append one decision; earlier ones by the same person on the same subject stay on record."""
+    if decision not in DECISIONS:
+        raise ValueError(f"unknown decision {decision!r}")
+    db["approvals"].insert(
+        {
+            "channel_id": channel_id,
+            "shot_id": shot_id,
+            "job_id": job_id,
+            "take_id": take_id,
+            "user_id": user_id,
+            "decision": decision,
+            "via": via,
+            "at": now_iso(),
+        }
+    )
+
+
+def latest_for_shot(db: Database, shot_id: int) -> list[dict]:
+    """Each person's latest decision on each subject (take, or job when take_id is NULL) of a shot."""
+    return _rows(db, shot_id)
+
+
+def _rows(db: Database, shot_id: int) -> list[dict]:
+    cursor = db.execute(
+        "SELECT a.* FROM approvals a JOIN (SELECT max(id) AS id FROM approvals WHERE shot_id = ? "
+        "GROUP BY job_id, coalesce(take_id, 0), user_id) m ON a.id = m.id ORDER BY a.id",
+        [shot_id],
+    )
+    cols = [d[0] for d in cursor.description]
+    return [dict(zip(cols, row, strict=True)) for row in cursor.fetchall()]
+
+
+def index_message(db: Database, channel_id: str, ts: str, shot_id: int, take_id: int | None) -> None:
+    db["messages"].upsert(
+        {"channel_id": channel_id, "ts": ts, "shot_id": shot_id, "take_id": take_id},
+        pk=("channel_id", "ts"),
+    )
+
+
+def message_target(db: Database, channel_id: str, ts: str) -> dict | None:
+    rows = list(db["messages"].rows_where("channel_id = ? AND ts = ?", [channel_id, ts]))
+    return rows[0] if rows else None
+
+
+def take_by_file(db: Database, channel_id: str, file_id: str) -> dict | None:
+    row = db.execute(
+        "SELECT takes.id, takes.shot_id FROM takes JOIN jobs ON takes.job_id = jobs.id "
+        "WHERE jobs.channel_id = ? AND takes.slack_file_id = ?",
+        [channel_id, file_id],
+    ).fetchone()
+    return {"id": row[0], "shot_id": row[1]} if row else None
+
+
+def reserved(db: Database, channel_id: str) -> float:
+    """The estimate still held by takes that are running (held takes reserve nothing until approved)."""
+    row = db.execute(
+        "SELECT coalesce(sum(jobs.estimate_usd * 1.0 / max(jobs.takes, 1)), 0) FROM takes "
+        "JOIN jobs ON takes.job_id = jobs.id WHERE jobs.channel_id = ? AND takes.state IN "
+        "('queued','submitting','rendering','downloading','uploading')",
+        [channel_id],
+    ).fetchone()
+    return float(row[0])
+
+
+def spend_by(db: Database, channel_id: str, since_iso: str, column: str) -> list[tuple[str, float, int]]:
+    """This month's delivered spend grouped by jobs.model or jobs.user_id: (key, usd, clips)."""
+    if column not in ("model", "user_id"):
+        raise ValueError(column)
+    return [
+        (r[0], float(r[1]), int(r[2]))
+        for r in db.execute(
+            f"SELECT jobs.{column}, coalesce(sum(takes.cost_usd), 0), count(*) FROM takes "
+            "JOIN jobs ON takes.job_id = jobs.id WHERE jobs.channel_id = ? AND takes.state = 'delivered' "
+            f"AND takes.finished_at >= ? GROUP BY jobs.{column} ORDER BY 2 DESC",
+            [channel_id, since_iso],
+        ).fetchall()
+    ]
