@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 from slack_sdk.errors import SlackApiError
@@ -15,10 +16,11 @@ from bot.manifest import SCOPES
 async def doctor(config: Config) -> int:
     problems: list[str] = []
     ok: list[str] = []
-    dailies = build(config)  # opens and migrates the database: StorageError if unusable
+    # opens and migrates the database (StorageError if unusable); Bolt needs some token to build
+    dailies = build(replace(config, slack_bot_token=config.slack_bot_token or "xoxb-not-set"))
     try:
         await dailies.store.run(
-            lambda db: db.execute("CREATE TABLE IF NOT EXISTS _doctor (x); DROP TABLE _doctor;")
+            lambda db: db.conn.executescript("CREATE TABLE IF NOT EXISTS _doctor (x); DROP TABLE _doctor;")
         )
         ok.append(f"database {config.db_path} is writable")
         media = Path(config.media_dir)
