@@ -512,7 +512,7 @@ def _cancel(rest: list[_Token]) -> Cancel | Refusal:
     return Cancel(job)
 
 
-def _subject(rest: list[_Token]) -> Command | Refusal:
+def _subject(rest: list[_Token], *, has_attachment: bool = False) -> Command | Refusal:
     verb = rest[0].value.lower() if rest else "list"
     args = rest[1:]
     usage = {
@@ -528,7 +528,7 @@ def _subject(rest: list[_Token]) -> Command | Refusal:
     if verb == "list":
         return _shape("subject", usage[verb]) if args else SubjectList()
     if verb == "add":
-        return _subject_add(args, usage[verb])
+        return _subject_add(args, usage[verb], has_attachment)
     expected = 2 if verb == "rename" else 1
     if len(args) != expected:
         return _shape("subject", usage[verb])
@@ -541,10 +541,10 @@ def _subject(rest: list[_Token]) -> Command | Refusal:
     return SubjectShow(names[0]) if verb == "show" else SubjectRemove(names[0])
 
 
-def _subject_add(args: list[_Token], usage: str) -> SubjectAdd | Refusal:
+def _subject_add(args: list[_Token], usage: str, has_attachment: bool = False) -> SubjectAdd | Refusal:
     cut = next((i for i, t in enumerate(args) if not t.quoted and t.value in ("--", "—", "–")), len(args))
     head, tail = args[:cut], args[cut + 1 :]
-    if len(head) < 2:
+    if len(head) < (1 if has_attachment else 2):
         return _shape("subject", usage)
     name = _subject_name(head[0].value)
     if isinstance(name, Refusal):
@@ -691,6 +691,8 @@ def parse_command(text: str, *, has_attachment: bool = False) -> Command | Refus
         return Refusal(help_text.usage_hint())
     head = tokens[0]
     if not head.quoted and head.value.lower() in _SUBCOMMANDS:
+        if head.value.lower() == "subject":  # images attached to a mention may stand in for URLs
+            return _subject(tokens[1:], has_attachment=has_attachment)
         return _SUBCOMMANDS[head.value.lower()](tokens[1:])
     return _video_request(tokens, has_attachment)
 

@@ -137,6 +137,7 @@ class Library:
                 fetched = await fetch_slack_file(
                     file, tmp, token=self.token, kind="image", max_bytes=IMAGE_LIMIT,
                     allowed_hosts=self.slack_file_hosts,
+                    extra_allowed_hosts=self.slack_file_hosts,  # "host:port" entries (tests' stand-in)
                 )  # fmt: skip
             else:
                 fetched = await fetch_url(

@@ -30,9 +30,14 @@ def register(app: AsyncApp, studio: Studio) -> None:
             source_key=f"msg:{channel}:{event['ts']}",
             files=tuple(event.get("files") or ()),
         )
-        parsed = parse_command(text)
+        thread_ts = event.get("thread_ts")
+        in_thread = bool(thread_ts and thread_ts != event["ts"])
+        images = any((f.get("mimetype") or "").startswith("image/") for f in origin.files)
+        parsed = parse_command(text, has_attachment=images)
         try:
-            if isinstance(parsed, Refusal):
+            if in_thread and await studio.in_job_thread(channel, thread_ts):
+                reply = await studio.thread_reply(origin, thread_ts, text, origin.files)
+            elif isinstance(parsed, Refusal):
                 reply = parsed.message
             elif isinstance(parsed, VideoRequest):
                 reply = await studio.request_video(origin, parsed)
@@ -46,10 +51,45 @@ def register(app: AsyncApp, studio: Studio) -> None:
                 channel=channel, user=user, text=reply, thread_ts=event.get("thread_ts")
             )
 
-    async def message(event, body):
+    async def message(event, body, client, context):
         # Every message subtype is acked here (Slack counts unacked deliveries as failures);
-        # thread replies on job cards are the only ones that do anything.
-        return None
+        # a person's reply in a job card's thread is the only one that does anything.
+        if not is_person_reply(event, context.get("bot_user_id")):
+            return
+        channel, user, thread_ts = event["channel"], event.get("user", ""), event["thread_ts"]
+        if not await studio.in_job_thread(channel, thread_ts):
+            return
+        if not await studio.first_time(f"ev:{body.get('event_id') or event['ts']}", "thread_reply"):
+            return
+        origin = Origin(
+            channel_id=channel,
+            user_id=user,
+            team_id=body.get("team_id", ""),
+            source_key=f"msg:{channel}:{event['ts']}",
+            files=tuple(event.get("files") or ()),
+        )
+        try:
+            reply = await studio.thread_reply(origin, thread_ts, event.get("text", ""), origin.files)
+        except Exception:
+            log.exception("thread reply failed")
+            reply = "Something went wrong on our side and nothing was started. Please try again."
+        if reply:
+            await client.chat_postEphemeral(channel=channel, user=user, text=reply, thread_ts=thread_ts)
 
     app.event("app_mention")(mention)
     app.event("message")(message)
+
+
+def is_person_reply(event: dict, bot_user_id: str | None) -> bool:
+    """A person's own reply inside a thread (not a bot's post, an edit or deletion, a broadcast we
+    posted, or a mention of the bot, which the app_mention listener handles)."""
+    if event.get("subtype") not in (None, "file_share", "thread_broadcast"):
+        return False
+    if event.get("bot_id") or event.get("bot_profile") or not event.get("user"):
+        return False
+    if bot_user_id and event.get("user") == bot_user_id:
+        return False
+    thread_ts = event.get("thread_ts")
+    if not thread_ts or thread_ts == event.get("ts") or not event.get("channel"):
+        return False
+    return not (bot_user_id and f"<@{bot_user_id}" in (event.get("text") or ""))

@@ -1,0 +1,150 @@
+"""Issue 5: the channel's subject library, driven the way Slack drives it."""
+
+from __future__ import annotations
+
+from bot.catalogue import get_model
+from bot.library import apply_subjects, fold_descriptions
+from tests.fakes.aimlapi import FakeAimlApi
+from tests.fakes.kling import FakeKling
+from tests.fakes.media_server import HUGE_BYTES, MediaServer, png_bytes
+from tests.fakes.slack_requests import app_mention_event
+from tests.harness import running_bot
+
+C1, C2 = "C0CHANNEL", "C0OTHER"
+
+
+async def ask(bot, slack, text: str, channel: str = C1) -> str:
+    """Send /video text and return the ephemeral answer (in the ack, or via response_url)."""
+    before = slack.count("response_url")
+    status, body = await bot.command(text, channel_id=channel)
+    assert status == 200
+    if body and body.strip() not in ("", "{}"):
+        return body
+    await slack.wait_for(lambda: slack.count("response_url") > before, timeout=20)
+    return slack.calls_to("response_url")[-1].params["text"]
+
+
+async def test_add_from_url_list_show_rename_remove(bot, slack):
+    async with MediaServer() as media:
+        answer = await ask(
+            bot,
+            slack,
+            f"subject add maya {media.url('/img/800x1000.png')} {media.url('/img/600x600.png')} -- red coat, short hair",
+        )
+        assert "Added `{maya}` with 2 images" in answer
+        listing = await ask(bot, slack, "subject list")
+        assert "{maya}" in listing and "red coat, short hair" in listing and "2 images" in listing
+        assert "U0ALICE" in listing or "<@" in listing
+        shown = await ask(bot, slack, "subject show MAYA")
+        assert "800×1000" in shown and "front view" in shown and "600×600" in shown
+        stored = sorted((bot.tmp / "media" / "subjects").iterdir())
+        assert len(stored) == 2 and all(len(p.stem) == 64 for p in stored)  # by content hash
+        assert "already has a subject called `maya`" in await ask(
+            bot, slack, f"subject add Maya {media.url('/img/800x800.png')}"
+        )
+        assert "Renamed `{maya}` to `{presenter}`" in await ask(bot, slack, "subject rename MAYA presenter")
+        assert "no subject called {maya}" in await ask(bot, slack, "subject show maya")
+        assert "Removed `{presenter}`" in await ask(bot, slack, "subject remove presenter")
+        assert "no subjects yet" in await ask(bot, slack, "subject list")
+        assert list((bot.tmp / "media" / "subjects").glob("*.png")) == []
+    assert await bot.jobs() == []
+
+
+async def test_add_from_attached_slack_file(bot, slack):
+    file = slack.add_file("F0MAYA", png_bytes(700, 900), name="maya.png")
+    event = app_mention_event(
+        "subject add maya -- red coat, short hair",
+        channel=C1,
+        user="U0ALICE",
+        ts="1700000000.000100",
+        files=[file],
+    )
+    await bot.event(event)
+    await slack.wait_for(lambda: slack.ephemerals, timeout=20)
+    assert "Added `{maya}` with 1 image" in slack.ephemerals[-1]["text"]
+    assert "700×900" in await ask(bot, slack, "subject show maya")
+
+
+async def test_bad_images_are_refused_with_a_reason(bot, slack):
+    async with MediaServer() as media:
+        page = await ask(bot, slack, f"subject add maya {media.url('/page.html')}")
+        assert "was not added" in page
+        tiny = await ask(bot, slack, f"subject add maya {media.url('/img/1x1.png')}")
+        assert "1×1 px" in tiny and "300 px" in tiny
+        huge = await ask(bot, slack, f"subject add maya {media.url('/huge')}")
+        assert "was not added" in huge
+        assert media.bytes_sent_for("/huge") < HUGE_BYTES // 2  # stopped reading early
+    assert "no subjects yet" in await ask(bot, slack, "subject list")
+    assert [p for p in (bot.tmp / "media" / "subjects").glob("*") if not p.name.startswith(".")] == []
+
+
+async def test_unknown_subject_and_isolation_between_channels(bot, slack):
+    async with MediaServer() as media:
+        await ask(bot, slack, f"subject add maya {media.url('/img/800x800.png')} -- red coat", channel=C1)
+    other = await ask(bot, slack, "{maya} waves at the camera", channel=C2)
+    assert "no subject called {maya}" in other and "subject add" in other
+    assert "no subjects yet" in await ask(bot, slack, "subject list", channel=C2)
+    assert "no subject called {maya}" in await ask(bot, slack, "subject show maya", channel=C2)
+    assert "no subject called {maya}" in await ask(bot, slack, "subject remove maya", channel=C2)
+    assert await bot.jobs() == []
+    await bot.command("{maya} waves at the camera --model preview --seconds 2", channel_id=C1)
+    job = await bot.wait_job("delivered")
+    assert job["request"]["prompt"] == "maya (red coat) waves at the camera"
+
+
+async def test_two_subjects_reach_kling_as_elements_created_once(tmp_path, slack):
+    async with FakeKling() as kling, MediaServer() as media:
+        env = {"KLING_API_KEY": kling.api_key, "KLING_BASE_URL": kling.url}
+        async with running_bot(tmp_path, slack, **env) as bot:
+            await ask(bot, slack, f"subject add maya {media.url('/img/800x1000.png')} -- red coat")
+            await ask(bot, slack, f"subject add box {media.url('/img/900x600.png')} -- a blue cereal box")
+            await bot.command("{maya} holds up {box} --model kling-v3 --seconds 5")
+            await bot.wait_job("delivered")
+        route, body = kling.creates[-1]
+        assert route == "omni-video"
+        assert len(body["element_list"]) == 2
+        assert "<<<element_1>>>" in body["prompt"] and "<<<element_2>>>" in body["prompt"]
+        assert kling.elements_created == 2
+        # a restarted bot reuses the elements it stored, creating none
+        async with running_bot(tmp_path, slack, **env) as bot:
+            await bot.command("{box} on a table, {maya} smiles --model kling-v3 --seconds 5")
+            await bot.wait_job("delivered", job_index=1)
+        assert kling.elements_created == 2
+        assert {e["element_id"] for e in kling.creates[-1][1]["element_list"]} == {
+            e["element_id"] for e in body["element_list"]
+        }
+
+
+async def test_aimlapi_gets_inline_elements(tmp_path, slack):
+    async with FakeAimlApi() as aiml, MediaServer() as media:
+        env = {"AIMLAPI_API_KEY": aiml.api_key, "AIMLAPI_BASE_URL": aiml.base_url}
+        async with running_bot(tmp_path, slack, **env) as bot:
+            await ask(bot, slack, f"subject add maya {media.url('/img/800x1000.png')} -- red coat")
+            await ask(bot, slack, f"subject add box {media.url('/img/900x600.png')}")
+            await bot.command("{maya} holds up {box} --model kling-o1 --seconds 5")
+            job = await bot.wait_job(("delivered", "failed"))
+            assert job["state"] == "delivered", job["error"]
+        body = aiml.created()[-1]
+        assert len(body["elements"]) == 2
+        assert body["elements"][0]["frontal_image_url"].startswith("data:image/png;base64,")
+        assert "{maya}" not in body["prompt"] and "maya" in body["prompt"]
+
+
+async def test_model_without_subjects_gets_description_and_card_note(bot, slack):
+    async with MediaServer() as media:
+        await ask(bot, slack, f"subject add maya {media.url('/img/800x800.png')} -- red coat, short hair")
+    await bot.command("{Maya} walks in the rain --model kling-2.6-pro --seconds 5")
+    job = await bot.wait_job("delivered")
+    assert job["request"]["prompt"] == "maya (red coat, short hair) walks in the rain"
+    await bot.settle()
+    assert "likeness is not guaranteed" in str(slack.messages[C1][0]["blocks"])
+
+
+def test_fold_and_apply_are_pure():
+    subjects = [{"id": 1, "name": "maya", "description": "red coat", "images": [], "element_ids": {}}]
+    assert fold_descriptions("{MAYA} runs", subjects) == "maya (red coat) runs"
+    assert fold_descriptions("a dog runs", subjects) == "a dog runs With maya (red coat)."
+    native = apply_subjects({"prompt": "{Maya} runs"}, subjects, get_model("kling-o1"))
+    assert native["prompt"] == "{maya} runs" and native["subjects"] == subjects
+    folded = apply_subjects({"prompt": "{maya} runs"}, subjects, get_model("sora-2"))
+    assert "subjects" not in folded and "likeness is not guaranteed" in folded["notes"][0]
