@@ -7,6 +7,9 @@ from dataclasses import dataclass
 
 import httpx
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.middleware.authorization.async_single_team_authorization import (
+    AsyncSingleTeamAuthorization,
+)
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -39,6 +42,7 @@ class Dailies:
 
     async def start(self) -> None:
         await self.runner.start()
+        await _prime_authorization(self.app)
 
     async def close(self) -> None:
         await self.runner.stop()
@@ -46,6 +50,17 @@ class Dailies:
             await provider.aclose()
         await self.http.aclose()
         self.store.close()
+
+
+async def _prime_authorization(app: AsyncApp) -> None:
+    """Ask auth.test once at start-up: Bolt otherwise asks on the first request, and a command that
+    arrives while the Web API is unreachable would be dropped instead of stored and delivered later."""
+    for middleware in getattr(app, "_async_middleware_list", []):
+        if isinstance(middleware, AsyncSingleTeamAuthorization) and middleware.auth_test_result is None:
+            try:
+                middleware.auth_test_result = await app.client.auth_test()
+            except Exception as exc:  # Bolt asks again on the first request
+                logging.getLogger("dailies").warning("auth.test failed at start-up (%s)", type(exc).__name__)
 
 
 def slack_client(config: Config) -> AsyncWebClient:

@@ -11,7 +11,16 @@ from aiohttp import web
 
 from bot.slack_standin import SlackStandIn
 from tests.fakes.kling import FakeKling
+from tests.fakes.slack_requests import (
+    FORM,
+    JSON,
+    app_mention_event,
+    block_actions_body,
+    event_body,
+    post_signed,
+)
 from tests.faultbot import FaultBot
+from tests.harness import running_bot
 
 pytestmark = pytest.mark.faults
 
@@ -173,3 +182,155 @@ async def test_kill_after_upload_before_card_update_delivers_once(tmp_path):
         completes = slack.calls_to("files.completeUploadExternal")
         assert len(completes) >= 2, "the restart asked Slack again"
         assert slack.count("files.getUploadURLExternal") == 1, "and did not upload the clip again"
+
+
+# ---- in-process bot: Slack and provider error bursts, duplicates --------------------------------
+
+
+@asynccontextmanager
+async def kling_bot(tmp_path, slack, kling: FakeKling, **env):
+    async with running_bot(
+        tmp_path, slack, KLING_API_KEY=kling.api_key, KLING_BASE_URL=kling.url, **env
+    ) as bot:
+        yield bot
+
+
+def card_texts(slack: SlackStandIn) -> list[str]:
+    return [m["text"] for m in slack.messages.get(CHANNEL, []) if m.get("thread_ts", m["ts"]) == m["ts"]]
+
+
+async def test_slack_429_and_500_bursts_final_card_still_lands(bot, slack):
+    slack.fail_next(
+        "chat.postMessage", status=429, body={"ok": False, "error": "ratelimited"},
+        headers={"Retry-After": "0"}, times=3,
+    )  # fmt: skip
+    slack.fail_next("chat.update", status=429, body={"ok": False, "error": "ratelimited"},
+                    headers={"Retry-After": "0"}, times=4)  # fmt: skip
+    slack.fail_next("chat.update", status=500, body={"ok": False, "error": "fatal_error"}, times=3)
+    slack.fail_next("files.completeUploadExternal", status=503, body={"ok": False, "error": "fatal_error"})
+    await bot.command("a fox in the snow --model preview --seconds 1")
+    await bot.wait_job("delivered")
+    await bot.settle()
+    assert card_texts(slack) and card_texts(slack)[0].startswith(":white_check_mark: Delivered")
+    assert len(card_texts(slack)) == 1
+    assert slack.count("chat.update") >= 8, "the bursts were really hit"
+    assert len([f for f in slack.files.values() if f.completed]) == 1
+
+
+async def test_burst_of_50_jobs_every_card_reaches_final_state(bot, slack):
+    for i in range(50):
+        status, _ = await bot.command(f"shot {i} of a lighthouse --model preview --seconds 1")
+        assert status == 200
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 90
+    while loop.time() < deadline:
+        jobs = await bot.jobs()
+        if len(jobs) == 50 and all(j["state"] == "delivered" for j in jobs):
+            break
+        await asyncio.sleep(0.2)
+    jobs = await bot.jobs()
+    assert [j["state"] for j in jobs] == ["delivered"] * 50
+    await bot.settle()
+    texts = card_texts(slack)
+    assert len(texts) == 50
+    assert all(t.startswith(":white_check_mark: Delivered") for t in texts), texts
+    assert len([f for f in slack.files.values() if f.completed]) == 50
+
+
+async def test_slack_offline_for_a_while_delays_but_loses_nothing(bot, slack):
+    slack.offline = True
+    await bot.command("a paper boat --model preview --seconds 1")
+    await slack.wait_for(lambda: slack.offline_attempts >= 1, timeout=20)
+    await asyncio.sleep(2.5)  # Slack stays unreachable across several retries
+    slack.offline = False
+    await bot.wait_job("delivered", timeout=60)
+    await bot.settle()
+    assert slack.offline_attempts >= 2
+    texts = card_texts(slack)
+    assert len(texts) == 1 and texts[0].startswith(":white_check_mark: Delivered")
+    assert len([f for f in slack.files.values() if f.completed]) == 1
+
+
+class TimedKling(FakeKling):
+    """Records when creates arrive and the most tasks ever running at once."""
+
+    def __init__(self, **kw) -> None:
+        super().__init__(**kw)
+        self.create_times: list[float] = []
+        self.max_running = 0
+
+    async def _create_video(self, request: web.Request) -> web.Response:
+        self.create_times.append(asyncio.get_running_loop().time())
+        answer = await super()._create_video(request)
+        running = sum(1 for t in self.tasks.values() if t.status not in ("succeed", "failed"))
+        self.max_running = max(self.max_running, running)
+        return answer
+
+
+async def test_kling_429_1303_and_5xx_bursts_are_retried_honouring_retry_after(tmp_path, slack):
+    async with TimedKling(polls_to_finish=1) as kling, kling_bot(tmp_path, slack, kling) as bot:
+        kling.fail_next_create(code=1303, http=429, headers={"Retry-After": "1"})
+        kling.fail_next_create(code=1302, http=429, message="rate limit", headers={"Retry-After": "1"})
+        kling.fail_next_create(code=5000, http=500, message="internal error")
+        for _ in range(3):
+            kling.fail_next_poll(http=503, code=5001, message="service unavailable")
+        await bot.command("a fox in the snow --model kling-v3 --seconds 5")
+        job = await bot.wait_job(("delivered", "failed"), timeout=40)
+        assert job["state"] == "delivered", job["error"]
+        assert len(kling.creates) == 1
+        gaps = [b - a for a, b in zip(kling.create_times, kling.create_times[1:], strict=False)]
+        assert len(gaps) == 3 and gaps[0] >= 0.95 and gaps[1] >= 0.95, gaps
+
+
+async def test_per_backend_concurrency_limit_is_respected(tmp_path, slack):
+    async with (
+        TimedKling(polls_to_finish=6) as kling,
+        kling_bot(tmp_path, slack, kling, DAILIES_BACKEND_CONCURRENCY="2") as bot,
+    ):
+        for i in range(6):
+            # one channel each, so card posting (paced per channel) does not serialise the jobs
+            await bot.command(f"shot {i} of a fox --model kling-v3 --seconds 5", channel_id=f"C0CH{i}")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 40
+        while loop.time() < deadline:
+            jobs = await bot.jobs()
+            if len(jobs) == 6 and all(j["state"] in ("delivered", "failed") for j in jobs):
+                break
+            await asyncio.sleep(0.1)
+        assert [j["state"] for j in await bot.jobs()] == ["delivered"] * 6
+        assert len(kling.creates) == 6
+        assert kling.max_running == 2, "two at a time: never more, and not one by one"
+
+
+async def test_retried_event_creates_one_job(bot, slack):
+    event = app_mention_event("a paper boat --model preview --seconds 1", channel=CHANNEL,
+                              user="U0ALICE", ts="1732500001.000100")  # fmt: skip
+    body = event_body(event, event_id="Ev0RETRY1")
+    status, _ = await post_signed(bot.url, "/slack/events", body, JSON)
+    assert status == 200
+    for n in (1, 2):
+        headers = {"X-Slack-Retry-Num": str(n), "X-Slack-Retry-Reason": "http_timeout"}
+        status, _ = await post_signed(bot.url, "/slack/events", body, JSON, extra_headers=headers)
+        assert status == 200
+    await bot.wait_job("delivered")
+    await bot.settle()
+    assert len(await bot.jobs()) == 1
+    assert len([f for f in slack.files.values() if f.completed]) == 1
+
+
+async def test_repeated_button_press_has_one_effect(tmp_path, slack):
+    async with TimedKling(polls_to_finish=10**6) as kling, kling_bot(tmp_path, slack, kling) as bot:
+        await bot.command("a fox in the snow --model kling-v3 --seconds 5")
+        job = await bot.wait_job("rendering")
+        card_ts = slack.messages[CHANNEL][0]["ts"]
+        body = block_actions_body(
+            "cancel", f"{job['shot_id']}:job:{job['id']}", user_id="U0ALICE", channel_id=CHANNEL,
+            message_ts=card_ts, response_url=slack.response_url(CHANNEL),
+        )  # fmt: skip
+        for _ in range(3):
+            status, _ = await post_signed(bot.url, "/slack/events", body, FORM)
+            assert status == 200
+        await bot.wait_job("cancelled")
+        await bot.settle()
+        await asyncio.sleep(0.3)
+        assert slack.count("response_url") == 1, "one answer for one press"
