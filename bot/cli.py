@@ -87,6 +87,16 @@ async def _provider_checks(dailies) -> list[str]:
     return problems
 
 
+async def _check_backends(dailies) -> None:
+    """Ask each backend once at startup, so a retired model is refused before any job is made."""
+    try:
+        problems = await asyncio.wait_for(_provider_checks(dailies), timeout=20)
+    except TimeoutError:
+        problems = ["a backend did not answer its startup check within 20 s; jobs will still try it"]
+    for problem in problems:
+        logging.getLogger("dailies").warning("backend check: %s", problem)
+
+
 async def _socket_mode(config) -> int:
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
@@ -95,6 +105,7 @@ async def _socket_mode(config) -> int:
     config.require("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
     dailies = build(config)
     await dailies.start()
+    await _check_backends(dailies)
     handler = AsyncSocketModeHandler(dailies.app, app_token=config.slack_app_token)
     try:
         logging.getLogger("dailies").info("Dailies is connecting to Slack (Socket Mode)")
@@ -114,6 +125,7 @@ async def _serve(config, host: str, port: int) -> int:
     config.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
     dailies = build(config)
     await dailies.start()
+    await _check_backends(dailies)
     runner = web.AppRunner(web_app(dailies))
     await runner.setup()
     await web.TCPSite(runner, host, port).start()

@@ -7,16 +7,19 @@ import asyncio
 import os
 import re
 import shutil
+import socket
 import sys
 from pathlib import Path
 
 import av
+import httpx
 import pytest
 
 from bot.catalogue import CATALOGUE
 from tests.fakes.kling import FakeKling
 from tests.fakes.openai_videos import FakeOpenAIVideos
 from tests.fakes.slack import BOT_TOKEN
+from tests.fakes.slack_requests import FORM, SIGNING_SECRET, post_signed, slash_command_body
 
 REPO = Path(__file__).resolve().parent.parent
 PROVIDER_VARS = re.compile(r"^(SLACK_|DAILIES_|KLING_|OPENAI_|AIMLAPI_)")
@@ -120,3 +123,53 @@ async def test_doctor_and_models_with_a_retired_openai_endpoint(tmp_path, slack)
         rows = {line.split()[0]: line for line in out.splitlines()[1:] if line.strip()}
         assert "unavailable" in rows["sora-2"] and "unavailable" in rows["sora-2-pro"]
         assert "unavailable" not in rows["kling-v3"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def test_serve_checks_backends_at_startup_so_retired_sora_is_refused_before_a_job(tmp_path, slack):
+    async with FakeOpenAIVideos() as fake:
+        fake.retire_models({"sora-2", "sora-2-pro"})
+        port = free_port()
+        env = {
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": slack.api_url,
+            "OPENAI_API_KEY": fake.api_key,
+            "OPENAI_BASE_URL": fake.base_url,
+        }
+        proc = await asyncio.create_subprocess_exec(
+            *command(),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            cwd=tmp_path,
+            env=clean_env(tmp_path, **env),
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            async with httpx.AsyncClient() as client:
+                for _ in range(400):
+                    try:
+                        if (await client.get(f"{url}/healthz")).status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        await asyncio.sleep(0.05)
+            body = slash_command_body("a fox --model sora-2 --seconds 4", response_url=slack.response_url())
+            status, _ = await post_signed(url, "/slack/events", body, FORM)
+            assert status == 200
+            await slack.wait_for(lambda: slack.count("response_url") == 1)
+            text = slack.calls_to("response_url")[0].params["text"]
+            assert "no longer served" in text and "kling" in text
+            assert fake.created() == [] and slack.count("chat.postMessage") == 0
+        finally:
+            proc.terminate()
+            await proc.wait()
