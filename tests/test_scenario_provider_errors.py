@@ -182,3 +182,15 @@ async def test_retired_sora_known_from_check_is_refused_before_a_job(tmp_path, s
         body = await ephemeral(slack)
         assert "no longer served" in body and "kling" in body
         assert await bot.jobs() == [] and fake.created() == []
+
+
+async def test_retired_sora_on_the_gateway_names_a_model_to_use_instead(tmp_path, slack):
+    async with FakeAimlApi() as fake, running_bot(tmp_path, slack, **aiml_env(fake)) as bot:
+        fake.retire_models({"sora-2"})
+        await bot.command("a fox --model sora-2 --seconds 4")
+        _, message = await failed_job(bot, slack)
+        assert "no longer serves" in message and "kling" in message
+        assert (await bot.command("a fox --model sora-2 --seconds 4"))[0] == 200
+        body = await ephemeral(slack)
+        assert "sora-2" in body and "kling" in body
+        assert len(await bot.jobs()) == 1 and len(fake.created()) == 1
