@@ -1,0 +1,55 @@
+"""Socket Mode end to end: a real AsyncSocketModeHandler connected to the Slack stand-in; every
+envelope is acked, and a retried envelope has no second effect."""
+
+from __future__ import annotations
+
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+from tests.fakes.slack import APP_TOKEN
+from tests.fakes.slack_requests import (
+    app_mention_event,
+    event_payload,
+    slash_command_payload,
+    socket_envelope,
+)
+from tests.harness import running_bot
+
+CHANNEL = "C0CHANNEL"
+
+
+async def test_socket_mode_command_event_and_retry_make_one_job_each(tmp_path, slack):
+    async with running_bot(tmp_path, slack, SLACK_APP_TOKEN=APP_TOKEN) as bot:
+        handler = AsyncSocketModeHandler(bot.dailies.app, app_token=APP_TOKEN)
+        await handler.connect_async()
+        try:
+            await slack.wait_for(lambda: slack.socket_connections == 1)
+            command = slash_command_payload(
+                "a fox in the snow --model preview --seconds 1",
+                response_url=slack.response_url(CHANNEL),
+                trigger_id="1111.2222.socketmode",
+            )
+            mention = app_mention_event(
+                "a paper boat --model preview --seconds 1",
+                channel=CHANNEL,
+                user="U0ALICE",
+                ts="1732500009.000100",
+            )
+            event = event_payload(mention, event_id="Ev0SOCKET1")
+            envelopes = [
+                socket_envelope("slash_commands", command),
+                socket_envelope("events_api", event),
+                socket_envelope("events_api", event, retry_attempt=1),
+                socket_envelope("slash_commands", command),  # the same command delivered twice
+            ]
+            for envelope in envelopes:
+                await slack.send_socket_envelope(envelope)
+            await slack.wait_for(lambda: len(slack.socket_acks) == len(envelopes), timeout=20)
+            assert {a["envelope_id"] for a in slack.socket_acks} == {e["envelope_id"] for e in envelopes}
+            await bot.wait_job("delivered", job_index=0)
+            await bot.wait_job("delivered", job_index=1)
+            await bot.settle()
+        finally:
+            await handler.close_async()
+        jobs = await bot.jobs()
+        assert sorted(j["request"]["prompt"] for j in jobs) == ["a fox in the snow", "a paper boat"]
+        assert len([f for f in slack.files.values() if f.completed]) == 2
