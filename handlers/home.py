@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
+from bot.home import home_view, load_home
 from bot.studio import Studio
 
 
 def register(app: AsyncApp, studio: Studio) -> None:
-    async def home_opened(event):
-        return None
+    async def home_opened(event, client):
+        if event.get("tab", "home") != "home" or not event.get("user"):
+            return
+        data = await studio.store.run(load_home, event["user"])
+        await client.views_publish(user_id=event["user"], view=home_view(data))
 
     app.event("app_home_opened")(home_opened)

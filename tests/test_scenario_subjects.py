@@ -148,3 +148,18 @@ def test_fold_and_apply_are_pure():
     assert native["prompt"] == "{maya} runs" and native["subjects"] == subjects
     folded = apply_subjects({"prompt": "{maya} runs"}, subjects, get_model("sora-2"))
     assert "subjects" not in folded and "likeness is not guaranteed" in folded["notes"][0]
+
+
+async def test_app_home_shows_recent_jobs_and_channel_subjects(bot, slack):
+    async with MediaServer() as media:
+        await ask(bot, slack, f"subject add maya {media.url('/img/800x800.png')} -- red coat")
+    await bot.command("{maya} waves --model preview --seconds 2", user_id="U0ALICE")
+    await bot.wait_job("delivered")
+    await bot.settle()
+    event = {"type": "app_home_opened", "user": "U0ALICE", "channel": "D0HOME", "tab": "home"}
+    await bot.event(event)
+    await slack.wait_for(lambda: "U0ALICE" in slack.views, timeout=20)
+    text = str(slack.views["U0ALICE"]["blocks"])
+    assert "J1" in text and "delivered" in text and "`preview`" in text
+    assert "{maya}" in text and "red coat" in text and "1 image" in text
+    assert f"/archives/{C1}/p" in text

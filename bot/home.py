@@ -1,0 +1,76 @@
+"""The App Home tab: a user's recent jobs and the subject libraries of the channels they use."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+
+from storage import subjects as subjects_db
+
+MAX_JOBS = 10
+MAX_CHANNELS = 8
+HOW_TO = (
+    "Use a subject with `{name}` in a prompt (e.g. `/video {maya} walks into the studio`) or `--subject name`; "
+    'make it talk with `/video avatar {maya} "hello"`. Add one with `/video subject add NAME IMAGE_URL -- description`.'
+)
+
+
+def load_home(db: Database, user_id: str) -> dict:
+    """What the tab shows, read in one go: the user's jobs (with card ts) and their channels' subjects."""
+    jobs = [
+        dict(r)
+        for r in db.query(
+            "SELECT j.id, j.channel_id, j.state, j.model, j.cost_usd, j.estimate_usd, s.card_ts, s.title "
+            "FROM jobs j JOIN shots s ON s.id = j.shot_id WHERE j.user_id = ? ORDER BY j.id DESC LIMIT ?",
+            [user_id, MAX_JOBS],
+        )
+    ]
+    channels = subjects_db.channels_of_user(db, user_id)[:MAX_CHANNELS]
+    return {"jobs": jobs, "libraries": {c: subjects_db.list_subjects(db, c) for c in channels}}
+
+
+def _thread_link(job: dict) -> str:
+    if not job.get("card_ts"):
+        return ""
+    return f" · <https://slack.com/archives/{job['channel_id']}/p{job['card_ts'].replace('.', '')}|thread>"
+
+
+def _cost(job: dict) -> str:
+    if job["state"] == "delivered" and job.get("cost_usd") is not None:
+        return f"${job['cost_usd']:.2f}"
+    return f"est. ${job.get('estimate_usd') or 0:.2f}"
+
+
+def _section(text: str) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
+
+
+def home_view(data: dict) -> dict:
+    """The `views.publish` view for `load_home`'s data. Pure."""
+    blocks: list[dict] = [{"type": "header", "text": {"type": "plain_text", "text": "Your recent jobs"}}]
+    if data["jobs"]:
+        lines = [
+            f"• *J{j['id']}* in <#{j['channel_id']}> · {j['state']} · `{j['model']}` · {_cost(j)}"
+            f"{_thread_link(j)}\n   _{(j.get('title') or '')[:80]}_"
+            for j in data["jobs"]
+        ]
+        blocks.append(_section("\n".join(lines)))
+    else:
+        blocks.append(
+            _section("No jobs yet. Try `/video a red fox trotting through fresh snow` in a channel.")
+        )
+    blocks.append({"type": "header", "text": {"type": "plain_text", "text": "Subjects in your channels"}})
+    shown = False
+    for channel, subjects in data["libraries"].items():
+        if not subjects:
+            continue
+        shown = True
+        lines = [f"*<#{channel}>*"]
+        for s in subjects[:20]:
+            desc = f" — {s['description']}" if s["description"] else ""
+            count = s["image_count"]
+            lines.append(f"• `{{{s['name']}}}`{desc} ({count} image{'s' if count != 1 else ''})")
+        blocks.append(_section("\n".join(lines)))
+    if not shown:
+        blocks.append(_section("No subjects yet in the channels where you used Dailies."))
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": HOW_TO}]})
+    return {"type": "home", "blocks": blocks[:100]}
