@@ -59,7 +59,7 @@ def set_setting(db: Database, channel_id: str, key: str, value) -> None:
 
 def month_spend(db: Database, channel_id: str, since_iso: str) -> float:
     row = db.execute(
-        "SELECT coalesce(sum(cost_usd), 0) FROM takes JOIN jobs ON takes.job_id = jobs.id "
+        "SELECT coalesce(sum(takes.cost_usd), 0) FROM takes JOIN jobs ON takes.job_id = jobs.id "
         "WHERE jobs.channel_id = ? AND takes.state = 'delivered' AND takes.finished_at >= ?",
         [channel_id, since_iso],
     ).fetchone()
