@@ -17,7 +17,7 @@ from bot.fetch import FetchRefused, fetch_slack_file
 from bot.grammar import ThreadInstruction
 from bot.mediacheck import MediaRejected
 from bot.providers.base import Mode
-from storage import channels
+from storage import approvals, channels
 from storage import jobs as jobs_db
 
 if TYPE_CHECKING:
@@ -35,8 +35,13 @@ async def start(
             "Saving a clip as a subject isn't available yet; add one with "
             "`/video subject add NAME IMAGE_URL -- description`."
         )
-    _shot, jobs, versions = await studio.store.run(jobs_db.shot_view, shot_id)
+    _shot, jobs, versions, decisions = await studio.store.run(_load, shot_id)
     by_id = {j["id"]: j for j in jobs}
+    if ins.kind == "final":
+        settings = await studio.store.run(channels.get_settings, origin.channel_id)
+        versions = threads.mark_approved(
+            versions, by_id, decisions, settings.approvers, settings.approval_rule
+        )
     pick = threads.approved_or_latest if ins.kind == "final" else threads.pick_take
     take = pick(versions, ins.version) if ins.kind == "final" else pick(versions, ins.version, ins.kind)
     if isinstance(take, Refusal):
@@ -80,6 +85,10 @@ async def start(
     message = await studio._start(new)
     studio.cards.touch(shot_id)
     return message
+
+
+def _load(db, shot_id: int):
+    return (*jobs_db.shot_view(db, shot_id), approvals.latest_for_shot(db, shot_id))
 
 
 async def _plan(studio: Studio, origin: Origin, ins, takes: int, take: dict, job: dict):

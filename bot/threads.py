@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from bot.catalogue import Refusal, check_request, estimate_cost, get_model
 from bot.grammar import ThreadInstruction, VideoRequest, parse_reply
 from bot.providers.base import Availability, Mode
+from bot.review import verdict
 
 EDIT_MODEL = "kling-o1"  # edits and extensions of clips whose own model cannot do them
 ACTIVE = ("held", "queued", "submitting", "rendering", "downloading", "uploading")
@@ -88,10 +89,22 @@ def pick_take(takes: list[dict], version: int | None, kind: str) -> dict | Refus
     return latest
 
 
+def mark_approved(
+    takes: list[dict], jobs: dict[int, dict], decisions: list[dict], approvers: tuple[str, ...], rule: str
+) -> list[dict]:
+    """The takes, each with `approved` set from the review decisions (bot.review's rules)."""
+    out = []
+    for take in takes:
+        mine = {d["user_id"]: d["decision"] for d in decisions if d["take_id"] == take["id"]}
+        requester = jobs[take["job_id"]]["user_id"]
+        out.append(dict(take, approved=verdict(mine, approvers, rule, requester) == "approved"))
+    return out
+
+
 def approved_or_latest(takes: list[dict], version: int | None) -> dict | Refusal:
     """The version a final render polishes: the named one, the approved one, else the latest delivered."""
     if version is None:
-        approved = [t for t in takes if t.get("approved_at") and t["state"] == "delivered"]
+        approved = [t for t in takes if t.get("approved") and t["state"] == "delivered"]
         if approved:
             return approved[-1]
     return pick_take(takes, version, "final")
