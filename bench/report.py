@@ -28,7 +28,7 @@ def _rows(result: dict) -> list[tuple[str, str, str]]:
             ratio = f", files_upload_v2 grows {r['ratio']}× more" if r["ratio"] else ""
             rows.append(
                 (
-                    f"RSS growth delivering a {r['clip_mb']} MB clip (files_upload_v2)",
+                    f"RSS growth delivering a {r['clip_mb']} MB clip: bot (files_upload_v2)",
                     f"{r['bot_growth_mb']} MB ({r['sdk_growth_mb']} MB{ratio})",
                     "< 20 MB at 300 MB",
                 )

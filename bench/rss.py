@@ -51,6 +51,8 @@ async def _bot_delivery(st: Stage, size: int) -> dict:
     await st.video("a lighthouse keeper walks the pier at dusk", channel="C0RSS")
     deadline = time.monotonic() + 300
     while st.slack.count("files.completeUploadExternal") < 1:
+        if st.slack.responses:  # the bot answered the requester: it refused or failed
+            raise RuntimeError(f"/video was answered instead of delivered: {st.slack.responses[-1]}")
         if time.monotonic() > deadline or st.proc.poll() is not None:
             raise RuntimeError(f"the clip was not delivered:\n{st.stderr_path.read_text()[-2000:]}")
         await asyncio.sleep(0.05)
