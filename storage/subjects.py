@@ -34,9 +34,12 @@ def get_subject(db: Database, channel_id: str, name: str) -> dict | None:
 
 def _with_details(db: Database, row: dict) -> dict:
     subject = dict(row)
-    subject["images"] = list(db["subject_images"].rows_where("subject_id = ?", [row["id"]], order_by="position"))
+    subject["images"] = list(
+        db["subject_images"].rows_where("subject_id = ?", [row["id"]], order_by="position")
+    )
     subject["element_ids"] = {
-        e["backend"]: e["element_id"] for e in db["subject_elements"].rows_where("subject_id = ?", [row["id"]])
+        e["backend"]: e["element_id"]
+        for e in db["subject_elements"].rows_where("subject_id = ?", [row["id"]])
     }
     return subject
 
