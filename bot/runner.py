@@ -396,7 +396,10 @@ def _reproduce_line(job: dict) -> str:
     req = job["request"]
     what = req.get("instruction") or req.get("prompt") or req.get("script") or ""
     what = what.replace("\n", " ")
-    return f"_{job['kind']}:_ {what[:300]}" if what else ""
+    kind = job["kind"]
+    if req.get("parent_version"):  # an edit or extension names the version it worked on
+        kind += f" of v{req['parent_version']}"
+    return f"_{kind}:_ {what[:300]}" if what else ""
 
 
 def _user_message(backend: str, exc: ProviderError | None) -> str:

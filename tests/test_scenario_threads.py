@@ -6,8 +6,10 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
+from tests.fakes.aimlapi import FakeAimlApi
 from tests.fakes.kling import FakeKling
 from tests.fakes.media_server import png_bytes
+from tests.fakes.openai_videos import FakeOpenAIVideos
 from tests.fakes.slack_requests import app_mention_event, message_event
 from tests.harness import running_bot
 
@@ -51,7 +53,7 @@ async def test_reply_edits_latest_version_into_same_thread(bot, slack):
     done = uploads(slack)
     assert [u["thread_ts"] for u in done] == [card_ts, card_ts]
     assert done[1]["initial_comment"].startswith("v2 ·")
-    assert "make it dusk" in done[1]["initial_comment"]
+    assert "_edit of v1:_ make it dusk, slow the camera down" in done[1]["initial_comment"]
     # the source clip was deleted after upload, so it came back from Slack with the bot token
     assert slack.count("files.info") == 1
     assert slack.count("chat.postMessage") == 1, "no second card: the version lands in the thread"
@@ -228,3 +230,83 @@ async def test_reply_edit_goes_to_kling_o1_with_the_source_url(tmp_path, slack):
             assert "make it night" in body["prompt"]
             await bot.settle()
             assert uploads(slack)[-1]["thread_ts"] == card_ts
+
+
+async def test_another_take_and_final_render_buttons(bot, slack):
+    card_ts = await first_shot(bot, slack)
+    v1 = (await bot.takes(1))[0]
+    await bot.action(
+        "another_take", f"1:take:{v1['id']}", user_id="U0ALICE", channel_id=CHANNEL, message_ts=card_ts
+    )
+    again = await bot.wait_job("delivered", job_index=1)
+    assert again["kind"] == "again" and again["shot_id"] == 1
+    await bot.action(
+        "final_render", f"1:take:{v1['id']}", user_id="U0ALICE", channel_id=CHANNEL, message_ts=card_ts
+    )
+    final = await bot.wait_job("delivered", job_index=2)
+    assert final["kind"] == "final"
+    assert [t["version"] for t in await bot.takes()] == [1, 2, 3]
+    await bot.settle()
+    assert {u["thread_ts"] for u in uploads(slack)} == {card_ts}
+
+
+async def test_sora_clip_is_edited_by_sora_with_its_own_video_id(tmp_path, slack):
+    async with FakeOpenAIVideos() as oa:
+        env = {"OPENAI_API_KEY": oa.api_key, "OPENAI_BASE_URL": oa.base_url}
+        async with running_bot(tmp_path, slack, **env) as bot:
+            card_ts = await first_shot(bot, slack, "a fox in the snow --model sora-2 --seconds 4")
+            v1 = (await bot.takes(1))[0]
+            await reply(bot, card_ts, "warmer light")
+            job = await bot.wait_job("delivered", job_index=1)
+            assert (job["model"], job["backend"], job["kind"]) == ("sora-2", "openai", "edit")
+            edits = [r for r in oa.requests if r.method == "POST" and r.path.endswith(("/edits", "/remix"))]
+            assert len(edits) == 1 and edits[0].json["video"]["id"] == v1["provider_task_id"]
+            assert "warmer light" in edits[0].json["prompt"]
+
+
+async def test_sora_cannot_edit_a_clip_it_did_not_make_and_says_why(tmp_path, slack):
+    async with FakeOpenAIVideos() as oa:
+        env = {"OPENAI_API_KEY": oa.api_key, "OPENAI_BASE_URL": oa.base_url}
+        async with running_bot(tmp_path, slack, **env) as bot:
+            card_ts = await first_shot(bot, slack)
+            await reply(bot, card_ts, "warmer light --model sora-2")
+            await slack.wait_for(lambda: slack.count("chat.postEphemeral") == 1)
+            text = slack.calls_to("chat.postEphemeral")[0].params["text"]
+            assert "Sora edits only clips Sora made" in text and "--model kling-o1" in text
+            assert len(await bot.jobs()) == 1
+
+
+async def test_gateway_edit_gets_the_clip_back_from_slack_as_a_data_uri(tmp_path, slack):
+    async with FakeAimlApi() as gw:
+        env = {"AIMLAPI_API_KEY": gw.api_key, "AIMLAPI_BASE_URL": gw.base_url}
+        async with running_bot(tmp_path, slack, **env) as bot:
+            card_ts = await first_shot(bot, slack)  # --model preview: rendered locally, no provider URL
+            await reply(bot, card_ts, "make it rain --model kling-o1")
+            job = await bot.wait_job("delivered", job_index=1)
+            assert (job["model"], job["backend"]) == ("kling-o1", "aimlapi")
+            (body,) = gw.created()
+            assert body["video_url"].startswith("data:video/mp4;base64,")
+            assert slack.count("files.info") == 1
+
+
+async def test_gateway_edit_reuses_its_result_url_until_it_expires(tmp_path, slack):
+    async with FakeAimlApi() as gw:
+        env = {"AIMLAPI_API_KEY": gw.api_key, "AIMLAPI_BASE_URL": gw.base_url}
+        async with running_bot(tmp_path, slack, **env) as bot:
+            card_ts = await first_shot(bot, slack, "a fox in the snow --model kling-v3 --seconds 5")
+            v1 = (await bot.takes(1))[0]
+            assert v1["result_url"]
+            await reply(bot, card_ts, "v1: make it rain")
+            await bot.wait_job("delivered", job_index=1)
+            assert gw.created()[-1]["video_url"] == v1["result_url"]
+            assert slack.count("files.info") == 0
+            # two days later the gateway's link is gone: the clip comes back from Slack instead
+            await bot.dailies.store.run(
+                lambda db: db.execute(
+                    "UPDATE takes SET finished_at = '2020-01-01T00:00:00+00:00' WHERE id = ?", [v1["id"]]
+                )
+            )
+            await reply(bot, card_ts, "v1: make it snow")
+            await bot.wait_job("delivered", job_index=2)
+            assert gw.created()[-1]["video_url"].startswith("data:video/mp4;base64,")
+            assert slack.count("files.info") == 1
