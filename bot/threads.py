@@ -211,6 +211,11 @@ def plan_change(
     model_id, backend = model_backend
     model = get_model(model_id)
     extend = ins.kind == "extend"
+    if ins.seconds and not extend:
+        return Refusal(
+            f"An edit keeps v{source['version']}'s length, so --seconds does nothing here; "
+            "reply `extend …` to add time, or `again --seconds N` for a new take."
+        )
     seconds = ins.seconds if extend else None
     probe = VideoRequest(prompt=ins.text or "continue", seconds=seconds, takes=takes, audio=ins.audio)
     refusal = check_request(probe, model, has_reference=True, editing=True)

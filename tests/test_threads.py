@@ -186,3 +186,12 @@ def test_final_of_an_edit_needs_a_model_that_edits():
     }
     refusal = plan_repeat("final", 1, take(2), job, "kling-v3-pro", kling_route, None)
     assert isinstance(refusal, Refusal) and "v1" in refusal.message
+
+
+def test_edit_refuses_seconds_and_points_to_extend():
+    source = take(1, model="kling-v3", backend="kling", seconds=5.0)
+    job = {"request": {"seconds": 5, "aspect": "16:9", "resolution": "720p"}}
+    refusal = plan_change(
+        ThreadInstruction("edit", "night", seconds=8), 1, source, job, ("kling-o1", "kling")
+    )
+    assert isinstance(refusal, Refusal) and "extend" in refusal.message
