@@ -70,6 +70,8 @@ class JobRunner:
         self.media_dir.mkdir(parents=True, exist_ok=True)
         for poller in self.pollers.values():
             poller.start()
+        for shot_id in await self.store.run(_unposted_gated_shots):
+            self.cards.touch(shot_id)  # a crash came between storing the held job and posting its card
         self._loop_task = asyncio.create_task(self._pickup_loop(), name="runner")
 
     async def stop(self) -> None:
@@ -352,6 +354,15 @@ class JobRunner:
         if base and backend in ("kling", "openai"):
             return f"{base}/webhooks/{backend}"
         return None
+
+
+def _unposted_gated_shots(db) -> list[int]:
+    """Shots holding a job for approval whose card was never posted (nobody could approve it)."""
+    rows = db.execute(
+        "SELECT DISTINCT shots.id FROM shots JOIN jobs ON jobs.shot_id = shots.id "
+        "WHERE shots.card_ts IS NULL AND jobs.state = 'awaiting_approval'"
+    )
+    return [r[0] for r in rows]
 
 
 def _source_take(db, take_id: int) -> dict | None:

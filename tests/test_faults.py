@@ -18,6 +18,7 @@ from tests.fakes.slack_requests import (
     block_actions_body,
     event_body,
     post_signed,
+    reaction_event,
 )
 from tests.faultbot import FaultBot
 from tests.harness import running_bot
@@ -60,7 +61,7 @@ class GatedSlack(SlackStandIn):
 
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
-        self.hold_upload = self.hold_complete = False
+        self.hold_upload = self.hold_complete = self.hold_post = False
         self.held = asyncio.Event()
         self.release = asyncio.Event()
 
@@ -75,6 +76,9 @@ class GatedSlack(SlackStandIn):
         return await super()._handle_upload(request)
 
     async def _handle_api(self, request: web.Request) -> web.StreamResponse:
+        if self.hold_post and request.match_info["method"] == "chat.postMessage":
+            self.hold_post = False
+            await self._hold()  # the card is never posted by this process
         answer = await super()._handle_api(request)
         if self.hold_complete and request.match_info["method"] == "files.completeUploadExternal":
             self.hold_complete = False
@@ -334,3 +338,32 @@ async def test_repeated_button_press_has_one_effect(tmp_path, slack):
         await bot.settle()
         await asyncio.sleep(0.3)
         assert slack.count("response_url") == 1, "one answer for one press"
+
+
+async def test_kill_while_awaiting_approval_stays_awaiting_then_approval_delivers_once(tmp_path):
+    async with stage(tmp_path, polls_to_finish=1) as (bot, slack, kling):
+        await bot.command("settings job-limit 0.10")
+        await slack.wait_for(lambda: slack.count("response_url") == 1)
+        slack.hold_post = True
+        await bot.command("a fox in the snow --model kling-v3 --seconds 5")
+        await bot.wait(lambda: [j["state"] for j in bot.jobs()] == ["awaiting_approval"], "the gate")
+        await asyncio.wait_for(slack.held.wait(), 20)
+        bot.kill()  # after the job was stored, before its card reached Slack
+        await bot.start()
+        await bot.wait(lambda: slack.count("auth.test") >= 2, "the restarted bot up")  # primed at start
+        await bot.wait(lambda: CHANNEL in slack.messages, "the held job's card posted after the restart")
+        await asyncio.sleep(0.5)  # the runner's pickup after a restart has run by now
+        assert [j["state"] for j in bot.jobs()] == ["awaiting_approval"]
+        assert [t["state"] for t in bot.takes()] == ["held"]
+        assert kling.creates == []
+        card_ts = slack.messages[CHANNEL][0]["ts"]
+        approve = event_body(
+            reaction_event("white_check_mark", user="U0ALICE", channel=CHANNEL, ts=card_ts),
+            event_id="Ev0APPROVE",
+        )
+        for n in range(3):  # Slack retrying the same reaction delivery
+            headers = {"X-Slack-Retry-Num": str(n)} if n else {}
+            status, _ = await post_signed(bot.url, "/slack/events", approve, JSON, extra_headers=headers)
+            assert status == 200
+        await delivered_once(bot, slack)
+        assert len(kling.creates) == 1
