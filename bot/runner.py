@@ -172,6 +172,15 @@ class JobRunner:
             raise TakeEnded(take_id)
 
     async def _submit(self, job, take, provider: Provider, spec: RenderSpec, deadline: float) -> str:
+        if take["state"] == "submitting":  # resumed after a crash mid-submit: did the backend get it?
+            try:
+                found = await provider.find(spec)
+            except ProviderError as exc:
+                log.warning("take %s: could not look for an earlier task (%s)", take["id"], exc.message)
+                found = None
+            if found:
+                await self._update(job, take["id"], "rendering", provider_task_id=found, status_note=None)
+                return found
         await self._update(job, take["id"], "submitting")
         attempt = 0
         while True:

@@ -33,7 +33,7 @@ class GatedKling(FakeKling):
 
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
-        self.hold_create = self.hold_result = False
+        self.hold_create = self.hold_create_answer = self.hold_result = False
         self.held = asyncio.Event()
         self.release = asyncio.Event()
 
@@ -42,6 +42,11 @@ class GatedKling(FakeKling):
         await asyncio.wait_for(self.release.wait(), 30)
 
     async def _create_video(self, request: web.Request) -> web.Response:
+        if self.hold_create_answer:  # the task is made, but its id never reaches the bot
+            self.hold_create_answer = False
+            answer = await super()._create_video(request)
+            await self._hold()
+            return answer
         if self.hold_create:
             self.hold_create = False
             await self._hold()
@@ -132,6 +137,19 @@ async def test_kill_after_create_before_submit_resumes(tmp_path):
         await bot.start()
         await delivered_once(bot, slack)
         assert len(kling.creates) == 1
+
+
+async def test_kill_after_kling_made_the_task_but_before_its_id_was_stored(tmp_path):
+    async with stage(tmp_path, polls_to_finish=1) as (bot, slack, kling):
+        kling.hold_create_answer = True
+        await bot.command("a fox in the snow --model kling-v3 --seconds 5")
+        await asyncio.wait_for(kling.held.wait(), 20)
+        assert len(kling.creates) == 1 and bot.takes()[0]["provider_task_id"] is None
+        bot.kill()
+        await bot.start()
+        await delivered_once(bot, slack)
+        assert len(kling.creates) == 1, "found by external_task_id, not paid for twice"
+        assert bot.takes()[0]["provider_task_id"].endswith(next(iter(kling.tasks)))
 
 
 async def test_kill_while_polling_repolls_same_task(tmp_path):

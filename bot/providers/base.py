@@ -139,6 +139,11 @@ class Provider(abc.ABC):
     async def download(self, task_id: str, status: TaskStatus, dest: Path) -> int:
         """Stream the finished clip to `dest` (never whole in memory); return its size in bytes."""
 
+    async def find(self, spec: RenderSpec) -> str | None:
+        """The task an earlier submit of `spec` created (by `spec.external_id`), or None: lets a
+        restart after a crash mid-submit pick the task up instead of paying for it twice."""
+        return None
+
     async def check(self) -> list[str]:
         """`dailies doctor`: problems with this backend's configuration (empty list = fine)."""
         return []

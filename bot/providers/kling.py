@@ -135,6 +135,20 @@ class KlingProvider(Provider):
             raise errors.ProviderError("Kling accepted the request but returned no task id.")
         return f"{route}:{task_id}"
 
+    async def find(self, spec: RenderSpec) -> str | None:
+        """Kling looks tasks up by our external_task_id too; "not found" (1203) means none was made."""
+        if not spec.external_id:
+            return None
+        route = route_for(spec)
+        try:
+            data = await self._call("GET", VIDEO_PATH.format(route=route) + f"/{spec.external_id}")
+        except errors.ProviderError as exc:
+            if exc.code == "1203":
+                return None
+            raise
+        task_id = data.get("task_id")
+        return f"{route}:{task_id}" if task_id else None
+
     @staticmethod
     def split_task_id(task_id: str, spec: RenderSpec | None = None) -> tuple[str, str]:
         """(route, Kling task id) from our stored id; a bare id (e.g. from a callback) uses spec's route."""
