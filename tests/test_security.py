@@ -163,3 +163,16 @@ def test_migrations_are_idempotent(tmp_path):
     assert second.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert second.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     second.conn.close()
+
+
+@pytest.mark.parametrize("location", ["http://169.254.169.254/latest/meta-data/", "http://[fe80::1]/x.png"])
+async def test_redirect_to_a_private_address_through_slack_is_refused(tmp_path, slack, location):
+    from urllib.parse import quote
+
+    async with MediaServer() as media, running_bot(tmp_path, slack) as bot:  # test mode: loopback allowed
+        url = media.url("/redirect?to=" + quote(location))
+        await bot.command(f"a cat on a sofa --model preview --seconds 1 --image {url}")
+        await slack.wait_for(lambda: slack.count("response_url") == 1)
+        assert "private address" in slack.calls_to("response_url")[0].params["text"]
+        assert await bot.jobs() == []
+    assert [r.path for r in media.requests] == ["/redirect"], "only the first hop was fetched"
