@@ -385,3 +385,18 @@ async def test_kill_while_awaiting_approval_stays_awaiting_then_approval_deliver
             assert status == 200
         await delivered_once(bot, slack)
         assert len(kling.creates) == 1
+
+
+async def test_a_job_past_its_deadline_fails_with_a_message(tmp_path, slack):
+    async with (
+        FakeKling() as kling,
+        kling_bot(tmp_path, slack, kling, DAILIES_JOB_DEADLINE_SECONDS="1") as bot,
+    ):
+        kling.never_finish = True
+        await bot.command("a fox in the snow --model kling-v3 --seconds 5")
+        job = await bot.wait_job(("failed", "delivered"))
+        await bot.settle()
+        assert job["state"] == "failed" and "did not finish" in job["error"]
+        card_ts = slack.messages[CHANNEL][0]["ts"]
+        assert any("did not finish" in m["text"] for m in slack.thread(CHANNEL, card_ts))
+        assert len(kling.creates) == 1
