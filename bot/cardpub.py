@@ -139,7 +139,8 @@ class CardPublisher:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             pending = [t for t in self._flushers.values() if not t.done()]
-            if not pending and not self._dirty:
+            posting = any(lock.locked() for lock in self._post_locks.values())
+            if not pending and not self._dirty and not posting:
                 return
             await asyncio.wait(pending or [asyncio.create_task(asyncio.sleep(0.05))], timeout=0.5)
 

@@ -79,6 +79,14 @@ class Bot:
         )
 
     async def settle(self) -> None:
+        """Every stored job's card is posted and every pending card edit has landed."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 20
+        unposted = "SELECT count(*) FROM shots WHERE card_ts IS NULL AND id IN (SELECT shot_id FROM jobs WHERE state != 'failed')"
+        while loop.time() < deadline:
+            if not (await self.dailies.store.run(lambda db: db.execute(unposted).fetchone()[0])):
+                break
+            await asyncio.sleep(0.05)
         await self.dailies.cards.drain(timeout=20)
 
 

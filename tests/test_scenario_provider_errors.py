@@ -12,9 +12,9 @@ from tests.test_scenario_backends import aiml_env, kling_env, openai_env
 CHANNEL = "C0CHANNEL"
 
 
-async def failed_job(bot, slack) -> tuple[dict, str]:
-    """The failed job and the failure message posted in its thread."""
-    job = await bot.wait_job(("delivered", "failed"))
+async def failed_job(bot, slack, nth: int = 1) -> tuple[dict, str]:
+    """The `nth` job (which must fail) and the failure message posted in its thread."""
+    job = await bot.wait_job(("delivered", "failed"), job_index=nth - 1)
     assert job["state"] == "failed", "the job should have failed"
     await bot.settle()
     shot = await bot.dailies.store.run(lambda db: db["shots"].get(job["shot_id"]))
@@ -76,7 +76,7 @@ async def test_refusal_at_task_level_on_each_backend(tmp_path, slack):
 
         oa.refuse_next_task("Your request was blocked by our moderation system.")
         await bot.command("a fox --model sora-2 --seconds 4")
-        _, message = await failed_job(bot, slack)
+        _, message = await failed_job(bot, slack, nth=2)
         assert "moderation" in message and len(oa.created()) == 1
 
 
@@ -126,7 +126,7 @@ async def test_out_of_balance_is_a_clear_message(tmp_path, slack):
 
         aiml.fail_next_create(403)
         await bot.command("a fox --model sora-2 --seconds 4")
-        _, message = await failed_job(bot, slack)
+        _, message = await failed_job(bot, slack, nth=2)
         assert "credit" in message.lower() or "balance" in message.lower()
         assert len(aiml.created()) == 1
 
