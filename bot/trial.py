@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import sys
 import time
 import uuid
@@ -64,9 +65,16 @@ async def run_try(config: Config, text: str, *, out=sys.stdout, timeout: float =
             return 1 if wants_video or isinstance(parse_command(text), Refusal) else 0
         job = await _follow(dailies, job["id"], out, timeout)
         await dailies.cards.drain()
+        print("\nThe job card went through:", file=out)
+        for state in card_states(standin):
+            print(f"  {state}", file=out)
         print(f"\nWhat #{CHANNEL} shows ({time.monotonic() - started:.1f}s):", file=out)
         for line in standin.transcript(CHANNEL):
-            print(f"  {line}", file=out)
+            print("  " + line.replace("\n", "\n      "), file=out)
+        card = standin.messages.get(CHANNEL, [{}])[0]
+        print("\nThe card now reads:", file=out)
+        for line in card_lines(standin.message(CHANNEL, card.get("ts", "")) or {}):
+            print(f"  | {line}", file=out)
         takes = await dailies.store.run(lambda db: list(db["takes"].rows_where("job_id = ?", [job["id"]])))
         for take in takes:
             if take["state"] == "delivered" and take["media_path"]:
@@ -84,9 +92,34 @@ async def _responses_settle(standin: SlackStandIn, wait: float = 5.0) -> None:
         await asyncio.sleep(0.05)
 
 
-def _ack_text(body: str) -> str:
-    import json
+def card_states(standin: SlackStandIn) -> list[str]:
+    """The first line of each version of the card, in order, without repeats."""
+    states: list[str] = []
+    for call in standin.calls:
+        if call.method in ("chat.postMessage", "chat.update") and not call.params.get("thread_ts"):
+            blocks = call.params.get("blocks") or []
+            if isinstance(blocks, str):
+                blocks = json.loads(blocks)
+            line = card_lines({"blocks": blocks[:1]})[0].strip("*") if blocks else str(call.params.get("text"))
+            if not states or states[-1] != line:
+                states.append(line)
+    return states
 
+
+def card_lines(message: dict) -> list[str]:
+    """A Block Kit card as plain lines, for a terminal."""
+    lines: list[str] = []
+    for block in message.get("blocks") or []:
+        if block.get("type") == "section":
+            lines += block.get("text", {}).get("text", "").splitlines()
+        elif block.get("type") == "context":
+            lines += [e.get("text", "") for e in block.get("elements", [])]
+        elif block.get("type") == "actions":
+            lines.append("  ".join(f"[{e['text']['text']}]" for e in block.get("elements", [])))
+    return lines
+
+
+def _ack_text(body: str) -> str:
     try:
         return json.loads(body).get("text", body)
     except ValueError:
