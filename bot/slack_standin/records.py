@@ -1,0 +1,91 @@
+"""What the Slack stand-in records and stores, and the small pure helpers its parts share."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import string
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+JSON_TYPE = "application/json;charset=utf-8"
+# Values that Slack clients send as JSON strings inside form or query parameters.
+_JSON_PARAMS = ("files", "blocks", "attachments", "view", "metadata")
+_LOGIN_PAGE = "<!DOCTYPE html><html><head><title>Slack</title></head><body>Sign in to Slack</body></html>"
+_TS_BASE = 1732500000
+DEFAULT_SCOPES = tuple(
+    "app_mentions:read channels:history chat:write chat:write.public commands files:read files:write"
+    " groups:history im:history mpim:history reactions:read reactions:write users:read".split()
+)
+
+
+@dataclass
+class Call:
+    """One request the stand-in received."""
+
+    method: str
+    params: dict
+    http_method: str
+    content_type: str
+    auth: str | None
+    at: float
+    body_size: int
+
+
+@dataclass
+class StoredFile:
+    """A file held on disk: uploaded by the bot through an upload URL, or added by a test as a user's file."""
+
+    file_id: str
+    name: str
+    title: str
+    mimetype: str
+    declared_length: int
+    path: Path | None = None
+    size: int = 0
+    sha256: str = ""
+    user: str = ""
+    completed: bool = False
+    shares: dict[str, list[dict]] = field(default_factory=dict)
+
+
+@dataclass
+class _Answer:
+    status: int
+    body: dict | str
+    headers: dict[str, str]
+
+
+def _random_id(prefix: str, length: int = 10) -> str:
+    return prefix + "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(length))
+
+
+def _ts_key(ts: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in ts.split("."))
+
+
+def _normalise(params: dict[str, Any]) -> dict[str, Any]:
+    for name in _JSON_PARAMS:
+        value = params.get(name)
+        if isinstance(value, str) and value[:1] in "[{":
+            try:
+                params[name] = json.loads(value)
+            except ValueError:
+                pass  # left as sent; the method answers invalid_arguments where it matters
+    return params
+
+
+def _failure(status: int, body: dict | None, headers: dict | None) -> _Answer:
+    headers = dict(headers or {})
+    if status == 429:
+        headers.setdefault("Retry-After", "1")
+        return _Answer(status, body or {"ok": False, "error": "ratelimited"}, headers)
+    if status >= 500 and body is None:
+        return _Answer(status, "<html><body>Slack is having trouble</body></html>", headers)
+    return _Answer(status, body or {"ok": False, "error": "fatal_error"}, headers)
+
+
+def _public(message: dict) -> dict:
+    """The message as the API returns it (the stand-in keeps `channel` on stored messages for itself)."""
+    return {k: v for k, v in message.items() if k != "channel"}

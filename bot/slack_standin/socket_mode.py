@@ -1,0 +1,77 @@
+"""Socket Mode in the Slack stand-in: apps.connections.open tickets and the WebSocket link."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+
+from aiohttp import WSMsgType, web
+
+
+class SocketMode:
+    """Mixed into SlackStandIn: hands queued envelopes to the newest connection and records acks."""
+
+    async def send_socket_envelope(self, envelope: dict) -> None:
+        await self.socket_envelopes.put(envelope)
+
+    async def disconnect_sockets(self, reason: str = "refresh_requested") -> None:
+        """Ask every connected Socket Mode client to reconnect, as Slack does before rotating hosts."""
+        frame = {"type": "disconnect", "reason": reason, "debug_info": {"host": "standin"}}
+        for ws in list(self._sockets):
+            await ws.send_json(frame)
+
+    @property
+    def socket_connections(self) -> int:
+        return len(self._sockets)
+
+    async def _handle_socket(self, request: web.Request) -> web.StreamResponse:
+        if request.query.get("ticket") not in self._socket_tickets:
+            return web.Response(status=401, text="invalid ticket")
+        self._socket_tickets.discard(request.query["ticket"])
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        self._sockets.add(ws)
+        self._newest_socket = ws
+        hello = {
+            "type": "hello",
+            "num_connections": len(self._sockets),
+            "connection_info": {"app_id": self.app_id},
+        }
+        await ws.send_json({**hello, "debug_info": {"host": "standin", "approximate_connection_time": 18060}})
+        forwarder = asyncio.create_task(self._forward_envelopes(ws))
+        try:
+            async for msg in ws:
+                if msg.type == WSMsgType.TEXT:
+                    data = json.loads(msg.data)
+                    if "envelope_id" in data:
+                        self.socket_acks.append(data)
+        finally:
+            forwarder.cancel()
+            await asyncio.gather(forwarder, return_exceptions=True)
+            self._sockets.discard(ws)
+        return ws
+
+    async def _forward_envelopes(self, ws: web.WebSocketResponse) -> None:
+        # Only the newest connection delivers, so nothing is lost to a socket the client is replacing.
+        while not ws.closed:
+            envelope = await self.socket_envelopes.get()
+            if ws is not self._newest_socket:
+                self.socket_envelopes.put_nowait(envelope)
+                return
+            try:
+                await ws.send_json(envelope)
+            except BaseException:
+                self.socket_envelopes.put_nowait(envelope)  # keep it for the next connection
+                raise
+            self.socket_sent.append(envelope)
+
+    def _connections_open(self, token: str) -> dict:
+        if not token:
+            return {"ok": False, "error": "not_authed"}
+        if not token.startswith("xapp-"):
+            return {"ok": False, "error": "not_allowed_token_type"}
+        ticket = secrets.token_hex(8)
+        self._socket_tickets.add(ticket)
+        ws_url = self.base_url.replace("http://", "ws://", 1)
+        return {"ok": True, "url": f"{ws_url}/link/?ticket={ticket}&app_id={self.app_id}"}
