@@ -61,8 +61,15 @@ async def on_reaction(studio: Studio, origin: Origin, ts: str, name: str, added:
     if not may_review(origin.user_id, settings.approvers, job["user_id"]):
         return
     if kind == "again":
-        if added and take is not None:
-            await studio.another_take(origin, take["id"])
+        if not added:
+            return
+        if take is None:
+            state = job["state"].replace("_", " ")
+            reply = f"J{job['id']} is still {state}; react :repeat: on a version once it has landed."
+        else:
+            reply = await studio.another_take(origin, take["id"])
+        if reply:
+            await _tell_reactor(studio, origin, shot_id, reply)
         return
     decision = kind if added else "withdrawn"
     await _decide(studio, origin, job, take, decision, "reaction")
@@ -155,6 +162,17 @@ def _verdict(db, job: dict, take_id: int | None, settings) -> str:
     rows = approvals.latest_for_shot(db, job["shot_id"])
     mine = {r["user_id"]: r["decision"] for r in rows if r["job_id"] == job["id"] and r["take_id"] == take_id}
     return verdict(mine, settings.approvers, settings.approval_rule, job["user_id"])
+
+
+async def _tell_reactor(studio: Studio, origin: Origin, shot_id: int, text: str) -> None:
+    """An ephemeral note in the card's thread for whoever reacted (a refused another take)."""
+    shot = await studio.store.run(jobs_db.get_shot, shot_id)
+    try:
+        await studio.cards.client.chat_postEphemeral(
+            channel=origin.channel_id, user=origin.user_id, text=text, thread_ts=(shot or {}).get("card_ts")
+        )
+    except Exception as exc:  # the reactor left, or Slack is unreachable: nothing else to lose
+        log.info("could not tell %s about shot %s (%s)", origin.user_id, shot_id, type(exc).__name__)
 
 
 async def _mark_card(studio: Studio, shot_id: int) -> None:

@@ -131,6 +131,7 @@ class ThreadInstruction:
     seconds: int | None = None
     audio: bool | None = None
     image_url: str | None = None
+    takes: int = 1  # "--n 3": that many versions of the one instruction
 
 
 Command = Union[  # noqa: UP007 (a runtime alias that isinstance() and match can use)
@@ -312,7 +313,7 @@ _VALUE_FLAGS = {
 _SWITCHES = {"--audio", "--no-audio"}
 _ASPECT_WORDS = {"landscape": "16:9", "portrait": "9:16", "square": "1:1"}
 VIDEO_FLAGS = frozenset(_VALUE_FLAGS - {"--audio-url"} | _SWITCHES)
-REPLY_FLAGS = frozenset({"--model", "--seconds", "--audio", "--no-audio", "--image"})
+REPLY_FLAGS = frozenset({"--model", "--seconds", "--audio", "--no-audio", "--image", "--n"})
 AVATAR_FLAGS = frozenset({"--model", "--audio-url"})
 
 
@@ -634,7 +635,7 @@ def _approvers(args: list[_Token]) -> tuple[str, ...] | Refusal:
     return tuple(dict.fromkeys(users))
 
 
-def _avatar(rest: list[_Token]) -> Avatar | Refusal:
+def _avatar(rest: list[_Token], *, has_audio: bool = False) -> Avatar | Refusal:
     usage = '/video avatar {subject} "what they say"` or `/video avatar {subject} --audio-url URL'
     split = _split_flags(rest, AVATAR_FLAGS, "in `/video avatar`")
     if isinstance(split, Refusal):
@@ -654,8 +655,12 @@ def _avatar(rest: list[_Token]) -> Avatar | Refusal:
     for value in (model, audio_url, script):
         if isinstance(value, Refusal):
             return value
-    if (script is None) == (audio_url is None):
+    if script is not None and audio_url is not None:
         return Refusal(f"Give the avatar either a script or an audio file, not both: `{usage}`.")
+    if script is None and audio_url is None and not has_audio:  # an attached audio file speaks
+        return Refusal(
+            f"Give the avatar a script, an audio link, or attach an audio file when you mention me: `{usage}`."
+        )
     if script is not None and len(script) > MAX_SCRIPT:
         return Refusal(
             f"An avatar script can be at most {MAX_SCRIPT:,} characters; this one is {len(script):,}."
@@ -678,10 +683,11 @@ _SUBCOMMANDS = {
 _TOO_LONG = Refusal(f"That's too long: prompts can be at most {MAX_PROMPT:,} characters.")
 
 
-def parse_command(text: str, *, has_attachment: bool = False) -> Command | Refusal:
+def parse_command(text: str, *, has_attachment: bool = False, has_audio: bool = False) -> Command | Refusal:
     """Parse the text typed after `/video` (or after the bot's mention). The first word is a
     subcommand when it is one of SUBCOMMANDS (unquoted); otherwise the text is a video request.
-    An explicit --model is checked here; `has_attachment`: an image came with a mention."""
+    An explicit --model is checked here; `has_attachment`: an image came with a mention;
+    `has_audio`: an audio file did (an avatar's speech)."""
     if len(text) > MAX_INPUT:
         return _TOO_LONG
     tokens = _lex(_clean(text))
@@ -693,6 +699,8 @@ def parse_command(text: str, *, has_attachment: bool = False) -> Command | Refus
     if not head.quoted and head.value.lower() in _SUBCOMMANDS:
         if head.value.lower() == "subject":  # images attached to a mention may stand in for URLs
             return _subject(tokens[1:], has_attachment=has_attachment)
+        if head.value.lower() == "avatar":
+            return _avatar(tokens[1:], has_audio=has_audio)
         return _SUBCOMMANDS[head.value.lower()](tokens[1:])
     return _video_request(tokens, has_attachment)
 
@@ -723,6 +731,10 @@ def parse_reply(text: str) -> ThreadInstruction | Refusal:
     fields = _common_values(flags)
     if isinstance(fields, Refusal):
         return fields
+    if "--n" in flags:
+        fields["takes"] = _int(flags["--n"][0].value, "--n", 1, MAX_TAKES)
+        if isinstance(fields["takes"], Refusal):
+            return fields["takes"]
     plain = " ".join(t.value.lower() for t in words).strip(" .!?")
     kind, rest = "edit", words
     if plain in ("again", "another", "another take", "one more", "one more take", "retry") or (

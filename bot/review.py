@@ -20,6 +20,11 @@ def may_press(user: str, approvers: Iterable[str], requester: str) -> bool:
     return user == requester or user in tuple(approvers)
 
 
+def only_pressers(what: str) -> str:
+    """The refusal for someone who fails `may_press`, e.g. only_pressers("cancel J42")."""
+    return f"Only the requester or an approver can {what}."
+
+
 def verdict(decisions: dict[str, str], approvers: Iterable[str], rule: str, requester: str) -> str:
     """ "approved", "rejected" or "pending" from each person's latest decision (user -> decision).
     Decisions of people who may not review are ignored; `all` needs every approver's approval."""

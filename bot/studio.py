@@ -9,7 +9,7 @@ import random
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from bot import decisions, threadjobs, threads, views
+from bot import decisions, threadjobs, views
 from bot.avatars import avatar_job
 from bot.cardpub import CardPublisher, permanent_slack_error
 from bot.catalogue import (
@@ -26,6 +26,7 @@ from bot.grammar import (
     Audit,
     Avatar,
     Cancel,
+    Command,
     Help,
     Jobs,
     Models,
@@ -39,12 +40,14 @@ from bot.grammar import (
     SubjectShow,
     ThreadInstruction,
     VideoRequest,
+    parse_reply,
 )
 from bot.help import HELP_TEXT
 from bot.library import Library, Unresolved, apply_subjects
 from bot.mediacheck import MediaRejected, check_image
 from bot.providers.base import Mode, Provider
 from bot.providers.registry import route
+from bot.review import may_press, only_pressers
 from bot.runner import JobRunner
 from storage import audit, channels, deliveries
 from storage import jobs as jobs_db
@@ -123,6 +126,14 @@ class Studio:
         return FINAL_MODEL_PREFERENCE[-1]
 
     # ---- new videos -------------------------------------------------------------------------------
+    async def handle(self, origin: Origin, parsed: Command | Refusal) -> str | None:
+        """A parsed /video or mention: the refusal, a new job (None when it started), or an answer."""
+        if isinstance(parsed, Refusal):
+            return parsed.message
+        if isinstance(parsed, VideoRequest):
+            return await self.request_video(origin, parsed)
+        return await self.answer(origin, parsed)
+
     async def request_video(self, origin: Origin, req: VideoRequest) -> str | None:
         """Store a job for `req` and start it; returns a message for the requester when refused."""
         settings = await self.store.run(channels.get_settings, origin.channel_id)
@@ -133,7 +144,9 @@ class Studio:
         images = [f for f in origin.files if (f.get("mimetype") or "").startswith("image/")]
         has_image = bool(req.image_url or images)
         try:
-            subjects = await self.library.resolve(origin.channel_id, req.subjects)
+            subjects = await self.library.resolve(
+                origin.channel_id, req.subjects, model, extra_images=int(has_image)
+            )
         except Unresolved as exc:
             return exc.message
         refusal = check_request(req, model, has_reference=has_image or bool(subjects))
@@ -254,11 +267,11 @@ class Studio:
         shot = await self.store.run(jobs_db.shot_by_card, origin.channel_id, thread_ts)
         if shot is None:
             return None
-        parsed = threads.parse(text)
-        if isinstance(parsed, Refusal):
-            return parsed.message
-        instruction, takes = parsed
-        return await threadjobs.start(self, replace(origin, files=tuple(files)), shot["id"], instruction, takes)
+        instruction = parse_reply(text)
+        if isinstance(instruction, Refusal):
+            return instruction.message
+        origin = replace(origin, files=tuple(files))
+        return await threadjobs.start(self, origin, shot["id"], instruction, instruction.takes)
 
     async def in_job_thread(self, channel_id: str, thread_ts: str) -> bool:
         return await self.store.run(jobs_db.shot_by_card, channel_id, thread_ts) is not None
@@ -377,6 +390,9 @@ class Studio:
         job = await self.store.run(jobs_db.get_job, int(digits))
         if job is None or job["channel_id"] != origin.channel_id:
             return f"There is no job J{digits} in this channel; see `/video jobs`."
+        settings = await self.store.run(channels.get_settings, origin.channel_id)
+        if not may_press(origin.user_id, settings.approvers, job["user_id"]):
+            return only_pressers(f"cancel J{digits}")
         if job["state"] in jobs_db.TERMINAL:
             return f"J{digits} has already {job['state']}."
         await self.store.run(

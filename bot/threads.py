@@ -3,13 +3,12 @@ model and backend, the source clip, and the request to store (pure; `bot.clipsou
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot.catalogue import Refusal, check_request, estimate_cost, get_model
-from bot.grammar import ThreadInstruction, VideoRequest, parse_reply
+from bot.grammar import ThreadInstruction, VideoRequest
 from bot.providers.base import Availability, Mode
 from bot.review import verdict
 
@@ -17,7 +16,6 @@ EDIT_MODEL = "kling-o1"  # edits and extensions of clips whose own model cannot 
 ACTIVE = ("held", "queued", "submitting", "rendering", "downloading", "uploading")
 # How long a backend keeps a finished clip at its result URL (Kling: 30 days; the gateway: about a day).
 RESULT_URL_LIFETIME = {"kling": timedelta(days=30), "aimlapi": timedelta(hours=20)}
-_TAKES = re.compile(r"(?:^|\s)(?:--n|-n)(?:\s*=\s*|\s+)(\S+)")
 
 Route = Callable[[str], str]  # model id -> backend name
 Availabilities = Callable[[str, str, Mode], Availability]  # (backend, model, mode)
@@ -38,23 +36,6 @@ class ThreadJob:
     source: dict | None = None  # that clip's take row, with its job's model and backend
     wants_image: bool = False  # an attached image becomes the first frame / edit reference
     seeds: tuple[int | None, ...] = field(default_factory=tuple)
-
-
-def parse(text: str) -> tuple[ThreadInstruction, int] | Refusal:
-    """A reply's instruction and how many takes (`--n N`, 1 to 4) it asks for."""
-    takes, found = 1, list(_TAKES.finditer(text))
-    if len(found) > 1:
-        return Refusal("Give --n once.")
-    if found:
-        value = found[0].group(1)
-        if not value.isdigit() or not 1 <= int(value) <= 4:
-            return Refusal(f"--n takes 1 to 4 takes; you asked for {value}.")
-        takes = int(value)
-        text = (text[: found[0].start()] + " " + text[found[0].end() :]).strip()
-        if not text:
-            return ThreadInstruction("again"), takes
-    parsed = parse_reply(text)
-    return parsed if isinstance(parsed, Refusal) else (parsed, takes)
 
 
 def _versions(takes: list[dict]) -> str:

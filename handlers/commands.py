@@ -7,7 +7,7 @@ import logging
 from slack_bolt.async_app import AsyncApp
 
 from bot.catalogue import Refusal
-from bot.grammar import Help, VideoRequest, parse_command
+from bot.grammar import Help, parse_command
 from bot.help import HELP_TEXT
 from bot.studio import Origin, Studio
 
@@ -33,10 +33,7 @@ def register(app: AsyncApp, studio: Studio) -> None:
         if not await studio.first_time(origin.source_key, "command"):
             return
         try:
-            if isinstance(parsed, VideoRequest):
-                reply = await studio.request_video(origin, parsed)
-            else:
-                reply = await studio.answer(origin, parsed)
+            reply = await studio.handle(origin, parsed)
         except Exception:
             log.exception("/video failed")
             reply = "Something went wrong on our side and nothing was started. Please try again."

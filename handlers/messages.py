@@ -7,8 +7,8 @@ import re
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.catalogue import Refusal
-from bot.grammar import VideoRequest, parse_command
+from bot.avatars import AUDIO_TYPES
+from bot.grammar import parse_command
 from bot.studio import Origin, Studio
 
 log = logging.getLogger(__name__)
@@ -33,16 +33,13 @@ def register(app: AsyncApp, studio: Studio) -> None:
         thread_ts = event.get("thread_ts")
         in_thread = bool(thread_ts and thread_ts != event["ts"])
         images = any((f.get("mimetype") or "").startswith("image/") for f in origin.files)
-        parsed = parse_command(text, has_attachment=images)
+        audio = any((f.get("mimetype") or "").startswith(AUDIO_TYPES) for f in origin.files)
+        parsed = parse_command(text, has_attachment=images, has_audio=audio)
         try:
             if in_thread and await studio.in_job_thread(channel, thread_ts):
                 reply = await studio.thread_reply(origin, thread_ts, text, origin.files)
-            elif isinstance(parsed, Refusal):
-                reply = parsed.message
-            elif isinstance(parsed, VideoRequest):
-                reply = await studio.request_video(origin, parsed)
             else:
-                reply = await studio.answer(origin, parsed)
+                reply = await studio.handle(origin, parsed)
         except Exception:
             log.exception("mention failed")
             reply = "Something went wrong on our side and nothing was started. Please try again."

@@ -233,6 +233,17 @@ def test_thread_replies(text, expected):
     assert parse_reply(text) == expected
 
 
+def test_reply_takes_flag_belongs_to_the_grammar():
+    assert parse_reply("again --n 3") == ThreadInstruction("again", takes=3)
+    assert parse_reply("warmer light --n 2") == ThreadInstruction("edit", "warmer light", takes=2)
+    assert parse_reply("--n 2") == ThreadInstruction("again", takes=2)
+    assert parse_reply("v2: slower camera") == ThreadInstruction("edit", "slower camera", version=2)
+    assert parse_reply("again --n 7").message == parse_command("a fox --n 7").message
+    assert "1 to 4" in parse_reply("again --n 7").message
+    assert "twice" in parse_reply("again --n 2 --n 3").message
+    assert "Did you mean `--n`" in parse_reply("warmer light -n 2").message
+
+
 def test_reply_refusals():
     assert "--aspect" in parse_reply("make it wide --aspect 16:9").message
     assert "save as subject" in parse_reply("   ").message

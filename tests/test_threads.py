@@ -11,7 +11,6 @@ from bot.threads import (
     approved_or_latest,
     edit_model,
     mark_approved,
-    parse,
     pick_take,
     plan_change,
     plan_repeat,
@@ -32,19 +31,6 @@ def everywhere(backend: str, model: str, mode: Mode) -> Availability:
 
 def kling_route(model: str) -> str:
     return "openai" if model.startswith("sora") else "kling"
-
-
-def test_parse_takes_flag_and_instruction():
-    ins, n = parse("again --n 3")
-    assert (ins.kind, n) == ("again", 3)
-    ins, n = parse("warmer light -n 2")
-    assert (ins.kind, ins.text, n) == ("edit", "warmer light", 2)
-    ins, n = parse("--n 2")
-    assert (ins.kind, n) == ("again", 2)
-    assert isinstance(parse("again --n 7"), Refusal) and "1 to 4" in parse("again --n 7").message
-    assert isinstance(parse("again --n 2 --n 3"), Refusal)
-    ins, n = parse("v2: slower camera")
-    assert (ins.kind, ins.version, ins.text, n) == ("edit", 2, "slower camera", 1)
 
 
 def test_pick_take_latest_delivered_or_named():
