@@ -1,290 +1,79 @@
 """The AI/ML API gateway (aimlapi.com): Kling and Sora models through `/v2/video/generations`.
 
-Every wire fact (model ids, which fields each id takes, status words) sits in the tables below.
+Wire facts live in `bot.providers.aimlapi_api`; this module is the Provider that sends them.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 from bot.providers import errors
-from bot.providers.base import (
-    Availability,
-    MediaRef,
-    Mode,
-    Provider,
-    RenderSpec,
-    SubjectRef,
-    TaskState,
-    TaskStatus,
+from bot.providers.aimlapi_api import (
+    AUTH_MESSAGE,
+    AVATAR_NEEDS_AUDIO,
+    BACKEND,
+    BALANCE_MESSAGE,
+    CREATE_PATH,
+    MAX_ELEMENTS,
+    MAX_REFERENCE_IMAGES,
+    MODELS_PATH,
+    REFUSAL_WORDS,
+    RETIRED_SUGGESTION,
+    RETIRED_WORDS,
+    STATES,
+    STATUS_PATH,
+    WIRE_MODELS,
+    WireModel,
+    availability_for,
+    build_request,
+    client_request_id,
+    element,
+    error_for,
+    media_url,
+    parse_status,
+    retired_message,
+    source_video_url,
+    subject_prompt,
+    task_error,
+    unsupported,
+    usd_spent,
 )
-from bot.providers.http import data_uri, request_json, retry_after_seconds, stream_to_file
+from bot.providers.base import Availability, Mode, Provider, RenderSpec, TaskStatus
+from bot.providers.http import request_json, stream_to_file
 
-BACKEND = "aimlapi"
-CREATE_PATH = "/v2/video/generations"
-STATUS_PATH = "/v2/video/generations"  # ?generation_id=<id>
-MODELS_PATH = "/v1/models"
-MAX_ELEMENTS = 4
-MAX_REFERENCE_IMAGES = 4
-
-
-@dataclass(frozen=True)
-class WireModel:
-    """One AI/ML model id and the optional fields it accepts (its schema rejects or ignores others)."""
-
-    id: str
-    aspect: bool = False  # aspect_ratio
-    duration: bool = True  # duration (int)
-    audio: bool = False  # generate_audio (defaults to true at the gateway, so we always send it)
-    negative: bool = False  # negative_prompt
-    elements: bool = False  # elements: inline subjects
-    image: bool = False  # image_url (required)
-    video: bool = False  # video_url (required)
-    keep_audio: bool = False  # keep_audio
-    resolution: bool = False  # resolution (Sora ids)
-    speech: bool = False  # audio_url (required; avatar)
-
-
-_V26 = "klingai/video-v2-6-pro"
-_V3 = "klingai/video-v3"
-_O1 = "klingai/video-o1"
-
-# (user model id, mode) -> the AI/ML id and its fields [SRC: providers.md §3.3, §3.4]
-WIRE_MODELS: dict[tuple[str, Mode], WireModel] = {
-    ("kling-2.6-pro", Mode.TEXT): WireModel(f"{_V26}-text-to-video", aspect=True, audio=True, negative=True),
-    ("kling-2.6-pro", Mode.IMAGE): WireModel(f"{_V26}-image-to-video", image=True, audio=True, negative=True),
-    ("kling-v3", Mode.TEXT): WireModel(
-        f"{_V3}-standard-text-to-video", aspect=True, audio=True, negative=True
-    ),
-    ("kling-v3", Mode.IMAGE): WireModel(
-        f"{_V3}-standard-image-to-video", image=True, audio=True, negative=True, elements=True
-    ),
-    ("kling-v3-pro", Mode.TEXT): WireModel(
-        f"{_V3}-pro-text-to-video", aspect=True, audio=True, negative=True
-    ),
-    ("kling-v3-pro", Mode.IMAGE): WireModel(
-        f"{_V3}-pro-image-to-video", image=True, audio=True, negative=True, elements=True
-    ),
-    ("kling-o1", Mode.TEXT): WireModel(f"{_O1}-reference-to-video", aspect=True, elements=True),
-    ("kling-o1", Mode.IMAGE): WireModel(f"{_O1}-image-to-video", image=True),
-    ("kling-o1", Mode.EDIT): WireModel(
-        f"{_O1}-video-to-video-edit", duration=False, video=True, elements=True, keep_audio=True
-    ),
-    ("kling-o1", Mode.EXTEND): WireModel(
-        f"{_O1}-video-to-video-reference", aspect=True, video=True, elements=True, keep_audio=True
-    ),
-    ("kling-avatar-pro", Mode.AVATAR): WireModel(
-        "klingai/avatar-pro", duration=False, image=True, speech=True
-    ),
-    ("sora-2", Mode.TEXT): WireModel("openai/sora-2-t2v", aspect=True, resolution=True),
-    ("sora-2", Mode.IMAGE): WireModel("openai/sora-2-i2v", aspect=True, resolution=True, image=True),
-    ("sora-2-pro", Mode.TEXT): WireModel("openai/sora-2-pro-t2v", aspect=True, resolution=True),
-    ("sora-2-pro", Mode.IMAGE): WireModel("openai/sora-2-pro-i2v", aspect=True, resolution=True, image=True),
-}
-
-# Sora is upstream-dependent and OpenAI shut it down on 2026-09-24: what to use instead.
-RETIRED_SUGGESTION = {"sora-2": "kling-v3", "sora-2-pro": "kling-v3-pro"}
-RETIRED_WORDS = re.compile(r"deprecat|model not found|not found model|no longer|shut ?down|retired", re.I)
-REFUSAL_WORDS = re.compile(r"moderat|content.?polic|safety|nsfw|inappropriate|prohibited|sensitive", re.I)
-
-STATES = {
-    "queued": TaskState.PENDING,
-    "generating": TaskState.RUNNING,
-    "completed": TaskState.SUCCEEDED,
-    "error": TaskState.FAILED,
-}
-
-AUTH_MESSAGE = "AI/ML API rejected AIMLAPI_API_KEY: check the key at aimlapi.com/app/keys."
-BALANCE_MESSAGE = "AI/ML API says the account is out of credit: top up at aimlapi.com."
-AVATAR_NEEDS_AUDIO = (
-    "Kling Avatar on the AI/ML API cannot speak a script: attach an audio file (mp3, wav, m4a or aac, "
-    "up to 5 MB) for the avatar to speak."
-)
-
-
-def client_request_id(external_id: str | None) -> str | None:
-    """Our take id as an `X-Client-Request-Id` (1-128 chars of [A-Za-z0-9._:-]; others are dropped
-    silently by the gateway, so we replace them rather than lose the correlation)."""
-    if not external_id:
-        return None
-    cleaned = re.sub(r"[^A-Za-z0-9._:-]", "-", external_id)[:128]
-    return cleaned or None
-
-
-def media_url(media: MediaRef) -> str:
-    """A public URL the gateway fetches itself, else the local copy inlined as a data URI."""
-    if media.url:
-        return media.url
-    if media.path:
-        return data_uri(Path(media.path), media.mime)
-    raise errors.BadRequest("An input image or clip has neither a URL nor a local file.")
-
-
-def source_video_url(spec: RenderSpec) -> str:
-    """The clip an O1 edit works on: the backend's URL while we still have it, else our own file."""
-    source = spec.source
-    if source is None:
-        raise errors.BadRequest("An edit needs the clip it edits.")
-    if source.result_url:
-        return source.result_url
-    if source.media is not None:
-        return media_url(source.media)
-    raise errors.BadRequest("The clip to edit is no longer available to send to AI/ML API.")
-
-
-def subject_prompt(prompt: str, subjects: tuple[SubjectRef, ...], *, inline_elements: bool) -> str:
-    """Replace `{name}` by the subject's name; where the model takes no elements, its description
-    is the only way the subject reaches the model, so it goes into the prompt."""
-    for subject in subjects:
-        text = subject.name
-        if not inline_elements and subject.description:
-            text = f"{subject.name} ({subject.description})"
-        prompt = prompt.replace("{" + subject.name + "}", text)
-    return prompt
-
-
-def element(subject: SubjectRef) -> dict:
-    """An inline element: the frontal image plus 1-4 references (the frontal one again when alone)."""
-    if not subject.images:
-        raise errors.BadRequest(f"The subject {subject.name} has no images.")
-    frontal, *refs = subject.images
-    refs = refs[:MAX_REFERENCE_IMAGES] or [frontal]
-    return {"frontal_image_url": media_url(frontal), "reference_image_urls": [media_url(r) for r in refs]}
-
-
-def unsupported(spec: RenderSpec) -> str | None:
-    """Why this backend cannot render `spec` as asked (a message for the user), or None. Pure."""
-    wire = WIRE_MODELS.get((spec.model, spec.mode))
-    if wire is None:
-        return availability_for(spec.model, spec.mode).reason
-    if wire.speech and spec.speech is None:
-        return AVATAR_NEEDS_AUDIO
-    portrait = wire.speech and spec.subjects and spec.subjects[0].images  # an avatar's face
-    if wire.image and spec.image is None and not portrait:
-        return f"{spec.model} on the AI/ML API needs an image (--image URL)."
-    if wire.elements and len(spec.subjects) > MAX_ELEMENTS:
-        return f"{spec.model} takes at most {MAX_ELEMENTS} subjects per clip."
-    return None
-
-
-def build_request(spec: RenderSpec) -> dict:
-    """The JSON body of `POST /v2/video/generations` for `spec`. Pure except for reading local
-    media files into data URIs."""
-    problem = unsupported(spec)
-    if problem:
-        raise errors.BadRequest(problem)
-    wire = WIRE_MODELS[(spec.model, spec.mode)]
-    body: dict = {"model": wire.id}
-    prompt = subject_prompt(spec.prompt, spec.subjects, inline_elements=wire.elements)
-    if prompt or not wire.speech:  # the avatar's prompt is optional; every other model needs one
-        body["prompt"] = prompt
-    if wire.duration and spec.seconds is not None:
-        body["duration"] = int(spec.seconds)
-    if wire.aspect:
-        body["aspect_ratio"] = spec.aspect
-    if wire.resolution:
-        body["resolution"] = spec.resolution
-    if wire.audio:
-        body["generate_audio"] = bool(spec.audio)
-    if wire.negative and spec.negative:
-        body["negative_prompt"] = spec.negative
-    if wire.keep_audio:
-        body["keep_audio"] = bool(spec.keep_audio)
-    if wire.video:
-        body["video_url"] = source_video_url(spec)
-    if wire.speech:
-        body["audio_url"] = media_url(spec.speech)
-        # The avatar's portrait: the image given, else the subject's frontal image.
-        portrait = spec.image or spec.subjects[0].images[0]
-        body["image_url"] = media_url(portrait)
-    elif wire.image:
-        body["image_url"] = media_url(spec.image)
-    if wire.elements and spec.subjects:
-        body["elements"] = [element(s) for s in spec.subjects]
-    return body
-
-
-def availability_for(model: str, mode: Mode, retired: frozenset[str] = frozenset()) -> Availability:
-    if model in retired:
-        return Availability(False, retired_message(model), RETIRED_SUGGESTION.get(model))
-    if (model, mode) in WIRE_MODELS:
-        return Availability(True)
-    modes = sorted(m.value for (name, m) in WIRE_MODELS if name == model)
-    if not modes:
-        return Availability(False, f"AI/ML API does not serve {model}.")
-    return Availability(False, f"{model} on the AI/ML API does {', '.join(modes)}, not {mode.value}.")
-
-
-def retired_message(model: str) -> str:
-    suggestion = RETIRED_SUGGESTION.get(model)
-    instead = f" Use --model {suggestion} instead." if suggestion else ""
-    return f"AI/ML API no longer serves {model}.{instead}"
-
-
-def error_for(
-    status: int, body: dict, headers: httpx.Headers, *, model: str | None = None
-) -> errors.ProviderError:
-    """The ProviderError for an AI/ML error envelope {message, path, requestId, statusCode, timestamp}."""
-    message = str(body.get("message") or "").strip()
-    request_id = body.get("requestId") or headers.get("x-inference-id")
-    kw = {"request_id": request_id, "code": str(status)}
-    if status == 404 or (status == 400 and RETIRED_WORDS.search(message)):
-        if model is None:
-            return errors.ModelUnavailable(f"AI/ML API: {message or 'not found'}", **kw)
-        return errors.ModelUnavailable(retired_message(model), suggestion=RETIRED_SUGGESTION.get(model), **kw)
-    if status == 400:
-        return errors.BadRequest(f"AI/ML API rejected the request: {message or 'HTTP 400'}", **kw)
-    if status == 401:
-        return errors.AuthFailed(AUTH_MESSAGE, **kw)
-    if status == 403:
-        return errors.OutOfBalance(BALANCE_MESSAGE, **kw)
-    if status == 429:
-        return errors.RateLimited(
-            "AI/ML API is busy (too many requests).", retry_after=retry_after_seconds(headers), **kw
-        )
-    if status >= 500:
-        text = f"AI/ML API is having trouble (HTTP {status}): {message}" if message else f"HTTP {status}"
-        return errors.Unavailable(text, retry_after=retry_after_seconds(headers), **kw)
-    return errors.BadRequest(f"AI/ML API answered HTTP {status}: {message}", **kw)
-
-
-def task_error(body: dict, request_id: str | None) -> errors.ProviderError:
-    """A failed generation's error: a Refused when it reads like moderation."""
-    error = body.get("error") or {}
-    message = str(error.get("message") or error.get("name") or "the generation failed").strip()
-    if REFUSAL_WORDS.search(message) or REFUSAL_WORDS.search(str(error.get("name") or "")):
-        return errors.Refused(f"The content was refused: {message}", request_id=request_id)
-    return errors.ProviderError(f"AI/ML API could not render the clip: {message}", request_id=request_id)
-
-
-def parse_status(body: dict, headers: httpx.Headers) -> TaskStatus:
-    """A `GET /v2/video/generations` answer as a TaskStatus."""
-    word = body.get("status")
-    state = STATES.get(word)
-    if state is None:
-        raise errors.Unavailable(f"AI/ML API answered an unknown generation status {word!r}.")
-    if state is TaskState.FAILED:
-        return TaskStatus(state, error=task_error(body, body.get("id") or headers.get("x-inference-id")))
-    if state is not TaskState.SUCCEEDED:
-        return TaskStatus(state)
-    url = (body.get("video") or {}).get("url")
-    if not url:
-        raise errors.Unavailable("AI/ML API said the clip is complete but gave no video URL.")
-    return TaskStatus(state, progress=100, result_url=url, cost_usd=usd_spent(body, headers))
-
-
-def usd_spent(body: dict, headers: httpx.Headers) -> float | None:
-    usage = (body.get("meta") or {}).get("usage") or {}
-    for raw in (usage.get("usd_spent"), headers.get("x-aimlapi-usd-spent")):
-        try:
-            return float(raw)
-        except (TypeError, ValueError):
-            continue
-    return None
+__all__ = [
+    "AUTH_MESSAGE",
+    "AVATAR_NEEDS_AUDIO",
+    "AimlApiProvider",
+    "BACKEND",
+    "BALANCE_MESSAGE",
+    "CREATE_PATH",
+    "MAX_ELEMENTS",
+    "MAX_REFERENCE_IMAGES",
+    "MODELS_PATH",
+    "REFUSAL_WORDS",
+    "RETIRED_SUGGESTION",
+    "RETIRED_WORDS",
+    "STATES",
+    "STATUS_PATH",
+    "WIRE_MODELS",
+    "WireModel",
+    "availability_for",
+    "build_request",
+    "client_request_id",
+    "element",
+    "error_for",
+    "media_url",
+    "parse_status",
+    "retired_message",
+    "source_video_url",
+    "subject_prompt",
+    "task_error",
+    "unsupported",
+    "usd_spent",
+]
 
 
 class AimlApiProvider(Provider):
