@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 import random
+import re
 import shutil
 from pathlib import Path
 
@@ -18,6 +20,9 @@ from storage.db import Store
 
 IMAGE_LIMIT = 10 * 1024 * 1024  # Kling's per-image limit; the AI/ML gateway takes the same
 MAX_IMAGES = 4
+MAX_REFERENCES = 7  # reference images in one request: subjects' images and --image together
+MAX_ELEMENTS_WITH_VIDEO = 4  # subjects and images together when a clip is edited or extended
+_NAME_IN_BRACES = re.compile(r"\{([A-Za-z0-9_-]{1,32})\}")
 NO_LIKENESS = "Subjects are described in the prompt: `{model}` takes no reference images, so likeness is not guaranteed."
 EXTENSIONS = {"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp", "image/gif": ".gif"}
 
@@ -147,12 +152,42 @@ class Library:
         except (FetchRefused, MediaRejected) as exc:
             tmp.unlink(missing_ok=True)
             raise Unresolved(f"{which.capitalize()} was not added: {exc.message}") from None
-        final = self.dir / f"{fetched.sha256}{EXTENSIONS.get(info.mime, '')}"
+        source = url or f"Slack file {(file or {}).get('name') or (file or {}).get('id', '')}".strip()
+        return await self._file(tmp, fetched.sha256, info, source)
+
+    async def _file(self, tmp: Path, sha256: str, info, source: str) -> subjects_db.NewImage:
+        """Move a checked image to its content-addressed place (kept if already there)."""
+        final = self.dir / f"{sha256}{EXTENSIONS.get(info.mime, '')}"
         if final.exists():
             tmp.unlink(missing_ok=True)
         else:
             await asyncio.to_thread(shutil.move, tmp, final)
-        return subjects_db.NewImage(fetched.sha256, str(final), info.mime, info.width, info.height)
+        return subjects_db.NewImage(sha256, str(final), info.mime, info.width, info.height, source)
+
+    async def add_frame(
+        self, channel_id: str, user_id: str, name: str, frame: Path, description: str, source: str
+    ) -> str:
+        """Store a local image (a clip's first frame) as a new subject; returns the answer."""
+        if await self.store.run(subjects_db.get_subject, channel_id, name) is not None:
+            frame.unlink(missing_ok=True)
+            return f"This channel already has a subject called `{name}`; remove or rename it first."
+        try:
+            info = await asyncio.to_thread(check_image, frame, max_bytes=IMAGE_LIMIT)
+        except MediaRejected as exc:
+            frame.unlink(missing_ok=True)
+            return f"That frame can't be a subject: {exc.message}"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        sha256 = await asyncio.to_thread(lambda: hashlib.sha256(frame.read_bytes()).hexdigest())
+        image = await self._file(frame, sha256, info, source)
+        try:
+            await self.store.run(subjects_db.add_subject, channel_id, name, description, user_id, [image])
+        except subjects_db.SubjectExists:
+            return f"This channel already has a subject called `{name}`; remove or rename it first."
+        return (
+            f"Saved {source}'s first frame ({info.width}×{info.height}) as `{{{name}}}`"
+            + (f": {description}" if description else "")
+            + f". Use it with `/video {{{name}}} walks into the room`."
+        )
 
     # ---- reading and changing -----------------------------------------------------------------------
     async def list_text(self, channel_id: str) -> str:
@@ -177,9 +212,15 @@ class Library:
         lines.append(f"Added by <@{s['added_by']}> on {s['created_at'][:10]}.")
         for i in s["images"]:
             role = "front view" if i["position"] == 0 else "reference"
+            came = f", from {i['source']}" if i.get("source") else ""
             lines.append(
-                f"• image {i['position'] + 1} ({role}): {i['width']}×{i['height']} {i['mime']}, sha256 {i['sha256'][:12]}"
+                f"• image {i['position'] + 1} ({role}): {i['width']}×{i['height']} {i['mime']}, "
+                f"sha256 {i['sha256'][:12]}{came}"
             )
+        lines.append(
+            "Slack can't show the stored copies here; open a source link above to see an image, "
+            "or render a preview with `/video {" + s["name"] + "} looks at the camera --model preview`."
+        )
         return "\n".join(lines)
 
     async def remove(self, channel_id: str, name: str) -> str:
@@ -201,13 +242,61 @@ class Library:
         return f"Renamed `{{{old}}}` to `{{{renamed['name']}}}`."
 
     # ---- resolving for a request ----------------------------------------------------------------------
-    async def resolve(self, channel_id: str, names: tuple[str, ...]) -> list[dict]:
-        """The channel's subjects for `names`, as stored requests carry them; raises Unresolved."""
+    async def resolve(
+        self,
+        channel_id: str,
+        names: tuple[str, ...],
+        model: ModelSpec | None = None,
+        *,
+        extra_images: int = 0,
+        with_video: bool = False,
+    ) -> list[dict]:
+        """The channel's subjects for `names`, as stored requests carry them, checked against the
+        model's limits (`extra_images`: an --image or attachment); raises Unresolved."""
         found = [await self.store.run(subjects_db.get_subject, channel_id, n) for n in names]
         missing = [n for n, s in zip(names, found, strict=True) if s is None]
         if missing:
             raise Unresolved(unknown_subject(missing))
-        return [stored_subject(s) for s in found]
+        subjects = [stored_subject(s) for s in found]
+        problem = limit_problem(subjects, model, extra_images=extra_images, with_video=with_video)
+        if problem:
+            raise Unresolved(problem)
+        return subjects
+
+
+def limit_problem(
+    subjects: list[dict], model: ModelSpec | None, *, extra_images: int = 0, with_video: bool = False
+) -> str | None:
+    """Why these subjects can't go into one request on `model` (None when they can). Pure.
+    Only models that take subjects natively are limited: the others get descriptions as text."""
+    if not subjects or model is None or model.max_subjects == 0 or "subjects" not in model.inputs:
+        return None
+    named = ", ".join("{" + s["name"] + "}" for s in subjects)
+    if len(subjects) > model.max_subjects:
+        return (
+            f"`{model.id}` can use up to {model.max_subjects} subjects in one video; this asks for "
+            f"{len(subjects)} ({named}). Name fewer."
+        )
+    if with_video and len(subjects) + extra_images > MAX_ELEMENTS_WITH_VIDEO:
+        extra = f" plus {extra_images} image{'s' if extra_images != 1 else ''}" if extra_images else ""
+        return (
+            f"When a clip is being edited or extended, `{model.id}` takes at most "
+            f"{MAX_ELEMENTS_WITH_VIDEO} subjects and images together; this has {len(subjects)} "
+            f"subject{'s' if len(subjects) != 1 else ''} ({named}){extra}. Name fewer or drop the image."
+        )
+    images = sum(len(s["images"]) for s in subjects) + extra_images
+    if images > MAX_REFERENCES:
+        return (
+            f"One video can use at most {MAX_REFERENCES} reference images; {named} have "
+            f"{images - extra_images}" + (f" plus {extra_images} from --image or an attachment" if extra_images else "")
+            + ". Name fewer subjects, or drop the image."
+        )
+    return None
+
+
+def subject_names(text: str) -> tuple[str, ...]:
+    """The `{name}`s written in a thread instruction, lowercased, in order, no repeats. Pure."""
+    return tuple(dict.fromkeys(n.lower() for n in _NAME_IN_BRACES.findall(text or "")))
 
 
 def apply_subjects(request: dict, subjects: list[dict], model: ModelSpec) -> dict:

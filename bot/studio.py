@@ -338,24 +338,13 @@ class Studio:
         return "That part of Dailies is not available in this version; see `/video help`."
 
     async def _jobs_text(self, origin: Origin) -> str:
-        def load(db):
-            recent = jobs_db.recent_jobs(db, origin.channel_id)
-            takes = {
-                j["id"]: list(db["takes"].rows_where("job_id = ?", [j["id"]], order_by="version"))
-                for j in recent
-            }
-            shots = {j["id"]: jobs_db.get_shot(db, j["shot_id"]) for j in recent}
-            return recent, takes, shots
+        def load(db) -> list[dict]:
+            shot_ids = list(dict.fromkeys(j["shot_id"] for j in jobs_db.recent_jobs(db, origin.channel_id, 30)))
+            views_ = [jobs_db.shot_view(db, shot_id) for shot_id in shot_ids[:8]]
+            return [dict(shot, jobs=jobs, takes=takes) for shot, jobs, takes in views_ if shot and jobs]
 
-        recent, takes, shots = await self.store.run(load)
-        for job in recent:
-            job["request"] = __import__("json").loads(job["request"] or "{}")
-
-        def link(job):
-            ts = (shots[job["id"]] or {}).get("card_ts")
-            return f"(thread {ts})" if ts else ""
-
-        return views.jobs_text(recent, takes, link)
+        shots = await self.store.run(load)
+        return views.jobs_text(shots, lambda shot: f"(thread {shot['card_ts']})" if shot.get("card_ts") else "")
 
     async def _settings_text(self, origin: Origin) -> str:
         settings = await self.store.run(channels.get_settings, origin.channel_id)

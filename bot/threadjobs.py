@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import uuid
 from datetime import UTC, datetime
@@ -11,10 +12,11 @@ from typing import TYPE_CHECKING
 
 from slack_sdk.errors import SlackApiError
 
-from bot import threads
+from bot import clipsubject, threads
 from bot.catalogue import Refusal, get_model
 from bot.fetch import FetchRefused, fetch_slack_file
 from bot.grammar import ThreadInstruction
+from bot.library import Unresolved, apply_subjects, subject_names
 from bot.mediacheck import MediaRejected
 from bot.providers.base import Mode
 from storage import approvals, channels
@@ -31,10 +33,7 @@ async def start(
 ) -> str | None:
     """Store and start the job; returns a message for the person when it can't be done."""
     if ins.kind == "save_subject":
-        return (
-            "Saving a clip as a subject isn't available yet; add one with "
-            "`/video subject add NAME IMAGE_URL -- description`."
-        )
+        return await clipsubject.save(studio, origin, shot_id, ins)
     _shot, jobs, versions, decisions = await studio.store.run(_load, shot_id)
     by_id = {j["id"]: j for j in jobs}
     if ins.kind == "final":
@@ -50,6 +49,9 @@ async def start(
     plan = await _plan(studio, origin, ins, takes, take, job)
     if isinstance(plan, Refusal):
         return plan.message
+    plan = await _with_subjects(studio, origin, ins, plan)
+    if isinstance(plan, str):
+        return plan
     if plan.parent_take_id is not None:
         problem = await _ready_source(studio, plan)
         if problem:
@@ -85,6 +87,24 @@ async def start(
     message = await studio._start(new)
     studio.cards.touch(shot_id)
     return message
+
+
+async def _with_subjects(studio: Studio, origin: Origin, ins, plan: threads.ThreadJob):
+    """An edit or extension naming `{subject}`s gets them, checked against the model's limits
+    (with the clip, and any attached image) before anything is fetched or sent."""
+    names = subject_names(ins.text) if ins.kind in ("edit", "extend") else ()
+    if not names:
+        return plan
+    images = any((f.get("mimetype") or "").startswith("image/") for f in origin.files)
+    model = get_model(plan.model)
+    try:
+        subjects = await studio.library.resolve(
+            origin.channel_id, names, model, extra_images=int(images or bool(ins.image_url)),
+            with_video=plan.parent_take_id is not None,
+        )  # fmt: skip
+    except Unresolved as exc:
+        return exc.message
+    return dataclasses.replace(plan, request=apply_subjects(plan.request, subjects, model))
 
 
 def _load(db, shot_id: int):

@@ -191,3 +191,9 @@ def m002_review(db: Database) -> None:
     db["messages"].create(
         {"channel_id": str, "ts": str, "shot_id": int, "take_id": int}, pk=("channel_id", "ts")
     )
+
+
+@MIGRATIONS()
+def m005_subject_image_source(db: Database) -> None:
+    # where a subject's image came from (its URL, a Slack file, or a clip's version), for `subject show`
+    db["subject_images"].add_column("source", str)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from sqlite_utils import Database
@@ -20,6 +21,7 @@ class NewImage:
     mime: str
     width: int
     height: int
+    source: str = ""  # where it came from: the URL, "Slack file NAME", or "v2 of a clip"
 
 
 def _key(name: str) -> str:
@@ -107,13 +109,27 @@ def rename_subject(db: Database, channel_id: str, old: str, new: str) -> dict | 
     return get_subject(db, channel_id, new)
 
 
+UNFINISHED = ("awaiting_approval", "queued", "rendering", "uploading")
+
+
 def image_in_use(db: Database, path: str) -> bool:
-    """Whether any subject (in any channel) still refers to the stored file at `path`."""
-    return db.execute("SELECT 1 FROM subject_images WHERE path = ? LIMIT 1", [path]).fetchone() is not None
+    """Whether any subject (in any channel) or any unfinished job's stored request still refers to
+    the stored file at `path` (a queued job keeps using a subject's images after it is removed)."""
+    if db.execute("SELECT 1 FROM subject_images WHERE path = ? LIMIT 1", [path]).fetchone():
+        return True
+    marks = ",".join("?" for _ in UNFINISHED)
+    row = db.execute(
+        f"SELECT 1 FROM jobs WHERE state IN ({marks}) AND instr(request, ?) > 0 LIMIT 1",
+        [*UNFINISHED, json.dumps(path)],
+    ).fetchone()
+    return row is not None
 
 
 def save_element(db: Database, subject_id: int, backend: str, element_id: str) -> None:
-    """Remember the backend's element id for a subject, so the next job reuses it."""
+    """Remember the backend's element id for a subject, so the next job reuses it (not for a
+    subject removed while a job that uses it was queued)."""
+    if not db.execute("SELECT 1 FROM subjects WHERE id = ?", [subject_id]).fetchone():
+        return
     db["subject_elements"].upsert(
         {"subject_id": subject_id, "backend": backend, "element_id": element_id, "created_at": now_iso()},
         pk=("subject_id", "backend"),

@@ -75,3 +75,23 @@ async def test_avatar_on_aimlapi_needs_an_audio_file(tmp_path, slack):
         assert body["model"] == "klingai/avatar-pro"
         assert body["audio_url"] == media.url("/audio/3s.wav")
         assert body["image_url"].startswith("data:image/png;base64,")
+
+
+async def test_avatar_mention_with_only_an_audio_file_and_no_script(tmp_path, slack):
+    async with FakeKling() as kling, MediaServer() as media:
+        env = {"KLING_API_KEY": kling.api_key, "KLING_BASE_URL": kling.url}
+        async with running_bot(tmp_path, slack, **env) as bot:
+            await ask(bot, slack, f"subject add maya {media.url('/img/800x1000.png')}")
+            no_audio = await ask(bot, slack, "avatar {maya}")  # a slash command carries no file
+            assert "attach an audio file" in no_audio
+            audio = slack.add_file("F0LINE2", wav_bytes(4.0), name="line.wav", mimetype="audio/wav")
+            event = app_mention_event(
+                "avatar {maya}", channel=C1, user="U0ALICE", ts="1700000000.000300", files=[audio]
+            )
+            await bot.event(event)
+            job = await bot.wait_job(("delivered", "failed"))
+            assert job["state"] == "delivered", job["error"]
+            assert job["request"]["speech"]["seconds"] == 4.0 and job["request"]["script"] is None
+        assert kling.tts_calls == []
+        assert "sound_file" in kling.creates[-1][1]
+        assert len(kling.creates) == 1

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bot.catalogue import get_model
 from bot.library import apply_subjects, fold_descriptions
 from tests.fakes.aimlapi import FakeAimlApi
 from tests.fakes.kling import FakeKling
 from tests.fakes.media_server import HUGE_BYTES, MediaServer, png_bytes
-from tests.fakes.slack_requests import app_mention_event
+from tests.fakes.slack_requests import app_mention_event, message_event, reaction_event
 from tests.harness import running_bot
 
 C1, C2 = "C0CHANNEL", "C0OTHER"
@@ -163,3 +165,120 @@ async def test_app_home_shows_recent_jobs_and_channel_subjects(bot, slack):
     assert "J1" in text and "delivered" in text and "`preview`" in text
     assert "{maya}" in text and "red coat" in text and "1 image" in text
     assert f"/archives/{C1}/p" in text
+
+
+async def _delivered_preview_clip(bot, slack, prompt: str) -> tuple[dict, str]:
+    await bot.command(f"{prompt} --model preview --seconds 2")
+    job = await bot.wait_job("delivered")
+    await bot.settle()
+    shot = await bot.dailies.store.run(lambda db: db["shots"].get(job["shot_id"]))
+    return job, shot["card_ts"]
+
+
+async def _reply(bot, slack, card_ts: str, text: str, ts: str, files=None) -> None:
+    event = message_event(text, channel=C1, user="U0ALICE", ts=ts, thread_ts=card_ts, files=files)
+    status, _ = await bot.event(event)
+    assert status == 200
+
+
+async def test_save_as_subject_takes_the_latest_versions_first_frame(bot, slack):
+    job, card_ts = await _delivered_preview_clip(bot, slack, "a lighthouse keeper   in a yellow raincoat")
+    (take,) = await bot.takes(job["id"])
+    if take.get("media_path"):  # our copy is gone: the clip is fetched back from Slack
+        Path(take["media_path"]).unlink(missing_ok=True)
+    before = slack.count("files.info")
+    await _reply(bot, slack, card_ts, "save as subject keeper", "1700000100.000100")
+    def saved() -> list[dict]:
+        return [m for m in slack.thread(C1, card_ts) if "first frame" in m.get("text", "")]
+
+    await slack.wait_for(saved, timeout=20)
+    confirm = saved()
+    assert "`{keeper}`" in confirm[0]["text"] and "1280×720" in confirm[0]["text"]
+    assert slack.count("files.info") > before
+    shown = await ask(bot, slack, "subject show keeper")
+    assert "a lighthouse keeper in a yellow raincoat" in shown  # the version's prompt, trimmed
+    assert "1280×720 image/png" in shown and "from v1" in shown
+    await _reply(bot, slack, card_ts, "save as subject keeper", "1700000100.000200")
+    await slack.wait_for(lambda: slack.ephemerals, timeout=20)
+    assert "already has a subject called `keeper`" in slack.ephemerals[-1]["text"]
+    await bot.command("{keeper} waves --model preview --seconds 2")
+    second = await bot.wait_job("delivered", job_index=1)
+    assert "lighthouse keeper" in second["request"]["prompt"]
+
+
+async def test_save_as_subject_from_an_image_attached_to_the_reply(bot, slack):
+    _job, card_ts = await _delivered_preview_clip(bot, slack, "a product shot of a blue cereal box")
+    file = slack.add_file("F0BOX", png_bytes(640, 800), name="box.png")
+    await _reply(bot, slack, card_ts, "save as subject box", "1700000200.000100", files=[file])
+    await slack.wait_for(
+        lambda: [m for m in slack.thread(C1, card_ts) if "Added `{box}`" in m.get("text", "")], timeout=20
+    )
+    shown = await ask(bot, slack, "subject show box")
+    assert "640×800" in shown and "from Slack file box.png" in shown and "blue cereal box" in shown
+    tiny = slack.add_file("F0TINY", png_bytes(40, 40), name="tiny.png")
+    await _reply(bot, slack, card_ts, "save as subject tiny", "1700000200.000200", files=[tiny])
+    await slack.wait_for(lambda: slack.ephemerals, timeout=20)
+    assert "was not added" in slack.ephemerals[-1]["text"] and "300 px" in slack.ephemerals[-1]["text"]
+    assert "no subject called {tiny}" in await ask(bot, slack, "subject show tiny")
+
+
+async def test_subject_show_says_where_each_image_came_from(bot, slack):
+    async with MediaServer() as media:
+        url = media.url("/img/800x1000.png")
+        await ask(bot, slack, f"subject add maya {url} -- red coat")
+        shown = await ask(bot, slack, "subject show maya")
+    assert f"from {url}" in shown and "red coat" in shown and "800×1000" in shown
+    assert "can't show the stored copies" in shown
+
+
+async def test_reference_limits_are_checked_before_any_provider_call(tmp_path, slack):
+    async with FakeKling() as kling, MediaServer() as media:
+        env = {"KLING_API_KEY": kling.api_key, "KLING_BASE_URL": kling.url}
+        async with running_bot(tmp_path, slack, **env) as bot:
+            for n, name in enumerate(("a", "b", "c", "d", "e")):
+                urls = " ".join(media.url(f"/img/{600 + n * 10 + i}x600.png") for i in range(4))
+                assert "Added" in await ask(bot, slack, f"subject add {name} {urls}")
+            seven = await ask(bot, slack, "{a} meets {b} --model kling-o1 --seconds 5")
+            assert "at most 7 reference images" in seven and "{a}, {b}" in seven
+            assert kling.creates == [] and kling.elements_created == 0 and await bot.jobs() == []
+            # a thread edit of a delivered clip gets the same checks
+            await bot.command("a quiet street at dawn --model kling-o1 --seconds 5")
+            job = await bot.wait_job("delivered")
+            await bot.settle()
+            shot = await bot.dailies.store.run(lambda db: db["shots"].get(job["shot_id"]))
+            creates = len(kling.creates)
+            await _reply(bot, slack, shot["card_ts"], "add {a} {b} {c} {d} {e} walking", "1700000300.1")
+            await slack.wait_for(lambda: slack.ephemerals, timeout=20)
+            assert "up to 4 subjects" in slack.ephemerals[-1]["text"]
+            image = slack.add_file("F0REF", png_bytes(700, 700), name="ref.png")
+            await _reply(bot, slack, shot["card_ts"], "add {a} {b} {c} {d}", "1700000300.2", files=[image])
+            await slack.wait_for(lambda: len(slack.ephemerals) >= 2, timeout=20)
+            assert "at most 4 subjects and images together" in slack.ephemerals[-1]["text"]
+            await _reply(bot, slack, shot["card_ts"], "{a} and {b} cross the street", "1700000300.3")
+            await slack.wait_for(lambda: len(slack.ephemerals) >= 3, timeout=20)
+            assert "at most 7 reference images" in slack.ephemerals[-1]["text"]
+            assert len(kling.creates) == creates and kling.elements_created == 0
+            assert len(await bot.jobs()) == 1
+
+
+async def test_removing_a_subject_a_held_job_uses_does_not_break_it(tmp_path, slack):
+    async with FakeKling(polls_to_finish=1) as kling, MediaServer() as media:
+        env = {"KLING_API_KEY": kling.api_key, "KLING_BASE_URL": kling.url}
+        async with running_bot(tmp_path, slack, **env) as bot:
+            await ask(bot, slack, f"subject add maya {media.url('/img/800x1000.png')} -- red coat")
+            await ask(bot, slack, f"subject add leo {media.url('/img/900x600.png')} -- green hat")
+            await ask(bot, slack, "settings job-limit 0.10")
+            await bot.command("{maya} talks to {leo} --model kling-v3 --seconds 5")
+            job = await bot.wait_job("awaiting_approval")
+            await bot.settle()
+            assert "Removed `{maya}`" in await ask(bot, slack, "subject remove maya")
+            assert "Renamed `{leo}` to `{leon}`" in await ask(bot, slack, "subject rename leo leon")
+            stored = list((bot.tmp / "media" / "subjects").glob("*.png"))
+            assert len(stored) == 2  # maya's image stays while the held job needs it
+            shot = await bot.dailies.store.run(lambda db: db["shots"].get(job["shot_id"]))
+            react = reaction_event("white_check_mark", user="U0ALICE", channel=C1, ts=shot["card_ts"])
+            await bot.event(react)
+            done = await bot.wait_job(("delivered", "failed"))
+            assert done["state"] == "delivered", done["error"]
+        assert kling.elements_created == 2
+        assert len(kling.creates[-1][1]["element_list"]) == 2
