@@ -1,0 +1,148 @@
+"""Kling's body checks for the stand-in, as Kling answers them (400 / 1201): models, modes,
+durations, images, omni references, avatars and elements (providers.md §2.4-§2.10)."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tests.fakes.kling import FakeKling
+
+T2V_MODELS = {"kling-v1", "kling-v1-6", "kling-v2-master", "kling-v2-1-master", "kling-v2-5-turbo"}
+T2V_MODELS |= {"kling-v2-6", "kling-v3"}
+I2V_MODELS = T2V_MODELS | {"kling-v1-5", "kling-v2-1"}
+OMNI_MODELS = {"kling-video-o1", "kling-v3-omni"}
+ASPECTS = {"16:9", "9:16", "1:1"}
+SOUND_MODELS = {"kling-v2-6", "kling-v3", "kling-v3-omni"}
+FOUR_K = {"kling-v3", "kling-v3-omni"}
+ELEMENT_REF = re.compile(r"<<<element_(\d+)>>>")
+
+
+def durations(model: str, *, refs: bool = True) -> set[str]:
+    """Durations Kling takes (strings) for a model_name (§2.4, §2.7)."""
+    if model in ("kling-v3", "kling-v3-omni"):
+        return {str(n) for n in range(3, 16)}
+    if model == "kling-video-o1" and refs:
+        return {str(n) for n in range(3, 11)}
+    return {"5", "10"}
+
+
+class Reject(Exception):
+    def __init__(self, http: int, code: int, message: str) -> None:
+        super().__init__(message)
+        self.http, self.code, self.message = http, code, message
+
+
+def _bad(message: str) -> Reject:
+    return Reject(400, 1201, message)
+
+
+def _common(body: dict, models: set[str]) -> str:
+    model = body.get("model_name", "kling-v1")
+    if model not in models:
+        raise _bad(f"model_name {model!r} is not supported here")
+    mode = body.get("mode", "std")
+    if mode not in ("std", "pro") and not (mode == "4k" and model in FOUR_K):
+        raise _bad(f"mode {mode!r} is invalid for {model}")
+    prompt = body.get("prompt")
+    if not isinstance(prompt, str) or not prompt.strip() or len(prompt) > 2500:
+        raise _bad("prompt is required and at most 2500 characters")
+    if len(body.get("negative_prompt", "")) > 2500:
+        raise _bad("negative_prompt is at most 2500 characters")
+    if "aspect_ratio" in body and body["aspect_ratio"] not in ASPECTS:
+        raise _bad(f"aspect_ratio {body['aspect_ratio']!r} is invalid")
+    if "sound" in body:
+        if body["sound"] not in ("on", "off") or model not in SOUND_MODELS:
+            raise _bad(f"sound is not supported for {model}")
+        if model == "kling-v2-6" and body["sound"] == "on" and mode != "pro":
+            raise _bad("sound on kling-v2-6 needs mode pro")
+    return model
+
+
+def _duration(body: dict, allowed: set[str]) -> None:
+    value = body.get("duration", "5")
+    if not isinstance(value, str) or value not in allowed:
+        raise _bad(f"duration {value!r} is invalid; allowed: {sorted(allowed, key=int)}")
+
+
+def _image(value: object, what: str) -> None:
+    if not isinstance(value, str) or not value or value.startswith("data:"):
+        raise _bad(f"{what} must be a URL or raw base64 without a data: prefix")
+
+
+def check_t2v(fake: FakeKling, body: dict) -> None:
+    _duration(body, durations(_common(body, T2V_MODELS)))
+
+
+def check_i2v(fake: FakeKling, body: dict) -> None:
+    model = _common(body, I2V_MODELS)
+    _image(body.get("image"), "image")
+    _duration(body, durations(model))
+
+
+def check_omni(fake: FakeKling, body: dict) -> None:
+    model = _common(body, OMNI_MODELS)
+    images, videos, elements = (
+        body.get("image_list", []),
+        body.get("video_list", []),
+        body.get("element_list", []),
+    )
+    for item in images:
+        _image(item.get("image_url"), "image_url")
+        if item.get("type") not in (None, "first_frame", "end_frame"):
+            raise _bad("image_list type must be first_frame or end_frame")
+    if len(videos) > 1:
+        raise _bad("at most one video")
+    for video in videos:
+        if video.get("refer_type") not in ("feature", "base") or not str(video.get("video_url", "")):
+            raise _bad("video_list needs video_url and refer_type feature|base")
+        if video.get("keep_original_sound", "yes") not in ("yes", "no"):
+            raise _bad("keep_original_sound must be yes or no")
+    if len(images) + len(elements) > (4 if videos else 7):
+        raise _bad("too many reference images and elements")
+    for element in elements:
+        if str(element.get("element_id")) not in fake.element_ids:
+            raise _bad(f"element {element.get('element_id')!r} does not exist")
+    refs = [int(n) for n in ELEMENT_REF.findall(body["prompt"])]
+    if any(n < 1 or n > len(elements) for n in refs):
+        raise _bad("prompt refers to an element that is not in element_list")
+    first_frame = any(i.get("type") == "first_frame" for i in images)
+    base = any(v.get("refer_type") == "base" for v in videos)
+    if not first_frame and not base and body.get("aspect_ratio") not in ASPECTS:
+        raise _bad("aspect_ratio is required without a first frame or base video")
+    if not base:  # a base-video edit follows the source's length
+        plain = not videos and not elements and all(i.get("type") == "first_frame" for i in images)
+        _duration(body, durations(model, refs=not plain))
+
+
+def check_avatar(fake: FakeKling, body: dict) -> None:
+    _image(body.get("image"), "image")
+    if ("audio_id" in body) == ("sound_file" in body):
+        raise _bad("exactly one of audio_id and sound_file is required")
+    if "audio_id" in body and body["audio_id"] not in fake.audio_ids:
+        raise _bad("audio_id not found")
+    if body.get("mode", "std") not in ("std", "pro"):
+        raise _bad("mode must be std or pro")
+
+
+def check_element(body: dict) -> None:
+    name, description = body.get("element_name"), body.get("element_description")
+    if not isinstance(name, str) or not name or len(name) > 20:
+        raise _bad("element_name is required and at most 20 characters")
+    if not isinstance(description, str) or not description or len(description) > 100:
+        raise _bad("element_description is required and at most 100 characters")
+    if body.get("reference_type") not in ("image_refer", "video_refer"):
+        raise _bad("reference_type must be image_refer or video_refer")
+    if body["reference_type"] == "image_refer":
+        images = body.get("element_image_list") or {}
+        _image(images.get("frontal_image"), "frontal_image")
+        refs = images.get("refer_images") or []
+        if not 1 <= len(refs) <= 3:
+            raise _bad("refer_images takes 1 to 3 images")
+        for ref in refs:
+            _image(ref.get("image_url"), "image_url")
+
+
+CHECKS = {"text2video": check_t2v, "image2video": check_i2v, "omni-video": check_omni}
+CHECKS["avatar/image2video"] = check_avatar
