@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from tests.fakes.base import RecordedRequest, record_request, serve
 from tests.fakes.mp4 import sample_mp4
 
 # The gateway's own view of the models (independent of the provider's table, so a typo there fails).
@@ -54,15 +55,6 @@ MODELS: dict[str, dict] = {
 REQUIRED = ("image_url", "video_url", "audio_url")  # required wherever a model takes them
 ASPECTS = {"16:9", "9:16", "1:1"}
 USD_PER_SECOND = 0.168
-
-
-@dataclass
-class RecordedRequest:
-    method: str
-    path: str
-    query: dict[str, str]
-    json: dict | None
-    headers: dict[str, str]  # without Authorization
 
 
 @dataclass
@@ -120,12 +112,7 @@ class FakeAimlApi:
         app.router.add_get("/v2/video/generations", self._status)
         app.router.add_get("/v1/models", self._models)
         app.router.add_get("/files/{name}", self._file)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self.base_url = f"http://{host}:{port}"
+        self._runner, self.base_url = await serve(app)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -134,17 +121,7 @@ class FakeAimlApi:
 
     # --- routes ----------------------------------------------------------------------------------
     async def _record(self, request: web.Request) -> dict | None:
-        body = None
-        if request.can_read_body:
-            try:
-                body = await request.json()
-            except ValueError:
-                body = None
-        headers = {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
-        self.requests.append(
-            RecordedRequest(request.method, request.path, dict(request.query), body, headers)
-        )
-        return body
+        return await record_request(request, self.requests)
 
     def _error(self, request: web.Request, status: int, message: str, headers: dict | None = None):
         envelope = {

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from tests.fakes.base import RecordedRequest, record_request, serve
 from tests.fakes.mp4 import sample_mp4
 
 SIZES = {
@@ -20,15 +21,6 @@ SIZES = {
     "sora-2-pro": ("1280x720", "720x1280", "1024x1792", "1792x1024", "1920x1080", "1080x1920"),
 }
 SECONDS = ("4", "8", "12")
-
-
-@dataclass
-class RecordedRequest:
-    method: str
-    path: str
-    query: dict[str, str]
-    json: dict | None
-    headers: dict[str, str]  # without Authorization
 
 
 @dataclass
@@ -113,12 +105,8 @@ class FakeOpenAIVideos:
         app.router.add_get("/v1/videos/{id}/content", self._content)
         app.router.add_post("/v1/videos/{id}/remix", self._remix)
         app.router.add_get("/v1/models/{model}", self._model)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self.base_url = f"http://{host}:{port}/v1"
+        self._runner, root = await serve(app)
+        self.base_url = f"{root}/v1"
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -128,16 +116,7 @@ class FakeOpenAIVideos:
     # --- helpers ---------------------------------------------------------------------------------
     async def _begin(self, request: web.Request) -> tuple[dict | None, web.Response | None]:
         """Record the request; answer auth failures and scripted failures before any route logic."""
-        body = None
-        if request.can_read_body:
-            try:
-                body = await request.json()
-            except ValueError:
-                body = None
-        headers = {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
-        self.requests.append(
-            RecordedRequest(request.method, request.path, dict(request.query), body, headers)
-        )
+        body = await record_request(request, self.requests)
         if request.headers.get("Authorization") != f"Bearer {self.api_key}":
             message = "Incorrect API key provided. You can find your API key at platform.openai.com."
             return body, web.json_response(error_body(message, code="invalid_api_key"), status=401)
