@@ -7,7 +7,6 @@ import asyncio
 import dataclasses
 import hashlib
 import random
-import re
 import shutil
 from pathlib import Path
 
@@ -15,14 +14,12 @@ from bot.catalogue import ModelSpec
 from bot.fetch import FetchRefused, fetch_slack_file, fetch_url
 from bot.mediacheck import MediaRejected, check_image
 from bot.providers.base import Mode, Provider, RenderSpec
+from bot.subjectlimits import limit_problem
 from storage import subjects as subjects_db
 from storage.db import Store
 
 IMAGE_LIMIT = 10 * 1024 * 1024  # Kling's per-image limit; the AI/ML gateway takes the same
 MAX_IMAGES = 4
-MAX_REFERENCES = 7  # reference images in one request: subjects' images and --image together
-MAX_ELEMENTS_WITH_VIDEO = 4  # subjects and images together when a clip is edited or extended
-_NAME_IN_BRACES = re.compile(r"\{([A-Za-z0-9_-]{1,32})\}")
 NO_LIKENESS = "Subjects are described in the prompt: `{model}` takes no reference images, so likeness is not guaranteed."
 EXTENSIONS = {"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp", "image/gif": ".gif"}
 
@@ -262,41 +259,6 @@ class Library:
         if problem:
             raise Unresolved(problem)
         return subjects
-
-
-def limit_problem(
-    subjects: list[dict], model: ModelSpec | None, *, extra_images: int = 0, with_video: bool = False
-) -> str | None:
-    """Why these subjects can't go into one request on `model` (None when they can). Pure.
-    Only models that take subjects natively are limited: the others get descriptions as text."""
-    if not subjects or model is None or model.max_subjects == 0 or "subjects" not in model.inputs:
-        return None
-    named = ", ".join("{" + s["name"] + "}" for s in subjects)
-    if len(subjects) > model.max_subjects:
-        return (
-            f"`{model.id}` can use up to {model.max_subjects} subjects in one video; this asks for "
-            f"{len(subjects)} ({named}). Name fewer."
-        )
-    if with_video and len(subjects) + extra_images > MAX_ELEMENTS_WITH_VIDEO:
-        extra = f" plus {extra_images} image{'s' if extra_images != 1 else ''}" if extra_images else ""
-        return (
-            f"When a clip is being edited or extended, `{model.id}` takes at most "
-            f"{MAX_ELEMENTS_WITH_VIDEO} subjects and images together; this has {len(subjects)} "
-            f"subject{'s' if len(subjects) != 1 else ''} ({named}){extra}. Name fewer or drop the image."
-        )
-    images = sum(len(s["images"]) for s in subjects) + extra_images
-    if images > MAX_REFERENCES:
-        return (
-            f"One video can use at most {MAX_REFERENCES} reference images; {named} have "
-            f"{images - extra_images}" + (f" plus {extra_images} from --image or an attachment" if extra_images else "")
-            + ". Name fewer subjects, or drop the image."
-        )
-    return None
-
-
-def subject_names(text: str) -> tuple[str, ...]:
-    """The `{name}`s written in a thread instruction, lowercased, in order, no repeats. Pure."""
-    return tuple(dict.fromkeys(n.lower() for n in _NAME_IN_BRACES.findall(text or "")))
 
 
 def apply_subjects(request: dict, subjects: list[dict], model: ModelSpec) -> dict:

@@ -16,9 +16,10 @@ from bot import clipsubject, threads
 from bot.catalogue import Refusal, get_model
 from bot.fetch import FetchRefused, fetch_slack_file
 from bot.grammar import ThreadInstruction
-from bot.library import Unresolved, apply_subjects, subject_names
+from bot.library import Unresolved, apply_subjects
 from bot.mediacheck import MediaRejected
 from bot.providers.base import Mode
+from bot.subjectlimits import subject_names
 from storage import approvals, channels
 from storage import jobs as jobs_db
 

@@ -60,3 +60,37 @@ def test_elements_are_cached_per_backend(db):
     assert subjects_db.get_subject(db, "C1", "maya")["element_ids"] == {"kling": "222"}
     subjects_db.remove_subject(db, "C1", "maya")
     assert list(db["subject_elements"].rows) == []
+
+
+def test_a_removed_subjects_image_stays_in_use_while_an_unfinished_job_refers_to_it(db):
+    from bot.library import stored_subject
+    from storage import jobs as jobs_db
+
+    subject = subjects_db.add_subject(db, "C1", "maya", "", "U1", [IMG])
+    request = {"prompt": "{maya} waves", "subjects": [stored_subject(subject)]}
+    new = jobs_db.NewJob("C1", "T1", "U1", "generate", "kling-v3", "kling", request, 1, 0.5, "cmd:1")
+    _shot, job_id, _takes = jobs_db.create_job(db, new)
+    subjects_db.remove_subject(db, "C1", "maya")
+    assert subjects_db.image_in_use(db, IMG.path)  # the queued job still needs the file
+    db["jobs"].update(job_id, {"state": "delivered"})
+    assert not subjects_db.image_in_use(db, IMG.path)
+    subjects_db.save_element(db, subject["id"], "kling", "el-1")  # the subject is gone: not stored
+    assert db["subject_elements"].count == 0
+
+
+def test_limit_problem_is_pure_and_names_the_limit():
+    from bot.catalogue import get_model
+    from bot.subjectlimits import limit_problem, subject_names
+
+    def subject(name: str, images: int) -> dict:
+        return {"name": name, "images": [{"path": "p"}] * images}
+
+    o1, sora = get_model("kling-o1"), get_model("sora-2")
+    assert limit_problem([subject("a", 4), subject("b", 3)], o1) is None
+    assert "at most 7 reference images" in limit_problem([subject("a", 4), subject("b", 3)], o1, extra_images=1)
+    assert "up to 4 subjects" in limit_problem([subject(n, 1) for n in "abcde"], o1)
+    assert "4 subjects and images together" in limit_problem(
+        [subject(n, 1) for n in "abc"], o1, extra_images=2, with_video=True
+    )
+    assert limit_problem([subject(n, 4) for n in "abcde"], sora) is None  # folded into the prompt as text
+    assert subject_names("put {Maya} next to {box}, then {maya} {not valid}") == ("maya", "box")
