@@ -63,19 +63,50 @@ def models_table(rows: list[dict]) -> str:
     return "\n".join(out)
 
 
-def jobs_text(jobs: list[dict], takes_by_job: dict[int, list[dict]], permalink) -> str:
-    if not jobs:
+def jobs_text(shots: list[dict], permalink) -> str:
+    """Recent shots, newest first, one line each: its jobs, then every version with its state.
+    Each shot is {"card_ts", "jobs": [...], "takes": [...]} as stored (requests decoded)."""
+    if not shots:
         return "No jobs in this channel yet. Start one with `/video a red fox in the snow`."
-    lines = ["*Recent jobs in this channel*"]
-    for job in jobs:
-        versions = " ".join(f"v{t['version']}:{t['state']}" for t in takes_by_job.get(job["id"], []))
-        what = (job["request"].get("prompt") or job["request"].get("instruction") or "")[:60]
-        cost = job["cost_usd"] if job["state"] == "delivered" else job["estimate_usd"]
+    lines = ["*Recent shots in this channel* (versions oldest first; ✅ approved)"]
+    for shot in shots:
+        jobs = {j["id"]: j for j in shot["jobs"]}
+        first = shot["jobs"][0]
+        versions = [_version(t, jobs[t["job_id"]]) for t in shot["takes"] if t["job_id"] in jobs]
+        versions += [f"J{j['id']} {_state(j['state'])}" for j in shot["jobs"] if not _has_takes(shot, j)]
+        cost = sum(_cost(j) for j in jobs.values())
+        what = (first["request"].get("prompt") or first["request"].get("script") or "")[:60]
+        ids = ", ".join(f"J{j}" for j in jobs)
         lines.append(
-            f"• *J{job['id']}* {job['kind']} · `{job['model']}` · {job['state']} · ${cost:.2f} · {versions} · "
-            f"<@{job['user_id']}> · _{what}_ {permalink(job)}"
+            f"• *{ids}* · {' · '.join(versions)} · ${cost:.2f} · <@{first['user_id']}> · _{what}_ "
+            f"{permalink(shot)}".rstrip()
         )
     return "\n".join(lines)
+
+
+def _version(take: dict, job: dict) -> str:
+    """ "v2 edit of v1 `kling-o1` delivered ✅" """
+    kind = job["kind"]
+    parent = job["request"].get("parent_version")
+    how = (
+        f" {kind} of v{parent}"
+        if kind in ("edit", "extend") and parent
+        else ("" if kind == "generate" else f" {kind}")
+    )
+    mark = " ✅" if take.get("approved_at") else ""
+    return f"v{take['version']}{how} `{job['model']}` {_state(take['state'])}{mark}"
+
+
+def _cost(job: dict) -> float:
+    return (job["cost_usd"] if job["state"] == "delivered" else job["estimate_usd"]) or 0.0
+
+
+def _state(state: str) -> str:
+    return state.replace("_", " ")
+
+
+def _has_takes(shot: dict, job: dict) -> bool:
+    return any(t["job_id"] == job["id"] for t in shot["takes"])
 
 
 def money(v: float | None) -> str:
