@@ -56,6 +56,7 @@ from storage.db import Store
 
 log = logging.getLogger(__name__)
 IMAGE_LIMIT = 10 * 1024 * 1024
+SOMETHING_WRONG = "Something went wrong on our side and nothing was started. Please try again."
 CANT_POST = {
     "not_in_channel": "I'm not in this channel yet: invite me with `/invite @Dailies`, then ask again.",
     "channel_not_found": "I can't post here: this is a private conversation I'm not part of. "
@@ -128,11 +129,15 @@ class Studio:
     # ---- new videos -------------------------------------------------------------------------------
     async def handle(self, origin: Origin, parsed: Command | Refusal) -> str | None:
         """A parsed /video or mention: the refusal, a new job (None when it started), or an answer."""
-        if isinstance(parsed, Refusal):
-            return parsed.message
-        if isinstance(parsed, VideoRequest):
-            return await self.request_video(origin, parsed)
-        return await self.answer(origin, parsed)
+        try:
+            if isinstance(parsed, Refusal):
+                return parsed.message
+            if isinstance(parsed, VideoRequest):
+                return await self.request_video(origin, parsed)
+            return await self.answer(origin, parsed)
+        except Exception:
+            log.exception("request from %s failed", origin.source_key)
+            return SOMETHING_WRONG
 
     async def request_video(self, origin: Origin, req: VideoRequest) -> str | None:
         """Store a job for `req` and start it; returns a message for the requester when refused."""

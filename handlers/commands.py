@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-
 from slack_bolt.async_app import AsyncApp
 
 from bot.catalogue import Refusal
 from bot.grammar import Help, parse_command
 from bot.help import HELP_TEXT
 from bot.studio import Origin, Studio
-
-log = logging.getLogger(__name__)
 
 
 def register(app: AsyncApp, studio: Studio) -> None:
@@ -32,11 +28,7 @@ def register(app: AsyncApp, studio: Studio) -> None:
         )
         if not await studio.first_time(origin.source_key, "command"):
             return
-        try:
-            reply = await studio.handle(origin, parsed)
-        except Exception:
-            log.exception("/video failed")
-            reply = "Something went wrong on our side and nothing was started. Please try again."
+        reply = await studio.handle(origin, parsed)
         if reply:
             await respond(text=reply, response_type="ephemeral")
 

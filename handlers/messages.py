@@ -9,7 +9,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.avatars import AUDIO_TYPES
 from bot.grammar import parse_command
-from bot.studio import Origin, Studio
+from bot.studio import SOMETHING_WRONG, Origin, Studio
 
 log = logging.getLogger(__name__)
 MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
@@ -35,14 +35,14 @@ def register(app: AsyncApp, studio: Studio) -> None:
         images = any((f.get("mimetype") or "").startswith("image/") for f in origin.files)
         audio = any((f.get("mimetype") or "").startswith(AUDIO_TYPES) for f in origin.files)
         parsed = parse_command(text, has_attachment=images, has_audio=audio)
-        try:
-            if in_thread and await studio.in_job_thread(channel, thread_ts):
+        if in_thread and await studio.in_job_thread(channel, thread_ts):
+            try:
                 reply = await studio.thread_reply(origin, thread_ts, text, origin.files)
-            else:
-                reply = await studio.handle(origin, parsed)
-        except Exception:
-            log.exception("mention failed")
-            reply = "Something went wrong on our side and nothing was started. Please try again."
+            except Exception:
+                log.exception("mention in a thread failed")
+                reply = SOMETHING_WRONG
+        else:
+            reply = await studio.handle(origin, parsed)
         if reply:
             await client.chat_postEphemeral(
                 channel=channel, user=user, text=reply, thread_ts=event.get("thread_ts")
@@ -69,7 +69,7 @@ def register(app: AsyncApp, studio: Studio) -> None:
             reply = await studio.thread_reply(origin, thread_ts, event.get("text", ""), origin.files)
         except Exception:
             log.exception("thread reply failed")
-            reply = "Something went wrong on our side and nothing was started. Please try again."
+            reply = SOMETHING_WRONG
         if reply:
             await client.chat_postEphemeral(channel=channel, user=user, text=reply, thread_ts=thread_ts)
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import itertools
 
+from bot.studio import SOMETHING_WRONG
 from tests.fakes.kling import FakeKling
 from tests.fakes.media_server import MediaServer
-from tests.fakes.slack_requests import message_event, reaction_event
+from tests.fakes.slack_requests import app_mention_event, message_event, reaction_event
 from tests.harness import running_bot
 
 CHANNEL = "C0CHANNEL"
@@ -133,3 +134,15 @@ async def test_slack_escaped_image_link_is_fetched_unwrapped(tmp_path, slack):
         job = await bot.wait_job("delivered")
         assert [r.path for r in media.requests] == ["/img/640x360.png"]
         assert job["request"]["image"]["url"] == url
+
+
+async def test_a_crash_behind_the_ack_answers_the_same_for_command_and_mention(bot, slack, monkeypatch):
+    async def broken(origin, command):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(bot.dailies.studio, "answer", broken)
+    assert await say(bot, slack, "models") == SOMETHING_WRONG
+    mention = app_mention_event("models", channel=CHANNEL, user=ALICE, ts="1800000001.000100")
+    assert (await bot.event(mention))[0] == 200
+    await slack.wait_for(lambda: slack.ephemerals, timeout=20)
+    assert slack.ephemerals[-1]["text"] == SOMETHING_WRONG
