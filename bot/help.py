@@ -36,12 +36,12 @@ image is the portrait; the clip lasts as long as the speech. `--model` is option
 • reply with a change (`warmer light, slower camera`) to edit the latest clip; `v2: …` picks take 2
 • `again` (or `another take`), `extend …` (or `next shot …`), `final` (render on the final model), \
 `save as subject NAME`
-• replies take `--model`, `--seconds`, `--audio` / `--no-audio`, `--image`
+• replies take `--model`, `--seconds`, `--audio` / `--no-audio`, `--image`, `--n`
 Buttons on the card: Approve, Another take, Final render, Cancel. \
 Reactions: :white_check_mark: approves, :x: rejects, :repeat: asks for another take.""",
     "jobs": """*Jobs and spend*:
-• `/video jobs`: recent jobs in this channel
-• `/video cancel JOB`: stop a job (its id is on the card)
+• `/video jobs`: recent shots in this channel with their versions
+• `/video cancel JOB`: stop a job (its id is on the card); the requester or an approver
 • `/video spend`: this month's spend against the budget
 • `/video audit`: who approved or rejected what, and when""",
     "settings": """*Settings* (per channel): `/video settings` shows them.
