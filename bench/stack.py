@@ -4,7 +4,9 @@ over HTTP by `dailies serve` in a subprocess, measured from outside (signed requ
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -117,6 +119,7 @@ class Stage:
     session: aiohttp.ClientSession
     commands: int = 0
     stderr_path: Path = field(default_factory=Path)
+    remote: RemoteStandIns | None = None
 
     async def video(self, text: str, *, channel: str = "C0BENCH") -> tuple[int, float]:
         """POST one signed `/video` command; returns (HTTP status, seconds until the ack arrived)."""
@@ -139,14 +142,73 @@ class Stage:
         return rss_kb(self.proc.pid)
 
 
+class RemoteStandIns:
+    """The stand-ins running in their own process (`bench.standins`), seen through their stats."""
+
+    def __init__(self, proc: subprocess.Popen, info: dict) -> None:
+        self.proc = proc
+        self.api_url, self.base_url = info["slack_api_url"], info["slack_base_url"]
+        self.kling_url, self.kling_key, self.stats_url = info["kling_url"], info["kling_key"], info["stats_url"]
+
+    def response_url(self, channel: str = "C0CHANNEL") -> str:
+        return f"{self.base_url}/response/{channel}/{secrets.token_hex(6)}"
+
+    async def stats(self, session: aiohttp.ClientSession) -> dict:
+        async with session.get(self.stats_url) as resp:
+            return await resp.json()
+
+    def stop(self) -> None:
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def _start_remote() -> RemoteStandIns:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.standins"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    line = proc.stdout.readline()
+    if not line:
+        proc.wait()
+        raise RuntimeError("bench.standins exited before it started")
+    return RemoteStandIns(proc, json.loads(line))
+
+
+def _serve_command(port: int, tmp: Path) -> list[str]:
+    """`dailies serve`; under cProfile (bench only) when DAILIES_BENCH_PROFILE names an output file."""
+    serve = ["serve", "--host", "127.0.0.1", "--port", str(port)]
+    profile = os.environ.get("DAILIES_BENCH_PROFILE")
+    if profile:
+        return [sys.executable, "-m", "bench.profiled_serve", str(Path(profile).resolve()), *serve]
+    return [sys.executable, "-m", "bot.cli", *serve]
+
+
 @asynccontextmanager
 async def stage(
-    *, render_seconds: float | None = None, result_file: Path | None = None, **env: str
+    *,
+    render_seconds: float | None = None,
+    result_file: Path | None = None,
+    remote: bool = False,
+    **env: str,
 ) -> AsyncIterator[Stage]:
-    """Start the stand-ins and `dailies serve`; stop everything on exit."""
-    slack, kling = BenchSlack(), BenchKling(render_seconds=render_seconds, result_file=result_file)
-    await slack.start()
-    await kling.start()
+    """Start the stand-ins (in this process, or in their own with `remote`) and `dailies serve`;
+    stop everything on exit. Remote stand-ins never finish a render."""
+    remote_ = _start_remote() if remote else None
+    if remote_ is None:
+        slack, kling = BenchSlack(), BenchKling(render_seconds=render_seconds, result_file=result_file)
+        await slack.start()
+        await kling.start()
+        slack_api, kling_url, kling_key = slack.api_url, kling.url, kling.api_key
+    else:
+        slack = kling = None
+        slack_api, kling_url, kling_key = remote_.api_url, remote_.kling_url, remote_.kling_key
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="dailies-bench-") as tmp_name:
         tmp = Path(tmp_name)
@@ -154,9 +216,9 @@ async def stage(
             **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DAILIES_", "KLING_"))},
             "SLACK_BOT_TOKEN": BOT_TOKEN,
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": slack.api_url,
-            "KLING_API_KEY": kling.api_key,
-            "KLING_BASE_URL": kling.url,
+            "SLACK_API_URL": slack_api,
+            "KLING_API_KEY": kling_key,
+            "KLING_BASE_URL": kling_url,
             "DAILIES_DB": str(tmp / "dailies.db"),
             "DAILIES_MEDIA_DIR": str(tmp / "media"),
             "DAILIES_ALLOW_PRIVATE_URLS": "1",
@@ -166,14 +228,13 @@ async def stage(
         stderr_path = tmp / "serve.log"
         with stderr_path.open("wb") as log:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-                env=values,
-                cwd=tmp,
-                stdout=log,
-                stderr=subprocess.STDOUT,
+                _serve_command(port, tmp), env=values, cwd=tmp, stdout=log, stderr=subprocess.STDOUT
             )
         session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64))
-        stage_ = Stage(slack, kling, f"http://127.0.0.1:{port}", proc, tmp, session, 0, stderr_path)
+        stage_ = Stage(
+            slack or remote_, kling, f"http://127.0.0.1:{port}", proc, tmp, session, 0, stderr_path
+        )
+        stage_.remote = remote_
         try:
             await _wait_up(stage_)
             yield stage_
@@ -185,8 +246,11 @@ async def stage(
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-            await kling.close()
-            await slack.stop()
+            if remote_ is not None:
+                remote_.stop()
+            else:
+                await kling.close()
+                await slack.stop()
 
 
 async def _wait_up(stage_: Stage, timeout: float = 30.0) -> None:

@@ -14,6 +14,10 @@ from bot.providers.errors import ProviderError, Unavailable
 
 log = logging.getLogger(__name__)
 
+# Status requests in flight per backend at once: more only queue in httpx's connection pool, whose
+# bookkeeping grows with the queue and stalls the event loop (and Slack acks) under 1,000 jobs.
+POLLS_AT_ONCE = 16
+
 
 class Poller:
     def __init__(self, provider: Provider) -> None:
@@ -81,7 +85,13 @@ class Poller:
                 continue
             size = max(1, self.provider.max_batch)
             batches = [due[i : i + size] for i in range(0, len(due), size)]
-            await asyncio.gather(*(self._poll_batch(batch) for batch in batches))
+            gate = asyncio.Semaphore(POLLS_AT_ONCE)
+
+            async def gated(batch: list[str]) -> None:
+                async with gate:
+                    await self._poll_batch(batch)
+
+            await asyncio.gather(*(gated(batch) for batch in batches))
 
     async def _poll_batch(self, batch: list[str]) -> None:
         items = [(task_id, self._waiting[task_id][0]) for task_id in batch if task_id in self._waiting]

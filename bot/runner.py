@@ -27,6 +27,11 @@ from storage.db import Store
 
 log = logging.getLogger(__name__)
 
+# Submissions (and crash-recovery look-ups) in flight per backend at once; the other takes wait
+# their turn, still queued in the DB. Unbounded, 1,000 starting jobs queue in httpx's connection
+# pool, whose bookkeeping grows with the queue and stalls the event loop (and Slack acks).
+SUBMITS_AT_ONCE = 16
+
 
 class TakeEnded(Exception):
     """The take was cancelled (or otherwise ended) while it was being worked on: stop quietly."""
@@ -60,6 +65,7 @@ class JobRunner:
         self.http = http
         self.pollers = {name: Poller(p) for name, p in providers.items()}
         self._slots = {name: asyncio.Semaphore(config.backend_concurrency) for name in providers}
+        self._submits = {name: asyncio.Semaphore(SUBMITS_AT_ONCE) for name in providers}
         self._tasks: dict[int, asyncio.Task] = {}
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task | None = None
@@ -174,7 +180,8 @@ class JobRunner:
     async def _submit(self, job, take, provider: Provider, spec: RenderSpec, deadline: float) -> str:
         if take["state"] == "submitting":  # resumed after a crash mid-submit: did the backend get it?
             try:
-                found = await provider.find(spec)
+                async with self._submits[provider.backend]:
+                    found = await provider.find(spec)
             except ProviderError as exc:
                 log.warning("take %s: could not look for an earlier task (%s)", take["id"], exc.message)
                 found = None
@@ -185,8 +192,9 @@ class JobRunner:
         attempt = 0
         while True:
             try:
-                spec = await with_elements(self.store, provider, spec)  # subjects' elements, cached
-                task_id = await provider.submit(spec)
+                async with self._submits[provider.backend]:
+                    spec = await with_elements(self.store, provider, spec)  # subjects' elements, cached
+                    task_id = await provider.submit(spec)
                 break
             except Retryable as exc:
                 wait = backoff(
