@@ -659,7 +659,7 @@ def _avatar(rest: list[_Token], *, has_audio: bool = False) -> Avatar | Refusal:
         return Refusal(f"Give the avatar either a script or an audio file, not both: `{usage}`.")
     if script is None and audio_url is None and not has_audio:  # an attached audio file speaks
         return Refusal(
-            f"Give the avatar a script, an audio link, or attach an audio file when you mention me: `{usage}`."
+            f"Give the avatar either a script or an audio file (attach it when you mention me): `{usage}`."
         )
     if script is not None and len(script) > MAX_SCRIPT:
         return Refusal(

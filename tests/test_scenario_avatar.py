@@ -83,7 +83,7 @@ async def test_avatar_mention_with_only_an_audio_file_and_no_script(tmp_path, sl
         async with running_bot(tmp_path, slack, **env) as bot:
             await ask(bot, slack, f"subject add maya {media.url('/img/800x1000.png')}")
             no_audio = await ask(bot, slack, "avatar {maya}")  # a slash command carries no file
-            assert "attach an audio file" in no_audio
+            assert "attach it when you mention me" in no_audio
             audio = slack.add_file("F0LINE2", wav_bytes(4.0), name="line.wav", mimetype="audio/wav")
             event = app_mention_event(
                 "avatar {maya}", channel=C1, user="U0ALICE", ts="1700000000.000300", files=[audio]
