@@ -148,7 +148,11 @@ class RemoteStandIns:
     def __init__(self, proc: subprocess.Popen, info: dict) -> None:
         self.proc = proc
         self.api_url, self.base_url = info["slack_api_url"], info["slack_base_url"]
-        self.kling_url, self.kling_key, self.stats_url = info["kling_url"], info["kling_key"], info["stats_url"]
+        self.kling_url, self.kling_key, self.stats_url = (
+            info["kling_url"],
+            info["kling_key"],
+            info["stats_url"],
+        )
 
     def response_url(self, channel: str = "C0CHANNEL") -> str:
         return f"{self.base_url}/response/{channel}/{secrets.token_hex(6)}"
@@ -223,6 +227,7 @@ async def stage(
             "DAILIES_MEDIA_DIR": str(tmp / "media"),
             "DAILIES_ALLOW_PRIVATE_URLS": "1",
             "PYTHONPATH": str(ROOT),
+            **{k: v for k, v in os.environ.items() if k == "DAILIES_BENCH_SLOW_MS"},
             **env,
         }
         stderr_path = tmp / "serve.log"

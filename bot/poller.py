@@ -28,6 +28,7 @@ class Poller:
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
         self.polls = 0  # status requests made (a batch counts once)
+        self._gate = asyncio.Semaphore(POLLS_AT_ONCE)
 
     def start(self) -> None:
         if self._task is None:
@@ -85,13 +86,11 @@ class Poller:
                 continue
             size = max(1, self.provider.max_batch)
             batches = [due[i : i + size] for i in range(0, len(due), size)]
-            gate = asyncio.Semaphore(POLLS_AT_ONCE)
+            await asyncio.gather(*(self._gated_poll(batch) for batch in batches))
 
-            async def gated(batch: list[str]) -> None:
-                async with gate:
-                    await self._poll_batch(batch)
-
-            await asyncio.gather(*(gated(batch) for batch in batches))
+    async def _gated_poll(self, batch: list[str]) -> None:
+        async with self._gate:
+            await self._poll_batch(batch)
 
     async def _poll_batch(self, batch: list[str]) -> None:
         items = [(task_id, self._waiting[task_id][0]) for task_id in batch if task_id in self._waiting]

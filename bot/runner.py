@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 # their turn, still queued in the DB. Unbounded, 1,000 starting jobs queue in httpx's connection
 # pool, whose bookkeeping grows with the queue and stalls the event loop (and Slack acks).
 SUBMITS_AT_ONCE = 16
+# Take coroutines doing their first database reads at once; the rest start as these reach the
+# provider, so 1,000 new jobs do not all wake together and crowd the event loop.
+STARTS_AT_ONCE = 32
 
 
 class TakeEnded(Exception):
@@ -67,6 +70,7 @@ class JobRunner:
         self._slots = {name: asyncio.Semaphore(config.backend_concurrency) for name in providers}
         self._submits = {name: asyncio.Semaphore(SUBMITS_AT_ONCE) for name in providers}
         self._tasks: dict[int, asyncio.Task] = {}
+        self._starting: set[int] = set()  # takes started but not yet at the provider step
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task | None = None
         self.media_dir = Path(config.media_dir)
@@ -116,15 +120,30 @@ class JobRunner:
     async def _pickup_loop(self) -> None:
         while True:
             self._wake.clear()
-            for take in await self.store.run(jobs_db.active_takes):
-                if take["id"] not in self._tasks or self._tasks[take["id"]].done():
-                    self._tasks[take["id"]] = asyncio.create_task(
-                        self._run_take(take["id"]), name=f"take-{take['id']}"
-                    )
+            for take_id in await self.store.run(_active_take_ids):
+                running = self._tasks.get(take_id)
+                if running is not None and not running.done():
+                    continue
+                if len(self._starting) >= STARTS_AT_ONCE:
+                    break  # the rest stay queued in the DB; a started take wakes this loop
+                self._starting.add(take_id)
+                self._tasks[take_id] = asyncio.create_task(self._admitted(take_id), name=f"take-{take_id}")
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=30.0)
             except TimeoutError:
                 pass
+
+    async def _admitted(self, take_id: int) -> None:
+        try:
+            await self._run_take(take_id)
+        finally:
+            self._done_starting(take_id)
+
+    def _done_starting(self, take_id: int) -> None:
+        """The take is past its start-up reads (or ended): let the next one start."""
+        if take_id in self._starting:
+            self._starting.discard(take_id)
+            self._wake.set()
 
     async def _run_take(self, take_id: int) -> None:
         take = await self.store.run(jobs_db.get_take, take_id)
@@ -158,6 +177,7 @@ class JobRunner:
             source = await self.store.run(_source_take, job["parent_take_id"])
         spec = render_spec(job, take, source=source, callback_url=self._callback_url(job["backend"]))
         deadline = _started(take) + self.config.job_deadline_seconds
+        self._done_starting(take["id"])
         if take["state"] in ("queued", "submitting", "rendering"):
             async with self._slots[job["backend"]]:
                 task_id = take["provider_task_id"] or await self._submit(job, take, provider, spec, deadline)
@@ -371,6 +391,13 @@ class JobRunner:
         if base and backend in ("kling", "openai"):
             return f"{base}/webhooks/{backend}"
         return None
+
+
+def _active_take_ids(db) -> list[int]:
+    """Ids of the takes the runner must carry on with, oldest first (ids only: cheap to ask often)."""
+    marks = ",".join("?" * len(jobs_db.TAKE_ACTIVE))
+    sql = f"SELECT id FROM takes WHERE state IN ({marks}) ORDER BY id"
+    return [r[0] for r in db.execute(sql, list(jobs_db.TAKE_ACTIVE))]
 
 
 def _unposted_gated_shots(db) -> list[int]:
