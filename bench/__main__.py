@@ -2,7 +2,7 @@
 
 python -m bench                    # everything (about 3 minutes on 2 cores)
 python -m bench --quick            # smaller runs (under 2 minutes)
-python -m bench --only ack,try     # a subset: ack, delivery, traffic, try, preview
+python -m bench --only ack,try     # a subset: ack, burst, delivery, traffic, try, preview
 """
 
 from __future__ import annotations
@@ -15,18 +15,21 @@ import subprocess
 import sys
 
 from bench.ack import measure_ack
+from bench.burst import measure_burst
 from bench.preview_speed import measure_preview_speed
 from bench.report import table
 from bench.rss import measure_delivery
 from bench.traffic import measure_traffic
 from bench.try_wall import measure_try
 
-NAMES = ("ack", "delivery", "traffic", "try", "preview")
+NAMES = ("ack", "burst", "delivery", "traffic", "try", "preview")
 
 
 def run(name: str, quick: bool) -> dict:
     if name == "ack":
         return asyncio.run(measure_ack(probes=30 if quick else 100))
+    if name == "burst":
+        return asyncio.run(measure_burst(jobs=300 if quick else 1000, min_probes=30 if quick else 100))
     if name == "delivery":
         return asyncio.run(measure_delivery((10, 100) if quick else (10, 100, 300)))
     if name == "traffic":

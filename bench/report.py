@@ -22,6 +22,15 @@ def _rows(result: dict) -> list[tuple[str, str, str]]:
             )
         )
         return rows
+    if name == "burst":
+        return [
+            (
+                f"ack p50 / p99 during a burst of {result['jobs']:,} starting jobs",
+                f"{result['p50_ms']} / {result['p99_ms']} ms (max {result['max_ms']} ms, "
+                f"{result['probes']} probes; all started after {result['started_s']} s)",
+                "p99 < 100 ms",
+            )
+        ]
     if name == "delivery":
         rows = []
         for r in result["rows"]:
