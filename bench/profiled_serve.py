@@ -11,8 +11,17 @@ import os
 import signal
 import sys
 import time
+from collections import Counter
 
 from bot.cli import main
+
+
+def _kind(handle) -> str:
+    """What a ready callback belongs to: its task's name without the number, or the callback."""
+    owner = getattr(handle._callback, "__self__", None)
+    if isinstance(owner, asyncio.Task):
+        return owner.get_name().rstrip("0123456789")
+    return getattr(handle._callback, "__qualname__", type(handle._callback).__name__)
 
 
 def _log_slow_steps(path: str, threshold_ms: float) -> None:
@@ -30,11 +39,12 @@ def _log_slow_steps(path: str, threshold_ms: float) -> None:
             out.write(f"{took:8.1f} ms  step of {name:.200}\n")
 
     def turn(loop) -> None:
-        started, ready = time.perf_counter(), len(loop._ready)
+        started, ready = time.perf_counter(), list(loop._ready)
         run_once(loop)
         took = (time.perf_counter() - started) * 1000
         if took > threshold_ms:
-            out.write(f"{took:8.1f} ms  loop turn, {ready} callbacks ready\n")
+            kinds = Counter(_kind(handle) for handle in ready).most_common(4)
+            out.write(f"{took:8.1f} ms  loop turn, {len(ready)} callbacks ready: {kinds}\n")
 
     asyncio.events.Handle._run = timed
     run_once = asyncio.base_events.BaseEventLoop._run_once
