@@ -23,7 +23,7 @@ CHANNEL, USER, TEAM = "C0TRY", "U0YOU", "T0DAILIES"
 
 
 async def run_try(config: Config, text: str, *, out=sys.stdout, timeout: float = 600.0) -> int:
-    standin = SlackStandIn(team_id=TEAM)
+    standin = SlackStandIn(team_id=TEAM, ts_base=int(time.time()))
     await standin.start()
     config = dataclasses.replace(
         config,

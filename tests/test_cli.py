@@ -61,6 +61,16 @@ async def test_try_delivers_an_h264_mp4_and_exits_0(tmp_path):
     assert "Traceback" not in err
 
 
+async def test_try_twice_on_the_same_database_posts_one_fresh_card_each_time(tmp_path):
+    """Regression: the stand-in's message timestamps restarted on every run, so the second
+    run's card clashed with the first one's (channel, ts) in the kept database."""
+    for prompt in ("a red fox in fresh snow --seconds 3", "a lighthouse at dusk --seconds 3"):
+        code, out, err = await dailies(tmp_path, "try", prompt)
+        assert code == 0, out + err
+        assert "not posted yet" not in err and out.count("[card ") == 1, out + err
+    assert "J2" in out
+
+
 async def test_try_with_a_refused_request_exits_non_zero(tmp_path):
     code, out, err = await dailies(tmp_path, "try", "a fox --seconds 7 --model kling-2.6-pro")
     assert code != 0 and "5 or 10" in out + err and "Traceback" not in err

@@ -42,7 +42,11 @@ class SlackStandIn(WebApi, FileHosting, SocketMode):
         token_prefix: str = "xoxb-",
         scopes: tuple[str, ...] = DEFAULT_SCOPES,
         app_id: str = "A0DAILIES",
+        ts_base: int = _TS_BASE,
     ) -> None:
+        # message timestamps count up from ts_base; `dailies try` starts from now, because its
+        # database outlives the stand-in and a card's (channel, ts) must stay unique
+        self.ts_base = ts_base
         self.team_id, self.bot_user_id, self.bot_id, self.app_id = team_id, bot_user_id, bot_id, app_id
         self.token_prefix, self.scopes = token_prefix, tuple(scopes)
         self.base_url = self.api_url = ""
@@ -222,7 +226,7 @@ class SlackStandIn(WebApi, FileHosting, SocketMode):
 
     def _next_ts(self) -> str:
         micros = next(self._ts_counter) * 100
-        return f"{_TS_BASE + micros // 1_000_000}.{micros % 1_000_000:06d}"
+        return f"{self.ts_base + micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     def _store(self, channel: str, message: dict, thread_ts: str | None) -> dict:
         message.update(ts=self._next_ts(), channel=channel)
