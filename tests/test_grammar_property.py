@@ -48,7 +48,7 @@ def _assert_request_is_valid(result) -> None:
     if not isinstance(result, VideoRequest):
         return
     assert result.prompt.strip() and len(result.prompt) <= MAX_PROMPT
-    assert 1 <= result.takes <= 4
+    assert result.takes in range(1, 5)
     assert result.model is None or result.model in CATALOGUE
     if result.model is not None:
         assert check_request(result, CATALOGUE[result.model], has_reference=True) is None

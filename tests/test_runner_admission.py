@@ -72,6 +72,6 @@ async def test_many_new_jobs_start_a_few_at_a_time_and_all_deliver(tmp_path, sla
         jobs = await _all_ended(dailies)
         assert [j["state"] for j in jobs] == ["delivered"] * JOBS, [j.get("error") for j in jobs]
         assert len(kling.creates) == JOBS, "each job submitted once"
-        assert 1 <= kling.max_creating <= 2
-        assert 1 <= kling.max_polling <= 2
+        assert kling.max_creating in (1, 2)
+        assert kling.max_polling in (1, 2)
         assert dailies.dailies.runner.in_flight == 0
