@@ -98,7 +98,7 @@ def split_flags(
     return flags, words
 
 
-def common_values(flags: Flags) -> dict | Refusal:
+def _common_values(flags: Flags) -> dict | Refusal:
     """Convert the flags shared by requests and replies: model, seconds, audio, image."""
     out: dict = {}
     if "--model" in flags:
@@ -113,3 +113,15 @@ def common_values(flags: Flags) -> dict | Refusal:
         out["image_url"] = url(flags["--image"][0].value, "--image")
     refusal = first_refusal(out.values())
     return out if refusal is None else refusal
+
+
+def parse_flags(
+    tokens: list[Token], allowed: frozenset[str], where: str
+) -> tuple[Flags, list[Token], dict] | Refusal:
+    """(flags, the other words, converted shared values) or the first refusal among them."""
+    split = split_flags(tokens, allowed, where)
+    if isinstance(split, Refusal):
+        return split
+    flags, words = split
+    fields = _common_values(flags)
+    return fields if isinstance(fields, Refusal) else (flags, words, fields)

@@ -7,7 +7,7 @@ import re
 
 from bot.catalogue import Refusal
 from bot.grammar.commands import MAX_PROMPT, MAX_TAKES, ThreadInstruction
-from bot.grammar.flags import REPLY_FLAGS, common_values, split_flags
+from bot.grammar.flags import REPLY_FLAGS, parse_flags
 from bot.grammar.lexer import Token, clean_input, lex, words
 from bot.grammar.values import subject_name, whole_number
 
@@ -45,13 +45,10 @@ def parse_reply(text: str) -> ThreadInstruction | Refusal:
     tokens = lex(cleaned)
     if isinstance(tokens, Refusal):
         return tokens
-    split = split_flags(tokens, REPLY_FLAGS, "in a thread reply")
-    if isinstance(split, Refusal):
-        return split
-    flags, rest = split
-    fields = common_values(flags)
-    if isinstance(fields, Refusal):
-        return fields
+    parsed = parse_flags(tokens, REPLY_FLAGS, "in a thread reply")
+    if isinstance(parsed, Refusal):
+        return parsed
+    flags, rest, fields = parsed
     if "--n" in flags:
         fields["takes"] = whole_number(flags["--n"][0].value, "--n", 1, MAX_TAKES)
         if isinstance(fields["takes"], Refusal):

@@ -7,7 +7,7 @@ import re
 
 from bot.catalogue import Refusal, check_request, get_model
 from bot.grammar.commands import MAX_PROMPT, MAX_SEED, MAX_SUBJECTS, MAX_TAKES, VideoRequest
-from bot.grammar.flags import VIDEO_FLAGS, Flags, common_values, split_flags
+from bot.grammar.flags import VIDEO_FLAGS, Flags, parse_flags
 from bot.grammar.lexer import Token, readable, unescape, words
 from bot.grammar.values import first_refusal, subject_names, whole_number
 
@@ -62,13 +62,10 @@ def _render_fields(flags: Flags, fields: dict) -> Refusal | None:
 
 def video_request(tokens: list[Token], has_attachment: bool) -> VideoRequest | Refusal:
     """A request from its tokens; an explicit --model is checked against what the model can do."""
-    split = split_flags(tokens, VIDEO_FLAGS, "in a video request")
-    if isinstance(split, Refusal):
-        return split
-    flags, rest = split
-    fields = common_values(flags)
-    if isinstance(fields, Refusal):
-        return fields
+    parsed = parse_flags(tokens, VIDEO_FLAGS, "in a video request")
+    if isinstance(parsed, Refusal):
+        return parsed
+    flags, rest, fields = parsed
     flagged = subject_names(t.value for t in flags.get("--subject", []))
     if isinstance(flagged, Refusal):
         return flagged
