@@ -53,3 +53,47 @@ async def test_socket_mode_command_event_and_retry_make_one_job_each(tmp_path, s
         jobs = await bot.jobs()
         assert sorted(j["request"]["prompt"] for j in jobs) == ["a fox in the snow", "a paper boat"]
         assert len([f for f in slack.files.values() if f.completed]) == 2
+
+
+async def test_dailies_run_connects_and_delivers_a_command(tmp_path, slack):
+    """`dailies run` as an operator starts it: Socket Mode through apps.connections.open, a slash
+    command envelope acked and its clip delivered into the card's thread."""
+    import asyncio
+    import os
+    import shutil
+    import sys
+
+    from tests.fakes.slack import BOT_TOKEN
+
+    script = shutil.which("dailies")
+    cmd = [script] if script else [sys.executable, "-m", "bot.cli"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KLING_", "OPENAI_", "AIMLAPI_"))}
+    env |= {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_APP_TOKEN": APP_TOKEN,
+        "SLACK_API_URL": slack.api_url,
+        "DAILIES_DB": str(tmp_path / "dailies.db"),
+        "DAILIES_MEDIA_DIR": str(tmp_path / "media"),
+        "DAILIES_CARD_INTERVAL_SECONDS": "0.2",
+    }
+    proc = await asyncio.create_subprocess_exec(
+        *cmd, "run", cwd=tmp_path, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        await slack.wait_for(lambda: slack.socket_connections == 1, timeout=30)
+        assert slack.count("apps.connections.open") >= 1
+        command = slash_command_payload(
+            "a fox in the snow --model preview --seconds 1", response_url=slack.response_url(CHANNEL)
+        )
+        envelope = socket_envelope("slash_commands", command)
+        await slack.send_socket_envelope(envelope)
+        await slack.wait_for(
+            lambda: any(a["envelope_id"] == envelope["envelope_id"] for a in slack.socket_acks)
+        )
+        await slack.wait_for(lambda: slack.count("files.completeUploadExternal") == 1, timeout=30)
+        complete = slack.calls_to("files.completeUploadExternal")[0]
+        assert complete.params["thread_ts"] == slack.messages[CHANNEL][0]["ts"]
+    finally:
+        proc.terminate()
+        _, err = await asyncio.wait_for(proc.communicate(), 20)
+    assert BOT_TOKEN not in err.decode() and APP_TOKEN not in err.decode()
