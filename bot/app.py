@@ -45,6 +45,7 @@ class Dailies:
         await _prime_authorization(self.app)
 
     async def close(self) -> None:
+        await self.cards.drain(timeout=5.0)  # let pending card edits land before stopping
         await self.runner.stop()
         for provider in self.providers.values():
             await provider.aclose()

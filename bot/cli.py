@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import dataclasses
 import logging
+import signal
 import sys
 
 from bot.config import ConfigError, load_config
@@ -97,6 +98,17 @@ async def _check_backends(dailies) -> None:
         logging.getLogger("dailies").warning("backend check: %s", problem)
 
 
+async def _until_stopped() -> None:
+    """Wait for SIGTERM or SIGINT, so shutdown runs the cleanup (cards drained, database closed).
+    Jobs in flight are not lost either way: they resume from the database on the next start."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    logging.getLogger("dailies").info("Dailies is stopping")
+
+
 async def _socket_mode(config) -> int:
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
@@ -109,7 +121,8 @@ async def _socket_mode(config) -> int:
     handler = AsyncSocketModeHandler(dailies.app, app_token=config.slack_app_token)
     try:
         logging.getLogger("dailies").info("Dailies is connecting to Slack (Socket Mode)")
-        await handler.start_async()
+        await handler.connect_async()
+        await _until_stopped()
     finally:
         await handler.close_async()
         await dailies.close()
@@ -131,7 +144,7 @@ async def _serve(config, host: str, port: int) -> int:
     await web.TCPSite(runner, host, port).start()
     logging.getLogger("dailies").info("Dailies is serving http://%s:%s/slack/events", host, port)
     try:
-        await asyncio.Event().wait()
+        await _until_stopped()
     finally:
         await runner.cleanup()
         await dailies.close()

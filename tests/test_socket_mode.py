@@ -96,4 +96,6 @@ async def test_dailies_run_connects_and_delivers_a_command(tmp_path, slack):
     finally:
         proc.terminate()
         _, err = await asyncio.wait_for(proc.communicate(), 20)
+    assert proc.returncode == 0, err.decode()  # SIGTERM is a clean shutdown
+    assert "Dailies is stopping" in err.decode()
     assert BOT_TOKEN not in err.decode() and APP_TOKEN not in err.decode()
