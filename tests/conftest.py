@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import pytest
 import pytest_asyncio
 
+from storage.db import connect
 from tests.fakes.slack import running
 from tests.harness import running_bot
 
@@ -16,3 +18,11 @@ async def slack():
 async def bot(tmp_path, slack):
     async with running_bot(tmp_path, slack) as b:
         yield b
+
+
+@pytest.fixture
+def fresh_db():
+    """A migrated in-memory database, as every storage test uses."""
+    db = connect(":memory:")
+    yield db
+    db.conn.close()
