@@ -95,7 +95,9 @@ async def avatar_job(
         except (FetchRefused, MediaRejected) as exc:
             return f"The avatar's audio was not used: {exc.message}"
     elif not cmd.script:
-        return "Give the avatar a script in quotes, an audio link (`--audio-url URL`), or attach an audio file."
+        return (
+            "Give the avatar a script in quotes, an audio link (`--audio-url URL`), or attach an audio file."
+        )
     elif backend not in SPEAKS_SCRIPT:
         return NEEDS_AUDIO.format(model=model.id, backend=backend)
     script = None if speech else cmd.script

@@ -100,7 +100,9 @@ def card_states(standin: SlackStandIn) -> list[str]:
             blocks = call.params.get("blocks") or []
             if isinstance(blocks, str):
                 blocks = json.loads(blocks)
-            line = card_lines({"blocks": blocks[:1]})[0].strip("*") if blocks else str(call.params.get("text"))
+            line = (
+                card_lines({"blocks": blocks[:1]})[0].strip("*") if blocks else str(call.params.get("text"))
+            )
             if not states or states[-1] != line:
                 states.append(line)
     return states

@@ -188,6 +188,7 @@ async def test_save_as_subject_takes_the_latest_versions_first_frame(bot, slack)
         Path(take["media_path"]).unlink(missing_ok=True)
     before = slack.count("files.info")
     await _reply(bot, slack, card_ts, "save as subject keeper", "1700000100.000100")
+
     def saved() -> list[dict]:
         return [m for m in slack.thread(C1, card_ts) if "first frame" in m.get("text", "")]
 

@@ -87,7 +87,9 @@ def test_limit_problem_is_pure_and_names_the_limit():
 
     o1, sora = get_model("kling-o1"), get_model("sora-2")
     assert limit_problem([subject("a", 4), subject("b", 3)], o1) is None
-    assert "at most 7 reference images" in limit_problem([subject("a", 4), subject("b", 3)], o1, extra_images=1)
+    assert "at most 7 reference images" in limit_problem(
+        [subject("a", 4), subject("b", 3)], o1, extra_images=1
+    )
     assert "up to 4 subjects" in limit_problem([subject(n, 1) for n in "abcde"], o1)
     assert "4 subjects and images together" in limit_problem(
         [subject(n, 1) for n in "abc"], o1, extra_images=2, with_video=True

@@ -11,7 +11,9 @@ import av
 import numpy as np
 
 
-def write_mp4(path: Path, *, seconds: float = 1.0, width: int = 320, height: int = 180, fps: int = 12) -> Path:
+def write_mp4(
+    path: Path, *, seconds: float = 1.0, width: int = 320, height: int = 180, fps: int = 12
+) -> Path:
     """Encode a moving gradient as H.264 to `path`."""
     with av.open(str(path), "w", format="mp4") as container:
         stream = container.add_stream("libx264", rate=fps)
