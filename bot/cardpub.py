@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from storage import jobs as jobs_db
 from storage.db import Store
 
 log = logging.getLogger(__name__)
+CARD_EVENT = "dailies_card"  # message metadata event_type of a job card
 
 
 class Pace:
@@ -81,16 +83,59 @@ class CardPublisher:
             shot = await self.store.run(jobs_db.get_shot, shot_id)
             if shot["card_ts"]:
                 return shot["card_ts"]
+            if shot.get("card_nonce"):
+                # an earlier process started posting this card and died before storing its ts
+                found = await self._find_posted(shot)
+                if found:
+                    await self.store.run(jobs_db.set_card_ts, shot_id, found)
+                    return found
+            await self.store.run(jobs_db.mark_card_posting, shot_id, secrets.token_hex(8), time.time())
+            shot = await self.store.run(jobs_db.get_shot, shot_id)
             view = await self.view(shot_id)
             text, blocks = render_card(view)
+            metadata = {
+                "event_type": CARD_EVENT,
+                "event_payload": {"shot": shot_id, "nonce": shot["card_nonce"]},
+            }
             await self._post_pace.wait(shot["channel_id"])
             resp = await _with_retries(
-                lambda: self.client.chat_postMessage(channel=shot["channel_id"], text=text, blocks=blocks)
+                lambda: self.client.chat_postMessage(
+                    channel=shot["channel_id"], text=text, blocks=blocks, metadata=metadata
+                )
             )
             await self.store.run(jobs_db.set_card_ts, shot_id, resp["ts"])
             await self.store.run(jobs_db.set_card_state, shot_id, text)
             self._last_sent[shot_id] = time.monotonic()
             return resp["ts"]
+
+    async def _find_posted(self, shot: dict) -> str | None:
+        """The ts of this shot's card if an earlier attempt did post it (matched by nonce), else None."""
+        # Only on this rare recovery path: conversations.history is Tier 3, and for non-Marketplace
+        # apps limited to 1 request a minute and 15 messages. A failed lookup means posting again:
+        # a duplicate card is better than no card.
+        try:
+            resp = await self.client.conversations_history(
+                channel=shot["channel_id"],
+                oldest=f"{(shot['card_posting_at'] or 0) - 60:.6f}",
+                limit=15,
+                include_all_metadata=True,
+            )
+        except Exception as exc:
+            log.warning(
+                "card %s: looking for an earlier post failed (%s); posting it", shot["id"], _describe(exc)
+            )
+            return None
+        for message in resp.get("messages") or []:
+            meta = message.get("metadata") or {}
+            payload = meta.get("event_payload") or {}
+            if (
+                meta.get("event_type") == CARD_EVENT
+                and payload.get("shot") == shot["id"]
+                and payload.get("nonce") == shot["card_nonce"]
+            ):
+                log.info("card %s: adopted the card posted before the restart", shot["id"])
+                return str(message["ts"])
+        return None
 
     def touch(self, shot_id: int) -> None:
         """The shot changed: re-render its card soon (coalesced, throttled)."""

@@ -139,6 +139,14 @@ def set_card_ts(db: Database, shot_id: int, card_ts: str) -> None:
     db.execute("UPDATE shots SET card_ts = ? WHERE id = ?", [card_ts, shot_id])
 
 
+def mark_card_posting(db: Database, shot_id: int, nonce: str, at: float) -> None:
+    """Record that the card is about to be posted (kept if an earlier attempt left one)."""
+    db.execute(
+        "UPDATE shots SET card_nonce = ?, card_posting_at = ? WHERE id = ? AND card_nonce IS NULL",
+        [nonce, at, shot_id],
+    )
+
+
 def set_card_state(db: Database, shot_id: int, state: str) -> None:
     db.execute("UPDATE shots SET card_state = ? WHERE id = ?", [state, shot_id])
 

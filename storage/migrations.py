@@ -197,3 +197,11 @@ def m002_review(db: Database) -> None:
 def m005_subject_image_source(db: Database) -> None:
     # where a subject's image came from (its URL, a Slack file, or a clip's version), for `subject show`
     db["subject_images"].add_column("source", str)
+
+
+@MIGRATIONS()
+def m006_card_nonce(db: Database) -> None:
+    # set just before a card's chat.postMessage: the nonce travels in the message metadata, so a
+    # restart that finds a marker without card_ts can look for the card instead of posting twice
+    db["shots"].add_column("card_nonce", str)
+    db["shots"].add_column("card_posting_at", float)  # Unix time the first post attempt started

@@ -86,6 +86,8 @@ def _failure(status: int, body: dict | None, headers: dict | None) -> _Answer:
     return _Answer(status, body or {"ok": False, "error": "fatal_error"}, headers)
 
 
-def _public(message: dict) -> dict:
-    """The message as the API returns it (the stand-in keeps `channel` on stored messages for itself)."""
-    return {k: v for k, v in message.items() if k != "channel"}
+def _public(message: dict, *, metadata: bool = False) -> dict:
+    """The message as the API returns it (the stand-in keeps `channel` on stored messages for itself;
+    message metadata is shown only where the caller asked for it, as with include_all_metadata)."""
+    hidden = ("channel",) if metadata else ("channel", "metadata")
+    return {k: v for k, v in message.items() if k not in hidden}

@@ -82,6 +82,7 @@ class SlackStandIn(WebApi, FileHosting, SocketMode):
             "files.info": self._files_info,
             "users.info": self._users_info,
             "conversations.replies": self._replies,
+            "conversations.history": self._history,
             "views.publish": self._views_publish,
         }
 

@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from bot.slack_standin.records import JSON_TYPE, Call, _normalise, _public, _random_id
+from bot.slack_standin.records import JSON_TYPE, Call, _normalise, _public, _random_id, _ts_key
 
 
 class WebApi:
@@ -110,8 +110,39 @@ class WebApi:
             return {"ok": False, "error": "channel_not_found"}
         if not params.get("text") and not params.get("blocks") and not params.get("attachments"):
             return {"ok": False, "error": "no_text"}
-        message = self._store(channel, self._bot_message(params), params.get("thread_ts"))
+        meta = params.get("metadata")
+        if meta is not None and not (isinstance(meta, dict) and meta.get("event_type")):
+            return {"ok": False, "error": "invalid_metadata_format"}
+        message = self._bot_message(params)
+        if meta is not None:
+            message["metadata"] = meta
+        message = self._store(channel, message, params.get("thread_ts"))
         return {"ok": True, "channel": channel, "ts": message["ts"], "message": _public(message)}
+
+    def _history(self, params: dict) -> dict:
+        """conversations.history: top-level messages (and broadcasts), newest first, oldest/limit honoured."""
+        channel = params.get("channel", "")
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        oldest = float(params.get("oldest") or 0)
+        limit = int(params.get("limit") or 100)
+        with_meta = str(params.get("include_all_metadata", "")).lower() in ("true", "1")
+        top = [
+            m
+            for m in self.messages.get(channel, [])
+            if (m.get("thread_ts") in (None, m["ts"]) or m.get("subtype") == "thread_broadcast")
+            and float(m["ts"]) > oldest
+        ]
+        newest_first = sorted(top, key=lambda m: _ts_key(m["ts"]), reverse=True)
+        return {
+            "ok": True,
+            "messages": [_public(m, metadata=with_meta) for m in newest_first[:limit]],
+            "has_more": len(newest_first) > limit,
+            "pin_count": 0,
+            "channel_actions_ts": None,
+            "channel_actions_count": 0,
+            "response_metadata": {"next_cursor": ""},
+        }
 
     def _update(self, params: dict) -> dict:
         channel, ts = params.get("channel", ""), params.get("ts", "")
