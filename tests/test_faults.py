@@ -4,6 +4,7 @@ deliveries. Every job ends delivered once, failed with a message, or cancelled."
 from __future__ import annotations
 
 import asyncio
+import time
 from contextlib import asynccontextmanager
 
 import pytest
@@ -66,7 +67,7 @@ class GatedSlack(SlackStandIn):
 
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
-        self.hold_upload = self.hold_complete = self.hold_post = False
+        self.hold_upload = self.hold_complete = self.hold_post = self.hold_post_answer = False
         self.held = asyncio.Event()
         self.release = asyncio.Event()
 
@@ -88,6 +89,9 @@ class GatedSlack(SlackStandIn):
         if self.hold_complete and request.match_info["method"] == "files.completeUploadExternal":
             self.hold_complete = False
             await self._hold()
+        if self.hold_post_answer and request.match_info["method"] == "chat.postMessage":
+            self.hold_post_answer = False
+            await self._hold()  # the card is in the channel, but its ts never reaches the bot
         return answer
 
 
@@ -204,6 +208,24 @@ async def test_kill_after_upload_before_card_update_delivers_once(tmp_path):
         completes = slack.calls_to("files.completeUploadExternal")
         assert len(completes) >= 2, "the restart asked Slack again"
         assert slack.count("files.getUploadURLExternal") == 1, "and did not upload the clip again"
+
+
+async def test_kill_after_the_card_was_posted_before_its_ts_was_stored_adopts_it(tmp_path):
+    async with stage(tmp_path, polls_to_finish=1) as (bot, slack, kling):
+        slack.ts_base = int(time.time())  # Slack's clock near ours: the lookup asks for recent messages
+        slack.hold_post_answer = True
+        await bot.command("a fox in the snow --model kling-v3 --seconds 5")
+        await asyncio.wait_for(slack.held.wait(), 20)
+        assert len(slack.messages[CHANNEL]) == 1
+        assert bot.rows("SELECT card_ts, card_nonce FROM shots")[0]["card_ts"] is None
+        bot.kill()
+        await bot.start()
+        await delivered_once(bot, slack)
+        top_level = [c for c in slack.calls_to("chat.postMessage") if not c.params.get("thread_ts")]
+        assert len(top_level) == 1, "the restart found the card instead of posting another"
+        assert slack.count("conversations.history") == 1
+        assert bot.rows("SELECT card_ts FROM shots")[0]["card_ts"] == slack.messages[CHANNEL][0]["ts"]
+        assert len(kling.creates) == 1
 
 
 # ---- in-process bot: Slack and provider error bursts, duplicates --------------------------------
