@@ -72,7 +72,6 @@ class Config:
     poll_seconds: float = 5.0
     poll_ceiling_seconds: float = 60.0
     job_deadline_seconds: float = 30 * 60.0
-    max_concurrent_jobs: int = 16
     backend_concurrency: int = 4
     aimlapi_api_key: str = ""
     aimlapi_base_url: str = "https://api.aimlapi.com"
@@ -164,7 +163,6 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = Path
         poll_seconds=_float(env, "DAILIES_POLL_SECONDS", 5.0),
         poll_ceiling_seconds=_float(env, "DAILIES_POLL_CEILING_SECONDS", 60.0),
         job_deadline_seconds=_float(env, "DAILIES_JOB_DEADLINE_SECONDS", 30 * 60.0),
-        max_concurrent_jobs=_int(env, "DAILIES_MAX_CONCURRENT_JOBS", 16),
         backend_concurrency=_int(env, "DAILIES_BACKEND_CONCURRENCY", 4),
         aimlapi_api_key=s("AIMLAPI_API_KEY"),
         aimlapi_base_url=s("AIMLAPI_BASE_URL", "https://api.aimlapi.com").rstrip("/"),

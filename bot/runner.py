@@ -103,7 +103,7 @@ class JobRunner:
     async def _pickup_loop(self) -> None:
         while True:
             self._wake.clear()
-            for take_id in await self.store.run(_active_take_ids):
+            for take_id in await self.store.run(jobs_db.active_take_ids):
                 running = self._tasks.get(take_id)
                 if running is not None and not running.done():
                     continue
@@ -193,13 +193,6 @@ class JobRunner:
         if base and backend in ("kling", "openai"):
             return f"{base}/webhooks/{backend}"
         return None
-
-
-def _active_take_ids(db) -> list[int]:
-    """Ids of the takes the runner must carry on with, oldest first (ids only: cheap to ask often)."""
-    marks = ",".join("?" * len(jobs_db.TAKE_ACTIVE))
-    sql = f"SELECT id FROM takes WHERE state IN ({marks}) ORDER BY id"
-    return [r[0] for r in db.execute(sql, list(jobs_db.TAKE_ACTIVE))]
 
 
 def _unposted_gated_shots(db) -> list[int]:

@@ -36,7 +36,7 @@ from bot.grammar import (
     VideoRequest,
     parse_reply,
 )
-from bot.help import HELP_TEXT
+from bot.help import help_for
 from bot.library import Library
 from bot.newvideo import IMAGE_LIMIT
 from bot.providers.base import Mode, Provider
@@ -220,8 +220,8 @@ class Studio:
     async def answer(self, origin: Origin, command) -> str:
         """The ephemeral answer to a subcommand."""
         match command:
-            case Help():
-                return HELP_TEXT
+            case Help(topic=topic):
+                return help_for(topic)
             case Models():
                 return views.models_text(views.model_rows(self.model_routes()))
             case Jobs():

@@ -34,7 +34,6 @@ class ThreadJob:
     estimate_usd: float
     parent_take_id: int | None  # the clip an edit/extend works on
     source: dict | None = None  # that clip's take row, with its job's model and backend
-    wants_image: bool = False  # an attached image becomes the first frame / edit reference
     seeds: tuple[int | None, ...] = field(default_factory=tuple)
 
 

@@ -6,7 +6,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.catalogue import Refusal
 from bot.grammar import Help, parse_command
-from bot.help import HELP_TEXT
+from bot.help import help_for
 from bot.studio import Origin, Studio
 
 
@@ -17,7 +17,7 @@ def register(app: AsyncApp, studio: Studio) -> None:
             await ack(text=parsed.message)
             return
         if isinstance(parsed, Help):
-            await ack(text=HELP_TEXT)
+            await ack(text=help_for(parsed.topic))
             return
         await ack()
         origin = Origin(

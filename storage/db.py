@@ -7,13 +7,12 @@ import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import TypeVar
 
 from sqlite_utils import Database
 
 from storage.migrations import MIGRATIONS
 
-P = ParamSpec("P")
 T = TypeVar("T")
 
 

@@ -10,7 +10,6 @@ from sqlite_utils import Database
 
 from storage.clock import now_iso
 
-JOB_ACTIVE = ("awaiting_approval", "queued", "rendering", "uploading")
 TAKE_ACTIVE = ("queued", "submitting", "rendering", "downloading", "uploading")
 TERMINAL = ("delivered", "failed", "cancelled")
 
@@ -269,10 +268,14 @@ def shot_view(db: Database, shot_id: int) -> tuple[dict, list[dict], list[dict]]
     return shot, jobs, takes
 
 
-def active_takes(db: Database) -> list[dict]:
-    """Takes the runner must carry on with (after a start or restart), oldest first."""
+def active_take_ids(db: Database) -> list[int]:
+    """Takes the runner must carry on with (after a start or restart), oldest first (ids only:
+    the pickup loop runs on every wake, with up to thousands of takes in flight)."""
     marks = ",".join("?" * len(TAKE_ACTIVE))
-    return list(db["takes"].rows_where(f"state IN ({marks})", list(TAKE_ACTIVE), order_by="id"))
+    return [
+        r[0]
+        for r in db.execute(f"SELECT id FROM takes WHERE state IN ({marks}) ORDER BY id", list(TAKE_ACTIVE))
+    ]
 
 
 def recent_jobs(db: Database, channel_id: str, limit: int = 10) -> list[dict]:

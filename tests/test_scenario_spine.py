@@ -139,3 +139,9 @@ async def test_failed_card_edit_does_not_lose_the_final_state(bot, slack):
     await bot.settle()
     card = slack.messages[CHANNEL][0]
     assert slack.message(CHANNEL, card["ts"])["text"].startswith(":white_check_mark: Delivered")
+
+
+async def test_help_with_a_topic_answers_that_section(bot, slack):
+    _, everything = await bot.command("help")
+    _, subjects = await bot.command("help subject")
+    assert "subject add" in subjects and len(subjects) < len(everything)
