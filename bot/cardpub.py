@@ -98,7 +98,7 @@ class CardPublisher:
                 "event_payload": {"shot": shot_id, "nonce": shot["card_nonce"]},
             }
             await self._post_pace.wait(shot["channel_id"])
-            resp = await _with_retries(
+            resp = await with_retries(
                 lambda: self.client.chat_postMessage(
                     channel=shot["channel_id"], text=text, blocks=blocks, metadata=metadata
                 )
@@ -172,7 +172,7 @@ class CardPublisher:
         if view.shot.get("card_state") == signature:
             return
         await self._update_pace.wait()
-        await _with_retries(
+        await with_retries(
             lambda: self.client.chat_update(channel=view.shot["channel_id"], ts=ts, text=text, blocks=blocks)
         )
         self.edits += 1
@@ -195,7 +195,7 @@ class CardPublisher:
         await asyncio.gather(*self._flushers.values(), return_exceptions=True)
 
 
-async def _with_retries(call, attempts: int = 8, first_delay: float = 1.0):
+async def with_retries(call, attempts: int = 8, first_delay: float = 1.0):
     """Slack calls that must land eventually (cards, uploads): the SDK's retry handlers cover 429
     and one 5xx; this covers Slack being unreachable for a while."""
     delay = first_delay

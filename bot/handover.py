@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot import delivery
-from bot.cardpub import _with_retries
+from bot.cardpub import with_retries
 from bot.cards import caption
 from bot.rendering import TakeEnded, TakeFailed
 from storage import jobs as jobs_db
@@ -33,29 +33,9 @@ async def deliver(runner: JobRunner, job: dict, take: dict) -> None:
         extra=_reproduce_line(job),
     )
     title = f"{job['model']} v{take['version']}"
-    if take.get("upload_file_id"):
-        # resumed after a crash between the upload and its completion: finish that upload
-        try:
-            await delivery.complete_upload(
-                runner.slack,
-                take["upload_file_id"],
-                title=title,
-                channel_id=shot["channel_id"],
-                thread_ts=thread_ts,
-                comment=comment,
-            )
-            return await delivered(runner, job, take, take["upload_file_id"], path)
-        except Exception:
-            log.info("resuming take %s: the earlier upload is gone; uploading again", take["id"])
-    if not path.exists():
-        raise TakeFailed("The rendered clip was lost before it could be uploaded; ask for another take.")
-    file_id, url = await _with_retries(
-        lambda: delivery.start_upload(runner.slack, path, f"{title}.mp4".replace(" ", "-"))
-    )
-    await _with_retries(lambda: delivery.send_bytes(runner.http, url, path))
-    await runner.store.run(jobs_db.update_take, take["id"], None, "", upload_file_id=file_id)
-    await _with_retries(
-        lambda: delivery.complete_upload(
+
+    def complete(file_id: str):
+        return delivery.complete_upload(
             runner.slack,
             file_id,
             title=title,
@@ -63,7 +43,22 @@ async def deliver(runner: JobRunner, job: dict, take: dict) -> None:
             thread_ts=thread_ts,
             comment=comment,
         )
+
+    if take.get("upload_file_id"):
+        # resumed after a crash between the upload and its completion: finish that upload
+        try:
+            await complete(take["upload_file_id"])
+            return await delivered(runner, job, take, take["upload_file_id"], path)
+        except Exception:
+            log.info("resuming take %s: the earlier upload is gone; uploading again", take["id"])
+    if not path.exists():
+        raise TakeFailed("The rendered clip was lost before it could be uploaded; ask for another take.")
+    file_id, url = await with_retries(
+        lambda: delivery.start_upload(runner.slack, path, f"{title}.mp4".replace(" ", "-"))
     )
+    await with_retries(lambda: delivery.send_bytes(runner.http, url, path))
+    await runner.store.run(jobs_db.update_take, take["id"], None, "", upload_file_id=file_id)
+    await with_retries(lambda: complete(file_id))
     await delivered(runner, job, take, file_id, path)
 
 
@@ -85,7 +80,7 @@ async def fail(runner: JobRunner, job: dict, take_id: int, message: str) -> None
     take = await runner.store.run(jobs_db.get_take, take_id)
     if shot.get("card_ts"):
         try:
-            await _with_retries(
+            await with_retries(
                 lambda: runner.slack.chat_postMessage(
                     channel=shot["channel_id"],
                     thread_ts=shot["card_ts"],

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.animatic import probe_mp4
 from bot.library import with_elements
 from bot.providers.base import Provider, RenderSpec, TaskState
 from bot.providers.errors import ModelUnavailable, ProviderError, Refused, Retryable
@@ -93,11 +94,9 @@ async def wait(
 ):
     """Poll (or wait for a webhook) until the render succeeds; raises TakeFailed otherwise."""
     config = runner.config
-    delay, attempt, last_progress = (
-        0.0 if provider.backend == "preview" else config.poll_seconds,
-        0,
-        None,
-    )
+    base = provider.poll_seconds or config.poll_seconds
+    delay = 0.0 if provider.poll_seconds else config.poll_seconds
+    attempt, last_progress = 0, None
     poller = runner.pollers[provider.backend]
     polled = False
     while True:
@@ -122,10 +121,10 @@ async def wait(
             return status
         if status.state == TaskState.FAILED:
             raise TakeFailed(user_message(provider.backend, status.error))
-        if status.progress != last_progress or provider.backend != "preview":
+        # without a percentage the card shows elapsed time, so every poll refreshes it
+        if status.progress != last_progress or not provider.has_progress:
             last_progress = status.progress
             await runner.update(job, take["id"], progress=status.progress or 0, status_note=None)
-        base = 0.5 if provider.backend == "preview" else config.poll_seconds
         delay = min(max(delay, base) * 1.5, config.poll_ceiling_seconds)
 
 
@@ -176,10 +175,8 @@ def _duration(seconds: float) -> str:
 
 
 def _probe_seconds(path: Path) -> float | None:
+    """The clip's duration, or None when it can't be read (the caption then uses the request's)."""
     try:
-        import av
-
-        with av.open(str(path)) as container:
-            return round(container.duration / 1_000_000, 2) if container.duration else None
+        return round(probe_mp4(path)["seconds"], 2) or None
     except Exception:
         return None

@@ -15,6 +15,26 @@ log = logging.getLogger(__name__)
 MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
 
 
+def _origin(event: dict, body: dict) -> Origin:
+    """Who wrote the message, where; one job per message (channel and ts)."""
+    channel = event["channel"]
+    return Origin(
+        channel_id=channel,
+        user_id=event.get("user", ""),
+        team_id=body.get("team_id", ""),
+        source_key=f"msg:{channel}:{event['ts']}",
+        files=tuple(event.get("files") or ()),
+    )
+
+
+async def _thread_reply(studio: Studio, origin: Origin, thread_ts: str, text: str) -> str | None:
+    try:
+        return await studio.thread_reply(origin, thread_ts, text, origin.files)
+    except Exception:
+        log.exception("thread reply failed")
+        return SOMETHING_WRONG
+
+
 def register(app: AsyncApp, studio: Studio) -> None:
     async def mention(event, body, client, context):
         if not await studio.first_time(f"ev:{body.get('event_id') or event.get('ts')}", "app_mention"):
@@ -22,26 +42,16 @@ def register(app: AsyncApp, studio: Studio) -> None:
         if event.get("bot_id"):
             return
         text = MENTION.sub("", event.get("text", ""), count=1).strip()
-        channel, user = event["channel"], event.get("user", "")
-        origin = Origin(
-            channel_id=channel,
-            user_id=user,
-            team_id=body.get("team_id", ""),
-            source_key=f"msg:{channel}:{event['ts']}",
-            files=tuple(event.get("files") or ()),
-        )
+        origin = _origin(event, body)
+        channel, user = origin.channel_id, origin.user_id
         thread_ts = event.get("thread_ts")
         in_thread = bool(thread_ts and thread_ts != event["ts"])
-        images = any((f.get("mimetype") or "").startswith("image/") for f in origin.files)
-        audio = any((f.get("mimetype") or "").startswith(AUDIO_TYPES) for f in origin.files)
-        parsed = parse_command(text, has_attachment=images, has_audio=audio)
         if in_thread and await studio.in_job_thread(channel, thread_ts):
-            try:
-                reply = await studio.thread_reply(origin, thread_ts, text, origin.files)
-            except Exception:
-                log.exception("mention in a thread failed")
-                reply = SOMETHING_WRONG
+            reply = await _thread_reply(studio, origin, thread_ts, text)
         else:
+            images = any((f.get("mimetype") or "").startswith("image/") for f in origin.files)
+            audio = any((f.get("mimetype") or "").startswith(AUDIO_TYPES) for f in origin.files)
+            parsed = parse_command(text, has_attachment=images, has_audio=audio)
             reply = await studio.handle(origin, parsed)
         if reply:
             await client.chat_postEphemeral(
@@ -53,25 +63,17 @@ def register(app: AsyncApp, studio: Studio) -> None:
         # a person's reply in a job card's thread is the only one that does anything.
         if not is_person_reply(event, context.get("bot_user_id")):
             return
-        channel, user, thread_ts = event["channel"], event.get("user", ""), event["thread_ts"]
+        channel, thread_ts = event["channel"], event["thread_ts"]
         if not await studio.in_job_thread(channel, thread_ts):
             return
         if not await studio.first_time(f"ev:{body.get('event_id') or event['ts']}", "thread_reply"):
             return
-        origin = Origin(
-            channel_id=channel,
-            user_id=user,
-            team_id=body.get("team_id", ""),
-            source_key=f"msg:{channel}:{event['ts']}",
-            files=tuple(event.get("files") or ()),
-        )
-        try:
-            reply = await studio.thread_reply(origin, thread_ts, event.get("text", ""), origin.files)
-        except Exception:
-            log.exception("thread reply failed")
-            reply = SOMETHING_WRONG
+        origin = _origin(event, body)
+        reply = await _thread_reply(studio, origin, thread_ts, event.get("text", ""))
         if reply:
-            await client.chat_postEphemeral(channel=channel, user=user, text=reply, thread_ts=thread_ts)
+            await client.chat_postEphemeral(
+                channel=channel, user=origin.user_id, text=reply, thread_ts=thread_ts
+            )
 
     app.event("app_mention")(mention)
     app.event("message")(message)

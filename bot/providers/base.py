@@ -117,6 +117,9 @@ class Provider(abc.ABC):
 
     backend: str = ""  # "preview" | "kling" | "aimlapi" | "openai"
     has_progress: bool = False  # does status() report a percentage?
+    # a local backend polls at its own pace (first look at once, then every `poll_seconds`);
+    # None: a remote backend, polled from DAILIES_POLL_SECONDS with backoff
+    poll_seconds: float | None = None
     max_batch: int = 1  # how many tasks status_many can ask about in one call
 
     @abc.abstractmethod

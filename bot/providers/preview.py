@@ -102,6 +102,7 @@ class _Cancelled(Exception):
 
 class PreviewProvider(Provider):
     backend = "preview"
+    poll_seconds = 0.5  # a local render: look often, it costs nothing
     has_progress = True
 
     def __init__(self, work_dir: Path, *, max_workers: int = 1) -> None:

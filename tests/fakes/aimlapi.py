@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from tests.fakes.base import RecordedRequest, record_request, serve
+from tests.fakes.base import ScriptedStandIn, record_request, serve
 from tests.fakes.mp4 import sample_mp4
 
 # The gateway's own view of the models (independent of the provider's table, so a typo there fails).
@@ -68,42 +68,19 @@ class Generation:
 
 
 @dataclass
-class FakeAimlApi:
+class FakeAimlApi(ScriptedStandIn):
     """`async with FakeAimlApi() as fake:` then point the provider at `fake.base_url`."""
 
     api_key: str = "test-aimlapi-key"
     polls_to_finish: int = 2  # status answers before "completed" (queued, then generating, …)
-    requests: list[RecordedRequest] = field(default_factory=list)
     generations: dict[str, Generation] = field(default_factory=dict)
-    base_url: str = ""
-    _failures: list[tuple[int, dict | None, dict]] = field(default_factory=list)
-    _refusals: list[str] = field(default_factory=list)
-    _retired: set[str] = field(default_factory=set)
-    _never_finish: bool = False
-    _runner: web.AppRunner | None = None
     _ids = itertools.count(1)
 
-    # --- scripting hooks -------------------------------------------------------------------------
-    def fail_next_create(self, status: int, body: dict | None = None, headers: dict | None = None) -> None:
-        """The next create answers `status` with the gateway's envelope (or `body`) and `headers`."""
-        self._failures.append((status, body, headers or {}))
-
-    def refuse_next_task(self, message: str = "Content moderation: the prompt violates our policy") -> None:
-        """The next created generation ends in `status: error` with this upstream message."""
-        self._refusals.append(message)
-
-    def never_finish(self, on: bool = True) -> None:
-        """Generations created from now on stay `generating` forever."""
-        self._never_finish = on
-
+    # --- scripting hooks (the shared ones are in ScriptedStandIn) -------------------------------
     def retire_models(self, models: set[str]) -> None:
         """Answer 404 "Model is deprecated" for these AI/ML ids, or user ids like "sora-2"."""
         for model in models:
             self._retired |= {model, f"openai/{model}-t2v", f"openai/{model}-i2v"}
-
-    def created(self) -> list[dict]:
-        """The JSON body of every create request, in order."""
-        return [r.json for r in self.requests if r.method == "POST" and r.json is not None]
 
     # --- server ----------------------------------------------------------------------------------
     async def __aenter__(self) -> FakeAimlApi:
@@ -114,10 +91,6 @@ class FakeAimlApi:
         app.router.add_get("/files/{name}", self._file)
         self._runner, self.base_url = await serve(app)
         return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
 
     # --- routes ----------------------------------------------------------------------------------
     async def _record(self, request: web.Request) -> dict | None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import ClassVar
 
 from aiohttp import web
 
@@ -37,3 +38,38 @@ async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
     await site.start()
     host, port = runner.addresses[0][:2]
     return runner, f"http://{host}:{port}"
+
+
+@dataclass
+class ScriptedStandIn:
+    """The scripting hooks and lifecycle the gateway stand-ins share; subclasses add their routes
+    in `_routes(app)` and their own `retire_models`."""
+
+    requests: list[RecordedRequest] = field(default_factory=list)
+    base_url: str = ""
+    _failures: list[tuple[int, dict | None, dict]] = field(default_factory=list)
+    _refusals: list[str] = field(default_factory=list)
+    _retired: set[str] = field(default_factory=set)
+    _never_finish: bool = False
+    _runner: web.AppRunner | None = None
+    default_refusal: ClassVar[str] = "Content moderation: the prompt violates our policy"
+
+    def fail_next_create(self, status: int, body: dict | None = None, headers: dict | None = None) -> None:
+        """The next create answers `status` with the backend's error envelope (or `body`) and `headers`."""
+        self._failures.append((status, body, headers or {}))
+
+    def refuse_next_task(self, message: str | None = None) -> None:
+        """The next created task ends failed with this moderation message."""
+        self._refusals.append(message or self.default_refusal)
+
+    def never_finish(self, on: bool = True) -> None:
+        """Tasks created from now on never finish."""
+        self._never_finish = on
+
+    def created(self) -> list[dict]:
+        """The JSON body of every create request, in order."""
+        return [r.json for r in self.requests if r.method == "POST" and r.json is not None]
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()

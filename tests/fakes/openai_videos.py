@@ -10,10 +10,11 @@ from __future__ import annotations
 import itertools
 import time
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from aiohttp import web
 
-from tests.fakes.base import RecordedRequest, record_request, serve
+from tests.fakes.base import ScriptedStandIn, record_request, serve
 from tests.fakes.mp4 import sample_mp4
 
 SIZES = {
@@ -60,39 +61,21 @@ def error_body(message: str, *, type_: str = "invalid_request_error", param=None
 
 
 @dataclass
-class FakeOpenAIVideos:
-    """`async with FakeOpenAIVideos() as fake:` then point the provider at `fake.base_url` (…/v1)."""
+class FakeOpenAIVideos(ScriptedStandIn):
+    """`async with FakeOpenAIVideos() as fake:` then point the provider at `fake.base_url` (…/v1).
+    `fail_next_create` applies to create/edit/remix/extend alike."""
 
     api_key: str = "test-openai-key"
     polls_to_finish: int = 3  # status answers before "completed"
     edits_route: bool = True  # False: /videos/edits answers 404 like an endpoint that only has remix
-    requests: list[RecordedRequest] = field(default_factory=list)
     videos: dict[str, Video] = field(default_factory=dict)
-    base_url: str = ""
-    _failures: list[tuple[int, dict | None, dict]] = field(default_factory=list)
-    _refusals: list[str] = field(default_factory=list)
-    _retired: set[str] = field(default_factory=set)
-    _never_finish: bool = False
-    _runner: web.AppRunner | None = None
     _ids = itertools.count(1)
+    default_refusal: ClassVar[str] = "Your request was blocked by our moderation system."
 
-    # --- scripting hooks -------------------------------------------------------------------------
-    def fail_next_create(self, status: int, body: dict | None = None, headers: dict | None = None) -> None:
-        """The next create/edit/remix/extend answers `status` with `body` (default: an OpenAI envelope)."""
-        self._failures.append((status, body, headers or {}))
-
-    def refuse_next_task(self, message: str = "Your request was blocked by our moderation system.") -> None:
-        self._refusals.append(message)
-
-    def never_finish(self, on: bool = True) -> None:
-        self._never_finish = on
-
+    # --- scripting hooks (the shared ones are in ScriptedStandIn) -------------------------------
     def retire_models(self, models: set[str]) -> None:
         """Answer like the shut-down API for these models: 404 `model_not_found`."""
         self._retired |= set(models)
-
-    def created(self) -> list[dict]:
-        return [r.json for r in self.requests if r.method == "POST" and r.json is not None]
 
     # --- server ----------------------------------------------------------------------------------
     async def __aenter__(self) -> FakeOpenAIVideos:
@@ -108,10 +91,6 @@ class FakeOpenAIVideos:
         self._runner, root = await serve(app)
         self.base_url = f"{root}/v1"
         return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
 
     # --- helpers ---------------------------------------------------------------------------------
     async def _begin(self, request: web.Request) -> tuple[dict | None, web.Response | None]:
