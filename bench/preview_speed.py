@@ -6,7 +6,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.animatic import probe_mp4, render_animatic
+from bot.media.probe import probe_mp4
+from bot.providers.preview.animatic import render_animatic
 
 PROMPT = (
     "A lighthouse keeper walks the pier at dusk while gulls circle overhead; slow dolly in, "

@@ -20,7 +20,7 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
-from bot.slack_standin import SlackStandIn
+from bot.tools.slack_standin.standin import SlackStandIn
 from tests.fakes.kling import FakeKling, Task
 from tests.fakes.slack_requests import FORM, SIGNING_SECRET, post_signed, slash_command_body
 

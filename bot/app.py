@@ -18,13 +18,13 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
-from bot.cardpub import CardPublisher
-from bot.catalogue import get_model
+from bot.cards.publisher import CardPublisher
 from bot.config import Config
 from bot.providers.base import Provider
 from bot.providers.registry import build_providers
-from bot.runner import JobRunner
-from bot.studio import Studio
+from bot.request.catalogue import get_model
+from bot.runner.job_runner import JobRunner
+from bot.studio.studio import Studio
 from storage.db import Store, connect
 
 

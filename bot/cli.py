@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _manifest(args) -> int:
-    from bot.manifest import manifest_yaml
+    from bot.tools.manifest import manifest_yaml
 
     sys.stdout.write(manifest_yaml(args.http_url))
     return 0
@@ -51,13 +51,13 @@ async def _dispatch(args) -> int:
         config.secrets(), logging.WARNING if args.command in ("try", "models", "doctor") else logging.INFO
     )
     if args.command == "try":
-        from bot.trial import run_try
+        from bot.tools.trial import run_try
 
         return await run_try(config, args.text)
     if args.command == "models":
         return await _models(config)
     if args.command == "doctor":
-        from bot.doctor import doctor
+        from bot.tools.doctor import doctor
 
         return await doctor(config)
     if args.command == "run":
@@ -66,8 +66,8 @@ async def _dispatch(args) -> int:
 
 
 async def _models(config) -> int:
-    from bot import views
     from bot.app import build
+    from bot.cards import text as views
 
     # `models` never talks to Slack, but Bolt needs some token to build
     dailies = build(dataclasses.replace(config, slack_bot_token=config.slack_bot_token or "xoxb-not-set"))

@@ -9,8 +9,9 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 
 from bot.app import Dailies
-from bot.providers import kling, openai_videos
-from bot.webhooks import verify_standard_webhook
+from bot.providers.kling import provider as kling
+from bot.providers.openai import provider as openai_videos
+from bot.providers.webhooks import verify_standard_webhook
 
 log = logging.getLogger(__name__)
 

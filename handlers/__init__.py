@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.studio import Studio
+from bot.studio.studio import Studio
 from handlers import actions, commands, home, messages, reactions
 
 

@@ -7,7 +7,7 @@ import re
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.studio import Origin, Studio
+from bot.studio.studio import Origin, Studio
 
 log = logging.getLogger(__name__)
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.catalogue import Refusal
-from bot.grammar import Help, parse_command
-from bot.help import help_for
-from bot.studio import Origin, Studio
+from bot.outcomes import Refusal
+from bot.request import Help, parse_command
+from bot.request.help import help_for
+from bot.studio.studio import Origin, Studio
 
 
 def register(app: AsyncApp, studio: Studio) -> None:

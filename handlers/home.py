@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.home import home_view, load_home
-from bot.studio import Studio
+from bot.cards.home import home_view, load_home
+from bot.studio.studio import Studio
 
 
 def register(app: AsyncApp, studio: Studio) -> None:

@@ -7,9 +7,9 @@ import re
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.avatars import AUDIO_TYPES
-from bot.grammar import parse_command
-from bot.studio import SOMETHING_WRONG, Origin, Studio
+from bot.request import parse_command
+from bot.studio.avatar import AUDIO_TYPES
+from bot.studio.studio import SOMETHING_WRONG, Origin, Studio
 
 log = logging.getLogger(__name__)
 MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")

@@ -6,8 +6,8 @@ import logging
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.review import REACTIONS
-from bot.studio import Origin, Studio
+from bot.request.review import REACTIONS
+from bot.studio.studio import Origin, Studio
 
 log = logging.getLogger(__name__)
 

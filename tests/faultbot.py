@@ -15,7 +15,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.slack_standin import SlackStandIn
+from bot.tools.slack_standin.standin import SlackStandIn
 from tests.fakes.slack import BOT_TOKEN
 from tests.fakes.slack_requests import FORM, SIGNING_SECRET, post_signed, slash_command_body
 

@@ -14,7 +14,7 @@ from aiohttp import web
 from bot.app import Dailies, build
 from bot.config import load_config
 from bot.server import web_app
-from bot.slack_standin import SlackStandIn
+from bot.tools.slack_standin.standin import SlackStandIn
 from storage import jobs as jobs_db
 from tests.fakes.slack import BOT_TOKEN
 from tests.fakes.slack_requests import (

@@ -35,11 +35,11 @@ def route(model: str, config: Config) -> str:
 
 
 def build_providers(config: Config, http: httpx.AsyncClient) -> dict[str, Provider]:
-    from bot.providers.preview import PreviewProvider
+    from bot.providers.preview.provider import PreviewProvider
 
     providers: dict[str, Provider] = {"preview": PreviewProvider(Path(config.media_dir) / "preview")}
     if config.kling_configured:
-        from bot.providers.kling import KlingProvider
+        from bot.providers.kling.provider import KlingProvider
 
         providers["kling"] = KlingProvider(
             http,
@@ -49,13 +49,13 @@ def build_providers(config: Config, http: httpx.AsyncClient) -> dict[str, Provid
             secret_key=config.kling_secret_key,
         )
     if config.openai_api_key:
-        from bot.providers.openai_videos import OpenAIVideosProvider
+        from bot.providers.openai.provider import OpenAIVideosProvider
 
         providers["openai"] = OpenAIVideosProvider(
             http, base_url=config.openai_base_url, api_key=config.openai_api_key
         )
     if config.aimlapi_api_key:
-        from bot.providers.aimlapi import AimlApiProvider
+        from bot.providers.aimlapi.provider import AimlApiProvider
 
         providers["aimlapi"] = AimlApiProvider(
             http, base_url=config.aimlapi_base_url, api_key=config.aimlapi_api_key

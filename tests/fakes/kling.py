@@ -53,9 +53,9 @@ def _b64url_decode(text: str) -> bytes:
 
 
 def sign_webhook(raw: bytes, secret: str, *, msg_id: str, timestamp: int) -> dict[str, str]:
-    """Standard Webhooks headers (§2.11); bot.webhooks' signer is used when it exists."""
+    """Standard Webhooks headers (§2.11); bot.providers.webhooks' signer is used when it exists."""
     try:
-        from bot.webhooks import sign_standard_webhook
+        from bot.providers.webhooks import sign_standard_webhook
     except ImportError:
         key = base64.b64decode(secret.removeprefix("whsec_"))
         mac = hmac.new(key, f"{msg_id}.{timestamp}.".encode() + raw, hashlib.sha256).digest()
@@ -304,7 +304,7 @@ class FakeKling:
         return record
 
     async def _tts(self, request: web.Request) -> web.Response:
-        # Field names mirror bot.providers.kling_api.TTS_UNCONFIRMED: the reference does not give them.
+        # Field names mirror bot.providers.kling.wire.TTS_UNCONFIRMED: the reference does not give them.
         body = request[BODY]
         text = body.get("text")
         if not isinstance(text, str) or not text.strip() or len(text) > 1000:

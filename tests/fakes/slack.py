@@ -1,4 +1,4 @@
-"""The Slack stand-in for tests: re-exported from bot.slack_standin, plus a fixture and a client factory."""
+"""The Slack stand-in for tests: re-exported from bot.tools.slack_standin, plus a fixture and a client factory."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import pytest_asyncio
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack_standin import Call, SlackStandIn, StoredFile
+from bot.tools.slack_standin.records import Call, StoredFile
+from bot.tools.slack_standin.standin import SlackStandIn
 
 BOT_TOKEN = "xoxb-test-token"
 APP_TOKEN = "xapp-1-A0DAILIES-1-test"

@@ -1,0 +1,219 @@
+"""The job card: a pure rendering of a shot (its jobs and versions) as Block Kit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.request.review import can_approve_text, may_review, verdict
+
+STATE_LINE = {
+    "awaiting_approval": ":raised_hand: Awaiting approval",
+    "queued": ":hourglass_flowing_sand: Queued",
+    "rendering": ":clapper: Rendering",
+    "uploading": ":outbox_tray: Uploading",
+    "delivered": ":white_check_mark: Delivered",
+    "failed": ":x: Failed",
+    "cancelled": ":no_entry_sign: Cancelled",
+}
+TAKE_ICON = {
+    "held": ":raised_hand:",
+    "queued": ":hourglass_flowing_sand:",
+    "submitting": ":hourglass_flowing_sand:",
+    "rendering": ":clapper:",
+    "downloading": ":inbox_tray:",
+    "uploading": ":outbox_tray:",
+    "delivered": ":film_frames:",
+    "failed": ":x:",
+    "cancelled": ":no_entry_sign:",
+}
+RUNNING = ("queued", "rendering", "uploading")
+
+
+@dataclass(frozen=True)
+class CardView:
+    shot: dict
+    jobs: list[dict]
+    takes: list[dict]
+    now: datetime
+    typical_seconds: int = 0  # the model's typical render time, for backends without progress
+    decisions: tuple[dict, ...] = ()  # each person's latest review decision (storage.approvals)
+    approvers: tuple[str, ...] = ()
+    rule: str = "any"
+
+
+def _money(usd: float | None) -> str:
+    return f"${(usd or 0):,.2f}"
+
+
+def _elapsed(since: str | None, now: datetime) -> str:
+    if not since:
+        return ""
+    secs = max(0, int((now - datetime.fromisoformat(since)).total_seconds()))
+    return f"{secs // 60}m {secs % 60:02d}s" if secs >= 60 else f"{secs}s"
+
+
+def _progress(take: dict, view: CardView) -> str:
+    if take.get("status_note") and take["state"] in ("submitting", "rendering"):
+        return take["status_note"]  # e.g. "waiting for the provider" while a 429 is retried
+    if take["state"] != "rendering":
+        return take["state"].replace("_", " ")
+    if take.get("progress"):
+        return f"rendering {take['progress']}%"
+    elapsed = _elapsed(take.get("submitted_at"), view.now)
+    typical = f" (typically ~{max(1, round(view.typical_seconds / 60))} min)" if view.typical_seconds else ""
+    return f"rendering · {elapsed} elapsed{typical}" if elapsed else "rendering"
+
+
+def headline(view: CardView) -> str:
+    """The card's first line: the latest job's state, with the current version's progress."""
+    job = view.jobs[-1]
+    line = STATE_LINE.get(job["state"], job["state"])
+    live = [t for t in view.takes if t["job_id"] == job["id"]]
+    if job["state"] == "rendering":
+        rendering = [t for t in live if t["state"] == "rendering"]
+        if rendering:
+            best = rendering[0]
+            detail = _progress(best, view)
+            line = f"{line} {detail.removeprefix('rendering').strip(' ·')}".rstrip()
+    if job["state"] == "awaiting_approval":
+        line += f" · estimate {_money(job['estimate_usd'])} · {can_approve_text(view.approvers, view.rule, job['user_id'])}"
+    if job["state"] == "delivered":
+        jobs_by_id = {j["id"]: j for j in view.jobs}
+        approved = [t for t in view.takes if _review(t, jobs_by_id[t["job_id"]], view)[0] == "approved"]
+        if approved:
+            line = f":white_check_mark: Approved v{approved[-1]['version']}"
+    return line
+
+
+def _review(take: dict, job: dict, view: CardView) -> tuple[str, list[dict]]:
+    """A version's verdict and the decisions that count for it (withdrawn ones dropped)."""
+    rows = [d for d in view.decisions if d["take_id"] == take["id"] and d["decision"] != "withdrawn"]
+    rows = [d for d in rows if may_review(d["user_id"], view.approvers, job["user_id"])]
+    decided = {d["user_id"]: d["decision"] for d in rows}
+    return verdict(decided, view.approvers, view.rule, job["user_id"]), rows
+
+
+def _review_note(take: dict, job: dict, view: CardView) -> str:
+    state, rows = _review(take, job, view)
+    if not rows:
+        return ""
+    who = ", ".join(
+        f"{'✅' if d['decision'] == 'approve' else '❌'} <@{d['user_id']}> {d['at'][11:16]}" for d in rows
+    )
+    if state == "pending" and view.rule == "all" and view.approvers:
+        done = sum(1 for d in rows if d["decision"] == "approve")
+        return f" · *{done} of {len(view.approvers)} approvals* ({who})"
+    return f" · *{state}* ({who})" if state != "pending" else f" · {who}"
+
+
+def _version_line(take: dict, job: dict, view: CardView) -> str:
+    label = f"v{take['version']}"
+    if job["kind"] == "final":
+        label += " *final*"
+    if job["kind"] in ("edit", "extend") and job["request"].get("parent_version"):
+        label += f" ({job['kind']} of v{job['request']['parent_version']})"
+    if take["id"] == _current_id(view):
+        label += " ← *current*"
+    if take["state"] == "delivered":
+        state = f"delivered · {_money(take['cost_usd'])}{_review_note(take, job, view)}"
+    elif take["state"] == "failed":
+        state = f"failed: {take.get('error') or 'unknown error'}"
+    else:
+        state = _progress(take, view)
+    return f"{TAKE_ICON.get(take['state'], '')} {label} {state}"
+
+
+def _current_id(view: CardView) -> int | None:
+    """The version the thread is working on: the latest delivered one."""
+    delivered = [t for t in view.takes if t["state"] == "delivered"]
+    return delivered[-1]["id"] if delivered else None
+
+
+def render_card(view: CardView) -> tuple[str, list[dict]]:
+    """(fallback text, blocks) for chat.postMessage / chat.update."""
+    first_job = view.jobs[0]
+    job = view.jobs[-1]
+    request = job["request"]
+    prompt = first_job["request"].get("prompt", "") or view.shot.get("title", "")
+    head = headline(view)
+    seconds = request.get("seconds")
+    backend = job["backend"]
+    backend_label = "preview (local renderer)" if backend == "preview" else backend
+    fields = [
+        f"*Model* `{job['model']}` on {backend_label}",
+        f"*Duration* {seconds}s" if seconds else "*Duration* follows the speech",
+        f"*Takes* {job['takes']}",
+        f"*Cost* {_money(job['cost_usd'])}"
+        if job["state"] == "delivered"
+        else f"*Estimate* {_money(job['estimate_usd'])}",
+        f"*Asked by* <@{job['user_id']}>",
+        f"*Job* J{job['id']}",
+    ]
+    blocks: list[dict] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{head}*"}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": f">{_quote(prompt)}"}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": "  ·  ".join(fields)}]},
+    ]
+    notes = [n for n in request.get("notes", []) if n]
+    if backend == "preview" and job["model"] != "preview":
+        notes.append(f"No backend is configured for `{job['model']}`: this is a local preview animatic.")
+    if notes:
+        blocks.append(
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": n[:2000]} for n in notes[:10]]}
+        )
+    jobs_by_id = {j["id"]: j for j in view.jobs}
+    lines = [_version_line(t, jobs_by_id[t["job_id"]], view) for t in view.takes[-12:]]
+    if lines:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:2900]}})
+    if job.get("error") and job["state"] == "failed":
+        blocks.append(
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": f":warning: {job['error']}"[:2000]}]}
+        )
+    actions = _buttons(view, job)
+    if actions:
+        blocks.append({"type": "actions", "block_id": f"card-{view.shot['id']}", "elements": actions})
+    return f"{head}: {prompt[:150]}", blocks
+
+
+def _quote(text: str) -> str:
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return (text[:1500] + "…") if len(text) > 1500 else text
+
+
+def _button(text: str, action_id: str, value: str, style: str | None = None) -> dict:
+    button = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": text},
+        "action_id": action_id,
+        "value": value,
+    }
+    if style:
+        button["style"] = style
+    return button
+
+
+def _buttons(view: CardView, job: dict) -> list[dict]:
+    shot_id = view.shot["id"]
+    delivered = [t for t in view.takes if t["state"] == "delivered"]
+    buttons = []
+    if job["state"] == "awaiting_approval":
+        buttons.append(_button("Approve", "approve", f"{shot_id}:job:{job['id']}", "primary"))
+    elif delivered:
+        take = delivered[-1]
+        buttons.append(_button("Approve", "approve", f"{shot_id}:take:{take['id']}", "primary"))
+        buttons.append(_button("Another take", "another_take", f"{shot_id}:take:{take['id']}"))
+        buttons.append(_button("Final render", "final_render", f"{shot_id}:take:{take['id']}"))
+    if job["state"] in RUNNING or job["state"] == "awaiting_approval":
+        buttons.append(_button("Cancel", "cancel", f"{shot_id}:job:{job['id']}", "danger"))
+    return buttons
+
+
+def caption(
+    *, model: str, seconds: float | None, cost: float, job_id: int, take: dict, extra: str = ""
+) -> str:
+    """The one-line caption of a delivered clip in the thread."""
+    secs = f"{seconds:g}s" if seconds else "?s"
+    seed = f" · seed {take['seed']}" if take.get("seed") is not None else ""
+    line = f"v{take['version']} · {model} · {secs} · {_money(cost)} · job J{job_id} · take {take['id']}{seed}"
+    return f"{line}\n{extra}" if extra else line

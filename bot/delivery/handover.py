@@ -1,0 +1,102 @@
+"""Handing a take over to Slack: the clip's upload into the job's thread (resuming an interrupted
+one), and the delivered/failed bookkeeping with its thread message."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.cards.blocks import caption
+from bot.cards.publisher import with_retries
+from bot.delivery import upload as delivery
+from bot.outcomes import TakeEnded, TakeFailed
+from storage import jobs as jobs_db
+
+if TYPE_CHECKING:
+    from bot.runner.job_runner import JobRunner
+
+log = logging.getLogger("bot.runner.job_runner")  # the runner's log, as before the split
+
+
+async def deliver(runner: JobRunner, job: dict, take: dict) -> None:
+    """Upload the downloaded clip into the shot's thread, captioned, then mark the take delivered."""
+    shot = await runner.store.run(jobs_db.get_shot, job["shot_id"])
+    thread_ts = await runner.cards.ensure_posted(job["shot_id"])
+    path = Path(take["media_path"])
+    comment = caption(
+        model=job["model"],
+        seconds=take["seconds"],
+        cost=take["cost_usd"],
+        job_id=job["id"],
+        take=take,
+        extra=_reproduce_line(job),
+    )
+    title = f"{job['model']} v{take['version']}"
+
+    def complete(file_id: str):
+        return delivery.complete_upload(
+            runner.slack,
+            file_id,
+            title=title,
+            channel_id=shot["channel_id"],
+            thread_ts=thread_ts,
+            comment=comment,
+        )
+
+    if take.get("upload_file_id"):
+        # resumed after a crash between the upload and its completion: finish that upload
+        try:
+            await complete(take["upload_file_id"])
+            return await delivered(runner, job, take, take["upload_file_id"], path)
+        except Exception:
+            log.info("resuming take %s: the earlier upload is gone; uploading again", take["id"])
+    if not path.exists():
+        raise TakeFailed("The rendered clip was lost before it could be uploaded; ask for another take.")
+    file_id, url = await with_retries(
+        lambda: delivery.start_upload(runner.slack, path, f"{title}.mp4".replace(" ", "-"))
+    )
+    await with_retries(lambda: delivery.send_bytes(runner.http, url, path))
+    await runner.store.run(jobs_db.update_take, take["id"], None, "", upload_file_id=file_id)
+    await with_retries(lambda: complete(file_id))
+    await delivered(runner, job, take, file_id, path)
+
+
+async def delivered(runner: JobRunner, job: dict, take: dict, file_id: str, path: Path) -> None:
+    """Record the delivery and drop the local copy unless the config keeps media."""
+    await runner.update(job, take["id"], "delivered", slack_file_id=file_id, status_note=None)
+    if not runner.config.keep_media:
+        path.unlink(missing_ok=True)
+    await runner.finish(job, take["id"])
+
+
+async def fail(runner: JobRunner, job: dict, take_id: int, message: str) -> None:
+    """Mark the take failed (free) and say why in its thread; a take that already ended stays so."""
+    try:
+        await runner.update(job, take_id, "failed", error=message[:500], cost_usd=0.0)
+    except TakeEnded:
+        return await runner.finish(job, take_id)
+    shot = await runner.store.run(jobs_db.get_shot, job["shot_id"])
+    take = await runner.store.run(jobs_db.get_take, take_id)
+    if shot.get("card_ts"):
+        try:
+            await with_retries(
+                lambda: runner.slack.chat_postMessage(
+                    channel=shot["channel_id"],
+                    thread_ts=shot["card_ts"],
+                    text=f":x: v{take['version']} failed: {message}",
+                )
+            )
+        except Exception:
+            log.exception("could not tell the thread that take %s failed", take_id)
+    await runner.finish(job, take_id)
+
+
+def _reproduce_line(job: dict) -> str:
+    req = job["request"]
+    what = req.get("instruction") or req.get("prompt") or req.get("script") or ""
+    what = what.replace("\n", " ")
+    kind = job["kind"]
+    if req.get("parent_version"):  # an edit or extension names the version it worked on
+        kind += f" of v{req['parent_version']}"
+    return f"_{kind}:_ {what[:300]}" if what else ""

@@ -1,0 +1,105 @@
+"""The AI/ML API gateway (aimlapi.com): Kling and Sora models through `/v2/video/generations`.
+
+Wire facts live in `bot.providers.aimlapi.wire`; this module is the Provider that sends them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+
+from bot.providers import errors
+from bot.providers.aimlapi.wire import (
+    AUTH_MESSAGE,
+    BACKEND,
+    CREATE_PATH,
+    MODELS_PATH,
+    STATUS_PATH,
+    availability_for,
+    build_request,
+    client_request_id,
+    error_for,
+    parse_status,
+)
+from bot.providers.base import Availability, Mode, Provider, RenderSpec, TaskStatus
+from bot.providers.http import request_json, stream_to_file
+
+
+class AimlApiProvider(Provider):
+    backend = BACKEND
+
+    def __init__(self, client: httpx.AsyncClient, *, base_url: str, api_key: str) -> None:
+        self._client = client
+        self._base = base_url.rstrip("/")
+        self._api_key = api_key
+        self._retired: set[str] = set()  # models this gateway said it no longer serves
+
+    def _headers(self, external_id: str | None = None) -> dict[str, str]:
+        headers = {"Authorization": f"Bearer {self._api_key}"}
+        request_id = client_request_id(external_id)
+        if request_id:
+            headers["X-Client-Request-Id"] = request_id
+        return headers
+
+    def availability(self, model: str, mode: Mode = Mode.TEXT) -> Availability:
+        return availability_for(model, mode, frozenset(self._retired))
+
+    async def submit(self, spec: RenderSpec) -> str:
+        body = build_request(spec)
+        status, answer, headers = await request_json(
+            self._client,
+            "POST",
+            self._base + CREATE_PATH,
+            backend=BACKEND,
+            headers=self._headers(spec.external_id),
+            json=body,
+        )
+        if status >= 300:
+            error = error_for(status, answer, headers, model=spec.model)
+            if isinstance(error, errors.ModelUnavailable):
+                self._retired.add(spec.model)
+            raise error
+        task_id = answer.get("id") or headers.get("x-inference-id")
+        if not task_id:
+            raise errors.Unavailable("AI/ML API accepted the request but returned no generation id.")
+        return str(task_id)
+
+    async def status(self, task_id: str, spec: RenderSpec) -> TaskStatus:
+        status, answer, headers = await request_json(
+            self._client,
+            "GET",
+            self._base + STATUS_PATH,
+            backend=BACKEND,
+            headers=self._headers(),
+            params={"generation_id": task_id},
+        )
+        if status == 404:  # here it is the generation, not the model, that is unknown
+            raise errors.ProviderError(
+                f"AI/ML API has no generation {task_id}.", request_id=answer.get("requestId"), code="404"
+            )
+        if status >= 300:
+            raise error_for(status, answer, headers)
+        return parse_status(answer, headers)
+
+    async def download(self, task_id: str, status: TaskStatus, dest: Path) -> int:
+        if not status.result_url:
+            status = await self.status(task_id, RenderSpec(model="", mode=Mode.TEXT, prompt=""))
+        if not status.result_url:
+            raise errors.ProviderError("AI/ML API has no finished clip for this generation yet.")
+        # The CDN URL is public: the key is not sent along with it.
+        return await stream_to_file(self._client, status.result_url, dest, backend=BACKEND)
+
+    async def check(self) -> list[str]:
+        try:
+            status, answer, headers = await request_json(
+                self._client, "GET", self._base + MODELS_PATH, backend=BACKEND, headers=self._headers()
+            )
+        except errors.ProviderError as exc:
+            return [f"AIMLAPI_BASE_URL: {exc.message}"]
+        if status < 300:
+            return []
+        error = error_for(status, answer, headers)
+        if isinstance(error, errors.AuthFailed):
+            return [f"{AUTH_MESSAGE} Set AIMLAPI_API_KEY to a key from aimlapi.com."]
+        return [f"AIMLAPI_API_KEY: {error.message}"]

@@ -1,0 +1,253 @@
+"""Kling direct on its legacy `/v1/...` routes (Bearer API key, or an HS256 JWT from AK/SK).
+
+Wire facts live in `bot.providers.kling.wire`; this module is the Provider that sends them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import httpx
+
+from bot.providers import errors
+from bot.providers.base import Availability, Mode, Provider, RenderSpec, SubjectRef, TaskState, TaskStatus
+from bot.providers.http import request_json, stream_to_file
+from bot.providers.kling.wire import (
+    CHECK_KEYS,
+    CHECK_PARAMS,
+    CHECK_PATH,
+    ELEMENTS_PATH,
+    JWT_LIFETIME,
+    JWT_REFRESH_MARGIN,
+    MODELS,
+    OMNI,
+    ROUTES,
+    STATES,
+    TTS_PATH,
+    TTS_UNCONFIRMED,
+    VIDEO_PATH,
+    build_request,
+    dig,
+    element_body,
+    envelope_error,
+    kling_jwt,
+    route_for,
+    task_failure,
+    tts_body,
+)
+
+KLING_MODES = {m: ", ".join(sorted(mode.value for mode in w.modes)) for m, w in MODELS.items()}
+
+
+class KlingProvider(Provider):
+    backend = "kling"
+    has_progress = False
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        *,
+        base_url: str,
+        api_key: str = "",
+        access_key: str = "",
+        secret_key: str = "",
+        clock: Callable[[], float] = time.time,
+        element_poll_seconds: float = 2.0,
+        element_wait_seconds: float = 120.0,
+    ) -> None:
+        self._client = client
+        self._base = base_url.rstrip("/")
+        self._api_key = api_key
+        self._access_key, self._secret_key = access_key, secret_key
+        self._clock = clock
+        self._token: str | None = None
+        self._token_exp = 0.0
+        self._element_poll = element_poll_seconds
+        self._element_wait = element_wait_seconds
+        # element ids created in this process, so takes submitted together create a subject once
+        self._elements: dict[tuple, str] = {}
+        self._element_locks: dict[tuple, asyncio.Lock] = {}
+
+    # ---- auth ----------------------------------------------------------------------------------
+    def _authorization(self, *, fresh: bool = False) -> str:
+        if self._api_key:
+            return f"Bearer {self._api_key}"
+        if not (self._access_key and self._secret_key):
+            raise errors.AuthFailed(f"Kling is not configured: {CHECK_KEYS}.")
+        now = self._clock()
+        if fresh or self._token is None or now >= self._token_exp - JWT_REFRESH_MARGIN:
+            self._token = kling_jwt(self._access_key, self._secret_key, int(now))
+            self._token_exp = int(now) + JWT_LIFETIME
+        return f"Bearer {self._token}"
+
+    async def _call(self, method: str, path: str, *, json: dict | None = None, params=None) -> dict:
+        """One envelope call; returns `data`. An expired JWT (1004) is re-signed and tried once more."""
+        fresh = False
+        while True:
+            headers = {"Authorization": self._authorization(fresh=fresh), "Content-Type": "application/json"}
+            status, body, resp_headers = await request_json(
+                self._client, method, self._base + path, backend=self.backend,
+                headers=headers, json=json, params=params,
+            )  # fmt: skip
+            error = envelope_error(status, body, resp_headers)
+            if error is None:
+                data = body.get("data")
+                return data if isinstance(data, dict) else {"items": data}
+            if error.code == "1004" and not self._api_key and not fresh:
+                fresh = True
+                continue
+            raise error
+
+    # ---- Provider --------------------------------------------------------------------------------
+    def availability(self, model: str, mode: Mode = Mode.TEXT) -> Availability:
+        wire = MODELS.get(model)
+        if wire is None:
+            if model.startswith("sora-"):
+                return Availability(False, f"Kling does not serve {model}.", suggestion="kling-v3-pro")
+            return Availability(False, f"Kling does not serve {model}.", suggestion="kling-v3")
+        if mode not in wire.modes:
+            suggestion = "kling-avatar-pro" if mode is Mode.AVATAR else "kling-o1"
+            return Availability(
+                False, f"{model} on Kling does {KLING_MODES[model]}, not {mode.value}.", suggestion=suggestion
+            )
+        return Availability(True)
+
+    async def submit(self, spec: RenderSpec) -> str:
+        """Create the task; the id returned is `<route>:<task id>` so status() knows where to poll."""
+        if spec.subjects and route_for(spec) == OMNI:
+            ids = await self.ensure_elements(spec.subjects)
+            subjects = tuple(
+                dataclasses.replace(s, element_ids={**s.element_ids, "kling": ids[s.name]})
+                for s in spec.subjects
+            )
+            spec = dataclasses.replace(spec, subjects=subjects)
+        audio_id = await self.tts(spec.script) if spec.mode is Mode.AVATAR and spec.script else None
+        route, body = build_request(spec, audio_id=audio_id)
+        data = await self._call("POST", VIDEO_PATH.format(route=route), json=body)
+        task_id = data.get("task_id")
+        if not task_id:
+            raise errors.ProviderError("Kling accepted the request but returned no task id.")
+        return f"{route}:{task_id}"
+
+    async def find(self, spec: RenderSpec) -> str | None:
+        """Kling looks tasks up by our external_task_id too; "not found" (1203) means none was made."""
+        if not spec.external_id:
+            return None
+        route = route_for(spec)
+        try:
+            data = await self._call("GET", VIDEO_PATH.format(route=route) + f"/{spec.external_id}")
+        except errors.ProviderError as exc:
+            if exc.code == "1203":
+                return None
+            raise
+        task_id = data.get("task_id")
+        return f"{route}:{task_id}" if task_id else None
+
+    @staticmethod
+    def split_task_id(task_id: str, spec: RenderSpec | None = None) -> tuple[str, str]:
+        """(route, Kling task id) from our stored id; a bare id (e.g. from a callback) uses spec's route."""
+        route, sep, bare = task_id.rpartition(":")
+        if sep and route in ROUTES:
+            return route, bare
+        if spec is None:
+            raise errors.BadRequest(f"Cannot tell which Kling route task {task_id!r} belongs to.")
+        return route_for(spec), task_id
+
+    async def status(self, task_id: str, spec: RenderSpec) -> TaskStatus:
+        route, bare = self.split_task_id(task_id, spec)
+        data = await self._call("GET", VIDEO_PATH.format(route=route) + f"/{bare}")
+        return task_status(data)
+
+    async def download(self, task_id: str, status: TaskStatus, dest: Path) -> int:
+        if not status.result_url:
+            raise errors.ProviderError("Kling reported no result URL for this clip.")
+        # The result lives on Kling's CDN: it gets no Authorization header (it would leak the token).
+        return await stream_to_file(self._client, status.result_url, dest, backend=self.backend)
+
+    async def check(self) -> list[str]:
+        try:
+            await self._call("GET", CHECK_PATH, params=CHECK_PARAMS)
+        except errors.ProviderError as exc:
+            return [exc.message]
+        return []
+
+    # ---- elements and speech ----------------------------------------------------------------------
+    async def ensure_elements(self, subjects: Sequence[SubjectRef]) -> dict[str, str]:
+        """Subject name -> Kling element id, creating the ones that have none (bounded wait)."""
+        ids: dict[str, str] = {}
+        for subject in subjects:
+            known = subject.element_ids.get("kling")
+            if known:
+                ids[subject.name] = known
+                continue
+            key = (subject.subject_id, subject.name, tuple((i.url, i.path) for i in subject.images))
+            async with self._element_locks.setdefault(key, asyncio.Lock()):
+                if key not in self._elements:
+                    self._elements[key] = await self._create_element(subject)
+            ids[subject.name] = self._elements[key]
+        return ids
+
+    async def _create_element(self, subject: SubjectRef) -> str:
+        data = await self._call("POST", ELEMENTS_PATH, json=element_body(subject))
+        task_id = data.get("task_id")
+        if not task_id:
+            raise errors.ProviderError("Kling accepted the subject but returned no task id.")
+        waited = 0.0
+        while True:
+            found = dig(data, ("task_result", "elements", 0, "element_id"))
+            if found is not None:
+                return str(found)
+            if data.get("task_status") == "failed":
+                raise task_failure(str(data.get("task_status_msg") or ""))
+            if waited >= self._element_wait:
+                raise errors.Timeout(
+                    f"Kling took longer than {self._element_wait:.0f} s to prepare subject {subject.name!r}."
+                )
+            await asyncio.sleep(self._element_poll)
+            waited += max(self._element_poll, 0.001)  # count polls even with a zero interval in tests
+            data = await self._call("GET", f"{ELEMENTS_PATH}/{task_id}")
+
+    async def tts(self, text: str) -> str:
+        """Speak `text` with Kling's TTS; return the audio id the avatar route takes."""
+        data = await self._call("POST", TTS_PATH, json=tts_body(text))
+        for path in TTS_UNCONFIRMED["audio_id_paths"]:
+            found = dig(data, path)
+            if found:
+                return str(found)
+        if data.get("task_status") == "failed":
+            raise task_failure(str(data.get("task_status_msg") or ""))
+        raise errors.ProviderError("Kling's speech answer carried no audio id.")
+
+
+def task_status(data: dict) -> TaskStatus:
+    """TaskStatus from a legacy task record (poll answer `data`, or a callback body)."""
+    word = str(data.get("task_status") or "")
+    state = STATES.get(word)
+    if state is None:
+        raise errors.Unavailable(f"Kling reported an unknown task status {word!r}.")
+    if state is TaskState.FAILED:
+        return TaskStatus(state, error=task_failure(str(data.get("task_status_msg") or "")))
+    if state is TaskState.SUCCEEDED:
+        url = dig(data, ("task_result", "videos", 0, "url"))
+        if not url:
+            return TaskStatus(TaskState.FAILED, error=errors.ProviderError("Kling finished without a video."))
+        return TaskStatus(state, result_url=str(url))
+    return TaskStatus(state)
+
+
+def parse_callback(body: dict) -> tuple[str, str | None] | None:
+    """(task id, external_task_id) from a callback body, legacy (`task_id`) or new (`id`) shape (§2.11)."""
+    if not isinstance(body, dict):
+        return None
+    if body.get("task_id"):
+        info = body.get("task_info") if isinstance(body.get("task_info"), dict) else {}
+        external = info.get("external_task_id") or None
+        return str(body["task_id"]), None if external is None else str(external)
+    if body.get("id"):
+        external = body.get("external_id") or body.get("external_task_id") or None
+        return str(body["id"]), None if external is None else str(external)
+    return None

@@ -1,0 +1,37 @@
+"""The `/video` grammar: text as typed after `/video` (or a thread reply) -> a command value or a
+`Refusal` written for the user. Pure functions; the rules are documented in `bot.request.help`."""
+
+from bot.outcomes import Refusal
+from bot.request.commands import (
+    MAX_PROMPT,
+    Audit,
+    Avatar,
+    Cancel,
+    Command,
+    Help,
+    Jobs,
+    Models,
+    SettingsSet,
+    SettingsShow,
+    Spend,
+    SubjectAdd,
+    SubjectList,
+    SubjectRemove,
+    SubjectRename,
+    SubjectShow,
+    ThreadInstruction,
+    VideoRequest,
+)
+from bot.request.flags import AVATAR_FLAGS, REPLY_FLAGS, VIDEO_FLAGS
+from bot.request.lexer import tokenize
+from bot.request.parse import parse_command
+from bot.request.replies import parse_reply
+from bot.request.settings import SETTINGS_KEYS
+from bot.request.subcommands import SUBCOMMANDS
+
+__all__ = [
+    "Audit", "Avatar", "Cancel", "Command", "Help", "Jobs", "Models", "Refusal", "SettingsSet",
+    "SettingsShow", "Spend", "SubjectAdd", "SubjectList", "SubjectRemove", "SubjectRename",
+    "SubjectShow", "ThreadInstruction", "VideoRequest", "parse_command", "parse_reply", "tokenize",
+    "MAX_PROMPT", "SUBCOMMANDS", "SETTINGS_KEYS", "VIDEO_FLAGS", "REPLY_FLAGS", "AVATAR_FLAGS",
+]  # fmt: skip

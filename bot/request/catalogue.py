@@ -1,0 +1,403 @@
+"""The model catalogue: what each user-facing model id accepts and costs, and the check of a
+request against it. Pure data and pure functions; prices live in one table (`PRICES`)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
+
+from bot.outcomes import Refusal
+
+if TYPE_CHECKING:  # only for the annotation: grammar imports this module, not the other way round
+    from bot.request import VideoRequest
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    id: str  # the user's id (CONTRACT §3); each backend maps it to its own
+    title: str
+    family: str  # "kling" | "sora" | "preview"
+    seconds: tuple[int, ...]  # allowed durations; () when the clip follows the speech (avatar)
+    seconds_text_only: tuple[int, ...] | None  # durations without any reference; None = `seconds`
+    default_seconds: int | None
+    aspects: tuple[str, ...]  # () when the picture's shape follows the input image (avatar)
+    resolutions: tuple[str, ...]
+    default_resolution: str
+    audio: str  # "native" (on/off switch), "always", "none", "keep" (keeps/drops a source clip's sound)
+    default_audio: bool
+    inputs: frozenset[str]  # of "text", "image", "video", "subjects" (native), "script", "speech"
+    edits: bool  # can edit an existing clip (thread replies)
+    extends: bool  # can continue an existing clip ("extend ..." / "next shot ...")
+    max_subjects: int  # native subject slots; 0 = subjects are folded into the prompt as text
+    seeds: bool
+    negative: bool
+    typical_seconds: int  # typical render wall time, for the card's estimate
+
+
+_ALL_ASPECTS = ("16:9", "9:16", "1:1")
+_KLING_V3_SECONDS = tuple(range(3, 16))
+
+CATALOGUE: dict[str, ModelSpec] = {
+    m.id: m
+    for m in (
+        ModelSpec(
+            id="kling-2.6-pro",
+            title="Kling 2.6 Pro (1080p)",
+            family="kling",
+            seconds=(5, 10),
+            seconds_text_only=None,
+            default_seconds=5,
+            aspects=_ALL_ASPECTS,
+            resolutions=("1080p",),
+            default_resolution="1080p",
+            audio="native",
+            default_audio=False,
+            inputs=frozenset({"text", "image"}),
+            edits=False,
+            extends=False,
+            max_subjects=0,
+            seeds=False,
+            negative=True,
+            typical_seconds=150,
+        ),
+        ModelSpec(
+            id="kling-v3",
+            title="Kling 3.0 Standard (720p)",
+            family="kling",
+            seconds=_KLING_V3_SECONDS,
+            seconds_text_only=None,
+            default_seconds=5,
+            aspects=_ALL_ASPECTS,
+            resolutions=("720p",),
+            default_resolution="720p",
+            audio="native",
+            default_audio=False,
+            inputs=frozenset({"text", "image", "subjects"}),
+            edits=False,
+            extends=False,
+            max_subjects=3,
+            seeds=False,
+            negative=True,
+            typical_seconds=240,
+        ),
+        ModelSpec(
+            id="kling-v3-pro",
+            title="Kling 3.0 Pro (1080p)",
+            family="kling",
+            seconds=_KLING_V3_SECONDS,
+            seconds_text_only=None,
+            default_seconds=5,
+            aspects=_ALL_ASPECTS,
+            resolutions=("1080p",),
+            default_resolution="1080p",
+            audio="native",
+            default_audio=False,
+            inputs=frozenset({"text", "image", "subjects"}),
+            edits=False,
+            extends=False,
+            max_subjects=3,
+            seeds=False,
+            negative=True,
+            typical_seconds=400,
+        ),
+        ModelSpec(
+            id="kling-o1",
+            title="Kling O1 (omni: edits and references)",
+            family="kling",
+            seconds=tuple(range(3, 11)),
+            seconds_text_only=(5, 10),
+            default_seconds=5,
+            aspects=_ALL_ASPECTS,
+            resolutions=("720p", "1080p"),
+            default_resolution="720p",
+            audio="keep",
+            default_audio=True,
+            inputs=frozenset({"text", "image", "video", "subjects"}),
+            edits=True,
+            extends=True,
+            max_subjects=4,
+            seeds=False,
+            negative=False,
+            typical_seconds=270,
+        ),
+        ModelSpec(
+            id="kling-avatar-pro",
+            title="Kling Avatar Pro (talking portrait)",
+            family="kling",
+            seconds=(),
+            seconds_text_only=None,
+            default_seconds=None,
+            aspects=(),
+            resolutions=("1080p",),
+            default_resolution="1080p",
+            audio="always",
+            default_audio=True,
+            inputs=frozenset({"subjects", "script", "speech"}),
+            edits=False,
+            extends=False,
+            max_subjects=1,
+            seeds=False,
+            negative=False,
+            typical_seconds=300,
+        ),
+        ModelSpec(
+            id="sora-2",
+            title="Sora 2 (720p)",
+            family="sora",
+            seconds=(4, 8, 12),
+            seconds_text_only=None,
+            default_seconds=4,
+            aspects=("16:9", "9:16"),
+            resolutions=("720p",),
+            default_resolution="720p",
+            audio="always",
+            default_audio=True,
+            inputs=frozenset({"text", "image"}),
+            edits=True,
+            extends=True,
+            max_subjects=0,
+            seeds=False,
+            negative=False,
+            typical_seconds=75,
+        ),
+        ModelSpec(
+            id="sora-2-pro",
+            title="Sora 2 Pro (720p or 1080p)",
+            family="sora",
+            seconds=(4, 8, 12),
+            seconds_text_only=None,
+            default_seconds=4,
+            aspects=("16:9", "9:16"),
+            resolutions=("720p", "1080p"),
+            # the final-render model: render at the same 1080p as its fallback, kling-v3-pro
+            default_resolution="1080p",
+            audio="always",
+            default_audio=True,
+            inputs=frozenset({"text", "image"}),
+            edits=True,
+            extends=True,
+            max_subjects=0,
+            seeds=False,
+            negative=False,
+            typical_seconds=180,
+        ),
+        ModelSpec(
+            id="preview",
+            title="Preview (local animatic, free)",
+            family="preview",
+            seconds=tuple(range(1, 21)),
+            seconds_text_only=None,
+            default_seconds=5,
+            aspects=_ALL_ASPECTS,
+            resolutions=("720p", "1080p"),
+            default_resolution="720p",
+            audio="none",
+            default_audio=False,
+            inputs=frozenset({"text", "image"}),
+            edits=True,
+            extends=True,
+            max_subjects=0,
+            seeds=True,
+            negative=True,
+            typical_seconds=5,
+        ),
+    )
+}
+
+FINAL_MODEL_PREFERENCE = ("sora-2-pro", "kling-v3-pro")
+DEFAULT_DRAFT_MODEL = "kling-v3"  # the runner routes it to the preview renderer when no keys are set
+
+# Other spellings people use for the same model. Only names that cannot mean anything else.
+ALIASES = {
+    "kling-2.6": "kling-2.6-pro",
+    "kling-v2-6": "kling-2.6-pro",
+    "kling-v2.6-pro": "kling-2.6-pro",
+    "kling-3": "kling-v3",
+    "kling-3.0": "kling-v3",
+    "kling-v3-std": "kling-v3",
+    "kling-v3-standard": "kling-v3",
+    "kling-3.0-pro": "kling-v3-pro",
+    "kling-video-o1": "kling-o1",
+    "kling-avatar": "kling-avatar-pro",
+    "sora2": "sora-2",
+    "sora2-pro": "sora-2-pro",
+    "sora-2pro": "sora-2-pro",
+}
+
+# $ per second of output, by (model, resolution, variant). Variant: "silent" / "audio" for models
+# whose price depends on native audio, "video" when a source clip goes in, "any" otherwise.
+# Sources: /work/shared/reference/providers.md §1.11 (Sora) and §2.14 (Kling). A changed price is a
+# one-line fix here.
+PRICES: dict[tuple[str, str, str], float] = {
+    ("kling-2.6-pro", "1080p", "silent"): 0.07,
+    ("kling-2.6-pro", "1080p", "audio"): 0.14,
+    ("kling-v3", "720p", "silent"): 0.084,
+    ("kling-v3", "720p", "audio"): 0.126,
+    ("kling-v3-pro", "1080p", "silent"): 0.112,
+    ("kling-v3-pro", "1080p", "audio"): 0.168,
+    ("kling-o1", "720p", "any"): 0.084,
+    ("kling-o1", "1080p", "any"): 0.112,
+    ("kling-o1", "720p", "video"): 0.126,
+    ("kling-o1", "1080p", "video"): 0.168,
+    ("kling-avatar-pro", "1080p", "any"): 0.112,
+    ("sora-2", "720p", "any"): 0.10,
+    ("sora-2-pro", "720p", "any"): 0.30,
+    ("sora-2-pro", "1080p", "any"): 0.70,  # 1920x1080: UNCONFIRMED in a primary source
+    ("preview", "720p", "any"): 0.0,
+    ("preview", "1080p", "any"): 0.0,
+}
+
+_SIZES = {
+    ("16:9", "720p"): (1280, 720),
+    ("9:16", "720p"): (720, 1280),
+    ("1:1", "720p"): (720, 720),
+    ("16:9", "1080p"): (1920, 1080),
+    ("9:16", "1080p"): (1080, 1920),
+    ("1:1", "1080p"): (1080, 1080),
+}
+
+
+def get_model(model_id: str) -> ModelSpec | None:
+    """The model for a user's id, ignoring case and surrounding space; also takes `ALIASES`."""
+    key = model_id.strip().lower()
+    return CATALOGUE.get(ALIASES.get(key, key))
+
+
+def size_for(aspect: str, resolution: str) -> tuple[int, int]:
+    """Width and height in pixels, e.g. ("16:9", "720p") -> (1280, 720). ValueError if unknown."""
+    try:
+        return _SIZES[(aspect, resolution)]
+    except KeyError:
+        raise ValueError(f"no frame size for aspect {aspect!r} at {resolution!r}") from None
+
+
+def price_per_second(model: ModelSpec, *, resolution: str, audio: bool, with_video: bool = False) -> float:
+    """USD per second of output. ValueError for a resolution the model does not render."""
+    wanted = ["video"] if with_video else []
+    wanted += ["audio" if audio else "silent", "any"]
+    for variant in wanted:
+        price = PRICES.get((model.id, resolution, variant))
+        if price is not None:
+            return price
+    raise ValueError(f"{model.id} has no price at {resolution!r}")
+
+
+def estimate_cost(
+    model: ModelSpec,
+    *,
+    seconds: float,
+    resolution: str,
+    audio: bool,
+    takes: int = 1,
+    with_video: bool = False,
+) -> float:
+    """Estimated USD for `takes` clips of `seconds` each, rounded half-up to cents."""
+    per_second = price_per_second(model, resolution=resolution, audio=audio, with_video=with_video)
+    # Decimal so that e.g. 0.14 * 10 is exactly 1.40, not 1.4000000000000001
+    total = Decimal(str(per_second)) * Decimal(str(seconds)) * takes
+    return float(total.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def describe_choices(values: tuple, unit: str = "") -> str:
+    """ "3 to 15 seconds" for a run of whole numbers, "5 or 10 seconds", "16:9, 9:16 or 1:1"."""
+    suffix = f" {unit}" if unit else ""
+    if len(values) > 2 and all(isinstance(v, int) for v in values):
+        if list(values) == list(range(values[0], values[-1] + 1)):
+            return f"{values[0]} to {values[-1]}{suffix}"
+    words = [str(v) for v in values]
+    if len(words) == 1:
+        return words[0] + suffix
+    return ", ".join(words[:-1]) + " or " + words[-1] + suffix
+
+
+def _nearest(values: tuple[int, ...], wanted: int) -> int:
+    return min(values, key=lambda v: (abs(v - wanted), v))
+
+
+def _models_with(predicate) -> str:
+    return ", ".join(m.id for m in CATALOGUE.values() if predicate(m)) or "none"
+
+
+def _sibling(model: ModelSpec, predicate) -> str:
+    """The closest model of the same family (by shared id prefix, e.g. kling-v3 -> kling-v3-pro)
+    that satisfies `predicate`, as advice; "" when there is none."""
+    others = [m for m in CATALOGUE.values() if m.family == model.family and m.id != model.id]
+    fits = [m for m in others if predicate(m)]
+    if not fits:
+        return ""
+    best = max(fits, key=lambda m: len(os.path.commonprefix([m.id, model.id])))
+    return f" Try --model {best.id}."
+
+
+def check_request(
+    req: VideoRequest, model: ModelSpec, *, has_reference: bool = False, editing: bool = False
+) -> Refusal | None:
+    """Refuse what `model` cannot render, naming the allowed values. `has_reference`: an image,
+    video or subject goes in (kling-o1 allows more durations then); `editing`: a thread edit."""
+    name = model.id
+    if "text" not in model.inputs:
+        return Refusal(
+            f"{name} makes talking avatars from a subject's portrait: use "
+            f'`/video avatar {{subject}} "what they say"`.'
+        )
+    if req.seconds is not None:
+        allowed = model.seconds
+        text_only = model.seconds_text_only is not None and not has_reference
+        if text_only:
+            allowed = model.seconds_text_only
+        if req.seconds not in allowed:
+            extra = ""
+            if text_only:
+                extra = (
+                    " without a reference image, video or subject"
+                    f" ({describe_choices(model.seconds)} with one)"
+                )
+            return Refusal(
+                f"{name} renders {describe_choices(allowed, 'seconds')}{extra}; you asked for "
+                f"{req.seconds}. Try --seconds {_nearest(allowed, req.seconds)}."
+            )
+    if req.aspect is not None and req.aspect not in model.aspects:
+        return Refusal(
+            f"{name} renders {describe_choices(model.aspects)}; you asked for {req.aspect}."
+            + _sibling(model, lambda m: req.aspect in m.aspects)
+        )
+    if req.resolution is not None and req.resolution not in model.resolutions:
+        return Refusal(
+            f"{name} renders {describe_choices(model.resolutions)}; you asked for {req.resolution}."
+            + _sibling(model, lambda m: req.resolution in m.resolutions)
+        )
+    if req.audio is not None:
+        if model.audio == "none" and req.audio:
+            return Refusal(f"{name} renders silent clips; drop --audio.")
+        if model.audio == "always" and not req.audio:
+            return Refusal(f"{name} always renders sound; drop --no-audio.")
+        if model.audio == "keep" and not editing:
+            return Refusal(
+                f"{name} makes no sound of its own: --audio / --no-audio only keep or drop a "
+                "source clip's sound when you edit a clip by replying in its thread."
+            )
+    if not 1 <= req.takes <= 4:
+        return Refusal(f"--n takes 1 to 4 takes; you asked for {req.takes}.")
+    if req.image_url is not None and "image" not in model.inputs:
+        return Refusal(
+            f"{name} can't start from an image. Models that can: "
+            f"{_models_with(lambda m: 'image' in m.inputs)}."
+        )
+    if req.seed is not None and not model.seeds:
+        return Refusal(
+            f"{name} doesn't take a seed; drop --seed. Models that do: {_models_with(lambda m: m.seeds)}."
+        )
+    if req.negative is not None and not model.negative:
+        return Refusal(
+            f"{name} doesn't take a negative prompt; drop --negative and say what you want instead. "
+            f"Models that do: {_models_with(lambda m: m.negative)}."
+        )
+    if model.max_subjects and len(req.subjects) > model.max_subjects:
+        named = ", ".join("{" + s + "}" for s in req.subjects)
+        return Refusal(
+            f"{name} can use up to {model.max_subjects} subjects in one video; you named "
+            f"{len(req.subjects)} ({named})."
+        )
+    return None

@@ -1,0 +1,92 @@
+"""`/video PROMPT [flags]`: a video request, its prompt, subjects and flags checked before any
+work is queued."""
+
+from __future__ import annotations
+
+import re
+
+from bot.outcomes import Refusal
+from bot.request.catalogue import check_request, get_model
+from bot.request.commands import MAX_PROMPT, MAX_SEED, MAX_SUBJECTS, MAX_TAKES, VideoRequest
+from bot.request.flags import VIDEO_FLAGS, Flags, parse_flags
+from bot.request.lexer import Token, readable, unescape, words
+from bot.request.values import first_refusal, subject_names, whole_number
+
+_BRACED = re.compile(r"\{([^{}]*)\}")
+_ASPECT_WORDS = {"landscape": "16:9", "portrait": "9:16", "square": "1:1"}
+
+
+def _prompt(tokens: list[Token]) -> str | Refusal:
+    prompt = words(tokens)
+    if isinstance(prompt, Refusal):
+        return prompt
+    if not prompt:
+        return Refusal(
+            "Add a prompt: what should the video show? e.g. `/video a red fox trotting through snow --seconds 5`"
+        )
+    if len(prompt) > MAX_PROMPT:
+        return Refusal(
+            f"The prompt is {len(prompt):,} characters; models take at most {MAX_PROMPT:,}. Shorten it."
+        )
+    return prompt
+
+
+def _render_fields(flags: Flags, fields: dict) -> Refusal | None:
+    """Add aspect, resolution, takes, seed and negative prompt to `fields`; refuse a bad one."""
+    if "--aspect" in flags:
+        raw = unescape(flags["--aspect"][0].value).strip().lower()
+        fields["aspect"] = _ASPECT_WORDS.get(raw, raw)
+        if fields["aspect"] not in ("16:9", "9:16", "1:1"):
+            return Refusal(
+                f"--aspect takes 16:9, 9:16 or 1:1 (or landscape, portrait, square); you gave `{raw[:20]}`."
+            )
+    if "--res" in flags:
+        raw = unescape(flags["--res"][0].value).strip().lower()
+        fields["resolution"] = raw if raw.endswith("p") else raw + "p"
+        if fields["resolution"] not in ("720p", "1080p"):
+            return Refusal(f"--res takes 720p or 1080p; you gave `{raw[:20]}`.")
+    if "--n" in flags:
+        fields["takes"] = whole_number(flags["--n"][0].value, "--n", 1, MAX_TAKES)
+    if "--seed" in flags:
+        fields["seed"] = whole_number(flags["--seed"][0].value, "--seed", 0, MAX_SEED)
+    if "--negative" in flags:
+        negative = readable(flags["--negative"][0].value)
+        if isinstance(negative, Refusal):
+            return negative
+        fields["negative"] = " ".join(negative.split())
+        if not fields["negative"] or len(fields["negative"]) > MAX_PROMPT:
+            return Refusal(
+                f'--negative needs 1 to {MAX_PROMPT:,} characters, e.g. --negative "blurry, text".'
+            )
+    return first_refusal(fields.values())
+
+
+def video_request(tokens: list[Token], has_attachment: bool) -> VideoRequest | Refusal:
+    """A request from its tokens; an explicit --model is checked against what the model can do."""
+    parsed = parse_flags(tokens, VIDEO_FLAGS, "in a video request")
+    if isinstance(parsed, Refusal):
+        return parsed
+    flags, rest, fields = parsed
+    flagged = subject_names(t.value for t in flags.get("--subject", []))
+    if isinstance(flagged, Refusal):
+        return flagged
+    prompt = _prompt(rest)
+    if isinstance(prompt, Refusal):
+        return prompt
+    braced = subject_names(_BRACED.findall(prompt))
+    if isinstance(braced, Refusal):
+        return braced
+    subjects = list(dict.fromkeys(flagged + braced))
+    if len(subjects) > MAX_SUBJECTS:
+        return Refusal(f"A video can name at most {MAX_SUBJECTS} subjects; you named {len(subjects)}.")
+    refusal = _render_fields(flags, fields)
+    if refusal is not None:
+        return refusal
+    request = VideoRequest(prompt=prompt, subjects=tuple(subjects), **fields)
+    model = get_model(request.model) if request.model else None
+    if model is not None:
+        has_reference = has_attachment or bool(request.image_url or request.subjects)
+        refusal = check_request(request, model, has_reference=has_reference)
+        if refusal is not None:
+            return refusal
+    return request

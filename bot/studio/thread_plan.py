@@ -1,0 +1,263 @@
+"""Turning a reply in a job's thread into a job on that shot: which version it works on, which
+model and backend, the source clip, and the request to store (pure; `bot.clipsource` does the I/O)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from bot.outcomes import Refusal
+from bot.providers.base import Availability, Mode
+from bot.request import ThreadInstruction, VideoRequest
+from bot.request.catalogue import check_request, estimate_cost, get_model
+from bot.request.review import verdict
+
+EDIT_MODEL = "kling-o1"  # edits and extensions of clips whose own model cannot do them
+ACTIVE = ("held", "queued", "submitting", "rendering", "downloading", "uploading")
+# How long a backend keeps a finished clip at its result URL (Kling: 30 days; the gateway: about a day).
+RESULT_URL_LIFETIME = {"kling": timedelta(days=30), "aimlapi": timedelta(hours=20)}
+
+Route = Callable[[str], str]  # model id -> backend name
+Availabilities = Callable[[str, str, Mode], Availability]  # (backend, model, mode)
+
+
+@dataclass(frozen=True)
+class ThreadJob:
+    """What a thread reply (or a card button) becomes: a job on the same shot."""
+
+    kind: str  # edit | extend | again | final
+    model: str
+    backend: str
+    mode: Mode
+    request: dict
+    takes: int
+    estimate_usd: float
+    parent_take_id: int | None  # the clip an edit/extend works on
+    source: dict | None = None  # that clip's take row, with its job's model and backend
+    seeds: tuple[int | None, ...] = field(default_factory=tuple)
+
+
+def _versions(takes: list[dict]) -> str:
+    return ", ".join(f"v{t['version']}" for t in takes) or "none yet"
+
+
+def pick_take(takes: list[dict], version: int | None, kind: str) -> dict | Refusal:
+    """The version a reply works on: the one it names, else the latest delivered one. An edit or
+    extension of "the latest" while a newer version is still rendering is refused with a reason."""
+    delivered = [t for t in takes if t["state"] == "delivered"]
+    if version is not None:
+        take = next((t for t in takes if t["version"] == version), None)
+        if take is None:
+            return Refusal(f"This thread has no v{version}; its versions are {_versions(takes)}.")
+        if take["state"] != "delivered" and kind in ("edit", "extend"):
+            return Refusal(f"v{version} is {take['state']}, so there is no clip to work on yet.")
+        return take
+    if kind in ("again", "final") and not delivered:
+        return takes[-1] if takes else Refusal("This thread has no versions yet.")
+    if not delivered:
+        return Refusal(
+            "Nothing in this thread has been delivered yet, so there is no clip to change. "
+            "Reply `again` to re-run the request."
+        )
+    latest = delivered[-1]
+    newer = [t for t in takes if t["version"] > latest["version"] and t["state"] in ACTIVE]
+    if newer and kind in ("edit", "extend"):
+        return Refusal(
+            f"v{newer[0]['version']} is still rendering, so I can't tell which version you mean. "
+            f"Reply again once it lands, or name one: `v{latest['version']}: your change`."
+        )
+    return latest
+
+
+def mark_approved(
+    takes: list[dict], jobs: dict[int, dict], decisions: list[dict], approvers: tuple[str, ...], rule: str
+) -> list[dict]:
+    """The takes, each with `approved` set from the review decisions (bot.request.review's rules)."""
+    out = []
+    for take in takes:
+        mine = {d["user_id"]: d["decision"] for d in decisions if d["take_id"] == take["id"]}
+        requester = jobs[take["job_id"]]["user_id"]
+        out.append(dict(take, approved=verdict(mine, approvers, rule, requester) == "approved"))
+    return out
+
+
+def approved_or_latest(takes: list[dict], version: int | None) -> dict | Refusal:
+    """The version a final render polishes: the named one, the approved one, else the latest delivered."""
+    if version is None:
+        approved = [t for t in takes if t.get("approved") and t["state"] == "delivered"]
+        if approved:
+            return approved[-1]
+    return pick_take(takes, version, "final")
+
+
+def result_url_valid(take: dict, backend: str, now: datetime) -> bool:
+    """Whether the backend's own URL of a clip can still be fetched (its retention window)."""
+    if not take.get("result_url"):
+        return False
+    lifetime = RESULT_URL_LIFETIME.get(backend)
+    finished = take.get("finished_at") or take.get("updated_at")
+    if lifetime is None or not finished:
+        return False
+    at = datetime.fromisoformat(finished)
+    return now - (at if at.tzinfo else at.replace(tzinfo=UTC)) < lifetime
+
+
+def edit_model(
+    kind: str, wanted: str | None, source: dict, route: Route, available: Availabilities
+) -> tuple[str, str] | Refusal:
+    """(model, backend) for an edit or extension: the one asked for, else the clip's own model
+    when its backend can edit it, else Kling O1. Refused with the reason when it can't run here."""
+    mode = Mode.EDIT if kind == "edit" else Mode.EXTEND
+    able = "edits" if kind == "edit" else "extends"
+    verb = "edit" if kind == "edit" else "extend"
+    capable = ", ".join(sorted(m for m in ("kling-o1", "sora-2", "sora-2-pro", "preview")))
+    if wanted:
+        model = get_model(wanted)
+        if model is None or not getattr(model, able):
+            return Refusal(f"`{wanted}` can't {verb} a clip; models that can: {capable}.")
+        model_id = model.id
+    else:
+        own = get_model(source["model"])
+        own_ok = own is not None and getattr(own, able) and route(own.id) == source["backend"]
+        model_id = own.id if own_ok and available(source["backend"], own.id, mode).ok else EDIT_MODEL
+    backend = route(model_id)
+    availability = available(backend, model_id, mode)
+    if not availability.ok:
+        hint = f" Try `--model {availability.suggestion}`." if availability.suggestion else ""
+        return Refusal(
+            f"I can't {verb} v{source['version']} with `{model_id}` here: {availability.reason}{hint}"
+        )
+    return model_id, backend
+
+
+def source_problem(backend: str, source: dict, now: datetime) -> str | None:
+    """Why `backend` cannot be given this clip to work on, or None. Kling fetches the clip from a URL;
+    Sora works on its own video ids; the gateway and the preview renderer also take our file."""
+    version, made = f"v{source['version']}", f"{source['model']} on {source['backend']}"
+    if backend == "openai":
+        if source["backend"] != "openai" or not source.get("provider_task_id"):
+            return (
+                f"Sora edits only clips Sora made on this endpoint, and {version} was made by {made}. "
+                f"Add `--model {EDIT_MODEL}` to edit it with Kling O1."
+            )
+        return None
+    if backend == "kling" and not result_url_valid(source, source["backend"], now):
+        return (
+            f"Kling fetches the clip to edit from a URL, and {version} ({made}) has none it can reach: "
+            "the clip was made locally or its provider link has expired. Edit a version Kling or the "
+            "AI/ML API made in the last days, or set the AI/ML API key to edit with the clip itself."
+        )
+    return None
+
+
+def _nearest(values: tuple[int, ...], wanted: float) -> int:
+    return min(values, key=lambda v: (abs(v - wanted), v))
+
+
+def _fit(model_id: str, req: dict) -> dict:
+    """The source's framing, kept where the model can render it."""
+    model = get_model(model_id)
+    out = dict(req)
+    if req.get("aspect") not in model.aspects:
+        out["aspect"] = model.aspects[0] if model.aspects else "16:9"
+    if req.get("resolution") not in model.resolutions:
+        out["resolution"] = model.default_resolution
+    if model.seconds and req.get("seconds") not in model.seconds:
+        out["seconds"] = _nearest(model.seconds, req.get("seconds") or model.default_seconds or 5)
+    if model.audio in ("always", "none", "keep"):
+        out["audio"] = model.default_audio if model.audio != "keep" else False
+    return out
+
+
+def _estimate(model_id: str, backend: str, req: dict, takes: int, with_video: bool = False) -> float:
+    if backend == "preview":
+        return 0.0
+    model = get_model(model_id)
+    seconds = req.get("seconds") or model.default_seconds or 5
+    try:
+        cost = estimate_cost(
+            model, seconds=seconds, resolution=req["resolution"], audio=bool(req.get("audio")),
+            takes=takes, with_video=with_video,
+        )  # fmt: skip
+    except ValueError:
+        return 0.0
+    return round(cost, 2)
+
+
+def plan_change(
+    ins: ThreadInstruction, takes: int, source: dict, source_job: dict, model_backend: tuple[str, str]
+) -> ThreadJob | Refusal:
+    """An edit or extension of `source` (a delivered take) on (model, backend)."""
+    model_id, backend = model_backend
+    model = get_model(model_id)
+    extend = ins.kind == "extend"
+    if ins.seconds and not extend:
+        return Refusal(
+            f"An edit keeps v{source['version']}'s length, so --seconds does nothing here; "
+            "reply `extend …` to add time, or `again --seconds N` for a new take."
+        )
+    seconds = ins.seconds if extend else None
+    probe = VideoRequest(prompt=ins.text or "continue", seconds=seconds, takes=takes, audio=ins.audio)
+    refusal = check_request(probe, model, has_reference=True, editing=True)
+    if refusal is not None:
+        return refusal
+    base = _fit(model_id, source_job["request"])
+    clip_seconds = source.get("seconds") or source_job["request"].get("seconds")
+    if extend:
+        base["seconds"] = seconds or model.default_seconds
+    elif clip_seconds:
+        base["seconds"] = round(clip_seconds) if backend == "preview" else clip_seconds
+    keep = ins.audio if ins.audio is not None else True
+    request = {
+        "mode": Mode.EXTEND.value if extend else Mode.EDIT.value,
+        "prompt": ins.text or "Continue the shot naturally.",
+        "instruction": ins.text,
+        "seconds": base.get("seconds"),
+        "aspect": base.get("aspect"),
+        "resolution": base.get("resolution"),
+        "audio": bool(ins.audio) if model.audio == "native" else base.get("audio", False),
+        "keep_audio": keep,
+        "negative": None,
+        "image": None,
+        "parent_version": source["version"],
+    }
+    estimate = _estimate(model_id, backend, request, takes, with_video=True)
+    mode = Mode.EXTEND if extend else Mode.EDIT
+    return ThreadJob(ins.kind, model_id, backend, mode, request, takes, estimate, source["id"], source, True)
+
+
+def plan_repeat(
+    kind: str, takes: int, take: dict, job: dict, model_id: str, route: Route, ins: ThreadInstruction | None
+) -> ThreadJob | Refusal:
+    """Another take (same request, new seeds) or the final render (same request on `model_id`)."""
+    model = get_model(model_id)
+    if model is None:
+        return Refusal(f"`{model_id}` is not a model I know; see `/video models`.")
+    if job["kind"] in ("edit", "extend") and job["model"] != model_id and not model.edits:
+        return Refusal(
+            f"v{take['version']} is an edit of v{job['request'].get('parent_version', '?')}, and "
+            f"`{model_id}` can't redo edits. Final-render the version it came from instead."
+        )
+    request = _fit(model_id, job["request"]) if model_id != job["model"] else dict(job["request"])
+    if ins is not None and ins.seconds:
+        request["seconds"] = ins.seconds
+    if ins is not None and ins.audio is not None and model.audio == "native":
+        request["audio"] = ins.audio
+    probe = VideoRequest(
+        prompt=request.get("prompt") or "x",
+        seconds=request.get("seconds") if model.seconds else None,
+        takes=takes,
+        audio=ins.audio if ins is not None and ins.audio is not None and model.audio != "keep" else None,
+    )
+    refusal = check_request(probe, model, has_reference=bool(request.get("image") or job["parent_take_id"]))
+    if refusal is not None:
+        return refusal
+    if kind == "final":
+        request["resolution"] = model.resolutions[-1] if model.resolutions else request.get("resolution")
+    backend = route(model_id)
+    estimate = _estimate(model_id, backend, request, takes, with_video=bool(job["parent_take_id"]))
+    return ThreadJob(
+        kind, model_id, backend, Mode(request.get("mode", "text")), request, takes, estimate,
+        job["parent_take_id"], None, False,
+    )  # fmt: skip

@@ -1,0 +1,72 @@
+"""`dailies doctor`: check Slack, each configured backend and the database, and say how to fix."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+
+from slack_sdk.errors import SlackApiError
+
+from bot.app import build
+from bot.config import Config
+from bot.tools.manifest import SCOPES
+
+
+async def doctor(config: Config) -> int:
+    problems: list[str] = []
+    ok: list[str] = []
+    # opens and migrates the database (StorageError if unusable); Bolt needs some token to build
+    dailies = build(replace(config, slack_bot_token=config.slack_bot_token or "xoxb-not-set"))
+    try:
+        await dailies.store.run(
+            lambda db: db.conn.executescript("CREATE TABLE IF NOT EXISTS _doctor (x); DROP TABLE _doctor;")
+        )
+        ok.append(f"database {config.db_path} is writable")
+        media = Path(config.media_dir)
+        media.mkdir(parents=True, exist_ok=True)
+        if os.access(media, os.W_OK):
+            ok.append(f"media folder {media} is writable")
+        else:
+            problems.append(
+                f"DAILIES_MEDIA_DIR={media} is not writable: point it at a folder Dailies can write."
+            )
+        if not config.slack_bot_token:
+            problems.append("SLACK_BOT_TOKEN is not set: `dailies try` works without it; Slack needs it.")
+        else:
+            try:
+                resp = await dailies.client.auth_test()
+                ok.append(f"Slack: connected as {resp.get('user')} in {resp.get('team')}")
+                granted = set((resp.headers.get("x-oauth-scopes") or "").replace(" ", "").split(","))
+                missing = [s for s in SCOPES if s not in granted] if granted != {""} else []
+                if missing:
+                    problems.append(
+                        f"Slack app lacks scopes {', '.join(missing)}: update the app from `dailies manifest` and reinstall."
+                    )
+            except SlackApiError as exc:
+                problems.append(
+                    f"Slack rejected SLACK_BOT_TOKEN ({exc.response.get('error')}): copy it again."
+                )
+            except Exception as exc:
+                problems.append(f"Slack is not reachable at {config.slack_api_url} ({type(exc).__name__}).")
+        for name, provider in dailies.providers.items():
+            found = await provider.check()
+            problems += found
+            if not found:
+                ok.append(
+                    f"backend {name} is reachable with its key"
+                    if name != "preview"
+                    else "preview renderer ready"
+                )
+        routes = dailies.studio.model_routes()
+        for model, (backend, avail) in routes.items():
+            if not avail.ok:
+                hint = f" Use {avail.suggestion} instead." if avail.suggestion else ""
+                problems.append(f"model {model} is unavailable on {backend}: {avail.reason}.{hint}")
+    finally:
+        await dailies.close()
+    for line in ok:
+        print(f"ok: {line}")
+    for line in problems:
+        print(f"problem: {line}")
+    return 1 if problems else 0
