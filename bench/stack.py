@@ -20,15 +20,15 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
-from bot.tools.slack_standin.standin import SlackStandIn
 from tests.fakes.kling import FakeKling, Task
+from tests.fakes.slack import ScriptedSlack
 from tests.fakes.slack_requests import FORM, SIGNING_SECRET, post_signed, slash_command_body
 
 BOT_TOKEN = "xoxb-bench-token"
 ROOT = Path(__file__).resolve().parent.parent
 
 
-class BenchSlack(SlackStandIn):
+class BenchSlack(ScriptedSlack):
     """The Slack stand-in, also noting when each upload's body started arriving."""
 
     def __init__(self) -> None:

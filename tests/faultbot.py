@@ -15,8 +15,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.tools.slack_standin.standin import SlackStandIn
-from tests.fakes.slack import BOT_TOKEN
+from tests.fakes.slack import BOT_TOKEN, ScriptedSlack
 from tests.fakes.slack_requests import FORM, SIGNING_SECRET, post_signed, slash_command_body
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,7 +30,7 @@ def _free_port() -> int:
 class FaultBot:
     """One `dailies serve` process at a time; `kill()` is kill -9, `start()` restarts it."""
 
-    def __init__(self, tmp: Path, slack: SlackStandIn, **env: str) -> None:
+    def __init__(self, tmp: Path, slack: ScriptedSlack, **env: str) -> None:
         self.tmp, self.slack = tmp, slack
         self.db_path = tmp / "dailies.db"
         self.env = {

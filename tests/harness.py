@@ -14,9 +14,8 @@ from aiohttp import web
 from bot.app import Dailies, build
 from bot.config import load_config
 from bot.server import web_app
-from bot.tools.slack_standin.standin import SlackStandIn
 from storage import jobs as jobs_db
-from tests.fakes.slack import BOT_TOKEN
+from tests.fakes.slack import BOT_TOKEN, ScriptedSlack
 from tests.fakes.slack_requests import (
     FORM,
     JSON,
@@ -31,7 +30,7 @@ from tests.fakes.slack_requests import (
 @dataclasses.dataclass
 class Bot:
     dailies: Dailies
-    slack: SlackStandIn
+    slack: ScriptedSlack
     url: str
     site: web.AppRunner
     tmp: Path
@@ -90,7 +89,7 @@ class Bot:
         await self.dailies.cards.drain(timeout=20)
 
 
-def bot_config(tmp: Path, slack: SlackStandIn, **env: str):
+def bot_config(tmp: Path, slack: ScriptedSlack, **env: str):
     values = {
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
@@ -107,7 +106,7 @@ def bot_config(tmp: Path, slack: SlackStandIn, **env: str):
 
 
 @asynccontextmanager
-async def running_bot(tmp: Path, slack: SlackStandIn, **env: str) -> AsyncIterator[Bot]:
+async def running_bot(tmp: Path, slack: ScriptedSlack, **env: str) -> AsyncIterator[Bot]:
     config = bot_config(tmp, slack, **env)
     # the stand-in serves Slack files from 127.0.0.1: allow it as a Slack file host in tests
     host = slack.base_url.split("://", 1)[1]

@@ -10,8 +10,8 @@ from contextlib import asynccontextmanager
 import pytest
 from aiohttp import web
 
-from bot.tools.slack_standin.standin import SlackStandIn
 from tests.fakes.kling import FakeKling
+from tests.fakes.slack import ScriptedSlack
 from tests.fakes.slack_requests import (
     FORM,
     JSON,
@@ -61,7 +61,7 @@ class GatedKling(FakeKling):
         return await super()._result(request)
 
 
-class GatedSlack(SlackStandIn):
+class GatedSlack(ScriptedSlack):
     """The stand-in, able to hold the first byte upload open, or hold the answer of the first
     completeUploadExternal after Slack has already shared the file."""
 
@@ -112,7 +112,7 @@ async def stage(tmp_path, **kling_options):
         await slack.stop()
 
 
-async def delivered_once(bot: FaultBot, slack: SlackStandIn) -> None:
+async def delivered_once(bot: FaultBot, slack: ScriptedSlack) -> None:
     """The one job is delivered, its clip is in the card's thread exactly once, the card says so."""
     await bot.wait(lambda: [j["state"] for j in bot.jobs()] == ["delivered"], "the job delivered")
     card_ts = slack.messages[CHANNEL][0]["ts"]
@@ -239,7 +239,7 @@ async def kling_bot(tmp_path, slack, kling: FakeKling, **env):
         yield bot
 
 
-def card_texts(slack: SlackStandIn) -> list[str]:
+def card_texts(slack: ScriptedSlack) -> list[str]:
     return [m["text"] for m in slack.messages.get(CHANNEL, []) if m.get("thread_ts", m["ts"]) == m["ts"]]
 
 

@@ -1,4 +1,4 @@
-"""An in-process stand-in of the Slack Web API, file hosting and Socket Mode, recording every call."""
+"""An in-process stand-in of the Slack Web API and its file hosting, recording every call."""
 
 from bot.tools.slack_standin.records import DEFAULT_SCOPES, JSON_TYPE, Call, StoredFile
 from bot.tools.slack_standin.standin import SlackStandIn

@@ -56,18 +56,18 @@ class FileHosting:
     async def _handle_upload(self, request: web.Request) -> web.StreamResponse:
         file_id = self._upload_tickets.get(request.match_info["token"])
         params = {**request.query, "file_id": file_id}
-        queued = self._queued("upload")
+        scripted = self._scripted("upload")
         stored = self.files.get(file_id or "")
-        if queued is None and stored is None:
+        if scripted is None and stored is None:
             await self._record(request, "upload", params, 0)
             return web.Response(status=404, text="Not Found", content_type="text/plain")
-        if queued is None and stored is not None and stored.path is not None:
+        if scripted is None and stored is not None and stored.path is not None:
             await self._record(request, "upload", params, 0)
             return web.Response(status=400, text="upload already received", content_type="text/plain")
         size, digest = await self._stream_to_disk(request, file_id or "rejected")
         await self._record(request, "upload", params, size)
-        if queued is not None:
-            return queued
+        if scripted is not None:
+            return scripted
         assert stored is not None
         if size != stored.declared_length:
             return web.Response(status=400, text=f"length {size} != declared {stored.declared_length}")
@@ -96,9 +96,9 @@ class FileHosting:
         file_id = request.match_info["team_file"].rpartition("-")[2]
         auth = request.headers.get("Authorization", "")
         await self._record(request, "files.download", {"file": file_id, "path": request.path}, 0)
-        queued = self._queued("files.download")
-        if queued is not None:
-            return queued
+        scripted = self._scripted("files.download")
+        if scripted is not None:
+            return scripted
         if not auth.startswith(f"Bearer {self.token_prefix}"):
             return web.Response(text=_LOGIN_PAGE, content_type="text/html")
         stored = self.files.get(file_id)

@@ -50,13 +50,6 @@ class StoredFile:
     shares: dict[str, list[dict]] = field(default_factory=dict)
 
 
-@dataclass
-class _Answer:
-    status: int
-    body: dict | str
-    headers: dict[str, str]
-
-
 def _random_id(prefix: str, length: int = 10) -> str:
     return prefix + "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(length))
 
@@ -74,16 +67,6 @@ def _normalise(params: dict[str, Any]) -> dict[str, Any]:
             except ValueError:
                 pass  # left as sent; the method answers invalid_arguments where it matters
     return params
-
-
-def _failure(status: int, body: dict | None, headers: dict | None) -> _Answer:
-    headers = dict(headers or {})
-    if status == 429:
-        headers.setdefault("Retry-After", "1")
-        return _Answer(status, body or {"ok": False, "error": "ratelimited"}, headers)
-    if status >= 500 and body is None:
-        return _Answer(status, "<html><body>Slack is having trouble</body></html>", headers)
-    return _Answer(status, body or {"ok": False, "error": "fatal_error"}, headers)
 
 
 def _public(message: dict, *, metadata: bool = False) -> dict:

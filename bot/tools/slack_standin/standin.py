@@ -1,6 +1,7 @@
-"""An in-process stand-in of the Slack Web API, file hosting and Socket Mode, recording every call.
+"""An in-process stand-in of the Slack Web API and its file hosting, recording every call.
 
-Used by `dailies try` (no workspace needed) and by the tests; response shapes follow Slack's own examples.
+What `dailies try` needs to run without a workspace (the tests extend it with faults and Socket Mode);
+response shapes follow Slack's own examples.
 """
 
 from __future__ import annotations
@@ -17,20 +18,11 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.tools.slack_standin.files import FileHosting
-from bot.tools.slack_standin.records import (
-    _TS_BASE,
-    DEFAULT_SCOPES,
-    Call,
-    StoredFile,
-    _Answer,
-    _failure,
-    _ts_key,
-)
-from bot.tools.slack_standin.socket_mode import SocketMode
+from bot.tools.slack_standin.records import _TS_BASE, DEFAULT_SCOPES, Call, StoredFile, _ts_key
 from bot.tools.slack_standin.web_api import WebApi
 
 
-class SlackStandIn(WebApi, FileHosting, SocketMode):
+class SlackStandIn(WebApi, FileHosting):
     """Serve the Slack Web API on 127.0.0.1 in the current event loop; tests read `calls` and the stores."""
 
     def __init__(
@@ -50,23 +42,14 @@ class SlackStandIn(WebApi, FileHosting, SocketMode):
         self.team_id, self.bot_user_id, self.bot_id, self.app_id = team_id, bot_user_id, bot_id, app_id
         self.token_prefix, self.scopes = token_prefix, tuple(scopes)
         self.base_url = self.api_url = ""
-        self.offline = False
-        self.offline_attempts = 0  # /api/ calls dropped while offline
         self.calls: list[Call] = []
         self.messages: dict[str, list[dict]] = {}
         self.ephemerals: list[dict] = []
         self.responses: list[dict] = []
         self.views: dict[str, dict] = {}
         self.files: dict[str, StoredFile] = {}
-        self.socket_envelopes: asyncio.Queue[dict] = asyncio.Queue()
-        self.socket_sent: list[dict] = []
-        self.socket_acks: list[dict] = []
         self._reactions: dict[tuple[str, str], dict[str, list[str]]] = {}
-        self._answers: dict[str, list[_Answer]] = {}
         self._upload_tickets: dict[str, str] = {}  # upload URL token -> file id
-        self._socket_tickets: set[str] = set()
-        self._sockets: set[web.WebSocketResponse] = set()
-        self._newest_socket: web.WebSocketResponse | None = None
         self._ts_counter = itertools.count(1)
         self._tmp: Path | None = None
         self._runner: web.AppRunner | None = None
@@ -85,17 +68,21 @@ class SlackStandIn(WebApi, FileHosting, SocketMode):
             "conversations.history": self._history,
             "views.publish": self._views_publish,
         }
+        # methods called with an app-level (xapp-) token rather than the bot token
+        self._app_level_api: dict[str, Callable[[str], dict]] = {}
 
     # ---- lifecycle -------------------------------------------------------------------------------------
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+    def _app(self) -> web.Application:
         app = web.Application(client_max_size=1024**3)
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/upload/v1/{token}", self._handle_upload)
         app.router.add_get("/files-pri/{team_file}/{rest:.*}", self._handle_download)
         app.router.add_post("/response/{rest:.*}", self._handle_response_url)
-        app.router.add_get("/link/", self._handle_socket)
-        self._runner = web.AppRunner(app, handle_signals=False)
+        return app
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        self._runner = web.AppRunner(self._app(), handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()
@@ -105,8 +92,6 @@ class SlackStandIn(WebApi, FileHosting, SocketMode):
         return self.api_url
 
     async def stop(self) -> None:
-        for ws in list(self._sockets):
-            await ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -196,18 +181,6 @@ class SlackStandIn(WebApi, FileHosting, SocketMode):
         return (" " + " ".join(f":{n}:" for n in names)) if names else ""
 
     # ---- what tests arrange -----------------------------------------------------------------------------
-
-    def fail_next(
-        self,
-        method: str,
-        *,
-        status: int = 200,
-        body: dict | None = None,
-        headers: dict | None = None,
-        times: int = 1,
-    ) -> None:
-        """Answer the next `times` calls to `method` with this instead of the real behaviour."""
-        self._answers.setdefault(method, []).extend(_failure(status, body, headers) for _ in range(times))
 
     def add_message(
         self, channel: str, text: str, *, user: str, thread_ts: str | None = None, files: list | None = None

@@ -1,8 +1,7 @@
-"""The Slack stand-in's Web API: request parsing and dispatch, queued failures, and the chat/users/views methods."""
+"""The Slack stand-in's Web API: request parsing and dispatch, and the chat/users/views methods."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import secrets
 import time
@@ -30,23 +29,11 @@ class WebApi:
             )
         )
 
-    def _queued(self, method: str) -> web.Response | None:
-        queue = self._answers.get(method)
-        if not queue:
-            return None
-        answer = queue.pop(0)
-        if isinstance(answer.body, str):
-            return web.Response(
-                status=answer.status, text=answer.body, content_type="text/html", headers=answer.headers
-            )
-        return self._json(answer.body, answer.headers, status=answer.status)
+    def _scripted(self, method: str) -> web.Response | None:
+        """An answer given instead of the real behaviour: none here; the tests' stand-in scripts failures."""
+        return None
 
     async def _handle_api(self, request: web.Request) -> web.StreamResponse:
-        if self.offline:
-            # Slack unreachable: the connection drops without an answer, as with a reset.
-            self.offline_attempts += 1
-            request.transport.abort()  # type: ignore[union-attr]
-            raise asyncio.CancelledError
         raw = await request.read()
         params: dict[str, Any] = dict(request.query)
         if request.content_type == "application/json" and raw:
@@ -62,11 +49,11 @@ class WebApi:
         )
         params.pop("token", None)
         await self._record(request, method, params, len(raw))
-        queued = self._queued(method)
-        if queued is not None:
-            return queued
-        if method == "apps.connections.open":
-            return self._json(self._connections_open(token or ""))
+        scripted = self._scripted(method)
+        if scripted is not None:
+            return scripted
+        if method in self._app_level_api:
+            return self._json(self._app_level_api[method](token or ""))
         if method not in self._api:
             return self._json({"ok": False, "error": "unknown_method"})
         if not token:
@@ -88,9 +75,9 @@ class WebApi:
         raw = await request.read()
         body = json.loads(raw) if raw else {}
         await self._record(request, "response_url", {**body, "path": request.path}, len(raw))
-        queued = self._queued("response_url")
-        if queued is not None:
-            return queued
+        scripted = self._scripted("response_url")
+        if scripted is not None:
+            return scripted
         channel = request.match_info["rest"].split("/")[0]
         self.responses.append({"channel": channel, "path": request.path, "body": body, "ts": self._next_ts()})
         return web.Response(text="ok", content_type="text/plain")

@@ -9,10 +9,9 @@ import pytest
 from slack_sdk.errors import SlackApiError
 
 from bot.cards.publisher import CARD_EVENT, CardPublisher
-from bot.tools.slack_standin.standin import SlackStandIn
 from storage import jobs as jobs_db
 from storage.db import Store, connect
-from tests.fakes.slack import web_client
+from tests.fakes.slack import ScriptedSlack, web_client
 
 CHANNEL = "C0CHANNEL"
 
@@ -44,7 +43,7 @@ async def new_shot(store: Store) -> int:
     return shot_id
 
 
-async def crashed_after_post(slack: SlackStandIn, store: Store, shot_id: int) -> str:
+async def crashed_after_post(slack: ScriptedSlack, store: Store, shot_id: int) -> str:
     """What a process killed right after Slack stored its card leaves behind: a marker and a card."""
     await store.run(jobs_db.mark_card_posting, shot_id, "n0nce", time.time())
     metadata = {"event_type": CARD_EVENT, "event_payload": {"shot": shot_id, "nonce": "n0nce"}}
@@ -52,7 +51,7 @@ async def crashed_after_post(slack: SlackStandIn, store: Store, shot_id: int) ->
     return resp["ts"]
 
 
-def cards(slack: SlackStandIn) -> list[dict]:
+def cards(slack: ScriptedSlack) -> list[dict]:
     return [m for m in slack.messages.get(CHANNEL, []) if m.get("thread_ts", m["ts"]) == m["ts"]]
 
 

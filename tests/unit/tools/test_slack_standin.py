@@ -20,7 +20,8 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, SlackStandIn, running, web_client
+from bot.tools.slack_standin import SlackStandIn
+from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, ScriptedSlack, running, web_client
 from tests.fakes.slack_requests import (
     SIGNING_SECRET,
     app_mention_event,
@@ -39,19 +40,19 @@ CHANNEL = "C0CHANNEL"
 
 
 @pytest.fixture
-async def slack() -> AsyncIterator[SlackStandIn]:
+async def slack() -> AsyncIterator[ScriptedSlack]:
     async with running() as standin:
         yield standin
 
 
-async def test_auth_test_reports_the_bot_identity_and_scopes(slack: SlackStandIn) -> None:
+async def test_auth_test_reports_the_bot_identity_and_scopes(slack: ScriptedSlack) -> None:
     response = await web_client(slack).auth_test()
     assert (response["user_id"], response["bot_id"], response["team_id"]) == ("UBOT", "BBOT", "T0DAILIES")
     assert "chat:write" in response.headers["x-oauth-scopes"].split(",")
     assert slack.calls_to("auth.test")[0].auth == f"Bearer {BOT_TOKEN}"
 
 
-async def test_post_then_update_keeps_one_card_with_the_new_text(slack: SlackStandIn) -> None:
+async def test_post_then_update_keeps_one_card_with_the_new_text(slack: ScriptedSlack) -> None:
     client = web_client(slack)
     posted = await client.chat_postMessage(channel=CHANNEL, text="queued", blocks=[{"type": "divider"}])
     assert posted["ts"] == "1732500000.000100" and posted["message"]["bot_id"] == "BBOT"
@@ -63,7 +64,7 @@ async def test_post_then_update_keeps_one_card_with_the_new_text(slack: SlackSta
     assert slack.calls_to("chat.postMessage")[0].content_type == "application/json"
 
 
-async def test_update_of_unknown_or_foreign_message_fails_like_slack(slack: SlackStandIn) -> None:
+async def test_update_of_unknown_or_foreign_message_fails_like_slack(slack: ScriptedSlack) -> None:
     client = web_client(slack)
     with pytest.raises(SlackApiError) as unknown:
         await client.chat_update(channel=CHANNEL, ts="1.000001", text="x")
@@ -74,14 +75,14 @@ async def test_update_of_unknown_or_foreign_message_fails_like_slack(slack: Slac
     assert foreign.value.response["error"] == "cant_update_message"
 
 
-async def test_post_ephemeral_returns_message_ts_and_records_the_user(slack: SlackStandIn) -> None:
+async def test_post_ephemeral_returns_message_ts_and_records_the_user(slack: ScriptedSlack) -> None:
     response = await web_client(slack).chat_postEphemeral(channel=CHANNEL, user="U0ALICE", text="only you")
     assert response["message_ts"] == slack.ephemerals[0]["message_ts"]
     assert slack.ephemerals[0]["user"] == "U0ALICE"
     assert slack.transcript(CHANNEL) == ["[only U0ALICE sees] only you"]
 
 
-async def test_reactions_refuse_repeats_and_unknown_removals(slack: SlackStandIn) -> None:
+async def test_reactions_refuse_repeats_and_unknown_removals(slack: ScriptedSlack) -> None:
     client = web_client(slack)
     await client.reactions_add(channel=CHANNEL, name="eyes", timestamp="1.1")
     with pytest.raises(SlackApiError, match="already_reacted"):
@@ -92,7 +93,7 @@ async def test_reactions_refuse_repeats_and_unknown_removals(slack: SlackStandIn
         await client.reactions_remove(channel=CHANNEL, name="eyes", timestamp="1.1")
 
 
-async def test_three_step_upload_streams_into_the_thread(slack: SlackStandIn) -> None:
+async def test_three_step_upload_streams_into_the_thread(slack: ScriptedSlack) -> None:
     client = web_client(slack)
     card = await client.chat_postMessage(channel=CHANNEL, text="card")
     data = os.urandom(3 * 1024 * 1024 + 17)
@@ -125,7 +126,7 @@ async def test_three_step_upload_streams_into_the_thread(slack: SlackStandIn) ->
         await client.files_completeUploadExternal(files=[{"id": ticket["file_id"]}], channel_id=CHANNEL)
 
 
-async def test_complete_refuses_a_file_that_was_never_uploaded(slack: SlackStandIn) -> None:
+async def test_complete_refuses_a_file_that_was_never_uploaded(slack: ScriptedSlack) -> None:
     client = web_client(slack)
     ticket = await client.files_getUploadURLExternal(filename="x.mp4", length=3)
     with pytest.raises(SlackApiError, match="file_not_found"):
@@ -134,7 +135,7 @@ async def test_complete_refuses_a_file_that_was_never_uploaded(slack: SlackStand
         await client.files_getUploadURLExternal(filename="x.mp4", length="lots")  # type: ignore[arg-type]
 
 
-async def test_files_upload_v2_from_the_sdk_works(slack: SlackStandIn) -> None:
+async def test_files_upload_v2_from_the_sdk_works(slack: ScriptedSlack) -> None:
     client = web_client(slack)
     card = await client.chat_postMessage(channel=CHANNEL, text="card")
     done = await client.files_upload_v2(
@@ -147,7 +148,7 @@ async def test_files_upload_v2_from_the_sdk_works(slack: SlackStandIn) -> None:
     assert info["file"]["shares"]["public"][CHANNEL][0]["thread_ts"] == card["ts"]
 
 
-async def test_rate_limit_is_retried_by_the_sdk_handler(slack: SlackStandIn) -> None:
+async def test_rate_limit_is_retried_by_the_sdk_handler(slack: ScriptedSlack) -> None:
     slack.fail_next("chat.update", status=429, headers={"Retry-After": "1"})
     client = web_client(slack, retry_429=True)
     card = await client.chat_postMessage(channel=CHANNEL, text="card")
@@ -156,7 +157,7 @@ async def test_rate_limit_is_retried_by_the_sdk_handler(slack: SlackStandIn) -> 
     assert slack.message(CHANNEL, card["ts"])["text"] == "done"  # type: ignore[index]
 
 
-async def test_queued_failures_reach_the_client_unchanged(slack: SlackStandIn) -> None:
+async def test_queued_failures_reach_the_client_unchanged(slack: ScriptedSlack) -> None:
     client = web_client(slack)
     slack.fail_next("chat.postMessage", body={"ok": False, "error": "channel_not_found"})
     slack.fail_next("chat.postMessage", status=429)
@@ -169,7 +170,7 @@ async def test_queued_failures_reach_the_client_unchanged(slack: SlackStandIn) -
     assert (await client.chat_postMessage(channel=CHANNEL, text="x"))["ok"]
 
 
-async def test_tokens_and_methods_are_checked(slack: SlackStandIn) -> None:
+async def test_tokens_and_methods_are_checked(slack: ScriptedSlack) -> None:
     with pytest.raises(SlackApiError, match="invalid_auth"):
         await web_client(slack, token="xoxp-person").auth_test()
     with pytest.raises(SlackApiError, match="not_allowed_token_type"):
@@ -180,7 +181,7 @@ async def test_tokens_and_methods_are_checked(slack: SlackStandIn) -> None:
         await web_client(slack).api_call("chat.scheduleMessage", json={"channel": CHANNEL})
 
 
-async def test_form_bodies_and_extra_params_are_accepted(slack: SlackStandIn) -> None:
+async def test_form_bodies_and_extra_params_are_accepted(slack: ScriptedSlack) -> None:
     form = {
         "channel": CHANNEL,
         "text": "from a form",
@@ -194,7 +195,7 @@ async def test_form_bodies_and_extra_params_are_accepted(slack: SlackStandIn) ->
     assert message["text"] == "from a form" and message["blocks"] == [{"type": "divider"}]
 
 
-async def test_offline_drops_the_connection(slack: SlackStandIn) -> None:
+async def test_offline_drops_the_connection(slack: ScriptedSlack) -> None:
     slack.offline = True
     with pytest.raises(aiohttp.ClientConnectionError):
         await web_client(slack).chat_postMessage(channel=CHANNEL, text="x")
@@ -203,7 +204,7 @@ async def test_offline_drops_the_connection(slack: SlackStandIn) -> None:
     assert (await web_client(slack).chat_postMessage(channel=CHANNEL, text="x"))["ok"]
 
 
-async def test_user_files_download_only_with_the_bot_token(slack: SlackStandIn) -> None:
+async def test_user_files_download_only_with_the_bot_token(slack: ScriptedSlack) -> None:
     png = b"\x89PNG\r\n\x1a\n" + os.urandom(100)
     url = slack.add_file("F0REFIMAGE", png)["url_private_download"]
     async with aiohttp.ClientSession() as http:
@@ -214,7 +215,7 @@ async def test_user_files_download_only_with_the_bot_token(slack: SlackStandIn) 
     assert slack.count("files.download") == 2
 
 
-async def test_replies_views_and_users(slack: SlackStandIn) -> None:
+async def test_replies_views_and_users(slack: ScriptedSlack) -> None:
     client = web_client(slack)
     parent = slack.add_message(CHANNEL, "make a fox", user="U0ALICE")
     await client.chat_postMessage(channel=CHANNEL, text="on it", thread_ts=parent["ts"])
@@ -231,13 +232,13 @@ async def test_replies_views_and_users(slack: SlackStandIn) -> None:
     assert slack.transcript(CHANNEL) == [f"[U0ALICE {parent['ts']}] make a fox", "  ↳ [thread] on it"]
 
 
-async def test_wait_for_explains_what_happened_on_timeout(slack: SlackStandIn) -> None:
+async def test_wait_for_explains_what_happened_on_timeout(slack: ScriptedSlack) -> None:
     await web_client(slack).auth_test()
     with pytest.raises(AssertionError, match="auth.test"):
         await slack.wait_for_count("chat.postMessage", 1, timeout=0.1)
 
 
-async def test_socket_mode_client_connects_receives_and_acks(slack: SlackStandIn) -> None:
+async def test_socket_mode_client_connects_receives_and_acks(slack: ScriptedSlack) -> None:
     received: list[SocketModeRequest] = []
 
     async def listener(client: AsyncBaseSocketModeClient, req: SocketModeRequest) -> None:
@@ -271,7 +272,7 @@ def test_signed_headers_verify_with_the_sdk() -> None:
     )
 
 
-def _bolt_app(slack: SlackStandIn) -> tuple[AsyncApp, list]:
+def _bolt_app(slack: ScriptedSlack) -> tuple[AsyncApp, list]:
     seen: list = []
     app = AsyncApp(client=web_client(slack), signing_secret=SIGNING_SECRET)
 
@@ -301,7 +302,7 @@ def _bolt_app(slack: SlackStandIn) -> tuple[AsyncApp, list]:
     return app, seen
 
 
-async def test_built_requests_are_understood_by_bolt(slack: SlackStandIn) -> None:
+async def test_built_requests_are_understood_by_bolt(slack: ScriptedSlack) -> None:
     app, seen = _bolt_app(slack)
     image = slack.add_file("F0REFIMAGE", b"png")
     bodies = [
@@ -336,7 +337,7 @@ async def test_built_requests_are_understood_by_bolt(slack: SlackStandIn) -> Non
     assert slack.transcript(CHANNEL) == ["[reply to command] queued a “fox” at dawn"]
 
 
-async def test_post_signed_reaches_bolt_over_http_and_bad_signatures_get_401(slack: SlackStandIn) -> None:
+async def test_post_signed_reaches_bolt_over_http_and_bad_signatures_get_401(slack: ScriptedSlack) -> None:
     from aiohttp import web
 
     app, seen = _bolt_app(slack)
@@ -357,7 +358,7 @@ async def test_post_signed_reaches_bolt_over_http_and_bad_signatures_get_401(sla
     assert seen == [("command", "a fox")]
 
 
-async def test_socket_mode_client_reconnects_after_disconnect(slack: SlackStandIn) -> None:
+async def test_socket_mode_client_reconnects_after_disconnect(slack: ScriptedSlack) -> None:
     async def ack(client: AsyncBaseSocketModeClient, req: SocketModeRequest) -> None:
         await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
 
@@ -376,7 +377,7 @@ async def test_socket_mode_client_reconnects_after_disconnect(slack: SlackStandI
     assert slack.socket_acks[0]["envelope_id"] == envelope["envelope_id"]
 
 
-async def test_multipart_upload_is_accepted_like_raw_bytes(slack: SlackStandIn) -> None:
+async def test_multipart_upload_is_accepted_like_raw_bytes(slack: ScriptedSlack) -> None:
     ticket = await web_client(slack).files_getUploadURLExternal(filename="b.mp4", length=5)
     form = aiohttp.FormData()
     form.add_field("file", b"abcde", filename="b.mp4", content_type="video/mp4")
@@ -384,3 +385,16 @@ async def test_multipart_upload_is_accepted_like_raw_bytes(slack: SlackStandIn) 
         async with http.post(ticket["upload_url"], data=form) as resp:
             assert (resp.status, await resp.text()) == (200, "OK - 5")
     assert slack.upload_path(ticket["file_id"]).read_bytes() == b"abcde"
+
+
+async def test_the_shipped_standin_carries_no_fault_injection_or_socket_mode() -> None:
+    shipped = SlackStandIn()
+    await shipped.start()
+    try:
+        client = web_client(shipped, token=APP_TOKEN)
+        with pytest.raises(SlackApiError) as refused:
+            await client.apps_connections_open(app_token=APP_TOKEN)
+        assert refused.value.response["error"] == "unknown_method"
+    finally:
+        await shipped.stop()
+    assert not any(hasattr(shipped, name) for name in ("fail_next", "offline", "send_socket_envelope"))

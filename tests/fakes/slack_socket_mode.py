@@ -1,4 +1,4 @@
-"""Socket Mode in the Slack stand-in: apps.connections.open tickets and the WebSocket link."""
+"""Socket Mode for the tests' Slack stand-in: apps.connections.open tickets and the WebSocket link."""
 
 from __future__ import annotations
 
@@ -10,7 +10,26 @@ from aiohttp import WSMsgType, web
 
 
 class SocketMode:
-    """Mixed into SlackStandIn: hands queued envelopes to the newest connection and records acks."""
+    """Mixed into ScriptedSlack: hands queued envelopes to the newest connection and records acks."""
+
+    def _init_socket_mode(self) -> None:
+        self.socket_envelopes: asyncio.Queue[dict] = asyncio.Queue()
+        self.socket_sent: list[dict] = []
+        self.socket_acks: list[dict] = []
+        self._socket_tickets: set[str] = set()
+        self._sockets: set[web.WebSocketResponse] = set()
+        self._newest_socket: web.WebSocketResponse | None = None
+        self._app_level_api["apps.connections.open"] = self._connections_open
+
+    def _app(self) -> web.Application:
+        app = super()._app()  # type: ignore[misc]
+        app.router.add_get("/link/", self._handle_socket)
+        return app
+
+    async def stop(self) -> None:
+        for ws in list(self._sockets):
+            await ws.close()
+        await super().stop()  # type: ignore[misc]
 
     async def send_socket_envelope(self, envelope: dict) -> None:
         await self.socket_envelopes.put(envelope)
