@@ -1,0 +1,46 @@
+"""Reading what a media file holds (every PyAV read of a clip lives here)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import BinaryIO
+
+import av
+
+
+def probe_mp4(path: Path) -> dict:
+    """What an MP4 holds: {"codec", "width", "height", "seconds", "has_audio", "pix_fmt", "frames"}."""
+    with av.open(str(path)) as container:
+        if not container.streams.video:
+            raise ValueError(f"{path} has no video stream")
+        video = container.streams.video[0]
+        if video.duration is not None and video.time_base is not None:
+            seconds = float(video.duration * video.time_base)
+        else:
+            seconds = (container.duration or 0) / av.time_base
+        ctx = video.codec_context
+        return {
+            "codec": ctx.name,
+            "width": ctx.width,
+            "height": ctx.height,
+            "seconds": seconds,
+            "has_audio": bool(container.streams.audio),
+            "pix_fmt": ctx.format.name if ctx.format else None,
+            "frames": video.frames,
+        }
+
+
+def first_frame_jpeg(source: BinaryIO | Path, width: int = 480, quality: int = 78) -> bytes:
+    """The clip's first frame as a small JPEG (a poster), scaled down to at most `width` pixels.
+    `source` may be any seekable file object, so a clip can be read in ranges without a copy."""
+    with av.open(source if not isinstance(source, Path) else str(source)) as container:
+        if not container.streams.video:
+            raise ValueError("the clip has no video stream")
+        frame = next(container.decode(video=0))
+        image = frame.to_image()
+    if image.width > width:
+        image = image.resize((width, max(1, round(image.height * width / image.width))))
+    out = io.BytesIO()
+    image.convert("RGB").save(out, "JPEG", quality=quality, optimize=True)
+    return out.getvalue()
