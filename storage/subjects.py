@@ -49,8 +49,9 @@ def _with_details(db: Database, row: dict) -> dict:
 def add_subject(
     db: Database, channel_id: str, name: str, description: str, added_by: str, images: list[NewImage]
 ) -> dict:
-    """Insert a subject and its images in one transaction; raises SubjectExists."""
-    with db.conn:
+    """Insert a subject and its images in one transaction (none of it stays if any write fails);
+    raises SubjectExists."""
+    with db.atomic():
         if get_subject(db, channel_id, name) is not None:
             raise SubjectExists(name)
         subject_id = (
@@ -90,7 +91,7 @@ def remove_subject(db: Database, channel_id: str, name: str) -> dict | None:
     subject = get_subject(db, channel_id, name)
     if subject is None:
         return None
-    with db.conn:
+    with db.atomic():
         db["subject_elements"].delete_where("subject_id = ?", [subject["id"]])
         db["subject_images"].delete_where("subject_id = ?", [subject["id"]])
         db["subjects"].delete(subject["id"])
