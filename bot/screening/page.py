@@ -1,0 +1,224 @@
+"""The screening room's HTML (pure): a player per version with its facts and review state, forms
+that post decisions with the pass in the body, and the hooks the sync player script uses.
+Everything works without JavaScript except playing versions together."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from html import escape
+
+from bot.screening.room import Room, Version
+
+KIND_LABEL = {
+    "generate": "generate",
+    "edit": "edit",
+    "again": "again",
+    "extend": "extend",
+    "final": "final",
+    "avatar": "avatar",
+}
+STATE_LABEL = {
+    "held": "waiting for approval",
+    "queued": "queued",
+    "submitting": "queued",
+    "rendering": "rendering",
+    "downloading": "rendering",
+    "uploading": "uploading",
+    "failed": "failed",
+    "cancelled": "cancelled",
+}
+
+
+def _money(usd: float) -> str:
+    return f"${usd:,.2f}"
+
+
+def _when(iso: str) -> str:
+    return f"{iso[:10]} {iso[11:16]}" if len(iso) >= 16 else iso
+
+
+def _person(user_id: str, names: Mapping[str, str]) -> str:
+    return escape("@" + names.get(user_id, user_id))
+
+
+def _badges(v: Version) -> str:
+    badges = [f'<span class="badge kind">{escape(KIND_LABEL.get(v.kind, v.kind))}</span>']
+    if v.final:
+        badges.append('<span class="badge final">final</span>')
+    if v.verdict == "approved":
+        badges.append('<span class="badge approved">✓ approved</span>')
+    elif v.verdict == "rejected":
+        badges.append('<span class="badge rejected">✕ rejected</span>')
+    if v.current:
+        badges.append('<span class="badge current">current</span>')
+    return "".join(badges)
+
+
+def _facts(v: Version, names: Mapping[str, str]) -> str:
+    seconds = f"{v.seconds:g} s" if v.seconds else "follows the speech"
+    parent = f" of v{v.parent}" if v.parent and v.kind in ("edit", "extend") else ""
+    rows = [
+        ("model", f"<code>{escape(v.model)}</code>"),
+        ("length", escape(seconds)),
+        ("cost", _money(v.cost) if v.delivered else "—"),
+        ("asked by", _person(v.asked_by, names)),
+    ]
+    if parent:
+        rows.insert(0, ("made from", escape(parent.strip())))
+    return "".join(f"<div><dt>{k}</dt><dd>{val}</dd></div>" for k, val in rows)
+
+
+def _review(v: Version, names: Mapping[str, str]) -> str:
+    if not v.decisions:
+        return '<p class="review none">No decisions yet.</p>'
+    items = "".join(
+        f'<li class="{"yes" if d.decision == "approve" else "no"}">'
+        f"{'✓ approved' if d.decision == 'approve' else '✕ rejected'} by {_person(d.user_id, names)}"
+        f' <time datetime="{escape(d.at)}">{escape(_when(d.at))}</time></li>'
+        for d in v.decisions
+    )
+    return f'<ul class="review">{items}</ul>'
+
+
+def _actions(v: Version, token: str, once: str) -> str:
+    if not v.delivered or not (v.viewer_decides or v.viewer_presses):
+        return ""
+    buttons = []
+    if v.viewer_decides:
+        buttons.append(("approve", "Approve", "primary"))
+        buttons.append(("reject", "Reject", "danger"))
+    if v.viewer_presses:
+        buttons.append(("another_take", "Another take", ""))
+        buttons.append(("final_render", "Final render", ""))
+    inner = "".join(
+        f'<button type="submit" name="action" value="{a}" class="{cls}">{label}</button>'
+        for a, label, cls in buttons
+    )
+    return (
+        f'<form class="decide" method="post" action="/review">'
+        f'<input type="hidden" name="token" value="{escape(token)}">'
+        f'<input type="hidden" name="version" value="{v.number}">'
+        f'<input type="hidden" name="once" value="{escape(once)}">{inner}</form>'
+    )
+
+
+def _player(v: Version, base: str) -> str:
+    if not v.delivered:
+        state = STATE_LABEL.get(v.state, v.state)
+        detail = f"<small>{escape(v.error)}</small>" if v.error else ""
+        return f'<div class="screen empty"><span>{escape(state)}</span>{detail}</div>'
+    return (
+        f'<div class="screen"><video id="v{v.number}" data-version="{v.number}" controls playsinline '
+        f'preload="metadata" poster="{base}/v{v.number}.jpg">'
+        f'<source src="{base}/v{v.number}.mp4" type="video/mp4">'
+        f'<a href="{base}/v{v.number}.mp4">Download v{v.number}</a></video></div>'
+    )
+
+
+def _version(v: Version, base: str, token: str, once: str, names: Mapping[str, str]) -> str:
+    classes = ["version", v.verdict]
+    if v.final:
+        classes.append("is-final")
+    sync = (
+        f'<label class="sync-pick"><input type="checkbox" data-sync="v{v.number}" checked> in sync</label>'
+        if v.delivered
+        else ""
+    )
+    prompt = f"<blockquote>{escape(v.prompt)}</blockquote>" if v.prompt else ""
+    return (
+        f'<article class="{" ".join(classes)}" id="version-{v.number}" data-version="{v.number}">'
+        f"{_player(v, base)}"
+        f'<header><h2>v{v.number}</h2><div class="badges">{_badges(v)}</div>{sync}</header>'
+        f"{prompt}<dl>{_facts(v, names)}</dl>{_review(v, names)}{_actions(v, token, once)}</article>"
+    )
+
+
+def _rule(room: Room, names: Mapping[str, str]) -> str:
+    if not room.approvers:
+        return "The requester approves."
+    people = ", ".join(_person(u, names) for u in room.approvers)
+    need = "every approver" if room.rule == "all" and len(room.approvers) > 1 else "one approver"
+    return f"Approvers: {people} ({need} decides)."
+
+
+def _viewer(room: Room, names: Mapping[str, str]) -> str:
+    if room.viewer:
+        return f"Signed link for {_person(room.viewer, names)}: your decisions count as yours in Slack."
+    return (
+        "Watch-only link. To approve or reject here, press <b>Screening room</b> on the card in Slack: "
+        "Dailies sends you a personal link."
+    )
+
+
+def render_page(
+    room: Room,
+    token: str,
+    *,
+    names: Mapping[str, str] | None = None,
+    note: str = "",
+    once: str = "",
+    channel_name: str = "",
+) -> str:
+    """The whole page; `token` is the pass in the URL, `note` the answer to a decision just posted,
+    `once` a fresh value each form carries so a double click decides once."""
+    names = names or {}
+    base = f"/review/{escape(token)}"
+    delivered = sum(1 for v in room.versions if v.delivered)
+    approved = [v.number for v in room.versions if v.verdict == "approved"]
+    summary = f"{len(room.versions)} version{'s' * (len(room.versions) != 1)}"
+    if approved:
+        summary += " · approved " + ", ".join(f"v{n}" for n in approved)
+    where = escape(f"#{channel_name}" if channel_name else room.channel_id)
+    notice = f'<p class="notice" role="status">{escape(note)}</p>' if note else ""
+    versions = "".join(_version(v, base, token, once, names) for v in reversed(room.versions))
+    transport = (
+        '<section class="transport" id="transport" hidden aria-label="Play versions in sync">'
+        '<button type="button" id="play" class="primary" aria-label="Play">▶ Play in sync</button>'
+        '<button type="button" id="back" title="One frame back (←)">◀︎❘</button>'
+        '<button type="button" id="fwd" title="One frame forward (→)">❘▶︎</button>'
+        '<input type="range" id="scrub" min="0" max="1000" value="0" step="1" aria-label="Scrub">'
+        '<output id="clock">0:00.00</output>'
+        '<label class="mute"><input type="checkbox" id="mute" checked> mute</label>'
+        "</section>"
+        if delivered >= 1
+        else ""
+    )
+    return f"""<!doctype html>
+<html lang="en" class="dark">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<meta name="robots" content="noindex">
+<title>v{len(room.versions)} · {escape(room.title[:60])} · Dailies screening room</title>
+<link rel="stylesheet" href="/review-assets/room.css">
+</head>
+<body>
+<header class="top">
+  <div class="brand">Dailies <span>screening room</span></div>
+  <h1>{escape(room.title)}</h1>
+  <p class="meta">{where} · shot {room.shot_id} · {summary}</p>
+  <p class="meta">{_rule(room, names)} {_viewer(room, names)}</p>
+</header>
+{notice}
+{transport}
+<main class="versions">
+{versions}
+</main>
+<footer><p>Clips stream from Slack's copy; this link expires. Decisions here are the same as ✅ / ❌ / 🔁 in Slack and land in <code>/video audit</code>.</p></footer>
+<script src="/review-assets/room.js" defer></script>
+</body>
+</html>
+"""
+
+
+def refused_page() -> str:
+    """The answer to a pass that is altered, expired or for another workspace: it says nothing more."""
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<link rel="stylesheet" href="/review-assets/room.css"><title>Link not valid</title></head>'
+        '<body><main class="refused"><h1>This link is not valid</h1>'
+        "<p>It may have expired. Press <b>Screening room</b> on the job card in Slack for a fresh one.</p>"
+        "</main></body></html>"
+    )

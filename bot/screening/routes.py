@@ -1,0 +1,230 @@
+"""The screening room's HTTP routes: the page, each version's clip (ranged, relayed from Slack)
+and poster, and decisions posted from the page, which go through the studio's button entry point
+(the same rules, audit and card update as in Slack)."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from importlib.resources import files
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+from aiohttp import web
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.cards.people import People
+from bot.config import Config
+from bot.delivery.slack_clip import ClipUnavailable, SlackClips, SlackFile
+from bot.screening import tokens
+from bot.screening.page import refused_page, render_page
+from bot.screening.posters import Posters
+from bot.screening.room import Room, build_room
+from bot.screening.stream import serve_clip
+from bot.studio.studio import Origin, Studio
+from storage import approvals, channels
+from storage import jobs as jobs_db
+
+log = logging.getLogger(__name__)
+ACTIONS = ("approve", "reject", "another_take", "final_render")
+ASSETS = {"room.css": "text/css", "room.js": "text/javascript"}
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",  # the pass is in the URL: never hand it to another site
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; "
+    "media-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+}
+
+
+class ScreeningRoom:
+    def __init__(
+        self, studio: Studio, clips: SlackClips, people: People, *, key: bytes, public_url: str
+    ) -> None:
+        self.studio = studio
+        self.store = studio.store
+        self.clips = clips
+        self.people = people
+        self.key = key
+        self.public_url = public_url.rstrip("/")
+        self.posters = Posters(clips, Path(studio.config.media_dir) / "posters")
+
+    # ---- links ------------------------------------------------------------------------------------
+    def watch_link(self, shot: dict) -> str:
+        return tokens.room_url(self.public_url, self.key, tokens.watch_pass(shot))
+
+    async def personal_link(self, channel_id: str, user_id: str, shot_id: int) -> str | None:
+        """A link that decides as `user_id`, for the ephemeral "open as me" answer to the card's button."""
+        shot = await self.store.run(jobs_db.get_shot, shot_id)
+        if shot is None or shot["channel_id"] != channel_id:
+            return None
+        return tokens.room_url(self.public_url, self.key, tokens.personal_pass(shot, user_id, time.time()))
+
+    def add_routes(self, app: web.Application) -> None:
+        app.router.add_get("/review/{token}", self.page)
+        app.router.add_post("/review", self.decide)
+        app.router.add_get(r"/review/{token}/v{version:\d+}.mp4", self.clip)
+        app.router.add_get(r"/review/{token}/v{version:\d+}.jpg", self.poster)
+        app.router.add_get("/review-assets/{name}", self.asset)
+
+    # ---- what a pass opens ---------------------------------------------------------------------------
+    async def _shot(self, token: str) -> tuple[tokens.Pass, dict] | None:
+        found = tokens.read(self.key, token, time.time())
+        if found is None:
+            return None
+        shot = await self.store.run(jobs_db.get_shot, found.shot_id)
+        # a pass names its workspace and channel: one for another workspace opens nothing here
+        if (
+            shot is None
+            or shot["channel_id"] != found.channel_id
+            or (shot.get("team_id") or "") != found.team_id
+        ):
+            return None
+        return found, shot
+
+    async def _room(self, found: tokens.Pass, shot: dict) -> Room:
+        def load(db):
+            _, jobs, takes = jobs_db.shot_view(db, shot["id"])
+            settings = channels.get_settings(db, shot["channel_id"])
+            return jobs, takes, approvals.latest_for_shot(db, shot["id"]), settings
+
+        jobs, takes, decisions, settings = await self.store.run(load)
+        return build_room(
+            shot, jobs, takes, decisions, tuple(settings.approvers), settings.approval_rule, found.user_id
+        )
+
+    async def _take_file(self, request: web.Request) -> SlackFile | None:
+        opened = await self._shot(request.match_info["token"])
+        if opened is None:
+            return None
+        version = int(request.match_info["version"])
+        takes = await self.store.run(lambda db: jobs_db.shot_view(db, opened[1]["id"])[2])
+        take = next((t for t in takes if t["version"] == version and t["state"] == "delivered"), None)
+        if take is None or not take.get("slack_file_id"):
+            raise web.HTTPNotFound()
+        try:
+            return await self.clips.locate(take["slack_file_id"])
+        except ClipUnavailable as exc:
+            log.info("v%s of shot %s is not available from Slack (%s)", version, opened[1]["id"], exc)
+            raise web.HTTPNotFound() from None
+
+    # ---- handlers ---------------------------------------------------------------------------------------
+    async def page(self, request: web.Request) -> web.Response:
+        token = request.match_info["token"]
+        opened = await self._shot(token)
+        if opened is None:
+            return _refused()
+        return await self._render(token, *opened)
+
+    async def _render(self, token: str, found: tokens.Pass, shot: dict, note: str = "") -> web.Response:
+        room = await self._room(found, shot)
+        people = [found.user_id, *room.approvers]
+        for v in room.versions:
+            people += [v.asked_by, *(d.user_id for d in v.decisions)]
+        names = await self.people.names(people)
+        html = render_page(room, token, names=names, note=note, once=secrets.token_hex(8))
+        return web.Response(text=html, content_type="text/html", headers=PAGE_HEADERS)
+
+    async def clip(self, request: web.Request) -> web.StreamResponse:
+        file = await self._take_file(request)
+        if file is None:
+            return _refused()
+        try:
+            return await serve_clip(request, self.clips, file)
+        except ClipUnavailable as exc:
+            log.info("clip %s could not be relayed (%s)", file.file_id, exc)
+            raise web.HTTPBadGateway() from None
+
+    async def poster(self, request: web.Request) -> web.Response:
+        file = await self._take_file(request)
+        if file is None:
+            return _refused()
+        data = await self.posters.jpeg(file)
+        if data is None:
+            raise web.HTTPNotFound()
+        return web.Response(
+            body=data, content_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"}
+        )
+
+    async def asset(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        if name not in ASSETS:
+            raise web.HTTPNotFound()
+        body = files("bot.screening").joinpath("assets", name).read_bytes()
+        return web.Response(
+            body=body, content_type=ASSETS[name], headers={"Cache-Control": "public, max-age=3600"}
+        )
+
+    async def decide(self, request: web.Request) -> web.Response:
+        if not self._same_origin(request):
+            return _refused()
+        form = await request.post()
+        token, action, version = (str(form.get(k, "")) for k in ("token", "action", "version"))
+        opened = await self._shot(token)
+        if opened is None or not opened[0].can_decide:
+            return _refused()
+        found, shot = opened
+        if action not in ACTIONS or not version.isdigit():
+            return await self._render(token, found, shot, "That button is not one Dailies knows.")
+        takes = await self.store.run(lambda db: jobs_db.shot_view(db, shot["id"])[2])
+        take = next((t for t in takes if t["version"] == int(version)), None)
+        if take is None:
+            return await self._render(token, found, shot, f"There is no v{version} in this shot.")
+        origin = Origin(
+            channel_id=shot["channel_id"],
+            user_id=found.user_id,
+            team_id=found.team_id,
+            source_key=f"room:{shot['id']}:{secrets.token_hex(8)}",
+        )
+        once = str(form.get("once", ""))
+        if once and not await self.studio.first_time(f"room:{once}:{action}:{version}", "screening"):
+            return await self._render(token, found, shot, "Already done.")
+        try:
+            reply = await self.studio.button(origin, action, f"{shot['id']}:take:{take['id']}")
+        except Exception:
+            log.exception("screening-room %s on shot %s failed", action, shot["id"])
+            reply = "Something went wrong on our side and nothing changed. Please try again."
+        return await self._render(token, found, shot, reply or "Done: the card in Slack says so too.")
+
+    def _same_origin(self, request: web.Request) -> bool:
+        """A form posted from another site carries its Origin: only this one's is accepted."""
+        origin = request.headers.get("Origin")
+        if origin is None:
+            return True
+        allowed = {_origin(self.public_url), f"{request.scheme}://{request.host}"}
+        return origin in allowed
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _refused() -> web.Response:
+    return web.Response(status=403, text=refused_page(), content_type="text/html", headers=PAGE_HEADERS)
+
+
+def screening_room(
+    config: Config,
+    studio: Studio,
+    client: AsyncWebClient,
+    http: httpx.AsyncClient,
+    file_hosts: tuple[str, ...],
+) -> ScreeningRoom | None:
+    """The room when Dailies has a public URL to link to and a secret to sign passes with."""
+    if not config.public_base_url:
+        return None
+    secret = config.review_secret or config.slack_signing_secret
+    if not secret:
+        log.warning(
+            "DAILIES_PUBLIC_URL is set but no screening-room links can be signed: "
+            "set DAILIES_REVIEW_SECRET (any long random string)"
+        )
+        return None
+    clips = SlackClips(client, http, config.slack_bot_token, file_hosts=file_hosts)
+    return ScreeningRoom(
+        studio, clips, People(client), key=tokens.derive_key(secret), public_url=config.public_base_url
+    )

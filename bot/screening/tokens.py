@@ -1,0 +1,88 @@
+"""Screening-room passes (pure): HMAC-signed, expiring capabilities naming one shot, and for
+decisions the Slack user they were issued to. No accounts or cookies: the link is the grant."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime
+
+VERSION = "r1"
+# a pass from the card's button lets anyone who can see the card watch; deterministic per shot, so
+# re-rendering the card does not change its blocks (and cost a chat.update)
+VIEW_SECONDS = 90 * 24 * 3600
+# a pass that can approve is personal and short-lived: it is handed out in an ephemeral message
+DECIDE_SECONDS = 12 * 3600
+
+
+@dataclass(frozen=True)
+class Pass:
+    team_id: str
+    channel_id: str
+    shot_id: int
+    expires: int  # Unix seconds
+    user_id: str = ""  # set: the holder may decide as this Slack user
+
+    @property
+    def can_decide(self) -> bool:
+        return bool(self.user_id)
+
+
+def derive_key(secret: str) -> bytes:
+    """A key of its own, so a pass never doubles as anything signed with the secret itself."""
+    return hmac.new(secret.encode(), b"dailies screening room", hashlib.sha256).digest()
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _sign(key: bytes, payload: bytes) -> bytes:
+    return hmac.new(key, payload, hashlib.sha256).digest()[:20]
+
+
+def issue(key: bytes, p: Pass) -> str:
+    fields = (VERSION, p.team_id, p.channel_id, str(p.shot_id), str(p.expires), p.user_id)
+    if any("|" in f for f in fields):
+        raise ValueError("a pass field contains '|'")
+    payload = "|".join(fields).encode()
+    return f"{_b64(payload)}.{_b64(_sign(key, payload))}"
+
+
+def read(key: bytes, token: str, now: float) -> Pass | None:
+    """The pass, or None when the token is malformed, altered, signed with another key, or expired."""
+    body, dot, signature = token.partition(".")
+    if not dot or len(token) > 400:
+        return None
+    try:
+        payload, mac = _unb64(body), _unb64(signature)
+    except (ValueError, TypeError):
+        return None
+    if not hmac.compare_digest(mac, _sign(key, payload)):
+        return None
+    parts = payload.decode("utf-8", "replace").split("|")
+    if len(parts) != 6 or parts[0] != VERSION or not parts[3].isdigit() or not parts[4].isdigit():
+        return None
+    found = Pass(parts[1], parts[2], int(parts[3]), int(parts[4]), parts[5])
+    return found if found.expires > now else None
+
+
+def watch_pass(shot: dict) -> Pass:
+    """The card's pass: anyone who can see the card may watch; it expires VIEW_SECONDS after the
+    shot was made, and is the same on every render of the card."""
+    created = datetime.fromisoformat(shot["created_at"]).timestamp() if shot.get("created_at") else 0
+    return Pass(shot.get("team_id") or "", shot["channel_id"], shot["id"], int(created) + VIEW_SECONDS)
+
+
+def personal_pass(shot: dict, user_id: str, now: float) -> Pass:
+    return Pass(shot.get("team_id") or "", shot["channel_id"], shot["id"], int(now) + DECIDE_SECONDS, user_id)
+
+
+def room_url(public_url: str, key: bytes, p: Pass) -> str:
+    return f"{public_url.rstrip('/')}/review/{issue(key, p)}"
