@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from sqlite_utils import Database
+from dataclasses import dataclass
 
+from storage import audit, channels, jobs
 from storage.clock import now_iso
+from storage.db import Db
 
 DECISIONS = ("approve", "reject", "withdrawn")
 
 
 def record(
-    db: Database,
+    db: Db,
     *,
     channel_id: str,
     shot_id: int,
@@ -37,12 +39,12 @@ def record(
     )
 
 
-def latest_for_shot(db: Database, shot_id: int) -> list[dict]:
+def latest_for_shot(db: Db, shot_id: int) -> list[dict]:
     """Each person's latest decision on each subject (take, or job when take_id is NULL) of a shot."""
     return _rows(db, shot_id)
 
 
-def _rows(db: Database, shot_id: int) -> list[dict]:
+def _rows(db: Db, shot_id: int) -> list[dict]:
     cursor = db.execute(
         "SELECT a.* FROM approvals a JOIN (SELECT max(id) AS id FROM approvals WHERE shot_id = ? "
         "GROUP BY job_id, coalesce(take_id, 0), user_id) m ON a.id = m.id ORDER BY a.id",
@@ -52,19 +54,19 @@ def _rows(db: Database, shot_id: int) -> list[dict]:
     return [dict(zip(cols, row, strict=True)) for row in cursor.fetchall()]
 
 
-def index_message(db: Database, channel_id: str, ts: str, shot_id: int, take_id: int | None) -> None:
+def index_message(db: Db, channel_id: str, ts: str, shot_id: int, take_id: int | None) -> None:
     db["messages"].upsert(
         {"channel_id": channel_id, "ts": ts, "shot_id": shot_id, "take_id": take_id},
         pk=("channel_id", "ts"),
     )
 
 
-def message_target(db: Database, channel_id: str, ts: str) -> dict | None:
+def message_target(db: Db, channel_id: str, ts: str) -> dict | None:
     rows = list(db["messages"].rows_where("channel_id = ? AND ts = ?", [channel_id, ts]))
     return rows[0] if rows else None
 
 
-def take_by_file(db: Database, channel_id: str, file_id: str) -> dict | None:
+def take_by_file(db: Db, channel_id: str, file_id: str) -> dict | None:
     row = db.execute(
         "SELECT takes.id, takes.shot_id FROM takes JOIN jobs ON takes.job_id = jobs.id "
         "WHERE jobs.channel_id = ? AND takes.slack_file_id = ?",
@@ -73,10 +75,10 @@ def take_by_file(db: Database, channel_id: str, file_id: str) -> dict | None:
     return {"id": row[0], "shot_id": row[1]} if row else None
 
 
-def reserved(db: Database, channel_id: str) -> float:
+def reserved(db: Db, channel_id: str) -> float:
     """The estimate still held by takes that are running (held takes reserve nothing until approved)."""
     row = db.execute(
-        "SELECT coalesce(sum(jobs.estimate_usd * 1.0 / max(jobs.takes, 1)), 0) FROM takes "
+        "SELECT coalesce(sum(jobs.estimate_usd * 1.0 / greatest(jobs.takes, 1)), 0) FROM takes "
         "JOIN jobs ON takes.job_id = jobs.id WHERE jobs.channel_id = ? AND takes.state IN "
         "('queued','submitting','rendering','downloading','uploading')",
         [channel_id],
@@ -84,7 +86,7 @@ def reserved(db: Database, channel_id: str) -> float:
     return float(row[0])
 
 
-def spend_by(db: Database, channel_id: str, since_iso: str, column: str) -> list[tuple[str, float, int]]:
+def spend_by(db: Db, channel_id: str, since_iso: str, column: str) -> list[tuple[str, float, int]]:
     """This month's delivered spend grouped by jobs.model or jobs.user_id: (key, usd, clips)."""
     if column not in ("model", "user_id"):
         raise ValueError(column)
@@ -97,3 +99,53 @@ def spend_by(db: Database, channel_id: str, since_iso: str, column: str) -> list
             [channel_id, since_iso],
         ).fetchall()
     ]
+
+
+def record_decision(
+    db: Db,
+    *,
+    channel_id: str,
+    shot_id: int,
+    job_id: int,
+    take_id: int | None,
+    user_id: str,
+    decision: str,
+    via: str,
+    label: str,
+) -> None:
+    """`record` and its audit line ("approve v2 by reaction") in one transaction."""
+    with db.atomic():
+        record(
+            db, channel_id=channel_id, shot_id=shot_id, job_id=job_id, take_id=take_id,
+            user_id=user_id, decision=decision, via=via,
+        )  # fmt: skip
+        audit.record(db, channel_id, user_id, decision, f"{label} by {via}", job_id, take_id)
+
+
+def decisions_on(db: Db, shot_id: int, job_id: int, take_id: int | None) -> dict[str, str]:
+    """Each person's latest decision on one subject (a take, or the job itself when take_id is None)."""
+    rows = latest_for_shot(db, shot_id)
+    return {r["user_id"]: r["decision"] for r in rows if r["job_id"] == job_id and r["take_id"] == take_id}
+
+
+def shot_with_decisions(db: Db, shot_id: int) -> tuple[dict, list[dict], list[dict], list[dict]]:
+    """The shot, its jobs and takes (as `jobs.shot_view`), and each person's latest decisions."""
+    return (*jobs.shot_view(db, shot_id), latest_for_shot(db, shot_id))
+
+
+@dataclass(frozen=True)
+class MonthSpend:
+    spent: float  # delivered since the month started
+    reserved: float  # held by takes still running
+    by_model: list[tuple[str, float, int]]  # (model, usd, clips)
+    by_user: list[tuple[str, float, int]]  # (user id, usd, clips)
+
+
+def month_spend_report(db: Db, channel_id: str, since_iso: str) -> MonthSpend:
+    """The channel's spend since `since_iso`, what running takes reserve, and who spent it on what."""
+    return MonthSpend(
+        spent=channels.month_spend(db, channel_id, since_iso),
+        reserved=reserved(db, channel_id),
+        by_model=spend_by(db, channel_id, since_iso, "model"),
+        by_user=spend_by(db, channel_id, since_iso, "user_id"),
+    )

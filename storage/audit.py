@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from sqlite_utils import Database
-
 from storage.clock import now_iso
+from storage.db import Db
 
 
 def record(
-    db: Database,
+    db: Db,
     channel_id: str,
     user_id: str,
     action: str,
@@ -29,5 +28,5 @@ def record(
     )
 
 
-def latest(db: Database, channel_id: str, limit: int = 20) -> list[dict]:
+def latest(db: Db, channel_id: str, limit: int = 20) -> list[dict]:
     return list(db["audit"].rows_where("channel_id = ?", [channel_id], order_by="id desc", limit=limit))

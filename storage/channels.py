@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from sqlite_utils import Database
-
 from storage.clock import now_iso
+from storage.db import Db
 
 
 @dataclass(frozen=True)
@@ -21,7 +20,7 @@ class ChannelSettings:
     approval_rule: str = "any"
 
 
-def get_settings(db: Database, channel_id: str) -> ChannelSettings:
+def get_settings(db: Db, channel_id: str) -> ChannelSettings:
     rows = list(db["channels"].rows_where("channel_id = ?", [channel_id]))
     if not rows:
         return ChannelSettings(channel_id)
@@ -47,7 +46,7 @@ COLUMNS = {
 }
 
 
-def set_setting(db: Database, channel_id: str, key: str, value) -> None:
+def set_setting(db: Db, channel_id: str, key: str, value) -> None:
     column = COLUMNS[key]
     if column == "approvers":
         value = json.dumps(list(value))
@@ -57,7 +56,7 @@ def set_setting(db: Database, channel_id: str, key: str, value) -> None:
         )
 
 
-def month_spend(db: Database, channel_id: str, since_iso: str) -> float:
+def month_spend(db: Db, channel_id: str, since_iso: str) -> float:
     row = db.execute(
         "SELECT coalesce(sum(takes.cost_usd), 0) FROM takes JOIN jobs ON takes.job_id = jobs.id "
         "WHERE jobs.channel_id = ? AND takes.state = 'delivered' AND takes.finished_at >= ?",

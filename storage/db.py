@@ -1,59 +1,223 @@
-"""Opening the database: pragmas, registered migrations, and the one thread all queries run on."""
+"""The database behind every storage function: one `Db` facade over SQLite (the embedded default) or
+PostgreSQL (`DATABASE_URL`, what several replicas share), and the `Store` thread that runs them.
+
+How a storage function is written (one copy of the SQL serves both engines):
+
+    def set_card_ts(db: Db, shot_id: int, card_ts: str) -> None:
+        db.execute("UPDATE shots SET card_ts = ? WHERE id = ?", [card_ts, shot_id])
+
+    def recent_jobs(db: Db, channel_id: str) -> list[dict]:
+        return db.query("SELECT * FROM jobs WHERE channel_id = ? ORDER BY id DESC", [channel_id])
+
+- a plain function `verb(db, ...)` in a `storage/` module; call it as `await store.run(verb, ...)`;
+- `?` placeholders (translated for psycopg); `db.query` gives dicts, `db.one` one dict or None,
+  `db.execute` a cursor of tuples (`fetchone`, `fetchall`, `rowcount`);
+- `db.insert(table, row)` returns the new id; `db.upsert(table, row, pk=...)`; `with db.atomic():`
+  for several statements that stand or fall together (nestable);
+- SQL both engines speak: `coalesce`, `greatest`, `strpos`, `ON CONFLICT`, `RETURNING`; no
+  `INSERT OR IGNORE`, no scalar `max(a, b)`, no `instr`; a duplicate raises `db.IntegrityError`.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
-from typing import TypeVar
-
-from sqlite_utils import Database
-
-from storage.migrations import MIGRATIONS
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
 
 class StorageError(Exception):
-    """The database cannot be opened or written; the message says which file and what to do."""
+    """The database cannot be opened or written; the message says which one and what to do."""
 
 
-def connect(path: str | Path) -> Database:
-    """Open (creating if needed) and migrate the database at `path` (":memory:" for tests)."""
-    memory = str(path) == ":memory:"
-    if not memory:
-        parent = Path(path).expanduser().resolve().parent
-        if not parent.is_dir():
-            raise StorageError(
-                f"DAILIES_DB points into {parent}, which does not exist: create it or change DAILIES_DB."
-            )
+class Db:
+    """What storage functions see; `storage.sqlite` and `storage.postgres` implement the few
+    engine-specific parts (`_run`, `atomic`, `notify`, `skip_locked`, `types`)."""
+
+    engine = ""  # "sqlite" | "postgresql"
+    IntegrityError: type[Exception] = Exception
+    Error: type[Exception] = Exception  # the driver's base error
+    skip_locked = ""  # appended to a claiming SELECT: rows another replica is claiming are skipped
+    for_update = ""  # appended to a SELECT whose rows the transaction goes on to change
+    types: dict[str, str] = {}  # DDL type names: {id}, {real}, {text}, {int}
+
+    def execute(self, sql: str, params: Sequence[Any] = ()):
+        return self._run(sql, list(params))
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict]:
+        cursor = self._run(sql, list(params))
+        if cursor.description is None:
+            return []
+        cols = [d[0] for d in cursor.description]
+        return [dict(zip(cols, row, strict=True)) for row in cursor.fetchall()]
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> dict | None:
+        rows = self.query(sql, params)
+        return rows[0] if rows else None
+
+    def insert(self, table: str, row: dict[str, Any]) -> int:
+        """Insert a row into a table with an `id` key; returns the new id."""
+        cols = ", ".join(row)
+        marks = ", ".join("?" * len(row))
+        return self._run(
+            f"INSERT INTO {table} ({cols}) VALUES ({marks}) RETURNING id", list(row.values())
+        ).fetchone()[0]
+
+    def upsert(self, table: str, row: dict[str, Any], pk: str | tuple[str, ...]) -> None:
+        """Insert, or update the given columns of the row with the same primary key."""
+        keys = (pk,) if isinstance(pk, str) else pk
+        cols = ", ".join(row)
+        marks = ", ".join("?" * len(row))
+        changes = ", ".join(f"{c} = excluded.{c}" for c in row if c not in keys)
+        action = f"DO UPDATE SET {changes}" if changes else "DO NOTHING"
+        self._run(
+            f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT ({', '.join(keys)}) {action}",
+            list(row.values()),
+        )
+
+    def __getitem__(self, table: str) -> Table:
+        return Table(self, table)
+
+    def ddl(self, statement: str) -> str:
+        """A schema statement with its {id}, {real}, ... type names for this engine."""
+        return statement.format(**self.types)
+
+    # ---- engine-specific ----
+
+    def _run(self, sql: str, params: list[Any]):
+        raise NotImplementedError
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        raise NotImplementedError
+        yield
+
+    def lock_schema(self) -> None:
+        """Inside the migrations' transaction: other processes migrating wait for this one."""
+
+    def notify(self, channel: str) -> None:
+        """Tell other replicas (listening on `channel`) that there is new work, at commit."""
+
+    def table_names(self) -> list[str]:
+        raise NotImplementedError
+
+    def unusable(self, exc: Exception) -> StorageError:
+        """The operator's message for a database that opened but cannot be used."""
+        return StorageError(f"The {self.engine} database cannot be used ({exc}).")
+
+    def describe(self) -> str:
+        """Which database, for /healthz and logs (no password)."""
+        return self.engine
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+
+class Table:
+    """A few sqlite-utils-style verbs over one table (rows with an integer `id` key), in SQL both
+    engines speak: for simple reads and writes in storage functions and tests."""
+
+    def __init__(self, db: Db, name: str) -> None:
+        self.db, self.name = db, name
+        self.last_pk: int | None = None
+
+    def get(self, pk: int) -> dict | None:
+        return self.db.one(f"SELECT * FROM {self.name} WHERE id = ?", [pk])
+
+    def rows_where(
+        self,
+        where: str | None = None,
+        params: Sequence[Any] = (),
+        *,
+        order_by: str | None = None,
+        limit: int | None = None,
+    ) -> list[dict]:
+        sql = f"SELECT * FROM {self.name}"
+        if where:
+            sql += f" WHERE {where}"
+        if order_by:
+            sql += f" ORDER BY {order_by}"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return self.db.query(sql, params)
+
+    @property
+    def rows(self) -> list[dict]:
+        return self.rows_where()
+
+    @property
+    def count(self) -> int:
+        return self.db.execute(f"SELECT count(*) FROM {self.name}").fetchone()[0]
+
+    def insert(self, row: dict[str, Any]) -> Table:
+        self.last_pk = self.db.insert(self.name, row)
+        return self
+
+    def insert_all(self, rows: Iterable[dict[str, Any]]) -> None:
+        for row in rows:
+            self.insert(row)
+
+    def upsert(self, row: dict[str, Any], pk: str | tuple[str, ...] = "id") -> None:
+        self.db.upsert(self.name, row, pk)
+
+    def delete(self, pk: int) -> None:
+        self.db.execute(f"DELETE FROM {self.name} WHERE id = ?", [pk])
+
+    def update(self, pk: int, fields: dict[str, Any]) -> None:
+        if fields:
+            sets = ", ".join(f"{c} = ?" for c in fields)
+            self.db.execute(f"UPDATE {self.name} SET {sets} WHERE id = ?", [*fields.values(), pk])
+
+    def delete_where(self, where: str, params: Sequence[Any] = ()) -> None:
+        self.db.execute(f"DELETE FROM {self.name} WHERE {where}", params)
+
+
+@lru_cache(maxsize=1024)
+def pyformat(sql: str) -> str:
+    """`?` placeholders as psycopg's `%s` (and a literal `%` doubled), leaving quoted text alone."""
+    out = []
+    for part in re.split(r"('(?:[^']|'')*')", sql):
+        if part.startswith("'"):
+            out.append(part.replace("%", "%%"))
+        else:
+            out.append(part.replace("%", "%%").replace("?", "%s"))
+    return "".join(out)
+
+
+def connect(path: str | Path = "./dailies.db", *, database_url: str = "") -> Db:
+    """Open and migrate PostgreSQL when `database_url` is set, else the SQLite file at `path`
+    (":memory:" for tests). Raises StorageError with a message for the operator."""
+    from storage.migrations import migrate
+
+    if database_url:
+        from storage.postgres import open_postgres  # psycopg is only imported when it is used
+
+        db: Db = open_postgres(database_url)
+    else:
+        from storage.sqlite import open_sqlite
+
+        db = open_sqlite(path)
     try:
-        conn = sqlite3.connect(str(path), check_same_thread=False, timeout=10.0, isolation_level=None)
-        db = Database(conn)
-        if not memory:
-            db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA busy_timeout=10000")
-        db.execute("PRAGMA foreign_keys=ON")
-        db.execute("PRAGMA synchronous=NORMAL")
-        MIGRATIONS.apply(db)
-        db.execute("SELECT count(*) FROM jobs").fetchone()
-    except sqlite3.DatabaseError as exc:
-        raise StorageError(
-            f"DAILIES_DB={path} cannot be used ({exc}): point DAILIES_DB at a writable SQLite file "
-            "(a corrupt file can be moved aside; Dailies creates a new one)."
-        ) from None
-    except OSError as exc:
-        raise StorageError(f"DAILIES_DB={path} cannot be opened ({exc.strerror}).") from None
+        migrate(db)
+    except db.Error as exc:
+        db.close()
+        raise db.unusable(exc) from None
     return db
 
 
 class Store:
     """Runs storage functions on one dedicated thread, so the event loop (and Slack acks) never
-    wait on SQLite, and writes are serialised without lock contention."""
+    wait on the database, and one replica's writes are serialised. PostgreSQL is reached with
+    psycopg's sync API on this same thread: the storage functions stay one plain-function copy for
+    both engines, and each replica needs a single connection (plus one for LISTEN)."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Db) -> None:
         self.db = db
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dailies-db")
 
@@ -61,6 +225,13 @@ class Store:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, lambda: fn(self.db, *args, **kwargs))
 
+    async def watch(self, channel: str, on_notify: Callable[[], None]) -> None:
+        """Call `on_notify` whenever another replica notifies `channel` (PostgreSQL; SQLite has no
+        other writers worth waiting for, and the runner's short poll covers them)."""
+        listen = getattr(self.db, "listen", None)
+        if listen is not None:
+            await listen(channel, on_notify)
+
     def close(self) -> None:
         self._pool.shutdown(wait=True)
-        self.db.conn.close()
+        self.db.close()

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import sqlite3
-
-from sqlite_utils import Database
-
 from storage.clock import now_iso
+from storage.db import Db
 
 
-def claim(db: Database, key: str, kind: str) -> bool:
-    """Record `key`; True the first time, False for a repeat (the unique key does the work)."""
-    try:
-        db.execute("INSERT INTO deliveries (key, kind, at) VALUES (?, ?, ?)", [key, kind, now_iso()])
-    except sqlite3.IntegrityError:
-        return False
-    return True
+def claim(db: Db, key: str, kind: str) -> bool:
+    """Record `key`; True the first time, False for a repeat (the unique key does the work, also
+    when the repeat lands on another replica at the same moment)."""
+    cursor = db.execute(
+        "INSERT INTO deliveries (key, kind, at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING",
+        [key, kind, now_iso()],
+    )
+    return cursor.rowcount == 1

@@ -1,207 +1,165 @@
-"""The schema, as registered migrations (applied in a transaction and recorded in the database)."""
+"""The schema, as named migrations written once for both engines (applied in one transaction and
+recorded in `schema_migrations`). Type names in braces are the engine's: {id} an integer primary key
+that numbers itself, {real} a float, {int} an integer, {text} text (see `Db.types`)."""
 
 from __future__ import annotations
 
-from sqlite_utils import Database, Migrations
+import secrets
+from collections.abc import Callable
 
-MIGRATIONS = Migrations("dailies")
+from storage.clock import now_iso
+from storage.db import Db
 
+Step = str | Callable[[Db], None]
 
-@MIGRATIONS()
-def m001_core(db: Database) -> None:
-    db["channels"].create(
-        {
-            "channel_id": str,
-            "team_id": str,
-            "default_model": str,
-            "final_model": str,
-            "budget_usd": float,
-            "job_limit_usd": float,
-            "approvers": str,  # JSON list of user ids
-            "approval_rule": str,  # "any" | "all"
-            "updated_at": str,
-        },
-        pk="channel_id",
-        not_null={"channel_id"},
-    )
+M001_CORE = [
+    """CREATE TABLE channels (
+        channel_id {text} NOT NULL PRIMARY KEY, team_id {text}, default_model {text}, final_model {text},
+        budget_usd {real}, job_limit_usd {real},
+        approvers {text},  -- JSON list of user ids
+        approval_rule {text},  -- "any" | "all"
+        updated_at {text})""",
     # a shot is one job card and its thread: the version stack of one idea
-    db["shots"].create(
-        {
-            "id": int,
-            "channel_id": str,
-            "team_id": str,
-            "user_id": str,
-            "title": str,
-            "card_ts": str,
-            "card_state": str,  # what the card last showed, to skip identical edits
-            "created_at": str,
-        },
-        pk="id",
-    )
-    db["shots"].create_index(["channel_id", "card_ts"], unique=True)
+    """CREATE TABLE shots (
+        id {id}, channel_id {text}, team_id {text}, user_id {text}, title {text}, card_ts {text},
+        card_state {text},  -- what the card last showed, to skip identical edits
+        created_at {text})""",
+    "CREATE UNIQUE INDEX idx_shots_channel_id_card_ts ON shots (channel_id, card_ts)",
     # a job is one request: a /video command, a reply edit, another take, a final render
-    db["jobs"].create(
-        {
-            "id": int,
-            "shot_id": int,
-            "channel_id": str,
-            "user_id": str,
-            "kind": str,  # generate | edit | extend | again | final | avatar
-            "state": str,
-            "model": str,
-            "backend": str,
-            "request": str,  # JSON of the resolved request
-            "takes": int,
-            "estimate_usd": float,
-            "cost_usd": float,
-            "parent_take_id": int,
-            "source_key": str,  # what triggered it (trigger_id, channel:ts): one job per trigger
-            "error": str,
-            "created_at": str,
-            "updated_at": str,
-        },
-        pk="id",
-        foreign_keys=[("shot_id", "shots", "id")],
-    )
-    db["jobs"].create_index(["source_key"], unique=True)
-    db["jobs"].create_index(["channel_id", "created_at"])
-    db["jobs"].create_index(["state"])
+    """CREATE TABLE jobs (
+        id {id}, shot_id {int} REFERENCES shots (id), channel_id {text}, user_id {text},
+        kind {text},  -- generate | edit | extend | again | final | avatar
+        state {text}, model {text}, backend {text},
+        request {text},  -- JSON of the resolved request
+        takes {int}, estimate_usd {real}, cost_usd {real}, parent_take_id {int},
+        source_key {text},  -- what triggered it (trigger_id, channel:ts): one job per trigger
+        error {text}, created_at {text}, updated_at {text})""",
+    "CREATE UNIQUE INDEX idx_jobs_source_key ON jobs (source_key)",
+    "CREATE INDEX idx_jobs_channel_id_created_at ON jobs (channel_id, created_at)",
+    "CREATE INDEX idx_jobs_state ON jobs (state)",
     # a take is one clip: a numbered version in the shot's thread
-    db["takes"].create(
-        {
-            "id": int,
-            "job_id": int,
-            "shot_id": int,
-            "version": int,
-            "state": str,
-            "seed": int,
-            "provider_task_id": str,
-            "result_url": str,
-            "progress": int,
-            "status_note": str,
-            "media_path": str,
-            "bytes": int,
-            "upload_file_id": str,  # Slack file id between upload and completeUploadExternal
-            "slack_file_id": str,  # set once the clip is in the thread: never uploaded twice
-            "cost_usd": float,
-            "seconds": float,
-            "error": str,
-            "attempts": int,
-            "created_at": str,
-            "submitted_at": str,
-            "finished_at": str,
-            "updated_at": str,
-        },
-        pk="id",
-        foreign_keys=[("job_id", "jobs", "id"), ("shot_id", "shots", "id")],
-    )
-    db["takes"].create_index(["shot_id", "version"], unique=True)
-    db["takes"].create_index(["state"])
-    db["takes"].create_index(["provider_task_id"])
-    db["transitions"].create(
-        {
-            "id": int,
-            "job_id": int,
-            "take_id": int,
-            "from_state": str,
-            "to_state": str,
-            "note": str,
-            "at": str,
-        },
-        pk="id",
-    )
-    db["transitions"].create_index(["job_id"])
+    """CREATE TABLE takes (
+        id {id}, job_id {int} REFERENCES jobs (id), shot_id {int} REFERENCES shots (id), version {int},
+        state {text}, seed {int}, provider_task_id {text}, result_url {text}, progress {int},
+        status_note {text}, media_path {text}, bytes {int},
+        upload_file_id {text},  -- Slack file id between upload and completeUploadExternal
+        slack_file_id {text},  -- set once the clip is in the thread: never uploaded twice
+        cost_usd {real}, seconds {real}, error {text}, attempts {int}, created_at {text},
+        submitted_at {text}, finished_at {text}, updated_at {text})""",
+    "CREATE UNIQUE INDEX idx_takes_shot_id_version ON takes (shot_id, version)",
+    "CREATE INDEX idx_takes_state ON takes (state)",
+    "CREATE INDEX idx_takes_provider_task_id ON takes (provider_task_id)",
+    """CREATE TABLE transitions (
+        id {id}, job_id {int}, take_id {int}, from_state {text}, to_state {text}, note {text}, at {text})""",
+    "CREATE INDEX idx_transitions_job_id ON transitions (job_id)",
     # Slack deliveries already handled (event_id, trigger_id, action ts …): retries are dropped
-    db["deliveries"].create({"key": str, "kind": str, "at": str}, pk="key")
-    db["audit"].create(
-        {
-            "id": int,
-            "channel_id": str,
-            "user_id": str,
-            "action": str,
-            "job_id": int,
-            "take_id": int,
-            "detail": str,
-            "at": str,
-        },
-        pk="id",
-    )
-    db["audit"].create_index(["channel_id", "id"])
+    "CREATE TABLE deliveries (key {text} NOT NULL PRIMARY KEY, kind {text}, at {text})",
+    """CREATE TABLE audit (
+        id {id}, channel_id {text}, user_id {text}, action {text}, job_id {int}, take_id {int},
+        detail {text}, at {text})""",
+    "CREATE INDEX idx_audit_channel_id_id ON audit (channel_id, id)",
+]
 
-
-@MIGRATIONS()
-def m003_subjects(db: Database) -> None:
+M003_SUBJECTS = [
     # a channel's subject library: names are unique per channel, case-insensitive (name_key)
-    db["subjects"].create(
-        {
-            "id": int,
-            "channel_id": str,
-            "name": str,
-            "name_key": str,
-            "description": str,
-            "added_by": str,
-            "created_at": str,
-        },
-        pk="id",
-    )
-    db["subjects"].create_index(["channel_id", "name_key"], unique=True)
-    db["subject_images"].create(
-        {
-            "id": int,
-            "subject_id": int,
-            "position": int,  # 0 = the frontal image
-            "sha256": str,
-            "path": str,  # stored by content hash under DAILIES_MEDIA_DIR/subjects/
-            "mime": str,
-            "width": int,
-            "height": int,
-        },
-        pk="id",
-        foreign_keys=[("subject_id", "subjects", "id")],
-    )
-    db["subject_images"].create_index(["subject_id", "position"], unique=True)
+    """CREATE TABLE subjects (
+        id {id}, channel_id {text}, name {text}, name_key {text}, description {text}, added_by {text},
+        created_at {text})""",
+    "CREATE UNIQUE INDEX idx_subjects_channel_id_name_key ON subjects (channel_id, name_key)",
+    """CREATE TABLE subject_images (
+        id {id}, subject_id {int} REFERENCES subjects (id),
+        position {int},  -- 0 = the frontal image
+        sha256 {text},
+        path {text},  -- stored by content hash under DAILIES_MEDIA_DIR/subjects/
+        mime {text}, width {int}, height {int})""",
+    "CREATE UNIQUE INDEX idx_subject_images_subject_id_position ON subject_images (subject_id, position)",
     # an element created for a subject at a backend (Kling direct), reused by later jobs
-    db["subject_elements"].create(
-        {"subject_id": int, "backend": str, "element_id": str, "created_at": str},
-        pk=("subject_id", "backend"),
-        foreign_keys=[("subject_id", "subjects", "id")],
-    )
+    """CREATE TABLE subject_elements (
+        subject_id {int} NOT NULL REFERENCES subjects (id), backend {text} NOT NULL, element_id {text},
+        created_at {text}, PRIMARY KEY (subject_id, backend))""",
+]
 
-
-@MIGRATIONS()
-def m002_review(db: Database) -> None:
+M002_REVIEW = [
     # one row per decision (approve | reject | withdrawn); the latest row per person and subject wins
-    db["approvals"].create(
-        {
-            "id": int,
-            "channel_id": str,
-            "shot_id": int,
-            "job_id": int,
-            "take_id": int,  # NULL: a decision on a whole job (the cost gate)
-            "user_id": str,
-            "decision": str,
-            "via": str,  # reaction | button
-            "at": str,
-        },
-        pk="id",
-    )
-    db["approvals"].create_index(["shot_id"])
-    db["takes"].add_column("approved_at", str)  # set while a version's verdict is "approved"
+    """CREATE TABLE approvals (
+        id {id}, channel_id {text}, shot_id {int}, job_id {int},
+        take_id {int},  -- NULL: a decision on a whole job (the cost gate)
+        user_id {text}, decision {text},
+        via {text},  -- reaction | button
+        at {text})""",
+    "CREATE INDEX idx_approvals_shot_id ON approvals (shot_id)",
+    "ALTER TABLE takes ADD COLUMN approved_at {text}",  # set while a version's verdict is "approved"
     # message ts -> version, so a reaction on a clip's message finds its take
-    db["messages"].create(
-        {"channel_id": str, "ts": str, "shot_id": int, "take_id": int}, pk=("channel_id", "ts")
-    )
+    """CREATE TABLE messages (
+        channel_id {text} NOT NULL, ts {text} NOT NULL, shot_id {int}, take_id {int},
+        PRIMARY KEY (channel_id, ts))""",
+]
 
-
-@MIGRATIONS()
-def m005_subject_image_source(db: Database) -> None:
+M005_SUBJECT_IMAGE_SOURCE = [
     # where a subject's image came from (its URL, a Slack file, or a clip's version), for `subject show`
-    db["subject_images"].add_column("source", str)
+    "ALTER TABLE subject_images ADD COLUMN source {text}",
+]
 
-
-@MIGRATIONS()
-def m006_card_nonce(db: Database) -> None:
+M006_CARD_NONCE = [
     # set just before a card's chat.postMessage: the nonce travels in the message metadata, so a
     # restart that finds a marker without card_ts can look for the card instead of posting twice
-    db["shots"].add_column("card_nonce", str)
-    db["shots"].add_column("card_posting_at", float)  # Unix time the first post attempt started
+    "ALTER TABLE shots ADD COLUMN card_nonce {text}",
+    "ALTER TABLE shots ADD COLUMN card_posting_at {real}",  # Unix time the first post attempt started
+]
+
+
+def _installation_id(db: Db) -> None:
+    # part of every id Dailies chooses for a provider, so two installations on one provider account
+    # (a reinstall on a fresh database, a staging copy) never collide or pick up each other's tasks
+    db.execute(
+        "INSERT INTO meta (key, value, at) VALUES ('installation_id', ?, ?)",
+        [secrets.token_hex(4), now_iso()],
+    )
+
+
+M007_REPLICAS = [
+    "CREATE TABLE meta (key {text} NOT NULL PRIMARY KEY, value {text}, at {text})",
+    _installation_id,
+    # the replica running a take, until when (Unix time); another takes it over once the lease lapses
+    "ALTER TABLE takes ADD COLUMN claimed_by {text}",
+    "ALTER TABLE takes ADD COLUMN lease_until {real}",
+]
+
+MIGRATIONS: list[tuple[str, list[Step]]] = [
+    ("m001_core", M001_CORE),
+    ("m003_subjects", M003_SUBJECTS),
+    ("m002_review", M002_REVIEW),
+    ("m005_subject_image_source", M005_SUBJECT_IMAGE_SOURCE),
+    ("m006_card_nonce", M006_CARD_NONCE),
+    ("m007_replicas", M007_REPLICAS),
+]
+
+
+def applied(db: Db) -> list[str]:
+    if "schema_migrations" not in db.table_names():
+        return []
+    return [r["name"] for r in db.query("SELECT name FROM schema_migrations ORDER BY applied_at, name")]
+
+
+def migrate(db: Db) -> list[str]:
+    """Apply the migrations this database lacks, in order, in one transaction; returns their names."""
+    with db.atomic():
+        db.lock_schema()
+        db.execute(
+            db.ddl(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (name {text} PRIMARY KEY, applied_at {text})"
+            )
+        )
+        if "_sqlite_migrations" in db.table_names():  # a file made while sqlite-utils ran these
+            for row in db.query("SELECT name FROM _sqlite_migrations WHERE migration_set = 'dailies'"):
+                db.upsert("schema_migrations", {"name": row["name"], "applied_at": ""}, pk="name")
+        done = set(applied(db))
+        new = []
+        for name, steps in MIGRATIONS:
+            if name in done:
+                continue
+            for step in steps:
+                step(db) if callable(step) else db.execute(db.ddl(step))
+            db.execute("INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)", [name, now_iso()])
+            new.append(name)
+    return new

@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+import os
+
 import pytest
 import pytest_asyncio
 
 from storage.db import connect
 from tests.fakes.slack import running
 from tests.harness import running_bot
+from tests.postgres_server import NoPostgres, PostgresServer
+
+ENGINES = ("sqlite", "postgresql")
 
 
 @pytest_asyncio.fixture
@@ -20,9 +25,46 @@ async def bot(tmp_path, slack):
         yield b
 
 
+@pytest.fixture(scope="session")
+def postgres():
+    """One throwaway PostgreSQL server for the session, started on first use. In CI (`CI=true`)
+    a server that cannot start fails the tests that need it; elsewhere they are skipped."""
+    try:
+        server = PostgresServer().start()
+    except NoPostgres as exc:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"PostgreSQL is needed in CI and could not be started: {exc}")
+        pytest.skip(f"PostgreSQL could not be started: {exc}")
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def fresh_db():
-    """A migrated in-memory database, as every storage test uses."""
-    db = connect(":memory:")
+def database_url(postgres) -> str:
+    """A fresh PostgreSQL database of its own for this test."""
+    return postgres.new_database()
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request) -> str:
+    """Run the test once on SQLite and once on PostgreSQL."""
+    return request.param
+
+
+@pytest.fixture
+def db_env(engine, request, tmp_path) -> dict[str, str]:
+    """The environment that points `dailies` at a fresh database of the test's engine."""
+    if engine == "postgresql":
+        return {"DATABASE_URL": request.getfixturevalue("database_url")}
+    return {"DAILIES_DB": str(tmp_path / "dailies.db")}
+
+
+@pytest.fixture
+def fresh_db(engine, request):
+    """A migrated, empty database: in-memory SQLite, or a new PostgreSQL database."""
+    if engine == "postgresql":
+        db = connect(database_url=request.getfixturevalue("database_url"))
+    else:
+        db = connect(":memory:")
     yield db
-    db.conn.close()
+    db.close()

@@ -154,15 +154,15 @@ def test_unusable_database_gives_a_one_line_startup_error(tmp_path, kind):
 def test_migrations_are_idempotent(tmp_path):
     path = tmp_path / "twice.db"
     first = connect(path)
-    applied = first.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0]
+    applied = first.execute("SELECT count(*) FROM schema_migrations").fetchone()[0]
     tables = set(first.table_names())
-    first.conn.close()
+    first.close()
     second = connect(path)
-    assert second.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == applied
+    assert second.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] == applied
     assert set(second.table_names()) == tables
     assert second.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert second.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-    second.conn.close()
+    second.close()
 
 
 @pytest.mark.parametrize("location", ["http://169.254.169.254/latest/meta-data/", "http://[fe80::1]/x.png"])

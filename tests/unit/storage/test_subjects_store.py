@@ -1,21 +1,17 @@
-"""storage/subjects.py on a fresh in-memory database."""
+"""storage/subjects.py on a fresh database of each engine."""
 
 from __future__ import annotations
 
 import pytest
-from sqlite_utils import Database
 
 from storage import subjects as subjects_db
-from storage.migrations import MIGRATIONS
 
 IMG = subjects_db.NewImage("ab" * 32, "/m/subjects/ab.png", "image/png", 800, 600)
 
 
 @pytest.fixture
-def db():
-    fresh = Database(memory=True)
-    MIGRATIONS.apply(fresh)
-    return fresh
+def db(fresh_db):
+    return fresh_db
 
 
 def test_add_and_get_case_insensitively(db):

@@ -1,0 +1,107 @@
+"""Which replica runs which take: claims with a lease, renewed while the take runs; a take whose
+holder stopped renewing (killed, partitioned) is claimed by another replica, which resumes it."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from collections.abc import Callable, Collection
+
+from storage.db import Db
+from storage.jobs import TAKE_ACTIVE
+
+_ACTIVE = ",".join("?" * len(TAKE_ACTIVE))
+_CHUNK = 500  # ids per IN (...) list
+
+
+def new_replica_id() -> str:
+    """`host/pid/random`: unique per process start; host and pid let a restart on the same machine
+    take back its predecessor's takes at once instead of waiting out the lease."""
+    return f"{socket.gethostname()}/{os.getpid()}/{secrets.token_hex(3)}"
+
+
+def claim_takes(db: Db, replica: str, now: float, lease_seconds: float, limit: int) -> list[int]:
+    """Claim up to `limit` active takes that no replica holds (new ones, or ones whose holder's
+    lease lapsed), oldest first; returns their ids. On PostgreSQL, replicas claiming at the same
+    moment skip each other's rows (SKIP LOCKED); SQLite has one writer at a time."""
+    if limit <= 0:
+        return []
+    rows = db.execute(
+        "WITH free AS MATERIALIZED (SELECT id FROM takes "
+        f"WHERE state IN ({_ACTIVE}) AND (claimed_by IS NULL OR lease_until < ?) "
+        f"ORDER BY id LIMIT ?{db.skip_locked}) "
+        "UPDATE takes SET claimed_by = ?, lease_until = ? WHERE id IN (SELECT id FROM free) RETURNING id",
+        [*TAKE_ACTIVE, now, limit, replica, now + lease_seconds],
+    ).fetchall()
+    return sorted(r[0] for r in rows)
+
+
+def renew(db: Db, replica: str, now: float, lease_seconds: float, running: Collection[int]) -> list[int]:
+    """Extend this replica's lease on the takes it is running; returns those of them that another
+    replica has taken over meanwhile (this one was too slow to renew): they must stop here."""
+    ids = sorted(running)
+    renewed: set[int] = set()
+    for i in range(0, len(ids), _CHUNK):
+        chunk = ids[i : i + _CHUNK]
+        marks = ",".join("?" * len(chunk))
+        renewed.update(
+            r[0]
+            for r in db.execute(
+                f"UPDATE takes SET lease_until = ? WHERE claimed_by = ? AND id IN ({marks}) RETURNING id",
+                [now + lease_seconds, replica, *chunk],
+            )
+        )
+    missing = [t for t in ids if t not in renewed]
+    if not missing:
+        return []
+    marks = ",".join("?" * len(missing))
+    return [
+        r[0]
+        for r in db.execute(
+            f"SELECT id FROM takes WHERE id IN ({marks}) AND state IN ({_ACTIVE}) "
+            "AND claimed_by IS NOT NULL AND claimed_by <> ?",
+            [*missing, *TAKE_ACTIVE, replica],
+        )
+    ]
+
+
+def release_dead_predecessors(db: Db, replica: str, alive: Callable[[int], bool] | None = None) -> int:
+    """Free the takes held by earlier processes on this machine that are gone (a restart after a
+    crash), so this one resumes them now; returns how many. Other machines' claims wait out
+    their lease."""
+    alive = alive or _pid_alive
+    host, pid, _ = replica.split("/")
+    dead = []
+    for (holder,) in db.execute(
+        f"SELECT DISTINCT claimed_by FROM takes WHERE claimed_by IS NOT NULL AND state IN ({_ACTIVE})",
+        list(TAKE_ACTIVE),
+    ).fetchall():
+        h, _, rest = holder.partition("/")
+        p = rest.partition("/")[0]
+        if holder != replica and h == host and p.isdigit() and (p == pid or not alive(int(p))):
+            dead.append(holder)
+    released = 0
+    for holder in dead:
+        released += db.execute(
+            f"UPDATE takes SET claimed_by = NULL, lease_until = NULL WHERE claimed_by = ? AND state IN ({_ACTIVE})",
+            [holder, *TAKE_ACTIVE],
+        ).rowcount
+    return released
+
+
+def held(db: Db, replica: str) -> int:
+    """How many active takes this replica holds (for /healthz)."""
+    return db.execute(
+        f"SELECT count(*) FROM takes WHERE claimed_by = ? AND state IN ({_ACTIVE})", [replica, *TAKE_ACTIVE]
+    ).fetchone()[0]
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
