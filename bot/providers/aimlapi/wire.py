@@ -44,11 +44,14 @@ class WireModel:
     keep_audio: bool = False  # keep_audio
     resolution: bool = False  # resolution (Sora ids)
     speech: bool = False  # audio_url (required; avatar)
+    seconds: tuple[int, ...] = ()  # the durations this id takes, when narrower than the catalogue's
 
 
 _V26 = "klingai/video-v2-6-pro"
 _V3 = "klingai/video-v3"
 _O1 = "klingai/video-o1"
+# Every O1 id that takes a duration takes 5 or 10 only (their schemas), references or not.
+_O1_SECONDS = (5, 10)
 
 # (user model id, mode) -> the AI/ML id and its fields [SRC: providers.md §3.3, §3.4]
 WIRE_MODELS: dict[tuple[str, Mode], WireModel] = {
@@ -66,13 +69,20 @@ WIRE_MODELS: dict[tuple[str, Mode], WireModel] = {
     ("kling-v3-pro", Mode.IMAGE): WireModel(
         f"{_V3}-pro-image-to-video", image=True, audio=True, negative=True, elements=True
     ),
-    ("kling-o1", Mode.TEXT): WireModel(f"{_O1}-reference-to-video", aspect=True, elements=True),
-    ("kling-o1", Mode.IMAGE): WireModel(f"{_O1}-image-to-video", image=True),
+    ("kling-o1", Mode.TEXT): WireModel(
+        f"{_O1}-reference-to-video", aspect=True, elements=True, seconds=_O1_SECONDS
+    ),
+    ("kling-o1", Mode.IMAGE): WireModel(f"{_O1}-image-to-video", image=True, seconds=_O1_SECONDS),
     ("kling-o1", Mode.EDIT): WireModel(
         f"{_O1}-video-to-video-edit", duration=False, video=True, elements=True, keep_audio=True
     ),
     ("kling-o1", Mode.EXTEND): WireModel(
-        f"{_O1}-video-to-video-reference", aspect=True, video=True, elements=True, keep_audio=True
+        f"{_O1}-video-to-video-reference",
+        aspect=True,
+        video=True,
+        elements=True,
+        keep_audio=True,
+        seconds=_O1_SECONDS,
     ),
     ("kling-avatar-pro", Mode.AVATAR): WireModel(
         "klingai/avatar-pro", duration=False, image=True, speech=True
@@ -163,6 +173,12 @@ def unsupported(spec: RenderSpec) -> str | None:
     portrait = wire.speech and spec.subjects and spec.subjects[0].images  # an avatar's face
     if wire.image and spec.image is None and not portrait:
         return f"{spec.model} on the AI/ML API needs an image (--image URL)."
+    if wire.seconds and wire.duration and spec.seconds is not None and spec.seconds not in wire.seconds:
+        nearest = min(wire.seconds, key=lambda s: (abs(s - spec.seconds), s))
+        return (
+            f"{spec.model} on the AI/ML API renders {' or '.join(map(str, wire.seconds))} seconds; "
+            f"you asked for {spec.seconds}. Try --seconds {nearest}."
+        )
     if wire.elements and len(spec.subjects) > MAX_ELEMENTS:
         return f"{spec.model} takes at most {MAX_ELEMENTS} subjects per clip."
     return None

@@ -27,8 +27,8 @@ from bot.providers.kling.wire import (
     OMNI,
     ROUTES,
     STATES,
+    TTS_AUDIO_ID_PATH,
     TTS_PATH,
-    TTS_UNCONFIRMED,
     VIDEO_PATH,
     build_request,
     dig,
@@ -214,10 +214,9 @@ class KlingProvider(Provider):
     async def tts(self, text: str) -> str:
         """Speak `text` with Kling's TTS; return the audio id the avatar route takes."""
         data = await self._call("POST", TTS_PATH, json=tts_body(text))
-        for path in TTS_UNCONFIRMED["audio_id_paths"]:
-            found = dig(data, path)
-            if found:
-                return str(found)
+        found = dig(data, TTS_AUDIO_ID_PATH)
+        if found:
+            return str(found)
         if data.get("task_status") == "failed":
             raise task_failure(str(data.get("task_status_msg") or ""))
         raise errors.ProviderError("Kling's speech answer carried no audio id.")

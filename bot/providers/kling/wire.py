@@ -75,18 +75,11 @@ DEFAULT_SECONDS = 5
 # ---- elements (§2.9) -------------------------------------------------------------------------------
 ELEMENT_NAME_MAX, ELEMENT_DESCRIPTION_MAX, ELEMENT_REFS_MAX = 20, 100, 3
 
-# ---- TTS: the reference gives only the path and "sync, text <= 1000" (§2.10). The request fields and
-# where the answer carries the audio id are UNCONFIRMED (from a third-party copy of Kling's docs);
-# verify with one live call and fix them here.
-TTS_UNCONFIRMED = {
-    "text_field": "text",
-    "voice_field": "voice_id",
-    "voice_id": "oversea_male1",
-    "speed_field": "speed",
-    "speed": 1.0,
-    "max_chars": 1000,
-    "audio_id_paths": (("task_result", "audios", 0, "id"), ("task_result", "audio", "id"), ("audio_id",)),
-}
+# ---- TTS (Kling's TTS doc, kling.ai/document-api/api/video/avatar/text-to-speech): `voice_language`
+# is required and must be the voice's own language (oversea_male1 speaks English); `voice_speed`
+# takes 0.8-2.0. The answer carries the audio id at task_result.audios[0].id.
+TTS_VOICE_ID, TTS_VOICE_LANGUAGE, TTS_VOICE_SPEED, TTS_MAX_CHARS = "oversea_male1", "en", 1.0, 1000
+TTS_AUDIO_ID_PATH = ("task_result", "audios", 0, "id")
 
 
 # ---- JWT ------------------------------------------------------------------------------------------
@@ -114,11 +107,16 @@ def media_value(ref: MediaRef) -> str:
     raise errors.BadRequest("An input image has neither a URL nor a local copy.")
 
 
-def element_id(subject: SubjectRef) -> str:
+def element_id(subject: SubjectRef) -> int:
+    """The subject's Kling element id as Kling takes it in `element_list`: an integer (long)."""
     try:
-        return subject.element_ids["kling"]
+        return int(subject.element_ids["kling"])
     except KeyError:
         raise errors.BadRequest(f"Subject {subject.name!r} has no Kling element yet.") from None
+    except ValueError:
+        raise errors.BadRequest(
+            f"Subject {subject.name!r} has a Kling element id that is not a number."
+        ) from None
 
 
 def route_for(spec: RenderSpec) -> str:
@@ -187,7 +185,14 @@ def _omni_body(spec: RenderSpec, wire: ModelWire) -> dict:
             }
         ]
     elif spec.mode is Mode.EXTEND:
-        body["video_list"] = [{"video_url": _source_url(spec), "refer_type": "feature"}]
+        # keep_original_sound is required on a feature video too (ComfyUI's OmniParamVideo)
+        body["video_list"] = [
+            {
+                "video_url": _source_url(spec),
+                "refer_type": "feature",
+                "keep_original_sound": "yes" if spec.keep_audio else "no",
+            }
+        ]
     if spec.mode not in (Mode.IMAGE, Mode.EDIT):  # required without a first frame or base video
         body["aspect_ratio"] = spec.aspect
     if spec.subjects:
@@ -265,12 +270,16 @@ def element_body(subject: SubjectRef) -> dict:
 
 
 def tts_body(text: str) -> dict:
-    t = TTS_UNCONFIRMED
     if not text.strip():
         raise errors.BadRequest("The avatar's script is empty.")
-    if len(text) > t["max_chars"]:
-        raise errors.BadRequest(f"Kling's speech is limited to {t['max_chars']} characters per script.")
-    return {t["text_field"]: text, t["voice_field"]: t["voice_id"], t["speed_field"]: t["speed"]}
+    if len(text) > TTS_MAX_CHARS:
+        raise errors.BadRequest(f"Kling's speech is limited to {TTS_MAX_CHARS} characters per script.")
+    return {
+        "text": text,
+        "voice_id": TTS_VOICE_ID,
+        "voice_language": TTS_VOICE_LANGUAGE,
+        "voice_speed": TTS_VOICE_SPEED,
+    }
 
 
 def dig(data: object, path: tuple) -> object:

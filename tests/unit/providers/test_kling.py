@@ -16,7 +16,7 @@ from aiohttp import web
 
 from bot.providers import errors
 from bot.providers.base import MediaRef, Mode, RenderSpec, SourceClip, SubjectRef, TaskState
-from bot.providers.kling.provider import KlingProvider, parse_callback
+from bot.providers.kling.provider import KlingProvider, callback_ids
 from bot.providers.kling.wire import build_request, envelope_error, kling_jwt
 from tests.fakes.kling import FakeKling
 
@@ -153,7 +153,9 @@ def test_o1_extend_feature_video_prefers_our_public_copy():
         media=MediaRef(url="https://us/c.mp4"),
     )
     _, body = build_request(spec("kling-o1", Mode.EXTEND, source=source, seconds=5))
-    assert body["video_list"] == [{"video_url": "https://us/c.mp4", "refer_type": "feature"}]
+    assert body["video_list"] == [
+        {"video_url": "https://us/c.mp4", "refer_type": "feature", "keep_original_sound": "yes"}
+    ]
     assert body["duration"] == "5"
 
 
@@ -181,7 +183,7 @@ def test_elements_replace_names_in_prompt_and_unmentioned_are_appended():
     )
     route, body = build_request(s)
     assert route == "omni-video"
-    assert body["element_list"] == [{"element_id": "11"}, {"element_id": "22"}, {"element_id": "33"}]
+    assert body["element_list"] == [{"element_id": 11}, {"element_id": 22}, {"element_id": 33}]
     assert body["prompt"] == "<<<element_1>>> chases <<<element_2>>> on a roof <<<element_3>>>"
 
 
@@ -268,13 +270,13 @@ def test_envelope_success_and_rate_limit_details():
     assert "1102" in envelope_error(429, {"code": 1102}).code
 
 
-def test_parse_callback_both_shapes():
+def test_callback_ids_from_both_shapes():
     legacy = {"task_id": "842", "task_status": "succeed", "task_info": {"external_task_id": "take-7"}}
-    assert parse_callback(legacy) == ("842", "take-7")
-    assert parse_callback({"task_id": "842", "task_status": "processing", "task_info": {}}) == ("842", None)
-    assert parse_callback({"id": "913", "status": "succeeded", "external_id": "take-8"}) == ("913", "take-8")
-    assert parse_callback({"id": "913", "status": "submitted", "outputs": []}) == ("913", None)
-    assert parse_callback({"status": "x"}) is None
+    assert callback_ids(legacy) == ("842", "take-7")
+    assert callback_ids({"task_id": "842", "task_status": "processing", "task_info": {}}) == ("842", None)
+    assert callback_ids({"id": "913", "status": "succeeded", "external_id": "take-8"}) == ("913", "take-8")
+    assert callback_ids({"id": "913", "status": "submitted", "outputs": []}) == ("913", None)
+    assert callback_ids({"status": "x"}) is None
 
 
 # ---- provider over HTTP ---------------------------------------------------------------------------------
@@ -422,11 +424,14 @@ async def test_bad_parameters_from_the_standin_are_bad_request(fake, client):
 async def test_ensure_elements_creates_once_and_reuses(fake, client):
     provider = keyed(client, fake)
     mia = _subject("mia", images=2)
-    ids = await provider.ensure_elements([mia])
+    ids = await provider.ensure_elements(spec("kling-v3", subjects=(mia,)))
     assert fake.elements_created == 1 and ids["mia"] in fake.element_ids
-    assert await provider.ensure_elements([mia]) == ids
-    assert await provider.ensure_elements([_subject("bob", "777")]) == {"bob": "777"}
+    assert await provider.ensure_elements(spec("kling-v3", subjects=(mia,))) == ids
+    bob = _subject("bob", "777")
+    assert await provider.ensure_elements(spec("kling-v3", subjects=(bob,))) == {"bob": "777"}
     assert fake.elements_created == 1
+    avatar = spec("kling-avatar-pro", mode=Mode.AVATAR, subjects=(_subject("ann"),))
+    assert await provider.ensure_elements(avatar) == {}, "an avatar's portrait goes as an image"
     created = next(r.json for r in fake.requests if r.path.endswith("advanced-custom-elements"))
     assert created["element_image_list"] == {
         "frontal_image": "https://img/mia0.png",
@@ -450,7 +455,7 @@ async def test_element_wait_is_bounded(fake, client):
         client, base_url=fake.url, api_key=fake.api_key, element_poll_seconds=0, element_wait_seconds=0.005
     )
     with pytest.raises(errors.Timeout) as info:
-        await provider.ensure_elements([_subject("mia")])
+        await provider.ensure_elements(spec("kling-v3", subjects=(_subject("mia"),)))
     assert "mia" in info.value.message
 
 
@@ -497,7 +502,7 @@ async def test_callback_from_standin_parses(fake, client):
     finally:
         await runner.cleanup()
     body, headers = received[0]
-    assert parse_callback(body) == (bare, "take-3")
+    assert callback_ids(body) == (bare, "take-3")
     assert headers["webhook-signature"].startswith("v1,")
 
 
