@@ -9,9 +9,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from storage.clock import now_iso
-
-TAKE_ACTIVE = ("queued", "submitting", "rendering", "downloading", "uploading")
-TERMINAL = ("delivered", "failed", "cancelled")
+from storage.states import ENDED, TAKE_ACTIVE, JobState, TakeState
 
 
 class DuplicateTrigger(Exception):
@@ -34,7 +32,7 @@ class NewJob:
     takes: int
     estimate_usd: float
     source_key: str
-    state: str = "queued"
+    state: str = JobState.QUEUED
     title: str = ""
     shot_id: int | None = None  # None: a new shot (a new card)
     parent_take_id: int | None = None
@@ -93,7 +91,7 @@ def create_job(db: Database, new: NewJob) -> tuple[int, int, list[int]]:
             ]
             + 1
         )
-        take_state = "queued" if new.state == "queued" else "held"
+        take_state = TakeState.QUEUED if new.state == JobState.QUEUED else TakeState.HELD
         take_ids = []
         for i in range(new.takes):
             seed = new.seeds[i] if i < len(new.seeds) else None
@@ -160,12 +158,12 @@ def update_take(db: Database, take_id: int, state: str | None = None, note: str 
         if row is None:
             return False
         job_id, old = row
-        if old in TERMINAL:
+        if old in ENDED:
             return False
         fields["updated_at"] = now
         if state is not None:
             fields["state"] = state
-            if state in TERMINAL:
+            if state in ENDED:
                 fields.setdefault("finished_at", now)
         db["takes"].update(take_id, fields)
         if state is not None and state != old:
@@ -176,20 +174,20 @@ def update_take(db: Database, take_id: int, state: str | None = None, note: str 
 
 def job_state_from_takes(states: list[str], current: str) -> str:
     """The job's state as the card shows it: the least advanced take leads (pure)."""
-    if current == "awaiting_approval" and all(s == "held" for s in states):
+    if current == JobState.AWAITING_APPROVAL and all(s == TakeState.HELD for s in states):
         return current
-    order = ["queued", "submitting", "rendering", "downloading", "uploading"]
-    active = [s for s in states if s in order]
+    active = [s for s in states if s in TAKE_ACTIVE]
     if active:
-        lead = min(active, key=order.index)
-        return {"submitting": "queued", "downloading": "rendering"}.get(lead, lead)
-    if states and all(s == "cancelled" for s in states):
-        return "cancelled"
-    if any(s == "delivered" for s in states):
-        return "delivered"
-    if any(s == "failed" for s in states):
-        return "failed"
-    return "cancelled" if states else current
+        lead = min(active, key=TAKE_ACTIVE.index)
+        shown = {TakeState.SUBMITTING: JobState.QUEUED, TakeState.DOWNLOADING: JobState.RENDERING}
+        return shown[lead] if lead in shown else JobState(lead)
+    if states and all(s == TakeState.CANCELLED for s in states):
+        return JobState.CANCELLED
+    if any(s == TakeState.DELIVERED for s in states):
+        return JobState.DELIVERED
+    if any(s == TakeState.FAILED for s in states):
+        return JobState.FAILED
+    return JobState.CANCELLED if states else current
 
 
 def _refresh_job(db: Database, job_id: int, now: str) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlite_utils import Database
 
 from storage.clock import now_iso
+from storage.states import JOB_UNFINISHED
 
 
 class SubjectExists(Exception):
@@ -110,18 +111,15 @@ def rename_subject(db: Database, channel_id: str, old: str, new: str) -> dict | 
     return get_subject(db, channel_id, new)
 
 
-UNFINISHED = ("awaiting_approval", "queued", "rendering", "uploading")
-
-
 def image_in_use(db: Database, path: str) -> bool:
     """Whether any subject (in any channel) or any unfinished job's stored request still refers to
     the stored file at `path` (a queued job keeps using a subject's images after it is removed)."""
     if db.execute("SELECT 1 FROM subject_images WHERE path = ? LIMIT 1", [path]).fetchone():
         return True
-    marks = ",".join("?" for _ in UNFINISHED)
+    marks = ",".join("?" for _ in JOB_UNFINISHED)
     row = db.execute(
         f"SELECT 1 FROM jobs WHERE state IN ({marks}) AND instr(request, ?) > 0 LIMIT 1",
-        [*UNFINISHED, json.dumps(path)],
+        [*JOB_UNFINISHED, json.dumps(path)],
     ).fetchone()
     return row is not None
 

@@ -6,28 +6,29 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.request.review import can_approve_text, may_review, verdict
+from storage.states import JOB_RUNNING, JobState, TakeState
 
 STATE_LINE = {
-    "awaiting_approval": ":raised_hand: Awaiting approval",
-    "queued": ":hourglass_flowing_sand: Queued",
-    "rendering": ":clapper: Rendering",
-    "uploading": ":outbox_tray: Uploading",
-    "delivered": ":white_check_mark: Delivered",
-    "failed": ":x: Failed",
-    "cancelled": ":no_entry_sign: Cancelled",
+    JobState.AWAITING_APPROVAL: ":raised_hand: Awaiting approval",
+    JobState.QUEUED: ":hourglass_flowing_sand: Queued",
+    JobState.RENDERING: ":clapper: Rendering",
+    JobState.UPLOADING: ":outbox_tray: Uploading",
+    JobState.DELIVERED: ":white_check_mark: Delivered",
+    JobState.FAILED: ":x: Failed",
+    JobState.CANCELLED: ":no_entry_sign: Cancelled",
 }
 TAKE_ICON = {
-    "held": ":raised_hand:",
-    "queued": ":hourglass_flowing_sand:",
-    "submitting": ":hourglass_flowing_sand:",
-    "rendering": ":clapper:",
-    "downloading": ":inbox_tray:",
-    "uploading": ":outbox_tray:",
-    "delivered": ":film_frames:",
-    "failed": ":x:",
-    "cancelled": ":no_entry_sign:",
+    TakeState.HELD: ":raised_hand:",
+    TakeState.QUEUED: ":hourglass_flowing_sand:",
+    TakeState.SUBMITTING: ":hourglass_flowing_sand:",
+    TakeState.RENDERING: ":clapper:",
+    TakeState.DOWNLOADING: ":inbox_tray:",
+    TakeState.UPLOADING: ":outbox_tray:",
+    TakeState.DELIVERED: ":film_frames:",
+    TakeState.FAILED: ":x:",
+    TakeState.CANCELLED: ":no_entry_sign:",
 }
-RUNNING = ("queued", "rendering", "uploading")
+RUNNING = JOB_RUNNING
 
 
 @dataclass(frozen=True)

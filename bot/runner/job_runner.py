@@ -22,6 +22,7 @@ from bot.runner.poller import Poller
 from bot.runner.spec import render_spec
 from storage import jobs as jobs_db
 from storage.db import Store
+from storage.states import TakeState
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +138,7 @@ class JobRunner:
             await self._carry(job, take)
         except asyncio.CancelledError:
             current = await self.store.run(jobs_db.get_take, take_id)
-            if current and current["state"] == "cancelled":
+            if current and current["state"] == TakeState.CANCELLED:
                 await self.finish(job, take_id)
             raise
         except TakeEnded:
@@ -162,7 +163,7 @@ class JobRunner:
         spec = render_spec(job, take, source=source, callback_url=self._callback_url(job["backend"]))
         deadline = _started(take) + self.config.job_deadline_seconds
         self._done_starting(take["id"])
-        if take["state"] in ("queued", "submitting", "rendering"):
+        if take["state"] in (TakeState.QUEUED, TakeState.SUBMITTING, TakeState.RENDERING):
             async with self._slots[job["backend"]]:
                 task_id = take["provider_task_id"] or await rendering.submit(
                     self, job, take, provider, spec, deadline

@@ -11,6 +11,7 @@ from bot.request.review import ONLY_APPROVERS, REACTIONS, gate, may_press, may_r
 from storage import approvals, audit, channels
 from storage import jobs as jobs_db
 from storage.clock import month_start_iso, now_iso
+from storage.states import ENDED
 
 if TYPE_CHECKING:
     from bot.studio.studio import Origin, Studio
@@ -148,7 +149,7 @@ async def _decide(studio: Studio, origin: Origin, job: dict, take: dict | None, 
             return f"Approved: J{job['id']} is starting."
         if changed == "rejected":
             return await studio.cancel(origin, f"J{job['id']}", reason="rejected")
-    elif take is None and decision == "reject" and current["state"] not in jobs_db.TERMINAL:
+    elif take is None and decision == "reject" and current["state"] not in ENDED:
         return await studio.cancel(origin, f"J{job['id']}", reason="rejected")
     elif take is not None and changed == "approved":
         await _mark_card(studio, job["shot_id"])
@@ -227,7 +228,7 @@ async def _subject(studio: Studio, shot_id: int, take_id: int | None) -> tuple[d
     if not jobs:
         return None
     latest = jobs[-1]
-    if latest["state"] not in jobs_db.TERMINAL:
+    if latest["state"] not in ENDED:
         return latest, None
     delivered = [t for t in takes if t["state"] == "delivered"]
     return (by_id[delivered[-1]["job_id"]], delivered[-1]) if delivered else None

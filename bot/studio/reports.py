@@ -12,6 +12,7 @@ from bot.studio import decisions
 from storage import audit, channels
 from storage import jobs as jobs_db
 from storage.clock import month_start_iso
+from storage.states import ENDED
 
 if TYPE_CHECKING:
     from bot.studio.studio import Origin, Studio
@@ -69,7 +70,7 @@ async def cancel(studio: Studio, origin: Origin, ref: str, reason: str = "cancel
     settings = await studio.store.run(channels.get_settings, origin.channel_id)
     if not may_press(origin.user_id, settings.approvers, job["user_id"]):
         return only_pressers(f"cancel J{digits}")
-    if job["state"] in jobs_db.TERMINAL:
+    if job["state"] in ENDED:
         return f"J{digits} has already {job['state']}."
     await studio.store.run(jobs_db.set_job_state, job["id"], "cancelled", f"by {origin.user_id}", "cancelled")
     await studio.store.run(audit.record, origin.channel_id, origin.user_id, "cancel", reason, job["id"])

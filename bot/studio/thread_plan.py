@@ -12,9 +12,10 @@ from bot.providers.base import Availability, Mode
 from bot.request import ThreadInstruction, VideoRequest
 from bot.request.catalogue import check_request, estimate_cost, get_model
 from bot.request.review import verdict
+from storage.states import TAKE_ACTIVE, TakeState
 
 EDIT_MODEL = "kling-o1"  # edits and extensions of clips whose own model cannot do them
-ACTIVE = ("held", "queued", "submitting", "rendering", "downloading", "uploading")
+ACTIVE = (TakeState.HELD, *TAKE_ACTIVE)
 # How long a backend keeps a finished clip at its result URL (Kling: 30 days; the gateway: about a day).
 RESULT_URL_LIFETIME = {"kling": timedelta(days=30), "aimlapi": timedelta(hours=20)}
 

@@ -18,6 +18,7 @@ from bot.outcomes import Refusal
 from bot.request import VideoRequest, parse_command
 from bot.tools.slack_standin.standin import SlackStandIn
 from storage import jobs as jobs_db
+from storage.states import ENDED
 
 CHANNEL, USER, TEAM = "C0TRY", "U0YOU", "T0DAILIES"
 
@@ -154,6 +155,6 @@ async def _follow(dailies, job_id: int, out, timeout: float) -> dict:
         if line != last:
             print(f"  {line}", file=out, flush=True)
             last = line
-        if job["state"] in jobs_db.TERMINAL or time.monotonic() > deadline:
+        if job["state"] in ENDED or time.monotonic() > deadline:
             return job
         await asyncio.sleep(0.2)
