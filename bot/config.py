@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+
+from dotenv import dotenv_values
 
 
 class ConfigError(Exception):
@@ -20,22 +22,9 @@ HOW_TO_GET = {
 
 
 def _read_dotenv(path: Path) -> dict[str, str]:
-    values: dict[str, str] = {}
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError:
-        return values
-    for line in text.splitlines():
-        line = line.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, _, value = line.partition("=")
-        key = key.strip().removeprefix("export ").strip()
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        values[key] = value
-    return values
+    """The `.env` file's settings as written (no ${VAR} expansion: a secret may contain `$`); none
+    when the file is missing; a bare `NAME` line sets nothing."""
+    return {k: v for k, v in dotenv_values(path, interpolate=False).items() if v is not None}
 
 
 def _number(env: Mapping[str, str], name: str, default, cast=float, what: str = "a number of seconds"):
@@ -86,7 +75,6 @@ class Config:
     public_base_url: str = ""  # HTTP mode: where providers can reach /webhooks/* and /media/*
     allow_private_urls: bool = False
     card_interval_seconds: float = 3.0
-    extra: dict[str, str] = field(default_factory=dict)
 
     def __repr__(self) -> str:  # never print secrets
         return f"Config(db_path={self.db_path!r}, slack_api_url={self.slack_api_url!r}, backends={self.backends})"
