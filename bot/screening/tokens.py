@@ -64,6 +64,8 @@ def read(key: bytes, token: str, now: float) -> Pass | None:
         payload, mac = _unb64(body), _unb64(signature)
     except (ValueError, TypeError):
         return None
+    if _b64(payload) != body or _b64(mac) != signature:
+        return None  # only the canonical spelling: base64's spare bits must not make a second token
     if not hmac.compare_digest(mac, _sign(key, payload)):
         return None
     parts = payload.decode("utf-8", "replace").split("|")

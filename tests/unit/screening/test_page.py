@@ -1,0 +1,88 @@
+"""The screening room's page (pure): versions, their facts and review state, who may decide, and
+nothing a prompt says can become markup."""
+
+from __future__ import annotations
+
+import re
+
+from bot.screening.page import refused_page, render_page
+from bot.screening.room import build_room
+
+SHOT = {"id": 3, "channel_id": "C0CHANNEL", "team_id": "T0TEAM", "title": "a lighthouse at dusk"}
+
+
+def job(id_, kind, user="U0ALICE", model="kling-v3", **request):
+    return {"id": id_, "kind": kind, "model": model, "user_id": user, "request": {"prompt": "a lighthouse at dusk", "seconds": 5, **request}}
+
+
+def take(id_, job_id, version, state="delivered", cost=0.42):
+    return {"id": id_, "job_id": job_id, "version": version, "state": state, "cost_usd": cost, "seconds": 5.0}
+
+
+JOBS = [
+    job(1, "generate"),
+    job(2, "edit", instruction="<script>alert(1)</script> make it night", parent_version=1),
+    job(3, "final", model="kling-v3-pro"),
+]
+TAKES = [take(11, 1, 1), take(12, 2, 2), take(13, 3, 3, state="rendering", cost=0)]
+DECISIONS = [
+    {"take_id": 12, "user_id": "U0ALICE", "decision": "approve", "at": "2027-01-02T09:15:00.000+00:00"},
+    {"take_id": 11, "user_id": "U0EVE", "decision": "reject", "at": "2027-01-02T09:16:00.000+00:00"},
+]
+
+
+def page(viewer="", approvers=(), **kw):
+    room = build_room(SHOT, JOBS, TAKES, DECISIONS, approvers, "any", viewer)
+    return room, render_page(room, "TOKEN.SIG", names={"U0ALICE": "alice"}, once="n0nce", **kw)
+
+
+def test_every_version_with_its_facts_and_review_state():
+    room, html = page()
+    assert [v.number for v in room.versions] == [1, 2, 3]
+    v2 = room.versions[1]
+    assert (v2.kind, v2.verdict, v2.current, v2.parent, v2.cost) == ("edit", "approved", True, 1, 0.42)
+    assert room.versions[0].verdict == "pending"  # Eve is not the requester and there are no approvers
+    assert room.versions[2].final and not room.versions[2].delivered
+    # players for delivered versions (viewable without JavaScript: native controls, a plain source)
+    assert re.findall(r'<video id="v(\d)"[^>]* controls', html) == ["2", "1"]
+    assert '<source src="/review/TOKEN.SIG/v2.mp4" type="video/mp4">' in html
+    assert 'poster="/review/TOKEN.SIG/v1.jpg"' in html
+    assert "rendering" in html and '<span class="badge final">final</span>' in html
+    assert "✓ approved by @alice" in html and "2027-01-02 09:15" in html
+    assert "<code>kling-v3</code>" in html and "$0.42" in html and "made from" in html
+
+
+def test_a_prompt_is_text_never_markup():
+    _, html = page()
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; make it night" in html
+    assert html.count("<script") == 1  # only the page's own script, from its own origin
+    assert '<script src="/review-assets/room.js" defer></script>' in html
+
+
+def test_a_watch_only_pass_shows_no_decision_forms():
+    _, html = page()
+    assert "<form" not in html and "Watch-only link" in html
+
+
+def test_the_requester_decides_when_the_channel_has_no_approvers():
+    _, html = page(viewer="U0ALICE", note="Approved v2.")
+    forms = re.findall(r'<form class="decide" method="post" action="/review">(.*?)</form>', html)
+    assert len(forms) == 2  # the delivered versions only
+    assert 'name="token" value="TOKEN.SIG"' in forms[0] and 'name="once" value="n0nce"' in forms[0]
+    assert all(f'value="{a}"' in forms[0] for a in ("approve", "reject", "another_take", "final_render"))
+    assert '<p class="notice" role="status">Approved v2.</p>' in html
+
+
+def test_with_approvers_others_may_press_but_not_decide():
+    _, html = page(viewer="U0ALICE", approvers=("U0BOSS",))
+    assert 'value="approve"' not in html and 'value="another_take"' in html
+    _, html = page(viewer="U0EVE", approvers=("U0BOSS",))
+    assert "<form" not in html
+    _, html = page(viewer="U0BOSS", approvers=("U0BOSS",))
+    assert 'value="approve"' in html and "Approvers: @U0BOSS (one approver decides)." in html
+
+
+def test_a_refused_pass_says_nothing_about_the_shot():
+    html = refused_page()
+    assert "lighthouse" not in html and "This link is not valid" in html

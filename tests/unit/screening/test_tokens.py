@@ -1,0 +1,46 @@
+"""Screening-room passes: what they name, and every way one is refused."""
+
+from __future__ import annotations
+
+from bot.screening import tokens
+from bot.screening.tokens import Pass
+
+KEY = tokens.derive_key("signing-secret")
+NOW = 1_800_000_000
+
+
+def test_a_pass_reads_back_as_issued():
+    p = Pass("T0TEAM", "C0CHANNEL", 42, NOW + 60, "U0ALICE")
+    assert tokens.read(KEY, tokens.issue(KEY, p), NOW) == p
+    assert p.can_decide and not Pass("T0TEAM", "C0CHANNEL", 42, NOW + 60).can_decide
+
+
+def test_expired_altered_or_foreign_passes_are_refused():
+    token = tokens.issue(KEY, Pass("T0TEAM", "C0CHANNEL", 42, NOW + 60))
+    assert tokens.read(KEY, token, NOW + 60) is None  # expired
+    assert tokens.read(tokens.derive_key("another secret"), token, NOW) is None
+    body, _, mac = token.partition(".")
+    for i in range(len(body)):
+        flipped = body[:i] + ("A" if body[i] != "A" else "B") + body[i + 1 :]
+        assert tokens.read(KEY, f"{flipped}.{mac}", NOW) is None
+    forged = tokens._b64(b"r1|T0TEAM|C0CHANNEL|43|1900000000|U0BOSS")
+    assert tokens.read(KEY, f"{forged}.{mac}", NOW) is None
+    for junk in ("", ".", "abc", "a.b", "%%%.***", "x" * 500 + "." + mac):
+        assert tokens.read(KEY, junk, NOW) is None
+
+
+def test_the_key_is_derived_not_the_secret_itself():
+    assert KEY != b"signing-secret" and len(KEY) == 32
+    assert tokens.derive_key("a") != tokens.derive_key("b")
+
+
+def test_the_cards_pass_is_the_same_on_every_render_and_expires():
+    shot = {"id": 7, "team_id": "T0TEAM", "channel_id": "C0CHANNEL", "created_at": "2027-01-01T10:00:00.000+00:00"}
+    first = tokens.watch_pass(shot)
+    assert first == tokens.watch_pass(shot) and not first.can_decide
+    assert first.expires - 1798797600 == tokens.VIEW_SECONDS
+    personal = tokens.personal_pass(shot, "U0ALICE", NOW)
+    assert personal.user_id == "U0ALICE" and personal.expires == NOW + tokens.DECIDE_SECONDS
+    url = tokens.room_url("https://dailies.example/", KEY, personal)
+    assert url.startswith("https://dailies.example/review/")
+    assert tokens.read(KEY, url.rsplit("/", 1)[1], NOW) == personal
