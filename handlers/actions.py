@@ -7,7 +7,8 @@ import re
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.studio.studio import Origin, Studio
+from bot.studio.origin import Origin
+from bot.studio.studio import Studio
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,8 @@ from slack_bolt.async_app import AsyncApp
 from bot.outcomes import Refusal
 from bot.request import Help, parse_command
 from bot.request.help import help_for
-from bot.studio.studio import Origin, Studio
+from bot.studio.origin import Origin
+from bot.studio.studio import Studio
 
 
 def register(app: AsyncApp, studio: Studio) -> None:

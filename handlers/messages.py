@@ -9,7 +9,8 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.request import parse_command
 from bot.studio.avatar import AUDIO_TYPES
-from bot.studio.studio import SOMETHING_WRONG, Origin, Studio
+from bot.studio.origin import Origin
+from bot.studio.studio import SOMETHING_WRONG, Studio
 
 log = logging.getLogger(__name__)
 MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")

@@ -6,214 +6,243 @@ from __future__ import annotations
 import dataclasses
 import random
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from slack_sdk.errors import SlackApiError
-
+from bot.cards.publisher import CardPublisher
+from bot.delivery.fetch_back import FetchBack
 from bot.media.check import MediaRejected
-from bot.media.fetch import fetch_slack_file
 from bot.media.netpolicy import FetchRefused
 from bot.outcomes import Refusal
-from bot.providers.base import Mode
-from bot.request import ThreadInstruction
+from bot.providers.base import Mode, SourceInput
+from bot.request import ThreadInstruction, parse_reply
 from bot.request.catalogue import get_model
 from bot.request.subject_limits import subject_names
-from bot.studio import clip_subject as clipsubject
 from bot.studio import thread_plan as threads
-from bot.studio.subjects import Unresolved, apply_subjects
+from bot.studio.clip_subject import ClipSubjects
+from bot.studio.inputs import Inputs
+from bot.studio.origin import Origin
+from bot.studio.routes import Routes
+from bot.studio.start import Starter
+from bot.studio.subjects import Library, Unresolved, apply_subjects
 from storage import approvals, channels
 from storage import jobs as jobs_db
-
-if TYPE_CHECKING:
-    from bot.studio.studio import Origin, Studio
-
-VIDEO_LIMIT = 500 * 1024 * 1024
+from storage.db import Store
 
 
-async def start(
-    studio: Studio, origin: Origin, shot_id: int, ins: ThreadInstruction, takes: int
-) -> str | None:
-    """Store and start the job; returns a message for the person when it can't be done."""
-    if ins.kind == "save_subject":
-        return await clipsubject.save(studio, origin, shot_id, ins)
-    _shot, jobs, versions, decisions = await studio.store.run(_load, shot_id)
-    by_id = {j["id"]: j for j in jobs}
-    if ins.kind == "final":
-        settings = await studio.store.run(channels.get_settings, origin.channel_id)
-        versions = threads.mark_approved(
-            versions, by_id, decisions, settings.approvers, settings.approval_rule
+class ThreadJobs:
+    def __init__(
+        self,
+        store: Store,
+        routes: Routes,
+        library: Library,
+        inputs: Inputs,
+        fetch_back: FetchBack,
+        starter: Starter,
+        cards: CardPublisher,
+        clip_subjects: ClipSubjects,
+    ) -> None:
+        self.store = store
+        self.routes = routes
+        self.library = library
+        self.inputs = inputs
+        self.fetch_back = fetch_back
+        self.starter = starter
+        self.cards = cards
+        self.clip_subjects = clip_subjects
+
+    async def in_job_thread(self, channel_id: str, thread_ts: str) -> bool:
+        return await self.store.run(jobs_db.shot_by_card, channel_id, thread_ts) is not None
+
+    async def reply(
+        self, origin: Origin, thread_ts: str, text: str, files: tuple[dict, ...] = ()
+    ) -> str | None:
+        """A person's reply in a thread: an edit, `again`, `extend …`, `final`, `save as subject`.
+        None when the thread is not a job's (ignored) or the job started; otherwise a message."""
+        shot = await self.store.run(jobs_db.shot_by_card, origin.channel_id, thread_ts)
+        if shot is None:
+            return None
+        instruction = parse_reply(text)
+        if isinstance(instruction, Refusal):
+            return instruction.message
+        return await self.start(
+            replace(origin, files=tuple(files)), shot["id"], instruction, instruction.takes
         )
-    pick = threads.approved_or_latest if ins.kind == "final" else threads.pick_take
-    take = pick(versions, ins.version) if ins.kind == "final" else pick(versions, ins.version, ins.kind)
-    if isinstance(take, Refusal):
-        return take.message
-    job = by_id[take["job_id"]]
-    plan = await _plan(studio, origin, ins, takes, take, job)
-    if isinstance(plan, Refusal):
-        return plan.message
-    plan = await _with_subjects(studio, origin, ins, plan)
-    if isinstance(plan, str):
-        return plan
-    if plan.parent_take_id is not None:
-        problem = await _ready_source(studio, plan)
-        if problem:
-            return problem
-    request = dict(plan.request)
-    image = await _image(studio, origin, ins, plan)
-    if isinstance(image, Refusal):
-        return image.message
-    mode = plan.mode
-    if image is not None:
-        request["image"] = image
-        if mode is Mode.TEXT:
-            mode = Mode.IMAGE
-        request["mode"] = mode.value
-    model = get_model(plan.model)
-    seeds = _seeds(plan.takes) if model.seeds else ()
-    new = jobs_db.NewJob(
-        channel_id=origin.channel_id,
-        team_id=origin.team_id,
-        user_id=origin.user_id,
-        kind=plan.kind,
-        model=plan.model,
-        backend=plan.backend,
-        request=request,
-        takes=plan.takes,
-        estimate_usd=plan.estimate_usd,
-        source_key=origin.source_key or f"thread:{shot_id}:{uuid.uuid4().hex}",
-        title=request.get("instruction") or request.get("prompt") or "",
-        shot_id=shot_id,
-        parent_take_id=plan.parent_take_id,
-        seeds=seeds,
-    )
-    message = await studio._start(new)
-    studio.cards.touch(shot_id)
-    return message
 
+    async def another_take(self, origin: Origin, take_id: int) -> str | None:
+        """The same request as that version again, as a new version with a new seed."""
+        return await self._on_version(origin, take_id, "again")
 
-async def _with_subjects(studio: Studio, origin: Origin, ins, plan: threads.ThreadJob):
-    """An edit or extension naming `{subject}`s gets them, checked against the model's limits
-    (with the clip, and any attached image) before anything is fetched or sent."""
-    names = subject_names(ins.text) if ins.kind in ("edit", "extend") else ()
-    if not names:
-        return plan
-    images = any((f.get("mimetype") or "").startswith("image/") for f in origin.files)
-    model = get_model(plan.model)
-    try:
-        subjects = await studio.library.resolve(
-            origin.channel_id, names, model, extra_images=int(images or bool(ins.image_url)),
-            with_video=plan.parent_take_id is not None,
+    async def final_render(self, origin: Origin, take_id: int) -> str | None:
+        """That version's request on the channel's final model, as a new version marked final."""
+        return await self._on_version(origin, take_id, "final")
+
+    async def _on_version(self, origin: Origin, take_id: int, kind: str) -> str | None:
+        take = await self.store.run(jobs_db.get_take, take_id)
+        shot = await self.store.run(jobs_db.get_shot, take["shot_id"]) if take else None
+        if take is None or shot is None or shot["channel_id"] != origin.channel_id:
+            return "That version is not in this channel any more."
+        return await self.start(origin, shot["id"], ThreadInstruction(kind, version=take["version"]), 1)
+
+    async def start(self, origin: Origin, shot_id: int, ins: ThreadInstruction, takes: int) -> str | None:
+        """Store and start the job; returns a message for the person when it can't be done."""
+        if ins.kind == "save_subject":
+            return await self.clip_subjects.save(origin, shot_id, ins)
+        _shot, jobs, versions, decisions = await self.store.run(approvals.shot_with_decisions, shot_id)
+        by_id = {j["id"]: j for j in jobs}
+        if ins.kind == "final":
+            settings = await self.store.run(channels.get_settings, origin.channel_id)
+            versions = threads.mark_approved(
+                versions, by_id, decisions, settings.approvers, settings.approval_rule
+            )
+        pick = threads.approved_or_latest if ins.kind == "final" else threads.pick_take
+        take = pick(versions, ins.version) if ins.kind == "final" else pick(versions, ins.version, ins.kind)
+        if isinstance(take, Refusal):
+            return take.message
+        job = by_id[take["job_id"]]
+        plan = await self._plan(origin, ins, takes, take, job)
+        if isinstance(plan, Refusal):
+            return plan.message
+        plan = await self._with_subjects(origin, ins, plan)
+        if isinstance(plan, str):
+            return plan
+        if plan.parent_take_id is not None:
+            problem = await self._ready_source(plan)
+            if problem:
+                return problem
+        request = dict(plan.request)
+        image = await self._image(origin, ins, plan)
+        if isinstance(image, Refusal):
+            return image.message
+        mode = plan.mode
+        if image is not None:
+            request["image"] = image
+            if mode is Mode.TEXT:
+                mode = Mode.IMAGE
+            request["mode"] = mode.value
+        model = get_model(plan.model)
+        seeds = _seeds(plan.takes) if model.seeds else ()
+        new = jobs_db.NewJob(
+            channel_id=origin.channel_id,
+            team_id=origin.team_id,
+            user_id=origin.user_id,
+            kind=plan.kind,
+            model=plan.model,
+            backend=plan.backend,
+            request=request,
+            takes=plan.takes,
+            estimate_usd=plan.estimate_usd,
+            source_key=origin.source_key or f"thread:{shot_id}:{uuid.uuid4().hex}",
+            title=request.get("instruction") or request.get("prompt") or "",
+            shot_id=shot_id,
+            parent_take_id=plan.parent_take_id,
+            seeds=seeds,
+        )
+        message = await self.starter.start(new)
+        self.cards.touch(shot_id)
+        return message
+
+    async def _with_subjects(self, origin: Origin, ins, plan: threads.ThreadJob):
+        """An edit or extension naming `{subject}`s gets them, checked against the model's limits
+        (with the clip, and any attached image) before anything is fetched or sent."""
+        names = subject_names(ins.text) if ins.kind in ("edit", "extend") else ()
+        if not names:
+            return plan
+        images = any((f.get("mimetype") or "").startswith("image/") for f in origin.files)
+        model = get_model(plan.model)
+        try:
+            subjects = await self.library.resolve(
+                origin.channel_id, names, model, extra_images=int(images or bool(ins.image_url)),
+                with_video=plan.parent_take_id is not None,
+            )  # fmt: skip
+        except Unresolved as exc:
+            return exc.message
+        return dataclasses.replace(plan, request=apply_subjects(plan.request, subjects, model))
+
+    async def _plan(self, origin: Origin, ins, takes: int, take: dict, job: dict):
+        routes = self.routes
+        if ins.kind in ("edit", "extend"):
+            source = dict(take, model=job["model"], backend=job["backend"])
+            chosen = threads.edit_model(ins.kind, ins.model, source, routes.backend_for, routes.availability)
+            if isinstance(chosen, Refusal):
+                return chosen
+            provider = routes.provider(chosen[1])
+            problem = threads.source_problem(
+                chosen[1], provider.source_input, source, self._url_seconds(source), datetime.now(UTC)
+            )
+            if problem:
+                return Refusal(problem)
+            return threads.plan_change(
+                ins, takes, source, job, chosen, free=provider.free, whole_seconds=provider.whole_seconds
+            )
+        if ins.kind == "final" and not ins.model:
+            settings = await self.store.run(channels.get_settings, origin.channel_id)
+            model_id = routes.final_model(settings)
+        else:
+            wanted = get_model(ins.model) if ins.model else None
+            model_id = wanted.id if wanted else (ins.model or job["model"])
+        plan = threads.plan_repeat(
+            ins.kind, takes, take, job, model_id, routes.backend_for, ins,
+            lambda backend: routes.provider(backend).free,
         )  # fmt: skip
-    except Unresolved as exc:
-        return exc.message
-    return dataclasses.replace(plan, request=apply_subjects(plan.request, subjects, model))
-
-
-def _load(db, shot_id: int):
-    return (*jobs_db.shot_view(db, shot_id), approvals.latest_for_shot(db, shot_id))
-
-
-async def _plan(studio: Studio, origin: Origin, ins, takes: int, take: dict, job: dict):
-    route = studio.backend_for
-
-    def available(backend: str, model: str, mode: Mode):
-        return studio.providers[backend].availability(model, mode)
-
-    if ins.kind in ("edit", "extend"):
-        source = dict(take, model=job["model"], backend=job["backend"])
-        chosen = threads.edit_model(ins.kind, ins.model, source, route, available)
-        if isinstance(chosen, Refusal):
-            return chosen
-        problem = threads.source_problem(chosen[1], source, datetime.now(UTC))
-        if problem:
-            return Refusal(problem)
-        return threads.plan_change(ins, takes, source, job, chosen)
-    if ins.kind == "final" and not ins.model:
-        settings = await studio.store.run(channels.get_settings, origin.channel_id)
-        model_id = studio.final_model(settings)
-    else:
-        wanted = get_model(ins.model) if ins.model else None
-        model_id = wanted.id if wanted else (ins.model or job["model"])
-    plan = threads.plan_repeat(ins.kind, takes, take, job, model_id, route, ins)
-    if isinstance(plan, Refusal):
+        if isinstance(plan, Refusal):
+            return plan
+        availability = routes.availability(plan.backend, plan.model, plan.mode)
+        if not availability.ok:
+            hint = f" Try `--model {availability.suggestion}`." if availability.suggestion else ""
+            return Refusal(f"`{plan.model}` can't run here: {availability.reason}.{hint}")
         return plan
-    availability = available(plan.backend, plan.model, plan.mode)
-    if not availability.ok:
-        hint = f" Try `--model {availability.suggestion}`." if availability.suggestion else ""
-        return Refusal(f"`{plan.model}` can't run here: {availability.reason}.{hint}")
-    return plan
 
+    async def _ready_source(self, plan: threads.ThreadJob) -> str | None:
+        """Make the source clip reachable by the plan's backend: its own URL or id while valid,
+        else our copy of the clip, downloaded again from Slack when it was deleted after upload."""
+        source = plan.source
+        takes = self.routes.provider(plan.backend).source_input
+        if source is None:
+            row = await self.store.run(jobs_db.get_take, plan.parent_take_id)
+            parent = await self.store.run(jobs_db.get_job, row["job_id"]) if row else None
+            if row is None or parent is None:
+                return "The clip this version was made from no longer exists, so it can't be re-rendered."
+            source = dict(row, model=parent["model"], backend=parent["backend"])
+            problem = threads.source_problem(
+                plan.backend, takes, source, self._url_seconds(source), datetime.now(UTC)
+            )
+            if problem:
+                return problem
+        if takes in (SourceInput.OWN_TASK, SourceInput.URL):
+            return None  # the backend's own id / a URL, checked by source_problem
+        if source.get("result_url") and not threads.result_url_valid(
+            source, self._url_seconds(source), datetime.now(UTC)
+        ):
+            await self.store.run(jobs_db.set_source_media, source["id"], result_url=None)
+        elif source.get("result_url") and takes is SourceInput.URL_OR_FILE:
+            return None
+        path = source.get("media_path")
+        if path and Path(path).is_file():
+            return None
+        fetched = await self.fetch_back.clip(source)
+        return fetched if isinstance(fetched, str) else None
 
-async def _ready_source(studio: Studio, plan: threads.ThreadJob) -> str | None:
-    """Make the source clip reachable by the plan's backend: its own URL or id while valid,
-    else our copy of the clip, downloaded again from Slack when it was deleted after upload."""
-    source = plan.source
-    if source is None:
-        row = await studio.store.run(jobs_db.get_take, plan.parent_take_id)
-        parent = await studio.store.run(jobs_db.get_job, row["job_id"]) if row else None
-        if row is None or parent is None:
-            return "The clip this version was made from no longer exists, so it can't be re-rendered."
-        source = dict(row, model=parent["model"], backend=parent["backend"])
-        problem = threads.source_problem(plan.backend, source, datetime.now(UTC))
-        if problem:
-            return problem
-    if plan.backend in ("openai", "kling"):
-        return None  # those take the backend's own id / URL, checked by source_problem
-    if source.get("result_url") and not threads.result_url_valid(
-        source, source["backend"], datetime.now(UTC)
-    ):
-        await studio.store.run(jobs_db.set_source_media, source["id"], result_url=None)
-    elif source.get("result_url") and plan.backend == "aimlapi":
-        return None
-    path = source.get("media_path")
-    if path and Path(path).is_file():
-        return None
-    return await _from_slack(studio, source)
+    def _url_seconds(self, source: dict) -> float | None:
+        """How long the backend that made `source` keeps it at its result URL (None: unknown here)."""
+        made_by = self.routes.providers.get(source["backend"])
+        return made_by.result_url_seconds if made_by else None
 
-
-async def _from_slack(studio: Studio, source: dict) -> str | None:
-    version = f"v{source['version']}"
-    if not source.get("slack_file_id"):
-        return f"{version} was never delivered to Slack, so there is no clip to work on."
-    try:
-        info = await studio.runner.slack.files_info(file=source["slack_file_id"])
-    except SlackApiError as exc:
-        error = exc.response.get("error", "unknown error")
-        return f"I couldn't get {version} back from Slack ({error}); was the file deleted?"
-    dest_dir = Path(studio.config.media_dir) / "sources"
-    dest_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        fetched = await fetch_slack_file(
-            info["file"],
-            dest_dir / f"take{source['id']}.mp4",
-            token=studio.config.slack_bot_token,
-            kind="video",
-            max_bytes=VIDEO_LIMIT,
-            allowed_hosts=studio.slack_file_hosts,
-            extra_allowed_hosts=studio.slack_file_hosts,
-        )
-    except FetchRefused as exc:
-        return f"I couldn't get {version} back from Slack: {exc.message}"
-    await studio.store.run(jobs_db.set_source_media, source["id"], media_path=str(fetched.path))
-    return None
-
-
-async def _image(studio: Studio, origin: Origin, ins, plan: threads.ThreadJob) -> dict | None | Refusal:
-    """An image attached to the reply (or `--image URL`): first frame, or a reference for an edit."""
-    files = [f for f in origin.files if (f.get("mimetype") or "").startswith("image/")]
-    if not files and not ins.image_url:
-        return None
-    model = get_model(plan.model)
-    if plan.backend == "openai" and plan.mode in (Mode.EDIT, Mode.EXTEND):
-        return Refusal("Sora edits take no reference image; drop the image or add `--model kling-o1`.")
-    if "image" not in model.inputs:
-        return Refusal(f"{model.id} can't use an image; drop the attachment or pick another model.")
-    try:
-        return await studio._fetch_image(ins.image_url, files[0] if files else None)
-    except (FetchRefused, MediaRejected) as exc:
-        return Refusal(exc.message)
+    async def _image(self, origin: Origin, ins, plan: threads.ThreadJob) -> dict | None | Refusal:
+        """An image attached to the reply (or `--image URL`): first frame, or a reference for an edit."""
+        files = [f for f in origin.files if (f.get("mimetype") or "").startswith("image/")]
+        if not files and not ins.image_url:
+            return None
+        model = get_model(plan.model)
+        if not self.routes.provider(plan.backend).edits_take_images and plan.mode in (Mode.EDIT, Mode.EXTEND):
+            return Refusal("Sora edits take no reference image; drop the image or add `--model kling-o1`.")
+        if "image" not in model.inputs:
+            return Refusal(f"{model.id} can't use an image; drop the attachment or pick another model.")
+        try:
+            return await self.inputs.image(ins.image_url, files[0] if files else None)
+        except (FetchRefused, MediaRejected) as exc:
+            return Refusal(exc.message)
 
 
 def _seeds(takes: int) -> tuple[int, ...]:

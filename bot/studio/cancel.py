@@ -1,0 +1,54 @@
+"""Cancelling a job (`/video cancel J42`, the Cancel button, a rejection while it waits): its
+takes stop, the decision is recorded, and its card and thread say so."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from bot.cards.publisher import CardPublisher
+from bot.cards.thread_notes import ThreadNotes
+from bot.request.review import may_press, only_pressers
+from bot.studio.origin import Origin
+from storage import audit, channels
+from storage import jobs as jobs_db
+from storage.db import Store
+from storage.states import ENDED
+
+
+class Cancellation:
+    def __init__(
+        self,
+        store: Store,
+        cards: CardPublisher,
+        notes: ThreadNotes,
+        stop_job: Callable[[int], Awaitable[None]],
+    ) -> None:
+        self.store = store
+        self.cards = cards
+        self.notes = notes
+        self.stop_job = stop_job  # the runner's: cancel the job's running takes
+
+    async def cancel(self, origin: Origin, ref: str, reason: str = "cancelled") -> str:
+        """Stop job `ref` ("J42"); `reason` is "cancelled" or "rejected". Returns the answer."""
+        digits = ref.strip().lstrip("#").upper().removeprefix("J")
+        if not digits.isdigit():
+            return f"`{ref}` is not a job id; job ids look like J42 (see `/video jobs`)."
+        job = await self.store.run(jobs_db.get_job, int(digits))
+        if job is None or job["channel_id"] != origin.channel_id:
+            return f"There is no job J{digits} in this channel; see `/video jobs`."
+        settings = await self.store.run(channels.get_settings, origin.channel_id)
+        if not may_press(origin.user_id, settings.approvers, job["user_id"]):
+            return only_pressers(f"cancel J{digits}")
+        if job["state"] in ENDED:
+            return f"J{digits} has already {job['state']}."
+        await self.store.run(
+            jobs_db.set_job_state, job["id"], "cancelled", f"by {origin.user_id}", "cancelled"
+        )
+        await self.store.run(audit.record, origin.channel_id, origin.user_id, "cancel", reason, job["id"])
+        await self.stop_job(job["id"])
+        shot = await self.store.run(jobs_db.get_shot, job["shot_id"])
+        if shot and shot.get("card_ts"):  # the card says it too, so a failed note is only logged
+            text = f":no_entry_sign: J{digits} was {reason} by <@{origin.user_id}>."
+            await self.notes.post(shot["channel_id"], shot["card_ts"], text)
+        self.cards.touch(job["shot_id"])
+        return f"Cancelled J{digits}."

@@ -1,0 +1,60 @@
+"""The media a request hands us (a video's starting image, an avatar's audio), fetched safely into
+the inputs folder and checked before any job is stored."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from pathlib import Path
+
+from bot.media.check import MediaRejected, check_audio, check_image
+from bot.media.fetch import Fetched, fetch_slack_file, fetch_url
+
+IMAGE_LIMIT = 10 * 1024 * 1024
+AUDIO_LIMIT = 5 * 1024 * 1024
+
+
+class Inputs:
+    def __init__(
+        self,
+        inputs_dir: str | Path,
+        *,
+        token: str,
+        allow_private: bool,
+        slack_file_hosts: tuple[str, ...] = ("files.slack.com",),
+    ) -> None:
+        self.dir = Path(inputs_dir)
+        self.token = token
+        self.allow_private = allow_private
+        self.slack_file_hosts = slack_file_hosts  # "host:port" entries too (the tests' stand-in)
+
+    async def image(self, url: str | None, slack_file: dict | None) -> dict:
+        """The image a video starts from (a URL, or a file attached in Slack), as the stored
+        request carries it. Raises FetchRefused or MediaRejected with a message for the person."""
+        fetched = await self._fetch(url, slack_file, "img", kind="image", max_bytes=IMAGE_LIMIT)
+        await asyncio.to_thread(check_image, fetched.path)
+        return {"url": None if slack_file else url, "path": str(fetched.path), "mime": fetched.mime}
+
+    async def audio(self, url: str | None, slack_file: dict | None) -> dict:
+        """An avatar's speech, with its seconds; a rejected file is not kept."""
+        fetched = await self._fetch(url, slack_file, "audio", kind="audio", max_bytes=AUDIO_LIMIT)
+        try:
+            info = await asyncio.to_thread(check_audio, fetched.path, max_bytes=AUDIO_LIMIT)
+        except MediaRejected:
+            fetched.path.unlink(missing_ok=True)
+            raise
+        url = None if slack_file else url
+        return {"url": url, "path": str(fetched.path), "mime": info.mime, "seconds": info.seconds}
+
+    async def _fetch(
+        self, url: str | None, slack_file: dict | None, prefix: str, *, kind: str, max_bytes: int
+    ) -> Fetched:
+        # Slack's URLs need our token, so a Slack file's URL is never stored: backends get the bytes
+        self.dir.mkdir(parents=True, exist_ok=True)
+        dest = self.dir / f"{prefix}-{random.getrandbits(64):016x}"
+        if slack_file is not None:
+            return await fetch_slack_file(
+                slack_file, dest, token=self.token, kind=kind, max_bytes=max_bytes,
+                allowed_hosts=self.slack_file_hosts, extra_allowed_hosts=self.slack_file_hosts,
+            )  # fmt: skip
+        return await fetch_url(url, dest, kind=kind, max_bytes=max_bytes, allow_private=self.allow_private)

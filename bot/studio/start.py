@@ -1,0 +1,72 @@
+"""Starting a stored job: the cost gate decided and the job stored in one step, its card posted,
+the runner woken. Every feature that makes a job (new video, avatar, thread reply) ends here."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+
+from bot.cards.publisher import CardPublisher, permanent_slack_error
+from bot.request.review import gate
+from storage import approvals, channels
+from storage import jobs as jobs_db
+from storage.clock import month_start_iso
+from storage.db import Store
+
+log = logging.getLogger(__name__)
+CANT_POST = {
+    "not_in_channel": "I'm not in this channel yet: invite me with `/invite @Dailies`, then ask again.",
+    "channel_not_found": "I can't post here: this is a private conversation I'm not part of. "
+    "Invite me with `/invite @Dailies`, or use a channel I'm in.",
+    "is_archived": "This channel is archived, so I can't post the job card here.",
+}
+
+
+class Starter:
+    def __init__(self, store: Store, cards: CardPublisher, wake: Callable[[], None]) -> None:
+        self.store = store
+        self.cards = cards
+        self.wake = wake  # the runner's: new work was stored
+
+    async def start(self, new: jobs_db.NewJob) -> str | None:
+        """Store `new` (held for approval when the gate says so), post its card and wake the
+        runner; a message for the requester when the card can't be posted, None otherwise
+        (and for a Slack retry of a trigger already stored)."""
+        try:
+            shot_id, job_id, _ = await self.store.run(create_gated, new, month_start_iso())
+        except jobs_db.DuplicateTrigger:
+            return None
+        try:
+            await self.cards.ensure_posted(shot_id)
+        except Exception as exc:
+            error = permanent_slack_error(exc)
+            if error is None:
+                log.warning("card for shot %s not posted yet (%s); the runner will retry", shot_id, exc)
+            else:
+                message = CANT_POST.get(error, f"I can't post in this conversation (Slack said `{error}`).")
+                await self.store.run(jobs_db.set_job_state, job_id, "failed", message, "failed")
+                return message + " Nothing was rendered or charged."
+        self.wake()
+        return None
+
+
+def create_gated(db, new: jobs_db.NewJob, since: str) -> tuple[int, int, list[int]]:
+    """Create the job, held for approval when the cost gate says so. Run on the storage thread as
+    one step, so the spend and reservations it reads cannot change before the job is stored."""
+    settings = channels.get_settings(db, new.channel_id)
+    gated = new.state == "queued" and (settings.job_limit_usd is not None or settings.budget_usd is not None)
+    if not gated:
+        return jobs_db.create_gated_job(db, new, None)
+    decision = gate(
+        new.estimate_usd,
+        job_limit=settings.job_limit_usd,
+        budget=settings.budget_usd,
+        spent=channels.month_spend(db, new.channel_id, since),
+        reserved=approvals.reserved(db, new.channel_id),
+    )
+    if decision.start:
+        return jobs_db.create_gated_job(db, new, f"started: ${new.estimate_usd:,.2f}")
+    notes = [*new.request.get("notes", []), f":raised_hand: Waiting for approval: {decision.reason}."]
+    held = replace(new, state="awaiting_approval", request={**new.request, "notes": notes})
+    return jobs_db.create_gated_job(db, held, "held: " + decision.reason)
