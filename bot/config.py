@@ -72,6 +72,8 @@ class Config:
     kling_secret_key: str = ""
     kling_base_url: str = "https://api-singapore.klingai.com"
     kling_webhook_secret: str = ""
+    gemini_api_key: str = ""
+    gemini_base_url: str = "https://generativelanguage.googleapis.com"
     public_base_url: str = ""  # HTTP mode: where providers can reach /webhooks/* and /media/*
     allow_private_urls: bool = False
     card_interval_seconds: float = 3.0
@@ -90,6 +92,8 @@ class Config:
             names.append("kling")
         if self.openai_api_key:
             names.append("openai")
+        if self.gemini_api_key:
+            names.append("gemini")
         if self.aimlapi_api_key:
             names.append("aimlapi")
         names.append("preview")
@@ -108,6 +112,7 @@ class Config:
             self.kling_access_key,
             self.kling_secret_key,
             self.kling_webhook_secret,
+            self.gemini_api_key,
         )
         return tuple(v for v in values if v)
 
@@ -162,6 +167,8 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = Path
         kling_secret_key=kling_secret,
         kling_base_url=s("KLING_BASE_URL", "https://api-singapore.klingai.com").rstrip("/"),
         kling_webhook_secret=s("KLING_WEBHOOK_SECRET"),
+        gemini_api_key=s("GEMINI_API_KEY"),
+        gemini_base_url=s("GEMINI_BASE_URL", "https://generativelanguage.googleapis.com").rstrip("/"),
         public_base_url=s("DAILIES_PUBLIC_URL").rstrip("/"),
         allow_private_urls=s("DAILIES_ALLOW_PRIVATE_URLS") in ("1", "true", "yes"),
         card_interval_seconds=_float(env, "DAILIES_CARD_INTERVAL_SECONDS", 3.0),

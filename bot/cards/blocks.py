@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.request.review import can_approve_text, may_review, verdict
+from bot.request.shots import shot_lines
 from storage.states import JOB_RUNNING, JobState, TakeState
 
 STATE_LINE = {
@@ -156,6 +157,10 @@ def render_card(view: CardView) -> tuple[str, list[dict]]:
         {"type": "section", "text": {"type": "mrkdwn", "text": f">{_quote(prompt)}"}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": "  ·  ".join(fields)}]},
     ]
+    shots = _shots(request)
+    if shots:
+        text = "\n".join(f"{n}. {line}" for n, line in enumerate(shot_lines(shots), start=1))
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _quote(text)[:2900]}})
     notes = [n for n in request.get("notes", []) if n]
     if backend == "preview" and job["model"] != "preview":
         notes.append(f"No backend is configured for `{job['model']}`: this is a local preview animatic.")
@@ -175,6 +180,10 @@ def render_card(view: CardView) -> tuple[str, list[dict]]:
     if actions:
         blocks.append({"type": "actions", "block_id": f"card-{view.shot['id']}", "elements": actions})
     return f"{head}: {prompt[:150]}", blocks
+
+
+def _shots(request: dict) -> tuple[tuple[int, str], ...]:
+    return tuple((int(s["seconds"]), s["prompt"]) for s in request.get("shots") or ())
 
 
 def _quote(text: str) -> str:
@@ -211,10 +220,18 @@ def _buttons(view: CardView, job: dict) -> list[dict]:
 
 
 def caption(
-    *, model: str, seconds: float | None, cost: float, job_id: int, take: dict, extra: str = ""
+    *,
+    model: str,
+    seconds: float | None,
+    cost: float,
+    job_id: int,
+    take: dict,
+    extra: str = "",
+    shots: list[dict] | tuple = (),
 ) -> str:
-    """The one-line caption of a delivered clip in the thread."""
+    """The one-line caption of a delivered clip in the thread (then a multi-shot clip's shots)."""
     secs = f"{seconds:g}s" if seconds else "?s"
     seed = f" · seed {take['seed']}" if take.get("seed") is not None else ""
     line = f"v{take['version']} · {model} · {secs} · {_money(cost)} · job J{job_id} · take {take['id']}{seed}"
-    return f"{line}\n{extra}" if extra else line
+    lines = [line, *([extra] if extra else []), *shot_lines(_shots({"shots": shots}))]
+    return "\n".join(lines)

@@ -10,6 +10,8 @@ from pathlib import Path
 import av
 from PIL import Image, UnidentifiedImageError
 
+from bot.media.probe import probe_video
+
 # Above this many pixels Pillow is not asked to do anything with the file (a decompression bomb:
 # a few KB of PNG can declare a 100 000 × 100 000 canvas). 50 MP is well above any provider's need.
 MAX_IMAGE_PIXELS = 50_000_000
@@ -39,6 +41,15 @@ class MediaRejected(Exception):
 @dataclass(frozen=True)
 class ImageInfo:
     mime: str
+    width: int
+    height: int
+    size: int
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    mime: str
+    seconds: float
     width: int
     height: int
     size: int
@@ -203,3 +214,36 @@ def audio_seconds(path: Path) -> float | None:
     except (av.FFmpegError, OSError, ValueError):
         return None
     return None
+
+
+def check_video(
+    path: Path,
+    *,
+    max_bytes: int = 100 * 1024 * 1024,
+    min_seconds: float = 3,
+    max_seconds: float = 30,
+    min_side: int = 340,
+    max_side: int = 3850,
+    what: str = "The reference video",
+) -> VideoInfo:
+    """Check a reference video (MP4 or MOV by its bytes) against Kling's limits: size, length and
+    frame size, read from the container header; raise `MediaRejected` saying what to fix."""
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise MediaRejected(f"{what} is {describe_size(size)}; the limit is {describe_size(max_bytes)}.")
+    mime = sniff(_read_head(path))
+    if mime not in VIDEO_TYPES:
+        raise MediaRejected(f"{what} isn't an MP4 or MOV file.")
+    info = probe_video(path)
+    if info is None or not info["width"] or not info["height"]:
+        raise MediaRejected(f"I couldn't read any video in that file; export {what.lower()} as MP4 again.")
+    seconds, width, height = info["seconds"], info["width"], info["height"]
+    if not min_seconds <= seconds <= max_seconds:
+        raise MediaRejected(
+            f"{what} is {seconds:.1f} s long; it needs to be between {min_seconds:g} and {max_seconds:g} s."
+        )
+    if min(width, height) < min_side or max(width, height) > max_side:
+        raise MediaRejected(
+            f"{what} is {width}×{height} px; each side needs to be between {min_side} and {max_side} px."
+        )
+    return VideoInfo(mime=mime, seconds=seconds, width=width, height=height, size=size)

@@ -44,3 +44,39 @@ def first_frame_jpeg(source: BinaryIO | Path, width: int = 480, quality: int = 7
     out = io.BytesIO()
     image.convert("RGB").save(out, "JPEG", quality=quality, optimize=True)
     return out.getvalue()
+
+
+def probe_video(path: Path) -> dict | None:
+    """A video's {"seconds", "width", "height"} from its container header (no frame is decoded,
+    so the cost does not grow with the file); None when PyAV can't read it as a video."""
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                return None
+            video = container.streams.video[0]
+            if video.duration is not None and video.time_base is not None:
+                seconds = float(video.duration * video.time_base)
+            else:
+                seconds = (container.duration or 0) / av.time_base
+            return {
+                "seconds": seconds,
+                "width": video.codec_context.width,
+                "height": video.codec_context.height,
+            }
+    except (av.FFmpegError, OSError, ValueError):
+        return None
+
+
+def first_frame_png(clip: Path, dest: Path) -> Path | None:
+    """Decode the clip's first video frame into a PNG at `dest`; None when it has none or can't be
+    read (nothing is left at `dest` then)."""
+    try:
+        with av.open(str(clip)) as container:
+            if container.streams.video:
+                for frame in container.decode(video=0):
+                    frame.to_image().save(dest, format="PNG")
+                    return dest
+    except (av.error.FFmpegError, OSError, ValueError):
+        pass
+    dest.unlink(missing_ok=True)
+    return None

@@ -57,6 +57,7 @@ class Mode(enum.StrEnum):
     EDIT = "edit"  # natural-language edit of a source clip (Kling O1 base_video, Sora edit/remix)
     EXTEND = "extend"  # continue a source clip (Kling O1 feature_video, Sora extension)
     AVATAR = "avatar"  # talking avatar: portrait + script or audio
+    MOTION = "motion"  # motion control: the character in `image` performs `motion`'s moves
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,11 @@ class RenderSpec:
     keep_audio: bool = True  # edits: keep the source clip's sound
     external_id: str | None = None  # our take id: idempotency / correlation at the backend
     callback_url: str | None = None  # webhook URL when serving HTTP with a public base URL
+    shots: tuple[tuple[int, str], ...] = ()  # multi-shot: (seconds, prompt) per shot, in order
+    end_image: MediaRef | None = None  # the last frame, where the model takes one
+    reference_video: MediaRef | None = None  # camera/style reference (Kling omni `feature`)
+    motion: MediaRef | None = None  # motion control: the video whose moves are copied
+    orientation: str = "video"  # motion control: whose orientation the result keeps
 
 
 class TaskState(enum.StrEnum):
@@ -141,6 +147,11 @@ class Provider(abc.ABC):
     @abc.abstractmethod
     async def download(self, task_id: str, status: TaskStatus, dest: Path) -> int:
         """Stream the finished clip to `dest` (never whole in memory); return its size in bytes."""
+
+    def known_to_serve(self, model: str) -> bool:
+        """Whether this backend is known to render `model` here (the final render prefers only
+        those); a backend whose model list is unknown answers from `availability`."""
+        return self.availability(model).ok
 
     async def find(self, spec: RenderSpec) -> str | None:
         """The task an earlier submit of `spec` created (by `spec.external_id`), or None: lets a

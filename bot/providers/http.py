@@ -17,7 +17,9 @@ import httpx
 from bot.providers import errors
 
 # How each backend is named in messages a person reads.
-BACKEND_NAMES = {"kling": "Kling", "aimlapi": "AI/ML API", "openai": "OpenAI", "preview": "Preview"}
+BACKEND_NAMES = {
+    "kling": "Kling", "aimlapi": "AI/ML API", "openai": "OpenAI", "gemini": "Gemini API", "preview": "Preview",
+}  # fmt: skip
 
 HeadersLike = httpx.Headers | Mapping[str, str] | None
 

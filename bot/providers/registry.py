@@ -10,7 +10,7 @@ from bot.config import Config
 from bot.providers.base import Provider
 
 # a model's direct backend, when its keys are set
-DIRECT = {"kling": "kling", "sora": "openai"}
+DIRECT = {"kling": "kling", "sora": "openai", "veo": "gemini"}
 
 
 def family(model: str) -> str:
@@ -18,6 +18,8 @@ def family(model: str) -> str:
         return "kling"
     if model.startswith("sora-"):
         return "sora"
+    if model.startswith("veo-"):
+        return "veo"
     return "preview"
 
 
@@ -53,6 +55,12 @@ def build_providers(config: Config, http: httpx.AsyncClient) -> dict[str, Provid
 
         providers["openai"] = OpenAIVideosProvider(
             http, base_url=config.openai_base_url, api_key=config.openai_api_key
+        )
+    if config.gemini_api_key:
+        from bot.providers.gemini.provider import GeminiProvider
+
+        providers["gemini"] = GeminiProvider(
+            http, base_url=config.gemini_base_url, api_key=config.gemini_api_key
         )
     if config.aimlapi_api_key:
         from bot.providers.aimlapi.provider import AimlApiProvider

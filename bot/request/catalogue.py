@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # only for the annotation: grammar imports this module, not t
 class ModelSpec:
     id: str  # the user's id (CONTRACT §3); each backend maps it to its own
     title: str
-    family: str  # "kling" | "sora" | "preview"
+    family: str  # "kling" | "sora" | "veo" | "preview"
     seconds: tuple[int, ...]  # allowed durations; () when the clip follows the speech (avatar)
     seconds_text_only: tuple[int, ...] | None  # durations without any reference; None = `seconds`
     default_seconds: int | None
@@ -27,13 +27,19 @@ class ModelSpec:
     default_resolution: str
     audio: str  # "native" (on/off switch), "always", "none", "keep" (keeps/drops a source clip's sound)
     default_audio: bool
-    inputs: frozenset[str]  # of "text", "image", "video", "subjects" (native), "script", "speech"
+    # of "text", "image", "end_image" (last frame), "video" (a reference video), "subjects" (native),
+    # "script", "speech"
+    inputs: frozenset[str]
     edits: bool  # can edit an existing clip (thread replies)
     extends: bool  # can continue an existing clip ("extend ..." / "next shot ...")
     max_subjects: int  # native subject slots; 0 = subjects are folded into the prompt as text
     seeds: bool
     negative: bool
     typical_seconds: int  # typical render wall time, for the card's estimate
+    multi_shot: bool = False  # takes `Ns: shot // Ns: shot` (2 to MAX_SHOTS shots)
+    motion: bool = False  # motion control: --motion URL (a character performs a video's moves)
+    # resolutions only rendered at some lengths, e.g. Veo's 1080p only at 8 s: (("1080p", (8,)),)
+    res_seconds: tuple[tuple[str, tuple[int, ...]], ...] = ()
 
 
 _ALL_ASPECTS = ("16:9", "9:16", "1:1")
@@ -61,6 +67,7 @@ CATALOGUE: dict[str, ModelSpec] = {
             seeds=False,
             negative=True,
             typical_seconds=150,
+            motion=True,
         ),
         ModelSpec(
             id="kling-v3",
@@ -70,17 +77,19 @@ CATALOGUE: dict[str, ModelSpec] = {
             seconds_text_only=None,
             default_seconds=5,
             aspects=_ALL_ASPECTS,
-            resolutions=("720p",),
+            resolutions=("720p", "4k"),
             default_resolution="720p",
             audio="native",
             default_audio=False,
-            inputs=frozenset({"text", "image", "subjects"}),
+            inputs=frozenset({"text", "image", "end_image", "subjects"}),
             edits=False,
             extends=False,
             max_subjects=3,
             seeds=False,
             negative=True,
             typical_seconds=240,
+            multi_shot=True,
+            motion=True,
         ),
         ModelSpec(
             id="kling-v3-pro",
@@ -94,13 +103,36 @@ CATALOGUE: dict[str, ModelSpec] = {
             default_resolution="1080p",
             audio="native",
             default_audio=False,
-            inputs=frozenset({"text", "image", "subjects"}),
+            inputs=frozenset({"text", "image", "end_image", "subjects"}),
             edits=False,
             extends=False,
             max_subjects=3,
             seeds=False,
             negative=True,
             typical_seconds=400,
+            multi_shot=True,
+            motion=True,
+        ),
+        ModelSpec(
+            id="kling-v3-omni",
+            title="Kling 3.0 Omni (references, edits, up to 4K)",
+            family="kling",
+            seconds=_KLING_V3_SECONDS,
+            seconds_text_only=None,
+            default_seconds=5,
+            aspects=_ALL_ASPECTS,
+            resolutions=("720p", "1080p", "4k"),
+            default_resolution="1080p",
+            audio="native",
+            default_audio=False,
+            inputs=frozenset({"text", "image", "end_image", "video", "subjects"}),
+            edits=True,
+            extends=True,
+            max_subjects=4,
+            seeds=False,
+            negative=False,
+            typical_seconds=300,
+            multi_shot=True,
         ),
         ModelSpec(
             id="kling-o1",
@@ -114,7 +146,7 @@ CATALOGUE: dict[str, ModelSpec] = {
             default_resolution="720p",
             audio="keep",
             default_audio=True,
-            inputs=frozenset({"text", "image", "video", "subjects"}),
+            inputs=frozenset({"text", "image", "end_image", "video", "subjects"}),
             edits=True,
             extends=True,
             max_subjects=4,
@@ -184,6 +216,49 @@ CATALOGUE: dict[str, ModelSpec] = {
             typical_seconds=180,
         ),
         ModelSpec(
+            id="veo-3.1",
+            title="Google Veo 3.1 (cinematic, native audio)",
+            family="veo",
+            seconds=(4, 6, 8),
+            seconds_text_only=None,
+            default_seconds=8,
+            aspects=("16:9", "9:16"),
+            resolutions=("720p", "1080p"),
+            default_resolution="720p",
+            # the Gemini API cannot switch Veo's sound off (generate_audio is Vertex-only)
+            audio="always",
+            default_audio=True,
+            inputs=frozenset({"text", "image", "end_image"}),
+            edits=False,
+            extends=False,
+            max_subjects=0,
+            seeds=False,
+            negative=True,
+            typical_seconds=120,
+            res_seconds=(("1080p", (8,)),),
+        ),
+        ModelSpec(
+            id="veo-3.1-fast",
+            title="Google Veo 3.1 Fast",
+            family="veo",
+            seconds=(4, 6, 8),
+            seconds_text_only=None,
+            default_seconds=8,
+            aspects=("16:9", "9:16"),
+            resolutions=("720p", "1080p"),
+            default_resolution="720p",
+            audio="always",
+            default_audio=True,
+            inputs=frozenset({"text", "image", "end_image"}),
+            edits=False,
+            extends=False,
+            max_subjects=0,
+            seeds=False,
+            negative=True,
+            typical_seconds=60,
+            res_seconds=(("1080p", (8,)),),
+        ),
+        ModelSpec(
             id="preview",
             title="Preview (local animatic, free)",
             family="preview",
@@ -206,7 +281,8 @@ CATALOGUE: dict[str, ModelSpec] = {
     )
 }
 
-FINAL_MODEL_PREFERENCE = ("sora-2-pro", "kling-v3-pro")
+# Sora 2 Pro only where a backend still serves it; Veo 3.1 is the cinematic final while none does.
+FINAL_MODEL_PREFERENCE = ("sora-2-pro", "veo-3.1", "kling-v3-pro")
 DEFAULT_DRAFT_MODEL = "kling-v3"  # the runner routes it to the preview renderer when no keys are set
 
 # Other spellings people use for the same model. Only names that cannot mean anything else.
@@ -224,19 +300,36 @@ ALIASES = {
     "sora2": "sora-2",
     "sora2-pro": "sora-2-pro",
     "sora-2pro": "sora-2-pro",
+    "kling-3.0-omni": "kling-v3-omni",
+    "kling-v3-0-omni": "kling-v3-omni",
+    "veo3.1": "veo-3.1",
+    "veo-3.1-generate": "veo-3.1",
+    "veo3.1-fast": "veo-3.1-fast",
 }
 
 # $ per second of output, by (model, resolution, variant). Variant: "silent" / "audio" for models
 # whose price depends on native audio, "video" when a source clip goes in, "any" otherwise.
-# Sources: /work/shared/reference/providers.md §1.11 (Sora) and §2.14 (Kling). A changed price is a
-# one-line fix here.
+# "motion" for motion control (priced per second of the reference video's length).
+# Sources: providers.md §1.11 (Sora), §2.14 (Kling); providers-2026-12.md §7 (Veo on the Gemini
+# API, UNCONFIRMED-primary). A changed price is a one-line fix here.
 PRICES: dict[tuple[str, str, str], float] = {
     ("kling-2.6-pro", "1080p", "silent"): 0.07,
     ("kling-2.6-pro", "1080p", "audio"): 0.14,
+    ("kling-2.6-pro", "1080p", "motion"): 0.112,
     ("kling-v3", "720p", "silent"): 0.084,
     ("kling-v3", "720p", "audio"): 0.126,
+    ("kling-v3", "720p", "motion"): 0.126,
+    ("kling-v3", "4k", "any"): 0.42,
     ("kling-v3-pro", "1080p", "silent"): 0.112,
     ("kling-v3-pro", "1080p", "audio"): 0.168,
+    ("kling-v3-pro", "1080p", "motion"): 0.168,
+    ("kling-v3-omni", "720p", "silent"): 0.084,
+    ("kling-v3-omni", "720p", "audio"): 0.112,
+    ("kling-v3-omni", "1080p", "silent"): 0.112,
+    ("kling-v3-omni", "1080p", "audio"): 0.14,
+    ("kling-v3-omni", "4k", "any"): 0.42,
+    ("kling-v3-omni", "720p", "video"): 0.126,
+    ("kling-v3-omni", "1080p", "video"): 0.168,
     ("kling-o1", "720p", "any"): 0.084,
     ("kling-o1", "1080p", "any"): 0.112,
     ("kling-o1", "720p", "video"): 0.126,
@@ -245,6 +338,10 @@ PRICES: dict[tuple[str, str, str], float] = {
     ("sora-2", "720p", "any"): 0.10,
     ("sora-2-pro", "720p", "any"): 0.30,
     ("sora-2-pro", "1080p", "any"): 0.70,  # 1920x1080: UNCONFIRMED in a primary source
+    ("veo-3.1", "720p", "any"): 0.40,
+    ("veo-3.1", "1080p", "any"): 0.40,
+    ("veo-3.1-fast", "720p", "any"): 0.10,
+    ("veo-3.1-fast", "1080p", "any"): 0.12,
     ("preview", "720p", "any"): 0.0,
     ("preview", "1080p", "any"): 0.0,
 }
@@ -256,6 +353,9 @@ _SIZES = {
     ("16:9", "1080p"): (1920, 1080),
     ("9:16", "1080p"): (1080, 1920),
     ("1:1", "1080p"): (1080, 1080),
+    ("16:9", "4k"): (3840, 2160),
+    ("9:16", "4k"): (2160, 3840),
+    ("1:1", "4k"): (2160, 2160),
 }
 
 
@@ -273,9 +373,12 @@ def size_for(aspect: str, resolution: str) -> tuple[int, int]:
         raise ValueError(f"no frame size for aspect {aspect!r} at {resolution!r}") from None
 
 
-def price_per_second(model: ModelSpec, *, resolution: str, audio: bool, with_video: bool = False) -> float:
+def price_per_second(
+    model: ModelSpec, *, resolution: str, audio: bool, with_video: bool = False, motion: bool = False
+) -> float:
     """USD per second of output. ValueError for a resolution the model does not render."""
-    wanted = ["video"] if with_video else []
+    wanted = ["motion"] if motion else []
+    wanted += ["video"] if with_video else []
     wanted += ["audio" if audio else "silent", "any"]
     for variant in wanted:
         price = PRICES.get((model.id, resolution, variant))
@@ -292,9 +395,12 @@ def estimate_cost(
     audio: bool,
     takes: int = 1,
     with_video: bool = False,
+    motion: bool = False,
 ) -> float:
     """Estimated USD for `takes` clips of `seconds` each, rounded half-up to cents."""
-    per_second = price_per_second(model, resolution=resolution, audio=audio, with_video=with_video)
+    per_second = price_per_second(
+        model, resolution=resolution, audio=audio, with_video=with_video, motion=motion
+    )
     # Decimal so that e.g. 0.14 * 10 is exactly 1.40, not 1.4000000000000001
     total = Decimal(str(per_second)) * Decimal(str(seconds)) * takes
     return float(total.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
@@ -331,28 +437,106 @@ def _sibling(model: ModelSpec, predicate) -> str:
     return f" Try --model {best.id}."
 
 
+def seconds_at(model: ModelSpec, resolution: str) -> tuple[int, ...]:
+    """The durations `model` renders at `resolution` (Veo: 1080p only at 8 s)."""
+    return dict(model.res_seconds).get(resolution, model.seconds)
+
+
+MOTION_MAX_SECONDS = {"image": 10, "video": 30}  # the reference's length, by --orient
+MOTION_MIN_SECONDS = 3
+
+
+def check_motion(
+    req: VideoRequest, model: ModelSpec, *, has_image: bool, has_subject: bool
+) -> Refusal | None:
+    """Motion control: a model that has it, one character, and nothing the reference decides."""
+    name = model.id
+    if not model.motion:
+        return Refusal(f"{name} has no motion control. Models that do: {_models_with(lambda m: m.motion)}.")
+    if req.seconds is not None or req.shots:
+        return Refusal(
+            "Motion control follows the reference video's length (3 to 30 s); drop --seconds and `//` shots."
+        )
+    if req.aspect is not None:
+        return Refusal("Motion control takes its frame from the reference video; drop --aspect.")
+    if req.resolution == "4k":
+        return Refusal(
+            f"Motion control renders up to 1080p; drop --res 4k.{_sibling(model, lambda m: m.motion)}"
+        )
+    if len(req.subjects) > 1:
+        return Refusal("Motion control takes one character: name one subject, or use --image.")
+    if not (has_image or has_subject):
+        return Refusal(
+            "Motion control needs the character who performs the moves: add --image URL, attach "
+            "an image, or name a `{subject}`."
+        )
+    if req.video_url or req.end_image_url:
+        return Refusal("Motion control takes no --video or --end-image; drop them.")
+    return None
+
+
 def check_request(
-    req: VideoRequest, model: ModelSpec, *, has_reference: bool = False, editing: bool = False
+    req: VideoRequest,
+    model: ModelSpec,
+    *,
+    has_reference: bool = False,
+    editing: bool = False,
+    has_image: bool | None = None,
+    motion: bool = False,
+    has_video: bool = False,
 ) -> Refusal | None:
     """Refuse what `model` cannot render, naming the allowed values. `has_reference`: an image,
-    video or subject goes in (kling-o1 allows more durations then); `editing`: a thread edit."""
+    video or subject goes in (kling-o1 allows more durations then); `editing`: a thread edit;
+    `has_image`: a first frame (default: --image given); `motion`: a motion video is attached;
+    `has_video`: a reference video is attached."""
     name = model.id
     if "text" not in model.inputs:
         return Refusal(
             f"{name} makes talking avatars from a subject's portrait: use "
             f'`/video avatar {{subject}} "what they say"`.'
         )
+    image = bool(req.image_url) if has_image is None else has_image
+    if motion or req.motion_url:
+        refusal = check_motion(req, model, has_image=image, has_subject=bool(req.subjects))
+        if refusal is not None:
+            return refusal
+    if req.shots and not model.multi_shot:
+        return Refusal(
+            f"{name} renders one shot; a `//` multi-shot prompt needs "
+            f"{_models_with(lambda m: m.multi_shot)}. Add --model kling-v3, or write one shot."
+        )
+    if req.end_image_url:
+        if "end_image" not in model.inputs:
+            return Refusal(
+                f"{name} takes no last frame; drop --end-image. Models that do: "
+                f"{_models_with(lambda m: 'end_image' in m.inputs)}."
+            )
+        if not image:
+            return Refusal("--end-image is the last frame: add the first one with --image URL.")
+    if req.video_url or has_video:
+        if "video" not in model.inputs:
+            return Refusal(
+                f"{name} takes no reference video; drop --video. Models that do: "
+                f"{_models_with(lambda m: 'video' in m.inputs)}."
+            )
+        if req.resolution == "4k":
+            return Refusal("4K is not rendered with a reference video; use --res 1080p or drop --video.")
     if req.seconds is not None:
         allowed = model.seconds
-        text_only = model.seconds_text_only is not None and not has_reference
+        # A first frame alone is no reference: Kling O1 renders text or a first frame at 5 or 10 s
+        # only (Kling's omni-video doc, settings.duration; ComfyUI's O1 requests: "'5' or '10'").
+        referenced = has_reference and (
+            editing or bool(req.subjects) or has_video or bool(req.video_url) or not image
+        )
+        text_only = model.seconds_text_only is not None and not referenced
         if text_only:
             allowed = model.seconds_text_only
         if req.seconds not in allowed:
             extra = ""
             if text_only:
                 extra = (
-                    " without a reference image, video or subject"
-                    f" ({describe_choices(model.seconds)} with one)"
+                    " from text or a first frame alone"
+                    f" ({describe_choices(model.seconds)} with a subject or a video)"
                 )
             return Refusal(
                 f"{name} renders {describe_choices(allowed, 'seconds')}{extra}; you asked for "
@@ -368,6 +552,14 @@ def check_request(
             f"{name} renders {describe_choices(model.resolutions)}; you asked for {req.resolution}."
             + _sibling(model, lambda m: req.resolution in m.resolutions)
         )
+    if req.resolution is not None and model.seconds:
+        seconds = req.seconds or model.default_seconds
+        allowed = seconds_at(model, req.resolution)
+        if seconds not in allowed:
+            return Refusal(
+                f"{name} renders {req.resolution} only at {describe_choices(allowed, 'seconds')}; "
+                f"use --seconds {_nearest(allowed, seconds or allowed[0])} or a lower --res."
+            )
     if req.audio is not None:
         if model.audio == "none" and req.audio:
             return Refusal(f"{name} renders silent clips; drop --audio.")

@@ -32,6 +32,11 @@ class VideoRequest:
     seed: int | None = None
     negative: str | None = None
     subjects: tuple[str, ...] = ()  # lowercased, in order of appearance, no repeats
+    shots: tuple[tuple[int, str], ...] = ()  # multi-shot: (seconds, prompt) per shot
+    end_image_url: str | None = None  # the last frame
+    video_url: str | None = None  # a reference video for camera and style
+    motion_url: str | None = None  # motion control: the video whose moves are copied
+    orient: str | None = None  # motion control: "image" | "video" (None = video)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,10 @@ _EXAMPLES = {
     "--negative": '--negative "blurry, text"',
     "--subject": "--subject maya",
     "--audio-url": "--audio-url https://example.com/line.mp3",
+    "--end-image": "--end-image https://example.com/last-frame.png",
+    "--video": "--video https://example.com/camera-move.mp4",
+    "--motion": "--motion https://example.com/dance.mp4",
+    "--orient": "--orient image",
 }
 _VALUE_FLAGS = frozenset(_EXAMPLES)
 _SWITCHES = frozenset({"--audio", "--no-audio"})

@@ -10,10 +10,13 @@ from bot.request.catalogue import check_request, get_model
 from bot.request.commands import MAX_PROMPT, MAX_SEED, MAX_SUBJECTS, MAX_TAKES, VideoRequest
 from bot.request.flags import VIDEO_FLAGS, Flags, parse_flags
 from bot.request.lexer import Token, readable, unescape, words
-from bot.request.values import first_refusal, subject_names, whole_number
+from bot.request.shots import is_multi_shot, parse_shots
+from bot.request.values import first_refusal, subject_names, url, whole_number
 
 _BRACED = re.compile(r"\{([^{}]*)\}")
 _ASPECT_WORDS = {"landscape": "16:9", "portrait": "9:16", "square": "1:1"}
+_RES_WORDS = {"4k": "4k", "2160p": "4k", "uhd": "4k"}
+_URL_FLAGS = {"--end-image": "end_image_url", "--video": "video_url", "--motion": "motion_url"}
 
 
 def _prompt(tokens: list[Token]) -> str | Refusal:
@@ -42,9 +45,19 @@ def _render_fields(flags: Flags, fields: dict) -> Refusal | None:
             )
     if "--res" in flags:
         raw = unescape(flags["--res"][0].value).strip().lower()
-        fields["resolution"] = raw if raw.endswith("p") else raw + "p"
-        if fields["resolution"] not in ("720p", "1080p"):
-            return Refusal(f"--res takes 720p or 1080p; you gave `{raw[:20]}`.")
+        fields["resolution"] = _RES_WORDS.get(raw) or (raw if raw.endswith("p") else raw + "p")
+        if fields["resolution"] not in ("720p", "1080p", "4k"):
+            return Refusal(f"--res takes 720p, 1080p or 4k; you gave `{raw[:20]}`.")
+    for flag, name in _URL_FLAGS.items():
+        if flag in flags:
+            fields[name] = url(flags[flag][0].value, flag)
+    if "--orient" in flags:
+        fields["orient"] = unescape(flags["--orient"][0].value).strip().lower()
+        if fields["orient"] not in ("image", "video"):
+            return Refusal(
+                "--orient takes image (keep the picture's orientation) or video (follow the "
+                f"reference video's); you gave `{fields['orient'][:20]}`."
+            )
     if "--n" in flags:
         fields["takes"] = whole_number(flags["--n"][0].value, "--n", 1, MAX_TAKES)
     if "--seed" in flags:
@@ -82,11 +95,19 @@ def video_request(tokens: list[Token], has_attachment: bool) -> VideoRequest | R
     refusal = _render_fields(flags, fields)
     if refusal is not None:
         return refusal
+    if is_multi_shot(prompt):
+        shots = parse_shots(prompt, fields.get("seconds"))
+        if isinstance(shots, Refusal):
+            return shots
+        fields["shots"] = shots
+        fields["seconds"] = sum(s for s, _ in shots)
     request = VideoRequest(prompt=prompt, subjects=tuple(subjects), **fields)
     model = get_model(request.model) if request.model else None
     if model is not None:
         has_reference = has_attachment or bool(request.image_url or request.subjects)
-        refusal = check_request(request, model, has_reference=has_reference)
+        refusal = check_request(
+            request, model, has_reference=has_reference, has_image=has_attachment or bool(request.image_url)
+        )
         if refusal is not None:
             return refusal
     return request

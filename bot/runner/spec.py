@@ -5,6 +5,12 @@ from __future__ import annotations
 from bot.providers.base import MediaRef, Mode, RenderSpec, SourceClip, SubjectRef
 
 
+def _media(ref: dict | None, default_mime: str) -> MediaRef | None:
+    if not ref:
+        return None
+    return MediaRef(url=ref.get("url"), path=ref.get("path"), mime=ref.get("mime", default_mime))
+
+
 def render_spec(
     job: dict, take: dict, *, source: dict | None = None, callback_url: str | None = None
 ) -> RenderSpec:
@@ -58,4 +64,9 @@ def render_spec(
         keep_audio=req.get("keep_audio", True),
         external_id=f"dailies-{job['id']}-{take['id']}",
         callback_url=callback_url,
+        shots=tuple((int(s["seconds"]), s["prompt"]) for s in req.get("shots", [])),
+        end_image=_media(req.get("end_image"), "image/png"),
+        reference_video=_media(req.get("reference_video"), "video/mp4"),
+        motion=_media(req.get("motion"), "video/mp4"),
+        orientation=req.get("orientation") or "video",
     )

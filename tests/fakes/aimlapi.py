@@ -52,7 +52,32 @@ MODELS: dict[str, dict] = {
         "fields": {"resolution", "aspect_ratio", "duration", "image_url"},
     },
 }
-REQUIRED = ("image_url", "video_url", "audio_url")  # required wherever a model takes them
+# Veo 3.1 (providers-2026-12.md §6): 16:9 | 9:16, 4 | 6 | 8 s, 720p | 1080p
+_VEO = {"aspect_ratio", "duration", "resolution", "generate_audio", "negative_prompt"}
+_VEO_RULES = {"durations": {4, 6, 8}, "aspects": {"16:9", "9:16"}, "resolutions": {"720p", "1080p"}}
+for _suffix in ("", "-fast"):
+    MODELS[f"google/veo-3.1-t2v{_suffix}"] = {**_VEO_RULES, "fields": _VEO}
+    MODELS[f"google/veo-3.1-i2v{_suffix}"] = {**_VEO_RULES, "fields": _VEO | {"image_url"}}
+    MODELS[f"google/veo-3.1-first-last-image-to-video{_suffix}"] = {
+        **_VEO_RULES,
+        "fields": _VEO | {"image_url", "last_image_url"},
+    }
+# Multi-shot on the v3 ids (§3.3): `multi_prompt` (strings) instead of `prompt`, with shot_type
+MULTI_SHOT = {m for m in MODELS if m.startswith("klingai/video-v3-")}
+for _res in ("720p", "1080p"):
+    MODELS[f"klingai/video-v3-omni-{_res}-text-to-video"] = {"durations": set(range(3, 16)), "fields": _T2V}
+    MODELS[f"klingai/video-v3-omni-{_res}-image-to-video"] = {"durations": set(range(3, 16)), "fields": _I2V}
+MULTI_SHOT |= {m for m in MODELS if m.startswith("klingai/video-v3-omni-")}
+# Motion control (providers-2026-12.md §2.3); the 2.6 id this gateway offers is set per test
+_MOTION = {
+    "durations": set(),
+    "fields": {"image_url", "video_url", "character_orientation", "keep_audio", "mode"},
+}
+MOTION_MODELS = {"klingai/video-v3-motion-control", "klingai/video-v2-6-motion-control"}
+MOTION_MODELS |= {"klingai/video-v2-6-pro-motion-control"}
+for _id in MOTION_MODELS:
+    MODELS[_id] = _MOTION
+REQUIRED = ("image_url", "video_url", "audio_url", "last_image_url")  # required wherever a model takes them
 ASPECTS = {"16:9", "9:16", "1:1"}
 USD_PER_SECOND = 0.168
 
@@ -201,6 +226,22 @@ def validate(body: dict) -> str | None:
     spec = MODELS[model]
     if "audio_url" in spec["fields"] and "prompt" not in body:
         pass  # the avatar's prompt is optional
+    elif "multi_prompt" in body:
+        shots = body["multi_prompt"]
+        if model not in MULTI_SHOT:
+            return "multi_prompt: Unrecognized key(s) in object"
+        if "prompt" in body:
+            return "Provide either prompt or multi_prompt, not both"
+        if (
+            not isinstance(shots, list)
+            or not 1 <= len(shots) <= 6
+            or not all(isinstance(x, str) and x for x in shots)
+        ):
+            return "multi_prompt: Expected array of 1 to 6 strings"
+        if body.get("shot_type") not in ("customize", "intelligent", "intelligence"):
+            return "shot_type: Invalid enum value"
+    elif model in MOTION_MODELS and "prompt" not in body:
+        pass  # a motion-control prompt is optional
     elif not isinstance(body.get("prompt"), str) or not body["prompt"]:
         return "prompt: Expected string, received " + type(body.get("prompt")).__name__
     for name in REQUIRED:
@@ -215,8 +256,18 @@ def validate(body: dict) -> str | None:
     for flag in ("generate_audio", "keep_audio"):
         if flag in body and not isinstance(body[flag], bool):
             return f"{flag}: Expected boolean, received {type(body[flag]).__name__}"
-    if "aspect_ratio" in body and body["aspect_ratio"] not in ASPECTS:
-        return f"Invalid enum value. Expected '16:9' | '9:16' | '1:1', received '{body['aspect_ratio']}'"
+    aspects = spec.get("aspects", ASPECTS)
+    if "aspect_ratio" in body and body["aspect_ratio"] not in aspects:
+        return f"Invalid enum value. Expected {sorted(aspects)}, received '{body['aspect_ratio']}'"
+    if "resolutions" in spec and body.get("resolution", "720p") not in spec["resolutions"]:
+        return f"Invalid enum value. Expected {sorted(spec['resolutions'])}, received '{body['resolution']}'"
+    if model in MOTION_MODELS:
+        if body.get("character_orientation", "video") not in ("image", "video"):
+            return "character_orientation: Invalid enum value. Expected 'image' | 'video'"
+        if body.get("mode", "std") not in ("std", "pro"):
+            return "mode: Invalid enum value. Expected 'std' | 'pro'"
+        if "duration" in body or "aspect_ratio" in body:
+            return "Unrecognized key(s) in object: 'duration'"
     elements = body.get("elements", [])
     if not isinstance(elements, list) or len(elements) > 4:
         return "elements: Array must contain at most 4 element(s)"

@@ -24,7 +24,7 @@ from aiohttp import web
 from tests.fakes.kling_checks import CHECKS, Reject, check_element
 from tests.fakes.mp4 import sample_mp4
 
-ROUTES = ("text2video", "image2video", "omni-video", "avatar/image2video")
+ROUTES = ("text2video", "image2video", "omni-video", "avatar/image2video", "motion-control")
 BODY = web.RequestKey("body", dict)
 
 

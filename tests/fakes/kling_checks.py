@@ -16,6 +16,8 @@ OMNI_MODELS = {"kling-video-o1", "kling-v3-omni"}
 ASPECTS = {"16:9", "9:16", "1:1"}
 SOUND_MODELS = {"kling-v2-6", "kling-v3", "kling-v3-omni"}
 FOUR_K = {"kling-v3", "kling-v3-omni"}
+MULTI_SHOT = {"kling-v3", "kling-v3-omni"}  # §3.2: not O1, 2.6 or 2.5 Turbo
+MOTION_MODELS = {"kling-v2-6", "kling-v3"}  # providers-2026-12.md §2.2
 ELEMENT_REF = re.compile(r"<<<element_(\d+)>>>")
 
 
@@ -45,9 +47,12 @@ def _common(body: dict, models: set[str]) -> str:
     mode = body.get("mode", "std")
     if mode not in ("std", "pro") and not (mode == "4k" and model in FOUR_K):
         raise _bad(f"mode {mode!r} is invalid for {model}")
-    prompt = body.get("prompt")
-    if not isinstance(prompt, str) or not prompt.strip() or len(prompt) > 2500:
-        raise _bad("prompt is required and at most 2500 characters")
+    if body.get("multi_shot") is True:
+        _multi_shot(body, model)
+    else:
+        prompt = body.get("prompt")
+        if not isinstance(prompt, str) or not prompt.strip() or len(prompt) > 2500:
+            raise _bad("prompt is required and at most 2500 characters")
     if len(body.get("negative_prompt", "")) > 2500:
         raise _bad("negative_prompt is at most 2500 characters")
     if "aspect_ratio" in body and body["aspect_ratio"] not in ASPECTS:
@@ -58,6 +63,30 @@ def _common(body: dict, models: set[str]) -> str:
         if model == "kling-v2-6" and body["sound"] == "on" and mode != "pro":
             raise _bad("sound on kling-v2-6 needs mode pro")
     return model
+
+
+def _multi_shot(body: dict, model: str) -> None:
+    """multi_shot true: shot_type customize with 1-6 shots of <= 512 chars, each >= 1 s, summing to
+    `duration` (strings); `prompt` is then ignored (§3.2)."""
+    if model not in MULTI_SHOT:
+        raise _bad(f"multi_shot is not supported for {model}")
+    if body.get("shot_type") != "customize":
+        raise _bad("shot_type must be customize or intelligence when multi_shot is true")
+    shots = body.get("multi_prompt")
+    if not isinstance(shots, list) or not 1 <= len(shots) <= 6:
+        raise _bad("multi_prompt takes 1 to 6 shots")
+    total = 0
+    for n, shot in enumerate(shots, start=1):
+        if not isinstance(shot, dict) or shot.get("index") != n:
+            raise _bad("multi_prompt[].index must count 1, 2, … as integers")
+        text, seconds = shot.get("prompt"), shot.get("duration")
+        if not isinstance(text, str) or not text.strip() or len(text) > 512:
+            raise _bad("multi_prompt[].prompt is required and at most 512 characters")
+        if not isinstance(seconds, str) or not seconds.isdigit() or int(seconds) < 1:
+            raise _bad("multi_prompt[].duration must be a string of at least 1 second")
+        total += int(seconds)
+    if str(total) != body.get("duration"):
+        raise _bad(f"multi_prompt durations add up to {total}, not duration {body.get('duration')!r}")
 
 
 def _duration(body: dict, allowed: set[str]) -> None:
@@ -78,6 +107,8 @@ def check_t2v(fake: FakeKling, body: dict) -> None:
 def check_i2v(fake: FakeKling, body: dict) -> None:
     model = _common(body, I2V_MODELS)
     _image(body.get("image"), "image")
+    if "image_tail" in body:
+        _image(body["image_tail"], "image_tail")
     _duration(body, durations(model))
 
 
@@ -92,6 +123,12 @@ def check_omni(fake: FakeKling, body: dict) -> None:
         _image(item.get("image_url"), "image_url")
         if item.get("type") not in (None, "first_frame", "end_frame"):
             raise _bad("image_list type must be first_frame or end_frame")
+    if any(i.get("type") == "end_frame" for i in images) and not any(
+        i.get("type") == "first_frame" for i in images
+    ):
+        raise _bad("end_frame needs a first_frame")
+    if body.get("mode") == "4k" and videos:
+        raise _bad("4k is not supported with a reference video")
     if len(videos) > 1:
         raise _bad("at most one video")
     for video in videos:
@@ -104,7 +141,8 @@ def check_omni(fake: FakeKling, body: dict) -> None:
     for element in elements:
         if str(element.get("element_id")) not in fake.element_ids:
             raise _bad(f"element {element.get('element_id')!r} does not exist")
-    refs = [int(n) for n in ELEMENT_REF.findall(body["prompt"])]
+    texts = [body.get("prompt", "")] + [shot["prompt"] for shot in body.get("multi_prompt", [])]
+    refs = [int(n) for text in texts for n in ELEMENT_REF.findall(text)]
     if any(n < 1 or n > len(elements) for n in refs):
         raise _bad("prompt refers to an element that is not in element_list")
     first_frame = any(i.get("type") == "first_frame" for i in images)
@@ -144,5 +182,31 @@ def check_element(body: dict) -> None:
             _image(ref.get("image_url"), "image_url")
 
 
+def check_motion(fake: FakeKling, body: dict) -> None:
+    """`POST /v1/videos/motion-control` (providers-2026-12.md §2.2)."""
+    model = body.get("model_name")
+    if model not in MOTION_MODELS:
+        raise _bad(f"model_name {model!r} is not supported for motion control")
+    if body.get("mode") not in ("std", "pro"):
+        raise _bad("mode must be std or pro")
+    _image(body.get("image_url"), "image_url")
+    video = body.get("video_url")
+    if not isinstance(video, str) or not video.startswith(("http://", "https://")):
+        raise _bad("video_url must be a URL")
+    if body.get("character_orientation") not in ("image", "video"):
+        raise _bad("character_orientation must be image or video")
+    if body.get("keep_original_sound", "yes") not in ("yes", "no"):
+        raise _bad("keep_original_sound must be yes or no")
+    for unsupported in ("duration", "aspect_ratio", "sound", "resolution"):
+        if unsupported in body:
+            raise _bad(f"{unsupported} is not a motion-control parameter")
+    if len(body.get("prompt", "")) > 2500:
+        raise _bad("prompt is at most 2500 characters")
+    elements = body.get("element_list", [])
+    if elements and (model != "kling-v3" or len(elements) > 1):
+        raise _bad("element_list takes one element, on kling-v3 only")
+
+
 CHECKS = {"text2video": check_t2v, "image2video": check_i2v, "omni-video": check_omni}
 CHECKS["avatar/image2video"] = check_avatar
+CHECKS["motion-control"] = check_motion

@@ -82,6 +82,17 @@ def encoded_audio_bytes(seconds: float, fmt: str = "mp3", rate: int = 16_000) ->
     return buf.getvalue()
 
 
+@functools.cache
+def video_file(seconds: int, width: int, height: int) -> Path:
+    """A real H.264 MP4 of that length and frame size (4 fps keeps long ones small)."""
+    from tests.fakes.mp4 import write_mp4
+
+    folder = Path(tempfile.mkdtemp(prefix="dailies-video-"))
+    return write_mp4(
+        folder / f"{seconds}s_{width}x{height}.mp4", seconds=seconds, width=width, height=height, fps=4
+    )
+
+
 def self_signed_tls(hostname: str) -> tuple[ssl.SSLContext, ssl.SSLContext]:
     """A server context with a fresh self-signed certificate for `hostname`, and a client context
     that trusts only that certificate (so a TLS test checks which name the client verified)."""
@@ -152,6 +163,7 @@ class MediaServer:
         app.router.add_get("/huge", self._huge)
         app.router.add_get("/audio/{s:\\d+}s.wav", self._audio)
         app.router.add_get("/audio/{s:\\d+}s.mp3", self._mp3)
+        app.router.add_get("/video/{s:\\d+}s_{w:\\d+}x{h:\\d+}.mp4", self._video)
         app.router.add_get("/redirect", self._redirect)
         app.router.add_get("/slow", self._slow)
         app.router.add_get("/files-pri/{name}", self._slack_file)
@@ -195,6 +207,12 @@ class MediaServer:
             )
         )
         return await handler(request)
+
+    async def _video(self, request: web.Request) -> web.StreamResponse:
+        m = request.match_info
+        path = video_file(int(m["s"]), int(m["w"]), int(m["h"]))
+        self._count(request.path, path.stat().st_size)
+        return web.FileResponse(path, headers={"Content-Type": "video/mp4"})
 
     def _count(self, path: str, n: int) -> None:
         self._sent[path] = self._sent.get(path, 0) + n

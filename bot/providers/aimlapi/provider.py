@@ -15,11 +15,13 @@ from bot.providers.aimlapi.wire import (
     BACKEND,
     CREATE_PATH,
     MODELS_PATH,
+    RETIRED_SUGGESTION,
     STATUS_PATH,
     availability_for,
     build_request,
     client_request_id,
     error_for,
+    listed_ids,
     parse_status,
 )
 from bot.providers.base import Availability, Mode, Provider, RenderSpec, TaskStatus
@@ -34,6 +36,7 @@ class AimlApiProvider(Provider):
         self._base = base_url.rstrip("/")
         self._api_key = api_key
         self._retired: set[str] = set()  # models this gateway said it no longer serves
+        self._offered: frozenset[str] | None = None  # its model list, once read (check())
 
     def _headers(self, external_id: str | None = None) -> dict[str, str]:
         headers = {"Authorization": f"Bearer {self._api_key}"}
@@ -43,10 +46,19 @@ class AimlApiProvider(Provider):
         return headers
 
     def availability(self, model: str, mode: Mode = Mode.TEXT) -> Availability:
-        return availability_for(model, mode, frozenset(self._retired))
+        return availability_for(model, mode, frozenset(self._retired), self._offered)
+
+    def known_to_serve(self, model: str) -> bool:
+        """Sora is upstream-dependent: known only once the model list has shown it."""
+        if self._offered is None and model in RETIRED_SUGGESTION:
+            return False
+        return self.availability(model).ok
+
 
     async def submit(self, spec: RenderSpec) -> str:
-        body = build_request(spec)
+        # motion control has two documented ids for one model: the model list says which is live
+        offered = await self._model_list() if spec.mode is Mode.MOTION else self._offered
+        body = build_request(spec, offered)
         status, answer, headers = await request_json(
             self._client,
             "POST",
@@ -90,6 +102,19 @@ class AimlApiProvider(Provider):
         # The CDN URL is public: the key is not sent along with it.
         return await stream_to_file(self._client, status.result_url, dest, backend=BACKEND)
 
+    async def _model_list(self) -> frozenset[str] | None:
+        """The gateway's model ids, read once (None when it could not be read: defaults apply)."""
+        if self._offered is None:
+            try:
+                status, answer, _ = await request_json(
+                    self._client, "GET", self._base + MODELS_PATH, backend=BACKEND, headers=self._headers()
+                )
+            except errors.ProviderError:
+                return None
+            if status < 300:
+                self._offered = listed_ids(answer)
+        return self._offered
+
     async def check(self) -> list[str]:
         try:
             status, answer, headers = await request_json(
@@ -98,6 +123,7 @@ class AimlApiProvider(Provider):
         except errors.ProviderError as exc:
             return [f"AIMLAPI_BASE_URL: {exc.message}"]
         if status < 300:
+            self._offered = listed_ids(answer)
             return []
         error = error_for(status, answer, headers)
         if isinstance(error, errors.AuthFailed):

@@ -45,6 +45,12 @@ class WireModel:
     resolution: bool = False  # resolution (Sora ids)
     speech: bool = False  # audio_url (required; avatar)
     seconds: tuple[int, ...] = ()  # the durations this id takes, when narrower than the catalogue's
+    end_image: bool = False  # last_image_url (required; first + last frame)
+    multi_shot: bool = False  # multi_prompt: one string per shot, its seconds in words (§3.3)
+    motion: bool = False  # motion control: image_url + video_url, character_orientation, mode
+    mode: str | None = None  # `mode` std|pro (motion control)
+    # the resolution is part of the id ("{res}" in `id`): these are the ones it is offered at
+    resolutions: tuple[str, ...] = ()
 
 
 _V26 = "klingai/video-v2-6-pro"
@@ -52,22 +58,29 @@ _V3 = "klingai/video-v3"
 _O1 = "klingai/video-o1"
 # Every O1 id that takes a duration takes 5 or 10 only (their schemas), references or not.
 _O1_SECONDS = (5, 10)
+_VEO = "google/veo-3.1"
+_VEO_FIELDS = {"aspect": True, "resolution": True, "audio": True, "negative": True}
 
 # (user model id, mode) -> the AI/ML id and its fields [SRC: providers.md §3.3, §3.4]
 WIRE_MODELS: dict[tuple[str, Mode], WireModel] = {
     ("kling-2.6-pro", Mode.TEXT): WireModel(f"{_V26}-text-to-video", aspect=True, audio=True, negative=True),
     ("kling-2.6-pro", Mode.IMAGE): WireModel(f"{_V26}-image-to-video", image=True, audio=True, negative=True),
     ("kling-v3", Mode.TEXT): WireModel(
-        f"{_V3}-standard-text-to-video", aspect=True, audio=True, negative=True
+        f"{_V3}-standard-text-to-video", aspect=True, audio=True, negative=True, multi_shot=True
     ),
     ("kling-v3", Mode.IMAGE): WireModel(
-        f"{_V3}-standard-image-to-video", image=True, audio=True, negative=True, elements=True
+        f"{_V3}-standard-image-to-video",
+        image=True,
+        audio=True,
+        negative=True,
+        elements=True,
+        multi_shot=True,
     ),
     ("kling-v3-pro", Mode.TEXT): WireModel(
-        f"{_V3}-pro-text-to-video", aspect=True, audio=True, negative=True
+        f"{_V3}-pro-text-to-video", aspect=True, audio=True, negative=True, multi_shot=True
     ),
     ("kling-v3-pro", Mode.IMAGE): WireModel(
-        f"{_V3}-pro-image-to-video", image=True, audio=True, negative=True, elements=True
+        f"{_V3}-pro-image-to-video", image=True, audio=True, negative=True, elements=True, multi_shot=True
     ),
     ("kling-o1", Mode.TEXT): WireModel(
         f"{_O1}-reference-to-video", aspect=True, elements=True, seconds=_O1_SECONDS
@@ -91,6 +104,46 @@ WIRE_MODELS: dict[tuple[str, Mode], WireModel] = {
     ("sora-2", Mode.IMAGE): WireModel("openai/sora-2-i2v", aspect=True, resolution=True, image=True),
     ("sora-2-pro", Mode.TEXT): WireModel("openai/sora-2-pro-t2v", aspect=True, resolution=True),
     ("sora-2-pro", Mode.IMAGE): WireModel("openai/sora-2-pro-i2v", aspect=True, resolution=True, image=True),
+    # Veo 3.1 [SRC: providers-2026-12.md §6]
+    ("veo-3.1", Mode.TEXT): WireModel(f"{_VEO}-t2v", **_VEO_FIELDS),
+    ("veo-3.1", Mode.IMAGE): WireModel(f"{_VEO}-i2v", image=True, **_VEO_FIELDS),
+    ("veo-3.1-fast", Mode.TEXT): WireModel(f"{_VEO}-t2v-fast", **_VEO_FIELDS),
+    ("veo-3.1-fast", Mode.IMAGE): WireModel(f"{_VEO}-i2v-fast", image=True, **_VEO_FIELDS),
+}
+# Kling 3.0 Omni: tier baked into the id [SRC: providers.md §3.3]; no 4K on the gateway
+_OMNI = f"{_V3}-omni-{{res}}"
+_OMNI_RES = ("720p", "1080p")
+WIRE_MODELS[("kling-v3-omni", Mode.TEXT)] = WireModel(
+    f"{_OMNI}-text-to-video", aspect=True, audio=True, multi_shot=True, resolutions=_OMNI_RES
+)
+WIRE_MODELS[("kling-v3-omni", Mode.IMAGE)] = WireModel(
+    f"{_OMNI}-image-to-video", image=True, audio=True, elements=True, multi_shot=True, resolutions=_OMNI_RES
+)
+# Motion control [SRC: providers-2026-12.md §2.3]. The gateway's docs give the 2.6 id two ways
+# (schema vs model list): the provider sends the first one its model list offers.
+MOTION_IDS: dict[str, tuple[str, ...]] = {
+    "kling-2.6-pro": ("klingai/video-v2-6-motion-control", "klingai/video-v2-6-pro-motion-control"),
+    "kling-v3": ("klingai/video-v3-motion-control",),
+    "kling-v3-pro": ("klingai/video-v3-motion-control",),
+}
+for _model, _mode in (("kling-2.6-pro", "pro"), ("kling-v3", "std"), ("kling-v3-pro", "pro")):
+    WIRE_MODELS[(_model, Mode.MOTION)] = WireModel(
+        MOTION_IDS[_model][0], duration=False, motion=True, keep_audio=True, mode=_mode
+    )
+
+
+def motion_id(model: str, offered: frozenset[str] | None) -> str:
+    """The motion-control id to send: the first of the documented ones the gateway lists."""
+    ids = MOTION_IDS[model]
+    return next((i for i in ids if offered is not None and i in offered), ids[0])
+
+
+# A first frame plus a last one: the id that takes `last_image_url`, per model.
+FIRST_LAST: dict[str, WireModel] = {
+    "veo-3.1": WireModel(f"{_VEO}-first-last-image-to-video", image=True, end_image=True, **_VEO_FIELDS),
+    "veo-3.1-fast": WireModel(
+        f"{_VEO}-first-last-image-to-video-fast", image=True, end_image=True, **_VEO_FIELDS
+    ),
 }
 
 # Sora is upstream-dependent and OpenAI shut it down on 2026-09-24: what to use instead.
@@ -163,9 +216,18 @@ def element(subject: SubjectRef) -> dict:
     return {"frontal_image_url": media_url(frontal), "reference_image_urls": [media_url(r) for r in refs]}
 
 
+def wire_for(spec: RenderSpec) -> WireModel | None:
+    """The AI/ML id and fields for `spec`: its (model, mode) row, or the first + last frame id."""
+    if spec.end_image is not None:
+        return FIRST_LAST.get(spec.model)
+    return WIRE_MODELS.get((spec.model, spec.mode))
+
+
 def unsupported(spec: RenderSpec) -> str | None:
     """Why this backend cannot render `spec` as asked (a message for the user), or None. Pure."""
-    wire = WIRE_MODELS.get((spec.model, spec.mode))
+    wire = wire_for(spec)
+    if wire is None and spec.end_image is not None:
+        return f"{spec.model} on the AI/ML API takes no last frame (--end-image)."
     if wire is None:
         return availability_for(spec.model, spec.mode).reason
     if wire.speech and spec.speech is None:
@@ -179,21 +241,35 @@ def unsupported(spec: RenderSpec) -> str | None:
             f"{spec.model} on the AI/ML API renders {' or '.join(map(str, wire.seconds))} seconds; "
             f"you asked for {spec.seconds}. Try --seconds {nearest}."
         )
+    if wire.resolutions and spec.resolution not in wire.resolutions:
+        return (
+            f"{spec.model} on the AI/ML API renders {' or '.join(wire.resolutions)}, not {spec.resolution}."
+        )
+    if wire.motion and not (spec.motion and (spec.motion.url or spec.motion.path)):
+        return "Motion control needs the reference video."
+    if wire.motion and spec.image is None and not (spec.subjects and spec.subjects[0].images):
+        return "Motion control needs the character: --image URL, an attached image or a subject."
     if wire.elements and len(spec.subjects) > MAX_ELEMENTS:
         return f"{spec.model} takes at most {MAX_ELEMENTS} subjects per clip."
     return None
 
 
-def build_request(spec: RenderSpec) -> dict:
+def build_request(spec: RenderSpec, offered: frozenset[str] | None = None) -> dict:
     """The JSON body of `POST /v2/video/generations` for `spec`. Pure except for reading local
     media files into data URIs."""
     problem = unsupported(spec)
     if problem:
         raise errors.BadRequest(problem)
-    wire = WIRE_MODELS[(spec.model, spec.mode)]
-    body: dict = {"model": wire.id}
+    if spec.shots and not wire_for(spec).multi_shot:
+        raise errors.BadRequest(f"{spec.model} on the AI/ML API renders one shot.")
+    wire = wire_for(spec)
+    model_id = motion_id(spec.model, offered) if wire.motion else wire.id
+    body: dict = {"model": model_id.format(res=spec.resolution)}
     prompt = subject_prompt(spec.prompt, spec.subjects, inline_elements=wire.elements)
-    if prompt or not wire.speech:  # the avatar's prompt is optional; every other model needs one
+    if spec.shots and wire.multi_shot:  # `prompt` xor `multi_prompt`
+        body["multi_prompt"] = [f"{text.rstrip('.')}, {seconds} seconds." for seconds, text in spec.shots]
+        body["shot_type"] = "customize"
+    elif prompt or not wire.speech:  # the avatar's prompt is optional; every other model needs one
         body["prompt"] = prompt
     if wire.duration and spec.seconds is not None:
         body["duration"] = int(spec.seconds)
@@ -216,13 +292,35 @@ def build_request(spec: RenderSpec) -> dict:
         body["image_url"] = media_url(portrait)
     elif wire.image:
         body["image_url"] = media_url(spec.image)
+    if wire.end_image:
+        body["last_image_url"] = media_url(spec.end_image)
+    if wire.motion:
+        portrait = spec.subjects[0].images[0] if spec.subjects and spec.subjects[0].images else None
+        body["image_url"] = media_url(spec.image or portrait)
+        body["video_url"] = media_url(spec.motion)
+        body["character_orientation"] = spec.orientation
+        body["mode"] = wire.mode
     if wire.elements and spec.subjects:
         body["elements"] = [element(s) for s in spec.subjects]
     return body
 
 
-def availability_for(model: str, mode: Mode, retired: frozenset[str] = frozenset()) -> Availability:
-    if model in retired:
+def listed_ids(body: dict) -> frozenset[str]:
+    """The model ids in a `GET /v1/models` answer (`{"data": [{"id": …}, …]}`)."""
+    data = body.get("data") if isinstance(body.get("data"), list) else []
+    return frozenset(str(m["id"]) for m in data if isinstance(m, dict) and m.get("id"))
+
+
+def availability_for(
+    model: str, mode: Mode, retired: frozenset[str] = frozenset(), offered: frozenset[str] | None = None
+) -> Availability:
+    """`offered`: the gateway's model list when it has been read; a retired-prone model (Sora)
+    missing from it is treated as retired."""
+    wire = WIRE_MODELS.get((model, mode))
+    unlisted = (
+        offered is not None and wire is not None and model in RETIRED_SUGGESTION and wire.id not in offered
+    )
+    if model in retired or unlisted:
         return Availability(False, retired_message(model), RETIRED_SUGGESTION.get(model))
     if (model, mode) in WIRE_MODELS:
         return Availability(True)

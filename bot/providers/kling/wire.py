@@ -20,7 +20,8 @@ from bot.providers.http import b64_file, retry_after_seconds
 
 # ---- paths (providers.md §2.7-§2.10) ------------------------------------------------------------
 TEXT2VIDEO, IMAGE2VIDEO, OMNI, AVATAR = "text2video", "image2video", "omni-video", "avatar/image2video"
-ROUTES = (TEXT2VIDEO, IMAGE2VIDEO, OMNI, AVATAR)
+MOTION = "motion-control"  # providers-2026-12.md §2.2; polled on its own route like the others
+ROUTES = (TEXT2VIDEO, IMAGE2VIDEO, OMNI, AVATAR, MOTION)
 VIDEO_PATH = "/v1/videos/{route}"  # create; poll is VIDEO_PATH + "/{task_id}"
 ELEMENTS_PATH = "/v1/general/advanced-custom-elements"  # create; poll is + "/{task_id}"
 TTS_PATH = "/v1/audio/tts"
@@ -54,20 +55,27 @@ class ModelWire:
     # image2video is UNCONFIRMED, §2.7): kling-v3 with subjects goes to omni-video as kling-v3-omni.
     omni_name: str | None = None
     omni_sound: bool = False
+    motion_name: str | None = None  # model_name on /v1/videos/motion-control (None: no motion control)
+    multi_shot: bool = False  # multi_shot / shot_type / multi_prompt (§3.2)
+    end_frame: bool = False  # a last frame: image_tail (image2video) or image_list end_frame (omni)
 
 
-RES_MODE = {"720p": "std", "1080p": "pro"}
+RES_MODE = {"720p": "std", "1080p": "pro", "4k": "4k"}
 _TI = frozenset({Mode.TEXT, Mode.IMAGE})
+_TIM = _TI | {Mode.MOTION}
+_OMNI_MODES = frozenset({Mode.TEXT, Mode.IMAGE, Mode.EDIT, Mode.EXTEND})
+_V3 = {"sound": True, "omni_name": "kling-v3-omni", "omni_sound": True, "multi_shot": True, "end_frame": True}
 MODELS: dict[str, ModelWire] = {
-    "kling-2.6-pro": ModelWire("kling-v2-6", _TI, "pro", sound=True),
-    "kling-v3": ModelWire("kling-v3", _TI, "std", sound=True, omni_name="kling-v3-omni", omni_sound=True),
-    "kling-v3-pro": ModelWire("kling-v3", _TI, "pro", sound=True, omni_name="kling-v3-omni", omni_sound=True),
-    "kling-o1": ModelWire(
-        "kling-video-o1", frozenset({Mode.TEXT, Mode.IMAGE, Mode.EDIT, Mode.EXTEND}), None, sound=False
+    "kling-2.6-pro": ModelWire("kling-v2-6", _TIM, "pro", sound=True, motion_name="kling-v2-6"),
+    "kling-v3": ModelWire("kling-v3", _TIM, "std", motion_name="kling-v3", **_V3),
+    "kling-v3-pro": ModelWire("kling-v3", _TIM, "pro", motion_name="kling-v3", **_V3),
+    "kling-v3-omni": ModelWire(
+        "kling-v3-omni", _OMNI_MODES, None, sound=False, omni_sound=True, multi_shot=True, end_frame=True
     ),
+    "kling-o1": ModelWire("kling-video-o1", _OMNI_MODES, None, sound=False, end_frame=True),
     "kling-avatar-pro": ModelWire("", frozenset({Mode.AVATAR}), "pro", sound=False),
 }
-OMNI_MODELS = {"kling-video-o1"}  # model_names that always use the omni route
+OMNI_MODELS = {"kling-video-o1", "kling-v3-omni"}  # model_names that always use the omni route
 NEGATIVE_ROUTES = {TEXT2VIDEO, IMAGE2VIDEO}  # routes that take `negative_prompt`
 ASPECT_ROUTES = {TEXT2VIDEO}  # image2video takes its frame shape from the image
 DEFAULT_SECONDS = 5
@@ -125,7 +133,11 @@ def route_for(spec: RenderSpec) -> str:
         raise errors.ModelUnavailable(f"Kling does not serve {spec.model}.")
     if spec.mode is Mode.AVATAR:
         return AVATAR
-    if wire.model_name in OMNI_MODELS or (spec.subjects and wire.omni_name):
+    if spec.mode is Mode.MOTION:
+        if wire.motion_name is None:
+            raise errors.ModelUnavailable(f"{spec.model} has no motion control on Kling.")
+        return MOTION
+    if wire.model_name in OMNI_MODELS or (spec.subjects and wire.omni_name) or spec.reference_video:
         return OMNI
     return IMAGE2VIDEO if spec.mode is Mode.IMAGE else TEXT2VIDEO
 
@@ -163,12 +175,53 @@ def _source_url(spec: RenderSpec) -> str:
     return url
 
 
+def _mode(spec: RenderSpec, wire: ModelWire) -> str:
+    """`mode`: 4K when asked (kling-v3 / kling-v3-omni), else the model's fixed tier or the resolution's."""
+    if spec.resolution == "4k":
+        return RES_MODE["4k"]
+    if wire.model_name in OMNI_MODELS or wire.mode is None:
+        return RES_MODE.get(spec.resolution, "pro")
+    return wire.mode
+
+
+def _multi_shot(spec: RenderSpec) -> dict:
+    """Legacy multi-shot fields (§3.2): the shots replace `prompt`; `duration` is their sum."""
+    return {
+        "multi_shot": True,
+        "shot_type": "customize",
+        "multi_prompt": [
+            {"index": n, "prompt": text, "duration": str(seconds)}
+            for n, (seconds, text) in enumerate(spec.shots, start=1)
+        ],
+        "duration": str(sum(seconds for seconds, _ in spec.shots)),
+    }
+
+
+def _motion_body(spec: RenderSpec, wire: ModelWire) -> dict:
+    """`POST /v1/videos/motion-control` (§2.2): no duration or aspect; the reference decides both."""
+    portrait = spec.subjects[0].images[0] if spec.subjects and spec.subjects[0].images else None
+    character = spec.image or portrait
+    if character is None:
+        raise errors.BadRequest("Motion control needs the character's image.")
+    video = spec.motion.url if spec.motion else None
+    if not video:
+        raise errors.BadRequest("Kling fetches the motion reference from a URL, and this one has none.")
+    body: dict = {
+        "model_name": wire.motion_name,
+        "mode": wire.mode or RES_MODE.get(spec.resolution, "std"),
+        "image_url": media_value(character),
+        "video_url": video,
+        "character_orientation": spec.orientation,
+        "keep_original_sound": "yes" if spec.keep_audio else "no",
+    }
+    if spec.prompt:
+        body["prompt"] = spec.prompt
+    return body
+
+
 def _omni_body(spec: RenderSpec, wire: ModelWire) -> dict:
     body: dict = {"model_name": wire.omni_name or wire.model_name}
-    if wire.model_name in OMNI_MODELS:
-        body["mode"] = RES_MODE.get(spec.resolution, "pro")
-    else:
-        body["mode"] = wire.mode
+    body["mode"] = _mode(spec, wire)
     if spec.mode is not Mode.EDIT:  # an edit follows its source's length
         body["duration"] = str(spec.seconds or DEFAULT_SECONDS)
     if spec.image:
@@ -176,6 +229,8 @@ def _omni_body(spec: RenderSpec, wire: ModelWire) -> dict:
         if spec.mode is Mode.IMAGE:
             image["type"] = "first_frame"
         body["image_list"] = [image]
+        if spec.end_image and spec.mode is Mode.IMAGE:
+            body["image_list"].append({"image_url": media_value(spec.end_image), "type": "end_frame"})
     if spec.mode is Mode.EDIT:
         body["video_list"] = [
             {
@@ -193,13 +248,22 @@ def _omni_body(spec: RenderSpec, wire: ModelWire) -> dict:
                 "keep_original_sound": "yes" if spec.keep_audio else "no",
             }
         ]
+    elif spec.reference_video is not None:
+        if not spec.reference_video.url:
+            raise errors.BadRequest("Kling fetches the reference video from a URL, and this one has none.")
+        body["video_list"] = [
+            {"video_url": spec.reference_video.url, "refer_type": "feature", "keep_original_sound": "no"}
+        ]
     if spec.mode not in (Mode.IMAGE, Mode.EDIT):  # required without a first frame or base video
         body["aspect_ratio"] = spec.aspect
     if spec.subjects:
         body["element_list"] = [{"element_id": element_id(s)} for s in spec.subjects]
     if wire.omni_sound:
         body["sound"] = "on" if spec.audio else "off"
-    body["prompt"] = prompt_with_elements(spec.prompt, spec.subjects)
+    if spec.shots and wire.multi_shot:
+        body.update(_multi_shot(spec))
+    else:
+        body["prompt"] = prompt_with_elements(spec.prompt, spec.subjects)
     return body
 
 
@@ -210,19 +274,26 @@ def build_request(spec: RenderSpec, *, audio_id: str | None = None) -> tuple[str
     wire = MODELS[spec.model]
     if route == AVATAR:
         body = _avatar_body(spec, wire, audio_id)
+    elif route == MOTION:
+        body = _motion_body(spec, wire)
     elif route == OMNI:
         body = _omni_body(spec, wire)
     else:
         body = {
             "model_name": wire.model_name,
-            "mode": wire.mode or RES_MODE.get(spec.resolution, "std"),
+            "mode": _mode(spec, wire),
             "prompt": prompt_with_descriptions(spec.prompt, spec.subjects),
             "duration": str(spec.seconds or DEFAULT_SECONDS),
         }
+        if spec.shots and wire.multi_shot:
+            del body["prompt"]
+            body.update(_multi_shot(spec))
         if route == IMAGE2VIDEO:
             if spec.image is None:
                 raise errors.BadRequest("Image-to-video needs an image.")
             body["image"] = media_value(spec.image)
+            if spec.end_image and wire.end_frame:
+                body["image_tail"] = media_value(spec.end_image)
         if route in ASPECT_ROUTES:
             body["aspect_ratio"] = spec.aspect
         if wire.sound:

@@ -22,10 +22,13 @@ CONTRACT_IDS = [
     "kling-2.6-pro",
     "kling-v3",
     "kling-v3-pro",
+    "kling-v3-omni",
     "kling-o1",
     "kling-avatar-pro",
     "sora-2",
     "sora-2-pro",
+    "veo-3.1",
+    "veo-3.1-fast",
     "preview",
 ]
 
@@ -38,11 +41,13 @@ def test_catalogue_has_exactly_the_contract_ids():
 def test_every_model_is_internally_consistent(model_id):
     m = CATALOGUE[model_id]
     assert m.id == model_id and m.title
-    assert m.family in ("kling", "sora", "preview")
+    assert m.family in ("kling", "sora", "veo", "preview")
     assert m.audio in ("native", "always", "none", "keep")
-    assert m.inputs <= {"text", "image", "video", "subjects", "script", "speech"}
+    assert m.inputs <= {"text", "image", "end_image", "video", "subjects", "script", "speech"}
     assert set(m.aspects) <= {"16:9", "9:16", "1:1"}
-    assert set(m.resolutions) <= {"720p", "1080p"} and m.default_resolution in m.resolutions
+    assert set(m.resolutions) <= {"720p", "1080p", "4k"} and m.default_resolution in m.resolutions
+    for resolution, seconds in m.res_seconds:
+        assert resolution in m.resolutions and set(seconds) <= set(m.seconds)
     assert list(m.seconds) == sorted(set(m.seconds)) and all(s > 0 for s in m.seconds)
     if m.seconds:
         assert m.default_seconds in m.seconds
@@ -63,7 +68,7 @@ def test_every_model_is_internally_consistent(model_id):
             assert price_per_second(m, resolution=resolution, audio=audio) >= 0
         for aspect in m.aspects:
             width, height = size_for(aspect, resolution)
-            assert min(width, height) == int(resolution[:-1])
+            assert min(width, height) == (2160 if resolution == "4k" else int(resolution[:-1]))
 
 
 def test_contract_durations_and_shapes():
@@ -82,7 +87,7 @@ def test_contract_durations_and_shapes():
 
 def test_defaults_point_at_real_models():
     assert DEFAULT_DRAFT_MODEL == "kling-v3"
-    assert FINAL_MODEL_PREFERENCE == ("sora-2-pro", "kling-v3-pro")
+    assert FINAL_MODEL_PREFERENCE == ("sora-2-pro", "veo-3.1", "kling-v3-pro")
     for model_id in (DEFAULT_DRAFT_MODEL, *FINAL_MODEL_PREFERENCE, *ALIASES.values()):
         assert model_id in CATALOGUE
     assert {key[0] for key in PRICES} == set(CATALOGUE)
@@ -187,7 +192,7 @@ def _check(model_id, **fields):
         (
             "kling-v3",
             {"resolution": "1080p"},
-            "kling-v3 renders 720p; you asked for 1080p. Try --model kling-v3-pro.",
+            "kling-v3 renders 720p or 4k; you asked for 1080p. Try --model kling-v3-pro.",
         ),
         ("sora-2", {"resolution": "1080p"}, "Try --model sora-2-pro."),
         ("preview", {"audio": True}, "preview renders silent clips; drop --audio."),

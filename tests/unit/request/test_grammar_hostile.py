@@ -36,7 +36,7 @@ CASES = [
     ("seconds 20 on sora-2", "a cat -m sora-2 --seconds 20", Refusal, "sora-2 renders 4, 8 or 12 seconds"),
     ("aspect 4:3", "a cat --aspect 4:3", Refusal, "--aspect takes 16:9, 9:16 or 1:1"),
     ("square on sora", "a cat --aspect 1:1 -m sora-2", Refusal, "sora-2 renders 16:9 or 9:16"),
-    ("res 4k", "a cat --res 4k", Refusal, "--res takes 720p or 1080p; you gave `4k`"),
+    ("res 8k", "a cat --res 8k", Refusal, "--res takes 720p, 1080p or 4k; you gave `8k`"),
     ("1080p on kling-v3", "a cat --res 1080p -m kling-v3", Refusal, "Try --model kling-v3-pro"),
     ("audio and no-audio", "a cat --audio --no-audio", Refusal, "Choose one of --audio or --no-audio"),
     ("audio with a value", "a cat --audio=yes", Refusal, "--audio doesn't take a value"),
