@@ -6,10 +6,12 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlite_utils import Database
-
+from storage import audit
 from storage.clock import now_iso
+from storage.db import Db
 from storage.states import ENDED, TAKE_ACTIVE, JobState, TakeState
+
+WORK = "dailies_work"  # notified when takes become ready to run, so idle replicas pick them up
 
 
 class DuplicateTrigger(Exception):
@@ -39,12 +41,23 @@ class NewJob:
     seeds: tuple[int | None, ...] = ()
 
 
-def create_job(db: Database, new: NewJob) -> tuple[int, int, list[int]]:
+def create_job(db: Db, new: NewJob) -> tuple[int, int, list[int]]:
     """Insert the shot (if new), the job and its takes in one transaction.
     Returns (shot_id, job_id, take_ids). Raises DuplicateTrigger for a repeated source_key."""
     existing = db.execute("SELECT id FROM jobs WHERE source_key = ?", [new.source_key]).fetchone()
     if existing:
         raise DuplicateTrigger(existing[0])
+    try:
+        return _insert_job(db, new)
+    except db.IntegrityError:
+        # the same trigger stored at this moment by another replica (the unique source_key)
+        existing = db.execute("SELECT id FROM jobs WHERE source_key = ?", [new.source_key]).fetchone()
+        if existing:
+            raise DuplicateTrigger(existing[0]) from None
+        raise
+
+
+def _insert_job(db: Db, new: NewJob) -> tuple[int, int, list[int]]:
     now = now_iso()
     with db.atomic():
         shot_id = new.shot_id
@@ -114,12 +127,12 @@ def create_job(db: Database, new: NewJob) -> tuple[int, int, list[int]]:
                 .last_pk
             )
         _record(db, job_id, None, None, new.state, "created", now)
+        if take_state == "queued":
+            db.notify(WORK)
     return shot_id, job_id, take_ids
 
 
-def _record(
-    db: Database, job_id: int, take_id: int | None, old: str | None, new: str, note: str, at: str
-) -> None:
+def _record(db: Db, job_id: int, take_id: int | None, old: str | None, new: str, note: str, at: str) -> None:
     db["transitions"].insert(
         {
             "job_id": job_id,
@@ -132,11 +145,11 @@ def _record(
     )
 
 
-def set_card_ts(db: Database, shot_id: int, card_ts: str) -> None:
+def set_card_ts(db: Db, shot_id: int, card_ts: str) -> None:
     db.execute("UPDATE shots SET card_ts = ? WHERE id = ?", [card_ts, shot_id])
 
 
-def mark_card_posting(db: Database, shot_id: int, nonce: str, at: float) -> None:
+def mark_card_posting(db: Db, shot_id: int, nonce: str, at: float) -> None:
     """Record that the card is about to be posted (kept if an earlier attempt left one)."""
     db.execute(
         "UPDATE shots SET card_nonce = ?, card_posting_at = ? WHERE id = ? AND card_nonce IS NULL",
@@ -144,21 +157,32 @@ def mark_card_posting(db: Database, shot_id: int, nonce: str, at: float) -> None
     )
 
 
-def set_card_state(db: Database, shot_id: int, state: str) -> None:
+def set_card_state(db: Db, shot_id: int, state: str) -> None:
     db.execute("UPDATE shots SET card_state = ? WHERE id = ?", [state, shot_id])
 
 
-def update_take(db: Database, take_id: int, state: str | None = None, note: str = "", **fields: Any) -> bool:
+def update_take(
+    db: Db,
+    take_id: int,
+    state: str | None = None,
+    note: str = "",
+    *,
+    holder: str | None = None,
+    **fields: Any,
+) -> bool:
     """Change a take's fields; a state change is recorded as a transition in the same transaction,
     and the job's state is recomputed from its takes. A take that has ended (delivered, failed,
-    cancelled) stays ended: the update is refused and False returned."""
+    cancelled) stays ended: the update is refused and False returned. With `holder` (a replica),
+    so is an update from a replica whose claim on the take another replica has taken over."""
     now = now_iso()
     with db.atomic():
-        row = db.execute("SELECT job_id, state FROM takes WHERE id = ?", [take_id]).fetchone()
+        row = db.execute(
+            f"SELECT job_id, state, claimed_by FROM takes WHERE id = ?{db.for_update}", [take_id]
+        ).fetchone()
         if row is None:
             return False
-        job_id, old = row
-        if old in ENDED:
+        job_id, old, claimed_by = row
+        if old in ENDED or (holder and claimed_by not in (None, holder)):
             return False
         fields["updated_at"] = now
         if state is not None:
@@ -190,8 +214,9 @@ def job_state_from_takes(states: list[str], current: str) -> str:
     return JobState.CANCELLED if states else current
 
 
-def _refresh_job(db: Database, job_id: int, now: str) -> None:
-    job = db.execute("SELECT state FROM jobs WHERE id = ?", [job_id]).fetchone()
+def _refresh_job(db: Db, job_id: int, now: str) -> None:
+    # the job's row lock makes replicas finishing two takes of one job take turns here
+    job = db.execute(f"SELECT state FROM jobs WHERE id = ?{db.for_update}", [job_id]).fetchone()
     states = [r[0] for r in db.execute("SELECT state FROM takes WHERE job_id = ?", [job_id])]
     new = job_state_from_takes(states, job[0])
     cost = db.execute(
@@ -208,9 +233,7 @@ def _refresh_job(db: Database, job_id: int, now: str) -> None:
         _record(db, job_id, None, job[0], new, "", now)
 
 
-def set_job_state(
-    db: Database, job_id: int, state: str, note: str = "", take_state: str | None = None
-) -> None:
+def set_job_state(db: Db, job_id: int, state: str, note: str = "", take_state: str | None = None) -> None:
     """Move a whole job (approval, cancel): its non-terminal takes follow to `take_state`."""
     now = now_iso()
     with db.atomic():
@@ -229,9 +252,11 @@ def set_job_state(
         db.execute("UPDATE jobs SET state = ?, updated_at = ? WHERE id = ?", [state, now, job_id])
         if state != old:
             _record(db, job_id, None, old, state, note, now)
+        if take_state == "queued":
+            db.notify(WORK)
 
 
-def get_job(db: Database, job_id: int) -> dict | None:
+def get_job(db: Db, job_id: int) -> dict | None:
     rows = list(db["jobs"].rows_where("id = ?", [job_id]))
     if not rows:
         return None
@@ -240,22 +265,22 @@ def get_job(db: Database, job_id: int) -> dict | None:
     return job
 
 
-def get_shot(db: Database, shot_id: int) -> dict | None:
+def get_shot(db: Db, shot_id: int) -> dict | None:
     rows = list(db["shots"].rows_where("id = ?", [shot_id]))
     return rows[0] if rows else None
 
 
-def shot_by_card(db: Database, channel_id: str, card_ts: str) -> dict | None:
+def shot_by_card(db: Db, channel_id: str, card_ts: str) -> dict | None:
     rows = list(db["shots"].rows_where("channel_id = ? AND card_ts = ?", [channel_id, card_ts]))
     return rows[0] if rows else None
 
 
-def get_take(db: Database, take_id: int) -> dict | None:
+def get_take(db: Db, take_id: int) -> dict | None:
     rows = list(db["takes"].rows_where("id = ?", [take_id]))
     return rows[0] if rows else None
 
 
-def shot_view(db: Database, shot_id: int) -> tuple[dict, list[dict], list[dict]]:
+def shot_view(db: Db, shot_id: int) -> tuple[dict, list[dict], list[dict]]:
     """The shot with its jobs and takes, for rendering the card."""
     shot = get_shot(db, shot_id)
     jobs = [
@@ -266,7 +291,7 @@ def shot_view(db: Database, shot_id: int) -> tuple[dict, list[dict], list[dict]]
     return shot, jobs, takes
 
 
-def active_take_ids(db: Database) -> list[int]:
+def active_take_ids(db: Db) -> list[int]:
     """Takes the runner must carry on with (after a start or restart), oldest first (ids only:
     the pickup loop runs on every wake, with up to thousands of takes in flight)."""
     marks = ",".join("?" * len(TAKE_ACTIVE))
@@ -276,17 +301,109 @@ def active_take_ids(db: Database) -> list[int]:
     ]
 
 
-def recent_jobs(db: Database, channel_id: str, limit: int = 10) -> list[dict]:
+def recent_jobs(db: Db, channel_id: str, limit: int = 10) -> list[dict]:
     return list(db["jobs"].rows_where("channel_id = ?", [channel_id], order_by="id desc", limit=limit))
 
 
-def transitions(db: Database, job_id: int) -> list[dict]:
+def transitions(db: Db, job_id: int) -> list[dict]:
     return list(db["transitions"].rows_where("job_id = ?", [job_id], order_by="id"))
 
 
-def set_source_media(db: Database, take_id: int, **fields: Any) -> None:
+def set_source_media(db: Db, take_id: int, **fields: Any) -> None:
     """Where a delivered clip can be found again for an edit (`media_path`, or `result_url` = None
     once the backend's link expired); not a state change, so allowed on a finished take."""
     allowed = {k: v for k, v in fields.items() if k in ("media_path", "result_url")}
     if allowed:
         db["takes"].update(take_id, allowed)
+
+
+def take_ids_of_job(db: Db, job_id: int) -> list[int]:
+    return [r[0] for r in db.execute("SELECT id FROM takes WHERE job_id = ? ORDER BY id", [job_id])]
+
+
+def takes_of_job(db: Db, job_id: int) -> list[dict]:
+    return list(db["takes"].rows_where("job_id = ?", [job_id], order_by="id"))
+
+
+def job_id_for_source(db: Db, source_key: str) -> int | None:
+    """The job a trigger (a command's trigger id, an event id) made, if any."""
+    row = db.execute("SELECT id FROM jobs WHERE source_key = ?", [source_key]).fetchone()
+    return row[0] if row else None
+
+
+def unposted_gated_shots(db: Db) -> list[int]:
+    """Shots holding a job for approval whose card was never posted (nobody could approve it)."""
+    rows = db.execute(
+        "SELECT DISTINCT shots.id FROM shots JOIN jobs ON jobs.shot_id = shots.id "
+        "WHERE shots.card_ts IS NULL AND jobs.state = 'awaiting_approval'"
+    )
+    return [r[0] for r in rows]
+
+
+def source_take(db: Db, take_id: int) -> dict | None:
+    """A take with its job's model and backend: the clip an edit or extension works on."""
+    rows = list(
+        db.query(
+            "SELECT takes.*, jobs.model AS model, jobs.backend AS backend "
+            "FROM takes JOIN jobs ON takes.job_id = jobs.id WHERE takes.id = ?",
+            [take_id],
+        )
+    )
+    return rows[0] if rows else None
+
+
+def find_task(db: Db, backend: str, task_id: str) -> str | None:
+    """Our stored provider task id for a backend's own id (some backends' ids are stored with a
+    route prefix, `<route>:<id>`)."""
+    row = db.execute(
+        "SELECT takes.provider_task_id FROM takes JOIN jobs ON takes.job_id = jobs.id "
+        "WHERE jobs.backend = ? AND (takes.provider_task_id = ? OR takes.provider_task_id LIKE ?) LIMIT 1",
+        [backend, task_id, f"%:{task_id}"],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def recent_jobs_of_user(db: Db, user_id: str, limit: int) -> list[dict]:
+    """A user's latest jobs in any channel, each with its card's ts and the shot's title."""
+    return [
+        dict(r)
+        for r in db.query(
+            "SELECT j.id, j.channel_id, j.state, j.model, j.cost_usd, j.estimate_usd, s.card_ts, s.title "
+            "FROM jobs j JOIN shots s ON s.id = j.shot_id WHERE j.user_id = ? ORDER BY j.id DESC LIMIT ?",
+            [user_id, limit],
+        )
+    ]
+
+
+def create_gated_job(db: Db, new: NewJob, gate_note: str | None) -> tuple[int, int, list[int]]:
+    """`create_job`, with what the cost gate decided about it (when it looked) in the audit, in
+    one transaction."""
+    with db.atomic():
+        created = create_job(db, new)
+        if gate_note is not None:
+            audit.record(db, new.channel_id, new.user_id, "gate", gate_note, created[1])
+    return created
+
+
+def recent_shots(db: Db, channel_id: str, limit: int = 8, scan: int = 30) -> list[dict]:
+    """The channel's latest shots (from its last `scan` jobs), each with its `jobs` and `takes`."""
+    shot_ids = list(dict.fromkeys(j["shot_id"] for j in recent_jobs(db, channel_id, scan)))
+    views = [shot_view(db, shot_id) for shot_id in shot_ids[:limit]]
+    return [dict(shot, jobs=jobs, takes=takes) for shot, jobs, takes in views if shot and jobs]
+
+
+def find_version(
+    db: Db, shot_id: int, *, take_id: int | None = None, job_id: int | None = None
+) -> tuple[dict | None, dict | None]:
+    """(job, take) a card button names: a take (with its job) or a job alone, on that shot."""
+    take = get_take(db, take_id) if take_id is not None else None
+    ref = take["job_id"] if take else job_id
+    job = get_job(db, ref) if ref is not None and (take or take_id is None) else None
+    if job is None or job["shot_id"] != shot_id:
+        return None, None
+    return job, take
+
+
+def set_take_approved(db: Db, take_id: int, approved_at: str | None) -> None:
+    """When the take's verdict became "approved" (None: no longer approved); not a state change."""
+    db.execute("UPDATE takes SET approved_at = ? WHERE id = ?", [approved_at, take_id])

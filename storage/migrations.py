@@ -138,21 +138,30 @@ MIGRATIONS: list[tuple[str, list[Step]]] = [
 def applied(db: Db) -> list[str]:
     if "schema_migrations" not in db.table_names():
         return []
-    return [r["name"] for r in db.query("SELECT name FROM schema_migrations ORDER BY applied_at, name")]
+    return [r["name"] for r in db.query("SELECT name FROM schema_migrations ORDER BY applied_at, position")]
 
 
 def migrate(db: Db) -> list[str]:
     """Apply the migrations this database lacks, in order, in one transaction; returns their names."""
+    positions = {name: i for i, (name, _) in enumerate(MIGRATIONS)}
     with db.atomic():
         db.lock_schema()
         db.execute(
             db.ddl(
-                "CREATE TABLE IF NOT EXISTS schema_migrations (name {text} PRIMARY KEY, applied_at {text})"
+                "CREATE TABLE IF NOT EXISTS schema_migrations "
+                "(name {text} PRIMARY KEY, position {int}, applied_at {text})"
             )
         )
         if "_sqlite_migrations" in db.table_names():  # a file made while sqlite-utils ran these
-            for row in db.query("SELECT name FROM _sqlite_migrations WHERE migration_set = 'dailies'"):
-                db.upsert("schema_migrations", {"name": row["name"], "applied_at": ""}, pk="name")
+            for row in db.query(
+                "SELECT name, applied_at FROM _sqlite_migrations WHERE migration_set = 'dailies'"
+            ):
+                record = {
+                    "name": row["name"],
+                    "position": positions.get(row["name"]),
+                    "applied_at": row["applied_at"],
+                }
+                db.upsert("schema_migrations", record, pk="name")
         done = set(applied(db))
         new = []
         for name, steps in MIGRATIONS:
@@ -160,6 +169,9 @@ def migrate(db: Db) -> list[str]:
                 continue
             for step in steps:
                 step(db) if callable(step) else db.execute(db.ddl(step))
-            db.execute("INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)", [name, now_iso()])
+            db.execute(
+                "INSERT INTO schema_migrations (name, position, applied_at) VALUES (?, ?, ?)",
+                [name, positions[name], now_iso()],
+            )
             new.append(name)
     return new

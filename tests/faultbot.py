@@ -1,5 +1,6 @@
 """`dailies serve` as a subprocess against stand-ins in the test process, so a test can kill -9 it
-at a chosen stage of a job and restart it on the same database."""
+at a chosen stage of a job and restart it on the same database (a SQLite file, or PostgreSQL when
+`DATABASE_URL` is given, which several FaultBots can share as replicas)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ import sys
 from pathlib import Path
 
 import aiohttp
+import psycopg
+from psycopg.rows import dict_row
 
 from tests.fakes.slack import BOT_TOKEN, ScriptedSlack
 from tests.fakes.slack_requests import FORM, SIGNING_SECRET, post_signed, slash_command_body
@@ -32,7 +35,9 @@ class FaultBot:
 
     def __init__(self, tmp: Path, slack: ScriptedSlack, **env: str) -> None:
         self.tmp, self.slack = tmp, slack
-        self.db_path = tmp / "dailies.db"
+        self.tmp.mkdir(parents=True, exist_ok=True)
+        self.db_path = Path(env.pop("DAILIES_DB", tmp / "dailies.db"))
+        self.database_url = env.get("DATABASE_URL", "")
         self.env = {
             "PATH": os.environ.get("PATH", ""),
             "PYTHONPATH": str(ROOT),
@@ -99,7 +104,14 @@ class FaultBot:
 
     # ---- reading the database from outside (WAL allows a reader beside the writer) ----
 
+    async def health(self) -> dict:
+        async with aiohttp.ClientSession() as session, session.get(self.url + "/healthz") as resp:
+            return await resp.json()
+
     def rows(self, sql: str, params: tuple = ()) -> list[dict]:
+        if self.database_url:
+            with psycopg.connect(self.database_url, autocommit=True, row_factory=dict_row) as pg:
+                return list(pg.execute(sql.replace("?", "%s"), params))
         conn = sqlite3.connect(self.db_path, timeout=10)
         try:
             conn.row_factory = sqlite3.Row
@@ -122,7 +134,7 @@ class FaultBot:
             try:
                 if predicate():
                     return
-            except sqlite3.OperationalError:
+            except (sqlite3.OperationalError, psycopg.errors.UndefinedTable):
                 pass  # the table does not exist yet
             await asyncio.sleep(0.03)
         raise AssertionError(f"timed out waiting for {what}: takes={self.takes()}\n{self.log()[-3000:]}")

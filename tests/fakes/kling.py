@@ -26,6 +26,7 @@ from tests.fakes.mp4 import sample_mp4
 
 ROUTES = ("text2video", "image2video", "omni-video", "avatar/image2video", "motion-control")
 BODY = web.RequestKey("body", dict)
+DUPLICATE_EXTERNAL_ID_CODE = 1201
 
 
 @dataclass
@@ -209,6 +210,10 @@ class FakeKling:
         route = request.path.removeprefix("/v1/videos/")
         body = request[BODY]
         CHECKS[route](self, body)
+        external = body.get("external_task_id")
+        if external and any(t.body.get("external_task_id") == external for t in self.tasks.values()):
+            # unique per account (providers.md §2); the code is UNCONFIRMED, the message is Kling's
+            raise Reject(400, DUPLICATE_EXTERNAL_ID_CODE, "external_task_id already exists")
         task = Task(str(next(self._ids)), route, body)
         if self._refusals:
             task.refuse = self._refusals.pop(0)

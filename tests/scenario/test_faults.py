@@ -96,11 +96,11 @@ class GatedSlack(ScriptedSlack):
 
 
 @asynccontextmanager
-async def stage(tmp_path, **kling_options):
+async def stage(tmp_path, db_env, **kling_options):
     slack, kling = GatedSlack(), GatedKling(**kling_options)
     await slack.start()
     await kling.start()
-    bot = FaultBot(tmp_path, slack, KLING_API_KEY=kling.api_key, KLING_BASE_URL=kling.url)
+    bot = FaultBot(tmp_path, slack, KLING_API_KEY=kling.api_key, KLING_BASE_URL=kling.url, **db_env)
     try:
         await bot.start()
         yield bot, slack, kling
@@ -130,8 +130,8 @@ async def delivered_once(bot: FaultBot, slack: ScriptedSlack) -> None:
     assert len(shared) == 1
 
 
-async def test_kill_after_create_before_submit_resumes(tmp_path):
-    async with stage(tmp_path, polls_to_finish=1) as (bot, slack, kling):
+async def test_kill_after_create_before_submit_resumes(tmp_path, db_env):
+    async with stage(tmp_path, db_env, polls_to_finish=1) as (bot, slack, kling):
         kling.hold_create = True
         await bot.command("a fox in the snow --model kling-v3 --seconds 5")
         await asyncio.wait_for(kling.held.wait(), 20)
@@ -143,8 +143,8 @@ async def test_kill_after_create_before_submit_resumes(tmp_path):
         assert len(kling.creates) == 1
 
 
-async def test_kill_after_kling_made_the_task_but_before_its_id_was_stored(tmp_path):
-    async with stage(tmp_path, polls_to_finish=1) as (bot, slack, kling):
+async def test_kill_after_kling_made_the_task_but_before_its_id_was_stored(tmp_path, db_env):
+    async with stage(tmp_path, db_env, polls_to_finish=1) as (bot, slack, kling):
         kling.hold_create_answer = True
         await bot.command("a fox in the snow --model kling-v3 --seconds 5")
         await asyncio.wait_for(kling.held.wait(), 20)
@@ -156,8 +156,8 @@ async def test_kill_after_kling_made_the_task_but_before_its_id_was_stored(tmp_p
         assert bot.takes()[0]["provider_task_id"].endswith(next(iter(kling.tasks)))
 
 
-async def test_kill_while_polling_repolls_same_task(tmp_path):
-    async with stage(tmp_path, polls_to_finish=10**6) as (bot, slack, kling):
+async def test_kill_while_polling_repolls_same_task(tmp_path, db_env):
+    async with stage(tmp_path, db_env, polls_to_finish=10**6) as (bot, slack, kling):
         await bot.command("a fox in the snow --model kling-v3 --seconds 5")
         await bot.wait(lambda: kling.polls >= 2, "Kling being polled")
         task_id = bot.takes()[0]["provider_task_id"]
@@ -172,8 +172,8 @@ async def test_kill_while_polling_repolls_same_task(tmp_path):
         assert bot.takes()[0]["provider_task_id"] == task_id
 
 
-async def test_kill_mid_download_downloads_again(tmp_path):
-    async with stage(tmp_path, polls_to_finish=1) as (bot, slack, kling):
+async def test_kill_mid_download_downloads_again(tmp_path, db_env):
+    async with stage(tmp_path, db_env, polls_to_finish=1) as (bot, slack, kling):
         kling.hold_result = True
         await bot.command("a fox in the snow --model kling-v3 --seconds 5")
         await asyncio.wait_for(kling.held.wait(), 20)
@@ -184,8 +184,8 @@ async def test_kill_mid_download_downloads_again(tmp_path):
         assert len(kling.creates) == 1
 
 
-async def test_kill_mid_upload_uploads_again(tmp_path):
-    async with stage(tmp_path, polls_to_finish=1) as (bot, slack, kling):
+async def test_kill_mid_upload_uploads_again(tmp_path, db_env):
+    async with stage(tmp_path, db_env, polls_to_finish=1) as (bot, slack, kling):
         slack.hold_upload = True
         await bot.command("a fox in the snow --model kling-v3 --seconds 5")
         await asyncio.wait_for(slack.held.wait(), 20)
@@ -196,8 +196,8 @@ async def test_kill_mid_upload_uploads_again(tmp_path):
         assert len(kling.creates) == 1
 
 
-async def test_kill_after_upload_before_card_update_delivers_once(tmp_path):
-    async with stage(tmp_path, polls_to_finish=1) as (bot, slack, kling):
+async def test_kill_after_upload_before_card_update_delivers_once(tmp_path, db_env):
+    async with stage(tmp_path, db_env, polls_to_finish=1) as (bot, slack, kling):
         slack.hold_complete = True
         await bot.command("a fox in the snow --model kling-v3 --seconds 5")
         await asyncio.wait_for(slack.held.wait(), 20)
@@ -210,8 +210,8 @@ async def test_kill_after_upload_before_card_update_delivers_once(tmp_path):
         assert slack.count("files.getUploadURLExternal") == 1, "and did not upload the clip again"
 
 
-async def test_kill_after_the_card_was_posted_before_its_ts_was_stored_adopts_it(tmp_path):
-    async with stage(tmp_path, polls_to_finish=1) as (bot, slack, kling):
+async def test_kill_after_the_card_was_posted_before_its_ts_was_stored_adopts_it(tmp_path, db_env):
+    async with stage(tmp_path, db_env, polls_to_finish=1) as (bot, slack, kling):
         slack.ts_base = int(time.time())  # Slack's clock near ours: the lookup asks for recent messages
         slack.hold_post_answer = True
         await bot.command("a fox in the snow --model kling-v3 --seconds 5")
@@ -380,8 +380,8 @@ async def test_repeated_button_press_has_one_effect(tmp_path, slack):
         assert slack.count("response_url") == 1, "one answer for one press"
 
 
-async def test_kill_while_awaiting_approval_stays_awaiting_then_approval_delivers_once(tmp_path):
-    async with stage(tmp_path, polls_to_finish=1) as (bot, slack, kling):
+async def test_kill_while_awaiting_approval_stays_awaiting_then_approval_delivers_once(tmp_path, db_env):
+    async with stage(tmp_path, db_env, polls_to_finish=1) as (bot, slack, kling):
         await bot.command("settings job-limit 0.10")
         await slack.wait_for(lambda: slack.count("response_url") == 1)
         slack.hold_post = True

@@ -1,0 +1,112 @@
+"""Several `dailies serve` replicas on one PostgreSQL database behave as one bot: commands alternate
+between them, a Slack retry landing on the other replica makes no second job, a replica killed -9
+mid-render is replaced after its lease (re-polled, never re-submitted), every job is delivered once.
+And two installations on one Kling key never collide on the ids Dailies chooses."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.fakes.kling import FakeKling
+from tests.fakes.slack import running
+from tests.fakes.slack_requests import FORM, post_signed, slash_command_body
+from tests.faultbot import FaultBot
+
+pytestmark = pytest.mark.faults
+
+CHANNEL = "C0CHANNEL"
+LEASE = "1.5"  # seconds; short, so the test waits little for the takeover
+
+
+def replica(tmp_path, name: str, slack, kling: FakeKling, url: str) -> FaultBot:
+    return FaultBot(
+        tmp_path / name,
+        slack,
+        DATABASE_URL=url,
+        DAILIES_LEASE_SECONDS=LEASE,
+        KLING_API_KEY=kling.api_key,
+        KLING_BASE_URL=kling.url,
+    )
+
+
+def cards(slack) -> list[dict]:
+    return [m for m in slack.messages.get(CHANNEL, []) if not m.get("thread_ts") or m["ts"] == m["thread_ts"]]
+
+
+async def test_two_replicas_one_killed_mid_render_every_job_delivered_once(tmp_path, database_url):
+    async with running() as slack, FakeKling(polls_to_finish=10**6) as kling:
+        a = replica(tmp_path, "a", slack, kling, database_url)
+        b = replica(tmp_path, "b", slack, kling, database_url)
+        try:
+            await a.start()
+            await b.start()
+            health = await a.health()
+            assert health["database"] == "postgresql" and health["replica"] != (await b.health())["replica"]
+
+            jobs = 6
+            for i in range(jobs):
+                status, _ = await (a if i % 2 == 0 else b).command(
+                    f"a lighthouse at dusk, number {i} --model kling-v3"
+                )
+                assert status == 200
+            # Slack retries a command (same trigger id) and the retry lands on the other replica
+            retried = slash_command_body(
+                "the retried one --model kling-v3",
+                response_url=slack.response_url(CHANNEL),
+                trigger_id="13345.RETRY",
+            )
+            assert (await post_signed(a.url, "/slack/events", retried, FORM))[0] == 200
+            assert (await post_signed(b.url, "/slack/events", retried, FORM))[0] == 200
+            jobs += 1
+
+            await a.wait(
+                lambda: len(a.takes()) == jobs and all(t["state"] == "rendering" for t in a.takes()),
+                "every take rendering",
+            )
+            holders = {t["claimed_by"] for t in a.takes()}
+            held_by_a = [t["id"] for t in a.takes() if t["claimed_by"] == health["replica"]]
+            assert held_by_a, f"replica a holds some takes: {holders}"
+            assert (await a.health())["takes_held"] == len(held_by_a)
+
+            a.kill()  # mid-render: its takes are submitted and being polled
+            creates = len(kling.creates)
+            kling.polls_to_finish = 0
+            await b.wait(
+                lambda: [j["state"] for j in b.jobs()] == ["delivered"] * jobs,
+                "every job delivered",
+                timeout=40,
+            )
+            taken_over = {t["id"]: t["claimed_by"] for t in b.takes() if t["id"] in held_by_a}
+            b_id = (await b.health())["replica"]
+            assert set(taken_over.values()) == {b_id}, "the survivor took over the dead replica's takes"
+            assert len(kling.creates) == creates == jobs, "re-polled after the takeover, never re-submitted"
+
+            await b.wait(lambda: len(slack.uploads) == jobs, "each clip uploaded")
+            assert len(cards(slack)) == jobs, "one card per job"
+            shared = [f for f in slack.files.values() if f.completed]
+            assert len(shared) == jobs, "each clip delivered exactly once"
+            for card in cards(slack):
+                clips = [m for m in slack.thread(CHANNEL, card["ts"]) if m.get("files")]
+                assert len(clips) == 1
+        finally:
+            a.stop()
+            b.stop()
+
+
+async def test_a_second_installation_on_the_same_kling_key_never_collides(tmp_path, postgres):
+    """A reinstall on a fresh database numbers its jobs from 1 again; Kling refuses a repeated
+    external_task_id per account, so the ids must differ by installation."""
+    async with running() as slack, FakeKling(polls_to_finish=1) as kling:
+        for n, url in enumerate((postgres.new_database(), postgres.new_database())):
+            bot = FaultBot(tmp_path / f"install{n}", slack, DATABASE_URL=url, KLING_API_KEY=kling.api_key,
+                           KLING_BASE_URL=kling.url)  # fmt: skip
+            try:
+                await bot.start()
+                await bot.command("a fox in the snow --model kling-v3 --seconds 5")
+                await bot.wait(lambda b=bot: [j["state"] for j in b.jobs()] == ["delivered"], "delivered")
+                (install,) = bot.rows("SELECT value FROM meta WHERE key = 'installation_id'")
+                assert kling.creates[-1][1]["external_task_id"] == f"dailies-{install['value']}-1-1"
+            finally:
+                bot.stop()
+        first, second = (body["external_task_id"] for _, body in kling.creates)
+        assert first != second and len(kling.creates) == 2
