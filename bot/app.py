@@ -10,14 +10,12 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.middleware.authorization.async_single_team_authorization import (
     AsyncSingleTeamAuthorization,
 )
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
 from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
+import handlers.rate_limits
+from bot.cards.budget import SlackBudget, Tier
+from bot.cards.clients import SlackClients
 from bot.cards.publisher import CardPublisher
 from bot.config import Config
 from bot.providers.base import Provider
@@ -39,6 +37,7 @@ class Dailies:
     cards: CardPublisher
     runner: JobRunner
     studio: Studio
+    clients: SlackClients
 
     async def start(self) -> None:
         await self.runner.start()
@@ -47,6 +46,7 @@ class Dailies:
     async def close(self) -> None:
         await self.cards.drain(timeout=5.0)  # let pending card edits land before stopping
         await self.runner.stop()
+        await self.clients.budget.close()
         for provider in self.providers.values():
             await provider.aclose()
         await self.http.aclose()
@@ -64,15 +64,11 @@ async def _prime_authorization(app: AsyncApp) -> None:
                 logging.getLogger("dailies").warning("auth.test failed at start-up (%s)", type(exc).__name__)
 
 
-def slack_client(config: Config) -> AsyncWebClient:
-    return AsyncWebClient(
-        token=config.slack_bot_token,
-        base_url=config.slack_api_url,
-        retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=3),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=5),
-            AsyncServerErrorRetryHandler(max_retry_count=2),
-        ],
+def slack_clients(config: Config) -> SlackClients:
+    """The bot's Slack clients over one budget, sized from Slack's tiers and DAILIES_SLACK_RATES."""
+    rates = {method: Tier(per_minute, burst) for method, per_minute, burst in config.slack_rates}
+    return SlackClients(
+        token=config.slack_bot_token, base_url=config.slack_api_url, budget=SlackBudget(rates)
     )
 
 
@@ -80,13 +76,13 @@ def build(config: Config, *, slack_file_hosts: tuple[str, ...] = ("files.slack.c
     """Everything wired, nothing started. Raises StorageError for an unusable database."""
     store = Store(connect(config.db_path))
     http = httpx.AsyncClient(timeout=httpx.Timeout(30.0), follow_redirects=True)
-    client = slack_client(config)
+    clients = slack_clients(config)
+    client = clients.durable
     providers = build_providers(config, http)
     cards = CardPublisher(
         client,
         store,
         interval=config.card_interval_seconds,
-        update_pace=min(1.2, config.card_interval_seconds),
         typical_seconds=lambda model: getattr(get_model(model), "typical_seconds", 0),
     )
     runner = JobRunner(config, store, providers, client, cards, http)
@@ -96,5 +92,6 @@ def build(config: Config, *, slack_file_hosts: tuple[str, ...] = ("files.slack.c
         signing_secret=config.slack_signing_secret or None,
         logger=logging.getLogger("dailies.bolt"),
     )
+    handlers.rate_limits.register(app, clients)
     handlers.register(app, studio)
-    return Dailies(config, store, http, client, app, providers, cards, runner, studio)
+    return Dailies(config, store, http, client, app, providers, cards, runner, studio, clients)

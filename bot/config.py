@@ -77,6 +77,8 @@ class Config:
     public_base_url: str = ""  # HTTP mode: where providers can reach /webhooks/* and /media/*
     allow_private_urls: bool = False
     card_interval_seconds: float = 3.0
+    # DAILIES_SLACK_RATES: (method, calls per minute, burst) overriding Slack's tiers in the budget
+    slack_rates: tuple[tuple[str, float, float], ...] = ()
 
     def __repr__(self) -> str:  # never print secrets
         return f"Config(db_path={self.db_path!r}, slack_api_url={self.slack_api_url!r}, backends={self.backends})"
@@ -172,4 +174,24 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = Path
         public_base_url=s("DAILIES_PUBLIC_URL").rstrip("/"),
         allow_private_urls=s("DAILIES_ALLOW_PRIVATE_URLS") in ("1", "true", "yes"),
         card_interval_seconds=_float(env, "DAILIES_CARD_INTERVAL_SECONDS", 3.0),
+        slack_rates=_rates(s("DAILIES_SLACK_RATES")),
     )
+
+
+def _rates(text: str) -> tuple[tuple[str, float, float], ...]:
+    """`chat.update=50/5,files.info=100`: calls a minute per method, and optionally the burst."""
+    rates = []
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        method, _, value = item.partition("=")
+        per_minute, _, burst = value.partition("/")
+        try:
+            rate = (method.strip(), float(per_minute), float(burst or max(1.0, float(per_minute) / 10)))
+        except ValueError:
+            rate = ("", 0.0, 0.0)
+        if not rate[0] or rate[1] <= 0 or rate[2] < 1:
+            raise ConfigError(
+                f"DAILIES_SLACK_RATES must look like chat.update=50/5,files.info=100 "
+                f"(calls a minute per method, optionally /burst), got {item!r}"
+            )
+        rates.append(rate)
+    return tuple(rates)

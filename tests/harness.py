@@ -27,6 +27,11 @@ from tests.fakes.slack_requests import (
 )
 
 
+GENEROUS_RATES = ",".join(
+    f"{method}=6000/100" for method in ("chat.update", "chat.postMessage", "chat.postMessage:channel")
+)
+
+
 @dataclasses.dataclass
 class Bot:
     dailies: Dailies
@@ -100,6 +105,8 @@ def bot_config(tmp: Path, slack: ScriptedSlack, **env: str):
         "DAILIES_POLL_CEILING_SECONDS": "0.2",
         "DAILIES_CARD_INTERVAL_SECONDS": "0.2",
         "DAILIES_ALLOW_PRIVATE_URLS": "1",
+        # scenario tests are not about Slack's tiers (tests/unit/cards and the campaign bench are)
+        "DAILIES_SLACK_RATES": GENEROUS_RATES,
     }
     values.update(env)
     return load_config(values, dotenv=None)

@@ -1,5 +1,7 @@
-"""Posting job cards and editing them in place: at most one edit per card every few seconds, a
-shared pace for all edits (Slack's chat.update tier), and the final state always lands."""
+"""Posting job cards and editing them in place: at most one edit per card every `interval`
+seconds, chat.update's budget spent on the most urgent card first (`pace.CardQueue`), and the final
+state always lands. Edits render the card's state when their token is granted, never before, so a
+card whose final state is pending is never edited with an older one."""
 
 from __future__ import annotations
 
@@ -13,30 +15,15 @@ from datetime import UTC, datetime
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cards.blocks import CardView, render_card
+from bot.cards.budget import Priority, SlackBudget
+from bot.cards.clients import prepaid
+from bot.cards.pace import CardQueue, Pending, edit_priority, state_key
 from storage import approvals, channels
 from storage import jobs as jobs_db
 from storage.db import Store
 
 log = logging.getLogger(__name__)
 CARD_EVENT = "dailies_card"  # message metadata event_type of a job card
-
-
-class Pace:
-    """Spaces calls at least `interval` seconds apart (per key), across all tasks."""
-
-    def __init__(self, interval: float) -> None:
-        self.interval = interval
-        self._next: dict[str, float] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
-
-    async def wait(self, key: str = "") -> None:
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        async with lock:
-            now = time.monotonic()
-            at = self._next.get(key, now)
-            if at > now:
-                await asyncio.sleep(at - now)
-            self._next[key] = max(at, now) + self.interval
 
 
 class CardPublisher:
@@ -46,20 +33,24 @@ class CardPublisher:
         store: Store,
         *,
         interval: float = 3.0,
-        update_pace: float = 1.2,
+        budget: SlackBudget | None = None,
         typical_seconds: Callable[[str], int] = lambda model: 0,
     ) -> None:
         self.client = client
         self.store = store
         self.interval = interval
         self.typical_seconds = typical_seconds
-        self._post_pace = Pace(1.0)  # chat.postMessage: about one per second per channel
-        self._update_pace = Pace(update_pace)  # chat.update: a shared budget for the workspace
+        # the client's own budget when it has one: card edits and every other call share it
+        self.budget = budget or getattr(client, "budget", None) or SlackBudget()
+        self.team = getattr(client, "budget_team", "")
+        self.queue = CardQueue(interval)
         self._dirty: set[int] = set()
-        self._flushers: dict[int, asyncio.Task] = {}
-        self._last_sent: dict[int, float] = {}
+        self._shown: dict[int, tuple] = {}  # state_key of each card's last edit
+        self._failures: dict[int, int] = {}
+        self._wake = asyncio.Event()
+        self._dispatcher: asyncio.Task | None = None
+        self._sends: set[asyncio.Task] = set()
         self._post_locks: dict[int, asyncio.Lock] = {}
-        self.edits = 0
 
     async def view(self, shot_id: int) -> CardView:
         shot, jobs, takes = await self.store.run(jobs_db.shot_view, shot_id)
@@ -97,15 +88,15 @@ class CardPublisher:
                 "event_type": CARD_EVENT,
                 "event_payload": {"shot": shot_id, "nonce": shot["card_nonce"]},
             }
-            await self._post_pace.wait(shot["channel_id"])
-            resp = await with_retries(
-                lambda: self.client.chat_postMessage(
+            await self.budget.acquire(self.team, "chat.postMessage", channel=shot["channel_id"])
+            with prepaid():
+                resp = await self.client.chat_postMessage(
                     channel=shot["channel_id"], text=text, blocks=blocks, metadata=metadata
                 )
-            )
             await self.store.run(jobs_db.set_card_ts, shot_id, resp["ts"])
             await self.store.run(jobs_db.set_card_state, shot_id, text)
-            self._last_sent[shot_id] = time.monotonic()
+            self.queue.finished(shot_id, time.monotonic())
+            self._shown[shot_id] = state_key(view)
             return resp["ts"]
 
     async def _find_posted(self, shot: dict) -> str | None:
@@ -138,76 +129,123 @@ class CardPublisher:
         return None
 
     def touch(self, shot_id: int) -> None:
-        """The shot changed: re-render its card soon (coalesced, throttled)."""
+        """The shot changed: its card gets an edit when it is due and the budget allows (coalesced)."""
         self._dirty.add(shot_id)
-        task = self._flushers.get(shot_id)
-        if task is None or task.done():
-            self._flushers[shot_id] = asyncio.create_task(self._flush(shot_id), name=f"card-{shot_id}")
+        self._wake.set()
+        if self._dispatcher is None or self._dispatcher.done():
+            self._dispatcher = asyncio.create_task(self._dispatch(), name="card-edits")
 
-    async def _flush(self, shot_id: int) -> None:
-        failures = 0
-        while shot_id in self._dirty:
-            wait = self._last_sent.get(shot_id, 0.0) + self.interval - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            self._dirty.discard(shot_id)
+    async def _rank_dirty(self) -> None:
+        """Queue each changed card's edit, ranked by what changed since the card's last edit."""
+        while self._dirty:
+            shot_id = self._dirty.pop()
             try:
-                await self._send(shot_id)
-                failures = 0
-            except Exception as exc:
-                failures += 1
-                if not _transient(exc) or failures >= 30:
-                    # e.g. the card was deleted or the bot left the channel: nothing to edit any more
-                    log.warning("card %s cannot be updated (%s); giving up", shot_id, _describe(exc))
-                    return
-                log.warning("card %s could not be updated (%s); trying again", shot_id, _describe(exc))
-                self._dirty.add(shot_id)
-                await asyncio.sleep(self.interval)
+                view = await self.view(shot_id)
+            except Exception:  # the shot is gone (or the database is closing): nothing to show
+                log.exception("card %s: could not read its state", shot_id)
+                continue
+            self.queue.add(shot_id, edit_priority(view, self._shown.get(shot_id)), time.monotonic())
+        self.queue.drop_stale_progress(time.monotonic())
 
-    async def _send(self, shot_id: int) -> None:
+    async def _dispatch(self) -> None:
+        """One loop spends chat.update's budget: it waits for a token at the rank of the most urgent
+        due card, and only then picks the card (a final state that arrived meanwhile goes first)."""
+        while True:
+            self._wake.clear()
+            await self._rank_dirty()
+            best = self.queue.best(time.monotonic())
+            if best is None:
+                due = self.queue.next_due()
+                timeout = None if due is None else max(0.0, due - time.monotonic())
+                await self._nap(timeout)
+                continue
+            if not await self._token(best.priority):
+                continue
+            await self._rank_dirty()
+            chosen = self.queue.best(time.monotonic()) or best
+            if chosen.shot_id not in self.queue.pending:  # sent meanwhile; the token is spent
+                continue
+            entry = self.queue.start(chosen.shot_id)
+            task = asyncio.create_task(self._edit(entry), name=f"card-{entry.shot_id}")
+            self._sends.add(task)
+            task.add_done_callback(self._sends.discard)
+
+    async def _nap(self, timeout: float | None) -> None:
+        try:
+            await asyncio.wait_for(self._wake.wait(), timeout)
+        except TimeoutError:
+            pass
+
+    async def _token(self, priority: Priority) -> bool:
+        """Wait for a chat.update token at `priority`; False when a more urgent card turned up first
+        (the caller asks again at that card's rank)."""
+        grant = asyncio.create_task(self.budget.acquire(self.team, "chat.update", priority=priority))
+        try:
+            while not grant.done():
+                woke = asyncio.create_task(self._wake.wait())
+                await asyncio.wait({grant, woke}, return_when=asyncio.FIRST_COMPLETED)
+                woke.cancel()
+                if grant.done():
+                    break
+                self._wake.clear()
+                await self._rank_dirty()
+                better = self.queue.best(time.monotonic())
+                if better is not None and better.priority < priority:
+                    return False
+            grant.result()
+            return True
+        finally:
+            if not grant.done():
+                grant.cancel()
+
+    async def _edit(self, entry: Pending) -> None:
+        shot_id, sent_at = entry.shot_id, None
+        try:
+            sent_at = await self._send(shot_id, entry.priority)
+            self._failures.pop(shot_id, None)
+        except Exception as exc:
+            failures = self._failures[shot_id] = self._failures.get(shot_id, 0) + 1
+            if not _transient(exc) or failures >= 30:
+                # e.g. the card was deleted or the bot left the channel: nothing to edit any more
+                log.warning("card %s cannot be updated (%s); giving up", shot_id, _describe(exc))
+                self._failures.pop(shot_id, None)
+            else:
+                log.warning("card %s could not be updated (%s); trying again", shot_id, _describe(exc))
+                sent_at = time.monotonic()  # try again one interval later
+                self.queue.add(shot_id, entry.priority, entry.since)
+        finally:
+            self.queue.finished(shot_id, sent_at)
+            self._wake.set()
+
+    async def _send(self, shot_id: int, priority: Priority) -> float | None:
+        """Edit the card to its state now; when the edit went out, or None when nothing changed."""
         ts = await self.ensure_posted(shot_id)
         view = await self.view(shot_id)
         text, blocks = render_card(view)
         signature = text + repr(blocks)
         if view.shot.get("card_state") == signature:
-            return
-        await self._update_pace.wait()
-        await with_retries(
-            lambda: self.client.chat_update(channel=view.shot["channel_id"], ts=ts, text=text, blocks=blocks)
-        )
-        self.edits += 1
-        self._last_sent[shot_id] = time.monotonic()
+            return None
+        with prepaid(priority):
+            await self.client.chat_update(channel=view.shot["channel_id"], ts=ts, text=text, blocks=blocks)
+        sent_at = time.monotonic()
+        self._shown[shot_id] = state_key(view)
         await self.store.run(jobs_db.set_card_state, shot_id, signature)
+        return sent_at
 
     async def drain(self, timeout: float = 30.0) -> None:
         """Wait until every pending card edit has landed (used at shutdown and by `dailies try`)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            pending = [t for t in self._flushers.values() if not t.done()]
             posting = any(lock.locked() for lock in self._post_locks.values())
-            if not pending and not self._dirty and not posting:
+            if self.queue.idle and not self._dirty and not posting and not self._sends:
                 return
-            await asyncio.wait(pending or [asyncio.create_task(asyncio.sleep(0.05))], timeout=0.5)
+            await asyncio.sleep(0.05)
 
     async def stop(self) -> None:
-        for task in self._flushers.values():
+        tasks = [*self._sends, *([self._dispatcher] if self._dispatcher else [])]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._flushers.values(), return_exceptions=True)
-
-
-async def with_retries(call, attempts: int = 8, first_delay: float = 1.0):
-    """Slack calls that must land eventually (cards, uploads): the SDK's retry handlers cover 429
-    and one 5xx; this covers Slack being unreachable for a while."""
-    delay = first_delay
-    for attempt in range(attempts):
-        try:
-            return await call()
-        except Exception as exc:
-            if attempt == attempts - 1 or not _transient(exc):
-                raise
-            log.warning("Slack call failed (%s); retrying in %.0fs", type(exc).__name__, delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 30.0)
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def _describe(exc: Exception) -> str:

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.cards.blocks import caption
-from bot.cards.publisher import with_retries
 from bot.delivery import upload as delivery
 from bot.outcomes import TakeEnded, TakeFailed
 from storage import jobs as jobs_db
@@ -53,12 +52,11 @@ async def deliver(runner: JobRunner, job: dict, take: dict) -> None:
             log.info("resuming take %s: the earlier upload is gone; uploading again", take["id"])
     if not path.exists():
         raise TakeFailed("The rendered clip was lost before it could be uploaded; ask for another take.")
-    file_id, url = await with_retries(
-        lambda: delivery.start_upload(runner.slack, path, f"{title}.mp4".replace(" ", "-"))
-    )
-    await with_retries(lambda: delivery.send_bytes(runner.http, url, path))
+    # the durable client rides out 429s (through the budget), 5xx and Slack being unreachable
+    file_id, url = await delivery.start_upload(runner.slack, path, f"{title}.mp4".replace(" ", "-"))
+    await delivery.send_bytes(runner.http, url, path)
     await runner.store.run(jobs_db.update_take, take["id"], None, "", upload_file_id=file_id)
-    await with_retries(lambda: complete(file_id))
+    await complete(file_id)
     await delivered(runner, job, take, file_id, path)
 
 
@@ -80,12 +78,10 @@ async def fail(runner: JobRunner, job: dict, take_id: int, message: str) -> None
     take = await runner.store.run(jobs_db.get_take, take_id)
     if shot.get("card_ts"):
         try:
-            await with_retries(
-                lambda: runner.slack.chat_postMessage(
-                    channel=shot["channel_id"],
-                    thread_ts=shot["card_ts"],
-                    text=f":x: v{take['version']} failed: {message}",
-                )
+            await runner.slack.chat_postMessage(
+                channel=shot["channel_id"],
+                thread_ts=shot["card_ts"],
+                text=f":x: v{take['version']} failed: {message}",
             )
         except Exception:
             log.exception("could not tell the thread that take %s failed", take_id)

@@ -1,12 +1,14 @@
-"""Delivering a clip into the card's thread: Slack's three upload steps, streamed from disk.
+"""Delivering a clip into the card's thread: Slack's three upload steps, streamed from disk, and
+where the clip's message landed (its ts, for reviews by reaction).
 
-slack_sdk's files_upload_v2 reads the whole file into memory; here the body is streamed in chunks,
-so delivering a 300 MB clip costs a buffer, not 300 MB.
+Step 2 is by hand because slack_sdk's files_upload_v2 reads the whole file into memory; here the body
+is streamed in chunks, so delivering a 300 MB clip costs a buffer, not 300 MB.
 """
 
 from __future__ import annotations
 
-import json
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,7 +16,9 @@ import httpx
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+log = logging.getLogger(__name__)
 CHUNK = 256 * 1024
+SEND_ATTEMPTS = 6  # the upload URL stays valid for a while; Slack's file host may blink meanwhile
 # what Slack answers when a file was already shared (the stand-in's name; Slack's own is unconfirmed)
 ALREADY_COMPLETED = ("upload_already_completed", "file_already_completed", "already_completed")
 
@@ -36,16 +40,28 @@ async def start_upload(client: AsyncWebClient, path: Path, filename: str) -> tup
 
 
 async def send_bytes(http: httpx.AsyncClient, upload_url: str, path: Path) -> None:
-    """Step 2: stream the file body to the upload URL (no Authorization header: the URL is the grant)."""
+    """Step 2: stream the file body to the upload URL (no Authorization header: the URL is the grant),
+    again from the start when the connection drops or Slack answers 5xx."""
     size = path.stat().st_size
-    resp = await http.post(
-        upload_url,
-        content=_chunks(path),
-        headers={"Content-Type": "application/octet-stream", "Content-Length": str(size)},
-        timeout=httpx.Timeout(60.0, write=300.0),
-    )
-    if resp.status_code != 200:
-        raise UploadFailed(f"Slack refused the upload (HTTP {resp.status_code})")
+    for attempt in range(SEND_ATTEMPTS):
+        try:
+            resp = await http.post(
+                upload_url,
+                content=_chunks(path),
+                headers={"Content-Type": "application/octet-stream", "Content-Length": str(size)},
+                timeout=httpx.Timeout(60.0, write=300.0),
+            )
+        except httpx.TransportError as exc:
+            if attempt == SEND_ATTEMPTS - 1:
+                raise UploadFailed(f"Slack's file host could not be reached ({type(exc).__name__})") from exc
+        else:
+            if resp.status_code == 200:
+                return
+            if resp.status_code < 500 or attempt == SEND_ATTEMPTS - 1:
+                raise UploadFailed(f"Slack refused the upload (HTTP {resp.status_code})")
+        delay = min(30.0, 2.0**attempt)
+        log.warning("upload of %s failed; sending it again in %.0f s", path.name, delay)
+        await asyncio.sleep(delay)
 
 
 async def complete_upload(
@@ -54,17 +70,31 @@ async def complete_upload(
     """Step 3: share the file into the thread. True when shared now or already earlier (a resumed
     job that crashed after this call must not post the clip twice)."""
     try:
-        await client.api_call(
-            "files.completeUploadExternal",
-            params={
-                "files": json.dumps([{"id": file_id, "title": title}]),
-                "channel_id": channel_id,
-                "thread_ts": thread_ts,
-                "initial_comment": comment,
-            },
+        await client.files_completeUploadExternal(
+            files=[{"id": file_id, "title": title}],
+            channel_id=channel_id,
+            thread_ts=thread_ts,
+            initial_comment=comment,
         )
     except SlackApiError as exc:
         if exc.response.get("error") in ALREADY_COMPLETED:
             return True
         raise
     return True
+
+
+async def shared_message_ts(client: AsyncWebClient, file_id: str, channel_id: str) -> str | None:
+    """The ts of the message that shows the file in `channel_id`, from `files.info` shares (Tier 4:
+    affordable on the review path, where conversations.replies allows a distributed app one call a
+    minute); None while Slack has not recorded the share yet, or when the file is gone."""
+    try:
+        resp = await client.files_info(file=file_id)
+    except SlackApiError as exc:
+        log.info("files.info %s failed (%s)", file_id, exc.response.get("error"))
+        return None
+    shares = (resp.get("file") or {}).get("shares") or {}
+    for kind in ("public", "private"):
+        for share in (shares.get(kind) or {}).get(channel_id) or ():
+            if share.get("ts"):
+                return str(share["ts"])
+    return None

@@ -114,7 +114,7 @@ async def test_card_edits_are_throttled_and_the_final_state_lands(slack, store):
         ),
     )
     interval = 0.4
-    cards = CardPublisher(web_client(slack), store, interval=interval, update_pace=0.0)
+    cards = CardPublisher(web_client(slack), store, interval=interval)
     await cards.ensure_posted(shot_id)
     await store.run(jobs_db.update_take, take_id, "rendering")
     loop = asyncio.get_running_loop()

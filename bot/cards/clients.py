@@ -1,0 +1,197 @@
+"""The Slack Web API clients: every call waits for its token in the shared `SlackBudget`, and
+slack_sdk's retry handlers retry what can be retried, a 429 through the budget so that every caller
+of that method pauses, not only the one that got it.
+
+Two flavours over one budget: "durable" (cards, uploads: must land eventually, so long retries at a
+capped interval) and "interactive" (answers a person is waiting for: give up quickly).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from aiohttp import ClientOSError, ServerConnectionError, ServerDisconnectedError
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
+
+from bot.cards.budget import Priority, SlackBudget
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Call:
+    team: str
+    method: str
+    channel: str
+    priority: Priority
+
+
+_current: ContextVar[_Call | None] = ContextVar("dailies_slack_call", default=None)
+_priority: ContextVar[Priority] = ContextVar("dailies_slack_priority", default=Priority.URGENT)
+_prepaid: ContextVar[bool] = ContextVar("dailies_slack_prepaid", default=False)
+
+
+@contextmanager
+def prepaid(priority: Priority = Priority.URGENT) -> Iterator[None]:
+    """Calls inside already hold their budget token (the card publisher takes it itself, so that
+    it can choose which card to send once it has one); a retry after a 429 queues at `priority`."""
+    tokens = _prepaid.set(True), _priority.set(priority)
+    try:
+        yield
+    finally:
+        _prepaid.reset(tokens[0])
+        _priority.reset(tokens[1])
+
+
+def _retry_after(response: HttpResponse) -> float:
+    for name, values in response.headers.items():
+        if name.lower() == "retry-after" and values:
+            try:
+                return max(0.0, float(values[0] if isinstance(values, list) else values))
+            except ValueError:
+                break
+    return 1.0
+
+
+class BudgetRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
+    """A 429 pauses the method in the shared budget (every caller waits), then this call queues for
+    its next token there instead of sleeping on its own. Its retries are counted apart from the
+    request's attempt counter, so that 429s neither use up nor lengthen the other handlers' retries."""
+
+    def __init__(self, budget: SlackBudget, max_retry_count: int) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.budget = budget
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        retried = (state.custom_values or {}).get("rate_limited", 0)
+        return response is not None and response.status_code == 429 and retried < self.max_retry_count
+
+    async def prepare_for_next_attempt_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        call = _current.get()
+        if response is None or call is None:
+            return await super().prepare_for_next_attempt_async(
+                state=state, request=request, response=response, error=error
+            )
+        state.custom_values = {**(state.custom_values or {})}
+        state.custom_values["rate_limited"] = state.custom_values.get("rate_limited", 0) + 1
+        retry_after = _retry_after(response)
+        log.warning("Slack rate-limited %s; pausing it for %.0f s", call.method, retry_after)
+        await self.budget.rate_limited(call.team, call.method, retry_after, channel=call.channel)
+        await self.budget.acquire(call.team, call.method, channel=call.channel, priority=call.priority)
+        state.next_attempt_requested = True
+
+
+class CappedBackoff(BackoffRetryIntervalCalculator):
+    """Exponential backoff with jitter that never waits longer than `cap` seconds."""
+
+    def __init__(self, backoff_factor: float, cap: float) -> None:
+        super().__init__(backoff_factor=backoff_factor)
+        self.cap = cap
+
+    def calculate_sleep_duration(self, current_attempt: int) -> float:
+        return min(self.cap, super().calculate_sleep_duration(current_attempt))
+
+
+CONNECTION_ERRORS = [ServerConnectionError, ServerDisconnectedError, ClientOSError, asyncio.TimeoutError]
+
+
+def durable_handlers(budget: SlackBudget) -> list[AsyncRetryHandler]:
+    """Cards and uploads: Slack unreachable or failing for a couple of minutes is ridden out."""
+    backoff = CappedBackoff(backoff_factor=1.0, cap=30.0)
+    return [
+        AsyncConnectionErrorRetryHandler(
+            max_retry_count=10, interval_calculator=backoff, error_types=CONNECTION_ERRORS
+        ),
+        BudgetRateLimitRetryHandler(budget, max_retry_count=10),
+        AsyncServerErrorRetryHandler(max_retry_count=6, interval_calculator=backoff),
+    ]
+
+
+def interactive_handlers(budget: SlackBudget) -> list[AsyncRetryHandler]:
+    """Answers a person waits for: one quick retry each, and a 429 waits its turn in the budget."""
+    return [
+        AsyncConnectionErrorRetryHandler(max_retry_count=1, error_types=CONNECTION_ERRORS),
+        BudgetRateLimitRetryHandler(budget, max_retry_count=2),
+        AsyncServerErrorRetryHandler(max_retry_count=1),
+    ]
+
+
+def _channel(kwargs: dict) -> str:
+    for part in ("json", "params", "data"):
+        body = kwargs.get(part)
+        if isinstance(body, dict) and body.get("channel"):
+            return str(body["channel"])
+    return ""
+
+
+class BudgetedWebClient(AsyncWebClient):
+    """An AsyncWebClient whose every call first takes its token from the shared budget."""
+
+    def __init__(self, *, budget: SlackBudget, budget_team: str = "", **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.budget = budget
+        self.budget_team = budget_team
+
+    async def api_call(self, api_method: str, **kwargs) -> AsyncSlackResponse:  # type: ignore[override]
+        channel = _channel(kwargs) if api_method in ("chat.postMessage",) else ""
+        call = _Call(self.budget_team, api_method, channel, _priority.get())
+        if not _prepaid.get():
+            await self.budget.acquire(call.team, api_method, channel=channel, priority=call.priority)
+        token = _current.set(call)
+        paid = _prepaid.set(False)  # a call made from inside this one pays for itself
+        try:
+            return await super().api_call(api_method, **kwargs)
+        finally:
+            _prepaid.reset(paid)
+            _current.reset(token)
+
+
+class SlackClients:
+    """The bot's clients over one budget: `durable` for cards and uploads, `interactive` for
+    answers, and `for_request` for what Bolt hands a listener."""
+
+    def __init__(self, *, token: str, base_url: str, budget: SlackBudget, team: str = "") -> None:
+        self.budget, self.base_url, self.team = budget, base_url, team
+        self.durable = self._client(token, team, durable_handlers(budget))
+        self.interactive = self._client(token, team, interactive_handlers(budget))
+
+    def _client(self, token: str | None, team: str, handlers: list[AsyncRetryHandler]) -> BudgetedWebClient:
+        return BudgetedWebClient(
+            budget=self.budget, budget_team=team, token=token, base_url=self.base_url, retry_handlers=handlers
+        )
+
+    def for_request(self, token: str | None, team_id: str | None) -> BudgetedWebClient:
+        """A listener's client: Bolt's token for this request, the interactive retries, the budget of
+        this workspace (with one bot token there is one workspace, whatever the request says)."""
+        team = self.team if self.durable.token else (team_id or "")
+        return self._client(token, team, interactive_handlers(self.budget))
