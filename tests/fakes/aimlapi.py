@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from tests.contracts import aimlapi_models, aimlapi_request_schema, schema_problems
 from tests.fakes.base import ScriptedStandIn, record_request, serve
 from tests.fakes.mp4 import sample_mp4
 
@@ -224,6 +225,10 @@ def validate(body: dict) -> str | None:
     if model not in MODELS:
         return f"Invalid enum value. Expected one of the video models, received '{model}'"
     spec = MODELS[model]
+    # the model's published schema first (tests/contracts/aimlapi), then the rules it leaves out
+    found = schema_problems(aimlapi_request_schema(model), body) if model in aimlapi_models() else []
+    if found:
+        return found[0]
     if "audio_url" in spec["fields"] and "prompt" not in body:
         pass  # the avatar's prompt is optional
     elif "multi_prompt" in body:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import httpx
 from aiohttp import web
 
-from tests.fakes.kling_checks import CHECKS, Reject, check_element
+from tests.fakes.kling_checks import CHECKS, Reject, check_contract, check_element
 from tests.fakes.mp4 import sample_mp4
 
 ROUTES = ("text2video", "image2video", "omni-video", "avatar/image2video", "motion-control")
@@ -309,13 +309,9 @@ class FakeKling:
         return record
 
     async def _tts(self, request: web.Request) -> web.Response:
-        # Field names mirror bot.providers.kling.wire.TTS_UNCONFIRMED: the reference does not give them.
+        # Kling's TTS doc: text <= 1000, voice_id, voice_language zh|en (required), voice_speed 0.8-2.0
         body = request[BODY]
-        text = body.get("text")
-        if not isinstance(text, str) or not text.strip() or len(text) > 1000:
-            raise Reject(400, 1201, "text is required and at most 1000 characters")
-        if not isinstance(body.get("voice_id"), str):
-            raise Reject(400, 1201, "voice_id is required")
+        check_contract("tts", body)
         self.tts_calls.append(body)
         audio_id = f"audio-{next(self._ids)}"
         self.audio_ids.add(audio_id)

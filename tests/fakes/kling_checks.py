@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from tests.contracts import kling_validator, problems
+
 if TYPE_CHECKING:
     from tests.fakes.kling import FakeKling
 
@@ -38,6 +40,13 @@ class Reject(Exception):
 
 def _bad(message: str) -> Reject:
     return Reject(400, 1201, message)
+
+
+def check_contract(body_name: str, body: dict) -> None:
+    """Refuse what the written-down Kling rules refuse (tests/contracts/kling), as Kling answers."""
+    found = problems(kling_validator(body_name), body)
+    if found:
+        raise _bad(found[0])
 
 
 def _common(body: dict, models: set[str]) -> str:
@@ -101,10 +110,12 @@ def _image(value: object, what: str) -> None:
 
 
 def check_t2v(fake: FakeKling, body: dict) -> None:
+    check_contract("text2video", body)
     _duration(body, durations(_common(body, T2V_MODELS)))
 
 
 def check_i2v(fake: FakeKling, body: dict) -> None:
+    check_contract("image2video", body)
     model = _common(body, I2V_MODELS)
     _image(body.get("image"), "image")
     if "image_tail" in body:
@@ -113,6 +124,7 @@ def check_i2v(fake: FakeKling, body: dict) -> None:
 
 
 def check_omni(fake: FakeKling, body: dict) -> None:
+    check_contract("omni-video", body)
     model = _common(body, OMNI_MODELS)
     images, videos, elements = (
         body.get("image_list", []),
@@ -155,6 +167,7 @@ def check_omni(fake: FakeKling, body: dict) -> None:
 
 
 def check_avatar(fake: FakeKling, body: dict) -> None:
+    check_contract("avatar/image2video", body)
     _image(body.get("image"), "image")
     if ("audio_id" in body) == ("sound_file" in body):
         raise _bad("exactly one of audio_id and sound_file is required")
@@ -165,6 +178,7 @@ def check_avatar(fake: FakeKling, body: dict) -> None:
 
 
 def check_element(body: dict) -> None:
+    check_contract("element", body)
     name, description = body.get("element_name"), body.get("element_description")
     if not isinstance(name, str) or not name or len(name) > 20:
         raise _bad("element_name is required and at most 20 characters")
