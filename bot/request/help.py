@@ -37,8 +37,9 @@ image is the portrait; the clip lasts as long as the speech. `--model` is option
 • `again` (or `another take`), `extend …` (or `next shot …`), `final` (render on the final model), \
 `save as subject NAME`
 • replies take `--model`, `--seconds`, `--audio` / `--no-audio`, `--image`, `--n`
-Buttons on the card: Approve, Another take, Final render, Cancel. \
-Reactions: :white_check_mark: approves, :x: rejects, :repeat: asks for another take.""",
+Buttons on the card: Approve, Another take, Final render, Cancel, and Screening room (every \
+version side by side in the browser, played in sync; it also sends you a personal link to decide \
+there). Reactions: :white_check_mark: approves, :x: rejects, :repeat: asks for another take.""",
     "jobs": """*Jobs and spend*:
 • `/video jobs`: recent shots in this channel with their versions
 • `/video cancel JOB`: stop a job (its id is on the card); the requester or an approver
