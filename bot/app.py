@@ -4,40 +4,23 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.middleware.authorization.async_single_team_authorization import (
-    AsyncSingleTeamAuthorization,
-)
 from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
 import handlers.rate_limits
 from bot.cards.budget import SlackBudget, Tier
 from bot.cards.clients import SlackClients
+from bot.cards.identity import BotIdentity
 from bot.cards.publisher import CardPublisher
-from bot.cards.thread_notes import ThreadNotes
 from bot.config import Config
-from bot.delivery.fetch_back import FetchBack
 from bot.providers.base import Provider
 from bot.providers.registry import build_providers
 from bot.request.catalogue import get_model
 from bot.runner.job_runner import JobRunner
-from bot.studio.avatar import Avatars
-from bot.studio.cancel import Cancellation
-from bot.studio.clip_subject import ClipSubjects
-from bot.studio.decisions import Decisions
-from bot.studio.inputs import Inputs
-from bot.studio.new_video import NewVideo
-from bot.studio.reports import Reports
-from bot.studio.routes import Routes
-from bot.studio.start import Starter
 from bot.studio.studio import Studio
-from bot.studio.subjects import Library
-from bot.studio.thread_jobs import ThreadJobs
-from bot.studio.video_inputs import VideoInputs
 from storage.db import Store, connect
 
 
@@ -53,10 +36,12 @@ class Dailies:
     runner: JobRunner
     studio: Studio
     clients: SlackClients
+    identity: BotIdentity | None = None  # who the bot is, asked once at start-up
 
     async def start(self) -> None:
         await self.runner.start()
-        await _prime_authorization(self.app)
+        if self.identity is not None:
+            await self.identity.prime()
 
     async def close(self) -> None:
         await self.cards.drain(timeout=5.0)  # let pending card edits land before stopping
@@ -68,72 +53,12 @@ class Dailies:
         self.store.close()
 
 
-async def _prime_authorization(app: AsyncApp) -> None:
-    """Ask auth.test once at start-up: Bolt otherwise asks on the first request, and a command that
-    arrives while the Web API is unreachable would be dropped instead of stored and delivered later."""
-    for middleware in getattr(app, "_async_middleware_list", []):
-        if isinstance(middleware, AsyncSingleTeamAuthorization) and middleware.auth_test_result is None:
-            try:
-                middleware.auth_test_result = await app.client.auth_test()
-            except Exception as exc:  # Bolt asks again on the first request
-                logging.getLogger("dailies").warning("auth.test failed at start-up (%s)", type(exc).__name__)
-
-
 def slack_clients(config: Config) -> SlackClients:
     """The bot's Slack clients over one budget, sized from Slack's tiers and DAILIES_SLACK_RATES."""
     rates = {method: Tier(per_minute, burst) for method, per_minute, burst in config.slack_rates}
     return SlackClients(
         token=config.slack_bot_token, base_url=config.slack_api_url, budget=SlackBudget(rates)
     )
-
-
-def build_studio(
-    config: Config,
-    store: Store,
-    providers: dict[str, Provider],
-    runner: JobRunner,
-    cards: CardPublisher,
-    clients: SlackClients,
-    *,
-    slack_file_hosts: tuple[str, ...],
-) -> Studio:
-    """The studio's features, each given only the collaborators it uses."""
-    media = Path(config.media_dir)
-    token, private = config.slack_bot_token, config.allow_private_urls
-    routes = Routes(config, providers)
-    notes = ThreadNotes(clients.interactive)
-    library = Library(store, media, token=token, allow_private=private, slack_file_hosts=slack_file_hosts)
-    inputs = Inputs(media / "inputs", token=token, allow_private=private, slack_file_hosts=slack_file_hosts)
-    videos = VideoInputs(
-        media / "inputs", token=token, slack_file_hosts=slack_file_hosts, allow_private=private
-    )
-    fetch_back = FetchBack(
-        clients.durable, store, media_dir=media, token=token, slack_file_hosts=slack_file_hosts
-    )
-    starter = Starter(store, cards, runner.wake)
-    cancellation = Cancellation(store, cards, notes, runner.cancel_job)
-    clip_subjects = ClipSubjects(store, library, notes, fetch_back, media)
-    thread_jobs = ThreadJobs(store, routes, library, inputs, fetch_back, starter, cards, clip_subjects)
-    return Studio(
-        store,
-        routes,
-        new_video=NewVideo(store, routes, library, inputs, videos, starter),
-        avatars=Avatars(routes, library, inputs, starter),
-        thread_jobs=thread_jobs,
-        decisions=Decisions(store, cards, notes, runner.wake, cancellation, thread_jobs),
-        cancellation=cancellation,
-        reports=Reports(store, routes),
-        library=library,
-        inputs_dir=media / "inputs",
-    )
-
-
-def _backend_label(providers: dict[str, Provider], backend: str, model: str) -> tuple[str, str]:
-    """(how the card names the backend, its note about rendering `model`), asked of the provider."""
-    provider = providers.get(backend)
-    if provider is None:
-        return backend, ""
-    return provider.label or backend, provider.card_note(model)
 
 
 def build(config: Config, *, slack_file_hosts: tuple[str, ...] = ("files.slack.com",)) -> Dailies:
@@ -150,12 +75,16 @@ def build(config: Config, *, slack_file_hosts: tuple[str, ...] = ("files.slack.c
         typical_seconds=lambda model: getattr(get_model(model), "typical_seconds", 0),
     )
     runner = JobRunner(config, store, providers, client, cards, http)
-    studio = build_studio(config, store, providers, runner, cards, clients, slack_file_hosts=slack_file_hosts)
+    studio = Studio(config, store, providers, runner, cards, slack_file_hosts=slack_file_hosts)
+    identity = BotIdentity(client)
     app = AsyncApp(
-        client=client,
+        client=identity.app_client(),
+        authorize=identity.hook(),
         signing_secret=config.slack_signing_secret or None,
         logger=logging.getLogger("dailies.bolt"),
     )
     handlers.rate_limits.register(app, clients)
     handlers.register(app, studio)
-    return Dailies(config, store, http, client, app, providers, cards, runner, studio, clients)
+    return Dailies(
+        config, store, http, client, app, providers, cards, runner, studio, clients, identity=identity
+    )
