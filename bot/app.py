@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 from slack_bolt.async_app import AsyncApp
@@ -15,12 +16,26 @@ from bot.cards.budget import SlackBudget, Tier
 from bot.cards.clients import SlackClients
 from bot.cards.identity import BotIdentity
 from bot.cards.publisher import CardPublisher
+from bot.cards.thread_notes import ThreadNotes
 from bot.config import Config
+from bot.delivery.fetch_back import FetchBack
 from bot.providers.base import Provider
 from bot.providers.registry import build_providers
 from bot.request.catalogue import get_model
 from bot.runner.job_runner import JobRunner
+from bot.studio.avatar import Avatars
+from bot.studio.cancel import Cancellation
+from bot.studio.clip_subject import ClipSubjects
+from bot.studio.decisions import Decisions
+from bot.studio.inputs import Inputs
+from bot.studio.new_video import NewVideo
+from bot.studio.reports import Reports
+from bot.studio.routes import Routes
+from bot.studio.start import Starter
 from bot.studio.studio import Studio
+from bot.studio.subjects import Library
+from bot.studio.thread_jobs import ThreadJobs
+from bot.studio.video_inputs import VideoInputs
 from storage.db import Store, connect
 
 
@@ -61,6 +76,55 @@ def slack_clients(config: Config) -> SlackClients:
     )
 
 
+def build_studio(
+    config: Config,
+    store: Store,
+    providers: dict[str, Provider],
+    runner: JobRunner,
+    cards: CardPublisher,
+    clients: SlackClients,
+    *,
+    slack_file_hosts: tuple[str, ...],
+) -> Studio:
+    """The studio's features, each given only the collaborators it uses."""
+    media = Path(config.media_dir)
+    token, private = config.slack_bot_token, config.allow_private_urls
+    routes = Routes(config, providers)
+    notes = ThreadNotes(clients.interactive)
+    library = Library(store, media, token=token, allow_private=private, slack_file_hosts=slack_file_hosts)
+    inputs = Inputs(media / "inputs", token=token, allow_private=private, slack_file_hosts=slack_file_hosts)
+    videos = VideoInputs(
+        media / "inputs", token=token, slack_file_hosts=slack_file_hosts, allow_private=private
+    )
+    fetch_back = FetchBack(
+        clients.durable, store, media_dir=media, token=token, slack_file_hosts=slack_file_hosts
+    )
+    starter = Starter(store, cards, runner.wake)
+    cancellation = Cancellation(store, cards, notes, runner.cancel_job)
+    clip_subjects = ClipSubjects(store, library, notes, fetch_back, media)
+    thread_jobs = ThreadJobs(store, routes, library, inputs, fetch_back, starter, cards, clip_subjects)
+    return Studio(
+        store,
+        routes,
+        new_video=NewVideo(store, routes, library, inputs, videos, starter),
+        avatars=Avatars(routes, library, inputs, starter),
+        thread_jobs=thread_jobs,
+        decisions=Decisions(store, cards, notes, runner.wake, cancellation, thread_jobs),
+        cancellation=cancellation,
+        reports=Reports(store, routes),
+        library=library,
+        inputs_dir=media / "inputs",
+    )
+
+
+def _backend_label(providers: dict[str, Provider], backend: str, model: str) -> tuple[str, str]:
+    """(how the card names the backend, its note about rendering `model`), asked of the provider."""
+    provider = providers.get(backend)
+    if provider is None:
+        return backend, ""
+    return provider.label or backend, provider.card_note(model)
+
+
 def build(config: Config, *, slack_file_hosts: tuple[str, ...] = ("files.slack.com",)) -> Dailies:
     """Everything wired, nothing started. Raises StorageError for an unusable database."""
     store = Store(connect(config.db_path))
@@ -75,7 +139,7 @@ def build(config: Config, *, slack_file_hosts: tuple[str, ...] = ("files.slack.c
         typical_seconds=lambda model: getattr(get_model(model), "typical_seconds", 0),
     )
     runner = JobRunner(config, store, providers, client, cards, http)
-    studio = Studio(config, store, providers, runner, cards, slack_file_hosts=slack_file_hosts)
+    studio = build_studio(config, store, providers, runner, cards, clients, slack_file_hosts=slack_file_hosts)
     identity = BotIdentity(client)
     app = AsyncApp(
         client=identity.app_client(),
