@@ -163,7 +163,7 @@ async def test_availability():
         assert provider.availability("kling-avatar-pro", Mode.AVATAR).ok
         assert not provider.availability("preview").ok
         refused = provider.availability("kling-v3", Mode.EDIT)
-    assert not refused.ok and "image, text" in refused.reason
+    assert not refused.ok and "image, motion, text" in refused.reason
 
 
 # --- error classification -------------------------------------------------------------------------
