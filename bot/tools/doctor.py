@@ -10,12 +10,32 @@ from slack_sdk.errors import SlackApiError
 
 from bot.app import build
 from bot.config import Config
+from bot.providers.contracts import shape_sources
 from bot.tools.manifest import SCOPES
+
+
+def shape_lines(backend: str) -> list[str]:
+    """Which of `backend`'s request shapes are verified against a published schema, and which
+    rest on documentation only. Pure."""
+    sources = shape_sources(backend)
+    if sources is None:
+        return []
+    lines = []
+    if sources.published:
+        lines.append(
+            f"{backend}: {len(sources.published)} request shapes verified against a published schema "
+            f"({sources.source}): {', '.join(sources.published)}"
+        )
+    if sources.documented:
+        where = "" if sources.published else f" ({sources.source})"
+        lines.append(f"{backend}: on documentation only{where}: {', '.join(sources.documented)}")
+    return lines
 
 
 async def doctor(config: Config) -> int:
     problems: list[str] = []
     ok: list[str] = []
+    shapes: list[str] = []  # what each backend's requests are checked against
     # opens and migrates the database (StorageError if unusable); Bolt needs some token to build
     dailies = build(replace(config, slack_bot_token=config.slack_bot_token or "xoxb-not-set"))
     try:
@@ -52,6 +72,7 @@ async def doctor(config: Config) -> int:
         for name, provider in dailies.providers.items():
             found = await provider.check()
             problems += found
+            shapes += shape_lines(name)
             if not found:
                 ok.append(
                     f"backend {name} is reachable with its key"
@@ -69,4 +90,6 @@ async def doctor(config: Config) -> int:
         print(f"ok: {line}")
     for line in problems:
         print(f"problem: {line}")
+    for line in shapes:
+        print(f"shapes: {line}")
     return 1 if problems else 0
