@@ -1,0 +1,37 @@
+"""ThreadNotes: the lines Dailies posts around a card, over the Slack stand-in; a Slack refusal
+is reported as False (or None), never raised."""
+
+from __future__ import annotations
+
+from bot.cards.thread_notes import ThreadNotes
+from tests.fakes.slack import web_client
+
+CHANNEL = "C0CHANNEL"
+
+
+async def test_a_note_lands_in_the_thread_and_an_ephemeral_for_one_person(slack):
+    notes = ThreadNotes(web_client(slack))
+    card = slack.add_message(CHANNEL, "the card", user=slack.bot_user_id)
+    assert await notes.post(CHANNEL, card["ts"], "J1 was cancelled.") is True
+    assert [m["text"] for m in slack.thread(CHANNEL, card["ts"])] == ["J1 was cancelled."]
+    assert await notes.tell(CHANNEL, "U0ALICE", "only you", card["ts"]) is True
+    assert slack.ephemerals[-1]["user"] == "U0ALICE" and slack.ephemerals[-1]["thread_ts"] == card["ts"]
+
+
+async def test_a_refused_post_is_false_and_a_repeated_mark_is_harmless(slack):
+    notes = ThreadNotes(web_client(slack))
+    assert await notes.post("", "1.0", "nowhere") is False
+    card = slack.add_message(CHANNEL, "the card", user=slack.bot_user_id)
+    await notes.mark_approved(CHANNEL, card["ts"])
+    await notes.mark_approved(CHANNEL, card["ts"])  # Slack answers already_reacted
+    assert slack.reactions(CHANNEL, card["ts"]) == {"white_check_mark": [slack.bot_user_id]}
+
+
+async def test_the_files_on_a_message_and_none_for_an_unknown_one(slack):
+    notes = ThreadNotes(web_client(slack))
+    card = slack.add_message(CHANNEL, "the card", user=slack.bot_user_id)
+    clip = slack.add_message(
+        CHANNEL, "", user=slack.bot_user_id, thread_ts=card["ts"], files=[{"id": "F0CLIP"}]
+    )
+    assert await notes.files_on(CHANNEL, clip["ts"]) == [{"id": "F0CLIP"}]
+    assert await notes.files_on(CHANNEL, "1.000001") is None
