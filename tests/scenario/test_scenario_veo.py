@@ -110,9 +110,17 @@ async def test_veo_on_the_aimlapi_gateway(tmp_path, slack):
         assert first_last["duration"] == 4
 
 
-async def _final(bot, slack, job) -> dict:
+async def _press_final(bot, job) -> None:
     take = (await bot.takes(job["id"]))[0]
-    await bot.action("final_render", f"{job['shot_id']}:take:{take['id']}", channel_id=CHANNEL)
+    card_ts = (await bot.dailies.store.run(lambda db: db["shots"].get(job["shot_id"])))["card_ts"]
+    await bot.action(
+        "final_render", f"{job['shot_id']}:take:{take['id']}", channel_id=CHANNEL, user_id="U0ALICE",
+        message_ts=card_ts,
+    )  # fmt: skip
+
+
+async def _final(bot, slack, job) -> dict:
+    await _press_final(bot, job)
     final = await bot.wait_job(("delivered", "failed"), job_index=1)
     await bot.settle()
     return final
@@ -141,11 +149,10 @@ async def test_final_render_prefers_sora_where_the_gateway_lists_it_and_not_afte
         final = await _final(bot, slack, job)
         assert final["model"] == "sora-2-pro" and fake.created()[-1]["model"] == "openai/sora-2-pro-t2v"
         fake.retire_models({"sora-2-pro"})
-        take = (await bot.takes(job["id"]))[0]
-        await bot.action("final_render", f"{job['shot_id']}:take:{take['id']}", channel_id=CHANNEL)
+        await _press_final(bot, job)
         failed = await bot.wait_job(("delivered", "failed"), job_index=2)
         assert failed["state"] == "failed"  # answered "Model is deprecated" once…
-        await bot.action("final_render", f"{job['shot_id']}:take:{take['id']}", channel_id=CHANNEL)
+        await _press_final(bot, job)
         again = await bot.wait_job(("delivered", "failed"), job_index=3)
         assert again["model"] == "veo-3.1" and again["state"] == "delivered"  # …so never preferred again
 

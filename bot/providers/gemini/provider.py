@@ -75,12 +75,21 @@ class GeminiProvider(Provider):
             raise errors.ProviderError("Veo reported no video for this clip.")
         if httpx.URL(url).netloc != httpx.URL(self._base).netloc:
             return await stream_to_file(self._client, url, dest, backend=BACKEND)
-        async with self._client.stream("GET", url, headers=self._headers(), follow_redirects=False) as first:
-            location = first.headers.get("location") if first.status_code in _REDIRECTS else None
-        if location:
-            target = str(httpx.URL(url).join(location))
-            return await stream_to_file(self._client, target, dest, backend=BACKEND)
-        return await stream_to_file(self._client, url, dest, headers=self._headers(), backend=BACKEND)
+        try:
+            async with self._client.stream(
+                "GET", url, headers=self._headers(), follow_redirects=False
+            ) as first:
+                if first.status_code in _REDIRECTS and first.headers.get("location"):
+                    target = str(httpx.URL(url).join(first.headers["location"]))
+                elif first.status_code >= 400:
+                    raise errors.ProviderError(
+                        f"Downloading the clip from the Gemini API failed (HTTP {first.status_code})."
+                    )
+                else:
+                    return await _save(first, Path(dest))
+        except httpx.HTTPError:
+            raise errors.Unavailable("The Gemini API could not be reached to download the clip.") from None
+        return await stream_to_file(self._client, target, dest, backend=BACKEND)
 
     async def check(self) -> list[str]:
         try:
@@ -95,3 +104,23 @@ class GeminiProvider(Provider):
         if isinstance(error, errors.AuthFailed):
             return [f"The Gemini API rejected GEMINI_API_KEY: {CHECK_KEY}."]
         return [f"GEMINI_API_KEY: {error.message}"]
+
+
+async def _save(response: httpx.Response, dest: Path) -> int:
+    """Stream a response body to `dest` through `dest.part` (never whole in memory)."""
+    part = dest.with_name(dest.name + ".part")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    size = 0
+    try:
+        with part.open("wb") as out:
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                out.write(chunk)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+    if size == 0:
+        part.unlink(missing_ok=True)
+        raise errors.Unavailable("The Gemini API served an empty file for the clip.")
+    part.replace(dest)
+    return size
