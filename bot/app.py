@@ -113,7 +113,6 @@ def build_studio(
         cancellation=cancellation,
         reports=Reports(store, routes),
         library=library,
-        inputs_dir=media / "inputs",
     )
 
 

@@ -4,7 +4,6 @@ Listeners call it after they ack; it routes each command, reply, reaction or but
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from bot.cards import text as views
 from bot.outcomes import Refusal
@@ -56,7 +55,6 @@ class Studio:
         cancellation: Cancellation,
         reports: Reports,
         library: Library,
-        inputs_dir: Path,
     ) -> None:
         self.store = store
         self.routes = routes
@@ -67,7 +65,6 @@ class Studio:
         self.cancellation = cancellation
         self.reports = reports
         self.library = library
-        self.inputs_dir = inputs_dir
 
     async def first_time(self, key: str, kind: str) -> bool:
         """False when Slack already delivered this (a retry): the caller then does nothing."""
