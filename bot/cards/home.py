@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 from sqlite_utils import Database
 
 from storage import subjects as subjects_db
@@ -28,10 +32,24 @@ def load_home(db: Database, user_id: str) -> dict:
     return {"jobs": jobs, "libraries": {c: subjects_db.list_subjects(db, c) for c in channels}}
 
 
-def _thread_link(job: dict) -> str:
-    if not job.get("card_ts"):
-        return ""
-    return f" · <https://slack.com/archives/{job['channel_id']}/p{job['card_ts'].replace('.', '')}|thread>"
+async def thread_links(client: AsyncWebClient, jobs: list[dict]) -> dict[int, str]:
+    """Job id -> its card's permalink, asked from Slack (`chat.getPermalink`): the workspace's own
+    URL, which a hand-built slack.com link is not (custom domains, Enterprise Grid)."""
+
+    async def one(job: dict) -> tuple[int, str | None]:
+        try:
+            answer = await client.chat_getPermalink(channel=job["channel_id"], message_ts=job["card_ts"])
+        except SlackApiError:
+            return job["id"], None  # a deleted card or a channel we left: the line goes without a link
+        return job["id"], answer.get("permalink")
+
+    found = await asyncio.gather(*(one(j) for j in jobs if j.get("card_ts")))
+    return {job_id: link for job_id, link in found if link}
+
+
+def _thread_link(job: dict, links: dict[int, str]) -> str:
+    link = links.get(job["id"])
+    return f" · <{link}|thread>" if link else ""
 
 
 def _cost(job: dict) -> str:
@@ -50,7 +68,7 @@ def home_view(data: dict) -> dict:
     if data["jobs"]:
         lines = [
             f"• *J{j['id']}* in <#{j['channel_id']}> · {j['state']} · `{j['model']}` · {_cost(j)}"
-            f"{_thread_link(j)}\n   _{(j.get('title') or '')[:80]}_"
+            f"{_thread_link(j, data.get('links', {}))}\n   _{(j.get('title') or '')[:80]}_"
             for j in data["jobs"]
         ]
         blocks.append(_section("\n".join(lines)))

@@ -164,7 +164,8 @@ async def test_app_home_shows_recent_jobs_and_channel_subjects(bot, slack):
     text = str(slack.views["U0ALICE"]["blocks"])
     assert "J1" in text and "delivered" in text and "`preview`" in text
     assert "{maya}" in text and "red coat" in text and "1 image" in text
-    assert f"/archives/{C1}/p" in text
+    # the thread link is the one Slack gives (chat.getPermalink), not one built by hand
+    assert slack.count("chat.getPermalink") == 1 and f"<{slack.base_url}/archives/{C1}/p" in text
 
 
 async def _delivered_preview_clip(bot, slack, prompt: str) -> tuple[dict, str]:

@@ -67,6 +67,7 @@ class SlackStandIn(WebApi, FileHosting):
             "conversations.replies": self._replies,
             "conversations.history": self._history,
             "views.publish": self._views_publish,
+            "chat.getPermalink": self._get_permalink,
         }
         # methods called with an app-level (xapp-) token rather than the bot token
         self._app_level_api: dict[str, Callable[[str], dict]] = {}

@@ -206,6 +206,19 @@ class WebApi:
         messages = [_public(m) for m in thread]
         return {"ok": True, "messages": messages, "has_more": False, "response_metadata": {"next_cursor": ""}}
 
+    def _get_permalink(self, params: dict) -> dict:
+        """chat.getPermalink: the message's link, as Slack answers it (message_not_found otherwise)."""
+        channel, ts = params.get("channel", ""), params.get("message_ts", "")
+        if channel not in self.messages:
+            return {"ok": False, "error": "channel_not_found"}
+        if self.message(channel, ts) is None:
+            return {"ok": False, "error": "message_not_found"}
+        return {
+            "ok": True,
+            "channel": channel,
+            "permalink": f"{self.base_url}/archives/{channel}/p{ts.replace('.', '')}",
+        }
+
     def _views_publish(self, params: dict) -> dict:
         user, view = params.get("user_id", ""), params.get("view")
         if not user or not isinstance(view, dict):
