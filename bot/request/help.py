@@ -82,10 +82,24 @@ HELP_TOPICS: dict[str, str] = {
 HELP_TEXT: str = "\n\n".join(SECTIONS.values())
 
 
+# Slack truncates a message's `text` past 4,000 characters (chat.postEphemeral, a command's ack).
+TEXT_LIMIT = 4000
+
+
 def help_for(topic: str | None) -> str:
-    """The section for `topic` (a key of HELP_TOPICS), or the whole help text."""
+    """The section for `topic` (a key of HELP_TOPICS), or the whole help text: as many sections as
+    fit in one Slack message, then the topics of the rest."""
     section = HELP_TOPICS.get((topic or "").lower())
-    return SECTIONS[section] if section else HELP_TEXT
+    if section:
+        return SECTIONS[section]
+    shown: list[str] = []
+    for i, (name, text) in enumerate(SECTIONS.items()):
+        rest = list(SECTIONS)[i + 1 :]
+        more = "More: " + ", ".join(f"`/video help {n}`" for n in [name, *rest]) + "."
+        if len("\n\n".join([*shown, text, more if rest else ""]).strip()) > TEXT_LIMIT:
+            return "\n\n".join([*shown, more])
+        shown.append(text)
+    return "\n\n".join(shown)
 
 
 def usage_hint() -> str:
