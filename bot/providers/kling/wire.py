@@ -260,10 +260,9 @@ def _omni_body(spec: RenderSpec, wire: ModelWire) -> dict:
         body["element_list"] = [{"element_id": element_id(s)} for s in spec.subjects]
     if wire.omni_sound:
         body["sound"] = "on" if spec.audio else "off"
-    if spec.shots and wire.multi_shot:
+    body["prompt"] = prompt_with_elements(spec.prompt, spec.subjects)
+    if spec.shots and wire.multi_shot:  # Kling then ignores `prompt`; it is still required
         body.update(_multi_shot(spec))
-    else:
-        body["prompt"] = prompt_with_elements(spec.prompt, spec.subjects)
     return body
 
 
@@ -285,8 +284,7 @@ def build_request(spec: RenderSpec, *, audio_id: str | None = None) -> tuple[str
             "prompt": prompt_with_descriptions(spec.prompt, spec.subjects),
             "duration": str(spec.seconds or DEFAULT_SECONDS),
         }
-        if spec.shots and wire.multi_shot:
-            del body["prompt"]
+        if spec.shots and wire.multi_shot:  # Kling then ignores `prompt`; it is still required
             body.update(_multi_shot(spec))
         if route == IMAGE2VIDEO:
             if spec.image is None:

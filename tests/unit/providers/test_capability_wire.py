@@ -22,7 +22,7 @@ def spec(**kw) -> RenderSpec:
 
 def test_kling_multi_shot_replaces_the_prompt():
     route, body = build_request(spec(shots=SHOTS, prompt="3s: … // 2s: …"))
-    assert route == "text2video" and "prompt" not in body
+    assert route == "text2video" and body["prompt"] == "3s: … // 2s: …"  # required, then ignored
     assert body["multi_shot"] is True and body["shot_type"] == "customize" and body["duration"] == "5"
     assert body["multi_prompt"] == [
         {"index": 1, "prompt": "wide shot of a harbour at dawn", "duration": "3"},
@@ -33,7 +33,7 @@ def test_kling_multi_shot_replaces_the_prompt():
 def test_kling_v3_omni_multi_shot_on_the_omni_route():
     route, body = build_request(spec(model="kling-v3-omni", shots=SHOTS, resolution="1080p"))
     assert route == "omni-video" and body["model_name"] == "kling-v3-omni" and body["mode"] == "pro"
-    assert body["multi_shot"] is True and "prompt" not in body
+    assert body["multi_shot"] is True and body["multi_prompt"][1]["duration"] == "2"
 
 
 @pytest.mark.parametrize(
