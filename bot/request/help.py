@@ -9,19 +9,24 @@ Flags can go anywhere; the other words are the prompt (at most 2,500 characters)
 • `--model ID` (or `-m ID`): which model; without it, the channel's draft model (`/video settings`)
 • `--seconds N` (or `--duration N`, `8s` works too): length; each model has its own durations
 • `--aspect 16:9|9:16|1:1` (or `landscape`, `portrait`, `square`)
-• `--res 720p|1080p` (or `--resolution`)
+• `--res 720p|1080p|4k` (or `--resolution`); 4k on `kling-v3` and `kling-v3-omni`
 • `--n N` (or `--takes N`): 1 to 4 takes of the same request
 • `--audio` / `--no-audio`: sound on or off, where the model has a switch
 • `--image URL`: start from this picture (image-to-video); an image attached to a mention works too
+• `--end-image URL`: the last frame (with `--image`), where the model takes one
+• `--video URL`: a camera/style reference video (`kling-o1`, `kling-v3-omni`)
+• `--motion URL` with `--image` or a `{subject}`: motion control, the character performs the video's \
+moves (3-30 s; `--orient image|video`, default video, keeps whose orientation)
 • `--seed N`: 0 to 2147483647, for models that take a seed
 • `--negative "text"`: what to keep out, for models that take a negative prompt
 • `--subject NAME` (repeatable), or write `{NAME}` in the prompt: use a saved subject
+Multi-shot: `3s: wide shot // 2s: close-up` (2 to 6 shots; `kling-v3`, `kling-v3-pro`, `kling-v3-omni`). \
 `--flag=value` works as well. Anything a model can't do is refused before it costs anything, \
 with the values it accepts.
 Example: `/video a red fox trotting through fresh snow, golden hour --seconds 5 --aspect 9:16`""",
     "models": """*Models*: `/video models` lists every model with its durations, shapes, sound, \
-edit support and price per second. Ids: `kling-2.6-pro`, `kling-v3`, `kling-v3-pro`, `kling-o1`, \
-`kling-avatar-pro`, `sora-2`, `sora-2-pro`, `preview` (a free local animatic, used when no provider \
+edit support and price per second. Ids: `kling-2.6-pro`, `kling-v3`, `kling-v3-pro`, `kling-v3-omni`, \
+`kling-o1`, `kling-avatar-pro`, `sora-2`, `sora-2-pro`, `veo-3.1`, `veo-3.1-fast`, `preview` (a free local animatic, used when no provider \
 key is set).""",
     "subject": """*Subjects* (a person, pet or product the channel reuses):
 • `/video subject add NAME IMAGE_URL… [-- description]`: 1 to 4 images, the front view first
@@ -47,8 +52,8 @@ there). Reactions: :white_check_mark: approves, :x: rejects, :repeat: asks for a
 • `/video audit`: who approved or rejected what, and when""",
     "settings": """*Settings* (per channel): `/video settings` shows them.
 • `/video settings model ID`: the draft model (default `kling-v3`)
-• `/video settings final-model ID`: the Final render model (default `sora-2-pro` where it's served, \
-else `kling-v3-pro`)
+• `/video settings final-model ID`: the Final render model (default `sora-2-pro` where it's known \
+to be served, else `veo-3.1`, else `kling-v3-pro`)
 • `/video settings budget USD` (per month) · `/video settings job-limit USD` (a job above it waits \
 for approval); `none` removes either
 • `/video settings approvers @person…` (or `none`): whose :white_check_mark: counts
@@ -68,7 +73,8 @@ describe the person, or use a subject
 HELP_TOPICS: dict[str, str] = {
     **{word: "video" for word in ("video", "prompt", "flags", "model", "m", "seconds", "duration")},
     **{word: "video" for word in ("aspect", "res", "resolution", "n", "takes", "audio", "no-audio")},
-    **{word: "video" for word in ("image", "seed", "negative")},
+    **{word: "video" for word in ("image", "seed", "negative", "end-image", "video", "motion", "orient")},
+    **{word: "video" for word in ("multi-shot", "shots", "4k")},
     "models": "models",
     **{word: "subject" for word in ("subject", "subjects")},
     **{word: "avatar" for word in ("avatar", "audio-url")},

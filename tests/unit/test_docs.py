@@ -26,6 +26,10 @@ FLAGS = [
     "--seed",
     "--negative",
     "--subject",
+    "--end-image",
+    "--video",
+    "--motion",
+    "--orient",
 ]
 SUB_FORMS = [
     "subject add",
