@@ -157,7 +157,6 @@ def render_page(
     names: Mapping[str, str] | None = None,
     note: str = "",
     once: str = "",
-    channel_name: str = "",
 ) -> str:
     """The whole page; `token` is the pass in the URL, `note` the answer to a decision just posted,
     `once` a fresh value each form carries so a double click decides once."""
@@ -168,7 +167,6 @@ def render_page(
     summary = f"{len(room.versions)} version{'s' * (len(room.versions) != 1)}"
     if approved:
         summary += " · approved " + ", ".join(f"v{n}" for n in approved)
-    where = escape(f"#{channel_name}" if channel_name else room.channel_id)
     notice = f'<p class="notice" role="status">{escape(note)}</p>' if note else ""
     versions = "".join(_version(v, base, token, once, names) for v in reversed(room.versions))
     transport = (
@@ -188,7 +186,7 @@ def render_page(
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <meta name="robots" content="noindex">
 <title>v{len(room.versions)} · {escape(room.title[:60])} · Dailies screening room</title>
 <link rel="stylesheet" href="/review-assets/room.css">
@@ -197,7 +195,7 @@ def render_page(
 <header class="top">
   <div class="brand">Dailies <span>screening room</span></div>
   <h1>{escape(room.title)}</h1>
-  <p class="meta">{where} · shot {room.shot_id} · {summary}</p>
+  <p class="meta">Shot {room.shot_id} · {summary}</p>
   <p class="meta">{_rule(room, names)} {_viewer(room, names)}</p>
 </header>
 {notice}
@@ -205,7 +203,7 @@ def render_page(
 <main class="versions">
 {versions}
 </main>
-<footer><p>Clips stream from Slack's copy; this link expires. Decisions here are the same as ✅ / ❌ / 🔁 in Slack and land in <code>/video audit</code>.</p></footer>
+<footer><p>Clips stream from Slack's copy of each version; this link expires. A decision here is the same as a reaction or a button on the card in Slack, and lands in <code>/video audit</code>.</p></footer>
 <script src="/review-assets/room.js" defer></script>
 </body>
 </html>

@@ -23,16 +23,18 @@ from bot.screening.page import refused_page, render_page
 from bot.screening.posters import Posters
 from bot.screening.room import Room, build_room
 from bot.screening.stream import serve_clip
-from bot.studio.studio import Origin, Studio
+from bot.studio.origin import Origin
+from bot.studio.studio import Studio
 from storage import approvals, channels
 from storage import jobs as jobs_db
+from storage.db import Store
 
 log = logging.getLogger(__name__)
 ACTIONS = ("approve", "reject", "another_take", "final_render")
 ASSETS = {"room.css": "text/css", "room.js": "text/javascript"}
 PAGE_HEADERS = {
     "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",  # the pass is in the URL: never hand it to another site
+    "Referrer-Policy": "same-origin",  # the pass is in the URL: never hand it to another site
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; "
@@ -42,15 +44,23 @@ PAGE_HEADERS = {
 
 class ScreeningRoom:
     def __init__(
-        self, studio: Studio, clips: SlackClips, people: People, *, key: bytes, public_url: str
+        self,
+        studio: Studio,
+        store: Store,
+        clips: SlackClips,
+        people: People,
+        *,
+        key: bytes,
+        public_url: str,
+        posters_dir: Path,
     ) -> None:
-        self.studio = studio
-        self.store = studio.store
+        self.studio = studio  # decisions go through its public entry points, as Slack's do
+        self.store = store
         self.clips = clips
         self.people = people
         self.key = key
         self.public_url = public_url.rstrip("/")
-        self.posters = Posters(clips, Path(studio.config.media_dir) / "posters")
+        self.posters = Posters(clips, posters_dir)
 
     # ---- links ------------------------------------------------------------------------------------
     def watch_link(self, shot: dict) -> str:
@@ -183,7 +193,10 @@ class ScreeningRoom:
         if once and not await self.studio.first_time(f"room:{once}:{action}:{version}", "screening"):
             return await self._render(token, found, shot, "Already done.")
         try:
-            reply = await self.studio.button(origin, action, f"{shot['id']}:take:{take['id']}")
+            if action in ("approve", "reject"):
+                reply = await self.studio.decide(origin, take["id"], action, via="screening room")
+            else:
+                reply = await self.studio.button(origin, action, f"{shot['id']}:take:{take['id']}")
         except Exception:
             log.exception("screening-room %s on shot %s failed", action, shot["id"])
             reply = "Something went wrong on our side and nothing changed. Please try again."
@@ -210,6 +223,7 @@ def _refused() -> web.Response:
 def screening_room(
     config: Config,
     studio: Studio,
+    store: Store,
     client: AsyncWebClient,
     http: httpx.AsyncClient,
     file_hosts: tuple[str, ...],
@@ -226,5 +240,11 @@ def screening_room(
         return None
     clips = SlackClips(client, http, config.slack_bot_token, file_hosts=file_hosts)
     return ScreeningRoom(
-        studio, clips, People(client), key=tokens.derive_key(secret), public_url=config.public_base_url
+        studio,
+        store,
+        clips,
+        People(client),
+        key=tokens.derive_key(secret),
+        public_url=config.public_base_url,
+        posters_dir=Path(config.media_dir) / "posters",
     )

@@ -12,7 +12,13 @@ SHOT = {"id": 3, "channel_id": "C0CHANNEL", "team_id": "T0TEAM", "title": "a lig
 
 
 def job(id_, kind, user="U0ALICE", model="kling-v3", **request):
-    return {"id": id_, "kind": kind, "model": model, "user_id": user, "request": {"prompt": "a lighthouse at dusk", "seconds": 5, **request}}
+    return {
+        "id": id_,
+        "kind": kind,
+        "model": model,
+        "user_id": user,
+        "request": {"prompt": "a lighthouse at dusk", "seconds": 5, **request},
+    }
 
 
 def take(id_, job_id, version, state="delivered", cost=0.42):

@@ -111,7 +111,9 @@ async def test_the_stand_in_answers_ranges_as_slacks_file_servers_do(slack, clip
         assert part.status_code == 206 and part.content == clip_bytes[100:200]
         assert part.headers["content-range"] == f"bytes 100-199/{len(clip_bytes)}"
         assert part.headers["accept-ranges"] == "bytes"
-        bad = await http.get(file["url_private_download"], headers={**auth, "Range": f"bytes={len(clip_bytes)}-"})
+        bad = await http.get(
+            file["url_private_download"], headers={**auth, "Range": f"bytes={len(clip_bytes)}-"}
+        )
         assert bad.status_code == 416
         login = await http.get(file["url_private_download"], headers={"Range": "bytes=0-9"})
         assert "html" in login.headers["content-type"]  # no token: Slack's login page, not bytes

@@ -35,7 +35,12 @@ def test_the_key_is_derived_not_the_secret_itself():
 
 
 def test_the_cards_pass_is_the_same_on_every_render_and_expires():
-    shot = {"id": 7, "team_id": "T0TEAM", "channel_id": "C0CHANNEL", "created_at": "2027-01-01T10:00:00.000+00:00"}
+    shot = {
+        "id": 7,
+        "team_id": "T0TEAM",
+        "channel_id": "C0CHANNEL",
+        "created_at": "2027-01-01T10:00:00.000+00:00",
+    }
     first = tokens.watch_pass(shot)
     assert first == tokens.watch_pass(shot) and not first.can_decide
     assert first.expires - 1798797600 == tokens.VIEW_SECONDS
