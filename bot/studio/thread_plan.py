@@ -10,7 +10,13 @@ from datetime import UTC, datetime, timedelta
 from bot.outcomes import Refusal
 from bot.providers.base import Availability, Mode
 from bot.request import ThreadInstruction, VideoRequest
-from bot.request.catalogue import check_request, estimate_cost, get_model
+from bot.request.catalogue import (
+    check_request,
+    describe_choices,
+    estimate_cost,
+    get_model,
+    seconds_at,
+)
 from bot.request.review import verdict
 from storage.states import TAKE_ACTIVE, TakeState
 
@@ -228,6 +234,29 @@ def plan_change(
     return ThreadJob(ins.kind, model_id, backend, mode, request, takes, estimate, source["id"], source, True)
 
 
+def _length_note(request: dict, asked: dict, model) -> dict:
+    """Say on the card when the model renders another length than the version it re-renders."""
+    before, after = asked.get("seconds"), request.get("seconds")
+    if not before or not after or before == after:
+        return request
+    note = (
+        f":straight_ruler: Rendered at {after} s: `{model.id}` takes "
+        f"{describe_choices(model.seconds, 'seconds')}, and the draft was {before} s."
+    )
+    return {**request, "notes": [*request.get("notes", []), note]}
+
+
+def _shots_for(request: dict, model) -> dict:
+    """A multi-shot request on a model without multi-shot becomes one prompt naming each shot."""
+    shots = request.get("shots")
+    if not shots or model.multi_shot:
+        return request
+    prompt = " ".join(f"Shot {n} ({s['seconds']} s): {s['prompt']}." for n, s in enumerate(shots, start=1))
+    note = f":clapper: `{model.id}` renders one shot: the {len(shots)} shots are described in one prompt."
+    out = {k: v for k, v in request.items() if k != "shots"}
+    return {**out, "prompt": prompt, "notes": [*request.get("notes", []), note]}
+
+
 def plan_repeat(
     kind: str, takes: int, take: dict, job: dict, model_id: str, route: Route, ins: ThreadInstruction | None
 ) -> ThreadJob | Refusal:
@@ -255,7 +284,11 @@ def plan_repeat(
     if refusal is not None:
         return refusal
     if kind == "final":
-        request["resolution"] = model.resolutions[-1] if model.resolutions else request.get("resolution")
+        # the highest resolution the model renders at this length (Veo: 1080p only at 8 s)
+        fits = [r for r in model.resolutions if request.get("seconds") in seconds_at(model, r)]
+        request["resolution"] = (fits or list(model.resolutions) or [request.get("resolution")])[-1]
+    request = _length_note(request, job["request"], model)
+    request = _shots_for(request, model)
     backend = route(model_id)
     estimate = _estimate(model_id, backend, request, takes, with_video=bool(job["parent_take_id"]))
     return ThreadJob(
