@@ -187,7 +187,11 @@ def _check(model_id, **fields):
             "kling-v3 renders 3 to 15 seconds; you asked for 20. Try --seconds 15.",
         ),
         ("sora-2", {"seconds": 5}, "sora-2 renders 4, 8 or 12 seconds; you asked for 5. Try --seconds 4."),
-        ("kling-o1", {"seconds": 7}, "5 or 10 seconds from text or a first frame alone (3 to 10 seconds with a subject or a video)"),
+        (
+            "kling-o1",
+            {"seconds": 7},
+            "5 or 10 seconds from text or a first frame alone (3 to 10 with a subject or a video)",
+        ),
         ("sora-2", {"aspect": "1:1"}, "sora-2 renders 16:9 or 9:16; you asked for 1:1."),
         (
             "kling-v3",
