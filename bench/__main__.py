@@ -2,7 +2,7 @@
 
 python -m bench                    # everything (about 3 minutes on 2 cores)
 python -m bench --quick            # smaller runs (under 2 minutes)
-python -m bench --only ack,try     # a subset: ack, burst, delivery, traffic, try, preview
+python -m bench --only ack,try     # a subset: ack, burst, delivery, screening, traffic, try, preview
 """
 
 from __future__ import annotations
@@ -19,10 +19,11 @@ from bench.burst import measure_burst
 from bench.preview_speed import measure_preview_speed
 from bench.report import table
 from bench.rss import measure_delivery
+from bench.screening import measure_screening
 from bench.traffic import measure_traffic
 from bench.try_wall import measure_try
 
-NAMES = ("ack", "burst", "delivery", "traffic", "try", "preview")
+NAMES = ("ack", "burst", "delivery", "screening", "traffic", "try", "preview")
 
 
 def run(name: str, quick: bool) -> dict:
@@ -32,6 +33,8 @@ def run(name: str, quick: bool) -> dict:
         return asyncio.run(measure_burst(jobs=300 if quick else 1000, min_probes=30 if quick else 100))
     if name == "delivery":
         return asyncio.run(measure_delivery((10, 100) if quick else (10, 100, 300)))
+    if name == "screening":
+        return asyncio.run(measure_screening(100 if quick else 300, seeks=10 if quick else 20))
     if name == "traffic":
         return asyncio.run(measure_traffic(render_seconds=15 if quick else 60, jobs=3 if quick else 5))
     if name == "try":

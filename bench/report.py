@@ -47,6 +47,20 @@ def _rows(result: dict) -> list[tuple[str, str, str]]:
             for r in result["rows"]
         ]
         return rows
+    if name == "screening":
+        return [
+            (
+                f"screening room: RSS growth serving a {result['clip_mb']} MB clip, read whole + "
+                f"{result['seeks']} seeks",
+                f"{result['growth_mb']} MB",
+                "< 20 MB",
+            ),
+            (
+                "screening room: time to first byte of a ranged answer, p50 / max",
+                f"{result['ttfb_p50_ms']} / {result['ttfb_max_ms']} ms",
+                "",
+            ),
+        ]
     if name == "traffic":
         methods = ", ".join(f"{m} {v:g}" for m, v in result["by_method"].items())
         return [

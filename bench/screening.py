@@ -67,7 +67,10 @@ async def measure_screening(clip_mb: int = 300, seeks: int = 20) -> dict:
         stop = asyncio.Event()
         sampler = asyncio.create_task(_sample_peak(st.proc.pid, stop))
         ttfb = []
-        first, whole = await _read(st.session, clip_url, 0)  # the player reads on from the start
+        try:
+            first, whole = await _read(st.session, clip_url, 0)  # the player reads on from the start
+        except RuntimeError as exc:
+            raise RuntimeError(f"{exc}\n{st.stderr_path.read_text()[-3000:]}") from None
         ttfb.append(first)
         rng = random.Random(18)
         for _ in range(seeks):  # then scrubs: a few MB from wherever the playhead lands

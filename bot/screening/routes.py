@@ -238,7 +238,9 @@ def screening_room(
             "set DAILIES_REVIEW_SECRET (any long random string)"
         )
         return None
-    clips = SlackClips(client, http, config.slack_bot_token, file_hosts=file_hosts)
+    # the Slack Web API Dailies is configured for already gets the token: its host may serve files too
+    api_host = urlsplit(config.slack_api_url).netloc
+    clips = SlackClips(client, http, config.slack_bot_token, file_hosts=(*file_hosts, api_host))
     return ScreeningRoom(
         studio,
         store,

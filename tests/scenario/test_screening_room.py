@@ -139,7 +139,6 @@ async def test_two_versions_play_in_sync_and_v2_is_approved_on_the_page(tmp_path
             "approve",
             "v2 by screening room",
         )
-        await page.screenshot(path="/tmp/room.png", full_page=True)
 
 
 async def test_the_page_refuses_what_it_must(tmp_path, slack):
