@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
@@ -41,6 +43,15 @@ def _number(env: Mapping[str, str], name: str, default, cast=float, what: str = 
     return value
 
 
+def _database_url(url: str) -> str:
+    if url and not url.startswith(("postgresql://", "postgres://")):
+        raise ConfigError(
+            "DATABASE_URL must be a PostgreSQL URL (postgresql://user:password@host:5432/dbname); "
+            "leave it unset to use the SQLite file in DAILIES_DB."
+        )
+    return url
+
+
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
     return _number(env, name, default)
 
@@ -56,6 +67,8 @@ class Config:
     slack_signing_secret: str = ""
     slack_api_url: str = "https://slack.com/api/"
     db_path: str = "./dailies.db"
+    database_url: str = ""  # postgresql://…: PostgreSQL instead of the SQLite file (what replicas share)
+    lease_seconds: float = 60.0  # a replica's claim on a running take, renewed while it runs
     media_dir: str = "./media"
     keep_media: bool = False
     poll_seconds: float = 5.0
@@ -75,13 +88,21 @@ class Config:
     gemini_api_key: str = ""
     gemini_base_url: str = "https://generativelanguage.googleapis.com"
     public_base_url: str = ""  # HTTP mode: where providers can reach /webhooks/* and /media/*
+    review_secret: str = ""  # DAILIES_REVIEW_SECRET: signs screening-room links (else the signing secret)
     allow_private_urls: bool = False
     card_interval_seconds: float = 3.0
     # DAILIES_SLACK_RATES: (method, calls per minute, burst) overriding Slack's tiers in the budget
     slack_rates: tuple[tuple[str, float, float], ...] = ()
 
     def __repr__(self) -> str:  # never print secrets
-        return f"Config(db_path={self.db_path!r}, slack_api_url={self.slack_api_url!r}, backends={self.backends})"
+        return f"Config(database={self.database!r}, slack_api_url={self.slack_api_url!r}, backends={self.backends})"
+
+    @property
+    def database(self) -> str:
+        """Which database, without a password: for logs and reprs."""
+        if self.database_url:
+            return re.sub(r"//([^:/@]*):[^@]*@", r"//\1:***@", self.database_url)
+        return self.db_path
 
     @property
     def kling_configured(self) -> bool:
@@ -115,6 +136,8 @@ class Config:
             self.kling_secret_key,
             self.kling_webhook_secret,
             self.gemini_api_key,
+            self.review_secret,
+            urlsplit(self.database_url).password or "",
         )
         return tuple(v for v in values if v)
 
@@ -153,6 +176,8 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = Path
         slack_signing_secret=s("SLACK_SIGNING_SECRET"),
         slack_api_url=api_url,
         db_path=s("DAILIES_DB", "./dailies.db"),
+        database_url=_database_url(s("DATABASE_URL")),
+        lease_seconds=_float(env, "DAILIES_LEASE_SECONDS", 60.0),
         media_dir=s("DAILIES_MEDIA_DIR", "./media"),
         keep_media=s("DAILIES_KEEP_MEDIA") in ("1", "true", "yes"),
         poll_seconds=_float(env, "DAILIES_POLL_SECONDS", 5.0),
@@ -172,6 +197,7 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = Path
         gemini_api_key=s("GEMINI_API_KEY"),
         gemini_base_url=s("GEMINI_BASE_URL", "https://generativelanguage.googleapis.com").rstrip("/"),
         public_base_url=s("DAILIES_PUBLIC_URL").rstrip("/"),
+        review_secret=s("DAILIES_REVIEW_SECRET"),
         allow_private_urls=s("DAILIES_ALLOW_PRIVATE_URLS") in ("1", "true", "yes"),
         card_interval_seconds=_float(env, "DAILIES_CARD_INTERVAL_SECONDS", 3.0),
         slack_rates=_rates(s("DAILIES_SLACK_RATES")),

@@ -21,7 +21,10 @@ How a storage function is written (one copy of the SQL serves both engines):
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import secrets
+import socket
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -211,14 +214,21 @@ def connect(path: str | Path = "./dailies.db", *, database_url: str = "") -> Db:
     return db
 
 
+def new_replica_id() -> str:
+    """`host/pid/random`: unique per process start; host and pid let a restart on the same machine
+    take back its predecessor's takes at once instead of waiting out their lease."""
+    return f"{socket.gethostname()}/{os.getpid()}/{secrets.token_hex(3)}"
+
+
 class Store:
     """Runs storage functions on one dedicated thread, so the event loop (and Slack acks) never
     wait on the database, and one replica's writes are serialised. PostgreSQL is reached with
     psycopg's sync API on this same thread: the storage functions stay one plain-function copy for
     both engines, and each replica needs a single connection (plus one for LISTEN)."""
 
-    def __init__(self, db: Db) -> None:
+    def __init__(self, db: Db, replica: str = "") -> None:
         self.db = db
+        self.replica = replica or new_replica_id()  # this process, among replicas on one database
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dailies-db")
 
     async def run(self, fn: Callable[..., T], *args, **kwargs) -> T:

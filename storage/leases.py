@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 from collections.abc import Callable, Collection
 
 from storage.db import Db
@@ -13,12 +12,6 @@ from storage.jobs import TAKE_ACTIVE
 
 _ACTIVE = ",".join("?" * len(TAKE_ACTIVE))
 _CHUNK = 500  # ids per IN (...) list
-
-
-def new_replica_id() -> str:
-    """`host/pid/random`: unique per process start; host and pid let a restart on the same machine
-    take back its predecessor's takes at once instead of waiting out the lease."""
-    return f"{socket.gethostname()}/{os.getpid()}/{secrets.token_hex(3)}"
 
 
 def claim_takes(db: Db, replica: str, now: float, lease_seconds: float, limit: int) -> list[int]:
@@ -70,17 +63,14 @@ def release_dead_predecessors(db: Db, replica: str, alive: Callable[[int], bool]
     """Free the takes held by earlier processes on this machine that are gone (a restart after a
     crash), so this one resumes them now; returns how many. Other machines' claims wait out
     their lease."""
-    alive = alive or _pid_alive
-    host, pid, _ = replica.split("/")
-    dead = []
-    for (holder,) in db.execute(
-        f"SELECT DISTINCT claimed_by FROM takes WHERE claimed_by IS NOT NULL AND state IN ({_ACTIVE})",
-        list(TAKE_ACTIVE),
-    ).fetchall():
-        h, _, rest = holder.partition("/")
-        p = rest.partition("/")[0]
-        if holder != replica and h == host and p.isdigit() and (p == pid or not alive(int(p))):
-            dead.append(holder)
+    dead = [
+        holder
+        for (holder,) in db.execute(
+            f"SELECT DISTINCT claimed_by FROM takes WHERE claimed_by IS NOT NULL AND state IN ({_ACTIVE})",
+            list(TAKE_ACTIVE),
+        ).fetchall()
+        if dead_predecessor(holder, replica, alive)
+    ]
     released = 0
     for holder in dead:
         released += db.execute(
@@ -88,6 +78,39 @@ def release_dead_predecessors(db: Db, replica: str, alive: Callable[[int], bool]
             [holder, *TAKE_ACTIVE],
         ).rowcount
     return released
+
+
+def dead_predecessor(holder: str, replica: str, alive: Callable[[int], bool] | None = None) -> bool:
+    """Whether `holder` was an earlier process on this machine that is gone (its pid is not
+    running, or is this process's own pid under another id: a restarted container)."""
+    host, pid, _ = replica.split("/")
+    h, _, rest = holder.partition("/")
+    p = rest.partition("/")[0]
+    return holder != replica and h == host and p.isdigit() and (p == pid or not (alive or _pid_alive)(int(p)))
+
+
+def claim_card_post(db: Db, shot_id: int, replica: str, now: float, seconds: float) -> tuple[str, str | None]:
+    """Who posts a shot's card: ("posted", ts) when it is up; ("post", nonce) to post it now;
+    ("recover", nonce) when an earlier attempt (this replica's, or a gone one's) may have posted it:
+    look for it by nonce first; ("wait", None) while another live replica is posting it."""
+    with db.atomic():
+        shot = db.one(
+            f"SELECT card_ts, card_nonce, card_poster, card_post_until FROM shots WHERE id = ?{db.for_update}",
+            [shot_id],
+        )
+        if shot["card_ts"]:
+            return "posted", shot["card_ts"]
+        poster = shot["card_poster"]
+        busy = poster and poster != replica and (shot["card_post_until"] or 0) >= now
+        if busy and not dead_predecessor(poster, replica):
+            return "wait", None
+        nonce = shot["card_nonce"] or secrets.token_hex(8)
+        db.execute(
+            "UPDATE shots SET card_nonce = ?, card_posting_at = coalesce(card_posting_at, ?), card_poster = ?, "
+            "card_post_until = ? WHERE id = ?",
+            [nonce, now, replica, now + seconds, shot_id],
+        )
+    return ("recover" if shot["card_nonce"] else "post"), nonce
 
 
 def held(db: Db, replica: str) -> int:

@@ -125,6 +125,13 @@ M007_REPLICAS = [
     "ALTER TABLE takes ADD COLUMN lease_until {real}",
 ]
 
+M008_CARD_POSTER = [
+    # the replica posting a shot's card, and until when: another waits for its ts instead of posting
+    # a second card, or looks for the card (by nonce) once that replica is gone
+    "ALTER TABLE shots ADD COLUMN card_poster {text}",
+    "ALTER TABLE shots ADD COLUMN card_post_until {real}",
+]
+
 MIGRATIONS: list[tuple[str, list[Step]]] = [
     ("m001_core", M001_CORE),
     ("m003_subjects", M003_SUBJECTS),
@@ -132,6 +139,7 @@ MIGRATIONS: list[tuple[str, list[Step]]] = [
     ("m005_subject_image_source", M005_SUBJECT_IMAGE_SOURCE),
     ("m006_card_nonce", M006_CARD_NONCE),
     ("m007_replicas", M007_REPLICAS),
+    ("m008_card_poster", M008_CARD_POSTER),
 ]
 
 

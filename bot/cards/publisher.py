@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -18,15 +17,18 @@ from bot.cards.blocks import CardView, render_card
 from bot.cards.budget import Priority, SlackBudget
 from bot.cards.clients import prepaid
 from bot.cards.pace import CardQueue, Pending, edit_priority, state_key
-from storage import approvals, channels
+from storage import approvals, channels, leases
 from storage import jobs as jobs_db
 from storage.db import Store
 
 log = logging.getLogger(__name__)
 CARD_EVENT = "dailies_card"  # message metadata event_type of a job card
+POST_LEASE_SECONDS = 60.0  # a replica posting a card holds it this long; then another looks for it
 
 
 class CardPublisher:
+    screening_link: Callable[[dict], str] | None = None  # shot -> its screening room (set by the app)
+
     def __init__(
         self,
         client: AsyncWebClient,
@@ -35,11 +37,13 @@ class CardPublisher:
         interval: float = 3.0,
         budget: SlackBudget | None = None,
         typical_seconds: Callable[[str], int] = lambda model: 0,
+        backend_label: Callable[[str, str], tuple[str, str]] = lambda backend, model: (backend, ""),
     ) -> None:
         self.client = client
         self.store = store
         self.interval = interval
         self.typical_seconds = typical_seconds
+        self.backend_label = backend_label  # (backend, model) -> (its name on the card, a note)
         # the client's own budget when it has one: card edits and every other call share it
         self.budget = budget or getattr(client, "budget", None) or SlackBudget()
         self.team = getattr(client, "budget_team", "")
@@ -62,26 +66,34 @@ class CardPublisher:
             takes,
             datetime.now(UTC),
             self.typical_seconds(jobs[-1]["model"]),
+            *self.backend_label(jobs[-1]["backend"], jobs[-1]["model"]),
             decisions=tuple(decisions),
             approvers=settings.approvers,
             rule=settings.approval_rule,
+            screening_url=self.screening_link(shot) if self.screening_link else "",
         )
 
     async def ensure_posted(self, shot_id: int) -> str:
         """The card's ts, posting the card first if it has not been posted yet (also after a restart)."""
         lock = self._post_locks.setdefault(shot_id, asyncio.Lock())
         async with lock:
+            while True:
+                # one replica posts a card; another that needs it meanwhile waits for its ts
+                claim, value = await self.store.run(
+                    leases.claim_card_post, shot_id, self.store.replica, time.time(), POST_LEASE_SECONDS
+                )
+                if claim != "wait":
+                    break
+                await asyncio.sleep(0.2)
+            if claim == "posted":
+                return value
             shot = await self.store.run(jobs_db.get_shot, shot_id)
-            if shot["card_ts"]:
-                return shot["card_ts"]
-            if shot.get("card_nonce"):
-                # an earlier process started posting this card and died before storing its ts
+            if claim == "recover":
+                # an earlier attempt (a process that died, a replica gone) may have posted it
                 found = await self._find_posted(shot)
                 if found:
                     await self.store.run(jobs_db.set_card_ts, shot_id, found)
                     return found
-            await self.store.run(jobs_db.mark_card_posting, shot_id, secrets.token_hex(8), time.time())
-            shot = await self.store.run(jobs_db.get_shot, shot_id)
             view = await self.view(shot_id)
             text, blocks = render_card(view)
             metadata = {

@@ -7,8 +7,8 @@ import threading
 import pytest
 
 from bot.config import ConfigError, load_config
-from storage import leases, meta, migrations
 from storage import jobs as jobs_db
+from storage import leases, meta, migrations
 from storage.db import StorageError, connect, pyformat
 from tests.unit.storage.test_storage import new_job
 
@@ -56,6 +56,17 @@ def test_ended_and_held_takes_are_never_claimed(fresh_db):
     jobs_db.create_job(fresh_db, new_job(source_key="k2", state="awaiting_approval"))
     jobs_db.update_take(fresh_db, done, "delivered")
     assert leases.claim_takes(fresh_db, A, NOW, 60, 10) == []
+
+
+def test_one_replica_posts_a_card_the_other_waits_then_a_gone_posters_card_is_looked_for(fresh_db):
+    shot_id, _, _ = jobs_db.create_job(fresh_db, new_job())
+    claim, nonce = leases.claim_card_post(fresh_db, shot_id, A, NOW, 60)
+    assert claim == "post" and nonce
+    assert leases.claim_card_post(fresh_db, shot_id, B, NOW + 1, 60) == ("wait", None)
+    # A died before storing the ts: after its hold, B looks for the card by the same nonce
+    assert leases.claim_card_post(fresh_db, shot_id, B, NOW + 61, 60) == ("recover", nonce)
+    jobs_db.set_card_ts(fresh_db, shot_id, "1700000000.000100")
+    assert leases.claim_card_post(fresh_db, shot_id, A, NOW + 62, 60) == ("posted", "1700000000.000100")
 
 
 def test_a_restart_on_the_same_machine_takes_its_dead_predecessors_takes_back_at_once(fresh_db):
@@ -115,7 +126,7 @@ def test_a_file_made_when_sqlite_utils_ran_the_migrations_keeps_its_record(tmp_p
     db.execute("CREATE TABLE _sqlite_migrations (migration_set TEXT, name TEXT, applied_at TEXT)")
     for name in ("m001_core", "m003_subjects", "m002_review", "m005_subject_image_source", "m006_card_nonce"):
         db.execute("INSERT INTO _sqlite_migrations VALUES ('dailies', ?, '2026-01-01')", [name])
-    db.execute("DELETE FROM schema_migrations WHERE name <> 'm007_replicas'")
+        db.execute("DELETE FROM schema_migrations WHERE name = ?", [name])
     jobs_db.create_job(db, new_job())
     db.close()
     reopened = connect(tmp_path / "old.db")

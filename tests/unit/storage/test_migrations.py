@@ -12,6 +12,7 @@ ORDER = [
     "m005_subject_image_source",
     "m006_card_nonce",
     "m007_replicas",
+    "m008_card_poster",
 ]
 
 
