@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
+from bot.screening.routes import ScreeningRoom
 from bot.studio.studio import Studio
-from handlers import actions, commands, home, messages, reactions
+from handlers import actions, commands, home, messages, reactions, screening
 
 
-def register(app: AsyncApp, studio: Studio) -> None:
+def register(app: AsyncApp, studio: Studio, room: ScreeningRoom | None = None) -> None:
     commands.register(app, studio)
     messages.register(app, studio)
     reactions.register(app, studio)
     actions.register(app, studio)
     home.register(app, studio)
+    screening.register(app, room)
