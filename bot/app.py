@@ -23,6 +23,7 @@ from bot.providers.base import Provider
 from bot.providers.registry import build_providers
 from bot.request.catalogue import get_model
 from bot.runner.job_runner import JobRunner
+from bot.screening.routes import ScreeningRoom, screening_room
 from bot.studio.avatar import Avatars
 from bot.studio.cancel import Cancellation
 from bot.studio.clip_subject import ClipSubjects
@@ -51,6 +52,7 @@ class Dailies:
     runner: JobRunner
     studio: Studio
     clients: SlackClients
+    screening: ScreeningRoom | None = None  # the screening room, when DAILIES_PUBLIC_URL is set
     identity: BotIdentity | None = None  # who the bot is, asked once at start-up
 
     async def start(self) -> None:
@@ -147,7 +149,10 @@ def build(config: Config, *, slack_file_hosts: tuple[str, ...] = ("files.slack.c
         logger=logging.getLogger("dailies.bolt"),
     )
     handlers.rate_limits.register(app, clients)
-    handlers.register(app, studio)
+    room = screening_room(config, studio, store, client, http, slack_file_hosts)
+    if room is not None:
+        cards.screening_link = room.watch_link
+    handlers.register(app, studio, room)
     return Dailies(
-        config, store, http, client, app, providers, cards, runner, studio, clients, identity=identity
+        config, store, http, client, app, providers, cards, runner, studio, clients, room, identity=identity
     )

@@ -18,7 +18,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p_try = sub.add_parser("try", help="run one /video request end to end without Slack")
     p_try.add_argument("text", help='what you would type after /video, e.g. "a red fox in the snow"')
-    sub.add_parser("run", help="connect to Slack in Socket Mode")
+    p_run = sub.add_parser("run", help="connect to Slack in Socket Mode")
+    p_run.add_argument("--host", default="0.0.0.0", help="the screening room's address")
+    p_run.add_argument("--port", type=int, default=3000, help="the screening room's port")
     p_serve = sub.add_parser("serve", help="serve Slack's request URL over HTTP")
     p_serve.add_argument("--host", default="0.0.0.0")
     p_serve.add_argument("--port", type=int, default=3000)
@@ -61,7 +63,7 @@ async def _dispatch(args) -> int:
 
         return await doctor(config)
     if args.command == "run":
-        return await _socket_mode(config)
+        return await _socket_mode(config, args.host, args.port)
     return await _serve(config, args.host, args.port)
 
 
@@ -109,7 +111,7 @@ async def _until_stopped() -> None:
     logging.getLogger("dailies").info("Dailies is stopping")
 
 
-async def _socket_mode(config) -> int:
+async def _socket_mode(config, host: str = "0.0.0.0", port: int = 3000) -> int:
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
     from bot.app import build
@@ -119,14 +121,33 @@ async def _socket_mode(config) -> int:
     await dailies.start()
     await _check_backends(dailies)
     handler = AsyncSocketModeHandler(dailies.app, app_token=config.slack_app_token)
+    site = None
     try:
         logging.getLogger("dailies").info("Dailies is connecting to Slack (Socket Mode)")
         await handler.connect_async()
+        site = await _screening_beside(dailies, host, port)
         await _until_stopped()
     finally:
         await handler.close_async()
+        if site is not None:
+            await site.cleanup()
         await dailies.close()
     return 0
+
+
+async def _screening_beside(dailies, host: str, port: int):
+    """Socket Mode needs no HTTP server, but the screening room does: a small one, when linked."""
+    if dailies.screening is None:
+        return None
+    from aiohttp import web
+
+    from bot.server import screening_app
+
+    runner = web.AppRunner(screening_app(dailies))
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    logging.getLogger("dailies").info("Screening room on http://%s:%s/review/…", host, port)
+    return runner
 
 
 async def _serve(config, host: str, port: int) -> int:

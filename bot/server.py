@@ -67,4 +67,19 @@ def web_app(dailies: Dailies) -> web.Application:
         "/webhooks/openai",
         webhook("openai", dailies.config.openai_webhook_secret, openai_videos.parse_callback),
     )
+    if dailies.screening is not None:
+        dailies.screening.add_routes(app)
+    return app
+
+
+def screening_app(dailies: Dailies) -> web.Application:
+    """Beside Socket Mode (`dailies run`): only the screening room and the health check."""
+    app = web.Application(client_max_size=64 * 1024)
+
+    async def healthz(request: web.Request) -> web.Response:
+        return web.json_response({"ok": True, "jobs_in_flight": dailies.runner.in_flight})
+
+    app.router.add_get("/healthz", healthz)
+    if dailies.screening is not None:
+        dailies.screening.add_routes(app)
     return app
