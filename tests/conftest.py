@@ -6,11 +6,24 @@ import pytest
 import pytest_asyncio
 
 from storage.db import connect
+from tests.fakes.block_kit import PAYLOADS
 from tests.fakes.slack import running
 from tests.harness import running_bot
 from tests.postgres_server import NoPostgres, PostgresServer
 
 ENGINES = ("sqlite", "postgresql")
+
+
+@pytest.fixture(autouse=True)
+def block_kit_checked():
+    """Every Block Kit payload a test has the bot send to a Slack stand-in is checked against Slack's
+    rules when the test ends (slack_sdk.models and the documented limits): each test checks its own."""
+    PAYLOADS.clear()
+    yield
+    found = PAYLOADS.problems()
+    PAYLOADS.clear()
+    if found:
+        pytest.fail("Slack would reject or cut these payloads:\n" + "\n".join(found[:20]), pytrace=False)
 
 
 @pytest_asyncio.fixture

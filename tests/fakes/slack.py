@@ -14,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.tools.slack_standin.records import Call, StoredFile
 from bot.tools.slack_standin.standin import SlackStandIn
+from tests.fakes.block_kit import PAYLOADS
 from tests.fakes.slack_socket_mode import SocketMode
 
 BOT_TOKEN = "xoxb-test-token"
@@ -61,6 +62,10 @@ class ScriptedSlack(SocketMode, SlackStandIn):
     ) -> None:
         """Answer the next `times` calls to `method` with this instead of the real behaviour."""
         self._answers.setdefault(method, []).extend(_failure(status, body, headers) for _ in range(times))
+
+    async def _record(self, request: web.Request, method: str, params: dict, body_size: int) -> None:
+        await super()._record(request, method, params, body_size)
+        PAYLOADS.add(method, params)  # checked against Block Kit's rules when the test ends
 
     def _scripted(self, method: str) -> web.Response | None:
         queue = self._answers.get(method)

@@ -37,6 +37,7 @@ from tests.fakes.slack_requests import (
 )
 
 CHANNEL = "C0CHANNEL"
+HOME_BLOCKS = [{"type": "section", "text": {"type": "mrkdwn", "text": "Your jobs"}}]
 
 
 @pytest.fixture
@@ -224,10 +225,12 @@ async def test_replies_views_and_users(slack: ScriptedSlack) -> None:
     assert replies["messages"][0]["reply_count"] == 1
     with pytest.raises(SlackApiError, match="thread_not_found"):
         await client.conversations_replies(channel=CHANNEL, ts="9.9")
-    view = await client.views_publish(user_id="U0ALICE", view={"type": "home", "blocks": []})
+    view = await client.views_publish(user_id="U0ALICE", view={"type": "home", "blocks": HOME_BLOCKS})
     assert slack.views["U0ALICE"]["id"] == view["view"]["id"]
     with pytest.raises(SlackApiError, match="hash_conflict"):
-        await client.views_publish(user_id="U0ALICE", view={"type": "home", "blocks": []}, hash="stale")
+        await client.views_publish(
+            user_id="U0ALICE", view={"type": "home", "blocks": HOME_BLOCKS}, hash="stale"
+        )
     assert (await client.users_info(user="U0ALICE"))["user"]["id"] == "U0ALICE"
     assert slack.transcript(CHANNEL) == [f"[U0ALICE {parent['ts']}] make a fox", "  ↳ [thread] on it"]
 
