@@ -203,7 +203,8 @@ class SlackBudget:
 
     async def _take(self, key: Key, priority: Priority) -> float:
         tier = self.tier(key[1], key[2])
-        return await self.store.take(key, tier, self.clock(), RESERVE[priority] * tier.burst)
+        keep = min(RESERVE[priority] * tier.burst, tier.burst - 1.0)  # a tiny bucket keeps nothing
+        return await self.store.take(key, tier, self.clock(), keep)
 
     async def _dispense(self, key: Key) -> None:
         """Hand tokens to this key's waiters, best priority first, as the bucket refills."""

@@ -10,7 +10,9 @@ from bot.cards.blocks import RUNNING, STATE_LINE, CardView
 from bot.cards.budget import Priority
 
 FINAL_STATES = frozenset(STATE_LINE) - set(RUNNING) - {"awaiting_approval"}
-STALE_PROGRESS = 10  # a progress tick this many intervals old is dropped: the next one is fresher
+# a progress tick that waited this long (intervals, and at least the seconds) is dropped: the next
+# tick, or the next state, brings fresher news
+STALE_PROGRESS, STALE_PROGRESS_SECONDS = 10, 30.0
 
 
 def state_key(view: CardView) -> tuple:
@@ -81,7 +83,7 @@ class CardQueue:
             for p in self.pending.values()
             if p.priority == Priority.PROGRESS
             and p.shot_id not in self.in_flight
-            and now - p.since > STALE_PROGRESS * self.interval
+            and now - p.since > max(STALE_PROGRESS * self.interval, STALE_PROGRESS_SECONDS)
         ]
         for shot_id in stale:
             del self.pending[shot_id]

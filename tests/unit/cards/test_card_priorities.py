@@ -1,0 +1,97 @@
+"""Which card edit goes first when chat.update's budget is short: final states, then state
+changes, then progress ticks; at most one edit per card per interval; never an older state."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.cards.budget import SlackBudget, Tier
+from bot.cards.publisher import CardPublisher
+from storage import jobs as jobs_db
+from storage.db import Store, connect
+from tests.fakes.slack import web_client
+from tests.unit.cards.test_cardpub import new_shot
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = Store(connect(tmp_path / "dailies.db"))
+    yield store
+    store.close()
+
+
+async def take_of(store: Store, shot_id: int) -> int:
+    _, _, takes = await store.run(jobs_db.shot_view, shot_id)
+    return takes[0]["id"]
+
+
+async def test_a_final_state_goes_before_pending_progress_edits(slack, store):
+    budget = SlackBudget({"chat.update": Tier(per_minute=600, burst=1)})
+    cards = CardPublisher(web_client(slack), store, interval=0.0, budget=budget)
+    shots = [await new_shot(store) for _ in range(4)]
+    takes = [await take_of(store, shot) for shot in shots]
+    for shot, take in zip(shots, takes, strict=True):
+        await cards.ensure_posted(shot)
+        await store.run(jobs_db.update_take, take, "rendering", "", progress=10)
+        cards.touch(shot)
+    await cards.drain()
+    ts = {(await store.run(jobs_db.get_shot, shot))["card_ts"]: shot for shot in shots}
+    before = slack.count("chat.update")
+
+    await budget.rate_limited("", "chat.update", 0.5)  # the budget is exhausted for a while
+    for shot, take in zip(shots[:3], takes[:3], strict=True):
+        await store.run(jobs_db.update_take, take, None, "", progress=50)  # progress ticks
+        cards.touch(shot)
+    await store.run(jobs_db.update_take, takes[3], "uploading", "")
+    await store.run(jobs_db.update_take, takes[3], "delivered", "", slack_file_id="F1")
+    cards.touch(shots[3])  # the final state arrives last
+    await cards.drain()
+    await cards.stop()
+    await budget.close()
+
+    edits = slack.calls_to("chat.update")[before:]
+    order = [ts[c.params["ts"]] for c in edits]
+    assert order[0] == shots[3], f"the final state went first: {order}"
+    assert sorted(order[1:]) == shots[:3], "then each progress edit, coalesced into one per card"
+    final = [c.params["text"] for c in edits if ts[c.params["ts"]] == shots[3]]
+    assert final and all(text.startswith(":white_check_mark: Delivered") for text in final)
+
+
+async def test_a_state_change_goes_before_a_progress_tick(slack, store):
+    budget = SlackBudget({"chat.update": Tier(per_minute=600, burst=1)})
+    cards = CardPublisher(web_client(slack), store, interval=0.0, budget=budget)
+    ticking, changing = await new_shot(store), await new_shot(store)
+    for shot in (ticking, changing):
+        await cards.ensure_posted(shot)
+        await store.run(jobs_db.update_take, await take_of(store, shot), "rendering", "", progress=10)
+        cards.touch(shot)
+    await cards.drain()
+    before = slack.count("chat.update")
+    await budget.rate_limited("", "chat.update", 0.5)
+    await store.run(jobs_db.update_take, await take_of(store, ticking), None, "", progress=60)
+    cards.touch(ticking)
+    await store.run(jobs_db.update_take, await take_of(store, changing), "uploading", "")
+    cards.touch(changing)
+    await cards.drain()
+    await cards.stop()
+    await budget.close()
+    changing_ts = (await store.run(jobs_db.get_shot, changing))["card_ts"]
+    edits = slack.calls_to("chat.update")[before:]
+    assert [c.params["ts"] == changing_ts for c in edits] == [True, False]
+
+
+async def test_a_card_is_edited_at_most_once_per_interval(slack, store):
+    cards = CardPublisher(web_client(slack), store, interval=0.5)
+    shot = await new_shot(store)
+    take = await take_of(store, shot)
+    await cards.ensure_posted(shot)
+    await store.run(jobs_db.update_take, take, "rendering", "")
+    for progress in range(5, 100, 5):  # a burst of progress ticks coalesces
+        await store.run(jobs_db.update_take, take, None, "", progress=progress)
+        cards.touch(shot)
+    await cards.drain()
+    await cards.stop()
+    calls = [slack.calls_to("chat.postMessage")[0], *slack.calls_to("chat.update")]
+    gaps = [later.at - earlier.at for earlier, later in zip(calls, calls[1:], strict=False)]
+    assert len(calls) <= 3 and all(gap >= 0.5 for gap in gaps), gaps
+    assert "95%" in slack.calls_to("chat.update")[-1].params["text"], "the latest state landed"
