@@ -138,6 +138,7 @@ def build(config: Config, *, slack_file_hosts: tuple[str, ...] = ("files.slack.c
         store,
         interval=config.card_interval_seconds,
         typical_seconds=lambda model: getattr(get_model(model), "typical_seconds", 0),
+        backend_label=lambda backend, model: _backend_label(providers, backend, model),
     )
     runner = JobRunner(config, store, providers, client, cards, http)
     studio = build_studio(config, store, providers, runner, cards, clients, slack_file_hosts=slack_file_hosts)

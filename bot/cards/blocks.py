@@ -39,6 +39,8 @@ class CardView:
     takes: list[dict]
     now: datetime
     typical_seconds: int = 0  # the model's typical render time, for backends without progress
+    backend_label: str = ""  # how the latest job's backend is named ("" = its name)
+    backend_note: str = ""  # what the card says about that backend rendering this model
     decisions: tuple[dict, ...] = ()  # each person's latest review decision (storage.approvals)
     approvers: tuple[str, ...] = ()
     rule: str = "any"
@@ -141,7 +143,7 @@ def render_card(view: CardView) -> tuple[str, list[dict]]:
     head = headline(view)
     seconds = request.get("seconds")
     backend = job["backend"]
-    backend_label = "preview (local renderer)" if backend == "preview" else backend
+    backend_label = view.backend_label or backend
     fields = [
         f"*Model* `{job['model']}` on {backend_label}",
         f"*Duration* {seconds}s" if seconds else "*Duration* follows the speech",
@@ -162,8 +164,8 @@ def render_card(view: CardView) -> tuple[str, list[dict]]:
         text = "\n".join(f"{n}. {line}" for n, line in enumerate(shot_lines(shots), start=1))
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _quote(text)[:2900]}})
     notes = [n for n in request.get("notes", []) if n]
-    if backend == "preview" and job["model"] != "preview":
-        notes.append(f"No backend is configured for `{job['model']}`: this is a local preview animatic.")
+    if view.backend_note:
+        notes.append(view.backend_note)
     if notes:
         blocks.append(
             {"type": "context", "elements": [{"type": "mrkdwn", "text": n[:2000]} for n in notes[:10]]}

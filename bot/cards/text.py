@@ -22,7 +22,7 @@ def model_rows(routes: dict[str, tuple[str, Availability]]) -> list[dict]:
 
     rows = []
     for model in CATALOGUE.values():
-        backend, avail = routes.get(model.id, ("preview", Availability(True)))
+        backend, avail = routes[model.id]  # every catalogue model is routed
         price = price_per_second(model, resolution=model.default_resolution, audio=model.default_audio)
         rows.append(
             {

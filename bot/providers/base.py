@@ -2,19 +2,21 @@
 
 A provider turns a `RenderSpec` into a task at the backend (`submit`), reports the task's
 `TaskStatus` (`status`, or `status_many` for a batch), and streams the finished clip to a file
-(`download`). It never touches Slack or the database; errors are raised as `ProviderError`s
-(see `bot.providers.errors`).
+(`download`). What a backend can do (is it free, does it speak a script, does it send callbacks)
+is asked through its capability attributes, never through its name. It never touches Slack or
+the database; errors are raised as `ProviderError`s (see `bot.providers.errors`).
 """
 
 from __future__ import annotations
 
 import abc
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.providers.errors import ProviderError
+from bot.providers.webhooks import CallbackRejected
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,15 @@ class RenderSpec:
     orientation: str = "video"  # motion control: whose orientation the result keeps
 
 
+class SourceInput(enum.StrEnum):
+    """How a backend takes the clip an edit or extension works on."""
+
+    OWN_TASK = "own_task"  # only a clip it made itself, by its own task id
+    URL = "url"  # fetches the clip from a URL (another backend's result URL while it lasts)
+    URL_OR_FILE = "url_or_file"  # a result URL while it lasts, else our copy of the file
+    FILE = "file"  # our copy of the file
+
+
 class TaskState(enum.StrEnum):
     PENDING = "pending"  # accepted, waiting for a slot
     RUNNING = "running"
@@ -127,6 +138,16 @@ class Provider(abc.ABC):
     # None: a remote backend, polled from DAILIES_POLL_SECONDS with backoff
     poll_seconds: float | None = None
     max_batch: int = 1  # how many tasks status_many can ask about in one call
+    # What the backend can do, asked by code outside `bot.providers` instead of its name:
+    label: str = ""  # how the job card names it ("" = `backend`)
+    local: bool = False  # renders on this machine (no key, no network); stands in for any model
+    free: bool = False  # renders without spend: estimates and costs are $0
+    speaks_script: bool = False  # an avatar's script is turned into speech here (else it needs audio)
+    result_url_seconds: float | None = None  # how long a finished clip stays at its result URL
+    sends_callbacks: bool = False  # posts completion callbacks to /webhooks/<backend>
+    source_input: SourceInput = SourceInput.FILE  # how an edit or extension gets its clip
+    edits_take_images: bool = True  # an edit or extension may carry a reference image
+    whole_seconds: bool = False  # renders whole seconds only (an edit of a clip rounds its length)
 
     @abc.abstractmethod
     def availability(self, model: str, mode: Mode = Mode.TEXT) -> Availability:
@@ -157,6 +178,22 @@ class Provider(abc.ABC):
         """The task an earlier submit of `spec` created (by `spec.external_id`), or None: lets a
         restart after a crash mid-submit pick the task up instead of paying for it twice."""
         return None
+
+    async def ensure_elements(self, spec: RenderSpec) -> dict[str, str]:
+        """Subject name -> this backend's element id for the spec's subjects, creating the ones
+        that have none in `element_ids[backend]` (the caller stores new ids, so later jobs reuse
+        them). Backends without elements, or specs that use none, give {}."""
+        return {}
+
+    def parse_callback(self, headers: Mapping[str, str], raw: bytes) -> str | None:
+        """The backend's task id a completion callback is about, or None when it is not about a
+        task. Raises `CallbackRejected` for a bad signature or body. Only called on backends
+        with `sends_callbacks`; the callback is a hint to poll, never the result."""
+        raise CallbackRejected(404, f"{self.backend} sends no callbacks")
+
+    def card_note(self, model: str) -> str:
+        """A line the job card shows about this backend rendering `model` ("" for none)."""
+        return ""
 
     async def check(self) -> list[str]:
         """`dailies doctor`: problems with this backend's configuration (empty list = fine)."""

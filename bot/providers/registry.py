@@ -49,12 +49,16 @@ def build_providers(config: Config, http: httpx.AsyncClient) -> dict[str, Provid
             api_key=config.kling_api_key,
             access_key=config.kling_access_key,
             secret_key=config.kling_secret_key,
+            webhook_secret=config.kling_webhook_secret,
         )
     if config.openai_api_key:
         from bot.providers.openai.provider import OpenAIVideosProvider
 
         providers["openai"] = OpenAIVideosProvider(
-            http, base_url=config.openai_base_url, api_key=config.openai_api_key
+            http,
+            base_url=config.openai_base_url,
+            api_key=config.openai_api_key,
+            webhook_secret=config.openai_webhook_secret,
         )
     if config.gemini_api_key:
         from bot.providers.gemini.provider import GeminiProvider

@@ -7,10 +7,31 @@ import base64
 import binascii
 import hashlib
 import hmac
+import json
 import time
 from collections.abc import Mapping
 
 _SECRET_PREFIX = "whsec_"
+
+
+class CallbackRejected(Exception):
+    """A provider callback that is not taken: `status` is the HTTP answer, `message` says why."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def signed_json(raw_body: bytes, headers: Mapping[str, str], secret: str) -> object:
+    """The callback's JSON body once its signature checks out (no secret configured: unchecked,
+    as the callback only makes Dailies poll). Raises CallbackRejected (401 bad signature, 400 not JSON)."""
+    if secret and not verify_standard_webhook(raw_body, headers, secret):
+        raise CallbackRejected(401, "invalid signature")
+    try:
+        return json.loads(raw_body or b"{}")
+    except ValueError:
+        raise CallbackRejected(400, "body is not JSON") from None
 
 
 def _key(secret: str) -> bytes | None:

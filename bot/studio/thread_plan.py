@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot.outcomes import Refusal
-from bot.providers.base import Availability, Mode
+from bot.providers.base import Availability, Mode, SourceInput
 from bot.request import ThreadInstruction, VideoRequest
 from bot.request.catalogue import (
+    CATALOGUE,
     check_request,
     describe_choices,
     estimate_cost,
@@ -22,11 +23,10 @@ from storage.states import TAKE_ACTIVE, TakeState
 
 EDIT_MODEL = "kling-o1"  # edits and extensions of clips whose own model cannot do them
 ACTIVE = (TakeState.HELD, *TAKE_ACTIVE)
-# How long a backend keeps a finished clip at its result URL (Kling: 30 days; the gateway: about a day).
-RESULT_URL_LIFETIME = {"kling": timedelta(days=30), "aimlapi": timedelta(hours=20)}
 
 Route = Callable[[str], str]  # model id -> backend name
 Availabilities = Callable[[str, str, Mode], Availability]  # (backend, model, mode)
+IsFree = Callable[[str], bool]  # backend name -> does it render without spend
 
 
 @dataclass(frozen=True)
@@ -98,16 +98,16 @@ def approved_or_latest(takes: list[dict], version: int | None) -> dict | Refusal
     return pick_take(takes, version, "final")
 
 
-def result_url_valid(take: dict, backend: str, now: datetime) -> bool:
-    """Whether the backend's own URL of a clip can still be fetched (its retention window)."""
+def result_url_valid(take: dict, lifetime_seconds: float | None, now: datetime) -> bool:
+    """Whether the backend's own URL of a clip can still be fetched: `lifetime_seconds` is how long
+    the backend that made it keeps it there (its `result_url_seconds`; None: no usable URL)."""
     if not take.get("result_url"):
         return False
-    lifetime = RESULT_URL_LIFETIME.get(backend)
     finished = take.get("finished_at") or take.get("updated_at")
-    if lifetime is None or not finished:
+    if lifetime_seconds is None or not finished:
         return False
     at = datetime.fromisoformat(finished)
-    return now - (at if at.tzinfo else at.replace(tzinfo=UTC)) < lifetime
+    return now - (at if at.tzinfo else at.replace(tzinfo=UTC)) < timedelta(seconds=lifetime_seconds)
 
 
 def edit_model(
@@ -118,7 +118,7 @@ def edit_model(
     mode = Mode.EDIT if kind == "edit" else Mode.EXTEND
     able = "edits" if kind == "edit" else "extends"
     verb = "edit" if kind == "edit" else "extend"
-    capable = ", ".join(sorted(m for m in ("kling-o1", "sora-2", "sora-2-pro", "preview")))
+    capable = ", ".join(sorted(m.id for m in CATALOGUE.values() if getattr(m, able)))
     if wanted:
         model = get_model(wanted)
         if model is None or not getattr(model, able):
@@ -138,18 +138,20 @@ def edit_model(
     return model_id, backend
 
 
-def source_problem(backend: str, source: dict, now: datetime) -> str | None:
-    """Why `backend` cannot be given this clip to work on, or None. Kling fetches the clip from a URL;
-    Sora works on its own video ids; the gateway and the preview renderer also take our file."""
+def source_problem(
+    backend: str, takes: SourceInput, source: dict, source_url_seconds: float | None, now: datetime
+) -> str | None:
+    """Why `backend`, which takes a clip to work on as `takes`, cannot be given this one, or None.
+    `source_url_seconds` is how long the clip's own backend keeps it at its result URL."""
     version, made = f"v{source['version']}", f"{source['model']} on {source['backend']}"
-    if backend == "openai":
-        if source["backend"] != "openai" or not source.get("provider_task_id"):
+    if takes is SourceInput.OWN_TASK:
+        if source["backend"] != backend or not source.get("provider_task_id"):
             return (
                 f"Sora edits only clips Sora made on this endpoint, and {version} was made by {made}. "
                 f"Add `--model {EDIT_MODEL}` to edit it with Kling O1."
             )
         return None
-    if backend == "kling" and not result_url_valid(source, source["backend"], now):
+    if takes is SourceInput.URL and not result_url_valid(source, source_url_seconds, now):
         return (
             f"Kling fetches the clip to edit from a URL, and {version} ({made}) has none it can reach: "
             "the clip was made locally or its provider link has expired. Edit a version Kling or the "
@@ -177,8 +179,8 @@ def _fit(model_id: str, req: dict) -> dict:
     return out
 
 
-def _estimate(model_id: str, backend: str, req: dict, takes: int, with_video: bool = False) -> float:
-    if backend == "preview":
+def _estimate(model_id: str, free: bool, req: dict, takes: int, with_video: bool = False) -> float:
+    if free:
         return 0.0
     model = get_model(model_id)
     seconds = req.get("seconds") or model.default_seconds or 5
@@ -193,9 +195,17 @@ def _estimate(model_id: str, backend: str, req: dict, takes: int, with_video: bo
 
 
 def plan_change(
-    ins: ThreadInstruction, takes: int, source: dict, source_job: dict, model_backend: tuple[str, str]
+    ins: ThreadInstruction,
+    takes: int,
+    source: dict,
+    source_job: dict,
+    model_backend: tuple[str, str],
+    *,
+    free: bool = False,
+    whole_seconds: bool = False,
 ) -> ThreadJob | Refusal:
-    """An edit or extension of `source` (a delivered take) on (model, backend)."""
+    """An edit or extension of `source` (a delivered take) on (model, backend); `free` and
+    `whole_seconds` are that backend's capabilities."""
     model_id, backend = model_backend
     model = get_model(model_id)
     extend = ins.kind == "extend"
@@ -214,7 +224,7 @@ def plan_change(
     if extend:
         base["seconds"] = seconds or model.default_seconds
     elif clip_seconds:
-        base["seconds"] = round(clip_seconds) if backend == "preview" else clip_seconds
+        base["seconds"] = round(clip_seconds) if whole_seconds else clip_seconds
     keep = ins.audio if ins.audio is not None else True
     request = {
         "mode": Mode.EXTEND.value if extend else Mode.EDIT.value,
@@ -229,7 +239,7 @@ def plan_change(
         "image": None,
         "parent_version": source["version"],
     }
-    estimate = _estimate(model_id, backend, request, takes, with_video=True)
+    estimate = _estimate(model_id, free, request, takes, with_video=True)
     mode = Mode.EXTEND if extend else Mode.EDIT
     return ThreadJob(ins.kind, model_id, backend, mode, request, takes, estimate, source["id"], source, True)
 
@@ -258,7 +268,14 @@ def _shots_for(request: dict, model) -> dict:
 
 
 def plan_repeat(
-    kind: str, takes: int, take: dict, job: dict, model_id: str, route: Route, ins: ThreadInstruction | None
+    kind: str,
+    takes: int,
+    take: dict,
+    job: dict,
+    model_id: str,
+    route: Route,
+    ins: ThreadInstruction | None,
+    is_free: IsFree = lambda backend: False,
 ) -> ThreadJob | Refusal:
     """Another take (same request, new seeds) or the final render (same request on `model_id`)."""
     model = get_model(model_id)
@@ -290,7 +307,7 @@ def plan_repeat(
     request = _length_note(request, job["request"], model)
     request = _shots_for(request, model)
     backend = route(model_id)
-    estimate = _estimate(model_id, backend, request, takes, with_video=bool(job["parent_take_id"]))
+    estimate = _estimate(model_id, is_free(backend), request, takes, with_video=bool(job["parent_take_id"]))
     return ThreadJob(
         kind, model_id, backend, Mode(request.get("mode", "text")), request, takes, estimate,
         job["parent_take_id"], None, False,

@@ -12,6 +12,7 @@ from bot.app import build
 from bot.config import Config
 from bot.providers.contracts import shape_sources
 from bot.tools.manifest import SCOPES
+from storage.health import check_writable
 
 
 def shape_lines(backend: str) -> list[str]:
@@ -39,10 +40,8 @@ async def doctor(config: Config) -> int:
     # opens and migrates the database (StorageError if unusable); Bolt needs some token to build
     dailies = build(replace(config, slack_bot_token=config.slack_bot_token or "xoxb-not-set"))
     try:
-        await dailies.store.run(
-            lambda db: db.conn.executescript("CREATE TABLE IF NOT EXISTS _doctor (x); DROP TABLE _doctor;")
-        )
-        ok.append(f"database {config.db_path} is writable")
+        await dailies.store.run(check_writable)
+        ok.append(f"database {config.database} is writable")
         media = Path(config.media_dir)
         media.mkdir(parents=True, exist_ok=True)
         if os.access(media, os.W_OK):
@@ -75,9 +74,9 @@ async def doctor(config: Config) -> int:
             shapes += shape_lines(name)
             if not found:
                 ok.append(
-                    f"backend {name} is reachable with its key"
-                    if name != "preview"
-                    else "preview renderer ready"
+                    f"{provider.label or name} ready"
+                    if provider.local
+                    else f"backend {name} is reachable with its key"
                 )
         routes = dailies.studio.model_routes()
         for model, (backend, avail) in routes.items():

@@ -24,12 +24,14 @@ from bot.providers.aimlapi.wire import (
     listed_ids,
     parse_status,
 )
-from bot.providers.base import Availability, Mode, Provider, RenderSpec, TaskStatus
+from bot.providers.base import Availability, Mode, Provider, RenderSpec, SourceInput, TaskStatus
 from bot.providers.http import request_json, stream_to_file
 
 
 class AimlApiProvider(Provider):
     backend = BACKEND
+    result_url_seconds = 20 * 3600.0  # the gateway keeps a finished clip for about a day
+    source_input = SourceInput.URL_OR_FILE  # a result URL while it lasts, else our file inline
 
     def __init__(self, client: httpx.AsyncClient, *, base_url: str, api_key: str) -> None:
         self._client = client
@@ -53,7 +55,6 @@ class AimlApiProvider(Provider):
         if self._offered is None and model in RETIRED_SUGGESTION:
             return False
         return self.availability(model).ok
-
 
     async def submit(self, spec: RenderSpec) -> str:
         # motion control has two documented ids for one model: the model list says which is live

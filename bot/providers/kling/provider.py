@@ -8,13 +8,22 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import httpx
 
 from bot.providers import errors
-from bot.providers.base import Availability, Mode, Provider, RenderSpec, SubjectRef, TaskState, TaskStatus
+from bot.providers.base import (
+    Availability,
+    Mode,
+    Provider,
+    RenderSpec,
+    SourceInput,
+    SubjectRef,
+    TaskState,
+    TaskStatus,
+)
 from bot.providers.http import request_json, stream_to_file
 from bot.providers.kling.wire import (
     CHECK_KEYS,
@@ -39,6 +48,7 @@ from bot.providers.kling.wire import (
     task_failure,
     tts_body,
 )
+from bot.providers.webhooks import signed_json
 
 KLING_MODES = {m: ", ".join(sorted(mode.value for mode in w.modes)) for m, w in MODELS.items()}
 
@@ -46,6 +56,10 @@ KLING_MODES = {m: ", ".join(sorted(mode.value for mode in w.modes)) for m, w in 
 class KlingProvider(Provider):
     backend = "kling"
     has_progress = False
+    speaks_script = True  # its TTS turns an avatar's script into speech
+    result_url_seconds = 30 * 24 * 3600.0  # finished clips stay on its CDN for 30 days
+    sends_callbacks = True
+    source_input = SourceInput.URL  # it fetches the clip to edit from a URL
 
     def __init__(
         self,
@@ -58,8 +72,10 @@ class KlingProvider(Provider):
         clock: Callable[[], float] = time.time,
         element_poll_seconds: float = 2.0,
         element_wait_seconds: float = 120.0,
+        webhook_secret: str = "",
     ) -> None:
         self._client = client
+        self._webhook_secret = webhook_secret
         self._base = base_url.rstrip("/")
         self._api_key = api_key
         self._access_key, self._secret_key = access_key, secret_key
@@ -119,7 +135,7 @@ class KlingProvider(Provider):
     async def submit(self, spec: RenderSpec) -> str:
         """Create the task; the id returned is `<route>:<task id>` so status() knows where to poll."""
         if spec.subjects and route_for(spec) == OMNI:
-            ids = await self.ensure_elements(spec.subjects)
+            ids = await self._elements_for(spec.subjects)
             subjects = tuple(
                 dataclasses.replace(s, element_ids={**s.element_ids, "kling": ids[s.name]})
                 for s in spec.subjects
@@ -168,6 +184,10 @@ class KlingProvider(Provider):
         # The result lives on Kling's CDN: it gets no Authorization header (it would leak the token).
         return await stream_to_file(self._client, status.result_url, dest, backend=self.backend)
 
+    def parse_callback(self, headers: Mapping[str, str], raw: bytes) -> str | None:
+        found = callback_ids(signed_json(raw, headers, self._webhook_secret))
+        return found[0] if found else None
+
     async def check(self) -> list[str]:
         try:
             await self._call("GET", CHECK_PATH, params=CHECK_PARAMS)
@@ -176,7 +196,13 @@ class KlingProvider(Provider):
         return []
 
     # ---- elements and speech ----------------------------------------------------------------------
-    async def ensure_elements(self, subjects: Sequence[SubjectRef]) -> dict[str, str]:
+    async def ensure_elements(self, spec: RenderSpec) -> dict[str, str]:
+        """Elements for the subjects of every spec but an avatar's (its portrait goes as an image)."""
+        if not spec.subjects or spec.mode is Mode.AVATAR:
+            return {}
+        return await self._elements_for(spec.subjects)
+
+    async def _elements_for(self, subjects: Sequence[SubjectRef]) -> dict[str, str]:
         """Subject name -> Kling element id, creating the ones that have none (bounded wait)."""
         ids: dict[str, str] = {}
         for subject in subjects:
@@ -238,7 +264,7 @@ def task_status(data: dict) -> TaskStatus:
     return TaskStatus(state)
 
 
-def parse_callback(body: dict) -> tuple[str, str | None] | None:
+def callback_ids(body: object) -> tuple[str, str | None] | None:
     """(task id, external_task_id) from a callback body, legacy (`task_id`) or new (`id`) shape (§2.11)."""
     if not isinstance(body, dict):
         return None

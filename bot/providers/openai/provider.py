@@ -7,13 +7,23 @@ as a retired model with a model to use instead. Every wire fact sits in the tabl
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 import httpx
 
 from bot.providers import errors
-from bot.providers.base import Availability, Mode, Provider, RenderSpec, TaskState, TaskStatus
+from bot.providers.base import (
+    Availability,
+    Mode,
+    Provider,
+    RenderSpec,
+    SourceInput,
+    TaskState,
+    TaskStatus,
+)
 from bot.providers.http import data_uri, request_json, retry_after_seconds, stream_to_file
+from bot.providers.webhooks import signed_json
 
 BACKEND = "openai"
 MODES = (Mode.TEXT, Mode.IMAGE, Mode.EDIT, Mode.EXTEND)
@@ -183,7 +193,7 @@ def video_error(body: dict) -> errors.ProviderError:
     )
 
 
-def parse_callback(body: dict) -> str | None:
+def callback_video_id(body: object) -> str | None:
     """The video id of a `video.completed` / `video.failed` webhook event, else None."""
     if not isinstance(body, dict) or body.get("type") not in ("video.completed", "video.failed"):
         return None
@@ -195,9 +205,15 @@ def parse_callback(body: dict) -> str | None:
 class OpenAIVideosProvider(Provider):
     backend = BACKEND
     has_progress = True
+    sends_callbacks = True
+    source_input = SourceInput.OWN_TASK  # edits and remixes work on its own video ids
+    edits_take_images = False
 
-    def __init__(self, client: httpx.AsyncClient, *, base_url: str, api_key: str) -> None:
+    def __init__(
+        self, client: httpx.AsyncClient, *, base_url: str, api_key: str, webhook_secret: str = ""
+    ) -> None:
         self._client = client
+        self._webhook_secret = webhook_secret
         self._base = base_url.rstrip("/")
         self._api_key = api_key
         self._retired = False  # set once the endpoint answers like a shut-down Sora API
@@ -205,6 +221,9 @@ class OpenAIVideosProvider(Provider):
     @property
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._api_key}"}
+
+    def parse_callback(self, headers: Mapping[str, str], raw: bytes) -> str | None:
+        return callback_video_id(signed_json(raw, headers, self._webhook_secret))
 
     def availability(self, model: str, mode: Mode = Mode.TEXT) -> Availability:
         if model not in {m for (m, _, _) in SIZES}:

@@ -104,6 +104,11 @@ class PreviewProvider(Provider):
     backend = "preview"
     poll_seconds = 0.5  # a local render: look often, it costs nothing
     has_progress = True
+    label = "preview (local renderer)"
+    local = True
+    free = True
+    speaks_script = True  # the animatic shows the script; no speech is needed
+    whole_seconds = True
 
     def __init__(self, work_dir: Path, *, max_workers: int = 1) -> None:
         self.work_dir = Path(work_dir)
@@ -155,6 +160,11 @@ class PreviewProvider(Provider):
         shutil.move(clip, dest)  # a rename on one filesystem, a chunked copy across filesystems
         self._renders.pop(task_id, None)
         return dest.stat().st_size
+
+    def card_note(self, model: str) -> str:
+        if model == "preview":
+            return ""
+        return f"No backend is configured for `{model}`: this is a local preview animatic."
 
     async def check(self) -> list[str]:
         problems = []

@@ -109,9 +109,14 @@ def test_failed_card_says_why():
     assert not [b for b in blocks if b["type"] == "actions"]
 
 
-def test_preview_backend_is_said_on_the_card():
-    _, blocks = render_card(view([job(backend="preview")], [take()]))
-    assert "local preview animatic" in json.dumps(blocks)
+def test_the_backend_label_and_note_are_said_on_the_card():
+    note = "No backend is configured for `kling-v3`: this is a local preview animatic."
+    _, blocks = render_card(
+        view([job(backend="preview")], [take()], backend_label="preview (local renderer)", backend_note=note)
+    )
+    assert "on preview (local renderer)" in json.dumps(blocks) and note in json.dumps(blocks)
+    _, blocks = render_card(view([job(backend="kling")], [take()]))
+    assert "on kling" in json.dumps(blocks) and "animatic" not in json.dumps(blocks)
 
 
 def test_hostile_prompt_stays_within_slack_limits_and_is_escaped():

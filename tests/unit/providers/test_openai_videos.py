@@ -11,10 +11,10 @@ from bot.providers import errors
 from bot.providers.base import MediaRef, Mode, RenderSpec, SourceClip, SubjectRef, TaskState
 from bot.providers.openai.provider import (
     OpenAIVideosProvider,
+    callback_video_id,
     create_body,
     error_for,
     is_retired_answer,
-    parse_callback,
     parse_video,
 )
 from tests.fakes.openai_videos import FakeOpenAIVideos, validate_create
@@ -167,8 +167,8 @@ def test_progress_is_reported_while_running():
         ({"type": "video.completed"}, None),
     ],
 )
-def test_parse_callback(body, video_id):
-    assert parse_callback(body) == video_id
+def test_callback_video_id(body, video_id):
+    assert callback_video_id(body) == video_id
 
 
 # --- provider over real HTTP ----------------------------------------------------------------------

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.outcomes import Refusal
-from bot.providers.base import Availability, Mode
+from bot.providers.aimlapi.provider import AimlApiProvider
+from bot.providers.base import Availability, Mode, SourceInput
+from bot.providers.kling.provider import KlingProvider
 from bot.request import ThreadInstruction
 from bot.studio.thread_plan import (
     approved_or_latest,
@@ -103,28 +105,35 @@ def test_edit_model_refusals_name_the_reason():
     assert "retired" in refusal.message and "--model kling-o1" in refusal.message
 
 
-def test_source_problem_per_backend():
+KLING_URL_SECONDS = KlingProvider.result_url_seconds  # 30 days
+GATEWAY_URL_SECONDS = AimlApiProvider.result_url_seconds  # about a day
+
+
+def test_source_problem_per_way_of_taking_the_clip():
     fresh = (NOW - timedelta(days=2)).isoformat()
     kling_clip = take(1, model="kling-v3", backend="kling", result_url="https://cdn/x.mp4", finished_at=fresh)
-    assert source_problem("kling", kling_clip, NOW) is None
+    assert source_problem("kling", SourceInput.URL, kling_clip, KLING_URL_SECONDS, NOW) is None
     old = dict(kling_clip, finished_at=(NOW - timedelta(days=40)).isoformat())
-    assert "expired" in source_problem("kling", old, NOW)
+    assert "expired" in source_problem("kling", SourceInput.URL, old, KLING_URL_SECONDS, NOW)
     local = take(1, model="preview", backend="preview")
-    assert "URL" in source_problem("kling", local, NOW)
-    assert source_problem("preview", local, NOW) is None
-    assert source_problem("aimlapi", local, NOW) is None  # the gateway takes our file as a data URI
-    sora_msg = source_problem("openai", kling_clip, NOW)
+    assert "URL" in source_problem("kling", SourceInput.URL, local, None, NOW)
+    assert source_problem("preview", SourceInput.FILE, local, None, NOW) is None
+    # the gateway takes our file as a data URI
+    assert source_problem("aimlapi", SourceInput.URL_OR_FILE, local, None, NOW) is None
+    sora_msg = source_problem("openai", SourceInput.OWN_TASK, kling_clip, KLING_URL_SECONDS, NOW)
     assert "Sora edits only clips Sora made" in sora_msg and "--model kling-o1" in sora_msg
     sora_clip = take(1, model="sora-2", backend="openai", provider_task_id="video_1")
-    assert source_problem("openai", sora_clip, NOW) is None
+    assert source_problem("openai", SourceInput.OWN_TASK, sora_clip, None, NOW) is None
+    unsaved = dict(sora_clip, provider_task_id=None)
+    assert "Sora edits only" in source_problem("openai", SourceInput.OWN_TASK, unsaved, None, NOW)
 
 
 def test_result_url_valid_window():
     clip = take(1, result_url="https://x", finished_at=(NOW - timedelta(days=29)).isoformat())
-    assert result_url_valid(clip, "kling", NOW)
-    assert not result_url_valid(clip, "aimlapi", NOW)
-    assert not result_url_valid(take(1), "kling", NOW)
-    assert not result_url_valid(clip, "openai", NOW)  # its content URL needs our key
+    assert result_url_valid(clip, KLING_URL_SECONDS, NOW)
+    assert not result_url_valid(clip, GATEWAY_URL_SECONDS, NOW)
+    assert not result_url_valid(take(1), KLING_URL_SECONDS, NOW)
+    assert not result_url_valid(clip, None, NOW)  # a backend whose URL we cannot fetch later
 
 
 def test_plan_change_edit_follows_the_source_length():
