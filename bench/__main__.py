@@ -2,7 +2,7 @@
 
 python -m bench                    # everything (about 3 minutes on 2 cores)
 python -m bench --quick            # smaller runs (under 2 minutes)
-python -m bench --only ack,try     # a subset: ack, burst, delivery, screening, traffic, try, preview
+python -m bench --only ack,try     # a subset: ack, burst, delivery, screening, traffic, try, preview, replicas
 """
 
 from __future__ import annotations
@@ -17,13 +17,14 @@ import sys
 from bench.ack import measure_ack
 from bench.burst import measure_burst
 from bench.preview_speed import measure_preview_speed
+from bench.replicas import measure_replicas
 from bench.report import table
 from bench.rss import measure_delivery
 from bench.screening import measure_screening
 from bench.traffic import measure_traffic
 from bench.try_wall import measure_try
 
-NAMES = ("ack", "burst", "delivery", "screening", "traffic", "try", "preview")
+NAMES = ("ack", "burst", "delivery", "screening", "traffic", "try", "preview", "replicas")
 
 
 def run(name: str, quick: bool) -> dict:
@@ -39,6 +40,8 @@ def run(name: str, quick: bool) -> dict:
         return asyncio.run(measure_traffic(render_seconds=15 if quick else 60, jobs=3 if quick else 5))
     if name == "try":
         return measure_try()
+    if name == "replicas":
+        return asyncio.run(measure_replicas(jobs=300 if quick else 600, probes=30 if quick else 100))
     return measure_preview_speed()
 
 

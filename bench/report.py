@@ -75,6 +75,36 @@ def _rows(result: dict) -> list[tuple[str, str, str]]:
                 "poll every 5 s, backing off",
             ),
         ]
+    if name == "replicas":
+        one, two = result["sustained"]
+        take = result["takeover"]
+        return (
+            [
+                (
+                    f"ack p50 / p99, one process, {db}",
+                    f"{result[key]['p50_ms']} / {result[key]['p99_ms']} ms",
+                    "p99 < 100 ms",
+                )
+                for db, key in (("SQLite", "sqlite_ack"), ("PostgreSQL", "postgres_ack"))
+            ]
+            + [
+                (
+                    f"jobs started per second, {r['jobs']} commands 32 at a time, {r['replicas']} "
+                    f"replica{'s' if r['replicas'] > 1 else ''} on PostgreSQL (ack p99)",
+                    f"{r['jobs_per_s']} jobs/s ({r['p99_ms']} ms)",
+                    "",
+                )
+                for r in (one, two)
+            ]
+            + [
+                (
+                    f"takeover after kill -9 of one of 2 replicas ({take['takes']} takes, "
+                    f"DAILIES_LEASE_SECONDS={take['lease_s']:g}): kill → survivor's first poll",
+                    f"{take['takeover_s']} s",
+                    f"≤ lease + 1 poll ({take['lease_s'] + 1:g} s)",
+                )
+            ]
+        )
     if name == "try":
         return [
             (f"`dailies try`, {result['clip_seconds']} s preview clip", f"{result['seconds']} s", "< 10 s")

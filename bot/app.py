@@ -128,7 +128,7 @@ def _backend_label(providers: dict[str, Provider], backend: str, model: str) -> 
 
 def build(config: Config, *, slack_file_hosts: tuple[str, ...] = ("files.slack.com",)) -> Dailies:
     """Everything wired, nothing started. Raises StorageError for an unusable database."""
-    store = Store(connect(config.db_path))
+    store = Store(connect(config.db_path, database_url=config.database_url))
     http = httpx.AsyncClient(timeout=httpx.Timeout(30.0), follow_redirects=True)
     clients = slack_clients(config)
     client = clients.durable

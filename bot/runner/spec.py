@@ -12,7 +12,12 @@ def _media(ref: dict | None, default_mime: str) -> MediaRef | None:
 
 
 def render_spec(
-    job: dict, take: dict, *, source: dict | None = None, callback_url: str | None = None
+    job: dict,
+    take: dict,
+    *,
+    source: dict | None = None,
+    callback_url: str | None = None,
+    installation: str = "",
 ) -> RenderSpec:
     """`job["request"]` is the resolved request stored at intake; `source` is the parent take
     (with its job's model and backend) for edits and extensions."""
@@ -62,7 +67,7 @@ def render_spec(
         if speech
         else None,
         keep_audio=req.get("keep_audio", True),
-        external_id=f"dailies-{job['id']}-{take['id']}",
+        external_id=external_id(installation, job["id"], take["id"]),
         callback_url=callback_url,
         shots=tuple((int(s["seconds"]), s["prompt"]) for s in req.get("shots", [])),
         end_image=_media(req.get("end_image"), "image/png"),
@@ -70,3 +75,9 @@ def render_spec(
         motion=_media(req.get("motion"), "video/mp4"),
         orientation=req.get("orientation") or "video",
     )
+
+
+def external_id(installation: str, job_id: int, take_id: int) -> str:
+    """The id we choose for a take at its provider (Kling's external_task_id, the gateway's client
+    request id): unique per provider account because the installation id is part of it."""
+    return f"dailies-{installation}-{job_id}-{take_id}" if installation else f"dailies-{job_id}-{take_id}"
