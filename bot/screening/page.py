@@ -42,9 +42,11 @@ def _person(user_id: str, names: Mapping[str, str]) -> str:
 
 
 def _badges(v: Version) -> str:
-    badges = [f'<span class="badge kind">{escape(KIND_LABEL.get(v.kind, v.kind))}</span>']
+    badges = []
     if v.final:
         badges.append('<span class="badge final">final</span>')
+    else:
+        badges.append(f'<span class="badge kind">{escape(KIND_LABEL.get(v.kind, v.kind))}</span>')
     if v.verdict == "approved":
         badges.append('<span class="badge approved">✓ approved</span>')
     elif v.verdict == "rejected":
@@ -56,7 +58,7 @@ def _badges(v: Version) -> str:
 
 def _facts(v: Version, names: Mapping[str, str]) -> str:
     seconds = f"{v.seconds:g} s" if v.seconds else "follows the speech"
-    parent = f" of v{v.parent}" if v.parent and v.kind in ("edit", "extend") else ""
+    parent = f"v{v.parent}" if v.parent and v.kind in ("edit", "extend") else ""
     rows = [
         ("model", f"<code>{escape(v.model)}</code>"),
         ("length", escape(seconds)),
@@ -64,7 +66,7 @@ def _facts(v: Version, names: Mapping[str, str]) -> str:
         ("asked by", _person(v.asked_by, names)),
     ]
     if parent:
-        rows.insert(0, ("made from", escape(parent.strip())))
+        rows.insert(0, (f"{v.kind} of", parent))
     return "".join(f"<div><dt>{k}</dt><dd>{val}</dd></div>" for k, val in rows)
 
 
@@ -107,8 +109,13 @@ def _player(v: Version, base: str) -> str:
         state = STATE_LABEL.get(v.state, v.state)
         detail = f"<small>{escape(v.error)}</small>" if v.error else ""
         return f'<div class="screen empty"><span>{escape(state)}</span>{detail}</div>'
+    stamp = ""
+    if v.verdict == "approved":
+        stamp = '<span class="stamp approved">✓ Approved</span>'
+    elif v.verdict == "rejected":
+        stamp = '<span class="stamp rejected">✕ Rejected</span>'
     return (
-        f'<div class="screen"><video id="v{v.number}" data-version="{v.number}" controls playsinline '
+        f'<div class="screen">{stamp}<video id="v{v.number}" data-version="{v.number}" controls playsinline '
         f'preload="metadata" poster="{base}/v{v.number}.jpg">'
         f'<source src="{base}/v{v.number}.mp4" type="video/mp4">'
         f'<a href="{base}/v{v.number}.mp4">Download v{v.number}</a></video></div>'

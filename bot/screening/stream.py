@@ -84,15 +84,18 @@ async def serve_clip(request: web.Request, clips: SlackClips, file: SlackFile) -
     async with clips.open(file, span.first, span.last) as upstream:
         await response.prepare(request)
         skip, left = span.first - upstream.start, span.length
-        async for chunk in upstream.body:
-            if skip:  # Slack ignored the Range: drop what comes before it
-                cut = min(skip, len(chunk))
-                chunk, skip = chunk[cut:], skip - cut
-            if chunk:
-                chunk = chunk[:left]
-                await response.write(chunk)  # waits while the player is slower than Slack
-                left -= len(chunk)
-            if left <= 0:
-                break
+        try:
+            async for chunk in upstream.body:
+                if skip:  # Slack ignored the Range: drop what comes before it
+                    cut = min(skip, len(chunk))
+                    chunk, skip = chunk[cut:], skip - cut
+                if chunk:
+                    chunk = chunk[:left]
+                    await response.write(chunk)  # waits while the player is slower than Slack
+                    left -= len(chunk)
+                if left <= 0:
+                    break
+        except ConnectionResetError:
+            return response  # the player moved on (a seek, or the page closed): nothing to finish
     await response.write_eof()
     return response

@@ -55,7 +55,8 @@ def test_every_version_with_its_facts_and_review_state():
     assert 'poster="/review/TOKEN.SIG/v1.jpg"' in html
     assert "rendering" in html and '<span class="badge final">final</span>' in html
     assert "✓ approved by @alice" in html and "2027-01-02 09:15" in html
-    assert "<code>kling-v3</code>" in html and "$0.42" in html and "made from" in html
+    assert "<code>kling-v3</code>" in html and "$0.42" in html and "<dt>edit of</dt><dd>v1</dd>" in html
+    assert "✓ Approved</span>" in html  # the stamp on v2's picture
 
 
 def test_a_prompt_is_text_never_markup():
