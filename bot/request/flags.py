@@ -13,7 +13,7 @@ from bot.request.values import first_refusal, model_id, shorten, url, whole_numb
 
 _FLAG = re.compile(r"(--[A-Za-z][A-Za-z0-9-]*|-[A-Za-z])(=.*)?", re.DOTALL)
 _SMART_DASH = re.compile(r"^[—–]([A-Za-z][A-Za-z0-9-]*)(=.*)?$", re.DOTALL)  # macOS turns -- into —
-_ALIASES = {"-m": "--model", "--resolution": "--res", "--duration": "--seconds", "--takes": "--n"}
+FLAG_ALIASES = {"-m": "--model", "--resolution": "--res", "--duration": "--seconds", "--takes": "--n"}
 _EXAMPLES = {
     "--model": "--model kling-v3",
     "--seconds": "--seconds 8",
@@ -54,7 +54,7 @@ def _flag_name(token: Token) -> tuple[str, str | None] | None:
         name = match.group(1)
     name = name.lower()
     inline = match.group(2)[1:] if match.group(2) is not None else None
-    return _ALIASES.get(name, name), inline
+    return FLAG_ALIASES.get(name, name), inline
 
 
 def _unknown(name: str, allowed: frozenset[str], where: str) -> Refusal:

@@ -51,12 +51,12 @@ there). Reactions: :white_check_mark: approves, :x: rejects, :repeat: asks for a
 • `/video spend`: this month's spend against the budget
 • `/video audit`: who approved or rejected what, and when""",
     "settings": """*Settings* (per channel): `/video settings` shows them.
-• `/video settings model ID`: the draft model (default `kling-v3`)
-• `/video settings final-model ID`: the Final render model (default `sora-2-pro` where it's known \
+• `/video settings model ID` (or `draft-model`, `default-model`): the draft model (default `kling-v3`)
+• `/video settings final-model ID` (or `final`): the Final render model (default `sora-2-pro` where it's known \
 to be served, else `veo-3.1`, else `kling-v3-pro`)
-• `/video settings budget USD` (per month) · `/video settings job-limit USD` (a job above it waits \
-for approval); `none` removes either
-• `/video settings approvers @person…` (or `none`): whose :white_check_mark: counts
+• `/video settings budget USD` (per month) · `/video settings job-limit USD` (or `limit`; a job above \
+it waits for approval); `none` removes either
+• `/video settings approvers @person…` (or `approver`; `none` for nobody): whose :white_check_mark: counts
 • `/video settings approval any|all`: one approver's :white_check_mark: starts a job, or all of them""",
     "text": """*Writing commands*:
 • `/video help [TOPIC]`: this help, or one part of it (`/video help settings`, `/video help seconds`)
@@ -82,6 +82,7 @@ HELP_TOPICS: dict[str, str] = {
     **{word: "threads" for word in ("again", "extend", "final", "buttons")},
     **{word: "jobs" for word in ("jobs", "cancel", "spend", "audit")},
     **{word: "settings" for word in ("settings", "budget", "job-limit", "approvers", "approval")},
+    **{word: "settings" for word in ("final-model", "draft-model", "default-model", "approver", "limit")},
     **{word: "text" for word in ("text", "quotes", "mentions", "help")},
 }
 

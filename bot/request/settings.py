@@ -10,8 +10,8 @@ from bot.request.commands import MAX_USD, Command, SettingsSet, SettingsShow
 from bot.request.lexer import Token, unescape
 from bot.request.values import model_id
 
-_SETTINGS_ALIASES = {"draft-model": "model", "default-model": "model", "final": "final-model",
-                     "approver": "approvers", "limit": "job-limit"}  # fmt: skip
+SETTINGS_ALIASES = {"draft-model": "model", "default-model": "model", "final": "final-model",
+                    "approver": "approvers", "limit": "job-limit"}  # fmt: skip
 _SETTINGS_USAGE = {
     "model": "/video settings model ID",
     "final-model": "/video settings final-model ID",
@@ -56,7 +56,7 @@ def settings(rest: list[Token]) -> Command | Refusal:
     if not rest:
         return SettingsShow()
     key = rest[0].value.lower()
-    key = _SETTINGS_ALIASES.get(key, key)
+    key = SETTINGS_ALIASES.get(key, key)
     if key not in SETTINGS_KEYS:
         return Refusal(f"Settings you can change: {', '.join(SETTINGS_KEYS)}. `/video settings` shows them.")
     args = rest[1:]

@@ -38,6 +38,7 @@ _SUBJECT_USAGE = {
     "rename": "/video subject rename OLD NEW",
     "list": "/video subject list",
 }
+SUBJECT_ACTIONS = tuple(_SUBJECT_USAGE)
 _AVATAR_USAGE = '/video avatar {subject} "what they say"` or `/video avatar {subject} --audio-url URL'
 
 

@@ -1,67 +1,71 @@
-"""Every /video subcommand and flag is documented in `/video help` and in README.md,
-and manifest.yml is what `dailies manifest` prints."""
+"""Every /video subcommand, flag and alias the grammar knows is documented in `/video help` and in
+README.md (the sets come from the grammar itself), and manifest.yml is what `dailies manifest` prints."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from bot.request import SUBCOMMANDS
-from bot.request.help import HELP_TEXT
+from bot.request import (
+    AVATAR_FLAGS,
+    FLAG_ALIASES,
+    REPLY_FLAGS,
+    SETTINGS_ALIASES,
+    SETTINGS_KEYS,
+    SUBCOMMANDS,
+    SUBJECT_ACTIONS,
+    VIDEO_FLAGS,
+)
+from bot.request.help import HELP_TEXT, HELP_TOPICS, SECTIONS
 from bot.tools.manifest import manifest_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-FLAGS = [
-    "--model",
-    "-m",
-    "--seconds",
-    "--aspect",
-    "--res",
-    "--n",
-    "--audio",
-    "--no-audio",
-    "--image",
-    "--seed",
-    "--negative",
-    "--subject",
-    "--end-image",
-    "--video",
-    "--motion",
-    "--orient",
-]
-SUB_FORMS = [
-    "subject add",
-    "subject list",
-    "subject show",
-    "subject remove",
-    "subject rename",
-    "settings model",
-    "settings final-model",
-    "settings budget",
-    "settings job-limit",
-    "settings approvers",
-    "settings approval",
-]
+README_SETTINGS = "\n".join(line for line in README.splitlines() if "`settings" in line)
+FLAGS = sorted(VIDEO_FLAGS | REPLY_FLAGS | AVATAR_FLAGS | set(FLAG_ALIASES))
 
 
-@pytest.mark.parametrize("word", SUBCOMMANDS)
-def test_subcommand_documented(word):
-    assert f"`{word}" in HELP_TEXT or f" {word}" in HELP_TEXT
-    assert f"`{word}" in README
+def mentions(text: str, word: str) -> bool:
+    """`word` as a whole word (a flag, or a subcommand's own word), not inside a longer one."""
+    return re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", text) is not None
 
 
-@pytest.mark.parametrize("form", SUB_FORMS)
-def test_subcommand_forms_documented(form):
-    assert form in HELP_TEXT
-    assert form in README
+def test_the_grammar_exports_what_the_docs_are_checked_against():
+    assert {"--audio-url", "--model", "--no-audio"} <= set(FLAGS) and "-m" in FLAG_ALIASES
+    assert {"help", "subject", "settings", "avatar"} <= set(SUBCOMMANDS)
+    assert {"add", "rename"} <= set(SUBJECT_ACTIONS) and "job-limit" in SETTINGS_KEYS
 
 
 @pytest.mark.parametrize("flag", FLAGS)
 def test_flag_documented(flag):
-    assert flag in HELP_TEXT
-    assert f"`{flag}" in README
+    assert mentions(HELP_TEXT, flag), f"{flag} is not in /video help"
+    assert mentions(README, f"`{flag}") or re.search(rf"`[^`\n]*{re.escape(flag)}(?![\w-])", README)
+    assert flag.lstrip("-") in HELP_TOPICS, f"/video help {flag.lstrip('-')} answers nothing"
+
+
+@pytest.mark.parametrize("word", SUBCOMMANDS)
+def test_subcommand_documented(word):
+    assert mentions(HELP_TEXT, word) and f"`{word}" in README
+    assert word in HELP_TOPICS
+
+
+@pytest.mark.parametrize("action", SUBJECT_ACTIONS)
+def test_subject_action_documented(action):
+    assert f"subject {action}" in HELP_TEXT and f"subject {action}" in README
+
+
+@pytest.mark.parametrize("key", SETTINGS_KEYS)
+def test_settings_key_documented(key):
+    assert f"settings {key}" in HELP_TEXT and f"settings {key}" in README
+    assert key in HELP_TOPICS or key == "model"
+
+
+@pytest.mark.parametrize("alias", SETTINGS_ALIASES)
+def test_settings_alias_documented(alias):
+    assert f"`{alias}`" in SECTIONS["settings"], f"settings alias {alias} is not in /video help settings"
+    assert f"`{alias}`" in README_SETTINGS, f"settings alias {alias} is not in README's settings rows"
 
 
 def test_manifest_file_is_the_socket_mode_manifest():
