@@ -1,4 +1,4 @@
-"""Which backend serves a model here (CONTRACT §2), and building the configured providers."""
+"""Which backend serves a model here, and building the configured providers."""
 
 from __future__ import annotations
 

@@ -36,7 +36,7 @@ def signed_json(raw_body: bytes, headers: Mapping[str, str], secret: str) -> obj
 
 def _key(secret: str) -> bytes | None:
     # A "whsec_" secret is base64 after the prefix; anything else is used as raw bytes, as the
-    # OpenAI SDK does (providers.md §1.10). A mangled secret verifies nothing rather than raising.
+    # OpenAI SDK does. A mangled secret verifies nothing rather than raising.
     if secret.startswith(_SECRET_PREFIX):
         try:
             return base64.b64decode(secret[len(_SECRET_PREFIX) :], validate=True)

@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # only for the annotation: grammar imports this module, not t
 
 @dataclass(frozen=True)
 class ModelSpec:
-    id: str  # the user's id (CONTRACT §3); each backend maps it to its own
+    id: str  # the id people type; each backend maps it to its own
     title: str
     family: str  # "kling" | "sora" | "veo" | "preview"
     seconds: tuple[int, ...]  # allowed durations; () when the clip follows the speech (avatar)
@@ -310,8 +310,8 @@ ALIASES = {
 # $ per second of output, by (model, resolution, variant). Variant: "silent" / "audio" for models
 # whose price depends on native audio, "video" when a source clip goes in, "any" otherwise.
 # "motion" for motion control (priced per second of the reference video's length).
-# Sources: providers.md §1.11 (Sora), §2.14 (Kling); providers-2026-12.md §7 (Veo on the Gemini
-# API, UNCONFIRMED-primary). A changed price is a one-line fix here.
+# Sources: OpenAI's, Kling's and Google's published price lists (Veo on the Gemini API is
+# UNCONFIRMED). A changed price is a one-line fix here.
 PRICES: dict[tuple[str, str, str], float] = {
     ("kling-2.6-pro", "1080p", "silent"): 0.07,
     ("kling-2.6-pro", "1080p", "audio"): 0.14,

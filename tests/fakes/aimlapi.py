@@ -1,6 +1,6 @@
 """A stand-in of the AI/ML API video gateway (`/v2/video/generations`) over real HTTP on 127.0.0.1.
 
-It follows providers.md §3: Bearer auth, the error envelope, the zod-style "Body validation error!",
+It follows the gateway's docs: Bearer auth, the error envelope, the zod-style "Body validation error!",
 status words queued → generating → completed | error, `meta.usage.usd_spent`, and a real MP4 on its
 own "CDN" route. Scripting hooks let a test queue failures, refusals, retirements and stuck tasks.
 """
@@ -53,7 +53,7 @@ MODELS: dict[str, dict] = {
         "fields": {"resolution", "aspect_ratio", "duration", "image_url"},
     },
 }
-# Veo 3.1 (providers-2026-12.md §6): 16:9 | 9:16, 4 | 6 | 8 s, 720p | 1080p
+# Veo 3.1: 16:9 | 9:16, 4 | 6 | 8 s, 720p | 1080p
 _VEO = {"aspect_ratio", "duration", "resolution", "generate_audio", "negative_prompt"}
 _VEO_RULES = {"durations": {4, 6, 8}, "aspects": {"16:9", "9:16"}, "resolutions": {"720p", "1080p"}}
 for _suffix in ("", "-fast"):
@@ -63,13 +63,13 @@ for _suffix in ("", "-fast"):
         **_VEO_RULES,
         "fields": _VEO | {"image_url", "last_image_url"},
     }
-# Multi-shot on the v3 ids (§3.3): `multi_prompt` (strings) instead of `prompt`, with shot_type
+# Multi-shot on the v3 ids: `multi_prompt` (strings) instead of `prompt`, with shot_type
 MULTI_SHOT = {m for m in MODELS if m.startswith("klingai/video-v3-")}
 for _res in ("720p", "1080p"):
     MODELS[f"klingai/video-v3-omni-{_res}-text-to-video"] = {"durations": set(range(3, 16)), "fields": _T2V}
     MODELS[f"klingai/video-v3-omni-{_res}-image-to-video"] = {"durations": set(range(3, 16)), "fields": _I2V}
 MULTI_SHOT |= {m for m in MODELS if m.startswith("klingai/video-v3-omni-")}
-# Motion control (providers-2026-12.md §2.3); the 2.6 id this gateway offers is set per test
+# Motion control; the 2.6 id this gateway offers is set per test
 _MOTION = {
     "durations": set(),
     "fields": {"image_url", "video_url", "character_orientation", "keep_audio", "mode"},

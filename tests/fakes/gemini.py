@@ -1,5 +1,5 @@
 """A stand-in of Google's Gemini API for Veo over real HTTP on 127.0.0.1, following
-providers-2026-12.md §7: `x-goog-api-key`, `POST /v1beta/models/{model}:predictLongRunning`, the
+The Gemini API's Veo route: `x-goog-api-key`, `POST /v1beta/models/{model}:predictLongRunning`, the
 operation polled at `GET /v1beta/{name}` until `done`, the clip downloaded with the same key, and
 Google's error envelope. It rejects what the Gemini Developer API rejects (Vertex-only fields,
 durations other than 4/6/8, 1080p or 4k below 8 s, a last frame without a first one)."""

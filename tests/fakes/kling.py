@@ -1,5 +1,5 @@
 """A stand-in for Kling's legacy `/v1/...` API over real HTTP on 127.0.0.1, following
-providers.md §2 (envelope, auth, body checks, task lifecycle), with hooks for error paths.
+Kling's API docs (envelope, auth, body checks, task lifecycle), with hooks for error paths.
 
     async with FakeKling(polls_to_finish=2) as fake:
         provider = KlingProvider(client, base_url=fake.url, api_key=fake.api_key)
@@ -54,7 +54,7 @@ def _b64url_decode(text: str) -> bytes:
 
 
 def sign_webhook(raw: bytes, secret: str, *, msg_id: str, timestamp: int) -> dict[str, str]:
-    """Standard Webhooks headers (§2.11); bot.providers.webhooks' signer is used when it exists."""
+    """Standard Webhooks headers; bot.providers.webhooks' signer is used when it exists."""
     try:
         from bot.providers.webhooks import sign_standard_webhook
     except ImportError:
@@ -212,7 +212,7 @@ class FakeKling:
         CHECKS[route](self, body)
         external = body.get("external_task_id")
         if external and any(t.body.get("external_task_id") == external for t in self.tasks.values()):
-            # unique per account (providers.md §2); the code is UNCONFIRMED, the message is Kling's
+            # unique per account; the code is UNCONFIRMED, the message is Kling's
             raise Reject(400, DUPLICATE_EXTERNAL_ID_CODE, "external_task_id already exists")
         task = Task(str(next(self._ids)), route, body)
         if self._refusals:
@@ -251,7 +251,7 @@ class FakeKling:
             task.status = "processing"
 
     def _record(self, task: Task) -> dict:
-        """The task record as Kling returns it in `data` and in callbacks (§2.7, §2.11)."""
+        """The task record as Kling returns it in `data` and in callbacks."""
         record = {
             "task_id": task.id,
             "task_status": task.status,

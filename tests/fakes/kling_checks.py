@@ -1,5 +1,5 @@
 """Kling's body checks for the stand-in, as Kling answers them (400 / 1201): models, modes,
-durations, images, omni references, avatars and elements (providers.md §2.4-§2.10)."""
+durations, images, omni references, avatars and elements, as Kling's API docs give them."""
 
 from __future__ import annotations
 
@@ -18,13 +18,13 @@ OMNI_MODELS = {"kling-video-o1", "kling-v3-omni"}
 ASPECTS = {"16:9", "9:16", "1:1"}
 SOUND_MODELS = {"kling-v2-6", "kling-v3", "kling-v3-omni"}
 FOUR_K = {"kling-v3", "kling-v3-omni"}
-MULTI_SHOT = {"kling-v3", "kling-v3-omni"}  # §3.2: not O1, 2.6 or 2.5 Turbo
-MOTION_MODELS = {"kling-v2-6", "kling-v3"}  # providers-2026-12.md §2.2
+MULTI_SHOT = {"kling-v3", "kling-v3-omni"}  # not O1, 2.6 or 2.5 Turbo
+MOTION_MODELS = {"kling-v2-6", "kling-v3"}  # the models motion control takes
 ELEMENT_REF = re.compile(r"<<<element_(\d+)>>>")
 
 
 def durations(model: str, *, refs: bool = True) -> set[str]:
-    """Durations Kling takes (strings) for a model_name (§2.4, §2.7)."""
+    """Durations Kling takes (strings) for a model_name."""
     if model in ("kling-v3", "kling-v3-omni"):
         return {str(n) for n in range(3, 16)}
     if model == "kling-video-o1" and refs:
@@ -76,7 +76,7 @@ def _common(body: dict, models: set[str]) -> str:
 
 def _multi_shot(body: dict, model: str) -> None:
     """multi_shot true: shot_type customize with 1-6 shots of <= 512 chars, each >= 1 s, summing to
-    `duration` (strings); `prompt` is then ignored (§3.2)."""
+    `duration` (strings); `prompt` is then ignored."""
     if model not in MULTI_SHOT:
         raise _bad(f"multi_shot is not supported for {model}")
     if body.get("shot_type") != "customize":
@@ -197,7 +197,7 @@ def check_element(body: dict) -> None:
 
 
 def check_motion(fake: FakeKling, body: dict) -> None:
-    """`POST /v1/videos/motion-control` (providers-2026-12.md §2.2)."""
+    """`POST /v1/videos/motion-control`."""
     model = body.get("model_name")
     if model not in MOTION_MODELS:
         raise _bad(f"model_name {model!r} is not supported for motion control")

@@ -1,6 +1,6 @@
 """A stand-in of OpenAI's Videos API (Sora 2) over real HTTP on 127.0.0.1.
 
-It follows providers.md §1: Bearer auth, the `{"error": {message, type, param, code}}` envelope,
+It follows OpenAI's video API reference: Bearer auth, the `{"error": {message, type, param, code}}` envelope,
 string `seconds`, sizes per model, queued → in_progress (progress %) → completed | failed,
 `/content` serving a real MP4, edits/remix/extensions, and a switch to answer like the shut-down API.
 """

@@ -1,5 +1,5 @@
 """Issue 3, end to end per backend: signed /video → job card → clip in the thread, for every model
-each backend serves, against that backend's stand-in; and the routing rule of CONTRACT §2."""
+each backend serves, against that backend's stand-in; and the routing rule (direct backend, then the gateway, then preview)."""
 
 from __future__ import annotations
 

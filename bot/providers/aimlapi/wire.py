@@ -46,7 +46,7 @@ class WireModel:
     speech: bool = False  # audio_url (required; avatar)
     seconds: tuple[int, ...] = ()  # the durations this id takes, when narrower than the catalogue's
     end_image: bool = False  # last_image_url (required; first + last frame)
-    multi_shot: bool = False  # multi_prompt: one string per shot, its seconds in words (§3.3)
+    multi_shot: bool = False  # multi_prompt: one string per shot, its seconds in words
     motion: bool = False  # motion control: image_url + video_url, character_orientation, mode
     mode: str | None = None  # `mode` std|pro (motion control)
     # the resolution is part of the id ("{res}" in `id`): these are the ones it is offered at
@@ -61,7 +61,7 @@ _O1_SECONDS = (5, 10)
 _VEO = "google/veo-3.1"
 _VEO_FIELDS = {"aspect": True, "resolution": True, "audio": True, "negative": True}
 
-# (user model id, mode) -> the AI/ML id and its fields [SRC: providers.md §3.3, §3.4]
+# (user model id, mode) -> the AI/ML id and its fields, from the gateway's model pages
 WIRE_MODELS: dict[tuple[str, Mode], WireModel] = {
     ("kling-2.6-pro", Mode.TEXT): WireModel(f"{_V26}-text-to-video", aspect=True, audio=True, negative=True),
     ("kling-2.6-pro", Mode.IMAGE): WireModel(f"{_V26}-image-to-video", image=True, audio=True, negative=True),
@@ -104,13 +104,13 @@ WIRE_MODELS: dict[tuple[str, Mode], WireModel] = {
     ("sora-2", Mode.IMAGE): WireModel("openai/sora-2-i2v", aspect=True, resolution=True, image=True),
     ("sora-2-pro", Mode.TEXT): WireModel("openai/sora-2-pro-t2v", aspect=True, resolution=True),
     ("sora-2-pro", Mode.IMAGE): WireModel("openai/sora-2-pro-i2v", aspect=True, resolution=True, image=True),
-    # Veo 3.1 [SRC: providers-2026-12.md §6]
+    # Veo 3.1
     ("veo-3.1", Mode.TEXT): WireModel(f"{_VEO}-t2v", **_VEO_FIELDS),
     ("veo-3.1", Mode.IMAGE): WireModel(f"{_VEO}-i2v", image=True, **_VEO_FIELDS),
     ("veo-3.1-fast", Mode.TEXT): WireModel(f"{_VEO}-t2v-fast", **_VEO_FIELDS),
     ("veo-3.1-fast", Mode.IMAGE): WireModel(f"{_VEO}-i2v-fast", image=True, **_VEO_FIELDS),
 }
-# Kling 3.0 Omni: tier baked into the id [SRC: providers.md §3.3]; no 4K on the gateway
+# Kling 3.0 Omni: tier baked into the id; no 4K on the gateway
 _OMNI = f"{_V3}-omni-{{res}}"
 _OMNI_RES = ("720p", "1080p")
 WIRE_MODELS[("kling-v3-omni", Mode.TEXT)] = WireModel(
@@ -119,7 +119,7 @@ WIRE_MODELS[("kling-v3-omni", Mode.TEXT)] = WireModel(
 WIRE_MODELS[("kling-v3-omni", Mode.IMAGE)] = WireModel(
     f"{_OMNI}-image-to-video", image=True, audio=True, elements=True, multi_shot=True, resolutions=_OMNI_RES
 )
-# Motion control [SRC: providers-2026-12.md §2.3]. The gateway's docs give the 2.6 id two ways
+# Motion control. The gateway's docs give the 2.6 id two ways
 # (schema vs model list): the provider sends the first one its model list offers.
 MOTION_IDS: dict[str, tuple[str, ...]] = {
     "kling-2.6-pro": ("klingai/video-v2-6-motion-control", "klingai/video-v2-6-pro-motion-control"),

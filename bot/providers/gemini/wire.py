@@ -1,4 +1,4 @@
-"""The Gemini API's wire facts for Veo (providers-2026-12.md §7, after google-genai's
+"""The Gemini API's wire facts for Veo (after google-genai's
 `_GenerateVideosConfig_to_mldev` / `_GenerateVideosOperation_from_mldev`) and the pure functions
 that speak them: request bodies, operation states, error envelopes."""
 

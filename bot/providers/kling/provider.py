@@ -265,7 +265,7 @@ def task_status(data: dict) -> TaskStatus:
 
 
 def callback_ids(body: object) -> tuple[str, str | None] | None:
-    """(task id, external_task_id) from a callback body, legacy (`task_id`) or new (`id`) shape (§2.11)."""
+    """(task id, external_task_id) from a callback body, legacy (`task_id`) or new (`id`) shape."""
     if not isinstance(body, dict):
         return None
     if body.get("task_id"):

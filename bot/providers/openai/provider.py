@@ -27,7 +27,7 @@ from bot.providers.webhooks import signed_json
 
 BACKEND = "openai"
 MODES = (Mode.TEXT, Mode.IMAGE, Mode.EDIT, Mode.EXTEND)
-# (model, resolution, aspect) -> `size` [SRC: providers.md §1.2]
+# (model, resolution, aspect) -> `size`, as OpenAI's video API reference lists them
 SIZES = {
     ("sora-2", "720p", "16:9"): "1280x720",
     ("sora-2", "720p", "9:16"): "720x1280",

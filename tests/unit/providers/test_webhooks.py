@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from bot.providers.webhooks import sign_standard_webhook, verify_standard_webhook
 
-# providers.md §2.11: Kling's published test vector.
+# Kling's published test vector.
 VECTOR_SECRET = "whsec_dGVzdHNlY3JldHRlc3RzZWNyZXR0ZXN0c2VjcmV0MTI="
 VECTOR_ID = "9876543210"
 VECTOR_TS = 1781080794
