@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import hashlib
+import json
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest_asyncio
 from aiohttp import web
@@ -42,7 +45,8 @@ def _failure(status: int, body: dict | None, headers: dict | None) -> _Answer:
 
 class ScriptedSlack(SocketMode, SlackStandIn):
     """The stand-in whose next answers a test can script (`fail_next`), that can drop every Web API
-    connection (`offline`), and that serves Socket Mode (`send_socket_envelope`)."""
+    connection (`offline`), serves Socket Mode (`send_socket_envelope`), holds people's messages and
+    files (`add_message`, `add_file`), and waits for what the bot does (`wait_for`)."""
 
     def __init__(self, **options) -> None:
         super().__init__(**options)
@@ -50,6 +54,65 @@ class ScriptedSlack(SocketMode, SlackStandIn):
         self.offline_attempts = 0  # /api/ calls dropped while offline
         self._answers: dict[str, list[_Answer]] = {}
         self._init_socket_mode()
+
+    # ---- what tests read and arrange --------------------------------------------------------------
+
+    def calls_to(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    def count(self, method: str) -> int:
+        return len(self.calls_to(method))
+
+    def summary(self) -> str:
+        lines = [f"{c.http_method} {c.method} {json.dumps(c.params, default=str)[:200]}" for c in self.calls]
+        return "\n".join(lines[-40:]) or "(no calls)"
+
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not predicate():
+            if loop.time() >= deadline:
+                raise AssertionError(f"condition not met within {timeout}s; calls so far:\n{self.summary()}")
+            await asyncio.sleep(0.02)
+
+    async def wait_for_count(self, method: str, n: int, timeout: float = 10.0) -> None:
+        await self.wait_for(lambda: self.count(method) >= n, timeout)
+
+    @property
+    def uploads(self) -> dict[str, StoredFile]:
+        return {fid: f for fid, f in self.files.items() if f.user == self.bot_user_id and f.path is not None}
+
+    def upload_path(self, file_id: str) -> Path:
+        path = self.files[file_id].path
+        if path is None:
+            raise KeyError(f"{file_id} was never uploaded")
+        return path
+
+    def add_message(
+        self, channel: str, text: str, *, user: str, thread_ts: str | None = None, files: list | None = None
+    ) -> dict:
+        """A message a person posted (so conversations.replies and reactions can see it)."""
+        message = {"type": "message", "user": user, "text": text, "team": self.team_id}
+        if files:
+            message.update(subtype="file_share", files=files, upload=False)
+        return self._store(channel, message, thread_ts)
+
+    def add_file(
+        self,
+        file_id: str,
+        content: bytes,
+        *,
+        name: str = "image.png",
+        mimetype: str = "image/png",
+        user="U0ALICE",
+    ) -> dict:
+        """A user's file hosted here; its url_private_download needs the bot token, as on Slack."""
+        path = self._dir() / file_id
+        path.write_bytes(content)
+        stored = StoredFile(file_id, name, name, mimetype, len(content), path, len(content), user=user)
+        stored.sha256, stored.completed = hashlib.sha256(content).hexdigest(), True
+        self.files[file_id] = stored
+        return self.file_object(file_id)
 
     def fail_next(
         self,

@@ -16,23 +16,6 @@ from bot.tools.slack_standin.records import _LOGIN_PAGE, StoredFile, _random_id
 class FileHosting:
     """Mixed into SlackStandIn: files a user shared and files the bot uploads, kept on disk."""
 
-    def add_file(
-        self,
-        file_id: str,
-        content: bytes,
-        *,
-        name: str = "image.png",
-        mimetype: str = "image/png",
-        user="U0ALICE",
-    ) -> dict:
-        """A user's file hosted here; its url_private_download needs the bot token, as on Slack."""
-        path = self._dir() / file_id
-        path.write_bytes(content)
-        stored = StoredFile(file_id, name, name, mimetype, len(content), path, len(content), user=user)
-        stored.sha256, stored.completed = hashlib.sha256(content).hexdigest(), True
-        self.files[file_id] = stored
-        return self.file_object(file_id)
-
     def file_object(self, file_id: str) -> dict:
         f = self.files[file_id]
         private = f"{self.base_url}/files-pri/{self.team_id}-{f.file_id}/{f.name}"

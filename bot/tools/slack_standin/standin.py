@@ -6,9 +6,7 @@ response shapes follow Slack's own examples.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
-import json
 import secrets
 import shutil
 import tempfile
@@ -100,28 +98,7 @@ class SlackStandIn(WebApi, FileHosting):
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
 
-    # ---- what tests and `dailies try` read -----------------------------------------------------------
-
-    def calls_to(self, method: str) -> list[Call]:
-        return [c for c in self.calls if c.method == method]
-
-    def count(self, method: str) -> int:
-        return len(self.calls_to(method))
-
-    def summary(self) -> str:
-        lines = [f"{c.http_method} {c.method} {json.dumps(c.params, default=str)[:200]}" for c in self.calls]
-        return "\n".join(lines[-40:]) or "(no calls)"
-
-    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while not predicate():
-            if loop.time() >= deadline:
-                raise AssertionError(f"condition not met within {timeout}s; calls so far:\n{self.summary()}")
-            await asyncio.sleep(0.02)
-
-    async def wait_for_count(self, method: str, n: int, timeout: float = 10.0) -> None:
-        await self.wait_for(lambda: self.count(method) >= n, timeout)
+    # ---- what `dailies try` reads -----------------------------------------------------------------
 
     def message(self, channel: str, ts: str) -> dict | None:
         return next((m for m in self.messages.get(channel, []) if m["ts"] == ts), None)
@@ -135,16 +112,6 @@ class SlackStandIn(WebApi, FileHosting):
 
     def reactions(self, channel: str, ts: str) -> dict[str, list[str]]:
         return self._reactions.get((channel, ts), {})
-
-    @property
-    def uploads(self) -> dict[str, StoredFile]:
-        return {fid: f for fid, f in self.files.items() if f.user == self.bot_user_id and f.path is not None}
-
-    def upload_path(self, file_id: str) -> Path:
-        path = self.files[file_id].path
-        if path is None:
-            raise KeyError(f"{file_id} was never uploaded")
-        return path
 
     def response_url(self, channel: str = "C0CHANNEL") -> str:
         return f"{self.base_url}/response/{channel}/{secrets.token_hex(6)}"
@@ -180,17 +147,6 @@ class SlackStandIn(WebApi, FileHosting):
     def _reaction_note(self, message: dict) -> str:
         names = self.reactions(message.get("channel", ""), message["ts"])
         return (" " + " ".join(f":{n}:" for n in names)) if names else ""
-
-    # ---- what tests arrange -----------------------------------------------------------------------------
-
-    def add_message(
-        self, channel: str, text: str, *, user: str, thread_ts: str | None = None, files: list | None = None
-    ) -> dict:
-        """A message a person posted (so conversations.replies and reactions can see it)."""
-        message = {"type": "message", "user": user, "text": text, "team": self.team_id}
-        if files:
-            message.update(subtype="file_share", files=files, upload=False)
-        return self._store(channel, message, thread_ts)
 
     # ---- storage helpers --------------------------------------------------------------------------------
 

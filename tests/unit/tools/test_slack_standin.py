@@ -400,4 +400,5 @@ async def test_the_shipped_standin_carries_no_fault_injection_or_socket_mode() -
         assert refused.value.response["error"] == "unknown_method"
     finally:
         await shipped.stop()
-    assert not any(hasattr(shipped, name) for name in ("fail_next", "offline", "send_socket_envelope"))
+    test_only = ("fail_next", "offline", "send_socket_envelope", "add_file", "add_message", "wait_for")
+    assert not any(hasattr(shipped, name) for name in test_only)
