@@ -21,8 +21,10 @@ class RangeFile(io.RawIOBase):
     """A read-only, seekable file over `fetch(first, last)`, a few blocks cached (for PyAV, which
     reads an MP4's index wherever it is and then the first frame)."""
 
-    def __init__(self, fetch: Callable[[int, int], bytes], size: int, keep: int = 8) -> None:
-        self._fetch, self._size, self._keep = fetch, size, keep
+    def __init__(
+        self, fetch: Callable[[int, int], bytes], size: int, keep: int = 8, block: int = BLOCK
+    ) -> None:
+        self._fetch, self._size, self._keep, self._block_size = fetch, size, keep, block
         self._pos = 0
         self._blocks: OrderedDict[int, bytes] = OrderedDict()
         self.fetched = 0
@@ -43,8 +45,8 @@ class RangeFile(io.RawIOBase):
 
     def _block(self, index: int) -> bytes:
         if index not in self._blocks:
-            first = index * BLOCK
-            data = self._fetch(first, min(self._size, first + BLOCK) - 1)
+            first = index * self._block_size
+            data = self._fetch(first, min(self._size, first + self._block_size) - 1)
             self.fetched += len(data)
             self._blocks[index] = data
             while len(self._blocks) > self._keep:
@@ -55,7 +57,7 @@ class RangeFile(io.RawIOBase):
     def readinto(self, buffer) -> int:
         if self._pos >= self._size:
             return 0
-        index, offset = divmod(self._pos, BLOCK)
+        index, offset = divmod(self._pos, self._block_size)
         data = self._block(index)[offset : offset + len(buffer)]
         buffer[: len(data)] = data
         self._pos += len(data)
