@@ -1,5 +1,5 @@
-"""issue 17: three one-line regressions the suite used to miss. Each test here fails when its bug is
-planted back (checked once by hand): the secret mask on the root logger instead of the handler,
+"""issue 17: three one-line regressions, each caught by a test here that fails when its bug is
+planted back: the secret mask on the root logger instead of the handler,
 failed or cancelled takes counted as reserved budget, the provider download read whole."""
 
 from __future__ import annotations
