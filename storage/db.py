@@ -148,7 +148,7 @@ class Table:
             sql += f" ORDER BY {order_by}"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        return self.db.query(sql, params)
+        return self.db.query(sql, params or ())
 
     @property
     def rows(self) -> list[dict]:

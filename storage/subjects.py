@@ -135,6 +135,18 @@ def save_element(db: Database, subject_id: int, backend: str, element_id: str) -
     )
 
 
+def element_ids(db: Database, subject_ids: list[int], backend: str) -> dict[int, str]:
+    """Subject id -> the backend's element id, for those of `subject_ids` that have one."""
+    if not subject_ids:
+        return {}
+    marks = ",".join("?" for _ in subject_ids)
+    rows = db.execute(
+        f"SELECT subject_id, element_id FROM subject_elements WHERE backend = ? AND subject_id IN ({marks})",
+        [backend, *subject_ids],
+    )
+    return {r[0]: r[1] for r in rows}
+
+
 def channels_of_user(db: Database, user_id: str) -> list[str]:
     """Channels where this user asked Dailies for something, most recent first."""
     rows = db.execute(

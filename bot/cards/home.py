@@ -8,6 +8,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlite_utils import Database
 
+from storage import jobs as jobs_db
 from storage import subjects as subjects_db
 
 MAX_JOBS = 10
@@ -20,14 +21,7 @@ HOW_TO = (
 
 def load_home(db: Database, user_id: str) -> dict:
     """What the tab shows, read in one go: the user's jobs (with card ts) and their channels' subjects."""
-    jobs = [
-        dict(r)
-        for r in db.query(
-            "SELECT j.id, j.channel_id, j.state, j.model, j.cost_usd, j.estimate_usd, s.card_ts, s.title "
-            "FROM jobs j JOIN shots s ON s.id = j.shot_id WHERE j.user_id = ? ORDER BY j.id DESC LIMIT ?",
-            [user_id, MAX_JOBS],
-        )
-    ]
+    jobs = jobs_db.recent_jobs_of_user(db, user_id, MAX_JOBS)
     channels = subjects_db.channels_of_user(db, user_id)[:MAX_CHANNELS]
     return {"jobs": jobs, "libraries": {c: subjects_db.list_subjects(db, c) for c in channels}}
 

@@ -5,87 +5,93 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
+
+import httpx
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cards.blocks import caption
 from bot.delivery import upload as delivery
+from bot.delivery.take_context import TakeContext
 from bot.outcomes import TakeEnded, TakeFailed
 from storage import jobs as jobs_db
 
-if TYPE_CHECKING:
-    from bot.runner.job_runner import JobRunner
-
-log = logging.getLogger("bot.runner.job_runner")  # the runner's log, as before the split
+log = logging.getLogger(__name__)
 
 
-async def deliver(runner: JobRunner, job: dict, take: dict) -> None:
-    """Upload the downloaded clip into the shot's thread, captioned, then mark the take delivered."""
-    shot = await runner.store.run(jobs_db.get_shot, job["shot_id"])
-    thread_ts = await runner.cards.ensure_posted(job["shot_id"])
-    path = Path(take["media_path"])
-    comment = caption(
-        model=job["model"],
-        seconds=take["seconds"],
-        cost=take["cost_usd"],
-        job_id=job["id"],
-        take=take,
-        extra=_reproduce_line(job),
-    )
-    title = f"{job['model']} v{take['version']}"
+class Handover:
+    def __init__(self, slack: AsyncWebClient, http: httpx.AsyncClient, *, keep_media: bool) -> None:
+        self.slack = slack
+        self.http = http
+        self.keep_media = keep_media
 
-    def complete(file_id: str):
-        return delivery.complete_upload(
-            runner.slack,
-            file_id,
-            title=title,
-            channel_id=shot["channel_id"],
-            thread_ts=thread_ts,
-            comment=comment,
+    async def deliver(self, ctx: TakeContext, take: dict) -> None:
+        """Upload the downloaded clip into the shot's thread, captioned, then mark the take delivered."""
+        job = ctx.job
+        shot = await ctx.store.run(jobs_db.get_shot, job["shot_id"])
+        thread_ts = await ctx.cards.ensure_posted(job["shot_id"])
+        path = Path(take["media_path"])
+        comment = caption(
+            model=job["model"],
+            seconds=take["seconds"],
+            cost=take["cost_usd"],
+            job_id=job["id"],
+            take=take,
+            extra=_reproduce_line(job),
+            shots=job["request"].get("shots", ()),
         )
+        title = f"{job['model']} v{take['version']}"
 
-    if take.get("upload_file_id"):
-        # resumed after a crash between the upload and its completion: finish that upload
-        try:
-            await complete(take["upload_file_id"])
-            return await delivered(runner, job, take, take["upload_file_id"], path)
-        except Exception:
-            log.info("resuming take %s: the earlier upload is gone; uploading again", take["id"])
-    if not path.exists():
-        raise TakeFailed("The rendered clip was lost before it could be uploaded; ask for another take.")
-    # the durable client rides out 429s (through the budget), 5xx and Slack being unreachable
-    file_id, url = await delivery.start_upload(runner.slack, path, f"{title}.mp4".replace(" ", "-"))
-    await delivery.send_bytes(runner.http, url, path)
-    await runner.store.run(jobs_db.update_take, take["id"], None, "", upload_file_id=file_id)
-    await complete(file_id)
-    await delivered(runner, job, take, file_id, path)
-
-
-async def delivered(runner: JobRunner, job: dict, take: dict, file_id: str, path: Path) -> None:
-    """Record the delivery and drop the local copy unless the config keeps media."""
-    await runner.update(job, take["id"], "delivered", slack_file_id=file_id, status_note=None)
-    if not runner.config.keep_media:
-        path.unlink(missing_ok=True)
-    await runner.finish(job, take["id"])
-
-
-async def fail(runner: JobRunner, job: dict, take_id: int, message: str) -> None:
-    """Mark the take failed (free) and say why in its thread; a take that already ended stays so."""
-    try:
-        await runner.update(job, take_id, "failed", error=message[:500], cost_usd=0.0)
-    except TakeEnded:
-        return await runner.finish(job, take_id)
-    shot = await runner.store.run(jobs_db.get_shot, job["shot_id"])
-    take = await runner.store.run(jobs_db.get_take, take_id)
-    if shot.get("card_ts"):
-        try:
-            await runner.slack.chat_postMessage(
-                channel=shot["channel_id"],
-                thread_ts=shot["card_ts"],
-                text=f":x: v{take['version']} failed: {message}",
+        def complete(file_id: str):
+            return delivery.complete_upload(
+                self.slack,
+                file_id,
+                title=title,
+                channel_id=shot["channel_id"],
+                thread_ts=thread_ts,
+                comment=comment,
             )
-        except Exception:
-            log.exception("could not tell the thread that take %s failed", take_id)
-    await runner.finish(job, take_id)
+
+        if take.get("upload_file_id"):
+            # resumed after a crash between the upload and its completion: finish that upload
+            try:
+                await complete(take["upload_file_id"])
+                return await self.delivered(ctx, take["upload_file_id"], path)
+            except Exception:
+                log.info("resuming take %s: the earlier upload is gone; uploading again", take["id"])
+        if not path.exists():
+            raise TakeFailed("The rendered clip was lost before it could be uploaded; ask for another take.")
+        # the durable client rides out 429s (through the budget), 5xx and Slack being unreachable
+        file_id, url = await delivery.start_upload(self.slack, path, f"{title}.mp4".replace(" ", "-"))
+        await delivery.send_bytes(self.http, url, path)
+        await ctx.store.run(jobs_db.update_take, take["id"], None, "", upload_file_id=file_id)
+        await complete(file_id)
+        await self.delivered(ctx, file_id, path)
+
+    async def delivered(self, ctx: TakeContext, file_id: str, path: Path) -> None:
+        """Record the delivery and drop the local copy unless the config keeps media."""
+        await ctx.update("delivered", slack_file_id=file_id, status_note=None)
+        if not self.keep_media:
+            path.unlink(missing_ok=True)
+        ctx.touch()  # once more after the clean-up: an edit in flight may have shown the state before
+
+    async def fail(self, ctx: TakeContext, message: str) -> None:
+        """Mark the take failed (free) and say why in its thread; a take that already ended stays so."""
+        try:
+            await ctx.update("failed", error=message[:500], cost_usd=0.0)
+        except TakeEnded:
+            return ctx.touch()
+        shot = await ctx.store.run(jobs_db.get_shot, ctx.job["shot_id"])
+        take = await ctx.take()
+        if shot.get("card_ts"):
+            try:
+                await self.slack.chat_postMessage(
+                    channel=shot["channel_id"],
+                    thread_ts=shot["card_ts"],
+                    text=f":x: v{take['version']} failed: {message}",
+                )
+            except Exception:
+                log.exception("could not tell the thread that take %s failed", ctx.take_id)
+        ctx.touch()
 
 
 def _reproduce_line(job: dict) -> str:

@@ -14,13 +14,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cards.publisher import CardPublisher
 from bot.config import Config
-from bot.delivery import handover
+from bot.delivery.handover import Handover
+from bot.delivery.take_context import TakeContext
 from bot.outcomes import TakeEnded, TakeFailed
 from bot.providers.base import Provider
-from bot.runner import steps as rendering
+from bot.runner.elements import SubjectElements
 from bot.runner.poller import Poller
 from bot.runner.spec import render_spec
+from bot.runner.steps import Rendering
 from storage import jobs as jobs_db
+from storage import leases, meta
 from storage.db import Store
 from storage.states import TakeState
 
@@ -50,35 +53,55 @@ class JobRunner:
         self.providers = providers
         self.slack = slack
         self.cards = cards
-        self.http = http
-        self.pollers = {name: Poller(p) for name, p in providers.items()}
+        self.media_dir = Path(config.media_dir)
+        elements = SubjectElements(store)
+        self.renderings = {
+            name: Rendering(
+                provider, Poller(provider), elements, config, self.media_dir, submits_at_once=SUBMITS_AT_ONCE
+            )
+            for name, provider in providers.items()
+        }
+        self.handover = Handover(slack, http, keep_media=config.keep_media)
         self._slots = {name: asyncio.Semaphore(config.backend_concurrency) for name in providers}
-        self.submits = {name: asyncio.Semaphore(SUBMITS_AT_ONCE) for name in providers}
         self._tasks: dict[int, asyncio.Task] = {}
         self._starting: set[int] = set()  # takes started but not yet at the provider step
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task | None = None
-        self.media_dir = Path(config.media_dir)
-        self.on_take_done: list = []  # callbacks(take_id, state) for `dailies try` and tests
+        # replicas on one database: each take is run by the replica holding its lease
+        self.replica = store.replica
+        self.installation = ""  # part of every id we choose for a provider (read at start)
+        self._lease = config.lease_seconds
+        self._side_tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:
         self.media_dir.mkdir(parents=True, exist_ok=True)
-        for poller in self.pollers.values():
-            poller.start()
-        for shot_id in await self.store.run(_unposted_gated_shots):
+        for rendering in self.renderings.values():
+            rendering.poller.start()
+        for shot_id in await self.store.run(jobs_db.unposted_gated_shots):
             self.cards.touch(shot_id)  # a crash came between storing the held job and posting its card
+        self.installation = await self.store.run(meta.installation_id)
+        await self.store.run(leases.release_dead_predecessors, self.replica)
         self._loop_task = asyncio.create_task(self._pickup_loop(), name="runner")
+        self._side_tasks = [
+            asyncio.create_task(self._renew_loop(), name="leases"),
+            asyncio.create_task(self.store.watch(jobs_db.WORK, self.wake), name="listen"),
+        ]
 
     async def stop(self) -> None:
         if self._loop_task:
             self._loop_task.cancel()
+        for side in self._side_tasks:
+            side.cancel()
         for task in self._tasks.values():
             task.cancel()
         await asyncio.gather(
-            *self._tasks.values(), *(t for t in [self._loop_task] if t), return_exceptions=True
+            *self._tasks.values(),
+            *(t for t in [self._loop_task] if t),
+            *self._side_tasks,
+            return_exceptions=True,
         )
-        for poller in self.pollers.values():
-            await poller.stop()
+        for rendering in self.renderings.values():
+            await rendering.poller.stop()
         await self.cards.stop()
 
     def wake(self) -> None:
@@ -86,18 +109,16 @@ class JobRunner:
         self._wake.set()
 
     def poke(self, backend: str, task_id: str) -> bool:
-        poller = self.pollers.get(backend)
-        return bool(poller and poller.poke(task_id))
+        """A callback said the task changed: poll it now. False if no take is waiting on it."""
+        rendering = self.renderings.get(backend)
+        return bool(rendering and rendering.poller.poke(task_id))
 
     @property
     def in_flight(self) -> int:
         return sum(1 for t in self._tasks.values() if not t.done())
 
     async def cancel_job(self, job_id: int) -> None:
-        takes = await self.store.run(
-            lambda db: [r[0] for r in db.execute("SELECT id FROM takes WHERE job_id = ?", [job_id])]
-        )
-        for take_id in takes:
+        for take_id in await self.store.run(jobs_db.take_ids_of_job, job_id):
             task = self._tasks.get(take_id)
             if task and not task.done():
                 task.cancel()
@@ -105,18 +126,37 @@ class JobRunner:
     async def _pickup_loop(self) -> None:
         while True:
             self._wake.clear()
-            for take_id in await self.store.run(jobs_db.active_take_ids):
+            # the rest stay queued in the DB (or with another replica); a started take wakes this loop
+            room = STARTS_AT_ONCE - len(self._starting)
+            for take_id in await self.store.run(
+                leases.claim_takes, self.replica, time.time(), self._lease, room
+            ):
                 running = self._tasks.get(take_id)
                 if running is not None and not running.done():
                     continue
-                if len(self._starting) >= STARTS_AT_ONCE:
-                    break  # the rest stay queued in the DB; a started take wakes this loop
                 self._starting.add(take_id)
                 self._tasks[take_id] = asyncio.create_task(self._admitted(take_id), name=f"take-{take_id}")
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=30.0)
+                # a short poll finds takes whose holder's lease lapsed (and work a NOTIFY missed)
+                await asyncio.wait_for(
+                    self._wake.wait(), timeout=min(30.0, self.config.poll_seconds, self._lease / 4)
+                )
             except TimeoutError:
                 pass
+
+    async def _renew_loop(self) -> None:
+        """Renew the lease on every take running here; stop the ones another replica took over."""
+        while True:
+            await asyncio.sleep(self._lease / 3)
+            running = [take_id for take_id, task in self._tasks.items() if not task.done()]
+            try:
+                lost = await self.store.run(leases.renew, self.replica, time.time(), self._lease, running)
+            except Exception as exc:  # the database is unreachable for now: try again next round
+                log.warning("could not renew leases (%s)", type(exc).__name__)
+                continue
+            for take_id in lost:
+                log.warning("take %s was taken over by another replica; stopping it here", take_id)
+                self._tasks[take_id].cancel()
 
     async def _admitted(self, take_id: int) -> None:
         try:
@@ -133,94 +173,59 @@ class JobRunner:
     async def _run_take(self, take_id: int) -> None:
         take = await self.store.run(jobs_db.get_take, take_id)
         job = await self.store.run(jobs_db.get_job, take["job_id"])
+        ctx = TakeContext(job, take_id, self.store, self.cards, holder=self.replica)
         try:
             await self.cards.ensure_posted(job["shot_id"])
-            await self._carry(job, take)
+            await self._carry(ctx, take)
         except asyncio.CancelledError:
-            current = await self.store.run(jobs_db.get_take, take_id)
+            current = await ctx.take()
             if current and current["state"] == TakeState.CANCELLED:
-                await self.finish(job, take_id)
+                ctx.touch()
             raise
         except TakeEnded:
-            await self.finish(job, take_id)
+            ctx.touch()
         except TakeFailed as exc:
-            await handover.fail(self, job, take_id, str(exc))
+            await self.handover.fail(ctx, str(exc))
         except Exception as exc:
             log.exception("take %s failed unexpectedly", take_id)
-            await handover.fail(
-                self, job, take_id, f"Something went wrong on our side ({type(exc).__name__}). Try again."
+            await self.handover.fail(
+                ctx, f"Something went wrong on our side ({type(exc).__name__}). Try again."
             )
 
-    async def _carry(self, job: dict, take: dict) -> None:
-        provider = self.providers.get(job["backend"])
-        if provider is None:
+    async def _carry(self, ctx: TakeContext, take: dict) -> None:
+        job = ctx.job
+        rendering = self.renderings.get(job["backend"])
+        if rendering is None:
             raise TakeFailed(
                 f"The {job['backend']} backend is not configured any more; ask again to re-route."
             )
         source = None
         if job.get("parent_take_id"):
-            source = await self.store.run(_source_take, job["parent_take_id"])
-        spec = render_spec(job, take, source=source, callback_url=self._callback_url(job["backend"]))
+            source = await self.store.run(jobs_db.source_take, job["parent_take_id"])
+        spec = render_spec(
+            job,
+            take,
+            source=source,
+            callback_url=self._callback_url(rendering.provider),
+            installation=self.installation,
+        )
         deadline = _started(take) + self.config.job_deadline_seconds
         self._done_starting(take["id"])
         if take["state"] in (TakeState.QUEUED, TakeState.SUBMITTING, TakeState.RENDERING):
             async with self._slots[job["backend"]]:
-                task_id = take["provider_task_id"] or await rendering.submit(
-                    self, job, take, provider, spec, deadline
-                )
-                status = await rendering.wait(self, job, take, provider, task_id, spec, deadline)
-            take = await rendering.download(self, job, take, provider, task_id, status)
+                task_id = take["provider_task_id"] or await rendering.submit(ctx, take, spec, deadline)
+                status = await rendering.wait(ctx, task_id, spec, deadline)
+            take = await rendering.download(ctx, take, task_id, status)
         elif take["state"] == "downloading":
-            status = await self.pollers[job["backend"]].check(take["provider_task_id"], spec, 0)
-            take = await rendering.download(self, job, take, provider, take["provider_task_id"], status)
-        await handover.deliver(self, job, take)
+            status = await rendering.look(take["provider_task_id"], spec)
+            take = await rendering.download(ctx, take, take["provider_task_id"], status)
+        await self.handover.deliver(ctx, take)
 
-    async def update(
-        self, job: dict, take_id: int, state: str | None = None, note: str = "", **fields
-    ) -> None:
-        """Store a change; raises TakeEnded when the take already ended (e.g. cancelled meanwhile)."""
-        applied = await self.store.run(jobs_db.update_take, take_id, state, note, **fields)
-        self.cards.touch(job["shot_id"])
-        if not applied:
-            raise TakeEnded(take_id)
-
-    async def finish(self, job: dict, take_id: int) -> None:
-        self.cards.touch(job["shot_id"])
-        take = await self.store.run(jobs_db.get_take, take_id)
-        for callback in self.on_take_done:
-            callback(take_id, take["state"])
-
-    def _callback_url(self, backend: str) -> str | None:
+    def _callback_url(self, provider: Provider) -> str | None:
         base = self.config.public_base_url
-        if base and backend in ("kling", "openai"):
-            return f"{base}/webhooks/{backend}"
+        if base and provider.sends_callbacks:
+            return f"{base}/webhooks/{provider.backend}"
         return None
-
-
-def _unposted_gated_shots(db) -> list[int]:
-    """Shots holding a job for approval whose card was never posted (nobody could approve it)."""
-    rows = db.execute(
-        "SELECT DISTINCT shots.id FROM shots JOIN jobs ON jobs.shot_id = shots.id "
-        "WHERE shots.card_ts IS NULL AND jobs.state = 'awaiting_approval'"
-    )
-    return [r[0] for r in rows]
-
-
-def _source_take(db, take_id: int) -> dict | None:
-    row = db.execute(
-        "SELECT takes.*, jobs.model AS model, jobs.backend AS backend FROM takes JOIN jobs ON takes.job_id = jobs.id "
-        "WHERE takes.id = ?",
-        [take_id],
-    ).fetchone()
-    if row is None:
-        return None
-    cols = [
-        d[0]
-        for d in db.execute(
-            "SELECT takes.*, jobs.model AS model, jobs.backend AS backend FROM takes JOIN jobs ON takes.job_id = jobs.id LIMIT 0"
-        ).description
-    ]
-    return dict(zip(cols, row, strict=True))
 
 
 def _started(take: dict) -> float:

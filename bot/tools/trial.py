@@ -76,7 +76,7 @@ async def run_try(config: Config, text: str, *, out=sys.stdout, timeout: float =
         print("\nThe card now reads:", file=out)
         for line in card_lines(standin.message(CHANNEL, card.get("ts", "")) or {}):
             print(f"  | {line}", file=out)
-        takes = await dailies.store.run(lambda db: list(db["takes"].rows_where("job_id = ?", [job["id"]])))
+        takes = await dailies.store.run(jobs_db.takes_of_job, job["id"])
         for take in takes:
             if take["state"] == "delivered" and take["media_path"]:
                 print(f"MP4: {take['media_path']}", file=out)
@@ -132,11 +132,9 @@ def _ack_text(body: str) -> str:
 async def _wait_for_job(dailies, source_key: str, standin: SlackStandIn, out, wait: float = 30.0):
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
-        row = await dailies.store.run(
-            lambda db: db.execute("SELECT id FROM jobs WHERE source_key = ?", [source_key]).fetchone()
-        )
-        if row:
-            return {"id": row[0]}
+        job_id = await dailies.store.run(jobs_db.job_id_for_source, source_key)
+        if job_id is not None:
+            return {"id": job_id}
         if standin.responses:
             return None
         await asyncio.sleep(0.05)
@@ -149,7 +147,7 @@ async def _follow(dailies, job_id: int, out, timeout: float) -> dict:
     last = ""
     while True:
         job = await dailies.store.run(jobs_db.get_job, job_id)
-        takes = await dailies.store.run(lambda db: list(db["takes"].rows_where("job_id = ?", [job_id])))
+        takes = await dailies.store.run(jobs_db.takes_of_job, job_id)
         detail = ", ".join(f"v{t['version']} {t['state']} {t['progress'] or 0}%" for t in takes)
         line = f"J{job_id} {job['state']} · {detail}"
         if line != last:

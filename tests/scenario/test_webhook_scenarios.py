@@ -127,3 +127,9 @@ async def test_signed_openai_webhook_triggers_a_fetch(tmp_path, slack):
             assert job["state"] == "delivered", job["error"]
             unknown = {"type": "video.completed", "data": {"id": "video_nope"}}
             assert await post(f"{bot.url}/webhooks/openai", unknown, SECRET) == 200
+
+
+async def test_a_backend_that_sends_no_callbacks_has_no_webhook(bot):
+    for backend in ("preview", "kling", "nothing"):  # preview only here: Kling is not configured
+        assert await post(f"{bot.url}/webhooks/{backend}", {"task_id": "1"}, SECRET) == 404
+    assert await bot.jobs() == []
