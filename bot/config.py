@@ -95,7 +95,7 @@ class Config:
     slack_rates: tuple[tuple[str, float, float], ...] = ()
 
     def __repr__(self) -> str:  # never print secrets
-        return f"Config(database={self.database!r}, slack_api_url={self.slack_api_url!r}, backends={self.backends})"
+        return f"Config(database={self.database!r}, slack_api_url={self.slack_api_url!r})"
 
     @property
     def database(self) -> str:
@@ -107,20 +107,6 @@ class Config:
     @property
     def kling_configured(self) -> bool:
         return bool(self.kling_api_key or (self.kling_access_key and self.kling_secret_key))
-
-    @property
-    def backends(self) -> tuple[str, ...]:
-        names = []
-        if self.kling_configured:
-            names.append("kling")
-        if self.openai_api_key:
-            names.append("openai")
-        if self.gemini_api_key:
-            names.append("gemini")
-        if self.aimlapi_api_key:
-            names.append("aimlapi")
-        names.append("preview")
-        return tuple(names)
 
     def secrets(self) -> tuple[str, ...]:
         """Every secret value, so log filters can mask them."""

@@ -23,15 +23,31 @@ def family(model: str) -> str:
     return "preview"
 
 
+def configured(config: Config) -> tuple[str, ...]:
+    """The backends whose keys are set, in routing order; the local preview renderer always."""
+    names = []
+    if config.kling_configured:
+        names.append("kling")
+    if config.openai_api_key:
+        names.append("openai")
+    if config.gemini_api_key:
+        names.append("gemini")
+    if config.aimlapi_api_key:
+        names.append("aimlapi")
+    names.append("preview")
+    return tuple(names)
+
+
 def route(model: str, config: Config) -> str:
     """Direct backend when its keys are set, else the AI/ML API when its key is set, else preview."""
     fam = family(model)
     if fam == "preview":
         return "preview"
     direct = DIRECT[fam]
-    if direct in config.backends:
+    backends = configured(config)
+    if direct in backends:
         return direct
-    if "aimlapi" in config.backends:
+    if "aimlapi" in backends:
         return "aimlapi"
     return "preview"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.config import ConfigError, load_config
+from bot.providers.registry import configured
 
 
 def test_defaults_are_the_embedded_ones():
@@ -12,7 +13,7 @@ def test_defaults_are_the_embedded_ones():
     assert config.db_path == "./dailies.db" and config.media_dir == "./media"
     assert config.slack_api_url == "https://slack.com/api/"
     assert config.poll_seconds == 5.0
-    assert config.backends == ("preview",)
+    assert configured(config) == ("preview",)
     assert not config.allow_private_urls
 
 
@@ -24,7 +25,7 @@ def test_dotenv_is_read_and_the_environment_wins(tmp_path):
     config = load_config({"DAILIES_POLL_SECONDS": "2"}, dotenv=dotenv)
     assert config.db_path == "/data/d.db"
     assert config.poll_seconds == 2.0
-    assert config.backends == ("kling", "preview")
+    assert configured(config) == ("kling", "preview")
 
 
 def test_slack_api_url_gets_its_trailing_slash():
@@ -66,4 +67,4 @@ def test_repr_and_secret_list_never_show_values_but_know_them():
     )
     assert "secret" not in repr(config)
     assert {"xoxb-very-secret", "aiml-secret-key", "kling-secret"} <= set(config.secrets())
-    assert config.backends == ("kling", "aimlapi", "preview")
+    assert configured(config) == ("kling", "aimlapi", "preview")
