@@ -10,6 +10,7 @@ from sqlite_utils import Database
 
 from storage import jobs as jobs_db
 from storage import subjects as subjects_db
+from storage.states import JobState
 
 MAX_JOBS = 10
 MAX_CHANNELS = 8
@@ -47,7 +48,7 @@ def _thread_link(job: dict, links: dict[int, str]) -> str:
 
 
 def _cost(job: dict) -> str:
-    if job["state"] == "delivered" and job.get("cost_usd") is not None:
+    if job["state"] == JobState.DELIVERED and job.get("cost_usd") is not None:
         return f"${job['cost_usd']:.2f}"
     return f"est. ${job.get('estimate_usd') or 0:.2f}"
 

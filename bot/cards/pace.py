@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 from bot.cards.blocks import RUNNING, STATE_LINE, CardView
 from bot.cards.budget import Priority
+from storage.states import JobState
 
-FINAL_STATES = frozenset(STATE_LINE) - set(RUNNING) - {"awaiting_approval"}
+FINAL_STATES = frozenset(STATE_LINE) - set(RUNNING) - {JobState.AWAITING_APPROVAL}
 # a progress tick that waited this long (intervals, and at least the seconds) is dropped: the next
 # tick, or the next state, brings fresher news
 STALE_PROGRESS, STALE_PROGRESS_SECONDS = 10, 30.0
@@ -28,7 +29,7 @@ def state_key(view: CardView) -> tuple:
 def edit_priority(view: CardView, last_sent: tuple | None) -> Priority:
     """How urgent the card's next edit is, against the state its last edit showed."""
     state = view.jobs[-1]["state"]
-    if state in FINAL_STATES or state == "awaiting_approval":
+    if state in FINAL_STATES or state == JobState.AWAITING_APPROVAL:
         return Priority.URGENT
     if state_key(view) != last_sent:
         return Priority.STATE

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.providers.base import Availability
 from bot.request.catalogue import CATALOGUE, ModelSpec
 from storage.channels import ChannelSettings
+from storage.states import JobState
 
 
 def _seconds(model: ModelSpec) -> str:
@@ -98,7 +99,7 @@ def _version(take: dict, job: dict) -> str:
 
 
 def _cost(job: dict) -> float:
-    return (job["cost_usd"] if job["state"] == "delivered" else job["estimate_usd"]) or 0.0
+    return (job["cost_usd"] if job["state"] == JobState.DELIVERED else job["estimate_usd"]) or 0.0
 
 
 def _state(state: str) -> str:

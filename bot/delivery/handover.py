@@ -14,6 +14,7 @@ from bot.delivery import upload as delivery
 from bot.delivery.take_context import TakeContext
 from bot.outcomes import TakeEnded, TakeFailed
 from storage import jobs as jobs_db
+from storage.states import TakeState
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ class Handover:
 
     async def delivered(self, ctx: TakeContext, file_id: str, path: Path) -> None:
         """Record the delivery and drop the local copy unless the config keeps media."""
-        await ctx.update("delivered", slack_file_id=file_id, status_note=None)
+        await ctx.update(TakeState.DELIVERED, slack_file_id=file_id, status_note=None)
         if not self.keep_media:
             path.unlink(missing_ok=True)
         ctx.touch()  # once more after the clean-up: an edit in flight may have shown the state before
@@ -77,7 +78,7 @@ class Handover:
     async def fail(self, ctx: TakeContext, message: str) -> None:
         """Mark the take failed (free) and say why in its thread; a take that already ended stays so."""
         try:
-            await ctx.update("failed", error=message[:500], cost_usd=0.0)
+            await ctx.update(TakeState.FAILED, error=message[:500], cost_usd=0.0)
         except TakeEnded:
             return ctx.touch()
         shot = await ctx.store.run(jobs_db.get_shot, ctx.job["shot_id"])

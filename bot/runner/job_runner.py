@@ -216,7 +216,7 @@ class JobRunner:
                 task_id = take["provider_task_id"] or await rendering.submit(ctx, take, spec, deadline)
                 status = await rendering.wait(ctx, task_id, spec, deadline)
             take = await rendering.download(ctx, take, task_id, status)
-        elif take["state"] == "downloading":
+        elif take["state"] == TakeState.DOWNLOADING:
             status = await rendering.look(take["provider_task_id"], spec)
             take = await rendering.download(ctx, take, take["provider_task_id"], status)
         await self.handover.deliver(ctx, take)

@@ -19,6 +19,7 @@ from bot.runner.backoff import backoff
 from bot.runner.elements import SubjectElements
 from bot.runner.poller import Poller
 from bot.runner.voices import SubjectVoices
+from storage.states import TakeState
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ class Rendering:
     async def submit(self, ctx: TakeContext, take: dict, spec: RenderSpec, deadline: float) -> str:
         """Hand the take to its backend (once, even across a crash mid-submit); returns the task id."""
         provider, config = self.provider, self.config
-        if take["state"] == "submitting":  # resumed after a crash mid-submit: did the backend get it?
+        if take["state"] == TakeState.SUBMITTING:  # resumed after a crash mid-submit: did the backend get it?
             try:
                 async with self.submits:
                     found = await provider.find(spec)
@@ -56,9 +57,9 @@ class Rendering:
                 log.warning("take %s: could not look for an earlier task (%s)", take["id"], exc.message)
                 found = None
             if found:
-                await ctx.update("rendering", provider_task_id=found, status_note=None)
+                await ctx.update(TakeState.RENDERING, provider_task_id=found, status_note=None)
                 return found
-        await ctx.update("submitting")
+        await ctx.update(TakeState.SUBMITTING)
         attempt = 0
         while True:
             try:
@@ -84,7 +85,7 @@ class Rendering:
             except ProviderError as exc:
                 raise TakeFailed(user_message(provider.backend, exc)) from None
         now = datetime.now(UTC).isoformat(timespec="milliseconds")
-        await ctx.update("rendering", provider_task_id=task_id, submitted_at=now, status_note=None)
+        await ctx.update(TakeState.RENDERING, provider_task_id=task_id, submitted_at=now, status_note=None)
         return task_id
 
     async def wait(self, ctx: TakeContext, task_id: str, spec: RenderSpec, deadline: float) -> TaskStatus:
@@ -129,7 +130,7 @@ class Rendering:
     async def download(self, ctx: TakeContext, take: dict, task_id: str, status: TaskStatus) -> dict:
         """Fetch the finished clip into the media folder; returns the take, now uploading."""
         provider, job = self.provider, ctx.job
-        await ctx.update("downloading", result_url=status.result_url, progress=100)
+        await ctx.update(TakeState.DOWNLOADING, result_url=status.result_url, progress=100)
         dest = self.media_dir / f"J{job['id']}-v{take['version']}-take{take['id']}.mp4"
         for attempt in range(4):
             try:
@@ -146,7 +147,7 @@ class Rendering:
         seconds = _probe_seconds(dest) or job["request"].get("seconds")
         cost = status.cost_usd if status.cost_usd is not None else job["estimate_usd"] / max(1, job["takes"])
         await ctx.update(
-            "uploading", media_path=str(dest), bytes=size, cost_usd=round(cost, 4), seconds=seconds
+            TakeState.UPLOADING, media_path=str(dest), bytes=size, cost_usd=round(cost, 4), seconds=seconds
         )
         return await ctx.take()
 

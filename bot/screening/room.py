@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.request.review import may_press, may_review, verdict
+from storage.states import TakeState
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class Version:
 
     @property
     def delivered(self) -> bool:
-        return self.state == "delivered"
+        return self.state == TakeState.DELIVERED
 
     @property
     def final(self) -> bool:
@@ -64,7 +65,7 @@ def build_room(
     viewer: str = "",
 ) -> Room:
     by_id = {j["id"]: j for j in jobs}
-    delivered = [t for t in takes if t["state"] == "delivered"]
+    delivered = [t for t in takes if t["state"] == TakeState.DELIVERED]
     current = delivered[-1]["id"] if delivered else None
     versions = []
     for take in takes:
@@ -85,7 +86,7 @@ def build_room(
                 kind=job["kind"],
                 model=job["model"],
                 seconds=take.get("seconds") or request.get("seconds"),
-                cost=take["cost_usd"] if take["state"] == "delivered" else 0.0,
+                cost=take["cost_usd"] if take["state"] == TakeState.DELIVERED else 0.0,
                 asked_by=job["user_id"],
                 prompt=request.get("instruction") or request.get("prompt") or request.get("script") or "",
                 state=take["state"],

@@ -28,6 +28,7 @@ from bot.studio.studio import Studio
 from storage import approvals, channels
 from storage import jobs as jobs_db
 from storage.db import Store
+from storage.states import TakeState
 
 log = logging.getLogger(__name__)
 ACTIONS = ("approve", "reject", "another_take", "final_render")
@@ -112,7 +113,7 @@ class ScreeningRoom:
             return None
         version = int(request.match_info["version"])
         takes = await self.store.run(lambda db: jobs_db.shot_view(db, opened[1]["id"])[2])
-        take = next((t for t in takes if t["version"] == version and t["state"] == "delivered"), None)
+        take = next((t for t in takes if t["version"] == version and t["state"] == TakeState.DELIVERED), None)
         if take is None or not take.get("slack_file_id"):
             raise web.HTTPNotFound()
         try:

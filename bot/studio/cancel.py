@@ -12,7 +12,7 @@ from bot.studio.origin import Origin
 from storage import audit, channels
 from storage import jobs as jobs_db
 from storage.db import Store
-from storage.states import ENDED
+from storage.states import ENDED, JobState, TakeState
 
 
 class Cancellation:
@@ -42,7 +42,7 @@ class Cancellation:
         if job["state"] in ENDED:
             return f"J{digits} has already {job['state']}."
         await self.store.run(
-            jobs_db.set_job_state, job["id"], "cancelled", f"by {origin.user_id}", "cancelled"
+            jobs_db.set_job_state, job["id"], JobState.CANCELLED, f"by {origin.user_id}", TakeState.CANCELLED
         )
         await self.store.run(audit.record, origin.channel_id, origin.user_id, "cancel", reason, job["id"])
         await self.stop_job(job["id"])

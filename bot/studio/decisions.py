@@ -15,7 +15,7 @@ from storage import approvals, audit, channels
 from storage import jobs as jobs_db
 from storage.clock import now_iso
 from storage.db import Store
-from storage.states import ENDED
+from storage.states import ENDED, JobState, TakeState
 
 
 class Decisions:
@@ -86,7 +86,7 @@ class Decisions:
             return ONLY_APPROVERS
         if action_id == "cancel":
             return await self.cancellation.cancel(origin, f"J{job['id']}")
-        if take is None or take["state"] != "delivered":
+        if take is None or take["state"] != TakeState.DELIVERED:
             return "That version has not been delivered yet."
         if action_id == "another_take":
             return await self.thread_jobs.another_take(origin, take["id"])
@@ -132,9 +132,11 @@ class Decisions:
         changed = await self.store.run(write)
         self.cards.touch(job["shot_id"])
         current = await self.store.run(jobs_db.get_job, job["id"])
-        if take is None and current["state"] == "awaiting_approval":
+        if take is None and current["state"] == JobState.AWAITING_APPROVAL:
             if changed == "approved":
-                await self.store.run(jobs_db.set_job_state, job["id"], "queued", "approved", "queued")
+                await self.store.run(
+                    jobs_db.set_job_state, job["id"], JobState.QUEUED, "approved", TakeState.QUEUED
+                )
                 await self.store.run(
                     audit.record,
                     job["channel_id"],
@@ -154,7 +156,7 @@ class Decisions:
             if shot and shot.get("card_ts"):
                 await self.notes.mark_approved(shot["channel_id"], shot["card_ts"])
             return f"Approved v{take['version']}."
-        if decision == "approve" and take is None and current["state"] == "awaiting_approval":
+        if decision == "approve" and take is None and current["state"] == JobState.AWAITING_APPROVAL:
             return f"Noted. J{job['id']} still needs every approver's approval."
         return "Noted." if via == "button" else None
 
@@ -187,5 +189,5 @@ class Decisions:
         latest = jobs[-1]
         if latest["state"] not in ENDED:
             return latest, None
-        delivered = [t for t in takes if t["state"] == "delivered"]
+        delivered = [t for t in takes if t["state"] == TakeState.DELIVERED]
         return (by_id[delivered[-1]["job_id"]], delivered[-1]) if delivered else None

@@ -13,6 +13,7 @@ from storage import approvals, channels
 from storage import jobs as jobs_db
 from storage.clock import month_start_iso
 from storage.db import Store
+from storage.states import JobState, TakeState
 
 log = logging.getLogger(__name__)
 CANT_POST = {
@@ -45,7 +46,9 @@ class Starter:
                 log.warning("card for shot %s not posted yet (%s); the runner will retry", shot_id, exc)
             else:
                 message = CANT_POST.get(error, f"I can't post in this conversation (Slack said `{error}`).")
-                await self.store.run(jobs_db.set_job_state, job_id, "failed", message, "failed")
+                await self.store.run(
+                    jobs_db.set_job_state, job_id, JobState.FAILED, message, TakeState.FAILED
+                )
                 return message + " Nothing was rendered or charged."
         self.wake()
         return None
@@ -55,7 +58,9 @@ def create_gated(db, new: jobs_db.NewJob, since: str) -> tuple[int, int, list[in
     """Create the job, held for approval when the cost gate says so. Run on the storage thread as
     one step, so the spend and reservations it reads cannot change before the job is stored."""
     settings = channels.get_settings(db, new.channel_id)
-    gated = new.state == "queued" and (settings.job_limit_usd is not None or settings.budget_usd is not None)
+    gated = new.state == JobState.QUEUED and (
+        settings.job_limit_usd is not None or settings.budget_usd is not None
+    )
     if not gated:
         return jobs_db.create_gated_job(db, new, None)
     decision = gate(
@@ -68,5 +73,5 @@ def create_gated(db, new: jobs_db.NewJob, since: str) -> tuple[int, int, list[in
     if decision.start:
         return jobs_db.create_gated_job(db, new, f"started: ${new.estimate_usd:,.2f}")
     notes = [*new.request.get("notes", []), f":raised_hand: Waiting for approval: {decision.reason}."]
-    held = replace(new, state="awaiting_approval", request={**new.request, "notes": notes})
+    held = replace(new, state=JobState.AWAITING_APPROVAL, request={**new.request, "notes": notes})
     return jobs_db.create_gated_job(db, held, "held: " + decision.reason)

@@ -52,12 +52,12 @@ def _versions(takes: list[dict]) -> str:
 def pick_take(takes: list[dict], version: int | None, kind: str) -> dict | Refusal:
     """The version a reply works on: the one it names, else the latest delivered one. An edit or
     extension of "the latest" while a newer version is still rendering is refused with a reason."""
-    delivered = [t for t in takes if t["state"] == "delivered"]
+    delivered = [t for t in takes if t["state"] == TakeState.DELIVERED]
     if version is not None:
         take = next((t for t in takes if t["version"] == version), None)
         if take is None:
             return Refusal(f"This thread has no v{version}; its versions are {_versions(takes)}.")
-        if take["state"] != "delivered" and kind in ("edit", "extend"):
+        if take["state"] != TakeState.DELIVERED and kind in ("edit", "extend"):
             return Refusal(f"v{version} is {take['state']}, so there is no clip to work on yet.")
         return take
     if kind in ("again", "final") and not delivered:
@@ -92,7 +92,7 @@ def mark_approved(
 def approved_or_latest(takes: list[dict], version: int | None) -> dict | Refusal:
     """The version a final render polishes: the named one, the approved one, else the latest delivered."""
     if version is None:
-        approved = [t for t in takes if t.get("approved") and t["state"] == "delivered"]
+        approved = [t for t in takes if t.get("approved") and t["state"] == TakeState.DELIVERED]
         if approved:
             return approved[-1]
     return pick_take(takes, version, "final")

@@ -18,7 +18,7 @@ from bot.outcomes import Refusal
 from bot.request import VideoRequest, parse_command
 from bot.tools.slack_standin.standin import SlackStandIn
 from storage import jobs as jobs_db
-from storage.states import ENDED
+from storage.states import ENDED, JobState, TakeState
 
 CHANNEL, USER, TEAM = "C0TRY", "U0YOU", "T0DAILIES"
 
@@ -78,9 +78,9 @@ async def run_try(config: Config, text: str, *, out=sys.stdout, timeout: float =
             print(f"  | {line}", file=out)
         takes = await dailies.store.run(jobs_db.takes_of_job, job["id"])
         for take in takes:
-            if take["state"] == "delivered" and take["media_path"]:
+            if take["state"] == TakeState.DELIVERED and take["media_path"]:
                 print(f"MP4: {take['media_path']}", file=out)
-        return 0 if job["state"] == "delivered" else 1
+        return 0 if job["state"] == JobState.DELIVERED else 1
     finally:
         await dailies.close()
         await standin.stop()
