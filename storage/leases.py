@@ -113,6 +113,19 @@ def claim_card_post(db: Db, shot_id: int, replica: str, now: float, seconds: flo
     return ("recover" if shot["card_nonce"] else "post"), nonce
 
 
+def claim_card_edit(db: Db, shot_id: int, replica: str, now: float, seconds: float) -> bool:
+    """Whether this replica may edit the shot's card now (nobody else holds it, or their hold
+    lapsed); if so it holds it for `seconds`, renewed by each edit."""
+    return (
+        db.execute(
+            "UPDATE shots SET card_editor = ?, card_edit_until = ? "
+            "WHERE id = ? AND (card_editor IS NULL OR card_editor = ? OR card_edit_until < ?)",
+            [replica, now + seconds, shot_id, replica, now],
+        ).rowcount
+        == 1
+    )
+
+
 def held(db: Db, replica: str) -> int:
     """How many active takes this replica holds (for /healthz)."""
     return db.execute(

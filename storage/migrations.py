@@ -132,6 +132,25 @@ M008_CARD_POSTER = [
     "ALTER TABLE shots ADD COLUMN card_post_until {real}",
 ]
 
+M009_SUBJECT_VOICES = [
+    # a subject's voice sample (5-30 s of one clean voice), stored under DAILIES_MEDIA_DIR/voices/
+    """CREATE TABLE subject_voice_samples (
+        subject_id {int} NOT NULL PRIMARY KEY REFERENCES subjects (id), path {text}, mime {text},
+        seconds {real}, url {text},  -- the sample's public URL when it came from one (backends fetch it)
+        source {text}, added_by {text}, created_at {text})""",
+    # the custom voice made from that sample at a backend (Kling direct), reused by later jobs
+    """CREATE TABLE subject_voices (
+        subject_id {int} NOT NULL REFERENCES subjects (id), backend {text} NOT NULL, voice_id {text},
+        created_at {text}, PRIMARY KEY (subject_id, backend))""",
+]
+
+M010_CARD_EDITOR = [
+    # the replica editing a shot's card, and until when: one replica edits a card at a time, so an
+    # older state never lands after a newer one
+    "ALTER TABLE shots ADD COLUMN card_editor {text}",
+    "ALTER TABLE shots ADD COLUMN card_edit_until {real}",
+]
+
 MIGRATIONS: list[tuple[str, list[Step]]] = [
     ("m001_core", M001_CORE),
     ("m003_subjects", M003_SUBJECTS),
@@ -140,6 +159,8 @@ MIGRATIONS: list[tuple[str, list[Step]]] = [
     ("m006_card_nonce", M006_CARD_NONCE),
     ("m007_replicas", M007_REPLICAS),
     ("m008_card_poster", M008_CARD_POSTER),
+    ("m009_subject_voices", M009_SUBJECT_VOICES),
+    ("m010_card_editor", M010_CARD_EDITOR),
 ]
 
 

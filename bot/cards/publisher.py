@@ -24,6 +24,11 @@ from storage.db import Store
 log = logging.getLogger(__name__)
 CARD_EVENT = "dailies_card"  # message metadata event_type of a job card
 POST_LEASE_SECONDS = 60.0  # a replica posting a card holds it this long; then another looks for it
+EDIT_LEASE_SECONDS = 10.0  # a replica editing a card holds it this long after each edit
+
+
+class CardHeld(Exception):
+    """Another replica is editing this card; this one tries again an interval later."""
 
 
 class CardPublisher:
@@ -215,6 +220,9 @@ class CardPublisher:
         try:
             sent_at = await self._send(shot_id, entry.priority)
             self._failures.pop(shot_id, None)
+        except CardHeld:
+            sent_at = time.monotonic()  # the holder shows the stored state too; look again later
+            self.queue.add(shot_id, entry.priority, entry.since)
         except Exception as exc:
             failures = self._failures[shot_id] = self._failures.get(shot_id, 0) + 1
             if not _transient(exc) or failures >= 30:
@@ -237,6 +245,10 @@ class CardPublisher:
         signature = text + repr(blocks)
         if view.shot.get("card_state") == signature:
             return None
+        if not await self.store.run(
+            leases.claim_card_edit, shot_id, self.store.replica, time.time(), EDIT_LEASE_SECONDS
+        ):
+            raise CardHeld(shot_id)
         with prepaid(priority):
             await self.client.chat_update(channel=view.shot["channel_id"], ts=ts, text=text, blocks=blocks)
         sent_at = time.monotonic()

@@ -24,6 +24,7 @@ def replica(tmp_path, name: str, slack, kling: FakeKling, url: str) -> FaultBot:
         slack,
         DATABASE_URL=url,
         DAILIES_LEASE_SECONDS=LEASE,
+        DAILIES_BACKEND_CONCURRENCY="16",  # each replica may run every take at once
         KLING_API_KEY=kling.api_key,
         KLING_BASE_URL=kling.url,
     )

@@ -69,6 +69,15 @@ def test_one_replica_posts_a_card_the_other_waits_then_a_gone_posters_card_is_lo
     assert leases.claim_card_post(fresh_db, shot_id, A, NOW + 62, 60) == ("posted", "1700000000.000100")
 
 
+def test_one_replica_edits_a_card_at_a_time(fresh_db):
+    shot_id, _, _ = jobs_db.create_job(fresh_db, new_job())
+    assert leases.claim_card_edit(fresh_db, shot_id, A, NOW, 10)
+    assert not leases.claim_card_edit(fresh_db, shot_id, B, NOW + 5, 10)
+    assert leases.claim_card_edit(fresh_db, shot_id, A, NOW + 6, 10)  # each edit renews the hold
+    assert not leases.claim_card_edit(fresh_db, shot_id, B, NOW + 15, 10)
+    assert leases.claim_card_edit(fresh_db, shot_id, B, NOW + 17, 10)  # A stopped editing
+
+
 def test_a_restart_on_the_same_machine_takes_its_dead_predecessors_takes_back_at_once(fresh_db):
     takes = three_takes(fresh_db)
     leases.claim_takes(fresh_db, "box/4242/old", NOW, 60, 1)  # a process that is gone

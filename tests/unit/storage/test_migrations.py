@@ -13,6 +13,9 @@ ORDER = [
     "m006_card_nonce",
     "m007_replicas",
     "m008_card_poster",
+    "m009_subject_voices",
+    "m009_subject_voices",
+    "m010_card_editor",
 ]
 
 
