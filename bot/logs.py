@@ -6,6 +6,8 @@ import logging
 import re
 
 _TOKENISH = re.compile(r"\b(xox[abposr]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+)\b")
+# a screening-room pass in a path (the access log) is a capability too: the link must not live on in logs
+_ROOM_PASS = re.compile(r"/review/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 
 
 class MaskSecrets(logging.Filter):
@@ -16,6 +18,7 @@ class MaskSecrets(logging.Filter):
     def mask(self, text: str) -> str:
         for secret in self.secrets:
             text = text.replace(secret, "[secret]")
+        text = _ROOM_PASS.sub("/review/[pass]", text)
         return _TOKENISH.sub(lambda m: m.group(1)[:5] + "[secret]", text)
 
     def filter(self, record: logging.LogRecord) -> bool:

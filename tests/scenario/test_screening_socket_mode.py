@@ -81,3 +81,4 @@ async def test_dailies_run_serves_the_screening_room_beside_socket_mode(tmp_path
     assert proc.returncode == 0, err.decode()
     assert "Screening room on http://127.0.0.1" in err.decode()
     assert SECRET not in err.decode() and BOT_TOKEN not in err.decode()
+    assert "GET /review/[pass]" in err.decode() and token not in err.decode()  # the access log masks passes
