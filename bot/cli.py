@@ -12,6 +12,8 @@ import sys
 from bot.config import ConfigError, load_config
 from storage.db import StorageError
 
+log = logging.getLogger(__name__)
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="dailies", description="An AI video studio inside Slack.")
@@ -97,7 +99,7 @@ async def _check_backends(dailies) -> None:
     except TimeoutError:
         problems = ["a backend did not answer its startup check within 20 s; jobs will still try it"]
     for problem in problems:
-        logging.getLogger("dailies").warning("backend check: %s", problem)
+        log.warning("backend check: %s", problem)
 
 
 async def _until_stopped() -> None:
@@ -108,7 +110,7 @@ async def _until_stopped() -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
-    logging.getLogger("dailies").info("Dailies is stopping")
+    log.info("Dailies is stopping")
 
 
 async def _socket_mode(config, host: str = "0.0.0.0", port: int = 3000) -> int:
@@ -123,7 +125,7 @@ async def _socket_mode(config, host: str = "0.0.0.0", port: int = 3000) -> int:
     handler = AsyncSocketModeHandler(dailies.app, app_token=config.slack_app_token)
     site = None
     try:
-        logging.getLogger("dailies").info("Dailies is connecting to Slack (Socket Mode)")
+        log.info("Dailies is connecting to Slack (Socket Mode)")
         await handler.connect_async()
         site = await _screening_beside(dailies, host, port)
         await _until_stopped()
@@ -146,7 +148,7 @@ async def _screening_beside(dailies, host: str, port: int):
     runner = web.AppRunner(screening_app(dailies))
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
-    logging.getLogger("dailies").info("Screening room on http://%s:%s/review/…", host, port)
+    log.info("Screening room on http://%s:%s/review/…", host, port)
     return runner
 
 
@@ -163,7 +165,7 @@ async def _serve(config, host: str, port: int) -> int:
     runner = web.AppRunner(web_app(dailies))
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
-    logging.getLogger("dailies").info("Dailies is serving http://%s:%s/slack/events", host, port)
+    log.info("Dailies is serving http://%s:%s/slack/events", host, port)
     try:
         await _until_stopped()
     finally:
