@@ -127,7 +127,7 @@ def _insert_job(db: Db, new: NewJob) -> tuple[int, int, list[int]]:
                 .last_pk
             )
         _record(db, job_id, None, None, new.state, "created", now)
-        if take_state == "queued":
+        if take_state == TakeState.QUEUED:
             db.notify(WORK)
     return shot_id, job_id, take_ids
 
@@ -252,7 +252,7 @@ def set_job_state(db: Db, job_id: int, state: str, note: str = "", take_state: s
         db.execute("UPDATE jobs SET state = ?, updated_at = ? WHERE id = ?", [state, now, job_id])
         if state != old:
             _record(db, job_id, None, old, state, note, now)
-        if take_state == "queued":
+        if take_state == TakeState.QUEUED:
             db.notify(WORK)
 
 

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from html import escape
 
 from bot.screening.room import Room, Version
+from storage.states import TakeState
 
 KIND_LABEL = {
     "generate": "generate",
@@ -18,14 +19,14 @@ KIND_LABEL = {
     "avatar": "avatar",
 }
 STATE_LABEL = {
-    "held": "waiting for approval",
-    "queued": "queued",
-    "submitting": "queued",
-    "rendering": "rendering",
-    "downloading": "rendering",
-    "uploading": "uploading",
-    "failed": "failed",
-    "cancelled": "cancelled",
+    TakeState.HELD: "waiting for approval",
+    TakeState.QUEUED: "queued",
+    TakeState.SUBMITTING: "queued",
+    TakeState.RENDERING: "rendering",
+    TakeState.DOWNLOADING: "rendering",
+    TakeState.UPLOADING: "uploading",
+    TakeState.FAILED: "failed",
+    TakeState.CANCELLED: "cancelled",
 }
 
 
