@@ -6,10 +6,10 @@ import asyncio
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlite_utils import Database
 
 from storage import jobs as jobs_db
 from storage import subjects as subjects_db
+from storage.db import Db
 from storage.states import JobState
 
 MAX_JOBS = 10
@@ -20,7 +20,7 @@ HOW_TO = (
 )
 
 
-def load_home(db: Database, user_id: str) -> dict:
+def load_home(db: Db, user_id: str) -> dict:
     """What the tab shows, read in one go: the user's jobs (with card ts) and their channels' subjects."""
     jobs = jobs_db.recent_jobs_of_user(db, user_id, MAX_JOBS)
     channels = subjects_db.channels_of_user(db, user_id)[:MAX_CHANNELS]
