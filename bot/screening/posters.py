@@ -90,4 +90,5 @@ class Posters:
             self.directory.mkdir(parents=True, exist_ok=True)
             path.with_suffix(".tmp").write_bytes(data)
             path.with_suffix(".tmp").replace(path)
-            return data
+        self._locks.pop(file.file_id, None)  # the file answers from now on; keep no lock per version
+        return data
