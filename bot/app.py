@@ -29,6 +29,7 @@ from bot.studio.cancel import Cancellation
 from bot.studio.clip_subject import ClipSubjects
 from bot.studio.decisions import Decisions
 from bot.studio.inputs import Inputs
+from bot.studio.lipsync import LipSyncs
 from bot.studio.new_video import NewVideo
 from bot.studio.reports import Reports
 from bot.studio.routes import Routes
@@ -37,6 +38,7 @@ from bot.studio.studio import Studio
 from bot.studio.subjects import Library
 from bot.studio.thread_jobs import ThreadJobs
 from bot.studio.video_inputs import VideoInputs
+from bot.studio.voices import VoiceSamples
 from storage.db import Store, connect
 
 
@@ -104,7 +106,10 @@ def build_studio(
     starter = Starter(store, cards, runner.wake)
     cancellation = Cancellation(store, cards, notes, runner.cancel_job)
     clip_subjects = ClipSubjects(store, library, notes, fetch_back, media)
-    thread_jobs = ThreadJobs(store, routes, library, inputs, fetch_back, starter, cards, clip_subjects)
+    lip_syncs = LipSyncs(store, routes, library, inputs, starter, cards)
+    thread_jobs = ThreadJobs(
+        store, routes, library, inputs, fetch_back, starter, cards, clip_subjects, lip_syncs
+    )
     return Studio(
         store,
         routes,
@@ -115,6 +120,7 @@ def build_studio(
         cancellation=cancellation,
         reports=Reports(store, routes),
         library=library,
+        voices=VoiceSamples(store, inputs, media),
     )
 
 

@@ -93,6 +93,8 @@ def remove_subject(db: Database, channel_id: str, name: str) -> dict | None:
     if subject is None:
         return None
     with db.atomic():
+        db["subject_voices"].delete_where("subject_id = ?", [subject["id"]])
+        db["subject_voice_samples"].delete_where("subject_id = ?", [subject["id"]])
         db["subject_elements"].delete_where("subject_id = ?", [subject["id"]])
         db["subject_images"].delete_where("subject_id = ?", [subject["id"]])
         db["subjects"].delete(subject["id"])

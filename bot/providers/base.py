@@ -39,6 +39,8 @@ class SubjectRef:
     # element ids already created at a backend, e.g. {"kling": "123"} (cached per subject and backend)
     element_ids: dict[str, str] = field(default_factory=dict)
     subject_id: int | None = None
+    voice: MediaRef | None = None  # a 5-30 s sample of the subject's voice, when it has one
+    voice_ids: dict[str, str] = field(default_factory=dict)  # custom voices made from it, per backend
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ class Mode(enum.StrEnum):
     EXTEND = "extend"  # continue a source clip (Kling O1 feature_video, Sora extension)
     AVATAR = "avatar"  # talking avatar: portrait + script or audio
     MOTION = "motion"  # motion control: the character in `image` performs `motion`'s moves
+    LIPSYNC = "lipsync"  # a source clip's face says `script` (or `speech`)
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,7 @@ class RenderSpec:
     subjects: tuple[SubjectRef, ...] = ()
     script: str | None = None  # avatar: text to speak
     speech: MediaRef | None = None  # avatar: audio file to speak
+    speech_seconds: float | None = None  # lip-sync: how long `speech` (or the script) lasts
     keep_audio: bool = True  # edits: keep the source clip's sound
     external_id: str | None = None  # our take id: idempotency / correlation at the backend
     callback_url: str | None = None  # webhook URL when serving HTTP with a public base URL
@@ -148,6 +152,7 @@ class Provider(abc.ABC):
     source_input: SourceInput = SourceInput.FILE  # how an edit or extension gets its clip
     edits_take_images: bool = True  # an edit or extension may carry a reference image
     whole_seconds: bool = False  # renders whole seconds only (an edit of a clip rounds its length)
+    lip_sync: bool = False  # makes a clip's face say a line (Mode.LIPSYNC)
 
     @abc.abstractmethod
     def availability(self, model: str, mode: Mode = Mode.TEXT) -> Availability:
@@ -183,6 +188,12 @@ class Provider(abc.ABC):
         """Subject name -> this backend's element id for the spec's subjects, creating the ones
         that have none in `element_ids[backend]` (the caller stores new ids, so later jobs reuse
         them). Backends without elements, or specs that use none, give {}."""
+        return {}
+
+    async def ensure_voices(self, spec: RenderSpec) -> dict[str, str]:
+        """Subject name -> this backend's custom voice id for the spec's subjects with a voice
+        sample, creating the ones missing from `voice_ids[backend]` (the caller stores new ids).
+        Backends without custom voices, or specs that use none, give {}."""
         return {}
 
     def parse_callback(self, headers: Mapping[str, str], raw: bytes) -> str | None:

@@ -28,7 +28,7 @@ class ModelSpec:
     audio: str  # "native" (on/off switch), "always", "none", "keep" (keeps/drops a source clip's sound)
     default_audio: bool
     # of "text", "image", "end_image" (last frame), "video" (a reference video), "subjects" (native),
-    # "script", "speech"
+    # "script", "speech", "voice" (speaks in a subject's custom voice)
     inputs: frozenset[str]
     edits: bool  # can edit an existing clip (thread replies)
     extends: bool  # can continue an existing clip ("extend ..." / "next shot ...")
@@ -60,7 +60,7 @@ CATALOGUE: dict[str, ModelSpec] = {
             default_resolution="1080p",
             audio="native",
             default_audio=False,
-            inputs=frozenset({"text", "image"}),
+            inputs=frozenset({"text", "image", "voice"}),
             edits=False,
             extends=False,
             max_subjects=0,
@@ -166,7 +166,7 @@ CATALOGUE: dict[str, ModelSpec] = {
             default_resolution="1080p",
             audio="always",
             default_audio=True,
-            inputs=frozenset({"subjects", "script", "speech"}),
+            inputs=frozenset({"subjects", "script", "speech", "voice"}),
             edits=False,
             extends=False,
             max_subjects=1,

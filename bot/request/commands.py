@@ -98,6 +98,14 @@ class SubjectRename:
 
 
 @dataclass(frozen=True)
+class SubjectVoice:
+    """`/video subject voice NAME [AUDIO_URL]`: a 5-30 s sample (or an attached one) as the voice."""
+
+    name: str
+    audio_url: str | None = None
+
+
+@dataclass(frozen=True)
 class SettingsShow:
     """`/video settings`: the channel's settings."""
 
@@ -118,17 +126,19 @@ class Avatar:
 
 @dataclass(frozen=True)
 class ThreadInstruction:
-    kind: str  # "edit" | "again" | "extend" | "final" | "save_subject"
-    text: str = ""  # the edit/extend instruction, or the subject name for save_subject
+    kind: str  # "edit" | "again" | "extend" | "final" | "save_subject" | "lipsync"
+    text: str = ""  # the edit/extend instruction, the line to lip-sync, or save_subject's name
     version: int | None = None  # "v2: warmer light" -> 2
     model: str | None = None
     seconds: int | None = None
     audio: bool | None = None
     image_url: str | None = None
     takes: int = 1  # "--n 3": that many versions of the one instruction
+    audio_url: str | None = None  # lipsync: the speech to sync instead of a line
+    voice: str | None = None  # lipsync: the subject whose voice says the line
 
 
 Command = Union[  # noqa: UP007 (a runtime alias that isinstance() and match can use)
     VideoRequest, Help, Models, Jobs, Cancel, Spend, Audit, SubjectAdd, SubjectList, SubjectShow,
-    SubjectRemove, SubjectRename, SettingsShow, SettingsSet, Avatar,
+    SubjectRemove, SubjectRename, SubjectVoice, SettingsShow, SettingsSet, Avatar,
 ]  # fmt: skip

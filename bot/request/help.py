@@ -32,6 +32,7 @@ key is set).""",
 • `/video subject add NAME IMAGE_URL… [-- description]`: 1 to 4 images, the front view first
 • `/video subject list` · `/video subject show NAME` · `/video subject remove NAME` · \
 `/video subject rename OLD NEW`
+• `/video subject voice NAME AUDIO_URL` (or attach the recording when you mention me): 5 to 30 s of one clean voice; it speaks the subject's avatars, `lipsync {NAME} "…"` and `kling-2.6-pro` clips from an image
 Names are 1 to 32 letters, digits, `-` or `_`. Write `{NAME}` in a prompt or add `--subject NAME`.""",
     "avatar": """*Talking avatar*: `/video avatar {subject} "what they say"` (a script of up to \
 1,000 characters) or `/video avatar {subject} --audio-url URL` (a recording). The subject's first \
@@ -41,6 +42,7 @@ image is the portrait; the clip lasts as long as the speech. `--model` is option
 • reply with a change (`warmer light, slower camera`) to edit the latest clip; `v2: …` picks take 2
 • `again` (or `another take`), `extend …` (or `next shot …`), `final` (render on the final model), \
 `save as subject NAME`
+• `lipsync "line"` (or `lipsync` with an audio file attached, `--audio-url URL`, or `lipsync {subject} "line"` in their voice): the clip's one face says it, 2 to 60 s of speech, on Kling direct
 • replies take `--model`, `--seconds`, `--audio` / `--no-audio`, `--image`, `--n`
 Buttons on the card: Approve, Another take, Final render, Cancel, and Screening room (every \
 version side by side in the browser, played in sync; it also sends you a personal link to decide \
@@ -79,7 +81,8 @@ HELP_TOPICS: dict[str, str] = {
     **{word: "subject" for word in ("subject", "subjects")},
     **{word: "avatar" for word in ("avatar", "audio-url")},
     **{word: "threads" for word in ("threads", "thread", "replies", "reply", "edit", "reactions")},
-    **{word: "threads" for word in ("again", "extend", "final", "buttons")},
+    **{word: "threads" for word in ("again", "extend", "final", "buttons", "lipsync", "lip-sync")},
+    **{word: "subject" for word in ("voice", "voices")},
     **{word: "jobs" for word in ("jobs", "cancel", "spend", "audit")},
     **{word: "settings" for word in ("settings", "budget", "job-limit", "approvers", "approval")},
     **{word: "settings" for word in ("final-model", "draft-model", "default-model", "approver", "limit")},

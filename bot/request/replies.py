@@ -1,5 +1,5 @@
 """`parse_reply`: a reply in a job's thread -> a ThreadInstruction (edit, again, extend, final,
-save as subject) or a Refusal."""
+lipsync, save as subject) or a Refusal."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from bot.outcomes import Refusal
 from bot.request.commands import MAX_PROMPT, MAX_TAKES, ThreadInstruction
 from bot.request.flags import REPLY_FLAGS, parse_flags
 from bot.request.lexer import Token, clean_input, lex, words
+from bot.request.lipsync import LIPSYNC_WORDS, parse_lipsync
 from bot.request.values import subject_name, whole_number
 
 _VERSION = re.compile(r"v(\d{1,4})\s*[:,]\s*", re.IGNORECASE)
@@ -31,9 +32,18 @@ def _kind(rest: list[Token], has_flags: bool) -> tuple[str, list[Token]]:
     return "edit", rest
 
 
+def _lipsync_words(tokens: list[Token]) -> int:
+    """How many leading words say "lipsync" ("lipsync", "lip-sync", "lip sync"); 0 when none do."""
+    first = [t.value.lower().strip(":,") for t in tokens[:2] if not t.quoted]
+    if first[:1] and first[0] in LIPSYNC_WORDS:
+        return 1
+    return 2 if first[:2] == ["lip", "sync"] else 0
+
+
 def parse_reply(text: str) -> ThreadInstruction | Refusal:
     """A reply in a job's thread: "again" / "another take", "extend …" / "next shot …", "final",
-    "save as subject NAME", "v2: …" (which take), anything else is an edit. Flags: REPLY_FLAGS."""
+    `lipsync "line"`, "save as subject NAME", "v2: …" (which take), anything else is an edit.
+    Flags: REPLY_FLAGS (a lipsync takes `--audio-url` only)."""
     cleaned = clean_input(text)
     if isinstance(cleaned, Refusal):
         return cleaned
@@ -45,6 +55,8 @@ def parse_reply(text: str) -> ThreadInstruction | Refusal:
     tokens = lex(cleaned)
     if isinstance(tokens, Refusal):
         return tokens
+    if lipsync := _lipsync_words(tokens):
+        return parse_lipsync(tokens[lipsync:], version)
     parsed = parse_flags(tokens, REPLY_FLAGS, "in a thread reply")
     if isinstance(parsed, Refusal):
         return parsed
@@ -66,7 +78,7 @@ def parse_reply(text: str) -> ThreadInstruction | Refusal:
     if kind == "edit" and not instruction:
         return Refusal(
             "Reply with what to change (e.g. `warmer light, slower camera`), or `again`, `extend …`, "
-            "`final`, `save as subject NAME`."
+            '`final`, `lipsync "line"`, `save as subject NAME`.'
         )
     if len(instruction) > MAX_PROMPT:
         return Refusal(

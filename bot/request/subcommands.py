@@ -25,6 +25,7 @@ from bot.request.commands import (
     SubjectRemove,
     SubjectRename,
     SubjectShow,
+    SubjectVoice,
 )
 from bot.request.flags import AVATAR_FLAGS, split_flags
 from bot.request.lexer import Token, words
@@ -37,6 +38,7 @@ _SUBJECT_USAGE = {
     "remove": "/video subject remove NAME",
     "rename": "/video subject rename OLD NEW",
     "list": "/video subject list",
+    "voice": "/video subject voice NAME AUDIO_URL` (or attach a 5 to 30 s sample to `/video subject voice NAME",
 }
 SUBJECT_ACTIONS = tuple(_SUBJECT_USAGE)
 _AVATAR_USAGE = '/video avatar {subject} "what they say"` or `/video avatar {subject} --audio-url URL'
@@ -74,16 +76,19 @@ def _cancel(rest: list[Token]) -> Cancel | Refusal:
 
 
 def subject(rest: list[Token], *, has_attachment: bool = False) -> Command | Refusal:
-    """`/video subject add|list|show|remove|rename …`; attached images may stand in for URLs."""
+    """`/video subject add|list|show|remove|rename|voice …`; attached images (a voice: an attached
+    audio file) may stand in for URLs."""
     verb = rest[0].value.lower() if rest else "list"
     args = rest[1:]
     verb = {"ls": "list", "rm": "remove", "delete": "remove"}.get(verb, verb)
     if verb not in _SUBJECT_USAGE:
-        return _shape("subject", "/video subject add|list|show|remove|rename …")
+        return _shape("subject", "/video subject add|list|show|remove|rename|voice …")
     if verb == "list":
         return _shape("subject", _SUBJECT_USAGE[verb]) if args else SubjectList()
     if verb == "add":
         return _subject_add(args, _SUBJECT_USAGE[verb], has_attachment)
+    if verb == "voice":
+        return _subject_voice(args, _SUBJECT_USAGE[verb])
     expected = 2 if verb == "rename" else 1
     if len(args) != expected:
         return _shape("subject", _SUBJECT_USAGE[verb])
@@ -120,6 +125,16 @@ def _subject_add(args: list[Token], usage: str, has_attachment: bool = False) ->
     if len(description) > MAX_DESCRIPTION:
         return Refusal(f"Keep the description under {MAX_DESCRIPTION} characters; it has {len(description)}.")
     return SubjectAdd(name, tuple(dict.fromkeys(urls)), description)
+
+
+def _subject_voice(args: list[Token], usage: str) -> SubjectVoice | Refusal:
+    if len(args) not in (1, 2):
+        return _shape("subject", usage)
+    name = subject_name(args[0].value)
+    if isinstance(name, Refusal):
+        return name
+    sample = url(args[1].value, f"`subject voice {name}`") if len(args) == 2 else None
+    return sample if isinstance(sample, Refusal) else SubjectVoice(name, sample)
 
 
 def avatar(rest: list[Token], *, has_audio: bool = False) -> Avatar | Refusal:

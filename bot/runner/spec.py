@@ -34,6 +34,8 @@ def render_spec(
             ),
             element_ids=dict(s.get("element_ids", {})),
             subject_id=s.get("id"),
+            voice=_media(s.get("voice"), "audio/mpeg"),
+            voice_ids=dict(s.get("voice_ids", {})),
         )
         for s in req.get("subjects", [])
     )
@@ -66,6 +68,7 @@ def render_spec(
         speech=MediaRef(url=speech.get("url"), path=speech.get("path"), mime=speech.get("mime", "audio/mpeg"))
         if speech
         else None,
+        speech_seconds=(speech or {}).get("seconds") or req.get("speech_seconds"),
         keep_audio=req.get("keep_audio", True),
         external_id=external_id(installation, job["id"], take["id"]),
         callback_url=callback_url,

@@ -35,11 +35,20 @@ class Inputs:
         await asyncio.to_thread(check_image, fetched.path)
         return {"url": None if slack_file else url, "path": str(fetched.path), "mime": fetched.mime}
 
-    async def audio(self, url: str | None, slack_file: dict | None) -> dict:
-        """An avatar's speech, with its seconds; a rejected file is not kept."""
+    async def audio(
+        self, url: str | None, slack_file: dict | None, *, min_seconds: float = 2, max_seconds: float = 300
+    ) -> dict:
+        """Speech (an avatar's, a lip-sync's) or a voice sample, with its seconds, checked against
+        the seconds the use takes; a rejected file is not kept."""
         fetched = await self._fetch(url, slack_file, "audio", kind="audio", max_bytes=AUDIO_LIMIT)
         try:
-            info = await asyncio.to_thread(check_audio, fetched.path, max_bytes=AUDIO_LIMIT)
+            info = await asyncio.to_thread(
+                check_audio,
+                fetched.path,
+                max_bytes=AUDIO_LIMIT,
+                min_seconds=min_seconds,
+                max_seconds=max_seconds,
+            )
         except MediaRejected:
             fetched.path.unlink(missing_ok=True)
             raise

@@ -23,6 +23,7 @@ from bot.request import (
     SubjectRemove,
     SubjectRename,
     SubjectShow,
+    SubjectVoice,
     VideoRequest,
 )
 from bot.request.help import help_for
@@ -35,6 +36,7 @@ from bot.studio.reports import Reports
 from bot.studio.routes import Routes
 from bot.studio.subjects import Library
 from bot.studio.thread_jobs import ThreadJobs
+from bot.studio.voices import VoiceSamples
 from storage import channels, deliveries
 from storage.db import Store
 
@@ -55,6 +57,7 @@ class Studio:
         cancellation: Cancellation,
         reports: Reports,
         library: Library,
+        voices: VoiceSamples | None = None,
     ) -> None:
         self.store = store
         self.routes = routes
@@ -65,6 +68,7 @@ class Studio:
         self.cancellation = cancellation
         self.reports = reports
         self.library = library
+        self.voices = voices
 
     async def first_time(self, key: str, kind: str) -> bool:
         """False when Slack already delivered this (a retry): the caller then does nothing."""
@@ -161,6 +165,8 @@ class Studio:
                 return await self.library.remove(origin.channel_id, name)
             case SubjectRename(old=old, new=new):
                 return await self.library.rename(origin.channel_id, old, new)
+            case SubjectVoice() if self.voices is not None:
+                return await self.voices.set_voice(origin, command)
             case Avatar():
                 return await self.avatars.request(origin, command)
         return "That part of Dailies is not available in this version; see `/video help`."

@@ -17,6 +17,7 @@ from bot.providers.base import Mode, Provider, RenderSpec
 from bot.request.catalogue import ModelSpec
 from bot.request.subject_limits import limit_problem
 from storage import subjects as subjects_db
+from storage import voices as voices_db
 from storage.db import Store
 
 IMAGE_LIMIT = 10 * 1024 * 1024  # Kling's per-image limit; the AI/ML gateway takes the same
@@ -42,15 +43,20 @@ def unknown_subject(names: list[str]) -> str:
     )
 
 
-def stored_subject(subject: dict) -> dict:
-    """A subject as a job request stores it (what bot.runner.spec.render_spec reads)."""
-    return {
+def stored_subject(subject: dict, voice: dict | None = None) -> dict:
+    """A subject as a job request stores it (what bot.runner.spec.render_spec reads); `voice` is
+    its voice sample (storage.voices.sample_of), when it has one."""
+    stored = {
         "id": subject["id"],
         "name": subject["name"],
         "description": subject.get("description") or "",
         "images": [{"url": None, "path": i["path"], "mime": i["mime"]} for i in subject["images"]],
         "element_ids": dict(subject.get("element_ids") or {}),
     }
+    if voice:
+        stored["voice"] = {"url": voice.get("url"), "path": voice["path"], "mime": voice["mime"]}
+        stored["voice_ids"] = dict(voice.get("voice_ids") or {})
+    return stored
 
 
 def fold_descriptions(prompt: str, subjects: list[dict]) -> str:
@@ -215,6 +221,12 @@ class Library:
                 f"• image {i['position'] + 1} ({role}): {i['width']}×{i['height']} {i['mime']}, "
                 f"sha256 {i['sha256'][:12]}{came}"
             )
+        voice = await self.store.run(voices_db.sample_of, s["id"])
+        if voice:
+            made = ", ".join(sorted(voice["voice_ids"])) or "no backend yet"
+            lines.append(
+                f"• voice: a {voice['seconds']:.1f} s sample from {voice['source']} (voice made on {made})"
+            )
         lines.append(
             "Slack can't show the stored copies here; open a source link above to see an image, "
             "or render a preview with `/video {" + s["name"] + "} looks at the camera --model preview`."
@@ -222,12 +234,16 @@ class Library:
         return "\n".join(lines)
 
     async def remove(self, channel_id: str, name: str) -> str:
+        found = await self.store.run(subjects_db.get_subject, channel_id, name)
+        voice = await self.store.run(voices_db.sample_of, found["id"]) if found else None
         removed = await self.store.run(subjects_db.remove_subject, channel_id, name)
         if removed is None:
             return unknown_subject([name])
         for image in removed["images"]:
             if not await self.store.run(subjects_db.image_in_use, image["path"]):
                 Path(image["path"]).unlink(missing_ok=True)
+        if voice and not await self.store.run(voices_db.sample_in_use, voice["path"]):
+            Path(voice["path"]).unlink(missing_ok=True)
         return f"Removed `{{{removed['name']}}}` from this channel's subjects."
 
     async def rename(self, channel_id: str, old: str, new: str) -> str:
@@ -255,7 +271,8 @@ class Library:
         missing = [n for n, s in zip(names, found, strict=True) if s is None]
         if missing:
             raise Unresolved(unknown_subject(missing))
-        subjects = [stored_subject(s) for s in found]
+        voices = [await self.store.run(voices_db.sample_of, s["id"]) for s in found]
+        subjects = [stored_subject(s, v) for s, v in zip(found, voices, strict=True)]
         problem = limit_problem(subjects, model, extra_images=extra_images, with_video=with_video)
         if problem:
             raise Unresolved(problem)
@@ -269,6 +286,10 @@ def apply_subjects(request: dict, subjects: list[dict], model: ModelSpec) -> dic
         return request
     if model.max_subjects == 0 or "subjects" not in model.inputs:
         notes = [*request.get("notes", []), NO_LIKENESS.format(model=model.id)]
+        if "voice" in model.inputs and any(s.get("voice") for s in subjects):
+            # the backend folds the descriptions in and gives the voiced subjects their voices
+            prompt = normalise_braces(request["prompt"], subjects)
+            return {**request, "prompt": prompt, "subjects": subjects, "notes": notes}
         return {**request, "prompt": fold_descriptions(request["prompt"], subjects), "notes": notes}
     return {**request, "prompt": normalise_braces(request["prompt"], subjects), "subjects": subjects}
 

@@ -22,6 +22,7 @@ from bot.request.subject_limits import subject_names
 from bot.studio import thread_plan as threads
 from bot.studio.clip_subject import ClipSubjects
 from bot.studio.inputs import Inputs
+from bot.studio.lipsync import LipSyncs
 from bot.studio.origin import Origin
 from bot.studio.routes import Routes
 from bot.studio.start import Starter
@@ -42,6 +43,7 @@ class ThreadJobs:
         starter: Starter,
         cards: CardPublisher,
         clip_subjects: ClipSubjects,
+        lip_syncs: LipSyncs | None = None,
     ) -> None:
         self.store = store
         self.routes = routes
@@ -51,6 +53,7 @@ class ThreadJobs:
         self.starter = starter
         self.cards = cards
         self.clip_subjects = clip_subjects
+        self.lip_syncs = lip_syncs
 
     async def in_job_thread(self, channel_id: str, thread_ts: str) -> bool:
         return await self.store.run(jobs_db.shot_by_card, channel_id, thread_ts) is not None
@@ -89,6 +92,10 @@ class ThreadJobs:
         """Store and start the job; returns a message for the person when it can't be done."""
         if ins.kind == "save_subject":
             return await self.clip_subjects.save(origin, shot_id, ins)
+        if ins.kind == "lipsync":
+            if self.lip_syncs is None:
+                return "Lip-sync is not available in this Dailies."
+            return await self.lip_syncs.start(origin, shot_id, ins)
         _shot, jobs, versions, decisions = await self.store.run(approvals.shot_with_decisions, shot_id)
         by_id = {j["id"]: j for j in jobs}
         if ins.kind == "final":
@@ -101,6 +108,14 @@ class ThreadJobs:
         if isinstance(take, Refusal):
             return take.message
         job = by_id[take["job_id"]]
+        if job["kind"] == "lipsync" and ins.kind != "edit" and ins.kind != "extend":
+            if ins.kind == "final" or self.lip_syncs is None:
+                parent = job["request"].get("parent_version")
+                return (
+                    f"v{take['version']} is a lip-sync of v{parent}: render the final of v{parent} "
+                    f"(`v{parent}: final`), then reply `lipsync …` on the final."
+                )
+            return await self.lip_syncs.again(origin, shot_id, job)
         plan = await self._plan(origin, ins, takes, take, job)
         if isinstance(plan, Refusal):
             return plan.message

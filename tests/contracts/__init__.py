@@ -103,6 +103,9 @@ KLING_BODIES = {
     "avatar/image2video": "avatar",
     "tts": "tts",
     "element": "element",
+    "identify-face": "identify_face",
+    "advanced-lip-sync": "advanced_lip_sync",
+    "custom-voice": "custom_voice",
 }
 
 

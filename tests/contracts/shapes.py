@@ -111,7 +111,34 @@ def shapes() -> Iterator[Shape]:
             for mode in Mode:
                 if not provider.availability(model.id, mode).ok:
                     continue
+                if mode is Mode.LIPSYNC:
+                    yield from _lipsync_shapes(model, backend)
+                    continue
                 yield from _shapes_for(model, backend, mode)
+                if mode is Mode.IMAGE and "voice" in model.inputs:
+                    yield from _voice_shapes(model, backend)
+
+
+def _voice_shapes(model: ModelSpec, backend: str) -> Iterator[Shape]:
+    """Image-to-video where a subject speaks in their custom voice (Kling 2.6's voice_list)."""
+    voiced = replace(subject(1), voice=SPEECH, voice_ids={"kling": "850087542757535834"})
+    spec = RenderSpec(
+        model=model.id, mode=Mode.IMAGE, prompt="{s1} says hello at the harbour", seconds=model.seconds[0],
+        resolution=model.default_resolution, image=IMAGE, subjects=(voiced,), external_id="dailies-1-1",
+    )  # fmt: skip
+    yield Shape(backend, spec)
+
+
+def _lipsync_shapes(model: ModelSpec, backend: str) -> Iterator[Shape]:
+    """A lip-sync of a clip `model` made: a line (in a subject's voice or the stock one) or audio."""
+    voiced = replace(subject(1), voice=SPEECH, voice_ids={"kling": "850087542757535834"})
+    base = RenderSpec(
+        model=model.id, mode=Mode.LIPSYNC, prompt="", source=source(backend, model.id),
+        speech_seconds=3.0, external_id="dailies-1-1",
+    )  # fmt: skip
+    yield Shape(backend, replace(base, script="Hello from the studio."))
+    yield Shape(backend, replace(base, script="Hello from the studio.", subjects=(voiced,)))
+    yield Shape(backend, replace(base, speech=SPEECH))
 
 
 def _shapes_for(model: ModelSpec, backend: str, mode: Mode) -> Iterator[Shape]:
@@ -157,7 +184,22 @@ class Body:
     json: dict
 
 
+def kling_lipsync_bodies(spec: RenderSpec) -> list[Body]:
+    """Face identification, the line's TTS (in the subject's voice), the lip-sync and the voice."""
+    face = {"face_id": "0", "start_time": 0, "end_time": 5000}
+    audio_id = "audio-1" if spec.script else None
+    out = [Body("kling:identify-face", kling_wire.face_source(spec))]
+    if spec.script:
+        out.append(Body("kling:tts", kling_wire.tts_body(spec.script, kling_wire.speaking_voice(spec))))
+    body = kling_wire.lipsync_body(spec, "850508686686064678", face, 3000, audio_id=audio_id)
+    out.append(Body("kling:advanced-lip-sync", body))
+    out += [Body("kling:custom-voice", kling_wire.voice_body(s)) for s in spec.subjects if s.voice]
+    return out
+
+
 def kling_bodies(spec: RenderSpec) -> list[Body]:
+    if spec.mode is Mode.LIPSYNC:
+        return kling_lipsync_bodies(spec)
     audio_id = "audio-1" if spec.mode is Mode.AVATAR and spec.script else None
     route, body = kling_wire.build_request(spec, audio_id=audio_id)
     out = [Body(f"kling:{route}", body)]

@@ -22,9 +22,18 @@ import httpx
 from aiohttp import web
 
 from tests.fakes.kling_checks import CHECKS, Reject, check_contract, check_element
+from tests.fakes.kling_media import fetched_media, media_seconds
 from tests.fakes.mp4 import sample_mp4
 
-ROUTES = ("text2video", "image2video", "omni-video", "avatar/image2video", "motion-control")
+ROUTES = (
+    "text2video",
+    "image2video",
+    "omni-video",
+    "avatar/image2video",
+    "motion-control",
+    "advanced-lip-sync",
+)
+STOCK_VOICES = {"oversea_male1": "en", "genshin_vindi2": "zh"}  # TTS voice ids the stand-in knows
 BODY = web.RequestKey("body", dict)
 DUPLICATE_EXTERNAL_ID_CODE = 1201
 
@@ -91,6 +100,15 @@ class FakeKling:
         self.elements: dict[str, Task] = {}  # element task id -> task
         self.element_ids: set[str] = set()
         self.audio_ids: set[str] = set()
+        self.audio_ms: dict[str, int] = {}  # TTS audio id -> its length
+        # lip-sync: the faces identify-face finds, as (start ms, end ms); None = one face, whole clip
+        self.faces: list[tuple[int, int]] | None = None
+        self.face_sessions: dict[str, dict] = {}  # session id -> {"faces": {id: (start, end)}, "video_ms"}
+        self.face_calls: list[dict] = []
+        self.voices: dict[str, Task] = {}  # custom-voice task id -> task
+        self.voice_ids: set[str] = set()
+        self.voice_calls: list[dict] = []
+        self.result_mp4 = None  # the clip every finished task serves (None: a 1 s sample)
         self._create_failures: list[tuple[int, int, str, dict[str, str]]] = []
         self._poll_failures: list[tuple[int, int, str]] = []
         self._refusals: list[str] = []
@@ -128,6 +146,9 @@ class FakeKling:
         app.router.add_post("/v1/general/advanced-custom-elements", self._create_element)
         app.router.add_get("/v1/general/advanced-custom-elements/{id}", self._poll_element)
         app.router.add_post("/v1/audio/tts", self._tts)
+        app.router.add_post("/v1/videos/identify-face", self._identify_face)
+        app.router.add_post("/v1/general/custom-voices", self._create_voice)
+        app.router.add_get("/v1/general/custom-voices/{id}", self._poll_voice)
         app.router.add_get("/results/{name}", self._result)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
@@ -210,6 +231,8 @@ class FakeKling:
         route = request.path.removeprefix("/v1/videos/")
         body = request[BODY]
         CHECKS[route](self, body)
+        if route == "advanced-lip-sync":
+            await self._check_lipsync_sound(body)
         external = body.get("external_task_id")
         if external and any(t.body.get("external_task_id") == external for t in self.tasks.values()):
             # unique per account; the code is UNCONFIRMED, the message is Kling's
@@ -260,6 +283,9 @@ class FakeKling:
             "created_at": task.created_at,
             "updated_at": int(time.time() * 1000),
         }
+        if task.route == "advanced-lip-sync":
+            session = self.face_sessions[task.body["session_id"]]
+            record["task_info"]["parent_video"] = {"id": "", "url": session["video_url"], "duration": ""}
         if task.status == "succeed":
             record["task_result"] = {
                 "videos": [
@@ -280,7 +306,7 @@ class FakeKling:
         task = self.tasks.get(task_id)
         if task is None or task.status != "succeed":
             return web.Response(status=404, text="not found")
-        return web.FileResponse(sample_mp4(), headers={"Content-Type": "video/mp4"})
+        return web.FileResponse(self.result_mp4 or sample_mp4(), headers={"Content-Type": "video/mp4"})
 
     # ---- elements and TTS ---------------------------------------------------------------------------
     async def _create_element(self, request: web.Request) -> web.Response:
@@ -312,11 +338,115 @@ class FakeKling:
         # Kling's TTS doc: text <= 1000, voice_id, voice_language zh|en (required), voice_speed 0.8-2.0
         body = request[BODY]
         check_contract("tts", body)
+        voice = body["voice_id"]
+        if voice not in STOCK_VOICES and voice not in self.voice_ids:
+            raise Reject(400, 1201, f"voice_id {voice!r} does not exist")
+        if voice in STOCK_VOICES and STOCK_VOICES[voice] != body["voice_language"]:
+            raise Reject(400, 1201, "voice_language does not match the voice")
         self.tts_calls.append(body)
         audio_id = f"audio-{next(self._ids)}"
         self.audio_ids.add(audio_id)
-        data = {"task_id": audio_id, "task_status": "succeed", "task_result": {"audios": [{"id": audio_id}]}}
+        # about 2.5 words a second, as a person speaks; Kling answers the length in seconds
+        seconds = max(1.0, round(len(body["text"].split()) / 2.5, 1))
+        self.audio_ms[audio_id] = int(seconds * 1000)
+        audio = {"id": audio_id, "url": f"{self.url}/results/{audio_id}.mp3", "duration": str(seconds)}
+        data = {"task_id": audio_id, "task_status": "succeed", "task_result": {"audios": [audio]}}
         return self.envelope(data)
+
+    # ---- lip-sync and custom voices (providers-2026-12.md §5.1-§5.2) ---------------------------------
+    async def _identify_face(self, request: web.Request) -> web.Response:
+        body = request[BODY]
+        check_contract("identify-face", body)
+        self.face_calls.append(body)
+        if "video_id" in body:
+            raise Reject(400, 1201, "video_id is not a video of this account")
+        # Kling fetches the clip and checks it: mp4/mov, <= 100 MB, 2-60 s, 512-2160 px a side
+        async with fetched_media(body["video_url"], max_bytes=100 * 1024 * 1024) as path:
+            info = media_seconds(path, video=True)
+        if info is None:
+            raise Reject(400, 1201, "video_url is not a readable mp4/mov video")
+        seconds, width, height = info
+        if not 2 <= seconds <= 60:
+            raise Reject(400, 1201, f"video duration {seconds:.1f}s is out of range [2, 60]")
+        if not (512 <= min(width, height) and max(width, height) <= 2160):
+            raise Reject(400, 1201, f"video resolution {width}x{height} is out of range")
+        video_ms = int(seconds * 1000)
+        spans = self.faces if self.faces is not None else [(0, video_ms)]
+        session = str(next(self._ids))
+        faces = {str(n): span for n, span in enumerate(spans)}
+        self.face_sessions[session] = {"faces": faces, "video_ms": video_ms, "video_url": body["video_url"]}
+        face_data = [
+            {
+                "face_id": fid,
+                "face_image": f"{self.url}/results/face-{fid}.png",
+                "start_time": a,
+                "end_time": b,
+            }
+            for fid, (a, b) in faces.items()
+        ]
+        return self.envelope({"session_id": session, "final_unit_deduction": "0.05", "face_data": face_data})
+
+    async def _check_lipsync_sound(self, body: dict) -> None:
+        """The sound's rules Kling checks: 2-60 s, crop >= 2 s within it, inside the clip, >= 2 s on the face."""
+        session = self.face_sessions[body["session_id"]]
+        (choice,) = body["face_choose"]
+        if "audio_id" in choice:
+            total = self.audio_ms[choice["audio_id"]]
+        else:
+            async with fetched_media(choice["sound_file"], max_bytes=5 * 1024 * 1024) as path:
+                info = media_seconds(path, video=False)
+            if info is None:
+                raise Reject(400, 1201, "sound_file is not mp3/wav/m4a/aac audio")
+            total = int(info[0] * 1000)
+        if not 2000 <= total <= 60000:
+            raise Reject(400, 1201, f"audio duration {total}ms is out of range [2000, 60000]")
+        start, end, insert = choice["sound_start_time"], choice["sound_end_time"], choice["sound_insert_time"]
+        if end > total or end - start < 2000:
+            raise Reject(400, 1201, "the cropped sound must lie within the audio and last at least 2s")
+        if insert + (end - start) > session["video_ms"]:
+            raise Reject(400, 1201, "the inserted sound ends after the video")
+        face_start, face_end = session["faces"][choice["face_id"]]
+        if min(face_end, insert + end - start) - max(face_start, insert) < 2000:
+            raise Reject(400, 1201, "the inserted sound must overlap the face for at least 2s")
+
+    async def _create_voice(self, request: web.Request) -> web.Response:
+        body = request[BODY]
+        check_contract("custom-voice", body)
+        if "video_id" in body:
+            raise Reject(400, 1201, "video_id is not a video of this account")
+        async with fetched_media(body["voice_url"], max_bytes=20 * 1024 * 1024) as path:
+            info = media_seconds(path, video=False)
+        if info is None:
+            raise Reject(400, 1201, "voice_url is not an mp3/wav/mp4/mov file")
+        if not 5 <= info[0] <= 30:
+            raise Reject(400, 1201, f"voice duration {info[0]:.1f}s is out of range [5, 30]")
+        self.voice_calls.append(body)
+        task = Task(str(next(self._ids)), "voice", body)
+        self.voices[task.id] = task
+        return self.envelope(self._voice_record(task))
+
+    async def _poll_voice(self, request: web.Request) -> web.Response:
+        task = self.voices.get(request.match_info["id"])
+        if task is None:
+            raise Reject(404, 1203, "task not found")
+        task.polls += 1
+        if task.polls >= self.element_polls:
+            task.status = "succeed"
+        return self.envelope(self._voice_record(task))
+
+    def _voice_record(self, task: Task) -> dict:
+        record: dict = {"task_id": task.id, "task_status": task.status, "task_status_msg": ""}
+        if task.status == "succeed":
+            voice_id = f"8{task.id[-12:]}"
+            self.voice_ids.add(voice_id)
+            voice = {
+                "voice_id": voice_id,
+                "voice_name": task.body["voice_name"],
+                "trial_url": "",
+                "owned_by": "u1",
+            }
+            record["task_result"] = {"voices": [voice]}
+        return record
 
     # ---- callbacks --------------------------------------------------------------------------------
     async def send_callback(self, task_id: str, *, url: str | None = None, secret: str | None = None) -> int:

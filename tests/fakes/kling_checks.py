@@ -21,6 +21,7 @@ FOUR_K = {"kling-v3", "kling-v3-omni"}
 MULTI_SHOT = {"kling-v3", "kling-v3-omni"}  # not O1, 2.6 or 2.5 Turbo
 MOTION_MODELS = {"kling-v2-6", "kling-v3"}  # the models motion control takes
 ELEMENT_REF = re.compile(r"<<<element_(\d+)>>>")
+VOICE_REF = re.compile(r"<<<voice_(\d+)>>>")
 
 
 def durations(model: str, *, refs: bool = True) -> set[str]:
@@ -121,6 +122,7 @@ def check_i2v(fake: FakeKling, body: dict) -> None:
     if "image_tail" in body:
         _image(body["image_tail"], "image_tail")
     _duration(body, durations(model))
+    check_voices(fake, body)
 
 
 def check_omni(fake: FakeKling, body: dict) -> None:
@@ -221,6 +223,32 @@ def check_motion(fake: FakeKling, body: dict) -> None:
         raise _bad("element_list takes one element, on kling-v3 only")
 
 
+def check_voices(fake: FakeKling, body: dict) -> None:
+    """voice_list (kling-v2-6 image2video): known custom voices, each referenced in the prompt."""
+    voices = body.get("voice_list", [])
+    for voice in voices:
+        if voice["voice_id"] not in fake.voice_ids:
+            raise _bad(f"voice_id {voice['voice_id']!r} does not exist")
+    refs = {int(n) for n in VOICE_REF.findall(body.get("prompt", ""))}
+    if refs != set(range(1, len(voices) + 1)):
+        raise _bad("each voice in voice_list is referenced once as <<<voice_N>>> in the prompt")
+
+
+def check_lipsync(fake: FakeKling, body: dict) -> None:
+    """`POST /v1/videos/advanced-lip-sync`: a live session, one of its faces, a known audio id (the
+    sound's lengths are checked by the stand-in, which may have to fetch it)."""
+    check_contract("advanced-lip-sync", body)
+    session = fake.face_sessions.get(body["session_id"])
+    if session is None:
+        raise _bad("session_id does not exist")
+    (choice,) = body["face_choose"]
+    if choice["face_id"] not in session["faces"]:
+        raise _bad("face_id is not a face of this session")
+    if "audio_id" in choice and choice["audio_id"] not in fake.audio_ids:
+        raise _bad("audio_id not found")
+
+
 CHECKS = {"text2video": check_t2v, "image2video": check_i2v, "omni-video": check_omni}
+CHECKS["advanced-lip-sync"] = check_lipsync
 CHECKS["avatar/image2video"] = check_avatar
 CHECKS["motion-control"] = check_motion

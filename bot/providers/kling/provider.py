@@ -30,23 +30,34 @@ from bot.providers.kling.wire import (
     CHECK_PARAMS,
     CHECK_PATH,
     ELEMENTS_PATH,
+    FACES_PATH,
     JWT_LIFETIME,
     JWT_REFRESH_MARGIN,
+    LIPSYNC,
     MODELS,
     OMNI,
     ROUTES,
     STATES,
     TTS_AUDIO_ID_PATH,
     TTS_PATH,
+    TTS_SECONDS_PATH,
     VIDEO_PATH,
+    VOICE_ID_PATH,
+    VOICES_PATH,
     build_request,
     dig,
     element_body,
     envelope_error,
+    face_source,
     kling_jwt,
+    lipsync_body,
+    one_face,
     route_for,
+    speaking_voice,
     task_failure,
     tts_body,
+    uses_voices,
+    voice_body,
 )
 from bot.providers.webhooks import signed_json
 
@@ -60,6 +71,7 @@ class KlingProvider(Provider):
     result_url_seconds = 30 * 24 * 3600.0  # finished clips stay on its CDN for 30 days
     sends_callbacks = True
     source_input = SourceInput.URL  # it fetches the clip to edit from a URL
+    lip_sync = True  # face identification + advanced lip-sync, on any clip it can fetch
 
     def __init__(
         self,
@@ -87,6 +99,8 @@ class KlingProvider(Provider):
         # element ids created in this process, so takes submitted together create a subject once
         self._elements: dict[tuple, str] = {}
         self._element_locks: dict[tuple, asyncio.Lock] = {}
+        self._voices: dict[tuple, str] = {}  # likewise for custom voices
+        self._voice_locks: dict[tuple, asyncio.Lock] = {}
 
     # ---- auth ----------------------------------------------------------------------------------
     def _authorization(self, *, fresh: bool = False) -> str:
@@ -120,6 +134,8 @@ class KlingProvider(Provider):
 
     # ---- Provider --------------------------------------------------------------------------------
     def availability(self, model: str, mode: Mode = Mode.TEXT) -> Availability:
+        if mode is Mode.LIPSYNC:  # model-independent (§2.4): any clip Kling can fetch
+            return Availability(True)
         wire = MODELS.get(model)
         if wire is None:
             if model.startswith("sora-"):
@@ -141,7 +157,11 @@ class KlingProvider(Provider):
                 for s in spec.subjects
             )
             spec = dataclasses.replace(spec, subjects=subjects)
-        audio_id = await self.tts(spec.script) if spec.mode is Mode.AVATAR and spec.script else None
+        if spec.mode is Mode.LIPSYNC:
+            return await self._lipsync(spec)
+        audio_id = None
+        if spec.mode is Mode.AVATAR and spec.script:
+            audio_id, _seconds = await self.tts(spec.script, speaking_voice(spec))
         route, body = build_request(spec, audio_id=audio_id)
         data = await self._call("POST", VIDEO_PATH.format(route=route), json=body)
         task_id = data.get("task_id")
@@ -197,8 +217,9 @@ class KlingProvider(Provider):
 
     # ---- elements and speech ----------------------------------------------------------------------
     async def ensure_elements(self, spec: RenderSpec) -> dict[str, str]:
-        """Elements for the subjects of every spec but an avatar's (its portrait goes as an image)."""
-        if not spec.subjects or spec.mode is Mode.AVATAR:
+        """Elements for the subjects of a spec on the omni route, the only one that takes them (an
+        avatar's portrait goes as an image; a lip-sync's subject only lends its voice)."""
+        if not spec.subjects or spec.mode in (Mode.AVATAR, Mode.LIPSYNC) or route_for(spec) != OMNI:
             return {}
         return await self._elements_for(spec.subjects)
 
@@ -237,15 +258,83 @@ class KlingProvider(Provider):
             waited += max(self._element_poll, 0.001)  # count polls even with a zero interval in tests
             data = await self._call("GET", f"{ELEMENTS_PATH}/{task_id}")
 
-    async def tts(self, text: str) -> str:
-        """Speak `text` with Kling's TTS; return the audio id the avatar route takes."""
-        data = await self._call("POST", TTS_PATH, json=tts_body(text))
+    async def tts(self, text: str, voice_id: str | None = None) -> tuple[str, float | None]:
+        """Speak `text` with Kling's TTS (in a custom voice when given); return the audio id the
+        avatar and lip-sync routes take, and its seconds when Kling says them."""
+        data = await self._call("POST", TTS_PATH, json=tts_body(text, voice_id))
         found = dig(data, TTS_AUDIO_ID_PATH)
         if found:
-            return str(found)
+            try:
+                seconds = float(dig(data, TTS_SECONDS_PATH))  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                seconds = None
+            return str(found), seconds
         if data.get("task_status") == "failed":
             raise task_failure(str(data.get("task_status_msg") or ""))
         raise errors.ProviderError("Kling's speech answer carried no audio id.")
+
+    # ---- lip-sync and custom voices ------------------------------------------------------------------
+    async def _lipsync(self, spec: RenderSpec) -> str:
+        """Find the clip's one face, speak the script (if any), then lip-sync: the paid step comes
+        last, so a clip without exactly one face costs only the face look-up."""
+        faces = await self._call("POST", FACES_PATH, json=face_source(spec))
+        face = one_face(faces)
+        audio_id, seconds = None, spec.speech_seconds
+        if spec.script:
+            audio_id, said = await self.tts(spec.script, speaking_voice(spec))
+            seconds = said or seconds
+        if not seconds:
+            raise errors.BadRequest("The lip-sync's speech has no known length.")
+        body = lipsync_body(spec, faces["session_id"], face, round(seconds * 1000), audio_id=audio_id)
+        data = await self._call("POST", VIDEO_PATH.format(route=LIPSYNC), json=body)
+        task_id = data.get("task_id")
+        if not task_id:
+            raise errors.ProviderError("Kling accepted the lip-sync but returned no task id.")
+        return f"{LIPSYNC}:{task_id}"
+
+    async def ensure_voices(self, spec: RenderSpec) -> dict[str, str]:
+        """Custom voices for the spec's subjects that have a sample and no Kling voice yet, where
+        the spec speaks in one: a script (avatar, lip-sync) or 2.6 image-to-video's voice_list."""
+        if not uses_voices(spec):
+            return {}
+        ids: dict[str, str] = {}
+        for subject in spec.subjects:
+            if subject.voice is None:
+                continue
+            known = subject.voice_ids.get("kling")
+            if known:
+                ids[subject.name] = known
+                continue
+            key = (subject.subject_id, subject.name, subject.voice.url, subject.voice.path)
+            async with self._voice_locks.setdefault(key, asyncio.Lock()):
+                if key not in self._voices:
+                    self._voices[key] = await self._create_voice(subject)
+            ids[subject.name] = self._voices[key]
+        return ids
+
+    async def _create_voice(self, subject: SubjectRef) -> str:
+        data = await self._call("POST", VOICES_PATH, json=voice_body(subject))
+        task_id = data.get("task_id")
+        if not task_id:
+            raise errors.ProviderError("Kling accepted the voice sample but returned no task id.")
+        waited = 0.0
+        while True:
+            found = dig(data, VOICE_ID_PATH)
+            if found is not None:
+                return str(found)
+            if data.get("task_status") == "failed":
+                reason = str(data.get("task_status_msg") or "no reason given")
+                raise errors.ProviderError(
+                    f"Kling could not make {subject.name}'s voice from the sample: {reason}. Give a 5 to "
+                    f"30 s sample of one clean voice with `/video subject voice {subject.name}`."
+                )
+            if waited >= self._element_wait:
+                raise errors.Timeout(
+                    f"Kling took longer than {self._element_wait:.0f} s to make {subject.name}'s voice."
+                )
+            await asyncio.sleep(self._element_poll)
+            waited += max(self._element_poll, 0.001)
+            data = await self._call("GET", f"{VOICES_PATH}/{task_id}")
 
 
 def task_status(data: dict) -> TaskStatus:

@@ -21,10 +21,13 @@ from bot.providers.http import b64_file, retry_after_seconds
 # ---- paths (providers.md §2.7-§2.10) ------------------------------------------------------------
 TEXT2VIDEO, IMAGE2VIDEO, OMNI, AVATAR = "text2video", "image2video", "omni-video", "avatar/image2video"
 MOTION = "motion-control"  # providers-2026-12.md §2.2; polled on its own route like the others
-ROUTES = (TEXT2VIDEO, IMAGE2VIDEO, OMNI, AVATAR, MOTION)
+LIPSYNC = "advanced-lip-sync"  # providers-2026-12.md §5.2, after identify-face
+ROUTES = (TEXT2VIDEO, IMAGE2VIDEO, OMNI, AVATAR, MOTION, LIPSYNC)
 VIDEO_PATH = "/v1/videos/{route}"  # create; poll is VIDEO_PATH + "/{task_id}"
 ELEMENTS_PATH = "/v1/general/advanced-custom-elements"  # create; poll is + "/{task_id}"
 TTS_PATH = "/v1/audio/tts"
+FACES_PATH = "/v1/videos/identify-face"  # synchronous: session_id and face_data
+VOICES_PATH = "/v1/general/custom-voices"  # create; poll is + "/{task_id}"
 CHECK_PATH, CHECK_PARAMS = "/v1/videos/text2video", {"pageNum": 1, "pageSize": 1}
 
 # ---- auth (§2.1) ----------------------------------------------------------------------------------
@@ -56,6 +59,7 @@ class ModelWire:
     omni_name: str | None = None
     omni_sound: bool = False
     motion_name: str | None = None  # model_name on /v1/videos/motion-control (None: no motion control)
+    voices: bool = False  # image2video takes `voice_list` (custom voices; §5.1: 2.6 only)
     multi_shot: bool = False  # multi_shot / shot_type / multi_prompt (§3.2)
     end_frame: bool = False  # a last frame: image_tail (image2video) or image_list end_frame (omni)
 
@@ -66,7 +70,7 @@ _TIM = _TI | {Mode.MOTION}
 _OMNI_MODES = frozenset({Mode.TEXT, Mode.IMAGE, Mode.EDIT, Mode.EXTEND})
 _V3 = {"sound": True, "omni_name": "kling-v3-omni", "omni_sound": True, "multi_shot": True, "end_frame": True}
 MODELS: dict[str, ModelWire] = {
-    "kling-2.6-pro": ModelWire("kling-v2-6", _TIM, "pro", sound=True, motion_name="kling-v2-6"),
+    "kling-2.6-pro": ModelWire("kling-v2-6", _TIM, "pro", sound=True, motion_name="kling-v2-6", voices=True),
     "kling-v3": ModelWire("kling-v3", _TIM, "std", motion_name="kling-v3", **_V3),
     "kling-v3-pro": ModelWire("kling-v3", _TIM, "pro", motion_name="kling-v3", **_V3),
     "kling-v3-omni": ModelWire(
@@ -88,6 +92,20 @@ ELEMENT_NAME_MAX, ELEMENT_DESCRIPTION_MAX, ELEMENT_REFS_MAX = 20, 100, 3
 # takes 0.8-2.0. The answer carries the audio id at task_result.audios[0].id.
 TTS_VOICE_ID, TTS_VOICE_LANGUAGE, TTS_VOICE_SPEED, TTS_MAX_CHARS = "oversea_male1", "en", 1.0, 1000
 TTS_AUDIO_ID_PATH = ("task_result", "audios", 0, "id")
+TTS_SECONDS_PATH = ("task_result", "audios", 0, "duration")  # a string of seconds
+# A custom voice's language is not in Kling's voice answer; TTS requires one (UNCONFIRMED: "en").
+CUSTOM_VOICE_LANGUAGE = "en"
+
+# ---- custom voices (providers-2026-12.md §5.1, Kling's voice doc) --------------------------------
+VOICE_NAME_MAX = 20
+VOICE_ID_PATH = ("task_result", "voices", 0, "voice_id")
+# The doc names `voice_url` a URL; a sample with no public URL (an attached Slack file) goes as raw
+# base64 the way Kling's other media fields take it: UNCONFIRMED for this field.
+VOICE_TAKES_BASE64 = True
+VOICES_PER_CLIP = 2  # voice_list on kling-v2-6 image2video (§2.7)
+
+# ---- lip-sync (providers-2026-12.md §5.2): one face; 2-60 s of sound, overlapping its face >= 2 s ---
+LIPSYNC_MIN_MS, LIPSYNC_MAX_MS = 2000, 60000
 
 
 # ---- JWT ------------------------------------------------------------------------------------------
@@ -128,6 +146,8 @@ def element_id(subject: SubjectRef) -> int:
 
 
 def route_for(spec: RenderSpec) -> str:
+    if spec.mode is Mode.LIPSYNC:  # model-independent: it works on any clip Kling can fetch
+        return LIPSYNC
     wire = MODELS.get(spec.model)
     if wire is None:
         raise errors.ModelUnavailable(f"Kling does not serve {spec.model}.")
@@ -165,6 +185,23 @@ def prompt_with_descriptions(prompt: str, subjects: tuple[SubjectRef, ...]) -> s
         text = f"{subject.name} ({subject.description})" if subject.description else subject.name
         prompt = _subject_pattern(subject.name).sub(lambda _m, t=text: t, prompt)
     return prompt
+
+
+def _voiced(spec: RenderSpec) -> list[SubjectRef]:
+    return [s for s in spec.subjects if s.voice_ids.get("kling")][:VOICES_PER_CLIP]
+
+
+def prompt_with_voices(prompt: str, subjects: tuple[SubjectRef, ...], voiced: list[SubjectRef]) -> str:
+    """Descriptions as `prompt_with_descriptions`, and `<<<voice_N>>>` after each voiced subject
+    (appended when the prompt does not name them)."""
+    for n, subject in enumerate(voiced, start=1):
+        token = f"<<<voice_{n}>>>"
+        pattern = _subject_pattern(subject.name)
+        if pattern.search(prompt):
+            prompt = pattern.sub(lambda m, t=token: f"{m.group(0)} {t}", prompt, count=1)
+        else:
+            prompt = f"{prompt} {subject.name} {token}".strip()
+    return prompt_with_descriptions(prompt, subjects)
 
 
 def _source_url(spec: RenderSpec) -> str:
@@ -296,6 +333,11 @@ def build_request(spec: RenderSpec, *, audio_id: str | None = None) -> tuple[str
             body["aspect_ratio"] = spec.aspect
         if wire.sound:
             body["sound"] = "on" if spec.audio else "off"
+        if route == IMAGE2VIDEO and wire.voices and (voiced := _voiced(spec)):
+            # a voice needs sound on, and the prompt says who speaks with <<<voice_N>>>
+            body["voice_list"] = [{"voice_id": s.voice_ids["kling"]} for s in voiced]
+            body["prompt"] = prompt_with_voices(spec.prompt, spec.subjects, voiced)
+            body["sound"] = "on"
     if spec.negative and route in NEGATIVE_ROUTES:
         body["negative_prompt"] = spec.negative
     if spec.external_id:
@@ -338,17 +380,105 @@ def element_body(subject: SubjectRef) -> dict:
     }
 
 
-def tts_body(text: str) -> dict:
+def tts_body(text: str, voice_id: str | None = None) -> dict:
+    """`voice_id`: a subject's custom voice (its language is assumed), else Kling's stock voice."""
     if not text.strip():
-        raise errors.BadRequest("The avatar's script is empty.")
+        raise errors.BadRequest("The script is empty.")
     if len(text) > TTS_MAX_CHARS:
         raise errors.BadRequest(f"Kling's speech is limited to {TTS_MAX_CHARS} characters per script.")
     return {
         "text": text,
-        "voice_id": TTS_VOICE_ID,
-        "voice_language": TTS_VOICE_LANGUAGE,
+        "voice_id": voice_id or TTS_VOICE_ID,
+        "voice_language": CUSTOM_VOICE_LANGUAGE if voice_id else TTS_VOICE_LANGUAGE,
         "voice_speed": TTS_VOICE_SPEED,
     }
+
+
+def uses_voices(spec: RenderSpec) -> bool:
+    """Whether the spec speaks in its subjects' voices: a script said by TTS, or the voice_list of
+    an image-to-video on a model that takes one."""
+    if spec.mode in (Mode.AVATAR, Mode.LIPSYNC):
+        return bool(spec.script)
+    wire = MODELS.get(spec.model)
+    return bool(wire and wire.voices and spec.mode is Mode.IMAGE and route_for(spec) == IMAGE2VIDEO)
+
+
+def speaking_voice(spec: RenderSpec) -> str | None:
+    """The Kling custom voice that says the spec's script: its first voiced subject's."""
+    return next((s.voice_ids["kling"] for s in spec.subjects if s.voice_ids.get("kling")), None)
+
+
+def voice_body(subject: SubjectRef) -> dict:
+    """Create-voice body: the subject's name and its sample (a public URL, else raw base64)."""
+    sample = subject.voice
+    if sample is None:
+        raise errors.BadRequest(f"Subject {subject.name!r} has no voice sample.")
+    if not sample.url and not VOICE_TAKES_BASE64:
+        raise errors.BadRequest(
+            f"Kling fetches {subject.name}'s voice sample from a URL: give it with "
+            f"`/video subject voice {subject.name} https://…`."
+        )
+    return {"voice_name": subject.name[:VOICE_NAME_MAX], "voice_url": media_value(sample)}
+
+
+def face_source(spec: RenderSpec) -> dict:
+    """identify-face body: the clip to lip-sync, by a URL Kling can fetch."""
+    return {"video_url": _source_url(spec)}
+
+
+def one_face(data: dict) -> dict:
+    """The one face Kling found in the clip; a clip with none or several is refused (lip-sync syncs
+    one person) before the lip-sync is paid for."""
+    faces = [f for f in data.get("face_data") or [] if isinstance(f, dict) and f.get("face_id") is not None]
+    if not faces:
+        raise errors.ProviderError(
+            "Kling found no face in this clip to lip-sync. Lip-sync a version where one person's face "
+            "is clearly visible."
+        )
+    if len(faces) > 1:
+        raise errors.ProviderError(
+            f"Kling found {len(faces)} faces in this clip; lip-sync makes one person speak. Lip-sync a "
+            "version with one face in it."
+        )
+    if not data.get("session_id"):
+        raise errors.ProviderError("Kling's face identification answered without a session id.")
+    return faces[0]
+
+
+def lipsync_body(
+    spec: RenderSpec, session_id: str, face: dict, speech_ms: int, *, audio_id: str | None = None
+) -> dict:
+    """advanced-lip-sync body: the speech goes in where the face appears, cut to its time on screen."""
+    start, end = int(face.get("start_time") or 0), int(face.get("end_time") or 0)
+    if not LIPSYNC_MIN_MS <= speech_ms <= LIPSYNC_MAX_MS:
+        raise errors.ProviderError(
+            f"The speech is {speech_ms / 1000:.1f} s long; Kling lip-syncs 2 to 60 s of speech."
+        )
+    length = min(speech_ms, end - start) if end > start else speech_ms
+    if length < LIPSYNC_MIN_MS:
+        raise errors.ProviderError(
+            f"The face is on screen for only {(end - start) / 1000:.1f} s; lip-sync needs at least 2 s of it."
+        )
+    choice: dict = {
+        "face_id": str(face["face_id"]),
+        "sound_start_time": 0,
+        "sound_end_time": length,
+        "sound_insert_time": start,
+        "sound_volume": 1,
+        "original_audio_volume": 1,
+    }
+    if audio_id:
+        choice["audio_id"] = audio_id
+    elif spec.speech is not None:
+        choice["sound_file"] = media_value(spec.speech)
+    else:
+        raise errors.BadRequest("A lip-sync needs a script or an audio file.")
+    body: dict = {"session_id": str(session_id), "face_choose": [choice]}
+    if spec.external_id:
+        body["external_task_id"] = spec.external_id
+    if spec.callback_url:
+        body["callback_url"] = spec.callback_url
+    return body
 
 
 def dig(data: object, path: tuple) -> object:

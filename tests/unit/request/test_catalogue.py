@@ -43,7 +43,7 @@ def test_every_model_is_internally_consistent(model_id):
     assert m.id == model_id and m.title
     assert m.family in ("kling", "sora", "veo", "preview")
     assert m.audio in ("native", "always", "none", "keep")
-    assert m.inputs <= {"text", "image", "end_image", "video", "subjects", "script", "speech"}
+    assert m.inputs <= {"text", "image", "end_image", "video", "subjects", "script", "speech", "voice"}
     assert set(m.aspects) <= {"16:9", "9:16", "1:1"}
     assert set(m.resolutions) <= {"720p", "1080p", "4k"} and m.default_resolution in m.resolutions
     for resolution, seconds in m.res_seconds:

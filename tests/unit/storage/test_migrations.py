@@ -14,7 +14,6 @@ ORDER = [
     "m007_replicas",
     "m008_card_poster",
     "m009_subject_voices",
-    "m009_subject_voices",
     "m010_card_editor",
 ]
 

@@ -1,0 +1,186 @@
+"""`lipsync "line"` in a job's thread: that version's face says the line (or an attached audio
+file) as a new version on the shot, on the backend that lip-syncs, checked before any spend."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.cards.publisher import CardPublisher
+from bot.media.check import MediaRejected
+from bot.media.netpolicy import FetchRefused
+from bot.media.probe import probe_video
+from bot.outcomes import Refusal
+from bot.providers.base import Mode
+from bot.request import ThreadInstruction
+from bot.request.lipsync import USAGE, clip_problem, lipsync_cost, script_problem, speech_fits, spoken_seconds
+from bot.studio import thread_plan as threads
+from bot.studio.inputs import Inputs
+from bot.studio.origin import Origin
+from bot.studio.routes import Routes
+from bot.studio.start import Starter
+from bot.studio.subjects import Library, Unresolved
+from storage import approvals
+from storage import jobs as jobs_db
+from storage.db import Store
+
+AUDIO_TYPES = ("audio/", "video/mp4")
+NO_LIPSYNC = (
+    "Lip-sync runs on Kling direct, and this Dailies renders through {backends}, which has none. "
+    "Set KLING_API_KEY (or KLING_ACCESS_KEY and KLING_SECRET_KEY) to lip-sync versions; until then "
+    '`/video avatar {{subject}} "line"` makes a talking portrait.'
+)
+
+
+class LipSyncs:
+    def __init__(
+        self,
+        store: Store,
+        routes: Routes,
+        library: Library,
+        inputs: Inputs,
+        starter: Starter,
+        cards: CardPublisher,
+    ) -> None:
+        self.store = store
+        self.routes = routes
+        self.library = library
+        self.inputs = inputs
+        self.starter = starter
+        self.cards = cards
+
+    def backend(self) -> str | None:
+        """The configured backend that lip-syncs, if any (asked of each provider, never by name)."""
+        return next((name for name, p in self.routes.providers.items() if p.lip_sync), None)
+
+    async def start(self, origin: Origin, shot_id: int, ins: ThreadInstruction) -> str | None:
+        """Store and start the lip-sync of a version; a message for the person when it can't be."""
+        backend = self.backend()
+        if backend is None:
+            labels = ", ".join(sorted(p.label or name for name, p in self.routes.providers.items()))
+            return NO_LIPSYNC.format(backends=labels or "no backend")
+        _shot, jobs, versions, _decisions = await self.store.run(approvals.shot_with_decisions, shot_id)
+        take = threads.pick_take(versions, ins.version, "edit")
+        if isinstance(take, Refusal):
+            return take.message
+        job = {j["id"]: j for j in jobs}[take["job_id"]]
+        source = dict(take, model=job["model"], backend=job["backend"])
+        provider = self.routes.provider(backend)
+        made_by = self.routes.providers.get(source["backend"])
+        if threads.source_problem(
+            backend, provider.source_input, source, made_by.result_url_seconds if made_by else None,
+            datetime.now(UTC),
+        ):  # fmt: skip
+            return (
+                f"{provider.label or backend} lip-syncs a clip it fetches from a URL, and v{take['version']} "
+                f"({source['model']} on {source['backend']}) has none it can reach: it was made locally, "
+                "or its provider link has expired. Lip-sync a version a provider rendered recently."
+            )
+        seconds, width, height = await _clip_size(source)
+        if problem := clip_problem(take["version"], seconds, width, height):
+            return problem
+        speech = await self._speech(origin, ins)
+        if isinstance(speech, str):
+            return speech
+        said = speech["seconds"] if speech else spoken_seconds(ins.text)
+        if problem := speech_fits(take["version"], max(said, 2.0) if not speech else said, seconds):
+            return problem
+        subjects = []
+        if ins.voice:
+            try:
+                subjects = await self.library.resolve(origin.channel_id, (ins.voice,))
+            except Unresolved as exc:
+                return exc.message
+            if not subjects[0].get("voice"):
+                name = subjects[0]["name"]
+                return (
+                    f"`{{{name}}}` has no voice yet: attach a 5 to 30 s sample to "
+                    f"`/video subject voice {name}`, or drop `{{{name}}}` to use the stock voice."
+                )
+        script = None if speech else ins.text
+        request = {
+            "mode": Mode.LIPSYNC.value,
+            "prompt": "",
+            "instruction": f"“{script}”" if script else "(the attached audio)",
+            "script": script,
+            "speech": speech,
+            "speech_seconds": said,
+            "seconds": seconds,
+            "aspect": None,
+            "resolution": None,
+            "audio": True,
+            "subjects": subjects,
+            "parent_version": take["version"],
+        }
+        estimate = 0.0 if provider.free else lipsync_cost(said, script=bool(script))
+        new = jobs_db.NewJob(
+            channel_id=origin.channel_id,
+            team_id=origin.team_id,
+            user_id=origin.user_id,
+            kind="lipsync",
+            model=job["model"],
+            backend=backend,
+            request=request,
+            takes=1,
+            estimate_usd=estimate,
+            source_key=origin.source_key or f"thread:{shot_id}:{uuid.uuid4().hex}",
+            title=request["instruction"],
+            shot_id=shot_id,
+            parent_take_id=take["id"],
+        )
+        message = await self.starter.start(new)
+        self.cards.touch(shot_id)
+        return message
+
+    async def again(self, origin: Origin, shot_id: int, job: dict) -> str | None:
+        """Another take of a lip-sync: the same line on the same version, as a new version."""
+        backend = self.backend()
+        if backend is None:
+            return NO_LIPSYNC.format(backends=", ".join(sorted(self.routes.providers)))
+        new = jobs_db.NewJob(
+            channel_id=origin.channel_id,
+            team_id=origin.team_id,
+            user_id=origin.user_id,
+            kind="lipsync",
+            model=job["model"],
+            backend=backend,
+            request=job["request"],
+            takes=1,
+            estimate_usd=0.0 if self.routes.provider(backend).free else job["estimate_usd"],
+            source_key=origin.source_key or f"thread:{shot_id}:{uuid.uuid4().hex}",
+            title=job["request"].get("instruction") or "",
+            shot_id=shot_id,
+            parent_take_id=job["parent_take_id"],
+        )
+        message = await self.starter.start(new)
+        self.cards.touch(shot_id)
+        return message
+
+    async def _speech(self, origin: Origin, ins: ThreadInstruction) -> dict | None | str:
+        """The attached (or linked) audio to sync, checked for lip-sync's 2-60 s; None for a line."""
+        files = [f for f in origin.files if (f.get("mimetype") or "").startswith(AUDIO_TYPES)]
+        if ins.text and not (ins.audio_url or files):
+            return script_problem(ins.text)  # None when the line is fine
+        if ins.text:
+            return (
+                "Give the lip-sync either a line or an audio file, not both: drop the attachment or the line."
+            )
+        if not (ins.audio_url or files):
+            return f"Tell me what to say: {USAGE}."
+        try:
+            return await self.inputs.audio(ins.audio_url, None if ins.audio_url else files[0], max_seconds=60)
+        except (FetchRefused, MediaRejected) as exc:
+            return f"The lip-sync's audio was not used: {exc.message}"
+
+
+async def _clip_size(source: dict) -> tuple[float | None, int | None, int | None]:
+    """(seconds, width, height) of the delivered clip: from our copy when we still have it."""
+    seconds = source.get("seconds")
+    path = source.get("media_path")
+    if path and Path(path).is_file():
+        info = await asyncio.to_thread(probe_video, Path(path))
+        if info:
+            return info.get("seconds") or seconds, info.get("width"), info.get("height")
+    return seconds, None, None
