@@ -58,9 +58,9 @@ def _elapsed(since: str | None, now: datetime) -> str:
 
 
 def _progress(take: dict, view: CardView) -> str:
-    if take.get("status_note") and take["state"] in ("submitting", "rendering"):
+    if take.get("status_note") and take["state"] in (TakeState.SUBMITTING, TakeState.RENDERING):
         return take["status_note"]  # e.g. "waiting for the provider" while a 429 is retried
-    if take["state"] != "rendering":
+    if take["state"] != TakeState.RENDERING:
         return take["state"].replace("_", " ")
     if take.get("progress"):
         return f"rendering {take['progress']}%"
@@ -74,15 +74,15 @@ def headline(view: CardView) -> str:
     job = view.jobs[-1]
     line = STATE_LINE.get(job["state"], job["state"])
     live = [t for t in view.takes if t["job_id"] == job["id"]]
-    if job["state"] == "rendering":
-        rendering = [t for t in live if t["state"] == "rendering"]
+    if job["state"] == JobState.RENDERING:
+        rendering = [t for t in live if t["state"] == TakeState.RENDERING]
         if rendering:
             best = rendering[0]
             detail = _progress(best, view)
             line = f"{line} {detail.removeprefix('rendering').strip(' ·')}".rstrip()
-    if job["state"] == "awaiting_approval":
+    if job["state"] == JobState.AWAITING_APPROVAL:
         line += f" · estimate {_money(job['estimate_usd'])} · {can_approve_text(view.approvers, view.rule, job['user_id'])}"
-    if job["state"] == "delivered":
+    if job["state"] == JobState.DELIVERED:
         jobs_by_id = {j["id"]: j for j in view.jobs}
         approved = [t for t in view.takes if _review(t, jobs_by_id[t["job_id"]], view)[0] == "approved"]
         if approved:
@@ -119,9 +119,9 @@ def _version_line(take: dict, job: dict, view: CardView) -> str:
         label += f" ({job['kind']} of v{job['request']['parent_version']})"
     if take["id"] == _current_id(view):
         label += " ← *current*"
-    if take["state"] == "delivered":
+    if take["state"] == TakeState.DELIVERED:
         state = f"delivered · {_money(take['cost_usd'])}{_review_note(take, job, view)}"
-    elif take["state"] == "failed":
+    elif take["state"] == TakeState.FAILED:
         state = f"failed: {take.get('error') or 'unknown error'}"
     else:
         state = _progress(take, view)
@@ -130,7 +130,7 @@ def _version_line(take: dict, job: dict, view: CardView) -> str:
 
 def _current_id(view: CardView) -> int | None:
     """The version the thread is working on: the latest delivered one."""
-    delivered = [t for t in view.takes if t["state"] == "delivered"]
+    delivered = [t for t in view.takes if t["state"] == TakeState.DELIVERED]
     return delivered[-1]["id"] if delivered else None
 
 
@@ -149,7 +149,7 @@ def render_card(view: CardView) -> tuple[str, list[dict]]:
         f"*Duration* {seconds}s" if seconds else "*Duration* follows the speech",
         f"*Takes* {job['takes']}",
         f"*Cost* {_money(job['cost_usd'])}"
-        if job["state"] == "delivered"
+        if job["state"] == JobState.DELIVERED
         else f"*Estimate* {_money(job['estimate_usd'])}",
         f"*Asked by* <@{job['user_id']}>",
         f"*Job* J{job['id']}",
@@ -174,7 +174,7 @@ def render_card(view: CardView) -> tuple[str, list[dict]]:
     lines = [_version_line(t, jobs_by_id[t["job_id"]], view) for t in view.takes[-12:]]
     if lines:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:2900]}})
-    if job.get("error") and job["state"] == "failed":
+    if job.get("error") and job["state"] == JobState.FAILED:
         blocks.append(
             {"type": "context", "elements": [{"type": "mrkdwn", "text": f":warning: {job['error']}"[:2000]}]}
         )
@@ -207,16 +207,16 @@ def _button(text: str, action_id: str, value: str, style: str | None = None) -> 
 
 def _buttons(view: CardView, job: dict) -> list[dict]:
     shot_id = view.shot["id"]
-    delivered = [t for t in view.takes if t["state"] == "delivered"]
+    delivered = [t for t in view.takes if t["state"] == TakeState.DELIVERED]
     buttons = []
-    if job["state"] == "awaiting_approval":
+    if job["state"] == JobState.AWAITING_APPROVAL:
         buttons.append(_button("Approve", "approve", f"{shot_id}:job:{job['id']}", "primary"))
     elif delivered:
         take = delivered[-1]
         buttons.append(_button("Approve", "approve", f"{shot_id}:take:{take['id']}", "primary"))
         buttons.append(_button("Another take", "another_take", f"{shot_id}:take:{take['id']}"))
         buttons.append(_button("Final render", "final_render", f"{shot_id}:take:{take['id']}"))
-    if job["state"] in RUNNING or job["state"] == "awaiting_approval":
+    if job["state"] in RUNNING or job["state"] == JobState.AWAITING_APPROVAL:
         buttons.append(_button("Cancel", "cancel", f"{shot_id}:job:{job['id']}", "danger"))
     return buttons
 
