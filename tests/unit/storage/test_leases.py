@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 
 import pytest
@@ -176,3 +177,27 @@ def test_database_settings_are_read_and_checked():
         load_config({"DATABASE_URL": "mysql://x"}, dotenv=None)
     with pytest.raises(ConfigError, match="DAILIES_LEASE_SECONDS"):
         load_config({"DAILIES_LEASE_SECONDS": "soon"}, dotenv=None)
+
+
+async def test_a_replica_listening_hears_of_new_work_stored_by_another(database_url):
+    writer, listener = connect(database_url=database_url), connect(database_url=database_url)
+    heard = asyncio.Event()
+    listening = asyncio.create_task(listener.listen(jobs_db.WORK, heard.set))
+    try:
+        for n in range(100):  # until the LISTEN is in place: each new job notifies at its commit
+            jobs_db.create_job(writer, new_job(source_key=f"k{n}"))
+            try:
+                await asyncio.wait_for(heard.wait(), 0.1)
+                break
+            except TimeoutError:
+                continue
+        assert heard.is_set()
+        heard.clear()
+        jobs_db.create_job(writer, new_job(source_key="held", state="awaiting_approval"))
+        jobs_db.create_job(writer, new_job(source_key="later"))
+        await asyncio.wait_for(heard.wait(), 10)
+    finally:
+        listening.cancel()
+        await asyncio.gather(listening, return_exceptions=True)
+        writer.close()
+        listener.close()
