@@ -18,9 +18,9 @@ from bot.providers import errors
 from bot.providers.base import MediaRef, Mode, RenderSpec, SubjectRef, TaskState
 from bot.providers.http import b64_file, retry_after_seconds
 
-# ---- paths (providers.md §2.7-§2.10) ------------------------------------------------------------
+# ---- paths ---------------------------------------------------------------------------------------
 TEXT2VIDEO, IMAGE2VIDEO, OMNI, AVATAR = "text2video", "image2video", "omni-video", "avatar/image2video"
-MOTION = "motion-control"  # providers-2026-12.md §2.2; polled on its own route like the others
+MOTION = "motion-control"  # polled on its own route like the others
 LIPSYNC = "advanced-lip-sync"  # providers-2026-12.md §5.2, after identify-face
 ROUTES = (TEXT2VIDEO, IMAGE2VIDEO, OMNI, AVATAR, MOTION, LIPSYNC)
 VIDEO_PATH = "/v1/videos/{route}"  # create; poll is VIDEO_PATH + "/{task_id}"
@@ -30,10 +30,10 @@ FACES_PATH = "/v1/videos/identify-face"  # synchronous: session_id and face_data
 VOICES_PATH = "/v1/general/custom-voices"  # create; poll is + "/{task_id}"
 CHECK_PATH, CHECK_PARAMS = "/v1/videos/text2video", {"pageNum": 1, "pageSize": 1}
 
-# ---- auth (§2.1) ----------------------------------------------------------------------------------
+# ---- auth ----------------------------------------------------------------------------------------
 JWT_LIFETIME, JWT_NOT_BEFORE_SLACK, JWT_REFRESH_MARGIN = 1800, 5, 60
 
-# ---- task states (§2.7); Kling has no progress figure on legacy routes ----------------------------
+# ---- task states; Kling has no progress figure on legacy routes -----------------------------------
 STATES = {
     "submitted": TaskState.PENDING,
     "processing": TaskState.RUNNING,
@@ -55,12 +55,12 @@ class ModelWire:
     mode: str | None  # fixed `mode`; None = from the resolution (RES_MODE)
     sound: bool  # takes `sound` on/off
     # Subjects need `element_list`, which only the omni route takes (element_list on legacy
-    # image2video is UNCONFIRMED, §2.7): kling-v3 with subjects goes to omni-video as kling-v3-omni.
+    # image2video is UNCONFIRMED): kling-v3 with subjects goes to omni-video as kling-v3-omni.
     omni_name: str | None = None
     omni_sound: bool = False
     motion_name: str | None = None  # model_name on /v1/videos/motion-control (None: no motion control)
     voices: bool = False  # image2video takes `voice_list` (custom voices; §5.1: 2.6 only)
-    multi_shot: bool = False  # multi_shot / shot_type / multi_prompt (§3.2)
+    multi_shot: bool = False  # multi_shot / shot_type / multi_prompt
     end_frame: bool = False  # a last frame: image_tail (image2video) or image_list end_frame (omni)
 
 
@@ -84,7 +84,7 @@ NEGATIVE_ROUTES = {TEXT2VIDEO, IMAGE2VIDEO}  # routes that take `negative_prompt
 ASPECT_ROUTES = {TEXT2VIDEO}  # image2video takes its frame shape from the image
 DEFAULT_SECONDS = 5
 
-# ---- elements (§2.9) -------------------------------------------------------------------------------
+# ---- elements --------------------------------------------------------------------------------------
 ELEMENT_NAME_MAX, ELEMENT_DESCRIPTION_MAX, ELEMENT_REFS_MAX = 20, 100, 3
 
 # ---- TTS (Kling's TTS doc, kling.ai/document-api/api/video/avatar/text-to-speech): `voice_language`
@@ -222,7 +222,7 @@ def _mode(spec: RenderSpec, wire: ModelWire) -> str:
 
 
 def _multi_shot(spec: RenderSpec) -> dict:
-    """Legacy multi-shot fields (§3.2): the shots replace `prompt`; `duration` is their sum."""
+    """Legacy multi-shot fields: the shots replace `prompt`; `duration` is their sum."""
     return {
         "multi_shot": True,
         "shot_type": "customize",
@@ -235,7 +235,7 @@ def _multi_shot(spec: RenderSpec) -> dict:
 
 
 def _motion_body(spec: RenderSpec, wire: ModelWire) -> dict:
-    """`POST /v1/videos/motion-control` (§2.2): no duration or aspect; the reference decides both."""
+    """`POST /v1/videos/motion-control`: no duration or aspect; the reference decides both."""
     portrait = spec.subjects[0].images[0] if spec.subjects and spec.subjects[0].images else None
     character = spec.image or portrait
     if character is None:
@@ -498,7 +498,7 @@ CHECK_KEYS = "check KLING_API_KEY (or KLING_ACCESS_KEY and KLING_SECRET_KEY) in 
 def envelope_error(
     status: int, body: dict, headers: httpx.Headers | None = None
 ) -> errors.ProviderError | None:
-    """The ProviderError for a legacy-envelope answer, or None when it is a success (§2.2)."""
+    """The ProviderError for a legacy-envelope answer, or None when it is a success."""
     code = body.get("code")
     if status < 400 and code in (0, None):
         return None
