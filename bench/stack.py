@@ -200,13 +200,16 @@ async def stage(
     render_seconds: float | None = None,
     result_file: Path | None = None,
     remote: bool = False,
+    slack: BenchSlack | None = None,
     **env: str,
 ) -> AsyncIterator[Stage]:
     """Start the stand-ins (in this process, or in their own with `remote`) and `dailies serve`;
-    stop everything on exit. Remote stand-ins never finish a render."""
+    stop everything on exit. Remote stand-ins never finish a render; `slack` replaces the Slack
+    stand-in (not yet started)."""
     remote_ = _start_remote() if remote else None
     if remote_ is None:
-        slack, kling = BenchSlack(), BenchKling(render_seconds=render_seconds, result_file=result_file)
+        slack = slack or BenchSlack()
+        kling = BenchKling(render_seconds=render_seconds, result_file=result_file)
         await slack.start()
         await kling.start()
         slack_api, kling_url, kling_key = slack.api_url, kling.url, kling.api_key

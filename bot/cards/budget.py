@@ -37,9 +37,10 @@ class Tier:
         return self.per_minute / 60.0
 
 
-# Slack's published tiers (Tier 2: 20+/min, Tier 3: 50+/min, Tier 4: 100+/min), at their floor; the
-# bursts are ours, kept short because Slack does not publish its own.
-TIER_2, TIER_3, TIER_4 = Tier(20, 3), Tier(50, 5), Tier(100, 10)
+# Slack's published tiers (Tier 2: 20+/min, Tier 3: 50+/min, Tier 4: 100+/min), at their floor.
+# Slack counts in per-minute windows and publishes no burst; a fifth of the minute's calls back to
+# back is well inside such a window, and a 429 slows the bucket down if Slack disagrees.
+TIER_2, TIER_3, TIER_4 = Tier(20, 4), Tier(50, 10), Tier(100, 20)
 TIERS: dict[str, Tier] = {
     "chat.postMessage": Tier(300, 20),  # "several hundred a minute" per workspace, plus the channel's
     "chat.update": TIER_3,
@@ -65,7 +66,8 @@ DEFAULT_TIER = TIER_2  # a method not in the table
 # "chat.postMessage:channel"
 PER_CHANNEL: dict[str, Tier] = {"chat.postMessage": Tier(60, 3)}
 # what a priority leaves in the bucket for better ones, as a share of the burst
-RESERVE = {Priority.URGENT: 0.0, Priority.STATE: 0.2, Priority.PROGRESS: 0.5}
+# (state changes keep most of the burst for final states landing in a wave, progress ticks more)
+RESERVE = {Priority.URGENT: 0.0, Priority.STATE: 0.7, Priority.PROGRESS: 0.9}
 SLOWDOWN = 0.8  # rate factor after each 429
 SLOWEST = 0.5  # never below half the tier
 CALM_SECONDS = 60.0  # after this long without a 429 the rate recovers ...

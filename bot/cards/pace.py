@@ -40,7 +40,7 @@ def edit_priority(view: CardView, last_sent: tuple | None) -> Priority:
 class Pending:
     shot_id: int
     priority: Priority
-    since: float  # when its oldest unsent change arrived
+    since: float  # when the change that gave it this rank arrived (first come, first served)
 
 
 class CardQueue:
@@ -53,12 +53,13 @@ class CardQueue:
         self.in_flight: set[int] = set()
 
     def add(self, shot_id: int, priority: Priority, now: float) -> None:
-        """A change to send; merged into the card's pending edit, which keeps the more urgent rank."""
+        """A change to send; merged into the card's pending edit, which keeps the more urgent rank
+        (and queues at that rank from when it got it: a final state waits behind older finals only)."""
         entry = self.pending.get(shot_id)
         if entry is None:
             self.pending[shot_id] = Pending(shot_id, priority, now)
-        else:
-            entry.priority = min(entry.priority, priority)
+        elif priority < entry.priority:
+            entry.priority, entry.since = priority, now
 
     def due_at(self, shot_id: int) -> float:
         return self.last_sent.get(shot_id, float("-inf")) + self.interval

@@ -34,8 +34,8 @@ class Limit:
         return (1.0 - self.tokens) * 60 / self.per_minute
 
 
-# Slack's tiers at their published floor (Tier 2: 20, Tier 3: 50, Tier 4: 100 a minute); the
-# bursts are Slack's unpublished "temporary burst", set a little above what the bot plans with.
+# Slack's tiers at their published floor (Tier 2: 20, Tier 3: 50, Tier 4: 100 a minute), as token
+# buckets; the bursts stand for Slack's unpublished "temporary burst".
 TIER_2, TIER_3, TIER_4 = (20, 5), (50, 10), (100, 20)
 WORKSPACE = {
     "chat.postMessage": (600, 40),
