@@ -11,7 +11,8 @@
   const clock = document.getElementById("clock");
   const mute = document.getElementById("mute");
   const FRAME = 1 / 24;
-  const DRIFT = 0.04; // seconds a follower may drift before it is put back in step
+  const DRIFT = 0.015; // seconds a follower may drift before its speed is nudged
+  const JUMP = 0.25; // seconds off beyond which it seeks instead
   let playing = false;
 
   const picked = () => all.filter((v) => document.querySelector(`[data-sync="v${v.dataset.version}"]`)?.checked);
@@ -34,24 +35,44 @@
     play.textContent = on ? "❚❚ Pause" : "▶ Play in sync";
     play.setAttribute("aria-label", on ? "Pause" : "Play");
   }
+  // resolves once a player can play from where it stands (or after a while, so nothing hangs)
+  const ready = (v) =>
+    new Promise((done) => {
+      const events = ["seeked", "canplay", "canplaythrough"];
+      const check = (force) => {
+        if (force !== true && (v.seeking || v.readyState < 3)) return;
+        for (const e of events) v.removeEventListener(e, check);
+        done();
+      };
+      for (const e of events) v.addEventListener(e, check);
+      setTimeout(() => check(true), 2000);
+      check(false);
+    });
   async function start() {
     const lead = leader();
     if (!lead) return;
     if (lead.ended || lead.currentTime >= length(lead) - 0.01) seekAll(0);
     const t = lead.currentTime;
-    for (const v of picked()) {
+    const group = picked().filter((v) => t < length(v));
+    for (const v of group) {
       v.muted = mute.checked || v !== lead;
-      if (t < length(v)) v.currentTime = t;
+      v.playbackRate = 1;
+      v.currentTime = t;
     }
     setPlaying(true);
-    await Promise.all(picked().filter((v) => t < length(v)).map((v) => v.play().catch(() => {})));
+    await Promise.all(group.map(ready)); // start together, not each as soon as it can
+    if (!playing) return;
+    await Promise.all(group.map((v) => v.play().catch(() => {})));
     requestAnimationFrame(follow);
   }
   function stop() {
-    for (const v of all) v.pause();
+    setPlaying(false);
+    for (const v of all) {
+      v.pause();
+      v.playbackRate = 1;
+    }
     const lead = leader();
     if (lead) seekAll(lead.currentTime);
-    setPlaying(false);
   }
   function follow() {
     if (!playing) return;
@@ -60,7 +81,15 @@
     const t = lead.currentTime;
     for (const v of picked()) {
       if (v === lead || t >= length(v)) continue;
-      if (Math.abs(v.currentTime - t) > DRIFT) v.currentTime = t;
+      const ahead = v.currentTime - t;
+      if (Math.abs(ahead) > JUMP) {
+        v.currentTime = t; // far off (a stall, a scrub): jump back in step
+        v.playbackRate = 1;
+      } else if (Math.abs(ahead) > DRIFT) {
+        v.playbackRate = Math.min(1.5, Math.max(0.5, 1 - ahead * 3)); // close: catch up smoothly
+      } else {
+        v.playbackRate = 1;
+      }
       if (v.paused && !lead.paused) v.play().catch(() => {});
     }
     show(t);
