@@ -1,5 +1,5 @@
 """Lip-sync and voices, pure: the `lipsync "line"` reply, the limits Kling's face identification,
-lip-sync and custom voices set (providers-2026-12.md §5.1-§5.2), and what a lip-sync costs."""
+lip-sync and custom voices set, and what a lip-sync costs."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ CLIP_SIDES = (512, 2160)  # each side of that clip, in px (720p or 1080p)
 VOICE_SECONDS = (5.0, 30.0)  # a custom voice's sample
 WORDS_PER_SECOND = 2.5  # a speaking pace, to tell before any call how long a line takes
 
-# Kling's list prices (providers.md §2.14): lip-sync per started 5 s, face identification, TTS and
+# Kling's list prices: lip-sync per started 5 s, face identification, TTS and
 # custom voice per call.
 LIPSYNC_PER_5S, FACE_CALL, TTS_CALL = 0.07, 0.007, 0.007
 

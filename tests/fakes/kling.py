@@ -353,7 +353,7 @@ class FakeKling:
         data = {"task_id": audio_id, "task_status": "succeed", "task_result": {"audios": [audio]}}
         return self.envelope(data)
 
-    # ---- lip-sync and custom voices (providers-2026-12.md §5.1-§5.2) ---------------------------------
+    # ---- lip-sync and custom voices ------------------------------------------------------------------
     async def _identify_face(self, request: web.Request) -> web.Response:
         body = request[BODY]
         check_contract("identify-face", body)

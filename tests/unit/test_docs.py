@@ -3,7 +3,10 @@ README.md (the sets come from the grammar itself), and manifest.yml is what `dai
 
 from __future__ import annotations
 
+import ast
+import io
 import re
+import tokenize
 from pathlib import Path
 
 import pytest
@@ -83,3 +86,40 @@ def test_readme_gives_the_two_commands():
     assert 'pip install -e ".[test]" && python -m pytest -q' in README
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "python -m pytest -q" in ci
+
+
+OUTSIDE = re.compile(
+    r"\.\./shared|\b(?:providers|slack)(?:-\d{4}-\d{2})?\.md\b|\bCONTRACT(?:\.md)? ?§|STYLE\.md|\[SRC:"
+)
+HISTORY = re.compile(
+    r"\b(?:before|after|since) the split\b|\bas before\b|\bused to live\b|\bold import path", re.I
+)
+
+
+def _comments(path: Path) -> list[tuple[int, str]]:
+    """Every comment and docstring of a module, with its line."""
+    source = path.read_text(encoding="utf-8")
+    found = [
+        (tok.start[0], tok.string)
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline)
+        if tok.type == tokenize.COMMENT
+    ]
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            doc = ast.get_docstring(node, clean=False)
+            if doc:
+                found.append((node.body[0].lineno, doc))
+    return found
+
+
+def test_comments_point_inside_the_repository_and_do_not_narrate_history():
+    files = [
+        p for top in ("bot", "handlers", "storage", "tests", "bench") for p in (ROOT / top).rglob("*.py")
+    ]
+    bad = [
+        f"{path.relative_to(ROOT)}:{line}: {text.strip()[:90]}"
+        for path in files
+        for line, text in _comments(path)
+        if OUTSIDE.search(text) or HISTORY.search(text)
+    ]
+    assert bad == []

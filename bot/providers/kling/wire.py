@@ -21,7 +21,7 @@ from bot.providers.http import b64_file, retry_after_seconds
 # ---- paths ---------------------------------------------------------------------------------------
 TEXT2VIDEO, IMAGE2VIDEO, OMNI, AVATAR = "text2video", "image2video", "omni-video", "avatar/image2video"
 MOTION = "motion-control"  # polled on its own route like the others
-LIPSYNC = "advanced-lip-sync"  # providers-2026-12.md §5.2, after identify-face
+LIPSYNC = "advanced-lip-sync"  # after identify-face
 ROUTES = (TEXT2VIDEO, IMAGE2VIDEO, OMNI, AVATAR, MOTION, LIPSYNC)
 VIDEO_PATH = "/v1/videos/{route}"  # create; poll is VIDEO_PATH + "/{task_id}"
 ELEMENTS_PATH = "/v1/general/advanced-custom-elements"  # create; poll is + "/{task_id}"
@@ -59,7 +59,7 @@ class ModelWire:
     omni_name: str | None = None
     omni_sound: bool = False
     motion_name: str | None = None  # model_name on /v1/videos/motion-control (None: no motion control)
-    voices: bool = False  # image2video takes `voice_list` (custom voices; §5.1: 2.6 only)
+    voices: bool = False  # image2video takes `voice_list` (custom voices: 2.6 only)
     multi_shot: bool = False  # multi_shot / shot_type / multi_prompt
     end_frame: bool = False  # a last frame: image_tail (image2video) or image_list end_frame (omni)
 
@@ -96,15 +96,15 @@ TTS_SECONDS_PATH = ("task_result", "audios", 0, "duration")  # a string of secon
 # A custom voice's language is not in Kling's voice answer; TTS requires one (UNCONFIRMED: "en").
 CUSTOM_VOICE_LANGUAGE = "en"
 
-# ---- custom voices (providers-2026-12.md §5.1, Kling's voice doc) --------------------------------
+# ---- custom voices (Kling's voice doc) ------------------------------------------------------------
 VOICE_NAME_MAX = 20
 VOICE_ID_PATH = ("task_result", "voices", 0, "voice_id")
 # The doc names `voice_url` a URL; a sample with no public URL (an attached Slack file) goes as raw
 # base64 the way Kling's other media fields take it: UNCONFIRMED for this field.
 VOICE_TAKES_BASE64 = True
-VOICES_PER_CLIP = 2  # voice_list on kling-v2-6 image2video (§2.7)
+VOICES_PER_CLIP = 2  # voice_list on kling-v2-6 image2video
 
-# ---- lip-sync (providers-2026-12.md §5.2): one face; 2-60 s of sound, overlapping its face >= 2 s ---
+# ---- lip-sync: one face; 2-60 s of sound, overlapping its face >= 2 s ---
 LIPSYNC_MIN_MS, LIPSYNC_MAX_MS = 2000, 60000
 
 
