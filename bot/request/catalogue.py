@@ -40,6 +40,8 @@ class ModelSpec:
     motion: bool = False  # motion control: --motion URL (a character performs a video's moves)
     # resolutions only rendered at some lengths, e.g. Veo's 1080p only at 8 s: (("1080p", (8,)),)
     res_seconds: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    # subjects go in as reference images only at this (seconds, aspect), without a first frame (Veo)
+    subjects_at: tuple[int, str] | None = None
 
 
 _ALL_ASPECTS = ("16:9", "9:16", "1:1")
@@ -228,14 +230,15 @@ CATALOGUE: dict[str, ModelSpec] = {
             # the Gemini API cannot switch Veo's sound off (generate_audio is Vertex-only)
             audio="always",
             default_audio=True,
-            inputs=frozenset({"text", "image", "end_image"}),
+            inputs=frozenset({"text", "image", "end_image", "subjects"}),
             edits=False,
-            extends=False,
-            max_subjects=0,
+            extends=True,
+            max_subjects=3,
             seeds=False,
             negative=True,
             typical_seconds=120,
             res_seconds=(("1080p", (8,)),),
+            subjects_at=(8, "16:9"),
         ),
         ModelSpec(
             id="veo-3.1-fast",
@@ -249,14 +252,15 @@ CATALOGUE: dict[str, ModelSpec] = {
             default_resolution="720p",
             audio="always",
             default_audio=True,
-            inputs=frozenset({"text", "image", "end_image"}),
+            inputs=frozenset({"text", "image", "end_image", "subjects"}),
             edits=False,
-            extends=False,
-            max_subjects=0,
+            extends=True,
+            max_subjects=3,
             seeds=False,
             negative=True,
             typical_seconds=60,
             res_seconds=(("1080p", (8,)),),
+            subjects_at=(8, "16:9"),
         ),
         ModelSpec(
             id="preview",
@@ -586,6 +590,17 @@ def check_request(
             f"{name} doesn't take a negative prompt; drop --negative and say what you want instead. "
             f"Models that do: {_models_with(lambda m: m.negative)}."
         )
+    if req.subjects and model.subjects_at and "subjects" in model.inputs:
+        at_seconds, at_aspect = model.subjects_at
+        if req.seconds not in (None, at_seconds) or req.aspect not in (None, at_aspect) or req.shots:
+            return Refusal(
+                f"{name} takes subjects as reference images only at {at_seconds} s {at_aspect}; "
+                f"use --seconds {at_seconds} --aspect {at_aspect}, or drop the subjects."
+            )
+        if image:
+            return Refusal(
+                f"{name} takes either a first frame (--image) or subjects' reference images, not both."
+            )
     if model.max_subjects and len(req.subjects) > model.max_subjects:
         named = ", ".join("{" + s + "}" for s in req.subjects)
         return Refusal(

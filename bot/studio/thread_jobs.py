@@ -250,8 +250,12 @@ class ThreadJobs:
         if not files and not ins.image_url:
             return None
         model = get_model(plan.model)
-        if not self.routes.provider(plan.backend).edits_take_images and plan.mode in (Mode.EDIT, Mode.EXTEND):
-            return Refusal("Sora edits take no reference image; drop the image or add `--model kling-o1`.")
+        provider = self.routes.provider(plan.backend)
+        if not provider.edits_take_images and plan.mode in (Mode.EDIT, Mode.EXTEND):
+            return Refusal(
+                f"{plan.model} on {provider.label or plan.backend} takes no reference image when it "
+                f"works on a clip; drop the image or add `--model kling-o1`."
+            )
         if "image" not in model.inputs:
             return Refusal(f"{model.id} can't use an image; drop the attachment or pick another model.")
         try:

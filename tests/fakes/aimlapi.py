@@ -63,6 +63,15 @@ for _suffix in ("", "-fast"):
         **_VEO_RULES,
         "fields": _VEO | {"image_url", "last_image_url"},
     }
+# Veo 3.1 extension (a clip by URL; 7 s, 720p, its own fields) and reference images (8 s only)
+for _suffix in ("", "-fast"):
+    MODELS[f"google/veo3-1{_suffix}-extend-video"] = {
+        "durations": {7}, "aspects": {"auto", "16:9", "9:16"}, "resolutions": {"720p"},
+        "fields": {"video_url", "aspect_ratio", "duration", "resolution", "generate_audio"},
+    }  # fmt: skip
+MODELS["google/veo-3.1-reference-to-video"] = {
+    "durations": {8}, "resolutions": {"720p", "1080p"}, "fields": {"image_urls", "duration", "resolution", "generate_audio"},
+}  # fmt: skip
 # Multi-shot on the v3 ids: `multi_prompt` (strings) instead of `prompt`, with shot_type
 MULTI_SHOT = {m for m in MODELS if m.startswith("klingai/video-v3-")}
 for _res in ("720p", "1080p"):

@@ -51,6 +51,7 @@ class WireModel:
     mode: str | None = None  # `mode` std|pro (motion control)
     # the resolution is part of the id ("{res}" in `id`): these are the ones it is offered at
     resolutions: tuple[str, ...] = ()
+    references: bool = False  # image_urls (required): subjects' front views as reference images
 
 
 _V26 = "klingai/video-v2-6-pro"
@@ -110,6 +111,15 @@ WIRE_MODELS: dict[tuple[str, Mode], WireModel] = {
     ("veo-3.1-fast", Mode.TEXT): WireModel(f"{_VEO}-t2v-fast", **_VEO_FIELDS),
     ("veo-3.1-fast", Mode.IMAGE): WireModel(f"{_VEO}-i2v-fast", image=True, **_VEO_FIELDS),
 }
+# Veo 3.1 extension: the gateway's own length (7 s) and resolution (720p), so neither is sent
+_VEO_EXTEND = {"aspect": True, "audio": True, "video": True, "duration": False}
+WIRE_MODELS[("veo-3.1", Mode.EXTEND)] = WireModel("google/veo3-1-extend-video", **_VEO_EXTEND)
+WIRE_MODELS[("veo-3.1-fast", Mode.EXTEND)] = WireModel("google/veo3-1-fast-extend-video", **_VEO_EXTEND)
+# Subjects as reference images: only Veo 3.1 has a reference id there (8 s only; no aspect field)
+REFERENCES: dict[str, WireModel] = {
+    "veo-3.1": WireModel(f"{_VEO}-reference-to-video", references=True, resolution=True, audio=True),
+}
+MAX_VEO_REFERENCES = 3
 # Kling 3.0 Omni: tier baked into the id; no 4K on the gateway
 _OMNI = f"{_V3}-omni-{{res}}"
 _OMNI_RES = ("720p", "1080p")
@@ -220,6 +230,8 @@ def wire_for(spec: RenderSpec) -> WireModel | None:
     """The AI/ML id and fields for `spec`: its (model, mode) row, or the first + last frame id."""
     if spec.end_image is not None:
         return FIRST_LAST.get(spec.model)
+    if spec.subjects and spec.mode is Mode.TEXT and spec.model.startswith("veo-"):
+        return REFERENCES.get(spec.model)
     return WIRE_MODELS.get((spec.model, spec.mode))
 
 
@@ -228,6 +240,9 @@ def unsupported(spec: RenderSpec) -> str | None:
     wire = wire_for(spec)
     if wire is None and spec.end_image is not None:
         return f"{spec.model} on the AI/ML API takes no last frame (--end-image)."
+    if wire is None and spec.subjects and spec.model.startswith("veo-"):
+        others = ", ".join(sorted(REFERENCES))
+        return f"{spec.model} on the AI/ML API takes no reference images; use --model {others} for subjects."
     if wire is None:
         return availability_for(spec.model, spec.mode).reason
     if wire.speech and spec.speech is None:
@@ -302,6 +317,9 @@ def build_request(spec: RenderSpec, offered: frozenset[str] | None = None) -> di
         body["mode"] = wire.mode
     if wire.elements and spec.subjects:
         body["elements"] = [element(s) for s in spec.subjects]
+    if wire.references:
+        body["image_urls"] = [media_url(s.images[0]) for s in spec.subjects[:MAX_VEO_REFERENCES] if s.images]
+        body["duration"] = 8  # the only length the reference id takes
     return body
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 
 from bot.providers import errors
-from bot.providers.base import Availability, Mode, Provider, RenderSpec, TaskStatus
+from bot.providers.base import Availability, Mode, Provider, RenderSpec, SourceInput, TaskStatus
 from bot.providers.gemini.wire import (
     BACKEND,
     CHECK_KEY,
@@ -29,6 +29,8 @@ _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 class GeminiProvider(Provider):
     backend = BACKEND
+    source_input = SourceInput.OWN_TASK  # extends only clips it made, by their file URI
+    edits_take_images = False  # an extension takes no image
 
     def __init__(self, client: httpx.AsyncClient, *, base_url: str, api_key: str) -> None:
         self._client = client
@@ -42,7 +44,9 @@ class GeminiProvider(Provider):
         if model not in MODEL_IDS:
             return Availability(False, f"the Gemini API serves only Veo, not {model}", suggestion="veo-3.1")
         if mode not in MODES:
-            return Availability(False, f"{model} on the Gemini API does text and image, not {mode.value}")
+            return Availability(
+                False, f"{model} on the Gemini API does text, image and extend, not {mode.value}"
+            )
         return Availability(True)
 
     async def submit(self, spec: RenderSpec) -> str:

@@ -24,7 +24,13 @@ KEY_HEADER = "x-goog-api-key"
 # our model id -> Gemini's. The `-preview` ids are the ones the SDK and Google's docs use; the
 # `-001` GA ids exist too (UNCONFIRMED which one an account is given): a one-line change here.
 MODEL_IDS = {"veo-3.1": "veo-3.1-generate-preview", "veo-3.1-fast": "veo-3.1-fast-generate-preview"}
-MODES = frozenset({Mode.TEXT, Mode.IMAGE})
+MODES = frozenset({Mode.TEXT, Mode.IMAGE, Mode.EXTEND})
+# Reference images (subjects' front views, `referenceType: asset`) and extensions: at most three,
+# only at 8 s 16:9 (Google's exact table is UNCONFIRMED).
+MAX_REFERENCES, REFERENCE_SECONDS, REFERENCE_ASPECT = 3, 8, "16:9"
+# An extension continues a clip Veo made, by its file URI, at 720p (Google's extension example
+# sets only the resolution; the length it adds, about 7 s, is Veo's).
+EXTEND_RESOLUTION = "720p"
 REFUSAL_WORDS = re.compile(r"safety|responsible ai|\brai\b|policy|prohibit|blocked|celebrity|minor", re.I)
 CHECK_KEY = "check GEMINI_API_KEY (a key from aistudio.google.com/apikey)"
 
@@ -42,7 +48,15 @@ def build_request(spec: RenderSpec) -> tuple[str, dict]:
     model = MODEL_IDS.get(spec.model)
     if model is None or spec.mode not in MODES:
         raise errors.ModelUnavailable(f"The Gemini API does not serve {spec.model} ({spec.mode.value}).")
-    instance: dict = {"prompt": spec.prompt}
+    if spec.mode is Mode.EXTEND:
+        return model, _extension(spec)
+    instance: dict = {"prompt": prompt_with_subjects(spec)}
+    if spec.subjects:
+        if spec.image is not None:
+            raise errors.BadRequest("Veo takes either a first frame or subjects' reference images, not both.")
+        instance["referenceImages"] = [
+            {"image": _image(s.images[0]), "referenceType": "asset"} for s in spec.subjects[:MAX_REFERENCES]
+        ]
     if spec.image is not None:
         instance["image"] = _image(spec.image)
     if spec.end_image is not None:
@@ -59,6 +73,31 @@ def build_request(spec: RenderSpec) -> tuple[str, dict]:
     if spec.negative:
         parameters["negativePrompt"] = spec.negative
     return model, {"instances": [instance], "parameters": parameters}
+
+
+def prompt_with_subjects(spec: RenderSpec) -> str:
+    """`{name}` becomes the subject's name and description; its front image goes as a reference."""
+    prompt = spec.prompt
+    for subject in spec.subjects:
+        text = f"{subject.name} ({subject.description})" if subject.description else subject.name
+        prompt = re.sub(
+            r"\{\s*" + re.escape(subject.name) + r"\s*\}", lambda _m, t=text: t, prompt, flags=re.I
+        )
+    return prompt
+
+
+def _extension(spec: RenderSpec) -> dict:
+    """Continue a clip Veo made: `instances[0].video.uri` is that operation's file."""
+    source = spec.source
+    if source is None or not source.result_url or source.backend != BACKEND:
+        raise errors.BadRequest("Veo extends only clips it made itself (by their file URI).")
+    parameters: dict = {"sampleCount": 1, "resolution": EXTEND_RESOLUTION}
+    if spec.negative:
+        parameters["negativePrompt"] = spec.negative
+    return {
+        "instances": [{"prompt": spec.prompt, "video": {"uri": source.result_url}}],
+        "parameters": parameters,
+    }
 
 
 def operation_status(body: dict) -> TaskStatus:
