@@ -10,9 +10,11 @@ ONLY_APPROVERS = "Only approvers can do that."
 
 
 def may_review(user: str, approvers: Iterable[str], requester: str) -> bool:
-    """Approve/reject: the channel's approvers when it has some, else the requester."""
+    """Approve, reject, ask again (and pass the cost gate): the channel's approvers when it has
+    some; without approvers, anyone in the channel, the requester as much as a colleague.
+    `requester` is the job's, kept so every rule is asked the same question."""
     approvers = tuple(approvers)
-    return user in approvers if approvers else user == requester
+    return user in approvers if approvers else bool(user)
 
 
 def may_press(user: str, approvers: Iterable[str], requester: str) -> bool:
@@ -45,7 +47,7 @@ def can_approve_text(approvers: Iterable[str], rule: str, requester: str) -> str
     """Who can start a job that waits for approval, in the card's words."""
     approvers = tuple(approvers)
     if not approvers:
-        return f"<@{requester}> can approve"
+        return "anyone here can approve"
     people = " ".join(f"<@{u}>" for u in approvers)
     return f"{'all of' if rule == 'all' and len(approvers) > 1 else 'approvers:'} {people}"
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from bot.request.review import can_approve_text, gate, may_press, may_review, verdict
 
 
-def test_requester_decides_when_the_channel_has_no_approvers():
-    assert may_review("U1", (), "U1")
-    assert not may_review("U2", (), "U1")
+def test_anyone_decides_when_the_channel_has_no_approvers():
+    assert may_review("U1", (), "U1")  # the requester
+    assert may_review("U2", (), "U1")  # a colleague
+    assert not may_review("", (), "U1")  # nobody (a reaction without a user)
 
 
 def test_only_approvers_decide_when_set_even_over_the_requester():
@@ -30,9 +31,11 @@ def test_all_rule_needs_every_approver_and_one_rejection_rejects():
     assert verdict({"UA": "approve", "UB": "reject"}, ("UA", "UB"), "all", "U1") == "rejected"
 
 
-def test_without_approvers_the_requesters_decision_is_the_verdict():
-    assert verdict({"U1": "approve", "U2": "reject"}, (), "all", "U1") == "approved"
-    assert verdict({"U2": "approve"}, (), "any", "U1") == "pending"
+def test_without_approvers_everyones_decision_counts():
+    assert verdict({"U2": "approve"}, (), "any", "U1") == "approved"
+    assert verdict({"U2": "reject"}, (), "any", "U1") == "rejected"
+    # one approval is enough without approvers, whoever gives it ("all" needs approvers to mean anything)
+    assert verdict({"U1": "reject", "U2": "approve"}, (), "all", "U1") == "approved"
 
 
 def test_gate_holds_a_job_over_the_job_limit():
@@ -49,5 +52,5 @@ def test_gate_counts_spend_and_reservations_against_the_budget():
 
 
 def test_who_can_approve_is_said_in_the_cards_words():
-    assert can_approve_text((), "any", "U1") == "<@U1> can approve"
+    assert can_approve_text((), "any", "U1") == "anyone here can approve"
     assert "all of <@UA> <@UB>" == can_approve_text(("UA", "UB"), "all", "U1")

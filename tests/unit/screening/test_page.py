@@ -47,7 +47,7 @@ def test_every_version_with_its_facts_and_review_state():
     assert [v.number for v in room.versions] == [1, 2, 3]
     v2 = room.versions[1]
     assert (v2.kind, v2.verdict, v2.current, v2.parent, v2.cost) == ("edit", "approved", True, 1, 0.42)
-    assert room.versions[0].verdict == "pending"  # Eve is not the requester and there are no approvers
+    assert room.versions[0].verdict == "rejected"  # no approvers: Eve's rejection counts like anyone's
     assert room.versions[2].final and not room.versions[2].delivered
     # players for delivered versions (viewable without JavaScript: native controls, a plain source)
     assert re.findall(r'<video id="v(\d)"[^>]* controls', html) == ["2", "1"]
