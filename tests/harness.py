@@ -26,7 +26,6 @@ from tests.fakes.slack_requests import (
     slash_command_body,
 )
 
-
 GENEROUS_RATES = ",".join(
     f"{method}=6000/100" for method in ("chat.update", "chat.postMessage", "chat.postMessage:channel")
 )
@@ -60,7 +59,7 @@ class Bot:
         )
 
     async def takes(self, job_id: int | None = None) -> list[dict]:
-        where = ("job_id = ?", [job_id]) if job_id else (None, None)
+        where = ("job_id = ?", [job_id]) if job_id else (None, ())
         return await self.dailies.store.run(lambda db: list(db["takes"].rows_where(*where, order_by="id")))
 
     async def wait_job(
