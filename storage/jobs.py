@@ -291,16 +291,6 @@ def shot_view(db: Db, shot_id: int) -> tuple[dict, list[dict], list[dict]]:
     return shot, jobs, takes
 
 
-def active_take_ids(db: Db) -> list[int]:
-    """Takes the runner must carry on with (after a start or restart), oldest first (ids only:
-    the pickup loop runs on every wake, with up to thousands of takes in flight)."""
-    marks = ",".join("?" * len(TAKE_ACTIVE))
-    return [
-        r[0]
-        for r in db.execute(f"SELECT id FROM takes WHERE state IN ({marks}) ORDER BY id", list(TAKE_ACTIVE))
-    ]
-
-
 def recent_jobs(db: Db, channel_id: str, limit: int = 10) -> list[dict]:
     return list(db["jobs"].rows_where("channel_id = ?", [channel_id], order_by="id desc", limit=limit))
 

@@ -8,7 +8,7 @@ import secrets
 from collections.abc import Callable, Collection
 
 from storage.db import Db
-from storage.jobs import TAKE_ACTIVE
+from storage.states import TAKE_ACTIVE
 
 _ACTIVE = ",".join("?" * len(TAKE_ACTIVE))
 _CHUNK = 500  # ids per IN (...) list

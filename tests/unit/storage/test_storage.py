@@ -92,15 +92,6 @@ def test_job_state_from_takes(states, current, expected):
     assert jobs_db.job_state_from_takes(states, current) == expected
 
 
-def test_active_takes_are_what_a_restart_resumes(fresh_db):
-    _, _, (a,) = jobs_db.create_job(fresh_db, new_job(source_key="k1"))
-    _, _, (b,) = jobs_db.create_job(fresh_db, new_job(source_key="k2", state="awaiting_approval"))
-    _, _, (c,) = jobs_db.create_job(fresh_db, new_job(source_key="k3"))
-    jobs_db.update_take(fresh_db, c, "delivered")
-    assert jobs_db.active_take_ids(fresh_db) == [a]
-    assert jobs_db.get_take(fresh_db, b)["state"] == "held"
-
-
 def test_deliveries_claim_once(fresh_db):
     assert deliveries.claim(fresh_db, "ev:Ev1", "event")
     assert not deliveries.claim(fresh_db, "ev:Ev1", "event")
