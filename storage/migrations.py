@@ -151,6 +151,16 @@ M010_CARD_EDITOR = [
     "ALTER TABLE shots ADD COLUMN card_edit_until {real}",
 ]
 
+M011_WORKFLOW_STEPS = [
+    # a Workflow Builder step running as a job: completed (functions.completeSuccess/Error) once the
+    # job ends, also after a restart; the step's short-lived workflow token is not kept
+    """CREATE TABLE workflow_steps (
+        execution_id {text} NOT NULL PRIMARY KEY, source_key {text} NOT NULL,  -- the job's source_key
+        channel_id {text}, team_id {text}, started_at {text},
+        completed_at {text}, outcome {text})  -- "success" | "error" | "gone" (Slack ended it)""",
+    "CREATE UNIQUE INDEX idx_workflow_steps_source_key ON workflow_steps (source_key)",
+]
+
 MIGRATIONS: list[tuple[str, list[Step]]] = [
     ("m001_core", M001_CORE),
     ("m003_subjects", M003_SUBJECTS),
@@ -161,6 +171,7 @@ MIGRATIONS: list[tuple[str, list[Step]]] = [
     ("m008_card_poster", M008_CARD_POSTER),
     ("m009_subject_voices", M009_SUBJECT_VOICES),
     ("m010_card_editor", M010_CARD_EDITOR),
+    ("m011_workflow_steps", M011_WORKFLOW_STEPS),
 ]
 
 

@@ -15,6 +15,7 @@ ORDER = [
     "m008_card_poster",
     "m009_subject_voices",
     "m010_card_editor",
+    "m011_workflow_steps",
 ]
 
 
