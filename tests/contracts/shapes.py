@@ -117,6 +117,18 @@ def shapes() -> Iterator[Shape]:
                 yield from _shapes_for(model, backend, mode)
                 if mode is Mode.IMAGE and "voice" in model.inputs:
                     yield from _voice_shapes(model, backend)
+                if mode in (Mode.TEXT, Mode.IMAGE) and "video" in model.inputs:
+                    yield from _reference_video_shapes(model, backend, mode)
+
+
+def _reference_video_shapes(model: ModelSpec, backend: str, mode: Mode) -> Iterator[Shape]:
+    """`--video URL`: a camera/style reference, from text or with a first frame."""
+    spec = RenderSpec(
+        model=model.id, mode=mode, prompt="the same camera move over a harbour", seconds=5,
+        resolution=model.default_resolution, image=IMAGE if mode is Mode.IMAGE else None,
+        reference_video=MOTION, external_id="dailies-1-1",
+    )  # fmt: skip
+    yield Shape(backend, spec)
 
 
 def _voice_shapes(model: ModelSpec, backend: str) -> Iterator[Shape]:

@@ -52,6 +52,7 @@ class WireModel:
     # the resolution is part of the id ("{res}" in `id`): these are the ones it is offered at
     resolutions: tuple[str, ...] = ()
     references: bool = False  # image_urls (required): subjects' front views as reference images
+    reference_video: bool = False  # video_url (required): a camera/style reference, image_list frames
 
 
 _V26 = "klingai/video-v2-6-pro"
@@ -120,6 +121,14 @@ REFERENCES: dict[str, WireModel] = {
     "veo-3.1": WireModel(f"{_VEO}-reference-to-video", references=True, resolution=True, audio=True),
 }
 MAX_VEO_REFERENCES = 3
+# A reference video for camera and style (`--video`): O1's video-to-video-reference id. The gateway
+# documents no such id for 3.0 Omni (its v3-omni `elements` take a video as a character, not a camera).
+REFERENCE_VIDEO: dict[str, WireModel] = {
+    "kling-o1": WireModel(
+        f"{_O1}-video-to-video-reference", aspect=True, elements=True, keep_audio=True,
+        seconds=_O1_SECONDS, reference_video=True,
+    ),
+}  # fmt: skip
 # Kling 3.0 Omni: tier baked into the id; no 4K on the gateway
 _OMNI = f"{_V3}-omni-{{res}}"
 _OMNI_RES = ("720p", "1080p")
@@ -227,7 +236,10 @@ def element(subject: SubjectRef) -> dict:
 
 
 def wire_for(spec: RenderSpec) -> WireModel | None:
-    """The AI/ML id and fields for `spec`: its (model, mode) row, or the first + last frame id."""
+    """The AI/ML id and fields for `spec`: its (model, mode) row, or the reference-video, first + last
+    frame or reference-image id."""
+    if spec.reference_video is not None and spec.mode in (Mode.TEXT, Mode.IMAGE):
+        return REFERENCE_VIDEO.get(spec.model)
     if spec.end_image is not None:
         return FIRST_LAST.get(spec.model)
     if spec.subjects and spec.mode is Mode.TEXT and spec.model.startswith("veo-"):
@@ -238,6 +250,14 @@ def wire_for(spec: RenderSpec) -> WireModel | None:
 def unsupported(spec: RenderSpec) -> str | None:
     """Why this backend cannot render `spec` as asked (a message for the user), or None. Pure."""
     wire = wire_for(spec)
+    if wire is None and spec.reference_video is not None:
+        others = ", ".join(sorted(REFERENCE_VIDEO))
+        return (
+            f"{spec.model} on the AI/ML API takes no reference video (--video): the gateway has no such id "
+            f"for it. Use --model {others} there, or Kling direct (KLING_API_KEY)."
+        )
+    if wire is not None and wire.reference_video and spec.end_image is not None:
+        return f"{spec.model} takes no last frame with a reference video; drop --end-image or --video."
     if wire is None and spec.end_image is not None:
         return f"{spec.model} on the AI/ML API takes no last frame (--end-image)."
     if wire is None and spec.subjects and spec.model.startswith("veo-"):
@@ -317,6 +337,11 @@ def build_request(spec: RenderSpec, offered: frozenset[str] | None = None) -> di
         body["mode"] = wire.mode
     if wire.elements and spec.subjects:
         body["elements"] = [element(s) for s in spec.subjects]
+    if wire.reference_video:
+        body["video_url"] = media_url(spec.reference_video)
+        body["keep_audio"] = False  # the reference lends its camera and style, not its sound
+        if spec.image is not None:
+            body["image_list"] = [media_url(spec.image)]
     if wire.references:
         body["image_urls"] = [media_url(s.images[0]) for s in spec.subjects[:MAX_VEO_REFERENCES] if s.images]
         body["duration"] = 8  # the only length the reference id takes
