@@ -3,6 +3,7 @@
 python -m bench                    # everything (about 3 minutes on 2 cores)
 python -m bench --quick            # smaller runs (under 2 minutes)
 python -m bench --only ack,try     # a subset: ack, burst, delivery, screening, traffic, try, preview, replicas
+python -m bench --only campaign    # Slack-tier campaign only: 80 jobs, then 300 (about 4 minutes)
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import sys
 
 from bench.ack import measure_ack
 from bench.burst import measure_burst
+from bench.campaign import measure_campaigns
 from bench.preview_speed import measure_preview_speed
 from bench.replicas import measure_replicas
 from bench.report import table
@@ -24,10 +26,12 @@ from bench.screening import measure_screening
 from bench.traffic import measure_traffic
 from bench.try_wall import measure_try
 
-NAMES = ("ack", "burst", "delivery", "screening", "traffic", "try", "preview", "replicas")
+NAMES = ("ack", "burst", "delivery", "screening", "traffic", "try", "preview", "replicas", "campaign")
 
 
 def run(name: str, quick: bool) -> dict:
+    if name == "campaign":  # 300 jobs on a clock sped up 4x (see bench/campaign.py)
+        return asyncio.run(measure_campaigns(((40, 2.0),) if quick else ((80, 1.0), (300, 4.0))))
     if name == "ack":
         return asyncio.run(measure_ack(probes=30 if quick else 100))
     if name == "burst":

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 def _rows(result: dict) -> list[tuple[str, str, str]]:
     name = result["name"]
+    if name == "campaign":
+        return [row for r in result["rows"] for row in _campaign_rows(r)]
     if name == "ack":
         rows = [
             (
@@ -115,6 +117,36 @@ def _rows(result: dict) -> list[tuple[str, str, str]]:
             f"{result['speed']}× real time ({result['seconds']} s)",
             "",
         )
+    ]
+
+
+def _campaign_rows(r: dict) -> list[tuple[str, str, str]]:
+    lag, least, ratio = r["lag_s"], r["least_lag_s"], r["ratio"]
+    what = f"campaign, {r['jobs']} jobs in 4 channels" + (
+        f" (clock ×{r['scale']:g})" if r["scale"] != 1 else ""
+    )
+    return [
+        (
+            f"{what}: clip landed → card final, p50 / p95 / max",
+            f"{lag['p50']} / {lag['p95']} / {lag['max']} s; least the budget allows "
+            f"{least['p50']} / {least['p95']} / {least['max']} s (×{ratio['p95']} at p95)",
+            f"p95 ≤ 1.2× least + 3 s = {r['p95_goal_s']} s",
+        ),
+        (
+            f"{what}: 429s received",
+            f"{r['rate_limited']} of {r['slack_calls']} Slack calls ({r['rate_limited_pct']} %)",
+            "< 1 %",
+        ),
+        (
+            f"{what}: edits per card; every card final after",
+            f"{r['edits_per_card']}; {r['all_final_s']} s",
+            "",
+        ),
+        (
+            f"{what}: ack p99 (max)",
+            f"{r['ack_p99_ms']} ms ({r['ack_max_ms']} ms, {r['acks']} acks)",
+            "p99 < 100 ms",
+        ),
     ]
 
 
