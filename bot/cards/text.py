@@ -19,7 +19,7 @@ def _seconds(model: ModelSpec) -> str:
 
 def model_rows(routes: dict[str, tuple[str, Availability]]) -> list[dict]:
     """One row per catalogue model: id, backend here, modes, durations, aspects, audio, edits, $/s."""
-    from bot.request.catalogue import price_per_second
+    from bot.request.catalogue import modes_of, price_per_second
 
     rows = []
     for model in CATALOGUE.values():
@@ -30,7 +30,7 @@ def model_rows(routes: dict[str, tuple[str, Availability]]) -> list[dict]:
                 "id": model.id,
                 "backend": backend if avail.ok else f"{backend} (unavailable: {avail.reason})",
                 "available": avail.ok,
-                "modes": ", ".join(sorted(model.inputs)),
+                "modes": ", ".join(modes_of(model)),
                 "seconds": _seconds(model),
                 "aspects": ", ".join(model.aspects),
                 "resolutions": ", ".join(model.resolutions),

@@ -363,6 +363,16 @@ _SIZES = {
 }
 
 
+def modes_of(model: ModelSpec) -> list[str]:
+    """What a model takes and does, for `dailies models`: its inputs, then multi-shot, motion
+    control and extension where it has them."""
+    modes = sorted(model.inputs)
+    modes += ["multi-shot"] if model.multi_shot else []
+    modes += ["motion control"] if model.motion else []
+    modes += ["extend"] if model.extends else []
+    return modes
+
+
 def get_model(model_id: str) -> ModelSpec | None:
     """The model for a user's id, ignoring case and surrounding space; also takes `ALIASES`."""
     key = model_id.strip().lower()

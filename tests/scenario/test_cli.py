@@ -86,6 +86,10 @@ async def test_models_lists_every_model(tmp_path):
     assert code == 0, err
     listed = {line.split()[0] for line in out.splitlines()[1:] if line.strip()}
     assert listed == set(CATALOGUE)
+    rows = {line.split()[0]: line for line in out.splitlines()[1:] if line.strip()}
+    assert "multi-shot" in rows["kling-v3"] and "motion control" in rows["kling-v3"]
+    assert "motion control" in rows["kling-2.6-pro"] and "multi-shot" not in rows["kling-2.6-pro"]
+    assert "extend" in rows["veo-3.1"] and "motion control" not in rows["veo-3.1"]
 
 
 @pytest.mark.parametrize("args", [("run",), ("serve", "--port", "0")])
