@@ -17,10 +17,11 @@ from aiohttp import web
 
 from bot.tools.slack_standin.files import FileHosting
 from bot.tools.slack_standin.records import _TS_BASE, DEFAULT_SCOPES, Call, StoredFile, _ts_key
+from bot.tools.slack_standin.surfaces import Surfaces
 from bot.tools.slack_standin.web_api import WebApi
 
 
-class SlackStandIn(WebApi, FileHosting):
+class SlackStandIn(WebApi, FileHosting, Surfaces):
     """Serve the Slack Web API on 127.0.0.1 in the current event loop; tests read `calls` and the stores."""
 
     def __init__(
@@ -66,7 +67,12 @@ class SlackStandIn(WebApi, FileHosting):
             "conversations.history": self._history,
             "views.publish": self._views_publish,
             "chat.getPermalink": self._get_permalink,
+            "views.open": self._views_open,
+            "views.update": self._views_update,
+            "functions.completeSuccess": self._complete_success,
+            "functions.completeError": self._complete_error,
         }
+        self._init_surfaces()
         # methods called with an app-level (xapp-) token rather than the bot token
         self._app_level_api: dict[str, Callable[[str], dict]] = {}
 

@@ -60,7 +60,10 @@ class WebApi:
             return self._json({"ok": False, "error": "not_authed"})
         if token.startswith("xapp-"):
             return self._json({"ok": False, "error": "not_allowed_token_type"})
-        if not token.startswith(self.token_prefix):
+        if token.startswith("xwfp-"):  # a workflow step's token: valid while its execution runs
+            if not self.workflow_token_valid(token):
+                return self._json({"ok": False, "error": "invalid_auth"})
+        elif not token.startswith(self.token_prefix):
             return self._json({"ok": False, "error": "invalid_auth"})
         result = self._api[method](params)
         headers = {"x-oauth-scopes": ",".join(self.scopes)} if method == "auth.test" else None
