@@ -13,6 +13,7 @@ from bot.cards.blocks import caption
 from bot.delivery import upload as delivery
 from bot.delivery.take_context import TakeContext
 from bot.outcomes import TakeEnded, TakeFailed
+from storage import approvals
 from storage import jobs as jobs_db
 from storage.states import TakeState
 
@@ -71,9 +72,18 @@ class Handover:
     async def delivered(self, ctx: TakeContext, file_id: str, path: Path) -> None:
         """Record the delivery and drop the local copy unless the config keeps media."""
         await ctx.update(TakeState.DELIVERED, slack_file_id=file_id, status_note=None)
+        await self._index_clip_message(ctx, file_id)
         if not self.keep_media:
             path.unlink(missing_ok=True)
         ctx.touch()  # once more after the clean-up: an edit in flight may have shown the state before
+
+    async def _index_clip_message(self, ctx: TakeContext, file_id: str) -> None:
+        """Remember where the clip's message is (files.info shares, Tier 4), so that a reaction on it
+        resolves without conversations.replies (one call a minute for a distributed app)."""
+        shot = await ctx.store.run(jobs_db.get_shot, ctx.job["shot_id"])
+        ts = await delivery.shared_message_ts(self.slack, file_id, shot["channel_id"])
+        if ts:
+            await ctx.store.run(approvals.index_message, shot["channel_id"], ts, shot["id"], ctx.take_id)
 
     async def fail(self, ctx: TakeContext, message: str) -> None:
         """Mark the take failed (free) and say why in its thread; a take that already ended stays so."""

@@ -138,6 +138,9 @@ async def test_all_rule_needs_both_approvers_on_the_clip_message(bot, slack):
     assert not slack.message(CHANNEL, ts)["text"].startswith(":white_check_mark: Approved")
     await react(bot, "white_check_mark", CAROL, clip_ts)
     await wait_for(lambda: _approved(slack, ts))
+    # the clip message's ts came from files.info shares at delivery: conversations.replies allows a
+    # distributed app one call a minute
+    assert slack.count("conversations.replies") == 0
 
 
 async def _count_decisions(bot, n: int) -> bool:
