@@ -41,6 +41,7 @@ class Bot:
 
     async def command(self, text: str, **fields) -> tuple[int, str]:
         fields.setdefault("response_url", self.slack.response_url(fields.get("channel_id", "C0CHANNEL")))
+        fields.setdefault("trigger_id", self.slack.issue_trigger())  # one views.open may use it
         body = slash_command_body(text, **fields)
         return await post_signed(self.url, "/slack/events", body, FORM)
 
