@@ -2,7 +2,8 @@
 
 python -m bench                    # everything (about 3 minutes on 2 cores)
 python -m bench --quick            # smaller runs (under 2 minutes)
-python -m bench --only ack,try     # a subset: ack, burst, delivery, screening, traffic, try, preview, replicas
+python -m bench --only ack,try     # a subset: ack, burst, delivery, screening, traffic, try, preview, replicas,
+                                   # reference_video
 python -m bench --only campaign    # Slack-tier campaign only: 80 jobs, then 300 (about 4 minutes)
 """
 
@@ -19,6 +20,7 @@ from bench.ack import measure_ack
 from bench.burst import measure_burst
 from bench.campaign import measure_campaigns
 from bench.preview_speed import measure_preview_speed
+from bench.reference_video import measure_reference_video
 from bench.replicas import measure_replicas
 from bench.report import table
 from bench.rss import measure_delivery
@@ -26,7 +28,8 @@ from bench.screening import measure_screening
 from bench.traffic import measure_traffic
 from bench.try_wall import measure_try
 
-NAMES = ("ack", "burst", "delivery", "screening", "traffic", "try", "preview", "replicas", "campaign")
+NAMES = ("ack", "burst", "delivery", "screening", "traffic", "try", "preview", "replicas", "reference_video")
+NAMES += ("campaign",)
 
 
 def run(name: str, quick: bool) -> dict:
@@ -44,6 +47,8 @@ def run(name: str, quick: bool) -> dict:
         return asyncio.run(measure_traffic(render_seconds=15 if quick else 60, jobs=3 if quick else 5))
     if name == "try":
         return measure_try()
+    if name == "reference_video":
+        return asyncio.run(measure_reference_video((5, 50) if quick else (5, 50, 100)))
     if name == "replicas":
         return asyncio.run(measure_replicas(jobs=300 if quick else 600, probes=30 if quick else 100))
     return measure_preview_speed()

@@ -107,6 +107,17 @@ def _rows(result: dict) -> list[tuple[str, str, str]]:
                 )
             ]
         )
+    if name == "reference_video":
+        return [
+            (
+                f"reference video fetched and checked, {r['video_mb']} MB: extra work per job",
+                f"check {r['check_ms']} ms after a {r['download_ms']} ms download "
+                f"({r['time_ratio']}× the download alone); peak RSS growth {r['fetch_check_growth_mb']} MB "
+                f"(download alone {r['download_growth_mb']} MB)",
+                "memory flat in the size",
+            )
+            for r in result["rows"]
+        ]
     if name == "try":
         return [
             (f"`dailies try`, {result['clip_seconds']} s preview clip", f"{result['seconds']} s", "< 10 s")
