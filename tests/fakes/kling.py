@@ -35,6 +35,7 @@ ROUTES = (
 )
 STOCK_VOICES = {"oversea_male1": "en", "genshin_vindi2": "zh"}  # TTS voice ids the stand-in knows
 BODY = web.RequestKey("body", dict)
+AUTH = web.RequestKey("auth", str)
 DUPLICATE_EXTERNAL_ID_CODE = 1201
 
 
@@ -93,7 +94,10 @@ class FakeKling:
         self.never_finish = False
         self.requests: list[Recorded] = []
         self.creates: list[tuple[str, dict]] = []  # (route, body) of accepted video creates
-        self.polls = 0
+        self.polls = 0  # status requests, per task or batch (one /tasks call counts once)
+        self.batch_polls: list[int] = []  # ids asked in each /tasks call
+        # Whether /tasks reports tasks made on the legacy routes (UNCONFIRMED at Kling)
+        self.tasks_reports_legacy = True
         self.elements_created = 0
         self.tts_calls: list[dict] = []
         self.tasks: dict[str, Task] = {}
@@ -149,6 +153,7 @@ class FakeKling:
         app.router.add_post("/v1/videos/identify-face", self._identify_face)
         app.router.add_post("/v1/general/custom-voices", self._create_voice)
         app.router.add_get("/v1/general/custom-voices/{id}", self._poll_voice)
+        app.router.add_get("/tasks", self._query_tasks)
         app.router.add_get("/results/{name}", self._result)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
@@ -218,6 +223,7 @@ class FakeKling:
         if reject:
             return self.envelope(code=reject.code, message=reject.message, http=reject.http)
         request[BODY] = body
+        request[AUTH] = kind
         try:
             return await handler(request)
         except Reject as r:
@@ -293,6 +299,52 @@ class FakeKling:
                 ]
             }
             record["final_unit_deduction"] = "5"
+        return record
+
+    async def _query_tasks(self, request: web.Request) -> web.Response:
+        """The new standard's unified query: API key only, `task_ids` or `external_task_ids`
+        (comma lists, not both), unknown ids left out of `data`."""
+        if request[AUTH] != "api_key":
+            raise Reject(401, 1000, "Authentication failed")
+        ids, externals = request.query.get("task_ids"), request.query.get("external_task_ids")
+        if not ids and not externals:
+            raise Reject(400, 1201, "task_ids or external_task_ids is required")
+        if ids and externals:
+            raise Reject(400, 1201, "task_ids and external_task_ids cannot be used together")
+        self.polls += 1
+        if self._poll_failures:
+            http, code, message = self._poll_failures.pop(0)
+            return self.envelope(code=code, message=message, http=http)
+        wanted = [w for w in (ids or externals or "").split(",") if w]
+        self.batch_polls.append(len(wanted))
+        records = []
+        for want in wanted:
+            task = (
+                self.tasks.get(want)
+                if ids
+                else next((t for t in self.tasks.values() if t.body.get("external_task_id") == want), None)
+            )
+            if task is None or not self.tasks_reports_legacy:
+                continue
+            self._advance(task)
+            records.append(self._new_record(task))
+        return self.envelope(records)
+
+    def _new_record(self, task: Task) -> dict:
+        """A task as the new standard reports it (`id`, `status` succeeded, `outputs`)."""
+        status = {"succeed": "succeeded"}.get(task.status, task.status)
+        record = {
+            "id": task.id,
+            "status": status,
+            "message": task.refuse if status == "failed" else "",
+            "create_time": task.created_at,
+            "update_time": int(time.time() * 1000),
+            "external_id": task.body.get("external_task_id", ""),
+        }
+        if status == "succeeded":
+            url = f"{self.url}/results/{task.id}.mp4"
+            record["outputs"] = [{"type": "video", "id": f"v{task.id}", "url": url, "duration": "1.0"}]
+            record["billing"] = [{"charge_type": "unit", "amount": "5", "package_type": "video"}]
         return record
 
     async def _list(self, request: web.Request) -> web.Response:

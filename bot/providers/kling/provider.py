@@ -35,9 +35,13 @@ from bot.providers.kling.wire import (
     JWT_REFRESH_MARGIN,
     LIPSYNC,
     MODELS,
+    NEW_STATES,
     OMNI,
     ROUTES,
     STATES,
+    TASKS_BATCH,
+    TASKS_PARAM,
+    TASKS_PATH,
     TTS_AUDIO_ID_PATH,
     TTS_PATH,
     TTS_SECONDS_PATH,
@@ -85,8 +89,11 @@ class KlingProvider(Provider):
         element_poll_seconds: float = 2.0,
         element_wait_seconds: float = 120.0,
         webhook_secret: str = "",
+        tasks_batch: int = TASKS_BATCH,
     ) -> None:
         self._client = client
+        # /tasks is new-standard, which takes an API key only: a JWT account polls task by task
+        self.max_batch = max(1, tasks_batch) if api_key else 1
         self._webhook_secret = webhook_secret
         self._base = base_url.rstrip("/")
         self._api_key = api_key
@@ -197,6 +204,21 @@ class KlingProvider(Provider):
         route, bare = self.split_task_id(task_id, spec)
         data = await self._call("GET", VIDEO_PATH.format(route=route) + f"/{bare}")
         return task_status(data)
+
+    async def status_many(self, tasks: Sequence[tuple[str, RenderSpec]]) -> dict[str, TaskStatus]:
+        """One `GET /tasks?task_ids=…` for the lot; a task it does not report is asked on its own
+        route, so a batch never loses a task."""
+        bare_ids = {self.split_task_id(task_id, spec)[1]: task_id for task_id, spec in tasks}
+        data = await self._call("GET", TASKS_PATH, params={TASKS_PARAM: ",".join(bare_ids)})
+        found: dict[str, TaskStatus] = {}
+        for record in data.get("items") or ():
+            ours = bare_ids.get(str(record.get("id") or "")) if isinstance(record, dict) else None
+            if ours is not None:
+                found[ours] = batch_task_status(record)
+        for task_id, spec in tasks:
+            if task_id not in found:
+                found[task_id] = await self.status(task_id, spec)
+        return found
 
     async def download(self, task_id: str, status: TaskStatus, dest: Path) -> int:
         if not status.result_url:
@@ -347,6 +369,23 @@ def task_status(data: dict) -> TaskStatus:
         return TaskStatus(state, error=task_failure(str(data.get("task_status_msg") or "")))
     if state is TaskState.SUCCEEDED:
         url = dig(data, ("task_result", "videos", 0, "url"))
+        if not url:
+            return TaskStatus(TaskState.FAILED, error=errors.ProviderError("Kling finished without a video."))
+        return TaskStatus(state, result_url=str(url))
+    return TaskStatus(state)
+
+
+def batch_task_status(record: dict) -> TaskStatus:
+    """TaskStatus from a new-standard task record (one item of the /tasks answer)."""
+    word = str(record.get("status") or "")
+    state = NEW_STATES.get(word)
+    if state is None:
+        raise errors.Unavailable(f"Kling reported an unknown task status {word!r}.")
+    if state is TaskState.FAILED:
+        return TaskStatus(state, error=task_failure(str(record.get("message") or "")))
+    if state is TaskState.SUCCEEDED:
+        outputs = record.get("outputs") or ()
+        url = next((o.get("url") for o in outputs if isinstance(o, dict) and o.get("type") == "video"), None)
         if not url:
             return TaskStatus(TaskState.FAILED, error=errors.ProviderError("Kling finished without a video."))
         return TaskStatus(state, result_url=str(url))

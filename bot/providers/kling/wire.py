@@ -29,6 +29,13 @@ TTS_PATH = "/v1/audio/tts"
 FACES_PATH = "/v1/videos/identify-face"  # synchronous: session_id and face_data
 VOICES_PATH = "/v1/general/custom-voices"  # create; poll is + "/{task_id}"
 CHECK_PATH, CHECK_PARAMS = "/v1/videos/text2video", {"pageNum": 1, "pageSize": 1}
+# The unified query of the new standard: `GET /tasks?task_ids=a,b,c` answers `data` as a list of
+# new-standard task records (unknown ids are left out). API-key auth only.
+TASKS_PATH, TASKS_PARAM = "/tasks", "task_ids"
+# Ids per /tasks call. Kling documents no cap, nor that /tasks reports tasks made on the legacy
+# routes (both UNCONFIRMED), so 1 keeps one poll per task; 20 batches (ids it leaves out are
+# polled on their own route).
+TASKS_BATCH = 1
 
 # ---- auth ----------------------------------------------------------------------------------------
 JWT_LIFETIME, JWT_NOT_BEFORE_SLACK, JWT_REFRESH_MARGIN = 1800, 5, 60
@@ -38,6 +45,12 @@ STATES = {
     "submitted": TaskState.PENDING,
     "processing": TaskState.RUNNING,
     "succeed": TaskState.SUCCEEDED,
+    "failed": TaskState.FAILED,
+}
+NEW_STATES = {  # the new standard's words (`succeeded`, not `succeed`)
+    "submitted": TaskState.PENDING,
+    "processing": TaskState.RUNNING,
+    "succeeded": TaskState.SUCCEEDED,
     "failed": TaskState.FAILED,
 }
 # A failed task's `task_status_msg` that reads like moderation is a refusal, not a fault.
