@@ -64,6 +64,13 @@ class Poller:
         self._wake.set()
         return True
 
+    def next_check(self, task_id: str) -> float | None:
+        """Seconds until the task's next scheduled status check; None when nobody waits on it."""
+        if task_id not in self._waiting:
+            return None
+        due = [at for at, _, queued in self._heap if queued == task_id]
+        return max(0.0, min(due) - time.monotonic()) if due else None
+
     def _due(self) -> list[str]:
         now = time.monotonic()
         due: list[str] = []

@@ -121,7 +121,10 @@ class Rendering:
             if status.progress != last_progress or not provider.has_progress:
                 last_progress = status.progress
                 await ctx.update(progress=status.progress or 0, status_note=None)
-            delay = min(max(delay, base) * 1.5, config.poll_ceiling_seconds)
+            if spec.callback_url:  # the backend will call back: a poll is only the safety net
+                delay = config.poll_ceiling_seconds
+            else:
+                delay = min(max(delay, base) * 1.5, config.poll_ceiling_seconds)
 
     async def look(self, task_id: str, spec: RenderSpec) -> TaskStatus:
         """The task's status now (a take resumed mid-download needs its result URL again)."""

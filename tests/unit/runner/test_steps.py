@@ -4,6 +4,8 @@ failure leaves for the person who asked."""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -106,3 +108,25 @@ def test_user_message_names_the_backend_and_the_request():
     assert user_message("kling", None) == "kling reported a failure without a reason."
     assert user_message("kling", Refused("nudity")) == "kling refused this request: nudity"
     assert user_message("openai", ProviderError("boom", request_id="req_1")) == "boom (request req_1)"
+
+
+async def test_a_take_whose_backend_calls_back_is_polled_only_as_a_safety_net(
+    rendering, kling, store, cards, config
+):
+    """With a callback URL the second check waits the ceiling (the callback pokes it sooner)."""
+    rendering.config = dataclasses.replace(config, poll_seconds=0.01, poll_ceiling_seconds=3600.0)
+    ctx, take = await new_take(store, cards)
+    spec = dataclasses.replace(
+        render_spec(ctx.job, take), callback_url="https://dailies.example/webhooks/kling"
+    )
+    task_id = await rendering.submit(ctx, take, spec, FAR)
+    waiting = asyncio.create_task(rendering.wait(ctx, task_id, spec, FAR))
+    for _ in range(500):
+        if kling.polls == 1 and (rendering.poller.next_check(task_id) or 0) > 0:
+            break
+        await asyncio.sleep(0.01)
+    assert kling.polls == 1 and rendering.poller.next_check(task_id) > 3000
+    kling.polls_to_finish = 0
+    assert rendering.poller.poke(task_id)  # what the callback does
+    status = await asyncio.wait_for(waiting, 10)
+    assert status.state is TaskState.SUCCEEDED and kling.polls == 2
