@@ -21,7 +21,7 @@ from bot.config import Config
 from bot.delivery.fetch_back import FetchBack
 from bot.providers.base import Provider
 from bot.providers.registry import build_providers
-from bot.request.catalogue import get_model
+from bot.request.catalogue import enable_kling_4, get_model
 from bot.runner.job_runner import JobRunner
 from bot.screening.routes import ScreeningRoom, screening_room
 from bot.studio.avatar import Avatars
@@ -138,6 +138,8 @@ def build(config: Config, *, slack_file_hosts: tuple[str, ...] = ("files.slack.c
     http = httpx.AsyncClient(timeout=httpx.Timeout(30.0), follow_redirects=True)
     clients = slack_clients(config)
     client = clients.durable
+    # Kling 4.0 joins the catalogue only under the slugs the operator named (KLING_4_MODEL_NAMES)
+    enable_kling_4(model for model, _name in config.kling_4_model_names)
     providers = build_providers(config, http)
     cards = CardPublisher(
         client,

@@ -85,6 +85,8 @@ class Config:
     kling_secret_key: str = ""
     kling_base_url: str = "https://api-singapore.klingai.com"
     kling_webhook_secret: str = ""
+    # KLING_4_MODEL_NAMES: (our id, Kling's legacy model_name) for Kling 4.0, whose API is unconfirmed
+    kling_4_model_names: tuple[tuple[str, str], ...] = ()
     gemini_api_key: str = ""
     gemini_base_url: str = "https://generativelanguage.googleapis.com"
     public_base_url: str = ""  # HTTP mode: where providers can reach /webhooks/* and /media/*
@@ -180,6 +182,7 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = Path
         kling_secret_key=kling_secret,
         kling_base_url=s("KLING_BASE_URL", "https://api-singapore.klingai.com").rstrip("/"),
         kling_webhook_secret=s("KLING_WEBHOOK_SECRET"),
+        kling_4_model_names=_model_names(s("KLING_4_MODEL_NAMES")),
         gemini_api_key=s("GEMINI_API_KEY"),
         gemini_base_url=s("GEMINI_BASE_URL", "https://generativelanguage.googleapis.com").rstrip("/"),
         public_base_url=s("DAILIES_PUBLIC_URL").rstrip("/"),
@@ -188,6 +191,24 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = Path
         card_interval_seconds=_float(env, "DAILIES_CARD_INTERVAL_SECONDS", 3.0),
         slack_rates=_rates(s("DAILIES_SLACK_RATES")),
     )
+
+
+KLING_4_IDS = ("kling-4.0", "kling-4.0-flash")
+
+
+def _model_names(text: str) -> tuple[tuple[str, str], ...]:
+    """`kling-4.0=<model_name>,kling-4.0-flash=<model_name>`: Kling 4.0's slugs, named by the operator
+    once Kling publishes them (none is assumed)."""
+    pairs = []
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        model, _, name = (x.strip() for x in item.partition("="))
+        if model not in KLING_4_IDS or not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", name):
+            raise ConfigError(
+                f"KLING_4_MODEL_NAMES has `{item[:60]}`: write `kling-4.0=<Kling's model_name>` (and/or "
+                "`kling-4.0-flash=…`), with the model_name from Kling's API docs."
+            )
+        pairs.append((model, name))
+    return tuple(pairs)
 
 
 def _rates(text: str) -> tuple[tuple[str, float, float], ...]:

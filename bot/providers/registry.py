@@ -58,6 +58,9 @@ def build_providers(config: Config, http: httpx.AsyncClient) -> dict[str, Provid
     providers: dict[str, Provider] = {"preview": PreviewProvider(Path(config.media_dir) / "preview")}
     if config.kling_configured:
         from bot.providers.kling.provider import KlingProvider
+        from bot.providers.kling.wire import add_model_names
+
+        add_model_names(config.kling_4_model_names)
 
         providers["kling"] = KlingProvider(
             http,

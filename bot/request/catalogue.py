@@ -285,6 +285,45 @@ CATALOGUE: dict[str, ModelSpec] = {
     )
 }
 
+# Kling 4.0 (providers-2026-12.md §5.5): announced, its API unconfirmed. These rows join the
+# catalogue only when KLING_4_MODEL_NAMES names Kling's slugs for them (`enable_kling_4`).
+KLING_4: dict[str, ModelSpec] = {
+    m.id: m
+    for m in (
+        ModelSpec(
+            id="kling-4.0", title="Kling 4.0 (3-30 s, stereo audio; API unconfirmed)", family="kling",
+            seconds=tuple(range(3, 31)), seconds_text_only=None, default_seconds=5, aspects=_ALL_ASPECTS,
+            resolutions=("720p", "1080p"), default_resolution="1080p", audio="native", default_audio=False,
+            inputs=frozenset({"text", "image", "end_image"}), edits=False, extends=False, max_subjects=0,
+            seeds=False, negative=True, typical_seconds=300,
+        ),
+        ModelSpec(
+            id="kling-4.0-flash", title="Kling 4.0 Flash (720p; API unconfirmed)", family="kling",
+            seconds=tuple(range(3, 21)), seconds_text_only=None, default_seconds=5, aspects=_ALL_ASPECTS,
+            resolutions=("720p",), default_resolution="720p", audio="native", default_audio=False,
+            inputs=frozenset({"text", "image", "end_image"}), edits=False, extends=False, max_subjects=0,
+            seeds=False, negative=True, typical_seconds=150,
+        ),
+    )
+}  # fmt: skip
+# Kling's own 4.0 prices are UNCONFIRMED: gateway prices cited in providers-2026-12.md §5.5 (muapi,
+# Venice), so an estimate is not zero.
+KLING_4_PRICES: dict[tuple[str, str, str], float] = {
+    ("kling-4.0", "720p", "any"): 0.157,
+    ("kling-4.0", "1080p", "any"): 0.235,
+    ("kling-4.0-flash", "720p", "any"): 0.1174,
+}
+
+
+def enable_kling_4(model_ids) -> list[str]:
+    """Add the Kling 4.0 rows named (by KLING_4_MODEL_NAMES) to the catalogue; returns those added."""
+    added = [m for m in model_ids if m in KLING_4 and m not in CATALOGUE]
+    for model_id in added:
+        CATALOGUE[model_id] = KLING_4[model_id]
+        PRICES.update({k: v for k, v in KLING_4_PRICES.items() if k[0] == model_id})
+    return added
+
+
 # Sora 2 Pro only where a backend still serves it; Veo 3.1 is the cinematic final while none does.
 FINAL_MODEL_PREFERENCE = ("sora-2-pro", "veo-3.1", "kling-v3-pro")
 DEFAULT_DRAFT_MODEL = "kling-v3"  # the runner routes it to the preview renderer when no keys are set

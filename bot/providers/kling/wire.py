@@ -93,6 +93,15 @@ MODELS: dict[str, ModelWire] = {
     "kling-avatar-pro": ModelWire("", frozenset({Mode.AVATAR}), "pro", sound=False),
 }
 OMNI_MODELS = {"kling-video-o1", "kling-v3-omni"}  # model_names that always use the omni route
+
+
+def add_model_names(pairs) -> None:
+    """Kling 4.0's legacy model_names, as the operator names them (KLING_4_MODEL_NAMES): text and
+    image-to-video on the routes every Kling model shares; nothing is assumed about the slugs."""
+    for model_id, model_name in pairs:
+        MODELS.setdefault(model_id, ModelWire(model_name, _TI, None, sound=True, end_frame=True))
+
+
 NEGATIVE_ROUTES = {TEXT2VIDEO, IMAGE2VIDEO}  # routes that take `negative_prompt`
 ASPECT_ROUTES = {TEXT2VIDEO}  # image2video takes its frame shape from the image
 DEFAULT_SECONDS = 5
