@@ -40,7 +40,7 @@ class ModelSpec:
     motion: bool = False  # motion control: --motion URL (a character performs a video's moves)
     # resolutions only rendered at some lengths, e.g. Veo's 1080p only at 8 s: (("1080p", (8,)),)
     res_seconds: tuple[tuple[str, tuple[int, ...]], ...] = ()
-    # subjects go in as reference images only at this (seconds, aspect), without a first frame (Veo)
+    # subjects go in as reference images (with --image as one more) only at this (seconds, aspect) (Veo)
     subjects_at: tuple[int, str] | None = None
 
 
@@ -646,9 +646,10 @@ def check_request(
                 f"{name} takes subjects as reference images only at {at_seconds} s {at_aspect}; "
                 f"use --seconds {at_seconds} --aspect {at_aspect}, or drop the subjects."
             )
-        if image:
+        if len(req.subjects) + int(image) > model.max_subjects:
             return Refusal(
-                f"{name} takes either a first frame (--image) or subjects' reference images, not both."
+                f"{name} takes up to {model.max_subjects} reference images: with subjects, --image is one "
+                f"of them, and this asks for {len(req.subjects) + int(image)}. Name fewer."
             )
     if model.max_subjects and len(req.subjects) > model.max_subjects:
         named = ", ".join("{" + s + "}" for s in req.subjects)

@@ -20,7 +20,7 @@ moves (3-30 s; `--orient image|video`, default video, keeps whose orientation)
 • `--seed N`: 0 to 2147483647, for models that take a seed
 • `--negative "text"`: what to keep out, for models that take a negative prompt
 • `--subject NAME` (repeatable), or write `{NAME}` in the prompt: use a saved subject
-Veo 3.1 takes up to 3 `{subjects}` as reference images (8 s, 16:9). Multi-shot: `3s: wide shot // 2s: close-up` (2 to 6 shots; `kling-v3`, `kling-v3-pro`, `kling-v3-omni`). \
+Veo 3.1 takes up to 3 `{subjects}` as reference images (8 s, 16:9; with them `--image` is one more). Multi-shot: `3s: wide shot // 2s: close-up` (2 to 6 shots; `kling-v3`, `kling-v3-pro`, `kling-v3-omni`). \
 `--flag=value` works as well. Anything a model can't do is refused before it costs anything, \
 with the values it accepts.
 Example: `/video a red fox trotting through fresh snow, golden hour --seconds 5 --aspect 9:16`""",

@@ -209,7 +209,7 @@ def validate(body: object) -> str | None:
             if problem:
                 return problem
         if "image" in instance or seconds != 8 or parameters.get("aspectRatio", "16:9") != "16:9":
-            return "referenceImages are supported only at durationSeconds 8 and 16:9, without image."
+            return "referenceImages are supported only at durationSeconds 8 and 16:9, without a first frame."
     if "video" in instance:
         video = instance["video"]
         if not isinstance(video, dict) or set(video) != {"uri"}:

@@ -46,13 +46,18 @@ async def test_subjects_are_veo_reference_images_on_the_gemini_api(tmp_path, sla
     ):
         await ask(bot, slack, f"subject add maya {media.url('/img/800x1000.png')} -- red coat")
         await ask(bot, slack, f"subject add leo {media.url('/img/700x700.png')}")
-        await deliver(bot, slack, "{maya} and {leo} walk along the pier --model veo-3.1")
-        (create,) = creates(fake)
+        await deliver(bot, slack, "{maya} and {leo} walk along the pier --model veo-3.1", job_index=0)
+        pier = media.url("/img/1280x720.png")
+        await deliver(bot, slack, f"{{maya}} on this pier --model veo-3.1 --image {pier}", job_index=1)
+        create, with_image = creates(fake)
         instance = create.json["instances"][0]
         assert instance["prompt"] == "maya (red coat) and leo walk along the pier"
         refs = instance["referenceImages"]
         assert [r["referenceType"] for r in refs] == ["asset", "asset"]
         assert [r["image"]["mimeType"] for r in refs] == ["image/png", "image/png"]
+        # --image with subjects is one more reference image, not the first frame
+        second = with_image.json["instances"][0]
+        assert "image" not in second and len(second["referenceImages"]) == 2
         assert base64.b64decode(refs[0]["image"]["bytesBase64Encoded"]).startswith(b"\x89PNG")
         assert create.json["parameters"]["durationSeconds"] == 8
         assert create.json["parameters"]["aspectRatio"] == "16:9"
@@ -64,12 +69,13 @@ async def test_veo_subject_refusals_before_any_call(tmp_path, slack):
         MediaServer() as media,
         running_bot(tmp_path, slack, **gemini_env(fake)) as bot,
     ):
-        await ask(bot, slack, f"subject add maya {media.url('/img/800x1000.png')}")
+        for name in ("maya", "leo", "ana"):
+            await ask(bot, slack, f"subject add {name} {media.url('/img/800x1000.png')}")
         image = media.url("/img/1280x720.png")
         for text, expected in [
             ("{maya} waves --model veo-3.1 --seconds 4", "only at 8 s 16:9"),
             ("{maya} waves --model veo-3.1 --aspect 9:16", "only at 8 s 16:9"),
-            (f"{{maya}} waves --model veo-3.1 --image {image}", "not both"),
+            (f"{{maya}} {{leo}} {{ana}} wave --model veo-3.1 --image {image}", "up to 3 reference images"),
         ]:
             assert expected in await ask(bot, slack, text), text
         assert creates(fake) == [] and await bot.jobs() == []

@@ -242,7 +242,7 @@ def wire_for(spec: RenderSpec) -> WireModel | None:
         return REFERENCE_VIDEO.get(spec.model)
     if spec.end_image is not None:
         return FIRST_LAST.get(spec.model)
-    if spec.subjects and spec.mode is Mode.TEXT and spec.model.startswith("veo-"):
+    if spec.subjects and spec.mode in (Mode.TEXT, Mode.IMAGE) and spec.model.startswith("veo-"):
         return REFERENCES.get(spec.model)
     return WIRE_MODELS.get((spec.model, spec.mode))
 
@@ -343,7 +343,10 @@ def build_request(spec: RenderSpec, offered: frozenset[str] | None = None) -> di
         if spec.image is not None:
             body["image_list"] = [media_url(spec.image)]
     if wire.references:
-        body["image_urls"] = [media_url(s.images[0]) for s in spec.subjects[:MAX_VEO_REFERENCES] if s.images]
+        refs = ([spec.image] if spec.image is not None else []) + [
+            s.images[0] for s in spec.subjects if s.images
+        ]
+        body["image_urls"] = [media_url(r) for r in refs[:MAX_VEO_REFERENCES]]
         body["duration"] = 8  # the only length the reference id takes
     return body
 

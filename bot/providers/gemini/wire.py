@@ -51,13 +51,14 @@ def build_request(spec: RenderSpec) -> tuple[str, dict]:
     if spec.mode is Mode.EXTEND:
         return model, _extension(spec)
     instance: dict = {"prompt": prompt_with_subjects(spec)}
-    if spec.subjects:
-        if spec.image is not None:
-            raise errors.BadRequest("Veo takes either a first frame or subjects' reference images, not both.")
-        instance["referenceImages"] = [
-            {"image": _image(s.images[0]), "referenceType": "asset"} for s in spec.subjects[:MAX_REFERENCES]
+    if spec.subjects:  # the --image given with subjects is one more reference, not the first frame
+        refs = ([spec.image] if spec.image is not None else []) + [
+            s.images[0] for s in spec.subjects if s.images
         ]
-    if spec.image is not None:
+        instance["referenceImages"] = [
+            {"image": _image(r), "referenceType": "asset"} for r in refs[:MAX_REFERENCES]
+        ]
+    elif spec.image is not None:
         instance["image"] = _image(spec.image)
     if spec.end_image is not None:
         if spec.image is None:
