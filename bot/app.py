@@ -19,6 +19,7 @@ from bot.cards.publisher import CardPublisher
 from bot.cards.thread_notes import ThreadNotes
 from bot.config import Config
 from bot.delivery.fetch_back import FetchBack
+from bot.delivery.workflow_steps import StepCompletion
 from bot.providers.base import Provider
 from bot.providers.registry import build_providers
 from bot.request.catalogue import enable_kling_4, get_model
@@ -28,6 +29,7 @@ from bot.studio.avatar import Avatars
 from bot.studio.cancel import Cancellation
 from bot.studio.clip_subject import ClipSubjects
 from bot.studio.decisions import Decisions
+from bot.studio.forms import Forms
 from bot.studio.inputs import Inputs
 from bot.studio.lipsync import LipSyncs
 from bot.studio.new_video import NewVideo
@@ -39,6 +41,7 @@ from bot.studio.subjects import Library
 from bot.studio.thread_jobs import ThreadJobs
 from bot.studio.video_inputs import VideoInputs
 from bot.studio.voices import VoiceSamples
+from bot.studio.workflow_steps import WorkflowSteps
 from storage.db import Store, connect
 
 
@@ -59,12 +62,16 @@ class Dailies:
 
     async def start(self) -> None:
         await self.runner.start()
+        if self.studio.workflow_steps is not None:
+            self.studio.workflow_steps.start_sweep()  # steps a restart left open
         if self.identity is not None:
             await self.identity.prime()
 
     async def close(self) -> None:
         await self.cards.drain(timeout=5.0)  # let pending card edits land before stopping
         await self.runner.stop()
+        if self.studio.workflow_steps is not None:
+            await self.studio.workflow_steps.stop()
         await self.clients.budget.close()
         for provider in self.providers.values():
             await provider.aclose()
@@ -104,16 +111,24 @@ def build_studio(
         clients.durable, store, media_dir=media, token=token, slack_file_hosts=slack_file_hosts
     )
     starter = Starter(store, cards, runner.wake)
-    cancellation = Cancellation(store, cards, notes, runner.cancel_job)
+    completion = StepCompletion(clients.durable, store)
+    runner.handover.job_ended = completion.job_ended  # a Workflow Builder step completes with its job
+
+    async def stop_job(job_id: int) -> None:
+        await runner.cancel_job(job_id)
+        await completion.job_ended(job_id)
+
+    cancellation = Cancellation(store, cards, notes, stop_job)
     clip_subjects = ClipSubjects(store, library, notes, fetch_back, media)
     lip_syncs = LipSyncs(store, routes, library, inputs, starter, cards)
     thread_jobs = ThreadJobs(
         store, routes, library, inputs, fetch_back, starter, cards, clip_subjects, lip_syncs
     )
+    new_video = NewVideo(store, routes, library, inputs, videos, starter)
     return Studio(
         store,
         routes,
-        new_video=NewVideo(store, routes, library, inputs, videos, starter),
+        new_video=new_video,
         avatars=Avatars(routes, library, inputs, starter),
         thread_jobs=thread_jobs,
         decisions=Decisions(store, cards, notes, runner.wake, cancellation, thread_jobs),
@@ -121,6 +136,8 @@ def build_studio(
         reports=Reports(store, routes),
         library=library,
         voices=VoiceSamples(store, inputs, media),
+        forms=Forms(store, routes, new_video, thread_jobs, clip_subjects, notes),
+        workflow_steps=WorkflowSteps(store, new_video, completion),
     )
 
 

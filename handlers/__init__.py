@@ -6,7 +6,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.screening.routes import ScreeningRoom
 from bot.studio.studio import Studio
-from handlers import actions, commands, home, messages, reactions, screening
+from handlers import actions, commands, functions, home, messages, reactions, screening, shortcuts, views
 
 
 def register(app: AsyncApp, studio: Studio, room: ScreeningRoom | None = None) -> None:
@@ -16,3 +16,6 @@ def register(app: AsyncApp, studio: Studio, room: ScreeningRoom | None = None) -
     actions.register(app, studio)
     home.register(app, studio)
     screening.register(app, room)
+    views.register(app, studio)
+    shortcuts.register(app, studio)
+    functions.register(app, studio)

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import logging
+
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 
 from bot.outcomes import Refusal
 from bot.request import Help, parse_command
-from bot.request.help import help_for
+from bot.request.help import help_for, usage_hint
 from bot.studio.origin import Origin
 from bot.studio.studio import Studio
+from handlers.views import open_video_form
+
+log = logging.getLogger(__name__)
 
 
 def register(app: AsyncApp, studio: Studio) -> None:
-    async def video(ack, command, respond):
+    async def video(ack, command, respond, client):
+        if not command.get("text", "").strip() and command.get("trigger_id"):
+            await ack()  # the form opens on the command's trigger, inside Slack's 3 s
+            await _open_form(command, respond, client, studio)
+            return
         parsed = parse_command(command.get("text", ""))
         if isinstance(parsed, Refusal):
             await ack(text=parsed.message)
@@ -34,3 +44,14 @@ def register(app: AsyncApp, studio: Studio) -> None:
             await respond(text=reply, response_type="ephemeral")
 
     app.command("/video")(video)
+
+
+async def _open_form(command: dict, respond, client, studio: Studio) -> None:
+    """`/video` alone: the New video modal for this channel (the usage line if it can't open)."""
+    if not await studio.first_time(f"cmd:{command['trigger_id']}", "command"):
+        return
+    try:
+        await open_video_form(client, command["trigger_id"], command["channel_id"], studio)
+    except SlackApiError as exc:
+        log.warning("the New video form did not open (%s)", exc.response.get("error"))
+        await respond(text=usage_hint(), response_type="ephemeral")

@@ -1,4 +1,7 @@
-"""The App Home tab: a user's recent jobs and the subject libraries of the channels they use."""
+"""The App Home tab as a place to work: a New video button, the versions waiting for the user's
+review as an approver (Approve / Reject do what ✅ / ❌ do), their recent shots with where each
+stands, and the subject libraries of their channels. Past Slack's 100 blocks it is cut between
+items, with a line saying where the rest is."""
 
 from __future__ import annotations
 
@@ -7,83 +10,204 @@ import asyncio
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from storage import jobs as jobs_db
+from storage import home as home_db
 from storage import subjects as subjects_db
-from storage.db import Db
-from storage.states import JobState
+from storage.db import Db, Store
+from storage.states import TakeState
 
-MAX_JOBS = 10
+MAX_SHOTS = 25
+MAX_REVIEW = 20
 MAX_CHANNELS = 8
+MAX_BLOCKS = 100  # a Home tab's limit
+NEW_VIDEO = "home_new_video"
+DECIDE = {"home_approve": "approve", "home_reject": "reject"}
 HOW_TO = (
     "Use a subject with `{name}` in a prompt (e.g. `/video {maya} walks into the studio`) or `--subject name`; "
     'make it talk with `/video avatar {maya} "hello"`. Add one with `/video subject add NAME IMAGE_URL -- description`.'
 )
+MORE = (
+    "More than fits here: `/video jobs` in a channel lists its shots, `/video subject list` its library, "
+    "and every card's thread has all its versions."
+)
 
 
 def load_home(db: Db, user_id: str) -> dict:
-    """What the tab shows, read in one go: the user's jobs (with card ts) and their channels' subjects."""
-    jobs = jobs_db.recent_jobs_of_user(db, user_id, MAX_JOBS)
+    """What the tab shows, read in one go: the user's shots, what waits for their review, and the
+    subjects of the channels they use."""
     channels = subjects_db.channels_of_user(db, user_id)[:MAX_CHANNELS]
-    return {"jobs": jobs, "libraries": {c: subjects_db.list_subjects(db, c) for c in channels}}
+    return {
+        "shots": home_db.recent_shots_of_user(db, user_id, MAX_SHOTS),
+        "review": home_db.awaiting_review(db, user_id, MAX_REVIEW),
+        "libraries": {c: subjects_db.list_subjects(db, c) for c in channels},
+    }
 
 
-async def thread_links(client: AsyncWebClient, jobs: list[dict]) -> dict[int, str]:
-    """Job id -> its card's permalink, asked from Slack (`chat.getPermalink`): the workspace's own
-    URL, which a hand-built slack.com link is not (custom domains, Enterprise Grid)."""
+async def thread_links(client: AsyncWebClient, items: list[dict]) -> dict[tuple[str, str], str]:
+    """(channel, card ts) -> the card's permalink, asked from Slack (`chat.getPermalink`): the
+    workspace's own URL, which a hand-built slack.com link is not (custom domains, Grid)."""
+    cards = {(i["channel_id"], i["card_ts"]) for i in items if i.get("card_ts")}
 
-    async def one(job: dict) -> tuple[int, str | None]:
+    async def one(card: tuple[str, str]) -> tuple[tuple[str, str], str | None]:
         try:
-            answer = await client.chat_getPermalink(channel=job["channel_id"], message_ts=job["card_ts"])
+            answer = await client.chat_getPermalink(channel=card[0], message_ts=card[1])
         except SlackApiError:
-            return job["id"], None  # a deleted card or a channel we left: the line goes without a link
-        return job["id"], answer.get("permalink")
+            return card, None  # a deleted card or a channel we left: the line goes without a link
+        return card, answer.get("permalink")
 
-    found = await asyncio.gather(*(one(j) for j in jobs if j.get("card_ts")))
-    return {job_id: link for job_id, link in found if link}
-
-
-def _thread_link(job: dict, links: dict[int, str]) -> str:
-    link = links.get(job["id"])
-    return f" · <{link}|thread>" if link else ""
+    found = await asyncio.gather(*(one(c) for c in sorted(cards)))
+    return {card: link for card, link in found if link}
 
 
-def _cost(job: dict) -> str:
-    if job["state"] == JobState.DELIVERED and job.get("cost_usd") is not None:
-        return f"${job['cost_usd']:.2f}"
-    return f"est. ${job.get('estimate_usd') or 0:.2f}"
+async def publish(client: AsyncWebClient, store: Store, user_id: str, notice: str = "") -> None:
+    """Read, render and publish the user's Home tab."""
+    data = await store.run(load_home, user_id)
+    data["links"] = await thread_links(client, [*data["shots"], *data["review"]])
+    await client.views_publish(user_id=user_id, view=home_view(data, notice))
+
+
+# ---- rendering (pure) ---------------------------------------------------------------------------
 
 
 def _section(text: str) -> dict:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
 
 
-def home_view(data: dict) -> dict:
-    """The `views.publish` view for `load_home`'s data. Pure."""
-    blocks: list[dict] = [{"type": "header", "text": {"type": "plain_text", "text": "Your recent jobs"}}]
-    if data["jobs"]:
-        lines = [
-            f"• *J{j['id']}* in <#{j['channel_id']}> · {j['state']} · `{j['model']}` · {_cost(j)}"
-            f"{_thread_link(j, data.get('links', {}))}\n   _{(j.get('title') or '')[:80]}_"
-            for j in data["jobs"]
-        ]
-        blocks.append(_section("\n".join(lines)))
+def _header(text: str) -> dict:
+    return {"type": "header", "text": {"type": "plain_text", "text": text}}
+
+
+def _context(text: str) -> dict:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:3000]}]}
+
+
+def _link(item: dict, links: dict) -> str:
+    link = links.get((item["channel_id"], item.get("card_ts")))
+    return f" · <{link}|thread>" if link else ""
+
+
+def _title(text: str | None) -> str:
+    words = " ".join((text or "").split())
+    return (words[:80] + "…") if len(words) > 80 else words
+
+
+def _money(value: float | None) -> str:
+    return f"${value or 0:.2f}"
+
+
+def _standing(shot: dict) -> str:
+    """The latest version's state and cost, in the card's words."""
+    job, take = shot["job"], shot.get("take")
+    if take is None:
+        return f"J{job['id']} {job['state'].replace('_', ' ')} · est. {_money(job['estimate_usd'])}"
+    state = take["state"]
+    if state == TakeState.RENDERING and take.get("progress"):
+        state = f"rendering {take['progress']}%"
+    elif state == TakeState.DELIVERED and take.get("approved_at"):
+        state = "delivered ✅ approved"
+    cost = (
+        _money(take["cost_usd"])
+        if take["state"] == TakeState.DELIVERED
+        else f"est. {_money(job['estimate_usd'])}"
+    )
+    return f"v{take['version']} {state} · {cost}"
+
+
+def _shot(shot: dict, links: dict) -> list[dict]:
+    job = shot["job"]
+    line = (
+        f"*J{job['id']}* in <#{shot['channel_id']}> · {_standing(shot)} · `{job['model']}`"
+        f"{_link(shot, links)}\n_{_title(shot.get('title'))}_"
+    )
+    return [_section(line)]
+
+
+def _review(item: dict, links: dict) -> list[dict]:
+    if item["take_id"] is None:
+        what = f"*J{item['job_id']}* waits for approval · estimate {_money(item['cost_usd'])}"
+        ref = f"{item['shot_id']}:job:{item['job_id']}"
     else:
-        blocks.append(
-            _section("No jobs yet. Try `/video a red fox trotting through fresh snow` in a channel.")
+        what = f"*v{item['version']}* of J{item['job_id']} · {_money(item['cost_usd'])}"
+        ref = f"{item['shot_id']}:take:{item['take_id']}"
+    line = (
+        f"{what} · <#{item['channel_id']}> · `{item['model']}` · asked by <@{item['user_id']}>"
+        f"{_link(item, links)}\n_{_title(item.get('title'))}_"
+    )
+    value = f"{item['channel_id']}:{ref}"
+    buttons = [
+        {"type": "button", "text": {"type": "plain_text", "text": "Approve"}, "style": "primary",
+         "action_id": "home_approve", "value": value},
+        {"type": "button", "text": {"type": "plain_text", "text": "Reject"}, "style": "danger",
+         "action_id": "home_reject", "value": value},
+    ]  # fmt: skip
+    return [_section(line), {"type": "actions", "block_id": f"review-{ref}", "elements": buttons}]
+
+
+def _library(channel: str, subjects: list[dict]) -> list[dict]:
+    lines = [f"*<#{channel}>*"]
+    for s in subjects[:20]:
+        desc = f" — {s['description']}" if s["description"] else ""
+        count = s["image_count"]
+        lines.append(f"• `{{{s['name']}}}`{desc} ({count} image{'s' if count != 1 else ''})")
+    return [_section("\n".join(lines))]
+
+
+def _fit(groups: list[list[dict]], limit: int = MAX_BLOCKS) -> list[dict]:
+    """Whole groups (a heading, an item and its buttons) while they fit; the rest is left for
+    Slack's own lists, said in one last line. Never a heading without its first item."""
+    blocks: list[dict] = []
+    for n, group in enumerate(groups):
+        room = limit - len(blocks) - (1 if n < len(groups) - 1 else 0)
+        if len(group) > room:
+            return [*blocks, _context(MORE)]
+        blocks.extend(group)
+    return blocks
+
+
+def home_view(data: dict, notice: str = "") -> dict:
+    """The `views.publish` view for `load_home`'s data (and a line on what just happened). Pure."""
+    links = data.get("links", {})
+    new = {
+        "type": "button", "text": {"type": "plain_text", "text": "New video"}, "style": "primary",
+        "action_id": NEW_VIDEO, "value": "new",
+    }  # fmt: skip
+    groups: list[list[dict]] = [
+        [
+            {"type": "actions", "block_id": "home-new", "elements": [new]},
+            _context("…or type `/video` in a channel."),
+        ]
+    ]
+    if notice:
+        groups.append([_section(notice)])
+    review = data.get("review", [])
+    if review:
+        items = [_review(i, links) for i in review]
+        groups.append([_header("Waiting for your review"), *items[0]])
+        groups.extend(items[1:])
+    shots = data.get("shots", [])
+    if shots:
+        items = [_shot(s, links) for s in shots]
+        groups.append([_header("Your recent shots"), *items[0]])
+        groups.extend(items[1:])
+    else:
+        groups.append(
+            [
+                _header("Your recent shots"),
+                _section(
+                    "No shots yet. Press New video, or try `/video a red fox trotting through fresh snow`."
+                ),
+            ]
         )
-    blocks.append({"type": "header", "text": {"type": "plain_text", "text": "Subjects in your channels"}})
-    shown = False
-    for channel, subjects in data["libraries"].items():
-        if not subjects:
-            continue
-        shown = True
-        lines = [f"*<#{channel}>*"]
-        for s in subjects[:20]:
-            desc = f" — {s['description']}" if s["description"] else ""
-            count = s["image_count"]
-            lines.append(f"• `{{{s['name']}}}`{desc} ({count} image{'s' if count != 1 else ''})")
-        blocks.append(_section("\n".join(lines)))
-    if not shown:
-        blocks.append(_section("No subjects yet in the channels where you used Dailies."))
-    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": HOW_TO}]})
-    return {"type": "home", "blocks": blocks[:100]}
+    libraries = [(c, s) for c, s in data.get("libraries", {}).items() if s]
+    if libraries:
+        items = [_library(c, s) for c, s in libraries]
+        groups.append([_header("Subjects in your channels"), *items[0]])
+        groups.extend(items[1:])
+    else:
+        groups.append(
+            [
+                _header("Subjects in your channels"),
+                _section("No subjects yet in the channels where you used Dailies."),
+            ]
+        )
+    groups.append([_context(HOW_TO)])
+    return {"type": "home", "blocks": _fit(groups)}

@@ -4,6 +4,7 @@ one), and the delivered/failed bookkeeping with its thread message."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
@@ -25,6 +26,8 @@ class Handover:
         self.slack = slack
         self.http = http
         self.keep_media = keep_media
+        # told each time a take ends, with its job's id (a Workflow Builder step completes then)
+        self.job_ended: Callable[[int], Awaitable[None]] | None = None
 
     async def deliver(self, ctx: TakeContext, take: dict) -> None:
         """Upload the downloaded clip into the shot's thread, captioned, then mark the take delivered."""
@@ -76,6 +79,7 @@ class Handover:
         if not self.keep_media:
             path.unlink(missing_ok=True)
         ctx.touch()  # once more after the clean-up: an edit in flight may have shown the state before
+        await self._ended(ctx)
 
     async def _index_clip_message(self, ctx: TakeContext, file_id: str) -> None:
         """Remember where the clip's message is (files.info shares, Tier 4), so that a reaction on it
@@ -103,6 +107,15 @@ class Handover:
             except Exception:
                 log.exception("could not tell the thread that take %s failed", ctx.take_id)
         ctx.touch()
+        await self._ended(ctx)
+
+    async def _ended(self, ctx: TakeContext) -> None:
+        if self.job_ended is None:
+            return
+        try:
+            await self.job_ended(ctx.job["id"])
+        except Exception:  # the take's own bookkeeping stands; a start-up sweep tries again
+            log.exception("could not settle what waits for job %s", ctx.job["id"])
 
 
 def _reproduce_line(job: dict) -> str:

@@ -39,9 +39,12 @@ class ClipSubjects:
         self.fetch_back = fetch_back
         self.frames_dir = Path(media_dir) / "subjects"
 
-    async def save(self, origin: Origin, shot_id: int, ins: ThreadInstruction) -> str | None:
+    async def save(
+        self, origin: Origin, shot_id: int, ins: ThreadInstruction, *, description: str | None = None
+    ) -> str | None:
         """Save the subject and confirm in the thread; returns a message when it can't be done
-        (or, when the thread can't be told, the confirmation for the person alone)."""
+        (or, when the thread can't be told, the confirmation for the person alone). Without a
+        `description` (a form gives one), the version's prompt describes it."""
         shot, jobs, versions = await self.store.run(jobs_db.shot_view, shot_id)
         by_id = {j["id"]: j for j in jobs}
         images = tuple(f for f in origin.files if (f.get("mimetype") or "").startswith("image/"))
@@ -49,7 +52,7 @@ class ClipSubjects:
         if isinstance(take, Refusal) and not images:
             return take.message.replace("to change", "to save").replace("to work on", "to save")
         prompt = by_id[take["job_id"]]["request"].get("prompt", "") if not isinstance(take, Refusal) else ""
-        description = describe(prompt)
+        description = describe(prompt) if description is None else description
         if images:
             answer = await self.library.add(
                 origin.channel_id, origin.user_id, ins.text, (), images[:1], description

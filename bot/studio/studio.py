@@ -30,6 +30,7 @@ from bot.request.help import help_for
 from bot.studio.avatar import Avatars
 from bot.studio.cancel import Cancellation
 from bot.studio.decisions import Decisions
+from bot.studio.forms import Forms
 from bot.studio.new_video import NewVideo
 from bot.studio.origin import Origin
 from bot.studio.reports import Reports
@@ -37,6 +38,7 @@ from bot.studio.routes import Routes
 from bot.studio.subjects import Library
 from bot.studio.thread_jobs import ThreadJobs
 from bot.studio.voices import VoiceSamples
+from bot.studio.workflow_steps import WorkflowSteps
 from storage import channels, deliveries
 from storage.db import Store
 
@@ -58,6 +60,8 @@ class Studio:
         reports: Reports,
         library: Library,
         voices: VoiceSamples | None = None,
+        forms: Forms | None = None,
+        workflow_steps: WorkflowSteps | None = None,
     ) -> None:
         self.store = store
         self.routes = routes
@@ -69,6 +73,8 @@ class Studio:
         self.reports = reports
         self.library = library
         self.voices = voices
+        self.forms = forms  # the New video modal and the clip shortcuts' modals
+        self.workflow_steps = workflow_steps  # the Workflow Builder step "Render a video"
 
     async def first_time(self, key: str, kind: str) -> bool:
         """False when Slack already delivered this (a retry): the caller then does nothing."""

@@ -1,0 +1,83 @@
+"""Modals: the New video form (from `/video` with no text, or App Home's New video button), the
+clip shortcuts' forms, and their submissions. A submission's errors go back onto its fields;
+one that passes is acknowledged (the modal closes) and does what the typed text does."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.cards import forms
+from bot.studio.forms import Checked
+from bot.studio.studio import SOMETHING_WRONG, Studio
+from handlers.context import with_studio
+
+log = logging.getLogger(__name__)
+
+
+async def open_video_form(client, trigger_id: str, channel_id: str | None, studio: Studio) -> None:
+    """Open the New video modal on `trigger_id` (already acked: Slack's 3 s run from the trigger)."""
+    view = await studio.forms.video_view(channel_id, pick_channel=channel_id is None)
+    await client.views_open(trigger_id=trigger_id, view=view)
+
+
+async def new_video_button(ack, body, client, studio: Studio):
+    """App Home's New video button: the same modal, with a channel select first."""
+    await ack()
+    await open_video_form(client, body["trigger_id"], None, studio)
+
+
+async def channel_picked(ack, body, action, client, studio: Studio):
+    """A channel picked in the New video modal: the same modal with that channel's subjects."""
+    await ack()
+    view = body["view"]
+    channel = action.get("selected_conversation")
+    fresh = await studio.forms.video_view(channel, pick_channel=True)
+    await client.views_update(view_id=view["id"], hash=view["hash"], view=fresh)
+
+
+async def _submitted(ack, body, view, studio: Studio, check, run) -> None:
+    """Check, answer Slack (errors on the fields, or close), then do the work once per view."""
+    user, team = body["user"]["id"], (body.get("team") or {}).get("id", "")
+    try:
+        checked = await check(view, user, team)
+    except Exception:
+        log.exception("checking %s failed", view.get("callback_id"))
+        first = next((b["block_id"] for b in view["blocks"] if b.get("type") == "input"), "")
+        await ack(response_action="errors", errors={first: SOMETHING_WRONG})
+        return
+    if not isinstance(checked, Checked):
+        await ack(response_action="errors", errors=checked)
+        return
+    await ack()
+    if not await studio.first_time(checked.origin.source_key, "view_submission"):
+        return  # the same view submitted again: its job already exists
+    try:
+        reply = await run(checked)
+    except Exception:
+        log.exception("%s failed", view.get("callback_id"))
+        reply = SOMETHING_WRONG
+    if reply:
+        await studio.forms.tell(checked, reply)
+
+
+async def video_submitted(ack, body, view, studio: Studio):
+    await _submitted(ack, body, view, studio, studio.forms.check_video, studio.forms.start_video)
+
+
+async def edit_submitted(ack, body, view, studio: Studio):
+    await _submitted(ack, body, view, studio, studio.forms.check_edit, studio.forms.start_edit)
+
+
+async def subject_submitted(ack, body, view, studio: Studio):
+    await _submitted(ack, body, view, studio, studio.forms.check_subject, studio.forms.save_subject)
+
+
+def register(app: AsyncApp, studio: Studio) -> None:
+    middleware = with_studio(studio)
+    app.view(forms.VIDEO_FORM, middleware=middleware)(video_submitted)
+    app.view(forms.EDIT_FORM, middleware=middleware)(edit_submitted)
+    app.view(forms.SUBJECT_FORM, middleware=middleware)(subject_submitted)
+    app.action(forms.CHANNEL_PICKED, middleware=middleware)(channel_picked)
+    app.action("home_new_video", middleware=middleware)(new_video_button)
