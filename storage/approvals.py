@@ -75,6 +75,18 @@ def take_by_file(db: Db, channel_id: str, file_id: str) -> dict | None:
     return {"id": row[0], "shot_id": row[1]} if row else None
 
 
+def unindexed_clips(db: Db, channel_id: str, limit: int) -> list[dict]:
+    """The channel's latest delivered clips whose message ts is not known yet (newest first):
+    `id`, `shot_id`, `slack_file_id`."""
+    return db.query(
+        "SELECT takes.id, takes.shot_id, takes.slack_file_id FROM takes JOIN jobs ON takes.job_id = jobs.id "
+        "WHERE jobs.channel_id = ? AND takes.slack_file_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "
+        "messages WHERE messages.channel_id = jobs.channel_id AND messages.take_id = takes.id) "
+        "ORDER BY takes.id DESC LIMIT ?",
+        [channel_id, limit],
+    )
+
+
 def reserved(db: Db, channel_id: str) -> float:
     """The estimate still held by takes that are running (held takes reserve nothing until approved)."""
     row = db.execute(

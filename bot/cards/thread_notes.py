@@ -1,5 +1,5 @@
 """What Dailies says around a job card besides the card itself: a note in the job's thread, an
-ephemeral answer to one person, its own ✅ on an approved card, and the files a message carries.
+ephemeral answer to one person, its own ✅ on an approved card, and where a clip's message is.
 Each is a courtesy the card also shows, so a Slack failure is logged and reported, never raised."""
 
 from __future__ import annotations
@@ -43,13 +43,23 @@ class ThreadNotes:
         except Exception as exc:  # already_reacted, or Slack unreachable: the card's headline says it too
             log.info("could not add the approval mark on %s/%s (%s)", channel_id, ts, type(exc).__name__)
 
-    async def files_on(self, channel_id: str, ts: str) -> list[dict] | None:
-        """The Slack file objects of the message at `ts` (a clip's message: the upload does not
-        return its ts, so it is learnt when someone reacts to it); None when Slack can't say."""
+    async def clip_message_ts(self, channel_id: str, file_id: str) -> str | None:
+        """The ts of the message that shows the file in `channel_id`, from `files.info` shares (Tier
+        4; conversations.replies allows a distributed app one call a minute, too few to review by);
+        None while Slack has not recorded the share, or when it can't say."""
         try:
-            resp = await self.client.conversations_replies(channel=channel_id, ts=ts, limit=20)
+            resp = await self.client.files_info(file=file_id)
         except Exception as exc:
-            log.info("could not look up message %s (%s)", ts, type(exc).__name__)
+            log.info("could not look up file %s (%s)", file_id, type(exc).__name__)
             return None
-        message = next((m for m in resp.get("messages", []) if m.get("ts") == ts), None)
-        return list((message or {}).get("files") or ())
+        return share_ts(resp.get("file") or {}, channel_id)
+
+
+def share_ts(file: dict, channel_id: str) -> str | None:
+    """The ts of the file's share in `channel_id` (public or private), if Slack lists one."""
+    shares = file.get("shares") or {}
+    for kind in ("public", "private"):
+        for share in (shares.get(kind) or {}).get(channel_id) or ():
+            if share.get("ts"):
+                return str(share["ts"])
+    return None

@@ -17,6 +17,11 @@ from storage.clock import now_iso
 from storage.db import Store
 from storage.states import ENDED, JobState, TakeState
 
+# A reaction on a message that is neither a card nor an indexed clip looks at this many of the
+# channel's unindexed clips (one files.info each, Tier 4): a reaction on any other message costs
+# at most this many calls.
+UNINDEXED_LOOKUPS = 5
+
 
 class Decisions:
     def __init__(
@@ -161,18 +166,21 @@ class Decisions:
         return "Noted." if via == "button" else None
 
     async def _resolve(self, channel: str, ts: str) -> tuple[int, int | None] | None:
-        """(shot_id, take_id or None for the card itself) for a message ts, learning clip messages
-        as reactions arrive: Slack's upload does not return the clip message's ts, so ask once."""
+        """(shot_id, take_id or None for the card itself) for a message ts. A clip's message is
+        indexed at delivery; one Slack had not recorded then is learnt from files.info shares of
+        the channel's latest unindexed clips (Tier 4, never conversations.replies)."""
         shot = await self.store.run(jobs_db.shot_by_card, channel, ts)
         if shot is not None:
             return shot["id"], None
         known = await self.store.run(approvals.message_target, channel, ts)
         if known is not None:
             return known["shot_id"], known["take_id"]
-        for file in await self.notes.files_on(channel, ts) or ():
-            take = await self.store.run(approvals.take_by_file, channel, file.get("id", ""))
-            if take is not None:
-                await self.store.run(approvals.index_message, channel, ts, take["shot_id"], take["id"])
+        for take in await self.store.run(approvals.unindexed_clips, channel, UNINDEXED_LOOKUPS):
+            found = await self.notes.clip_message_ts(channel, take["slack_file_id"])
+            if found is None:
+                continue
+            await self.store.run(approvals.index_message, channel, found, take["shot_id"], take["id"])
+            if found == ts:
                 return take["shot_id"], take["id"]
         return None
 

@@ -143,6 +143,32 @@ async def test_all_rule_needs_both_approvers_on_the_clip_message(bot, slack):
     assert slack.count("conversations.replies") == 0
 
 
+async def test_a_reaction_on_a_clip_unindexed_at_delivery_resolves_without_conversations_replies(bot, slack):
+    """Slack lists a file's share a moment after the upload; the clip message's ts is then learnt
+    when someone reacts, from files.info shares (Tier 4), never from conversations.replies."""
+    # at delivery files.info knows the file but no share yet
+    slack.fail_next("files.info", body={"ok": True, "file": {"id": "F0PENDING", "shares": {}}})
+    await bot.command("a kite --seconds 2 --model preview")
+    job = await bot.wait_job("delivered")
+    await bot.settle()
+    take = (await bot.takes(job["id"]))[0]
+    indexed = await bot.dailies.store.run(
+        lambda db: list(db["messages"].rows_where("take_id = ?", [take["id"]]))
+    )
+    assert indexed == [], "the share was not listed at delivery"
+    ts = await card_ts(bot, job)
+    clip_ts = next(m["ts"] for m in slack.thread(CHANNEL, ts) if m.get("files"))
+    looked_up = slack.count("files.info")
+    await react(bot, "white_check_mark", EVE, clip_ts)
+    await wait_for(lambda: _approved(slack, ts))
+    assert (await bot.takes(job["id"]))[0]["approved_at"]
+    assert slack.count("conversations.replies") == 0
+    assert slack.count("files.info") == looked_up + 1
+    await react(bot, "white_check_mark", EVE, clip_ts, added=False)  # now indexed: no look-up
+    await wait_for(lambda: _not_approved(slack, ts))
+    assert slack.count("files.info") == looked_up + 1 and slack.count("conversations.replies") == 0
+
+
 async def _count_decisions(bot, n: int) -> bool:
     return len(await decided(bot)) == n
 

@@ -1,5 +1,5 @@
 """ThreadNotes: the lines Dailies posts around a card, over the Slack stand-in; a Slack refusal
-is reported as False (or None), never raised."""
+is reported as False (or None), never raised; a clip's message is found from its file's shares."""
 
 from __future__ import annotations
 
@@ -27,11 +27,16 @@ async def test_a_refused_post_is_false_and_a_repeated_mark_is_harmless(slack):
     assert slack.reactions(CHANNEL, card["ts"]) == {"white_check_mark": [slack.bot_user_id]}
 
 
-async def test_the_files_on_a_message_and_none_for_an_unknown_one(slack):
-    notes = ThreadNotes(web_client(slack))
+async def test_a_clip_message_is_found_from_its_file_shares_without_reading_the_thread(slack):
+    client = web_client(slack)
+    notes = ThreadNotes(client)
     card = slack.add_message(CHANNEL, "the card", user=slack.bot_user_id)
-    clip = slack.add_message(
-        CHANNEL, "", user=slack.bot_user_id, thread_ts=card["ts"], files=[{"id": "F0CLIP"}]
+    up = await client.files_upload_v2(
+        channel=CHANNEL, thread_ts=card["ts"], content=b"not really a clip", filename="clip.mp4"
     )
-    assert await notes.files_on(CHANNEL, clip["ts"]) == [{"id": "F0CLIP"}]
-    assert await notes.files_on(CHANNEL, "1.000001") is None
+    file_id = up["files"][0]["id"]
+    clip = next(m for m in slack.thread(CHANNEL, card["ts"]) if m.get("files"))
+    assert await notes.clip_message_ts(CHANNEL, file_id) == clip["ts"]
+    assert await notes.clip_message_ts("C0ELSEWHERE", file_id) is None  # not shared there
+    assert await notes.clip_message_ts(CHANNEL, "F0GONE") is None  # file_not_found
+    assert slack.count("conversations.replies") == 0 and slack.count("files.info") == 3
