@@ -285,7 +285,7 @@ CATALOGUE: dict[str, ModelSpec] = {
     )
 }
 
-# Kling 4.0 (providers-2026-12.md §5.5): announced, its API unconfirmed. These rows join the
+# Kling 4.0 (launched Oct-Nov 2026): announced, its API unconfirmed. These rows join the
 # catalogue only when KLING_4_MODEL_NAMES names Kling's slugs for them (`enable_kling_4`).
 KLING_4: dict[str, ModelSpec] = {
     m.id: m
@@ -306,7 +306,7 @@ KLING_4: dict[str, ModelSpec] = {
         ),
     )
 }  # fmt: skip
-# Kling's own 4.0 prices are UNCONFIRMED: gateway prices cited in providers-2026-12.md §5.5 (muapi,
+# Kling's own 4.0 prices are UNCONFIRMED: the gateways' published prices (muapi,
 # Venice), so an estimate is not zero.
 KLING_4_PRICES: dict[tuple[str, str, str], float] = {
     ("kling-4.0", "720p", "any"): 0.157,
