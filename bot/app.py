@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
+import handlers.installs
 import handlers.rate_limits
 from bot.cards.budget import SlackBudget, Tier
 from bot.cards.clients import SlackClients
@@ -20,6 +22,9 @@ from bot.cards.thread_notes import ThreadNotes
 from bot.config import Config
 from bot.delivery.fetch_back import FetchBack
 from bot.delivery.workflow_steps import StepCompletion
+from bot.install.flow import Installs, installs
+from bot.install.tokens import WorkspaceTokens
+from bot.install.uninstall import Uninstalls
 from bot.providers.base import Provider
 from bot.providers.registry import build_providers
 from bot.request.catalogue import enable_kling_4, get_model
@@ -42,6 +47,7 @@ from bot.studio.thread_jobs import ThreadJobs
 from bot.studio.video_inputs import VideoInputs
 from bot.studio.voices import VoiceSamples
 from bot.studio.workflow_steps import WorkflowSteps
+from bot.tools.manifest import SCOPES
 from storage.db import Store, connect
 
 
@@ -59,6 +65,8 @@ class Dailies:
     clients: SlackClients
     screening: ScreeningRoom | None = None  # the screening room, when DAILIES_PUBLIC_URL is set
     identity: BotIdentity | None = None  # who the bot is, asked once at start-up
+    tokens: WorkspaceTokens | None = None  # distribution mode: each workspace's token
+    _refresher: asyncio.Task | None = None
 
     async def start(self) -> None:
         await self.runner.start()
@@ -66,9 +74,14 @@ class Dailies:
             self.studio.workflow_steps.start_sweep()  # steps a restart left open
         if self.identity is not None:
             await self.identity.prime()
+        if self.tokens is not None:
+            self._refresher = asyncio.create_task(self.tokens.keep_fresh(), name="slack-tokens")
 
     async def close(self) -> None:
         await self.cards.drain(timeout=5.0)  # let pending card edits land before stopping
+        if self._refresher is not None:
+            self._refresher.cancel()
+            await asyncio.gather(self._refresher, return_exceptions=True)
         await self.runner.stop()
         if self.studio.workflow_steps is not None:
             await self.studio.workflow_steps.stop()
@@ -79,12 +92,48 @@ class Dailies:
         self.store.close()
 
 
-def slack_clients(config: Config) -> SlackClients:
-    """The bot's Slack clients over one budget, sized from Slack's tiers and DAILIES_SLACK_RATES."""
+def slack_clients(config: Config, tokens: WorkspaceTokens | None = None) -> SlackClients:
+    """The bot's Slack clients over one budget, sized from Slack's tiers and DAILIES_SLACK_RATES;
+    in distribution mode without a token of their own (each call takes its workspace's)."""
     rates = {method: Tier(per_minute, burst) for method, per_minute, burst in config.slack_rates}
     return SlackClients(
-        token=config.slack_bot_token, base_url=config.slack_api_url, budget=SlackBudget(rates)
+        token=config.slack_bot_token, base_url=config.slack_api_url, budget=SlackBudget(rates), tokens=tokens
     )
+
+
+NOT_INSTALLED = (
+    "Dailies isn't installed in this workspace (or it was removed), so nothing was started. "
+    "Ask a workspace admin to install it again from its install link."
+)
+
+
+def bolt_app(
+    config: Config, client: AsyncWebClient, oauth: Installs | None
+) -> tuple[AsyncApp, BotIdentity | None]:
+    """Bolt's app: one workspace's bot token (asked `auth.test` once), or in distribution mode
+    the OAuth flow with each workspace's installation as its authorization."""
+    logger = logging.getLogger("dailies.bolt")
+    signing_secret = config.slack_signing_secret or None
+    if oauth is None:
+        identity = BotIdentity(client)
+        app = AsyncApp(
+            client=identity.app_client(),
+            authorize=identity.hook(),
+            signing_secret=signing_secret,
+            logger=logger,
+        )
+        return app, identity
+    flow, _tokens, authorize = oauth
+    app = AsyncApp(
+        client=AsyncWebClient(base_url=config.slack_api_url, retry_handlers=client.retry_handlers),
+        signing_secret=signing_secret,
+        oauth_flow=flow,
+        authorize=authorize,
+        installation_store=flow.settings.installation_store,
+        user_facing_authorize_error_message=NOT_INSTALLED,
+        logger=logger,
+    )
+    return app, None
 
 
 def build_studio(
@@ -111,7 +160,7 @@ def build_studio(
         clients.durable, store, media_dir=media, token=token, slack_file_hosts=slack_file_hosts
     )
     starter = Starter(store, cards, runner.wake)
-    completion = StepCompletion(clients.durable, store)
+    completion = StepCompletion(clients.durable, store, clients.serving)
     runner.handover.job_ended = completion.job_ended  # a Workflow Builder step completes with its job
 
     async def stop_job(job_id: int) -> None:
@@ -153,8 +202,11 @@ def build(config: Config, *, slack_file_hosts: tuple[str, ...] = ("files.slack.c
     """Everything wired, nothing started. Raises StorageError for an unusable database."""
     store = Store(connect(config.db_path, database_url=config.database_url))
     http = httpx.AsyncClient(timeout=httpx.Timeout(30.0), follow_redirects=True)
-    clients = slack_clients(config)
+    oauth = installs(config, store, SCOPES) if config.distribution else None
+    tokens = oauth[1] if oauth else None
+    clients = slack_clients(config, tokens)
     client = clients.durable
+    app, identity = bolt_app(config, client, oauth)
     # Kling 4.0 joins the catalogue only under the slugs the operator named (KLING_4_MODEL_NAMES)
     enable_kling_4(model for model, _name in config.kling_4_model_names)
     providers = build_providers(config, http)
@@ -164,21 +216,29 @@ def build(config: Config, *, slack_file_hosts: tuple[str, ...] = ("files.slack.c
         interval=config.card_interval_seconds,
         typical_seconds=lambda model: getattr(get_model(model), "typical_seconds", 0),
         backend_label=lambda backend, model: _backend_label(providers, backend, model),
+        serving=clients.serving,
     )
-    runner = JobRunner(config, store, providers, client, cards, http)
+    runner = JobRunner(config, store, providers, client, cards, http, serving=clients.serving)
     studio = build_studio(config, store, providers, runner, cards, clients, slack_file_hosts=slack_file_hosts)
-    identity = BotIdentity(client)
-    app = AsyncApp(
-        client=identity.app_client(),
-        authorize=identity.hook(),
-        signing_secret=config.slack_signing_secret or None,
-        logger=logging.getLogger("dailies.bolt"),
-    )
     handlers.rate_limits.register(app, clients)
+    if tokens is not None:
+        handlers.installs.register(app, Uninstalls(store, app.installation_store, runner.cancel_job))
     room = screening_room(config, studio, store, client, http, slack_file_hosts)
     if room is not None:
         cards.screening_link = room.watch_link
     handlers.register(app, studio, room)
     return Dailies(
-        config, store, http, client, app, providers, cards, runner, studio, clients, room, identity=identity
+        config,
+        store,
+        http,
+        client,
+        app,
+        providers,
+        cards,
+        runner,
+        studio,
+        clients,
+        room,
+        identity=identity,
+        tokens=tokens,
     )

@@ -20,6 +20,8 @@ HOW_TO_GET = {
     "SLACK_BOT_TOKEN": "the Bot User OAuth Token (xoxb-…) from your app's OAuth & Permissions page",
     "SLACK_APP_TOKEN": "an app-level token (xapp-…) with connections:write, from Basic Information",
     "SLACK_SIGNING_SECRET": "the Signing Secret from your app's Basic Information page",
+    "SLACK_CLIENT_ID": "the Client ID from your app's Basic Information page (App Credentials)",
+    "SLACK_CLIENT_SECRET": "the Client Secret from your app's Basic Information page (App Credentials)",
 }
 
 
@@ -66,6 +68,10 @@ class Config:
     slack_app_token: str = ""
     slack_signing_secret: str = ""
     slack_api_url: str = "https://slack.com/api/"
+    # distribution mode (OAuth installs into many workspaces) instead of one SLACK_BOT_TOKEN
+    slack_client_id: str = ""
+    slack_client_secret: str = ""
+    token_refresh_margin_seconds: float = 2 * 3600.0  # rotating tokens are refreshed this long before expiry
     db_path: str = "./dailies.db"
     database_url: str = ""  # postgresql://…: PostgreSQL instead of the SQLite file (what replicas share)
     lease_seconds: float = 60.0  # a replica's claim on a running take, renewed while it runs
@@ -107,6 +113,11 @@ class Config:
         return self.db_path
 
     @property
+    def distribution(self) -> bool:
+        """Workspaces install Dailies through OAuth, each served with its own token."""
+        return bool(self.slack_client_id and self.slack_client_secret and not self.slack_bot_token)
+
+    @property
     def kling_configured(self) -> bool:
         return bool(self.kling_api_key or (self.kling_access_key and self.kling_secret_key))
 
@@ -116,6 +127,7 @@ class Config:
             self.slack_bot_token,
             self.slack_app_token,
             self.slack_signing_secret,
+            self.slack_client_secret,
             self.aimlapi_api_key,
             self.openai_api_key,
             self.openai_webhook_secret,
@@ -155,6 +167,19 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = Path
             f"{missing} is not set: Kling's JWT auth needs both KLING_ACCESS_KEY and KLING_SECRET_KEY "
             "(from the Kling developer console), or set KLING_API_KEY instead."
         )
+    client_id, client_secret = s("SLACK_CLIENT_ID"), s("SLACK_CLIENT_SECRET")
+    if bool(client_id) != bool(client_secret):
+        missing = "SLACK_CLIENT_SECRET" if client_id else "SLACK_CLIENT_ID"
+        raise ConfigError(
+            f"{missing} is not set: distribution mode needs both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET "
+            "(your app's Basic Information page, App Credentials), or neither to serve one workspace."
+        )
+    if client_id and s("SLACK_BOT_TOKEN"):
+        raise ConfigError(
+            "SLACK_BOT_TOKEN and SLACK_CLIENT_ID are both set: unset SLACK_BOT_TOKEN to let workspaces "
+            "install Dailies through OAuth, or unset SLACK_CLIENT_ID and SLACK_CLIENT_SECRET to serve "
+            "the one workspace of that token."
+        )
     api_url = s("SLACK_API_URL", "https://slack.com/api/")
     if not api_url.endswith("/"):
         api_url += "/"
@@ -163,6 +188,9 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = Path
         slack_app_token=s("SLACK_APP_TOKEN"),
         slack_signing_secret=s("SLACK_SIGNING_SECRET"),
         slack_api_url=api_url,
+        slack_client_id=client_id,
+        slack_client_secret=client_secret,
+        token_refresh_margin_seconds=_float(env, "DAILIES_TOKEN_REFRESH_MINUTES", 120.0) * 60,
         db_path=s("DAILIES_DB", "./dailies.db"),
         database_url=_database_url(s("DATABASE_URL")),
         lease_seconds=_float(env, "DAILIES_LEASE_SECONDS", 60.0),

@@ -55,6 +55,17 @@ def web_app(dailies: Dailies) -> web.Application:
 
     app = web.Application(client_max_size=1024**2)
     app.router.add_post("/slack/events", slack_events)
+    flow = dailies.app.oauth_flow
+    if flow is not None:  # distribution mode: the install link and Slack's OAuth callback
+
+        async def install(request: web.Request) -> web.Response:
+            return await to_aiohttp_response(await flow.handle_installation(await to_bolt_request(request)))
+
+        async def oauth_redirect(request: web.Request) -> web.Response:
+            return await to_aiohttp_response(await flow.handle_callback(await to_bolt_request(request)))
+
+        app.router.add_get(flow.install_path, install)
+        app.router.add_get(flow.redirect_uri_path, oauth_redirect)
     app.router.add_get("/healthz", healthz)
     app.router.add_post("/webhooks/{backend}", webhook)
     if dailies.screening is not None:

@@ -161,6 +161,19 @@ M011_WORKFLOW_STEPS = [
     "CREATE UNIQUE INDEX idx_workflow_steps_source_key ON workflow_steps (source_key)",
 ]
 
+M012_INSTALLATIONS = [
+    # a workspace that installed Dailies through OAuth (distribution mode): one row per workspace
+    """CREATE TABLE slack_installations (
+        team_id {text} NOT NULL PRIMARY KEY, enterprise_id {text}, team_name {text}, enterprise_name {text},
+        app_id {text}, bot_id {text}, bot_user_id {text}, bot_token {text}, bot_scopes {text},
+        bot_refresh_token {text},  -- token rotation: single-use, replaced by each refresh
+        bot_token_expires_at {real}, user_id {text}, is_enterprise_install {int}, token_type {text},
+        installed_at {real},
+        refresher {text}, refresh_until {real})  -- the replica refreshing the token, until when""",
+    # the state of an install link: used once, within its expiry, by any replica
+    "CREATE TABLE slack_oauth_states (state {text} NOT NULL PRIMARY KEY, expires_at {real})",
+]
+
 MIGRATIONS: list[tuple[str, list[Step]]] = [
     ("m001_core", M001_CORE),
     ("m003_subjects", M003_SUBJECTS),
@@ -172,6 +185,7 @@ MIGRATIONS: list[tuple[str, list[Step]]] = [
     ("m009_subject_voices", M009_SUBJECT_VOICES),
     ("m010_card_editor", M010_CARD_EDITOR),
     ("m011_workflow_steps", M011_WORKFLOW_STEPS),
+    ("m012_installations", M012_INSTALLATIONS),
 ]
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -29,7 +29,9 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
+from bot.cards import workspace
 from bot.cards.budget import Priority, SlackBudget
+from bot.cards.workspace import TokenSource, Workspace, WorkspaceGone
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +166,15 @@ class BudgetedWebClient(AsyncWebClient):
 
     async def api_call(self, api_method: str, **kwargs) -> AsyncSlackResponse:  # type: ignore[override]
         channel = _channel(kwargs) if api_method in ("chat.postMessage",) else ""
-        call = _Call(self.budget_team, api_method, channel, _priority.get())
+        team = self.budget_team
+        if not self.token and not _explicit_token(kwargs):
+            # distribution mode: the token of the workspace this call is for
+            serving = workspace.current()
+            if serving is None or not serving.token:
+                raise WorkspaceGone(serving.team_id if serving else "")
+            kwargs["headers"] = {**(kwargs.get("headers") or {}), "Authorization": f"Bearer {serving.token}"}
+            team = team or serving.team_id
+        call = _Call(team, api_method, channel, _priority.get())
         if not _prepaid.get():
             await self.budget.acquire(call.team, api_method, channel=channel, priority=call.priority)
         token = _current.set(call)
@@ -176,12 +186,31 @@ class BudgetedWebClient(AsyncWebClient):
             _current.reset(token)
 
 
+def _explicit_token(kwargs: dict) -> bool:
+    """The caller passed a token for this call (Bolt's OAuth flow checking a new token, say)."""
+    if "Authorization" in (kwargs.get("headers") or {}):
+        return True
+    return any(
+        isinstance(kwargs.get(part), dict) and kwargs[part].get("token")
+        for part in ("json", "params", "data")
+    )
+
+
 class SlackClients:
     """The bot's clients over one budget: `durable` for cards and uploads, `interactive` for
-    answers, and `for_request` for what Bolt hands a listener."""
+    answers, and `for_request` for what Bolt hands a listener. Without a token (distribution
+    mode) each call uses the token of the workspace it is made for, from `tokens`."""
 
-    def __init__(self, *, token: str, base_url: str, budget: SlackBudget, team: str = "") -> None:
-        self.budget, self.base_url, self.team = budget, base_url, team
+    def __init__(
+        self,
+        *,
+        token: str,
+        base_url: str,
+        budget: SlackBudget,
+        team: str = "",
+        tokens: TokenSource | None = None,
+    ) -> None:
+        self.budget, self.base_url, self.team, self.tokens = budget, base_url, team, tokens
         self.durable = self._client(token, team, durable_handlers(budget))
         self.interactive = self._client(token, team, interactive_handlers(budget))
 
@@ -195,3 +224,19 @@ class SlackClients:
         this workspace (with one bot token there is one workspace, whatever the request says)."""
         team = self.team if self.durable.token else (team_id or "")
         return self._client(token, team, interactive_handlers(self.budget))
+
+    @asynccontextmanager
+    async def serving(self, team_id: str) -> AsyncIterator[None]:
+        """Calls made inside are for workspace `team_id`, with its current token (distribution
+        mode; with one bot token this changes nothing). Raises WorkspaceGone if it has none."""
+        if self.tokens is None:
+            yield
+            return
+        token = await self.tokens(team_id)
+        if not token:
+            raise WorkspaceGone(team_id)
+        reset = workspace.enter(Workspace(team_id, token))
+        try:
+            yield
+        finally:
+            workspace.leave(reset)

@@ -9,6 +9,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import UTC, datetime
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -43,8 +44,10 @@ class CardPublisher:
         budget: SlackBudget | None = None,
         typical_seconds: Callable[[str], int] = lambda model: 0,
         backend_label: Callable[[str, str], tuple[str, str]] = lambda backend, model: (backend, ""),
+        serving: Callable[[str], AbstractAsyncContextManager] = lambda team_id: nullcontext(),
     ) -> None:
         self.client = client
+        self.serving = serving  # Slack calls made inside are for that workspace, with its token
         self.store = store
         self.interval = interval
         self.typical_seconds = typical_seconds
@@ -95,7 +98,8 @@ class CardPublisher:
             shot = await self.store.run(jobs_db.get_shot, shot_id)
             if claim == "recover":
                 # an earlier attempt (a process that died, a replica gone) may have posted it
-                found = await self._find_posted(shot)
+                async with self.serving(shot.get("team_id") or ""):
+                    found = await self._find_posted(shot)
                 if found:
                     await self.store.run(jobs_db.set_card_ts, shot_id, found)
                     return found
@@ -105,11 +109,13 @@ class CardPublisher:
                 "event_type": CARD_EVENT,
                 "event_payload": {"shot": shot_id, "nonce": shot["card_nonce"]},
             }
-            await self.budget.acquire(self.team, "chat.postMessage", channel=shot["channel_id"])
-            with prepaid():
-                resp = await self.client.chat_postMessage(
-                    channel=shot["channel_id"], text=text, blocks=blocks, metadata=metadata
-                )
+            team = shot.get("team_id") or ""
+            await self.budget.acquire(self.team or team, "chat.postMessage", channel=shot["channel_id"])
+            async with self.serving(team):
+                with prepaid():
+                    resp = await self.client.chat_postMessage(
+                        channel=shot["channel_id"], text=text, blocks=blocks, metadata=metadata
+                    )
             await self.store.run(jobs_db.set_card_ts, shot_id, resp["ts"])
             await self.store.run(jobs_db.set_card_state, shot_id, text)
             self.queue.finished(shot_id, time.monotonic())
@@ -249,8 +255,11 @@ class CardPublisher:
             leases.claim_card_edit, shot_id, self.store.replica, time.time(), EDIT_LEASE_SECONDS
         ):
             raise CardHeld(shot_id)
-        with prepaid(priority):
-            await self.client.chat_update(channel=view.shot["channel_id"], ts=ts, text=text, blocks=blocks)
+        async with self.serving(view.shot.get("team_id") or ""):
+            with prepaid(priority):
+                await self.client.chat_update(
+                    channel=view.shot["channel_id"], ts=ts, text=text, blocks=blocks
+                )
         sent_at = time.monotonic()
         self._shown[shot_id] = state_key(view)
         await self.store.run(jobs_db.set_card_state, shot_id, signature)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import datetime
 from pathlib import Path
 
@@ -13,6 +15,7 @@ import httpx
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cards.publisher import CardPublisher
+from bot.cards.workspace import WorkspaceGone
 from bot.config import Config
 from bot.delivery.handover import Handover
 from bot.delivery.take_context import TakeContext
@@ -22,12 +25,13 @@ from bot.runner.elements import SubjectElements
 from bot.runner.poller import Poller
 from bot.runner.spec import render_spec
 from bot.runner.steps import Rendering
+from storage import installations, leases, meta
 from storage import jobs as jobs_db
-from storage import leases, meta
 from storage.db import Store
 from storage.states import TakeState
 
 log = logging.getLogger(__name__)
+STOPPED = "Dailies was removed from this workspace"
 
 # Submissions (and crash-recovery look-ups) in flight per backend at once; the other takes wait
 # their turn, still queued in the DB. Unbounded, 1,000 starting jobs queue in httpx's connection
@@ -47,8 +51,11 @@ class JobRunner:
         slack: AsyncWebClient,
         cards: CardPublisher,
         http: httpx.AsyncClient,
+        *,
+        serving: Callable[[str], AbstractAsyncContextManager] = lambda team_id: nullcontext(),
     ) -> None:
         self.config = config
+        self.serving = serving  # Slack calls made inside are for that workspace, with its token
         self.store = store
         self.providers = providers
         self.slack = slack
@@ -160,7 +167,12 @@ class JobRunner:
 
     async def _admitted(self, take_id: int) -> None:
         try:
-            await self._run_take(take_id)
+            async with self.serving(await self.store.run(installations.team_of_take, take_id)):
+                await self._run_take(take_id)
+        except WorkspaceGone as gone:
+            # the workspace removed Dailies: stop here, without a word to Slack (its token is dead)
+            log.info("take %s stopped: %s", take_id, gone)
+            await self.store.run(jobs_db.update_take, take_id, TakeState.CANCELLED, STOPPED)
         finally:
             self._done_starting(take_id)
 

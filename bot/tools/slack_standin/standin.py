@@ -75,6 +75,9 @@ class SlackStandIn(WebApi, FileHosting, Surfaces):
         self._init_surfaces()
         # methods called with an app-level (xapp-) token rather than the bot token
         self._app_level_api: dict[str, Callable[[str], dict]] = {}
+        # methods called with the app's client id and secret (params, Authorization header)
+        self._credential_api: dict[str, Callable[[dict, str], dict]] = {}
+        self.caller_token = ""  # the token of the call being answered
 
     # ---- lifecycle -------------------------------------------------------------------------------------
 

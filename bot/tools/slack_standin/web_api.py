@@ -54,20 +54,27 @@ class WebApi:
             return scripted
         if method in self._app_level_api:
             return self._json(self._app_level_api[method](token or ""))
+        if method in self._credential_api:  # oauth.v2.access: the app's client id and secret
+            return self._json(self._credential_api[method](params, request.headers.get("Authorization", "")))
         if method not in self._api:
             return self._json({"ok": False, "error": "unknown_method"})
-        if not token:
-            return self._json({"ok": False, "error": "not_authed"})
-        if token.startswith("xapp-"):
-            return self._json({"ok": False, "error": "not_allowed_token_type"})
-        if token.startswith("xwfp-"):  # a workflow step's token: valid while its execution runs
-            if not self.workflow_token_valid(token):
-                return self._json({"ok": False, "error": "invalid_auth"})
-        elif not token.startswith(self.token_prefix):
-            return self._json({"ok": False, "error": "invalid_auth"})
+        refused = self._token_error(token or "")
+        if refused:
+            return self._json({"ok": False, "error": refused})
+        self.caller_token = token or ""
         result = self._api[method](params)
         headers = {"x-oauth-scopes": ",".join(self.scopes)} if method == "auth.test" else None
         return self._json(result, headers)
+
+    def _token_error(self, token: str) -> str | None:
+        """Slack's error for a call made with `token`, or None when the token may call methods."""
+        if not token:
+            return "not_authed"
+        if token.startswith("xapp-"):
+            return "not_allowed_token_type"
+        if token.startswith("xwfp-"):  # a workflow step's token: valid while its execution runs
+            return None if self.workflow_token_valid(token) else "invalid_auth"
+        return None if token.startswith(self.token_prefix) else "invalid_auth"
 
     @staticmethod
     def _json(body: dict, headers: dict | None = None, status: int = 200) -> web.Response:
