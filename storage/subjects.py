@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from sqlite_utils import Database
-
 from storage.clock import now_iso
+from storage.db import Db
 from storage.states import JOB_UNFINISHED
 
 
@@ -29,13 +28,13 @@ def _key(name: str) -> str:
     return name.strip().lower()
 
 
-def get_subject(db: Database, channel_id: str, name: str) -> dict | None:
+def get_subject(db: Db, channel_id: str, name: str) -> dict | None:
     """The subject called `name` in this channel (any case), with its images and element ids."""
     rows = list(db["subjects"].rows_where("channel_id = ? AND name_key = ?", [channel_id, _key(name)]))
     return _with_details(db, rows[0]) if rows else None
 
 
-def _with_details(db: Database, row: dict) -> dict:
+def _with_details(db: Db, row: dict) -> dict:
     subject = dict(row)
     subject["images"] = list(
         db["subject_images"].rows_where("subject_id = ?", [row["id"]], order_by="position")
@@ -48,7 +47,7 @@ def _with_details(db: Database, row: dict) -> dict:
 
 
 def add_subject(
-    db: Database, channel_id: str, name: str, description: str, added_by: str, images: list[NewImage]
+    db: Db, channel_id: str, name: str, description: str, added_by: str, images: list[NewImage]
 ) -> dict:
     """Insert a subject and its images in one transaction (none of it stays if any write fails);
     raises SubjectExists."""
@@ -75,7 +74,7 @@ def add_subject(
     return get_subject(db, channel_id, name)
 
 
-def list_subjects(db: Database, channel_id: str) -> list[dict]:
+def list_subjects(db: Db, channel_id: str) -> list[dict]:
     """The channel's subjects by name, each with `image_count`."""
     return [
         dict(row)
@@ -87,7 +86,7 @@ def list_subjects(db: Database, channel_id: str) -> list[dict]:
     ]
 
 
-def remove_subject(db: Database, channel_id: str, name: str) -> dict | None:
+def remove_subject(db: Db, channel_id: str, name: str) -> dict | None:
     """Delete a subject (and its images' rows and elements); returns what was removed, or None."""
     subject = get_subject(db, channel_id, name)
     if subject is None:
@@ -101,7 +100,7 @@ def remove_subject(db: Database, channel_id: str, name: str) -> dict | None:
     return subject
 
 
-def rename_subject(db: Database, channel_id: str, old: str, new: str) -> dict | None:
+def rename_subject(db: Db, channel_id: str, old: str, new: str) -> dict | None:
     """Rename; None when `old` is unknown; raises SubjectExists when `new` is taken by another."""
     subject = get_subject(db, channel_id, old)
     if subject is None:
@@ -113,20 +112,20 @@ def rename_subject(db: Database, channel_id: str, old: str, new: str) -> dict | 
     return get_subject(db, channel_id, new)
 
 
-def image_in_use(db: Database, path: str) -> bool:
+def image_in_use(db: Db, path: str) -> bool:
     """Whether any subject (in any channel) or any unfinished job's stored request still refers to
     the stored file at `path` (a queued job keeps using a subject's images after it is removed)."""
     if db.execute("SELECT 1 FROM subject_images WHERE path = ? LIMIT 1", [path]).fetchone():
         return True
     marks = ",".join("?" for _ in JOB_UNFINISHED)
     row = db.execute(
-        f"SELECT 1 FROM jobs WHERE state IN ({marks}) AND instr(request, ?) > 0 LIMIT 1",
+        f"SELECT 1 FROM jobs WHERE state IN ({marks}) AND strpos(request, ?) > 0 LIMIT 1",
         [*JOB_UNFINISHED, json.dumps(path)],
     ).fetchone()
     return row is not None
 
 
-def save_element(db: Database, subject_id: int, backend: str, element_id: str) -> None:
+def save_element(db: Db, subject_id: int, backend: str, element_id: str) -> None:
     """Remember the backend's element id for a subject, so the next job reuses it (not for a
     subject removed while a job that uses it was queued)."""
     if not db.execute("SELECT 1 FROM subjects WHERE id = ?", [subject_id]).fetchone():
@@ -137,7 +136,7 @@ def save_element(db: Database, subject_id: int, backend: str, element_id: str) -
     )
 
 
-def element_ids(db: Database, subject_ids: list[int], backend: str) -> dict[int, str]:
+def element_ids(db: Db, subject_ids: list[int], backend: str) -> dict[int, str]:
     """Subject id -> the backend's element id, for those of `subject_ids` that have one."""
     if not subject_ids:
         return {}
@@ -149,7 +148,7 @@ def element_ids(db: Database, subject_ids: list[int], backend: str) -> dict[int,
     return {r[0]: r[1] for r in rows}
 
 
-def channels_of_user(db: Database, user_id: str) -> list[str]:
+def channels_of_user(db: Db, user_id: str) -> list[str]:
     """Channels where this user asked Dailies for something, most recent first."""
     rows = db.execute(
         "SELECT channel_id, max(created_at) AS last FROM jobs WHERE user_id = ? "
