@@ -22,6 +22,7 @@ SCOPES = (
 EVENTS = (
     "app_home_opened",
     "app_mention",
+    "function_executed",  # the Workflow Builder step (sent only while a workflow runs it)
     "message.channels",
     "message.groups",
     "message.im",
@@ -29,6 +30,46 @@ EVENTS = (
     "reaction_added",
     "reaction_removed",
 )
+
+
+SHORTCUTS = (
+    {
+        "name": "Edit this clip",
+        "type": "message",
+        "callback_id": "edit_clip",
+        "description": "Change a Dailies clip as a reply in its thread would: say what to change",
+    },
+    {
+        "name": "Save as subject",
+        "type": "message",
+        "callback_id": "save_subject",
+        "description": "Save a Dailies clip's first frame in the channel's subject library",
+    },
+)
+FUNCTIONS = {
+    "render_video": {
+        "title": "Render a video",
+        "description": "Make a Dailies clip in a channel: a job card there, the clip in its thread",
+        "input_parameters": {
+            "channel": {"type": "slack#/types/channel_id", "name": "channel", "title": "Channel",
+                        "description": "Where the job card and the clip go", "is_required": True},
+            "prompt": {"type": "string", "name": "prompt", "title": "Prompt",
+                       "description": "What the video shows, as after /video", "is_required": True},
+            "model": {"type": "string", "name": "model", "title": "Model",
+                      "description": "A model id from /video models (default: the channel's)", "is_required": False},
+            "seconds": {"type": "integer", "name": "seconds", "title": "Seconds",
+                        "description": "The clip's length (default: the model's)", "is_required": False},
+            "requester": {"type": "slack#/types/user_id", "name": "requester", "title": "Asked by",
+                          "description": "Who the card names (e.g. the person who used the workflow)",
+                          "is_required": False},
+        },
+        "output_parameters": {
+            "clip_permalink": {"type": "string", "name": "clip_permalink", "title": "Clip link", "is_required": True},
+            "job_id": {"type": "string", "name": "job_id", "title": "Job id", "is_required": True},
+            "cost": {"type": "number", "name": "cost", "title": "Cost (USD)", "is_required": True},
+        },
+    }
+}  # fmt: skip
 
 
 def manifest(http_url: str | None = None) -> dict:
@@ -41,7 +82,9 @@ def manifest(http_url: str | None = None) -> dict:
     settings: dict = {
         "event_subscriptions": {"bot_events": list(EVENTS)},
         "interactivity": {"is_enabled": True},
-        "org_deploy_enabled": False,
+        # custom workflow steps need an org-ready app whose functions run here ("remote")
+        "org_deploy_enabled": True,
+        "function_runtime": "remote",
         "socket_mode_enabled": http_url is None,
         "token_rotation_enabled": False,
     }
@@ -65,9 +108,11 @@ def manifest(http_url: str | None = None) -> dict:
             },
             "bot_user": {"display_name": "Dailies", "always_online": True},
             "slash_commands": [command],
+            "shortcuts": [dict(s) for s in SHORTCUTS],
         },
         "oauth_config": {"scopes": {"bot": list(SCOPES)}},
         "settings": settings,
+        "functions": FUNCTIONS,
     }
 
 
