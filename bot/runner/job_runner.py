@@ -57,8 +57,6 @@ class JobRunner:
         self.config = config
         self.serving = serving  # Slack calls made inside are for that workspace, with its token
         self.store = store
-        self.providers = providers
-        self.slack = slack
         self.cards = cards
         self.media_dir = Path(config.media_dir)
         elements = SubjectElements(store)
