@@ -16,6 +16,7 @@ ORDER = [
     "m009_subject_voices",
     "m010_card_editor",
     "m011_workflow_steps",
+    "m012_installations",
 ]
 
 
