@@ -23,7 +23,8 @@ moves (3-30 s; `--orient image|video`, default video, keeps whose orientation)
 Veo 3.1 takes up to 3 `{subjects}` as reference images (8 s, 16:9; with them `--image` is one more). Multi-shot: `3s: wide shot // 2s: close-up` (2 to 6 shots; `kling-v3`, `kling-v3-pro`, `kling-v3-omni`). \
 `--flag=value` works as well. Anything a model can't do is refused before it costs anything, \
 with the values it accepts.
-Example: `/video a red fox trotting through fresh snow, golden hour --seconds 5 --aspect 9:16`""",
+Example: `/video a red fox trotting through fresh snow, golden hour --seconds 5 --aspect 9:16`
+`/video` alone opens a form with the same choices (App Home's New video button too); it makes the same job.""",
     "models": """*Models*: `/video models` lists every model with its durations, shapes, sound, \
 edit support and price per second. Ids: `kling-2.6-pro`, `kling-v3`, `kling-v3-pro`, `kling-v3-omni`, \
 `kling-o1`, `kling-avatar-pro`, `sora-2`, `sora-2-pro`, `veo-3.1`, `veo-3.1-fast`, `preview` (a free local animatic, used when no provider \
@@ -46,7 +47,8 @@ image is the portrait; the clip lasts as long as the speech. `--model` is option
 • replies take `--model`, `--seconds`, `--audio` / `--no-audio`, `--image`, `--n`
 Buttons on the card: Approve, Another take, Final render, Cancel, and Screening room (every \
 version side by side in the browser, played in sync; it also sends you a personal link to decide \
-there). Reactions: :white_check_mark: approves, :x: rejects, :repeat: asks for another take.""",
+there). Reactions: :white_check_mark: approves, :x: rejects, :repeat: asks for another take; without approvers anyone in the channel may, the requester included.
+On a clip's (or the card's) message, the shortcuts *Edit this clip* (a reply as a form) and *Save as subject*; in Workflow Builder, the step *Render a video*.""",
     "jobs": """*Jobs and spend*:
 • `/video jobs`: recent shots in this channel with their versions
 • `/video cancel JOB`: stop a job (its id is on the card); the requester or an approver
@@ -58,7 +60,7 @@ there). Reactions: :white_check_mark: approves, :x: rejects, :repeat: asks for a
 to be served, else `veo-3.1`, else `kling-v3-pro`)
 • `/video settings budget USD` (per month) · `/video settings job-limit USD` (or `limit`; a job above \
 it waits for approval); `none` removes either
-• `/video settings approvers @person…` (or `approver`; `none` for nobody): whose :white_check_mark: counts
+• `/video settings approvers @person…` (or `approver`; `none` for nobody): whose :white_check_mark: counts (without approvers, anyone's in the channel)
 • `/video settings approval any|all`: one approver's :white_check_mark: starts a job, or all of them""",
     "text": """*Writing commands*:
 • `/video help [TOPIC]`: this help, or one part of it (`/video help settings`, `/video help seconds`)
@@ -114,6 +116,6 @@ def help_for(topic: str | None) -> str:
 
 def usage_hint() -> str:
     return (
-        "Tell me what to film: `/video a red fox trotting through snow --seconds 5`. "
-        "`/video help` lists every option."
+        "Tell me what to film: `/video a red fox trotting through snow --seconds 5`, or `/video` "
+        "alone for a form. `/video help` lists every option."
     )
