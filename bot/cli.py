@@ -28,6 +28,11 @@ def main(argv: list[str] | None = None) -> int:
     p_serve.add_argument("--port", type=int, default=3000)
     p_manifest = sub.add_parser("manifest", help="print the Slack app manifest")
     p_manifest.add_argument("--http-url", default=None, help="public base URL for HTTP mode")
+    p_manifest.add_argument(
+        "--distribute",
+        action="store_true",
+        help="for many workspaces installing through OAuth (needs --http-url)",
+    )
     sub.add_parser("doctor", help="check the configuration")
     sub.add_parser("models", help="list the model catalogue and where each model runs here")
     args = parser.parse_args(argv)
@@ -43,7 +48,13 @@ def main(argv: list[str] | None = None) -> int:
 def _manifest(args) -> int:
     from bot.tools.manifest import manifest_yaml
 
-    sys.stdout.write(manifest_yaml(args.http_url))
+    if args.distribute and not args.http_url:
+        print(
+            "dailies: --distribute needs --http-url: the public https URL where `dailies serve` answers",
+            file=sys.stderr,
+        )
+        return 2
+    sys.stdout.write(manifest_yaml(args.http_url, distribute=args.distribute))
     return 0
 
 

@@ -72,7 +72,15 @@ FUNCTIONS = {
 }  # fmt: skip
 
 
-def manifest(http_url: str | None = None) -> dict:
+# what a distributed app hears of a workspace removing it (Bolt delivers them without authorization)
+DISTRIBUTED_EVENTS = ("app_uninstalled", "tokens_revoked")
+
+
+def manifest(http_url: str | None = None, *, distribute: bool = False) -> dict:
+    """The manifest; `distribute`: for many workspaces installing through OAuth (HTTP mode only):
+    the redirect URL, token rotation and the uninstall events."""
+    if distribute and not http_url:
+        raise ValueError("a distributed app needs its public URL (--http-url)")
     command = {
         "command": "/video",
         "description": "Generate or edit a video clip with Kling, Sora or the local preview",
@@ -93,6 +101,11 @@ def manifest(http_url: str | None = None) -> dict:
         command["url"] = url
         settings["event_subscriptions"]["request_url"] = url
         settings["interactivity"]["request_url"] = url
+    oauth_config: dict = {"scopes": {"bot": list(SCOPES)}}
+    if distribute:
+        oauth_config = {"redirect_urls": [http_url.rstrip("/") + "/slack/oauth_redirect"], **oauth_config}
+        settings["token_rotation_enabled"] = True
+        settings["event_subscriptions"]["bot_events"] += list(DISTRIBUTED_EVENTS)
     return {
         "_metadata": {"major_version": 1, "minor_version": 1},
         "display_information": {
@@ -110,7 +123,7 @@ def manifest(http_url: str | None = None) -> dict:
             "slash_commands": [command],
             "shortcuts": [dict(s) for s in SHORTCUTS],
         },
-        "oauth_config": {"scopes": {"bot": list(SCOPES)}},
+        "oauth_config": oauth_config,
         "settings": settings,
         "functions": FUNCTIONS,
     }
@@ -148,5 +161,5 @@ def _scalar(value) -> str:
     return json.dumps(str(value), ensure_ascii=False)
 
 
-def manifest_yaml(http_url: str | None = None) -> str:
-    return to_yaml(manifest(http_url)) + "\n"
+def manifest_yaml(http_url: str | None = None, *, distribute: bool = False) -> str:
+    return to_yaml(manifest(http_url, distribute=distribute)) + "\n"

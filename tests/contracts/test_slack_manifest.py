@@ -33,6 +33,15 @@ def test_the_manifest_is_valid_under_slacks_schema(http_url):
     assert problems(slack_manifest_validator(), manifest(http_url)) == []
 
 
+def test_the_distributed_manifest_is_valid_and_rotates_tokens():
+    app = manifest("https://dailies.example.com", distribute=True)
+    assert problems(slack_manifest_validator(), app) == []
+    assert app["oauth_config"]["redirect_urls"] == ["https://dailies.example.com/slack/oauth_redirect"]
+    assert app["settings"]["token_rotation_enabled"] is True
+    assert {"app_uninstalled", "tokens_revoked"} <= set(app["settings"]["event_subscriptions"]["bot_events"])
+    assert manifest("https://dailies.example.com")["settings"]["token_rotation_enabled"] is False
+
+
 def test_the_validator_refuses_a_broken_manifest():
     broken = manifest()
     broken["display_information"] = {"name": ""}
