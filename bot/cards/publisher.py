@@ -1,7 +1,8 @@
 """Posting job cards and editing them in place: at most one edit per card every `interval`
-seconds, chat.update's budget spent on the most urgent card first (`pace.CardQueue`), and the final
-state always lands. Edits render the card's state when their token is granted, never before, so a
-card whose final state is pending is never edited with an older one."""
+seconds, each workspace's chat.update budget spent on its most urgent card first (one
+`pace.CardQueue` and loop per workspace), and the final state always lands. Edits render the
+card's state when their token is granted, never before, so a card whose final state is pending is
+never edited with an older one."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import logging
 import time
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, nullcontext
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -54,13 +56,17 @@ class CardPublisher:
         self.backend_label = backend_label  # (backend, model) -> (its name on the card, a note)
         # the client's own budget when it has one: card edits and every other call share it
         self.budget = budget or getattr(client, "budget", None) or SlackBudget()
+        # With its own bot token the client serves one workspace, whose budget key is its
+        # budget_team; without (distribution mode) each card is its shot's team's.
         self.team = getattr(client, "budget_team", "")
-        self.queue = CardQueue(interval)
+        self.one_workspace = bool(getattr(client, "token", None))
+        self._lanes: dict[str, Lane] = {}  # team -> its cards' edits (each team its own budget)
         self._dirty: set[int] = set()
+        self._ranking = 0  # changed cards being read right now
         self._shown: dict[int, tuple] = {}  # state_key of each card's last edit
         self._failures: dict[int, int] = {}
         self._wake = asyncio.Event()
-        self._dispatcher: asyncio.Task | None = None
+        self._ranker: asyncio.Task | None = None
         self._sends: set[asyncio.Task] = set()
         self._post_locks: dict[int, asyncio.Lock] = {}
 
@@ -110,7 +116,7 @@ class CardPublisher:
                 "event_payload": {"shot": shot_id, "nonce": shot["card_nonce"]},
             }
             team = shot.get("team_id") or ""
-            await self.budget.acquire(self.team or team, "chat.postMessage", channel=shot["channel_id"])
+            await self.budget.acquire(self._team_of(shot), "chat.postMessage", channel=shot["channel_id"])
             async with self.serving(team):
                 with prepaid():
                     resp = await self.client.chat_postMessage(
@@ -118,7 +124,7 @@ class CardPublisher:
                     )
             await self.store.run(jobs_db.set_card_ts, shot_id, resp["ts"])
             await self.store.run(jobs_db.set_card_state, shot_id, text)
-            self.queue.finished(shot_id, time.monotonic())
+            self._lane(self._team_of(shot)).queue.finished(shot_id, time.monotonic())
             self._shown[shot_id] = state_key(view)
             return resp["ts"]
 
@@ -155,64 +161,77 @@ class CardPublisher:
         """The shot changed: its card gets an edit when it is due and the budget allows (coalesced)."""
         self._dirty.add(shot_id)
         self._wake.set()
-        if self._dispatcher is None or self._dispatcher.done():
-            self._dispatcher = asyncio.create_task(self._dispatch(), name="card-edits")
+        if self._ranker is None or self._ranker.done():
+            self._ranker = asyncio.create_task(self._rank(), name="card-ranks")
 
-    async def _rank_dirty(self) -> None:
-        """Queue each changed card's edit, ranked by what changed since the card's last edit."""
-        while self._dirty:
-            shot_id = self._dirty.pop()
-            try:
-                view = await self.view(shot_id)
-            except Exception:  # the shot is gone (or the database is closing): nothing to show
-                log.exception("card %s: could not read its state", shot_id)
-                continue
-            self.queue.add(shot_id, edit_priority(view, self._shown.get(shot_id)), time.monotonic())
-        self.queue.drop_stale_progress(time.monotonic())
+    def _team_of(self, shot: dict) -> str:
+        """The workspace whose budget and token a card's calls use."""
+        return self.team if self.one_workspace else shot.get("team_id") or ""
 
-    async def _dispatch(self) -> None:
-        """One loop spends chat.update's budget: it waits for a token at the rank of the most urgent
-        due card, and only then picks the card (a final state that arrived meanwhile goes first)."""
+    def _lane(self, team: str) -> Lane:
+        lane = self._lanes.get(team)
+        if lane is None:
+            lane = self._lanes[team] = Lane(team, CardQueue(self.interval))
+        return lane
+
+    async def _rank(self) -> None:
+        """Read each changed card and queue its edit in its workspace's lane, ranked by what
+        changed since the card's last edit."""
         while True:
             self._wake.clear()
-            await self._rank_dirty()
-            best = self.queue.best(time.monotonic())
+            while self._dirty:
+                shot_id = self._dirty.pop()
+                self._ranking += 1
+                try:
+                    view = await self.view(shot_id)
+                except Exception:  # the shot is gone (or the database is closing): nothing to show
+                    log.exception("card %s: could not read its state", shot_id)
+                    continue
+                finally:
+                    self._ranking -= 1
+                lane = self._lane(self._team_of(view.shot))
+                lane.queue.add(shot_id, edit_priority(view, self._shown.get(shot_id)), time.monotonic())
+                lane.queue.drop_stale_progress(time.monotonic())
+                lane.wake.set()
+                if lane.task is None or lane.task.done():
+                    lane.task = asyncio.create_task(self._dispatch(lane), name=f"card-edits-{lane.team}")
+            await self._wake.wait()
+
+    async def _dispatch(self, lane: Lane) -> None:
+        """One loop per workspace spends its chat.update budget: it waits for a token at the rank of
+        the most urgent due card, and only then picks the card (a final state that arrived meanwhile
+        goes first). A workspace whose budget is short never holds up another's cards."""
+        while True:
+            lane.wake.clear()
+            best = lane.queue.best(time.monotonic())
             if best is None:
-                due = self.queue.next_due()
+                due = lane.queue.next_due()
                 timeout = None if due is None else max(0.0, due - time.monotonic())
-                await self._nap(timeout)
+                await _nap(lane.wake, timeout)
                 continue
-            if not await self._token(best.priority):
+            if not await self._token(lane, best.priority):
                 continue
-            await self._rank_dirty()
-            chosen = self.queue.best(time.monotonic()) or best
-            if chosen.shot_id not in self.queue.pending:  # sent meanwhile; the token is spent
+            chosen = lane.queue.best(time.monotonic()) or best
+            if chosen.shot_id not in lane.queue.pending:  # sent meanwhile; the token is spent
                 continue
-            entry = self.queue.start(chosen.shot_id)
-            task = asyncio.create_task(self._edit(entry), name=f"card-{entry.shot_id}")
+            entry = lane.queue.start(chosen.shot_id)
+            task = asyncio.create_task(self._edit(lane, entry), name=f"card-{entry.shot_id}")
             self._sends.add(task)
             task.add_done_callback(self._sends.discard)
 
-    async def _nap(self, timeout: float | None) -> None:
-        try:
-            await asyncio.wait_for(self._wake.wait(), timeout)
-        except TimeoutError:
-            pass
-
-    async def _token(self, priority: Priority) -> bool:
-        """Wait for a chat.update token at `priority`; False when a more urgent card turned up first
-        (the caller asks again at that card's rank)."""
-        grant = asyncio.create_task(self.budget.acquire(self.team, "chat.update", priority=priority))
+    async def _token(self, lane: Lane, priority: Priority) -> bool:
+        """Wait for a chat.update token of the lane's workspace at `priority`; False when a more
+        urgent card turned up first (the caller asks again at that card's rank)."""
+        grant = asyncio.create_task(self.budget.acquire(lane.team, "chat.update", priority=priority))
         try:
             while not grant.done():
-                woke = asyncio.create_task(self._wake.wait())
+                woke = asyncio.create_task(lane.wake.wait())
                 await asyncio.wait({grant, woke}, return_when=asyncio.FIRST_COMPLETED)
                 woke.cancel()
                 if grant.done():
                     break
-                self._wake.clear()
-                await self._rank_dirty()
-                better = self.queue.best(time.monotonic())
+                lane.wake.clear()
+                better = lane.queue.best(time.monotonic())
                 if better is not None and better.priority < priority:
                     return False
             grant.result()
@@ -221,14 +240,14 @@ class CardPublisher:
             if not grant.done():
                 grant.cancel()
 
-    async def _edit(self, entry: Pending) -> None:
+    async def _edit(self, lane: Lane, entry: Pending) -> None:
         shot_id, sent_at = entry.shot_id, None
         try:
             sent_at = await self._send(shot_id, entry.priority)
             self._failures.pop(shot_id, None)
         except CardHeld:
             sent_at = time.monotonic()  # the holder shows the stored state too; look again later
-            self.queue.add(shot_id, entry.priority, entry.since)
+            lane.queue.add(shot_id, entry.priority, entry.since)
         except Exception as exc:
             failures = self._failures[shot_id] = self._failures.get(shot_id, 0) + 1
             if not _transient(exc) or failures >= 30:
@@ -238,10 +257,10 @@ class CardPublisher:
             else:
                 log.warning("card %s could not be updated (%s); trying again", shot_id, _describe(exc))
                 sent_at = time.monotonic()  # try again one interval later
-                self.queue.add(shot_id, entry.priority, entry.since)
+                lane.queue.add(shot_id, entry.priority, entry.since)
         finally:
-            self.queue.finished(shot_id, sent_at)
-            self._wake.set()
+            lane.queue.finished(shot_id, sent_at)
+            lane.wake.set()
 
     async def _send(self, shot_id: int, priority: Priority) -> float | None:
         """Edit the card to its state now; when the edit went out, or None when nothing changed."""
@@ -256,7 +275,7 @@ class CardPublisher:
         ):
             raise CardHeld(shot_id)
         async with self.serving(view.shot.get("team_id") or ""):
-            with prepaid(priority):
+            with prepaid(priority):  # the lane's token for the card's team was taken for this edit
                 await self.client.chat_update(
                     channel=view.shot["channel_id"], ts=ts, text=text, blocks=blocks
                 )
@@ -270,15 +289,34 @@ class CardPublisher:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             posting = any(lock.locked() for lock in self._post_locks.values())
-            if self.queue.idle and not self._dirty and not posting and not self._sends:
+            idle = all(lane.queue.idle for lane in self._lanes.values())
+            if idle and not self._dirty and not self._ranking and not posting and not self._sends:
                 return
             await asyncio.sleep(0.05)
 
     async def stop(self) -> None:
-        tasks = [*self._sends, *([self._dispatcher] if self._dispatcher else [])]
+        loops = [self._ranker, *(lane.task for lane in self._lanes.values())]
+        tasks = [*self._sends, *(task for task in loops if task is not None)]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+@dataclass
+class Lane:
+    """One workspace's card edits: its queue, and the loop that spends its chat.update budget."""
+
+    team: str
+    queue: CardQueue
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task | None = None
+
+
+async def _nap(wake: asyncio.Event, timeout: float | None) -> None:
+    try:
+        await asyncio.wait_for(wake.wait(), timeout)
+    except TimeoutError:
+        pass
 
 
 def _describe(exc: Exception) -> str:

@@ -1,16 +1,20 @@
 """Which card edit goes first when chat.update's budget is short: final states, then state
-changes, then progress ticks; at most one edit per card per interval; never an older state."""
+changes, then progress ticks; at most one edit per card per interval; never an older state; and
+each workspace's cards on that workspace's budget, with its token."""
 
 from __future__ import annotations
 
 import pytest
 
 from bot.cards.budget import SlackBudget, Tier
+from bot.cards.clients import SlackClients
 from bot.cards.publisher import CardPublisher
 from storage import jobs as jobs_db
 from storage.db import Store, connect
-from tests.fakes.slack import web_client
+from tests.fakes.slack import BOT_TOKEN, web_client
 from tests.unit.cards.test_cardpub import new_shot
+
+TEAM = "T0DAILIES"  # the workspace new_shot's jobs belong to (one bot token: the budget key is "")
 
 
 @pytest.fixture
@@ -95,3 +99,33 @@ async def test_a_card_is_edited_at_most_once_per_interval(slack, store):
     gaps = [later.at - earlier.at for earlier, later in zip(calls, calls[1:], strict=False)]
     assert len(calls) <= 3 and all(gap >= 0.5 for gap in gaps), gaps
     assert "95%" in slack.calls_to("chat.update")[-1].params["text"], "the latest state landed"
+
+
+async def test_each_workspace_edits_its_cards_on_its_own_budget_with_its_own_token(slack, store):
+    """Distribution mode (clients without a token of their own): a card's edit goes out with its
+    job's team's token, and a team whose chat.update budget is paused holds up none of another's."""
+    budget = SlackBudget({"chat.update": Tier(per_minute=600, burst=1)})
+    asked: list[str] = []
+
+    async def tokens(team_id: str) -> str:
+        asked.append(team_id)
+        return BOT_TOKEN  # the stand-in serves one bot token whichever team asks
+
+    clients = SlackClients(token="", base_url=slack.api_url, budget=budget, tokens=tokens)
+    cards = CardPublisher(clients.durable, store, interval=0.0, serving=clients.serving)
+    ours, theirs = await new_shot(store), await new_shot(store)
+    await store.run(lambda db: db.execute("UPDATE shots SET team_id = 'T0OTHER' WHERE id = ?", [theirs]))
+    for shot in (ours, theirs):
+        await cards.ensure_posted(shot)
+    assert asked == [TEAM, "T0OTHER"]
+    await budget.rate_limited(TEAM, "chat.update", 30.0)  # ours is paused for longer than the test
+    for shot in (ours, theirs):
+        await store.run(jobs_db.update_take, await take_of(store, shot), "rendering", "", progress=10)
+        cards.touch(shot)
+    theirs_ts = (await store.run(jobs_db.get_shot, theirs))["card_ts"]
+    await slack.wait_for(lambda: any(c.params["ts"] == theirs_ts for c in slack.calls_to("chat.update")))
+    ours_ts = (await store.run(jobs_db.get_shot, ours))["card_ts"]
+    assert not any(c.params["ts"] == ours_ts for c in slack.calls_to("chat.update")), "ours waits"
+    assert asked == [TEAM, "T0OTHER", "T0OTHER"]  # the two posts, then only their edit
+    await cards.stop()
+    await budget.close()
