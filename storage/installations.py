@@ -121,3 +121,11 @@ def team_of_take(db: Db, take_id: int) -> str:
         "SELECT shots.team_id FROM takes JOIN shots ON shots.id = takes.shot_id WHERE takes.id = ?", [take_id]
     )
     return (row or {}).get("team_id") or ""
+
+
+def installed_teams(db: Db) -> list[dict]:
+    """Every installed workspace, oldest install first (for `dailies doctor`)."""
+    return db.query(
+        "SELECT team_id, team_name, bot_token_expires_at, bot_refresh_token IS NOT NULL AS rotating "
+        "FROM slack_installations ORDER BY installed_at"
+    )

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import replace
 from pathlib import Path
 
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import build
-from bot.config import Config
+from bot.config import HOW_TO_GET, Config
 from bot.providers.contracts import shape_sources
 from bot.tools.manifest import SCOPES
+from storage import installations
+from storage.db import Store
 from storage.health import check_writable
 
 
@@ -33,6 +37,55 @@ def shape_lines(backend: str) -> list[str]:
     return lines
 
 
+async def oauth_checks(config: Config, store: Store, ok: list[str], problems: list[str]) -> None:
+    """Distribution mode: the app's credentials (Slack's answer to a made-up code tells a wrong
+    client id or secret from a right one), the redirect URL, and the workspaces installed."""
+    if not config.slack_signing_secret:
+        problems.append(f"SLACK_SIGNING_SECRET is not set: set it to {HOW_TO_GET['SLACK_SIGNING_SECRET']}.")
+    client = AsyncWebClient(base_url=config.slack_api_url)
+    try:
+        await client.oauth_v2_access(
+            client_id=config.slack_client_id, client_secret=config.slack_client_secret, code="dailies-doctor"
+        )
+    except SlackApiError as exc:
+        error = exc.response.get("error")
+        if error == "invalid_client_id":
+            problems.append(
+                f"Slack does not know SLACK_CLIENT_ID: set it to {HOW_TO_GET['SLACK_CLIENT_ID']}."
+            )
+        elif error == "bad_client_secret":
+            problems.append(
+                f"Slack refused SLACK_CLIENT_SECRET: set it to {HOW_TO_GET['SLACK_CLIENT_SECRET']}."
+            )
+        else:  # invalid_code: the credentials passed, only the made-up code did not
+            ok.append("Slack accepts SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (distribution mode)")
+    except Exception as exc:
+        problems.append(f"Slack is not reachable at {config.slack_api_url} ({type(exc).__name__}).")
+    if config.public_base_url:
+        redirect = f"{config.public_base_url}/slack/oauth_redirect"
+        if not redirect.startswith("https://"):
+            problems.append(f"DAILIES_PUBLIC_URL must be https for Slack's OAuth redirect (got {redirect}).")
+        else:
+            ok.append(f"install link {config.public_base_url}/slack/install, redirect URL {redirect}")
+    else:
+        ok.append(
+            "DAILIES_PUBLIC_URL is not set: Slack sends installs to the app's configured redirect URL "
+            "(`dailies manifest --distribute --http-url URL` sets it)"
+        )
+    teams = await store.run(installations.installed_teams)
+    if not teams:
+        ok.append("no workspace has installed Dailies yet: share the install link")
+    for team in teams:
+        expires = team["bot_token_expires_at"]
+        if expires is not None and expires < time.time() and not team["rotating"]:
+            problems.append(
+                f"the token of workspace {team['team_name'] or team['team_id']} expired: reinstall there."
+            )
+    if teams:
+        names = ", ".join(t["team_name"] or t["team_id"] for t in teams)
+        ok.append(f"installed in {len(teams)} workspace(s): {names}")
+
+
 async def doctor(config: Config) -> int:
     problems: list[str] = []
     ok: list[str] = []
@@ -50,7 +103,9 @@ async def doctor(config: Config) -> int:
             problems.append(
                 f"DAILIES_MEDIA_DIR={media} is not writable: point it at a folder Dailies can write."
             )
-        if not config.slack_bot_token:
+        if config.distribution:
+            await oauth_checks(config, dailies.store, ok, problems)
+        elif not config.slack_bot_token:
             problems.append("SLACK_BOT_TOKEN is not set: `dailies try` works without it; Slack needs it.")
         else:
             try:

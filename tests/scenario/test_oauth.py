@@ -287,3 +287,22 @@ def test_half_the_oauth_credentials_is_a_one_line_error(missing):
     env.pop(missing)
     with pytest.raises(ConfigError, match=missing):
         load_config(env, dotenv=None)
+
+
+async def test_doctor_checks_the_oauth_settings(tmp_path, capsys):
+    from bot.tools.doctor import doctor
+    from tests.harness import bot_config
+
+    async with distributed(tmp_path) as (bot, slack):
+        await install(bot, slack, "T0ACME")
+        settings = {"SLACK_BOT_TOKEN": "", "SLACK_CLIENT_ID": CLIENT_ID, "SLACK_CLIENT_SECRET": CLIENT_SECRET}
+        config = bot_config(tmp_path / "doctor", slack, **settings, DAILIES_DB=str(tmp_path / "dailies.db"))
+        await doctor(config)
+        out = capsys.readouterr().out
+        assert "ok: Slack accepts SLACK_CLIENT_ID and SLACK_CLIENT_SECRET" in out
+        assert "installed in 1 workspace(s): Acme" in out
+        assert "SLACK_BOT_TOKEN is not set" not in out
+
+        wrong = bot_config(tmp_path / "doctor", slack, **{**settings, "SLACK_CLIENT_SECRET": "nope"})
+        await doctor(wrong)
+        assert "problem: Slack refused SLACK_CLIENT_SECRET" in capsys.readouterr().out
