@@ -174,6 +174,15 @@ M012_INSTALLATIONS = [
     "CREATE TABLE slack_oauth_states (state {text} NOT NULL PRIMARY KEY, expires_at {real})",
 ]
 
+M013_SLACK_BUCKETS = [
+    # the Slack budget shared by every replica: one token bucket per (workspace, method, channel or
+    # ""), its numbers as `bot.cards.budget.Bucket` holds them (last_429 NULL: never limited)
+    """CREATE TABLE slack_buckets (
+        team_id {text} NOT NULL, method {text} NOT NULL, channel_id {text} NOT NULL,
+        tokens {real}, at {real}, paused_until {real}, scale {real}, last_429 {real},
+        PRIMARY KEY (team_id, method, channel_id))""",
+]
+
 MIGRATIONS: list[tuple[str, list[Step]]] = [
     ("m001_core", M001_CORE),
     ("m003_subjects", M003_SUBJECTS),
@@ -186,6 +195,7 @@ MIGRATIONS: list[tuple[str, list[Step]]] = [
     ("m010_card_editor", M010_CARD_EDITOR),
     ("m011_workflow_steps", M011_WORKFLOW_STEPS),
     ("m012_installations", M012_INSTALLATIONS),
+    ("m013_slack_buckets", M013_SLACK_BUCKETS),
 ]
 
 

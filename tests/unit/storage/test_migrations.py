@@ -17,6 +17,7 @@ ORDER = [
     "m010_card_editor",
     "m011_workflow_steps",
     "m012_installations",
+    "m013_slack_buckets",
 ]
 
 
