@@ -4,7 +4,6 @@ and resolving `{name}` in a request into the "subjects" a stored job request car
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import hashlib
 import random
 import shutil
@@ -13,7 +12,6 @@ from pathlib import Path
 from bot.media.check import MediaRejected, check_image
 from bot.media.fetch import fetch_slack_file, fetch_url
 from bot.media.netpolicy import FetchRefused
-from bot.providers.base import Mode, Provider, RenderSpec
 from bot.request.catalogue import ModelSpec
 from bot.request.subject_limits import limit_problem
 from storage import subjects as subjects_db
@@ -292,24 +290,3 @@ def apply_subjects(request: dict, subjects: list[dict], model: ModelSpec) -> dic
             return {**request, "prompt": prompt, "subjects": subjects, "notes": notes}
         return {**request, "prompt": fold_descriptions(request["prompt"], subjects), "notes": notes}
     return {**request, "prompt": normalise_braces(request["prompt"], subjects), "subjects": subjects}
-
-
-async def with_elements(store: Store, provider: Provider, spec: RenderSpec) -> RenderSpec:
-    """Create (once) the backend's elements for the spec's subjects and remember their ids in the
-    database, so later jobs reuse them; providers without elements get the spec unchanged."""
-    ensure = getattr(provider, "ensure_elements", None)
-    if ensure is None or not spec.subjects or spec.mode is Mode.AVATAR:
-        return spec
-    backend = provider.backend
-    missing = [s for s in spec.subjects if not s.element_ids.get(backend)]
-    if not missing:
-        return spec
-    ids = await ensure(spec.subjects)
-    for s in missing:
-        if s.subject_id is not None and ids.get(s.name):
-            await store.run(subjects_db.save_element, s.subject_id, backend, ids[s.name])
-    subjects = tuple(
-        dataclasses.replace(s, element_ids={**s.element_ids, backend: ids[s.name]}) if ids.get(s.name) else s
-        for s in spec.subjects
-    )
-    return dataclasses.replace(spec, subjects=subjects)
