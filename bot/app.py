@@ -18,6 +18,7 @@ from bot.cards.budget import SlackBudget, Tier
 from bot.cards.clients import SlackClients
 from bot.cards.identity import BotIdentity
 from bot.cards.publisher import CardPublisher
+from bot.cards.shared_buckets import SharedBuckets
 from bot.cards.thread_notes import ThreadNotes
 from bot.config import Config
 from bot.delivery.fetch_back import FetchBack
@@ -66,6 +67,7 @@ class Dailies:
     screening: ScreeningRoom | None = None  # the screening room, when DAILIES_PUBLIC_URL is set
     identity: BotIdentity | None = None  # who the bot is, asked once at start-up
     tokens: WorkspaceTokens | None = None  # distribution mode: each workspace's token
+    buckets: SharedBuckets | None = None  # several replicas: the Slack budget in the database
     _refresher: asyncio.Task | None = None
 
     async def start(self) -> None:
@@ -86,19 +88,32 @@ class Dailies:
         if self.studio.workflow_steps is not None:
             await self.studio.workflow_steps.stop()
         await self.clients.budget.close()
+        if self.buckets is not None:
+            self.buckets.close()
         for provider in self.providers.values():
             await provider.aclose()
         await self.http.aclose()
         self.store.close()
 
 
-def slack_clients(config: Config, tokens: WorkspaceTokens | None = None) -> SlackClients:
+def slack_clients(
+    config: Config, tokens: WorkspaceTokens | None = None, buckets: SharedBuckets | None = None
+) -> SlackClients:
     """The bot's Slack clients over one budget, sized from Slack's tiers and DAILIES_SLACK_RATES;
     in distribution mode without a token of their own (each call takes its workspace's)."""
     rates = {method: Tier(per_minute, burst) for method, per_minute, burst in config.slack_rates}
+    budget = SlackBudget(rates, store=buckets)
     return SlackClients(
-        token=config.slack_bot_token, base_url=config.slack_api_url, budget=SlackBudget(rates), tokens=tokens
+        token=config.slack_bot_token, base_url=config.slack_api_url, budget=budget, tokens=tokens
     )
+
+
+def shared_buckets(config: Config, store: Store) -> SharedBuckets | None:
+    """On PostgreSQL (several replicas) the Slack budget lives in the database, on a connection of
+    its own; one process on SQLite sees every call it makes and keeps its budget in memory."""
+    if not config.database_url:
+        return None
+    return SharedBuckets(Store(connect(database_url=config.database_url), replica=store.replica))
 
 
 NOT_INSTALLED = (
@@ -204,7 +219,8 @@ def build(config: Config, *, slack_file_hosts: tuple[str, ...] = ("files.slack.c
     http = httpx.AsyncClient(timeout=httpx.Timeout(30.0), follow_redirects=True)
     oauth = installs(config, store, SCOPES) if config.distribution else None
     tokens = oauth[1] if oauth else None
-    clients = slack_clients(config, tokens)
+    buckets = shared_buckets(config, store)
+    clients = slack_clients(config, tokens, buckets)
     client = clients.durable
     app, identity = bolt_app(config, client, oauth)
     # Kling 4.0 joins the catalogue only under the slugs the operator named (KLING_4_MODEL_NAMES)
@@ -241,4 +257,5 @@ def build(config: Config, *, slack_file_hosts: tuple[str, ...] = ("files.slack.c
         room,
         identity=identity,
         tokens=tokens,
+        buckets=buckets,
     )

@@ -46,12 +46,16 @@ class PostgresDb(Db):
         self._depth = 0
 
     def _run(self, sql: str, params: list):
+        self._reconnect()
+        return self.conn.execute(pyformat(sql), params)
+
+    def _reconnect(self) -> None:
         if self.conn.broken and self._depth == 0:
             self.conn = _open(self.url)  # the server restarted or the pooler dropped us: reconnect
-        return self.conn.execute(pyformat(sql), params)
 
     @contextmanager
     def atomic(self):
+        self._reconnect()  # a transaction's first statement is its BEGIN, not through _run
         self._depth += 1
         try:
             with self.conn.transaction():  # nested levels become savepoints
