@@ -10,6 +10,7 @@ import pytest
 from tests.fakes.kling import FakeKling
 from tests.fakes.slack import running
 from tests.fakes.slack_requests import FORM, post_signed, slash_command_body
+from tests.fakes.slack_tiers import TieredSlack
 from tests.faultbot import FaultBot
 
 pytestmark = pytest.mark.faults
@@ -111,3 +112,41 @@ async def test_a_second_installation_on_the_same_kling_key_never_collides(tmp_pa
                 bot.stop()
         first, second = (body["external_task_id"] for _, body in kling.creates)
         assert first != second and len(kling.creates) == 2
+
+
+async def test_two_replicas_draw_from_one_slack_budget_and_stay_within_slacks_tiers(tmp_path, database_url):
+    """Slack counts chat.update per workspace whichever replica calls: each replica planning with
+    the whole tier on its own would together go over it; sharing the buckets keeps them under."""
+    slack = TieredSlack(workspace={"chat.update": (120, 4)})  # Slack allows 120 a minute, burst 4
+    await slack.start()
+    env = {"DATABASE_URL": database_url, "DAILIES_SLACK_RATES": "chat.update=120/3"}  # planned: 120, burst 3
+    a, b = FaultBot(tmp_path / "a", slack, **env), FaultBot(tmp_path / "b", slack, **env)
+    try:
+        await a.start()
+        await b.start()
+        jobs = 12
+        for n in range(jobs):
+            status, _ = await (a, b)[n % 2].command(
+                f"shot {n} --model preview --seconds 1", channel_id=f"C0CAMP{n % 2}"
+            )
+            assert status == 200
+        await a.wait(
+            lambda: [j["state"] for j in a.jobs()] == ["delivered"] * jobs, "every job delivered", 60
+        )
+
+        def finals() -> list[dict]:
+            cards = [
+                m for ms in slack.messages.values() for m in ms if m.get("thread_ts", m["ts"]) == m["ts"]
+            ]
+            return [m for m in cards if m["text"].startswith(":white_check_mark: Delivered")]
+
+        await a.wait(lambda: len(finals()) == jobs, "every card final", 30)
+        edits = len([c for c in slack.calls if c.method == "chat.update"])
+        buckets = a.rows("SELECT * FROM slack_buckets WHERE method = 'chat.update'")
+    finally:
+        a.stop()
+        b.stop()
+        await slack.stop()
+    assert edits > jobs, "the cards were edited along the way, not only at the end"
+    assert slack.limited == [], "no call went beyond Slack's tiers"
+    assert len(buckets) == 1, "one chat.update bucket for the workspace, whichever replica called"
