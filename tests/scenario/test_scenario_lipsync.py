@@ -226,3 +226,28 @@ async def test_voice_samples_outside_5_to_30_seconds_are_refused(bot, slack):
         assert "no subject called {leo}" in await ask(
             bot, slack, f"subject voice leo {media.url('/audio/6s.wav')}"
         )
+
+
+async def test_again_repeats_a_lipsync_and_final_of_one_says_what_to_do(tmp_path, slack, clip):
+    async with FakeKling() as kling:
+        kling.result_mp4 = clip
+        async with running_bot(tmp_path, slack, **kling_env(kling)) as bot:
+            card_ts = await first_shot(
+                bot, slack, "a presenter faces the camera --seconds 3 --model kling-v3"
+            )
+            v1 = (await bot.takes(1))[0]
+            await reply(bot, card_ts, f'lipsync "{LINE}"')
+            await bot.wait_job("delivered", job_index=1)
+            await reply(bot, card_ts, "again")
+            again = await bot.wait_job(("delivered", "failed"), job_index=2)
+            assert again["state"] == "delivered", again["error"]
+            assert again["kind"] == "lipsync" and again["parent_take_id"] == v1["id"]
+            assert again["request"]["script"] == LINE
+            await reply(bot, card_ts, "final")
+            answer = await ephemeral(slack)
+            assert "v3 is a lip-sync of v1" in answer and "`v1: final`" in answer
+            assert len(await bot.jobs()) == 3
+        first, second = lipsyncs(kling)
+        assert first["face_choose"][0]["sound_end_time"] == second["face_choose"][0]["sound_end_time"] == 2000
+        assert first["external_task_id"] != second["external_task_id"]
+        assert len(kling.face_calls) == 2 and [c["text"] for c in kling.tts_calls] == [LINE, LINE]
