@@ -7,6 +7,7 @@ import asyncio
 import random
 from pathlib import Path
 
+from bot.cards.workspace import current_token  # distribution mode: the request's workspace
 from bot.media.check import MediaRejected, check_audio, check_image
 from bot.media.fetch import Fetched, fetch_slack_file, fetch_url
 
@@ -63,7 +64,7 @@ class Inputs:
         dest = self.dir / f"{prefix}-{random.getrandbits(64):016x}"
         if slack_file is not None:
             return await fetch_slack_file(
-                slack_file, dest, token=self.token, kind=kind, max_bytes=max_bytes,
+                slack_file, dest, token=self.token or current_token(), kind=kind, max_bytes=max_bytes,
                 allowed_hosts=self.slack_file_hosts, extra_allowed_hosts=self.slack_file_hosts,
             )  # fmt: skip
         return await fetch_url(url, dest, kind=kind, max_bytes=max_bytes, allow_private=self.allow_private)

@@ -9,6 +9,7 @@ import random
 import shutil
 from pathlib import Path
 
+from bot.cards.workspace import current_token  # distribution mode: the request's workspace
 from bot.media.check import MediaRejected, check_image
 from bot.media.fetch import fetch_slack_file, fetch_url
 from bot.media.netpolicy import FetchRefused
@@ -142,7 +143,7 @@ class Library:
         try:
             if file is not None:
                 fetched = await fetch_slack_file(
-                    file, tmp, token=self.token, kind="image", max_bytes=IMAGE_LIMIT,
+                    file, tmp, token=self.token or current_token(), kind="image", max_bytes=IMAGE_LIMIT,
                     allowed_hosts=self.slack_file_hosts,
                     extra_allowed_hosts=self.slack_file_hosts,  # "host:port" entries (tests' stand-in)
                 )  # fmt: skip

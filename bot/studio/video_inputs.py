@@ -7,6 +7,7 @@ import asyncio
 import random
 from pathlib import Path
 
+from bot.cards.workspace import current_token  # distribution mode: the request's workspace
 from bot.media.check import check_video
 from bot.media.fetch import fetch_slack_file, fetch_url
 from bot.request.catalogue import MOTION_MAX_SECONDS, MOTION_MIN_SECONDS
@@ -52,7 +53,7 @@ class VideoInputs:
         dest = self._dir / f"vid-{random.getrandbits(64):016x}"
         if slack_file is not None:
             fetched = await fetch_slack_file(
-                slack_file, dest, token=self._token, kind="video", max_bytes=VIDEO_LIMIT,
+                slack_file, dest, token=self._token or current_token(), kind="video", max_bytes=VIDEO_LIMIT,
                 allowed_hosts=self._hosts, extra_allowed_hosts=self._hosts,
             )  # fmt: skip
             name = slack_file.get("name") or "the attached video"
