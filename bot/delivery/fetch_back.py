@@ -8,6 +8,7 @@ from pathlib import Path
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.cards.workspace import current_token  # distribution mode: the request's workspace
 from bot.media.fetch import fetch_slack_file
 from bot.media.netpolicy import FetchRefused
 from storage import jobs as jobs_db
@@ -48,7 +49,7 @@ class FetchBack:
             fetched = await fetch_slack_file(
                 info["file"],
                 self.dir / f"take{take['id']}.mp4",
-                token=self.token,
+                token=self.token or current_token(),
                 kind="video",
                 max_bytes=VIDEO_LIMIT,
                 allowed_hosts=self.slack_file_hosts,
