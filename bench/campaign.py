@@ -77,8 +77,8 @@ async def measure_campaign(*, jobs: int = 80, scale: float = 1.0, timeout: float
     async with stage(render_seconds=4.0 / scale, slack=slack, **env) as st:
         begun = time.monotonic()
         acks: list[float] = []
-        lags: list[float] = []  # this process's own loop lag: the stand-ins and the probes share it
-        ticker = asyncio.create_task(_loop_lag(lags))
+        loop_lags: list[float] = []  # this process's own loop lag: the stand-ins and probes share it
+        ticker = asyncio.create_task(_loop_lag(loop_lags))
         for n in range(jobs):
             status, seconds = await st.video(
                 f"product shot {n}, variation {n % 10} --seconds 5", channel=f"CCAMP{n % CHANNELS}"
@@ -129,7 +129,7 @@ async def measure_campaign(*, jobs: int = 80, scale: float = 1.0, timeout: float
         "ack_p99_ms": round(percentile(acks, 99) * 1000, 1),
         "ack_max_ms": round(max(acks) * 1000, 1),
         "acks": len(acks),
-        "bench_loop_lag_p99_ms": round(percentile(lags, 99) * 1000, 1),
+        "bench_loop_lag_p99_ms": round(percentile(loop_lags, 99) * 1000, 1),
     }
 
 

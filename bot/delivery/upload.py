@@ -16,6 +16,8 @@ import httpx
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.cards.thread_notes import share_ts
+
 log = logging.getLogger(__name__)
 CHUNK = 256 * 1024
 SEND_ATTEMPTS = 6  # the upload URL stays valid for a while; Slack's file host may blink meanwhile
@@ -92,9 +94,4 @@ async def shared_message_ts(client: AsyncWebClient, file_id: str, channel_id: st
     except SlackApiError as exc:
         log.info("files.info %s failed (%s)", file_id, exc.response.get("error"))
         return None
-    shares = (resp.get("file") or {}).get("shares") or {}
-    for kind in ("public", "private"):
-        for share in (shares.get(kind) or {}).get(channel_id) or ():
-            if share.get("ts"):
-                return str(share["ts"])
-    return None
+    return share_ts(resp.get("file") or {}, channel_id)
