@@ -216,8 +216,14 @@ class KlingProvider(Provider):
             if ours is not None:
                 found[ours] = batch_task_status(record)
         for task_id, spec in tasks:
-            if task_id not in found:
+            if task_id in found:
+                continue
+            try:
                 found[task_id] = await self.status(task_id, spec)
+            except errors.Retryable:
+                continue  # left out: the poller asks about it again, the others are answered
+            except errors.ProviderError as exc:  # this task only (not found, say), not its batch
+                found[task_id] = TaskStatus(TaskState.FAILED, error=exc)
         return found
 
     async def download(self, task_id: str, status: TaskStatus, dest: Path) -> int:

@@ -74,6 +74,16 @@ async def test_a_task_the_batch_leaves_out_is_asked_on_its_own_route(fake, clien
     assert all(s.state is TaskState.RUNNING for s in statuses.values())
 
 
+async def test_a_task_kling_no_longer_knows_fails_alone_not_its_batch(fake, client):
+    provider = batched(client, fake)
+    tasks = await submitted(provider, 2)
+    del fake.tasks[tasks[0][0].split(":")[1]]  # e.g. past Kling's 30 days
+    statuses = await provider.status_many(tasks)
+    gone = statuses[tasks[0][0]]
+    assert gone.state is TaskState.FAILED and gone.error.code == "1203"
+    assert statuses[tasks[1][0]].state is TaskState.RUNNING
+
+
 async def test_a_failed_task_in_a_batch_reads_as_a_refusal(fake, client):
     provider = batched(client, fake)
     fake.refuse_next_task()
