@@ -68,6 +68,10 @@ PER_CHANNEL: dict[str, Tier] = {"chat.postMessage": Tier(60, 3)}
 # what a priority leaves in the bucket for better ones, as a share of the burst
 # (state changes keep most of the burst for final states landing in a wave, progress ticks more)
 RESERVE = {Priority.URGENT: 0.0, Priority.STATE: 0.7, Priority.PROGRESS: 0.9}
+# Tokens come back at this share of the tier: calls leave on time but reach Slack with jitter, and
+# a bucket refilling at exactly Slack's rate sees a late call followed by an early one as two calls
+# in one token's time (a 429, then a pause and a slower rate for everyone).
+PACE = 0.95
 SLOWDOWN = 0.8  # rate factor after each 429
 SLOWEST = 0.5  # never below half the tier
 CALM_SECONDS = 60.0  # after this long without a 429 the rate recovers ...
@@ -176,9 +180,12 @@ class SlackBudget:
         self._seq = itertools.count()
 
     def tier(self, method: str, channel: str = "") -> Tier:
+        """The bucket a call draws from: its tier, refilling at PACE of Slack's rate."""
         if channel:
-            return self.tiers.get(f"{method}:channel") or PER_CHANNEL[method]
-        return self.tiers.get(method, DEFAULT_TIER)
+            tier = self.tiers.get(f"{method}:channel") or PER_CHANNEL[method]
+        else:
+            tier = self.tiers.get(method, DEFAULT_TIER)
+        return replace(tier, per_minute=tier.per_minute * PACE)
 
     def keys(self, team: str, method: str, channel: str = "") -> list[Key]:
         """The buckets one call draws from: the workspace's, and for chat.postMessage the channel's."""

@@ -8,6 +8,7 @@ import asyncio
 import pytest
 
 from bot.cards.budget import (
+    PACE,
     RESERVE,
     SLOWEST,
     Bucket,
@@ -35,6 +36,14 @@ def test_a_full_bucket_allows_its_burst_then_one_call_per_token():
     assert wait == pytest.approx(1.0)
     bucket, wait = take(bucket, TIER, 101.0)
     assert wait == 0.0 and bucket.tokens == pytest.approx(0.0)
+
+
+def test_the_budget_refills_a_little_below_slacks_rate():
+    """Calls reach Slack with jitter: a bucket at exactly Slack's rate would be answered 429."""
+    budget = SlackBudget({"chat.update": Tier(per_minute=50, burst=10)})
+    assert budget.tier("chat.update") == Tier(per_minute=50 * PACE, burst=10)
+    assert budget.tier("chat.postMessage", "C1").per_minute == 60 * PACE
+    assert PACE < 1.0
 
 
 def test_a_bucket_never_holds_more_than_its_burst():
