@@ -122,6 +122,7 @@ async def measure_campaign(*, jobs: int = 80, scale: float = 1.0, timeout: float
         "p95_goal_s": round(1.2 * ideal["p95"] + 3, 1),
         "p95_met": real["p95"] <= 1.2 * ideal["p95"] + 3,
         "rate_limited": len(slack.limited),
+        "rate_limited_methods": sorted({x.method for x in slack.limited}),
         "slack_calls": calls,
         "rate_limited_pct": round(100 * len(slack.limited) / max(1, calls), 2),
         "edits_per_card": round(edits / jobs, 1),
