@@ -44,6 +44,7 @@ class CardView:
     decisions: tuple[dict, ...] = ()  # each person's latest review decision (storage.approvals)
     approvers: tuple[str, ...] = ()
     rule: str = "any"
+    screening_url: str = ""  # the shot's screening room, when Dailies serves one (DAILIES_PUBLIC_URL)
 
 
 def _money(usd: float | None) -> str:
@@ -218,6 +219,9 @@ def _buttons(view: CardView, job: dict) -> list[dict]:
         buttons.append(_button("Final render", "final_render", f"{shot_id}:take:{take['id']}"))
     if job["state"] in RUNNING or job["state"] == JobState.AWAITING_APPROVAL:
         buttons.append(_button("Cancel", "cancel", f"{shot_id}:job:{job['id']}", "danger"))
+    if view.screening_url and delivered:
+        # a link button still sends an action: the listener answers with a personal link
+        buttons.append({**_button("Screening room", "screening_room", str(shot_id)), "url": view.screening_url})
     return buttons
 
 

@@ -18,16 +18,10 @@ import httpx
 from bot.media.check import accepts, describe_size, plausible_content_type, sniff
 from bot.media.netpolicy import (
     FetchRefused,
-    IPAddress,
     Resolver,
-    Target,
     check_target,
-    classify_address,
-    parse_ip_literal,
     system_resolver,
 )
-
-
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _CHUNK = 64 * 1024
