@@ -87,7 +87,10 @@ class Decisions:
             if not may_review(origin.user_id, settings.approvers, job["user_id"]):
                 return ONLY_APPROVERS
             return await self._decide(origin, job, take, action_id, "button")
-        if not may_press(origin.user_id, settings.approvers, job["user_id"]):
+        # Another take is the button form of 🔁, so it follows the review rule; Final render and
+        # Cancel stay with the requester and the approvers
+        allowed = may_review if action_id == "another_take" else may_press
+        if not allowed(origin.user_id, settings.approvers, job["user_id"]):
             return ONLY_APPROVERS
         if action_id == "cancel":
             return await self.cancellation.cancel(origin, f"J{job['id']}")

@@ -116,3 +116,21 @@ async def test_decide_on_a_version_follows_the_reaction_rules(parts):
     assert entries[0]["detail"] == "v1 by screening room"
     with pytest.raises(ValueError):
         await review.decide(origin(BOB), take["id"], "maybe")
+
+
+async def test_without_approvers_a_colleagues_another_take_button_counts_as_their_repeat_would(parts):
+    shot, job = await posted_job(parts, user=ALICE)
+    take = await deliver(parts, job["id"])
+    reply = await decisions(parts).button(origin(BOB), "another_take", f"{shot['id']}:take:{take['id']}")
+    assert reply != "Only approvers can do that."
+    jobs = await parts.store.run(lambda db: db["jobs"].rows_where("shot_id = ?", [shot["id"]], order_by="id"))
+    assert len(jobs) == 2 and jobs[1]["user_id"] == BOB
+
+
+async def test_with_approvers_a_colleague_may_not_press_another_take(parts):
+    await parts.store.run(channels.set_setting, CHANNEL, "approvers", [BOB])
+    shot, job = await posted_job(parts, user=ALICE)
+    take = await deliver(parts, job["id"])
+    carol = origin("U0CAROL")
+    reply = await decisions(parts).button(carol, "another_take", f"{shot['id']}:take:{take['id']}")
+    assert reply == "Only approvers can do that."
