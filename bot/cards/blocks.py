@@ -221,7 +221,9 @@ def _buttons(view: CardView, job: dict) -> list[dict]:
         buttons.append(_button("Cancel", "cancel", f"{shot_id}:job:{job['id']}", "danger"))
     if view.screening_url and delivered:
         # a link button still sends an action: the listener answers with a personal link
-        buttons.append({**_button("Screening room", "screening_room", str(shot_id)), "url": view.screening_url})
+        buttons.append(
+            {**_button("Screening room", "screening_room", str(shot_id)), "url": view.screening_url}
+        )
     return buttons
 
 
