@@ -55,7 +55,7 @@ async def test_reply_edits_latest_version_into_same_thread(bot, slack):
     assert done[1]["initial_comment"].startswith("v2 ·")
     assert "_edit of v1:_ make it dusk, slow the camera down" in done[1]["initial_comment"]
     # the source clip was deleted after upload, so it came back from Slack with the bot token
-    assert slack.count("files.info") == 1
+    assert slack.count("files.download") == 1
     assert slack.count("chat.postMessage") == 1, "no second card: the version lands in the thread"
     card = slack.message(CHANNEL, card_ts)
     assert "v2" in str(card["blocks"]) and "current" in str(card["blocks"])
@@ -286,7 +286,7 @@ async def test_gateway_edit_gets_the_clip_back_from_slack_as_a_data_uri(tmp_path
             assert (job["model"], job["backend"]) == ("kling-o1", "aimlapi")
             (body,) = gw.created()
             assert body["video_url"].startswith("data:video/mp4;base64,")
-            assert slack.count("files.info") == 1
+            assert slack.count("files.download") == 1
 
 
 async def test_gateway_edit_reuses_its_result_url_until_it_expires(tmp_path, slack):
@@ -299,7 +299,7 @@ async def test_gateway_edit_reuses_its_result_url_until_it_expires(tmp_path, sla
             await reply(bot, card_ts, "v1: make it rain")
             await bot.wait_job("delivered", job_index=1)
             assert gw.created()[-1]["video_url"] == v1["result_url"]
-            assert slack.count("files.info") == 0
+            assert slack.count("files.download") == 0
             # two days later the gateway's link is gone: the clip comes back from Slack instead
             await bot.dailies.store.run(
                 lambda db: db.execute(
@@ -309,4 +309,4 @@ async def test_gateway_edit_reuses_its_result_url_until_it_expires(tmp_path, sla
             await reply(bot, card_ts, "v1: make it snow")
             await bot.wait_job("delivered", job_index=2)
             assert gw.created()[-1]["video_url"].startswith("data:video/mp4;base64,")
-            assert slack.count("files.info") == 1
+            assert slack.count("files.download") == 1
