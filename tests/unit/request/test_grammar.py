@@ -198,11 +198,13 @@ def test_first_word_command_rule_is_predictable():
 
 def test_explicit_model_is_checked_at_parse_time():
     assert isinstance(parse_command("a cat -m kling-2.6-pro --seconds 7"), Refusal)
-    # kling-o1 allows 3..10 s once there is a reference: an image flag, a subject, or an attachment
-    assert parse_command("a cat -m kling-o1 --seconds 7 --image https://x.test/a.png").seconds == 7
+    # kling-o1 takes 3..10 s with a subject; from text or a first frame alone (an image flag or an
+    # attached image) only 5 or 10 (issue 17, 4)
     assert parse_command("{maya} waves -m kling-o1 --seconds 7").seconds == 7
+    assert isinstance(parse_command("a cat -m kling-o1 --seconds 7 --image https://x.test/a.png"), Refusal)
     assert isinstance(parse_command("a cat -m kling-o1 --seconds 7"), Refusal)
-    assert parse_command("a cat -m kling-o1 --seconds 7", has_attachment=True).seconds == 7
+    assert isinstance(parse_command("a cat -m kling-o1 --seconds 7", has_attachment=True), Refusal)
+    assert parse_command("a cat -m kling-o1 --seconds 10 --image https://x.test/a.png").seconds == 10
 
 
 @pytest.mark.parametrize(
