@@ -12,7 +12,7 @@
   const mute = document.getElementById("mute");
   const FRAME = 1 / 24;
   const DRIFT = 0.015; // seconds a follower may drift before its speed is nudged
-  const JUMP = 0.25; // seconds off beyond which it seeks instead
+  const JUMP = 0.09; // seconds off beyond which it seeks instead (kept under the 0.1 s a viewer notices)
   let playing = false;
 
   const picked = () => all.filter((v) => document.querySelector(`[data-sync="v${v.dataset.version}"]`)?.checked);
@@ -86,7 +86,7 @@
         v.currentTime = t; // far off (a stall, a scrub): jump back in step
         v.playbackRate = 1;
       } else if (Math.abs(ahead) > DRIFT) {
-        v.playbackRate = Math.min(1.5, Math.max(0.5, 1 - ahead * 3)); // close: catch up smoothly
+        v.playbackRate = Math.min(1.5, Math.max(0.5, 1 - ahead * 6)); // close: catch up smoothly
       } else {
         v.playbackRate = 1;
       }
