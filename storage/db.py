@@ -25,9 +25,10 @@ import os
 import re
 import secrets
 import socket
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
@@ -39,7 +40,7 @@ class StorageError(Exception):
     """The database cannot be opened or written; the message says which one and what to do."""
 
 
-class Db:
+class Db(ABC):
     """What storage functions see; `storage.sqlite` and `storage.postgres` implement the few
     engine-specific parts (`_run`, `atomic`, `notify`, `skip_locked`, `types`)."""
 
@@ -93,22 +94,27 @@ class Db:
 
     # ---- engine-specific ----
 
+    @abstractmethod
     def _run(self, sql: str, params: list[Any]):
-        raise NotImplementedError
+        """Run one statement with `?` placeholders; returns the engine's cursor."""
 
-    @contextmanager
-    def atomic(self) -> Iterator[None]:
-        raise NotImplementedError
-        yield
+    @abstractmethod
+    def atomic(self) -> AbstractContextManager[None]:
+        """A transaction (a savepoint when nested): committed on exit, rolled back on an error."""
 
     def lock_schema(self) -> None:
-        """Inside the migrations' transaction: other processes migrating wait for this one."""
+        """Inside the migrations' transaction: other processes migrating wait for this one.
+        Nothing to do on an engine with one writer (SQLite)."""
+        return None
 
     def notify(self, channel: str) -> None:
-        """Tell other replicas (listening on `channel`) that there is new work, at commit."""
+        """Tell other replicas (listening on `channel`) that there is new work, at commit.
+        Nothing to do on an engine without notifications: replicas fall back to a short poll."""
+        return None
 
+    @abstractmethod
     def table_names(self) -> list[str]:
-        raise NotImplementedError
+        """The tables in this database."""
 
     def unusable(self, exc: Exception) -> StorageError:
         """The operator's message for a database that opened but cannot be used."""
@@ -118,8 +124,9 @@ class Db:
         """Which database, for /healthz and logs (no password)."""
         return self.engine
 
+    @abstractmethod
     def close(self) -> None:
-        raise NotImplementedError
+        """Close the connection."""
 
 
 class Table:
