@@ -51,7 +51,9 @@ async def _open_form(command: dict, respond, client, studio: Studio) -> None:
     if not await studio.first_time(f"cmd:{command['trigger_id']}", "command"):
         return
     try:
-        await open_video_form(client, command["trigger_id"], command["channel_id"], studio)
+        await open_video_form(
+            client, command["trigger_id"], command.get("team_id", ""), command["channel_id"], studio
+        )
     except SlackApiError as exc:
         log.warning("the New video form did not open (%s)", exc.response.get("error"))
         await respond(text=usage_hint(), response_type="ephemeral")

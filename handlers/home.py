@@ -15,10 +15,10 @@ from handlers.context import with_studio
 log = logging.getLogger(__name__)
 
 
-async def home_opened(event, client, studio: Studio):
+async def home_opened(event, body, client, studio: Studio):
     if event.get("tab", "home") != "home" or not event.get("user"):
         return
-    await publish(client, studio.store, event["user"])
+    await publish(client, studio.store, body.get("team_id", ""), event["user"])
 
 
 async def home_decision(ack, body, action, client, studio: Studio):
@@ -35,7 +35,7 @@ async def home_decision(ack, body, action, client, studio: Studio):
     except Exception:
         log.exception("home %s failed", action["action_id"])
         reply = SOMETHING_WRONG.replace("was started", "changed")
-    await publish(client, studio.store, user, notice=reply or "")
+    await publish(client, studio.store, origin.team_id, user, notice=reply or "")
 
 
 def register(app: AsyncApp, studio: Studio) -> None:

@@ -47,7 +47,7 @@ def register(app: AsyncApp, studio: Studio) -> None:
         channel, user = origin.channel_id, origin.user_id
         thread_ts = event.get("thread_ts")
         in_thread = bool(thread_ts and thread_ts != event["ts"])
-        if in_thread and await studio.in_job_thread(channel, thread_ts):
+        if in_thread and await studio.in_job_thread(origin.team_id, channel, thread_ts):
             reply = await _thread_reply(studio, origin, thread_ts, text)
         else:
             images = any((f.get("mimetype") or "").startswith("image/") for f in origin.files)
@@ -65,7 +65,7 @@ def register(app: AsyncApp, studio: Studio) -> None:
         if not is_person_reply(event, context.get("bot_user_id")):
             return
         channel, thread_ts = event["channel"], event["thread_ts"]
-        if not await studio.in_job_thread(channel, thread_ts):
+        if not await studio.in_job_thread(body.get("team_id", ""), channel, thread_ts):
             return
         if not await studio.first_time(f"ev:{body.get('event_id') or event['ts']}", "thread_reply"):
             return

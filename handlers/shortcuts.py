@@ -16,7 +16,8 @@ SAVE_SUBJECT = "save_subject"
 async def _open(ack, shortcut, client, respond, studio: Studio, build) -> None:
     await ack()
     channel = (shortcut.get("channel") or {}).get("id", "")
-    clip = await studio.forms.clip(channel, shortcut.get("message") or {})
+    team = (shortcut.get("team") or {}).get("id", "")
+    clip = await studio.forms.clip(team, channel, shortcut.get("message") or {})
     if clip is None:
         await respond(text=NOT_A_CLIP, response_type="ephemeral", replace_original=False)
         return

@@ -16,16 +16,18 @@ from handlers.context import with_studio
 log = logging.getLogger(__name__)
 
 
-async def open_video_form(client, trigger_id: str, channel_id: str | None, studio: Studio) -> None:
+async def open_video_form(
+    client, trigger_id: str, team_id: str, channel_id: str | None, studio: Studio
+) -> None:
     """Open the New video modal on `trigger_id` (already acked: Slack's 3 s run from the trigger)."""
-    view = await studio.forms.video_view(channel_id, pick_channel=channel_id is None)
+    view = await studio.forms.video_view(team_id, channel_id, pick_channel=channel_id is None)
     await client.views_open(trigger_id=trigger_id, view=view)
 
 
 async def new_video_button(ack, body, client, studio: Studio):
     """App Home's New video button: the same modal, with a channel select first."""
     await ack()
-    await open_video_form(client, body["trigger_id"], None, studio)
+    await open_video_form(client, body["trigger_id"], (body.get("team") or {}).get("id", ""), None, studio)
 
 
 async def channel_picked(ack, body, action, client, studio: Studio):
@@ -33,7 +35,7 @@ async def channel_picked(ack, body, action, client, studio: Studio):
     await ack()
     view = body["view"]
     channel = action.get("selected_conversation")
-    fresh = await studio.forms.video_view(channel, pick_channel=True)
+    fresh = await studio.forms.video_view((body.get("team") or {}).get("id", ""), channel, pick_channel=True)
     await client.views_update(view_id=view["id"], hash=view["hash"], view=fresh)
 
 

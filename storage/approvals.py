@@ -14,6 +14,7 @@ DECISIONS = ("approve", "reject", "withdrawn")
 def record(
     db: Db,
     *,
+    team_id: str,
     channel_id: str,
     shot_id: int,
     job_id: int,
@@ -27,6 +28,7 @@ def record(
         raise ValueError(f"unknown decision {decision!r}")
     db["approvals"].insert(
         {
+            "team_id": team_id,
             "channel_id": channel_id,
             "shot_id": shot_id,
             "job_id": job_id,
@@ -66,39 +68,41 @@ def message_target(db: Db, channel_id: str, ts: str) -> dict | None:
     return rows[0] if rows else None
 
 
-def take_by_file(db: Db, channel_id: str, file_id: str) -> dict | None:
+def take_by_file(db: Db, team_id: str, channel_id: str, file_id: str) -> dict | None:
     row = db.execute(
         "SELECT takes.id, takes.shot_id FROM takes JOIN jobs ON takes.job_id = jobs.id "
-        "WHERE jobs.channel_id = ? AND takes.slack_file_id = ?",
-        [channel_id, file_id],
+        "WHERE jobs.team_id = ? AND jobs.channel_id = ? AND takes.slack_file_id = ?",
+        [team_id, channel_id, file_id],
     ).fetchone()
     return {"id": row[0], "shot_id": row[1]} if row else None
 
 
-def unindexed_clips(db: Db, channel_id: str, limit: int) -> list[dict]:
+def unindexed_clips(db: Db, team_id: str, channel_id: str, limit: int) -> list[dict]:
     """The channel's latest delivered clips whose message ts is not known yet (newest first):
     `id`, `shot_id`, `slack_file_id`."""
     return db.query(
         "SELECT takes.id, takes.shot_id, takes.slack_file_id FROM takes JOIN jobs ON takes.job_id = jobs.id "
-        "WHERE jobs.channel_id = ? AND takes.slack_file_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "
+        "WHERE jobs.team_id = ? AND jobs.channel_id = ? AND takes.slack_file_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "
         "messages WHERE messages.channel_id = jobs.channel_id AND messages.take_id = takes.id) "
         "ORDER BY takes.id DESC LIMIT ?",
-        [channel_id, limit],
+        [team_id, channel_id, limit],
     )
 
 
-def reserved(db: Db, channel_id: str) -> float:
+def reserved(db: Db, team_id: str, channel_id: str) -> float:
     """The estimate still held by takes that are running (held takes reserve nothing until approved)."""
     row = db.execute(
         "SELECT coalesce(sum(jobs.estimate_usd * 1.0 / greatest(jobs.takes, 1)), 0) FROM takes "
-        "JOIN jobs ON takes.job_id = jobs.id WHERE jobs.channel_id = ? AND takes.state IN "
+        "JOIN jobs ON takes.job_id = jobs.id WHERE jobs.team_id = ? AND jobs.channel_id = ? AND takes.state IN "
         "('queued','submitting','rendering','downloading','uploading')",
-        [channel_id],
+        [team_id, channel_id],
     ).fetchone()
     return float(row[0])
 
 
-def spend_by(db: Db, channel_id: str, since_iso: str, column: str) -> list[tuple[str, float, int]]:
+def spend_by(
+    db: Db, team_id: str, channel_id: str, since_iso: str, column: str
+) -> list[tuple[str, float, int]]:
     """This month's delivered spend grouped by jobs.model or jobs.user_id: (key, usd, clips)."""
     if column not in ("model", "user_id"):
         raise ValueError(column)
@@ -106,9 +110,10 @@ def spend_by(db: Db, channel_id: str, since_iso: str, column: str) -> list[tuple
         (r[0], float(r[1]), int(r[2]))
         for r in db.execute(
             f"SELECT jobs.{column}, coalesce(sum(takes.cost_usd), 0), count(*) FROM takes "
-            "JOIN jobs ON takes.job_id = jobs.id WHERE jobs.channel_id = ? AND takes.state = 'delivered' "
+            "JOIN jobs ON takes.job_id = jobs.id WHERE jobs.team_id = ? AND jobs.channel_id = ? "
+            "AND takes.state = 'delivered' "
             f"AND takes.finished_at >= ? GROUP BY jobs.{column} ORDER BY 2 DESC",
-            [channel_id, since_iso],
+            [team_id, channel_id, since_iso],
         ).fetchall()
     ]
 
@@ -116,6 +121,7 @@ def spend_by(db: Db, channel_id: str, since_iso: str, column: str) -> list[tuple
 def record_decision(
     db: Db,
     *,
+    team_id: str,
     channel_id: str,
     shot_id: int,
     job_id: int,
@@ -128,10 +134,10 @@ def record_decision(
     """`record` and its audit line ("approve v2 by reaction") in one transaction."""
     with db.atomic():
         record(
-            db, channel_id=channel_id, shot_id=shot_id, job_id=job_id, take_id=take_id,
+            db, team_id=team_id, channel_id=channel_id, shot_id=shot_id, job_id=job_id, take_id=take_id,
             user_id=user_id, decision=decision, via=via,
         )  # fmt: skip
-        audit.record(db, channel_id, user_id, decision, f"{label} by {via}", job_id, take_id)
+        audit.record(db, team_id, channel_id, user_id, decision, f"{label} by {via}", job_id, take_id)
 
 
 def decisions_on(db: Db, shot_id: int, job_id: int, take_id: int | None) -> dict[str, str]:
@@ -153,11 +159,11 @@ class MonthSpend:
     by_user: list[tuple[str, float, int]]  # (user id, usd, clips)
 
 
-def month_spend_report(db: Db, channel_id: str, since_iso: str) -> MonthSpend:
+def month_spend_report(db: Db, team_id: str, channel_id: str, since_iso: str) -> MonthSpend:
     """The channel's spend since `since_iso`, what running takes reserve, and who spent it on what."""
     return MonthSpend(
-        spent=channels.month_spend(db, channel_id, since_iso),
-        reserved=reserved(db, channel_id),
-        by_model=spend_by(db, channel_id, since_iso, "model"),
-        by_user=spend_by(db, channel_id, since_iso, "user_id"),
+        spent=channels.month_spend(db, team_id, channel_id, since_iso),
+        reserved=reserved(db, team_id, channel_id),
+        by_model=spend_by(db, team_id, channel_id, since_iso, "model"),
+        by_user=spend_by(db, team_id, channel_id, since_iso, "user_id"),
     )

@@ -8,6 +8,7 @@ from storage.db import Db
 
 def record(
     db: Db,
+    team_id: str,
     channel_id: str,
     user_id: str,
     action: str,
@@ -17,6 +18,7 @@ def record(
 ) -> None:
     db["audit"].insert(
         {
+            "team_id": team_id,
             "channel_id": channel_id,
             "user_id": user_id,
             "action": action,
@@ -28,5 +30,9 @@ def record(
     )
 
 
-def latest(db: Db, channel_id: str, limit: int = 20) -> list[dict]:
-    return list(db["audit"].rows_where("channel_id = ?", [channel_id], order_by="id desc", limit=limit))
+def latest(db: Db, team_id: str, channel_id: str, limit: int = 20) -> list[dict]:
+    return list(
+        db["audit"].rows_where(
+            "team_id = ? AND channel_id = ?", [team_id, channel_id], order_by="id desc", limit=limit
+        )
+    )

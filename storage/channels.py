@@ -1,4 +1,5 @@
-"""Per-channel settings: default and final model, budget, per-job limit, approvers."""
+"""Per-channel settings (a channel of one workspace: team and channel id): default and final model,
+budget, per-job limit, approvers."""
 
 from __future__ import annotations
 
@@ -20,8 +21,8 @@ class ChannelSettings:
     approval_rule: str = "any"
 
 
-def get_settings(db: Db, channel_id: str) -> ChannelSettings:
-    rows = list(db["channels"].rows_where("channel_id = ?", [channel_id]))
+def get_settings(db: Db, team_id: str, channel_id: str) -> ChannelSettings:
+    rows = list(db["channels"].rows_where("team_id = ? AND channel_id = ?", [team_id, channel_id]))
     if not rows:
         return ChannelSettings(channel_id)
     r = rows[0]
@@ -46,20 +47,21 @@ COLUMNS = {
 }
 
 
-def set_setting(db: Db, channel_id: str, key: str, value) -> None:
+def set_setting(db: Db, team_id: str, channel_id: str, key: str, value) -> None:
     column = COLUMNS[key]
     if column == "approvers":
         value = json.dumps(list(value))
     with db.atomic():
         db["channels"].upsert(
-            {"channel_id": channel_id, column: value, "updated_at": now_iso()}, pk="channel_id"
+            {"team_id": team_id, "channel_id": channel_id, column: value, "updated_at": now_iso()},
+            pk=("team_id", "channel_id"),
         )
 
 
-def month_spend(db: Db, channel_id: str, since_iso: str) -> float:
+def month_spend(db: Db, team_id: str, channel_id: str, since_iso: str) -> float:
     row = db.execute(
         "SELECT coalesce(sum(takes.cost_usd), 0) FROM takes JOIN jobs ON takes.job_id = jobs.id "
-        "WHERE jobs.channel_id = ? AND takes.state = 'delivered' AND takes.finished_at >= ?",
-        [channel_id, since_iso],
+        "WHERE jobs.team_id = ? AND jobs.channel_id = ? AND takes.state = 'delivered' AND takes.finished_at >= ?",
+        [team_id, channel_id, since_iso],
     ).fetchone()
     return float(row[0])

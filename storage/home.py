@@ -8,11 +8,12 @@ import json
 from storage.db import Db
 
 
-def recent_shots_of_user(db: Db, user_id: str, limit: int) -> list[dict]:
-    """The user's latest shots (newest first), each with its latest job and latest version."""
+def recent_shots_of_user(db: Db, team_id: str, user_id: str, limit: int) -> list[dict]:
+    """The user's latest shots in the team (newest first), each with its latest job and latest version."""
     shots = db.query(
-        "SELECT id, channel_id, title, card_ts FROM shots WHERE user_id = ? ORDER BY id DESC LIMIT ?",
-        [user_id, limit],
+        "SELECT id, channel_id, title, card_ts FROM shots WHERE team_id = ? AND user_id = ? "
+        "ORDER BY id DESC LIMIT ?",
+        [team_id, user_id, limit],
     )
     for shot in shots:
         shot["job"] = db.one(
@@ -28,39 +29,39 @@ def recent_shots_of_user(db: Db, user_id: str, limit: int) -> list[dict]:
     return [s for s in shots if s["job"] is not None]
 
 
-def channels_approved_by(db: Db, user_id: str) -> list[str]:
-    """Channels that list this user among their approvers."""
+def channels_approved_by(db: Db, team_id: str, user_id: str) -> list[str]:
+    """The team's channels that list this user among their approvers."""
     rows = db.query(
-        "SELECT channel_id, approvers FROM channels WHERE approvers LIKE ? ORDER BY channel_id",
-        [f'%"{user_id}"%'],
+        "SELECT channel_id, approvers FROM channels WHERE team_id = ? AND approvers LIKE ? ORDER BY channel_id",
+        [team_id, f'%"{user_id}"%'],
     )
     return [r["channel_id"] for r in rows if user_id in json.loads(r["approvers"] or "[]")]
 
 
-def awaiting_review(db: Db, user_id: str, limit: int) -> list[dict]:
+def awaiting_review(db: Db, team_id: str, user_id: str, limit: int) -> list[dict]:
     """Held jobs and delivered, unapproved versions in the channels this user approves for, which
     they have not approved or rejected yet; newest first."""
-    channels = channels_approved_by(db, user_id)
+    channels = channels_approved_by(db, team_id, user_id)
     if not channels:
         return []
     marks = ",".join("?" * len(channels))
     held = db.query(
         "SELECT j.id AS job_id, NULL AS take_id, NULL AS version, j.shot_id, j.channel_id, j.user_id, "
         "j.model, j.estimate_usd AS cost_usd, s.title, s.card_ts, j.created_at AS at FROM jobs j "
-        f"JOIN shots s ON s.id = j.shot_id WHERE j.channel_id IN ({marks}) "
+        f"JOIN shots s ON s.id = j.shot_id WHERE j.team_id = ? AND j.channel_id IN ({marks}) "
         "AND j.state = 'awaiting_approval' AND NOT EXISTS (SELECT 1 FROM approvals a "
         "WHERE a.job_id = j.id AND a.take_id IS NULL AND a.user_id = ? AND a.decision = 'approve' "
         "AND a.id = (SELECT max(b.id) FROM approvals b WHERE b.job_id = j.id AND b.take_id IS NULL "
         "AND b.user_id = ?)) ORDER BY j.id DESC LIMIT ?",
-        [*channels, user_id, user_id, limit],
+        [team_id, *channels, user_id, user_id, limit],
     )
     versions = db.query(
         "SELECT j.id AS job_id, t.id AS take_id, t.version, t.shot_id, j.channel_id, j.user_id, j.model, "
         "t.cost_usd, s.title, s.card_ts, t.finished_at AS at FROM takes t JOIN jobs j ON j.id = t.job_id "
-        f"JOIN shots s ON s.id = t.shot_id WHERE j.channel_id IN ({marks}) AND t.state = 'delivered' "
+        f"JOIN shots s ON s.id = t.shot_id WHERE j.team_id = ? AND j.channel_id IN ({marks}) AND t.state = 'delivered' "
         "AND t.approved_at IS NULL AND NOT EXISTS (SELECT 1 FROM approvals a WHERE a.take_id = t.id "
         "AND a.user_id = ? AND a.decision IN ('approve', 'reject') AND a.id = (SELECT max(b.id) "
         "FROM approvals b WHERE b.take_id = t.id AND b.user_id = ?)) ORDER BY t.id DESC LIMIT ?",
-        [*channels, user_id, user_id, limit],
+        [team_id, *channels, user_id, user_id, limit],
     )
     return sorted([*held, *versions], key=lambda r: r["at"] or "", reverse=True)[:limit]

@@ -80,6 +80,7 @@ def _insert_job(db: Db, new: NewJob) -> tuple[int, int, list[int]]:
             .insert(
                 {
                     "shot_id": shot_id,
+                    "team_id": new.team_id,
                     "channel_id": new.channel_id,
                     "user_id": new.user_id,
                     "kind": new.kind,
@@ -270,8 +271,12 @@ def get_shot(db: Db, shot_id: int) -> dict | None:
     return rows[0] if rows else None
 
 
-def shot_by_card(db: Db, channel_id: str, card_ts: str) -> dict | None:
-    rows = list(db["shots"].rows_where("channel_id = ? AND card_ts = ?", [channel_id, card_ts]))
+def shot_by_card(db: Db, team_id: str, channel_id: str, card_ts: str) -> dict | None:
+    rows = list(
+        db["shots"].rows_where(
+            "team_id = ? AND channel_id = ? AND card_ts = ?", [team_id, channel_id, card_ts]
+        )
+    )
     return rows[0] if rows else None
 
 
@@ -291,8 +296,12 @@ def shot_view(db: Db, shot_id: int) -> tuple[dict, list[dict], list[dict]]:
     return shot, jobs, takes
 
 
-def recent_jobs(db: Db, channel_id: str, limit: int = 10) -> list[dict]:
-    return list(db["jobs"].rows_where("channel_id = ?", [channel_id], order_by="id desc", limit=limit))
+def recent_jobs(db: Db, team_id: str, channel_id: str, limit: int = 10) -> list[dict]:
+    return list(
+        db["jobs"].rows_where(
+            "team_id = ? AND channel_id = ?", [team_id, channel_id], order_by="id desc", limit=limit
+        )
+    )
 
 
 def transitions(db: Db, job_id: int) -> list[dict]:
@@ -371,13 +380,13 @@ def create_gated_job(db: Db, new: NewJob, gate_note: str | None) -> tuple[int, i
     with db.atomic():
         created = create_job(db, new)
         if gate_note is not None:
-            audit.record(db, new.channel_id, new.user_id, "gate", gate_note, created[1])
+            audit.record(db, new.team_id, new.channel_id, new.user_id, "gate", gate_note, created[1])
     return created
 
 
-def recent_shots(db: Db, channel_id: str, limit: int = 8, scan: int = 30) -> list[dict]:
+def recent_shots(db: Db, team_id: str, channel_id: str, limit: int = 8, scan: int = 30) -> list[dict]:
     """The channel's latest shots (from its last `scan` jobs), each with its `jobs` and `takes`."""
-    shot_ids = list(dict.fromkeys(j["shot_id"] for j in recent_jobs(db, channel_id, scan)))
+    shot_ids = list(dict.fromkeys(j["shot_id"] for j in recent_jobs(db, team_id, channel_id, scan)))
     views = [shot_view(db, shot_id) for shot_id in shot_ids[:limit]]
     return [dict(shot, jobs=jobs, takes=takes) for shot, jobs, takes in views if shot and jobs]
 

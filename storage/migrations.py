@@ -183,6 +183,49 @@ M013_SLACK_BUCKETS = [
         PRIMARY KEY (team_id, method, channel_id))""",
 ]
 
+TEAM_KEYED = ("channels", "shots", "jobs", "subjects", "audit", "approvals")
+
+
+def _one_team_backfill(db: Db) -> None:
+    # a database one workspace filled before rows were keyed by team: its rows belong to that team,
+    # so it keeps seeing them (the team it sends is what reads by team look for)
+    teams = {r["team_id"] for r in db.query("SELECT DISTINCT team_id FROM shots WHERE team_id <> ''")}
+    if len(teams) != 1:
+        return
+    (team,) = teams
+    for table in TEAM_KEYED:
+        db.execute(f"UPDATE {table} SET team_id = ? WHERE team_id = ''", [team])
+
+
+M014_TEAM_KEYS = [
+    # every workspace's data kept to itself (distribution mode): what is found by channel is found
+    # by (team, channel), as two workspaces may each have a channel of the same id
+    """CREATE TABLE channels_by_team (
+        team_id {text} NOT NULL DEFAULT '', channel_id {text} NOT NULL, default_model {text},
+        final_model {text}, budget_usd {real}, job_limit_usd {real}, approvers {text}, approval_rule {text},
+        updated_at {text}, PRIMARY KEY (team_id, channel_id))""",
+    "INSERT INTO channels_by_team (team_id, channel_id, default_model, final_model, budget_usd, job_limit_usd, "
+    "approvers, approval_rule, updated_at) SELECT coalesce(team_id, ''), channel_id, default_model, "
+    "final_model, budget_usd, job_limit_usd, approvers, approval_rule, updated_at FROM channels",
+    "DROP TABLE channels",
+    "ALTER TABLE channels_by_team RENAME TO channels",
+    "UPDATE shots SET team_id = '' WHERE team_id IS NULL",
+    "DROP INDEX idx_shots_channel_id_card_ts",
+    "CREATE UNIQUE INDEX idx_shots_team_id_channel_id_card_ts ON shots (team_id, channel_id, card_ts)",
+    "ALTER TABLE jobs ADD COLUMN team_id {text} NOT NULL DEFAULT ''",
+    "UPDATE jobs SET team_id = coalesce((SELECT shots.team_id FROM shots WHERE shots.id = jobs.shot_id), '')",
+    "DROP INDEX idx_jobs_channel_id_created_at",
+    "CREATE INDEX idx_jobs_team_id_channel_id_created_at ON jobs (team_id, channel_id, created_at)",
+    "ALTER TABLE subjects ADD COLUMN team_id {text} NOT NULL DEFAULT ''",
+    "DROP INDEX idx_subjects_channel_id_name_key",
+    "CREATE UNIQUE INDEX idx_subjects_team_id_channel_id_name_key ON subjects (team_id, channel_id, name_key)",
+    "ALTER TABLE audit ADD COLUMN team_id {text} NOT NULL DEFAULT ''",
+    "DROP INDEX idx_audit_channel_id_id",
+    "CREATE INDEX idx_audit_team_id_channel_id_id ON audit (team_id, channel_id, id)",
+    "ALTER TABLE approvals ADD COLUMN team_id {text} NOT NULL DEFAULT ''",
+    _one_team_backfill,
+]
+
 MIGRATIONS: list[tuple[str, list[Step]]] = [
     ("m001_core", M001_CORE),
     ("m003_subjects", M003_SUBJECTS),
@@ -196,6 +239,7 @@ MIGRATIONS: list[tuple[str, list[Step]]] = [
     ("m011_workflow_steps", M011_WORKFLOW_STEPS),
     ("m012_installations", M012_INSTALLATIONS),
     ("m013_slack_buckets", M013_SLACK_BUCKETS),
+    ("m014_team_keys", M014_TEAM_KEYS),
 ]
 
 

@@ -1,4 +1,4 @@
-"""A channel's subject library: subjects, their reference images and their cached backend elements."""
+"""A channel's subject library (a channel of one workspace: team and channel id): subjects, their reference images and their cached backend elements."""
 
 from __future__ import annotations
 
@@ -28,9 +28,13 @@ def _key(name: str) -> str:
     return name.strip().lower()
 
 
-def get_subject(db: Db, channel_id: str, name: str) -> dict | None:
+def get_subject(db: Db, team_id: str, channel_id: str, name: str) -> dict | None:
     """The subject called `name` in this channel (any case), with its images and element ids."""
-    rows = list(db["subjects"].rows_where("channel_id = ? AND name_key = ?", [channel_id, _key(name)]))
+    rows = list(
+        db["subjects"].rows_where(
+            "team_id = ? AND channel_id = ? AND name_key = ?", [team_id, channel_id, _key(name)]
+        )
+    )
     return _with_details(db, rows[0]) if rows else None
 
 
@@ -47,17 +51,18 @@ def _with_details(db: Db, row: dict) -> dict:
 
 
 def add_subject(
-    db: Db, channel_id: str, name: str, description: str, added_by: str, images: list[NewImage]
+    db: Db, team_id: str, channel_id: str, name: str, description: str, added_by: str, images: list[NewImage]
 ) -> dict:
     """Insert a subject and its images in one transaction (none of it stays if any write fails);
     raises SubjectExists."""
     with db.atomic():
-        if get_subject(db, channel_id, name) is not None:
+        if get_subject(db, team_id, channel_id, name) is not None:
             raise SubjectExists(name)
         subject_id = (
             db["subjects"]
             .insert(
                 {
+                    "team_id": team_id,
                     "channel_id": channel_id,
                     "name": name,
                     "name_key": _key(name),
@@ -71,24 +76,24 @@ def add_subject(
         db["subject_images"].insert_all(
             {"subject_id": subject_id, "position": i, **vars(img)} for i, img in enumerate(images)
         )
-    return get_subject(db, channel_id, name)
+    return get_subject(db, team_id, channel_id, name)
 
 
-def list_subjects(db: Db, channel_id: str) -> list[dict]:
+def list_subjects(db: Db, team_id: str, channel_id: str) -> list[dict]:
     """The channel's subjects by name, each with `image_count`."""
     return [
         dict(row)
         for row in db.query(
             "SELECT s.*, (SELECT count(*) FROM subject_images i WHERE i.subject_id = s.id) AS image_count "
-            "FROM subjects s WHERE s.channel_id = ? ORDER BY s.name_key",
-            [channel_id],
+            "FROM subjects s WHERE s.team_id = ? AND s.channel_id = ? ORDER BY s.name_key",
+            [team_id, channel_id],
         )
     ]
 
 
-def remove_subject(db: Db, channel_id: str, name: str) -> dict | None:
+def remove_subject(db: Db, team_id: str, channel_id: str, name: str) -> dict | None:
     """Delete a subject (and its images' rows and elements); returns what was removed, or None."""
-    subject = get_subject(db, channel_id, name)
+    subject = get_subject(db, team_id, channel_id, name)
     if subject is None:
         return None
     with db.atomic():
@@ -100,16 +105,16 @@ def remove_subject(db: Db, channel_id: str, name: str) -> dict | None:
     return subject
 
 
-def rename_subject(db: Db, channel_id: str, old: str, new: str) -> dict | None:
+def rename_subject(db: Db, team_id: str, channel_id: str, old: str, new: str) -> dict | None:
     """Rename; None when `old` is unknown; raises SubjectExists when `new` is taken by another."""
-    subject = get_subject(db, channel_id, old)
+    subject = get_subject(db, team_id, channel_id, old)
     if subject is None:
         return None
-    other = get_subject(db, channel_id, new)
+    other = get_subject(db, team_id, channel_id, new)
     if other is not None and other["id"] != subject["id"]:
         raise SubjectExists(new)
     db["subjects"].update(subject["id"], {"name": new, "name_key": _key(new)})
-    return get_subject(db, channel_id, new)
+    return get_subject(db, team_id, channel_id, new)
 
 
 def image_in_use(db: Db, path: str) -> bool:
@@ -148,11 +153,11 @@ def element_ids(db: Db, subject_ids: list[int], backend: str) -> dict[int, str]:
     return {r[0]: r[1] for r in rows}
 
 
-def channels_of_user(db: Db, user_id: str) -> list[str]:
-    """Channels where this user asked Dailies for something, most recent first."""
+def channels_of_user(db: Db, team_id: str, user_id: str) -> list[str]:
+    """Channels of the team where this user asked Dailies for something, most recent first."""
     rows = db.execute(
-        "SELECT channel_id, max(created_at) AS last FROM jobs WHERE user_id = ? "
+        "SELECT channel_id, max(created_at) AS last FROM jobs WHERE team_id = ? AND user_id = ? "
         "GROUP BY channel_id ORDER BY last DESC LIMIT 20",
-        [user_id],
+        [team_id, user_id],
     ).fetchall()
     return [r[0] for r in rows]

@@ -31,14 +31,14 @@ MORE = (
 )
 
 
-def load_home(db: Db, user_id: str) -> dict:
+def load_home(db: Db, team_id: str, user_id: str) -> dict:
     """What the tab shows, read in one go: the user's shots, what waits for their review, and the
     subjects of the channels they use."""
-    channels = subjects_db.channels_of_user(db, user_id)[:MAX_CHANNELS]
+    channels = subjects_db.channels_of_user(db, team_id, user_id)[:MAX_CHANNELS]
     return {
-        "shots": home_db.recent_shots_of_user(db, user_id, MAX_SHOTS),
-        "review": home_db.awaiting_review(db, user_id, MAX_REVIEW),
-        "libraries": {c: subjects_db.list_subjects(db, c) for c in channels},
+        "shots": home_db.recent_shots_of_user(db, team_id, user_id, MAX_SHOTS),
+        "review": home_db.awaiting_review(db, team_id, user_id, MAX_REVIEW),
+        "libraries": {c: subjects_db.list_subjects(db, team_id, c) for c in channels},
     }
 
 
@@ -58,9 +58,9 @@ async def thread_links(client: AsyncWebClient, items: list[dict]) -> dict[tuple[
     return {card: link for card, link in found if link}
 
 
-async def publish(client: AsyncWebClient, store: Store, user_id: str, notice: str = "") -> None:
-    """Read, render and publish the user's Home tab."""
-    data = await store.run(load_home, user_id)
+async def publish(client: AsyncWebClient, store: Store, team_id: str, user_id: str, notice: str = "") -> None:
+    """Read, render and publish the user's Home tab (what they have in that workspace)."""
+    data = await store.run(load_home, team_id, user_id)
     data["links"] = await thread_links(client, [*data["shots"], *data["review"]])
     await client.views_publish(user_id=user_id, view=home_view(data, notice))
 

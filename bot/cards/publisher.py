@@ -73,7 +73,7 @@ class CardPublisher:
     async def view(self, shot_id: int) -> CardView:
         shot, jobs, takes = await self.store.run(jobs_db.shot_view, shot_id)
         decisions = await self.store.run(approvals.latest_for_shot, shot_id)
-        settings = await self.store.run(channels.get_settings, shot["channel_id"])
+        settings = await self.store.run(channels.get_settings, shot["team_id"] or "", shot["channel_id"])
         return CardView(
             shot,
             jobs,

@@ -99,7 +99,7 @@ class ScreeningRoom:
     async def _room(self, found: tokens.Pass, shot: dict) -> Room:
         def load(db):
             _, jobs, takes = jobs_db.shot_view(db, shot["id"])
-            settings = channels.get_settings(db, shot["channel_id"])
+            settings = channels.get_settings(db, shot["team_id"] or "", shot["channel_id"])
             return jobs, takes, approvals.latest_for_shot(db, shot["id"]), settings
 
         jobs, takes, decisions, settings = await self.store.run(load)

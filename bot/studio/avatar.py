@@ -54,7 +54,7 @@ class Avatars:
             hint = f" Try `--model {availability.suggestion}`." if availability.suggestion else ""
             return f"`{model.id}` can't run here: {availability.reason}.{hint}"
         try:
-            (subject,) = await self.library.resolve(origin.channel_id, (cmd.subject,))
+            (subject,) = await self.library.resolve(origin.team_id, origin.channel_id, (cmd.subject,))
         except Unresolved as exc:
             return exc.message
         if not subject["images"]:

@@ -36,7 +36,7 @@ class Cancellation:
         job = await self.store.run(jobs_db.get_job, int(digits))
         if job is None or job["channel_id"] != origin.channel_id:
             return f"There is no job J{digits} in this channel; see `/video jobs`."
-        settings = await self.store.run(channels.get_settings, origin.channel_id)
+        settings = await self.store.run(channels.get_settings, origin.team_id, origin.channel_id)
         if not may_press(origin.user_id, settings.approvers, job["user_id"]):
             return only_pressers(f"cancel J{digits}")
         if job["state"] in ENDED:
@@ -44,7 +44,9 @@ class Cancellation:
         await self.store.run(
             jobs_db.set_job_state, job["id"], JobState.CANCELLED, f"by {origin.user_id}", TakeState.CANCELLED
         )
-        await self.store.run(audit.record, origin.channel_id, origin.user_id, "cancel", reason, job["id"])
+        await self.store.run(
+            audit.record, origin.team_id, origin.channel_id, origin.user_id, "cancel", reason, job["id"]
+        )
         await self.stop_job(job["id"])
         shot = await self.store.run(jobs_db.get_shot, job["shot_id"])
         if shot and shot.get("card_ts"):  # the card says it too, so a failed note is only logged

@@ -55,14 +55,20 @@ class ClipSubjects:
         description = describe(prompt) if description is None else description
         if images:
             answer = await self.library.add(
-                origin.channel_id, origin.user_id, ins.text, (), images[:1], description
+                origin.team_id, origin.channel_id, origin.user_id, ins.text, (), images[:1], description
             )
         else:
             frame = await self._frame(take)
             if isinstance(frame, str):
                 return frame
             answer = await self.library.add_frame(
-                origin.channel_id, origin.user_id, ins.text, frame, description, f"v{take['version']}"
+                origin.team_id,
+                origin.channel_id,
+                origin.user_id,
+                ins.text,
+                frame,
+                description,
+                f"v{take['version']}",
             )
         if not answer.startswith(("Added", "Saved")):
             return answer

@@ -46,7 +46,7 @@ class Decisions:
         kind = REACTIONS.get(name)
         if kind is None:
             return
-        target = await self._resolve(origin.channel_id, ts)
+        target = await self._resolve(origin.team_id, origin.channel_id, ts)
         if target is None:
             return
         shot_id, take_id = target
@@ -54,7 +54,7 @@ class Decisions:
         if subject is None:
             return
         job, take = subject
-        settings = await self.store.run(channels.get_settings, origin.channel_id)
+        settings = await self.store.run(channels.get_settings, origin.team_id, origin.channel_id)
         if not may_review(origin.user_id, settings.approvers, job["user_id"]):
             return
         if kind == "again":
@@ -82,7 +82,7 @@ class Decisions:
         job, take = await self.store.run(jobs_db.find_version, int(shot_ref), **by)
         if job is None or job["channel_id"] != origin.channel_id:
             return "That version is not in this channel any more."
-        settings = await self.store.run(channels.get_settings, origin.channel_id)
+        settings = await self.store.run(channels.get_settings, origin.team_id, origin.channel_id)
         if action_id in ("approve", "reject"):  # reject: the screening room's button (❌ in Slack)
             if not may_review(origin.user_id, settings.approvers, job["user_id"]):
                 return ONLY_APPROVERS
@@ -111,14 +111,14 @@ class Decisions:
         job = await self.store.run(jobs_db.get_job, take["job_id"]) if take else None
         if job is None or job["channel_id"] != origin.channel_id:
             return "That version is not in this channel any more."
-        settings = await self.store.run(channels.get_settings, origin.channel_id)
+        settings = await self.store.run(channels.get_settings, origin.team_id, origin.channel_id)
         if not may_review(origin.user_id, settings.approvers, job["user_id"]):
             return ONLY_APPROVERS
         return await self._decide(origin, job, take, decision, via)
 
     async def _decide(self, origin: Origin, job: dict, take: dict | None, decision: str, via: str):
         """Record one decision, then act on the subject's verdict (start, cancel, or mark approved)."""
-        settings = await self.store.run(channels.get_settings, origin.channel_id)
+        settings = await self.store.run(channels.get_settings, origin.team_id, origin.channel_id)
         take_id = take["id"] if take else None
         label = f"v{take['version']}" if take else f"J{job['id']}"
 
@@ -129,7 +129,7 @@ class Decisions:
             """On the storage thread, so no other decision lands between the two verdicts."""
             before = judge(approvals.decisions_on(db, job["shot_id"], job["id"], take_id))
             approvals.record_decision(
-                db, channel_id=job["channel_id"], shot_id=job["shot_id"], job_id=job["id"],
+                db, team_id=job["team_id"], channel_id=job["channel_id"], shot_id=job["shot_id"], job_id=job["id"],
                 take_id=take_id, user_id=origin.user_id, decision=decision, via=via, label=label,
             )  # fmt: skip
             after = judge(approvals.decisions_on(db, job["shot_id"], job["id"], take_id))
@@ -147,6 +147,7 @@ class Decisions:
                 )
                 await self.store.run(
                     audit.record,
+                    job["team_id"],
                     job["channel_id"],
                     origin.user_id,
                     "start",
@@ -168,17 +169,17 @@ class Decisions:
             return f"Noted. J{job['id']} still needs every approver's approval."
         return "Noted." if via == "button" else None
 
-    async def _resolve(self, channel: str, ts: str) -> tuple[int, int | None] | None:
+    async def _resolve(self, team: str, channel: str, ts: str) -> tuple[int, int | None] | None:
         """(shot_id, take_id or None for the card itself) for a message ts. A clip's message is
         indexed at delivery; one Slack had not recorded then is learnt from files.info shares of
         the channel's latest unindexed clips (Tier 4, never conversations.replies)."""
-        shot = await self.store.run(jobs_db.shot_by_card, channel, ts)
+        shot = await self.store.run(jobs_db.shot_by_card, team, channel, ts)
         if shot is not None:
             return shot["id"], None
         known = await self.store.run(approvals.message_target, channel, ts)
         if known is not None:
             return known["shot_id"], known["take_id"]
-        for take in await self.store.run(approvals.unindexed_clips, channel, UNINDEXED_LOOKUPS):
+        for take in await self.store.run(approvals.unindexed_clips, team, channel, UNINDEXED_LOOKUPS):
             found = await self.notes.clip_message_ts(channel, take["slack_file_id"])
             if found is None:
                 continue

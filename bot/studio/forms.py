@@ -84,12 +84,12 @@ class Forms:
 
     # ---- New video --------------------------------------------------------------------------------
 
-    async def video_view(self, channel_id: str | None, *, pick_channel: bool = False) -> dict:
+    async def video_view(self, team_id: str, channel_id: str | None, *, pick_channel: bool = False) -> dict:
         """The New video modal for a channel (its default model, its subject library)."""
         subjects, default = [], None
         if channel_id:
-            subjects = await self.store.run(subjects_db.list_subjects, channel_id)
-            settings = await self.store.run(channels.get_settings, channel_id)
+            subjects = await self.store.run(subjects_db.list_subjects, team_id, channel_id)
+            settings = await self.store.run(channels.get_settings, team_id, channel_id)
             default = settings.default_model or DEFAULT_DRAFT_MODEL
         return forms.video_modal(
             channel_id, self.model_choices(), subjects, default_model=default, pick_channel=pick_channel
@@ -103,7 +103,7 @@ class Forms:
         request = video_from_form(forms.read_video_form(view))
         if isinstance(request, FieldErrors):
             return forms.field_errors(request.errors, view)
-        known = {s["name_key"] for s in await self.store.run(subjects_db.list_subjects, channel)}
+        known = {s["name_key"] for s in await self.store.run(subjects_db.list_subjects, team_id, channel)}
         missing = [name for name in request.subjects if name not in known]
         if missing:
             gone = ", ".join("{" + n + "}" for n in missing)
@@ -119,16 +119,18 @@ class Forms:
 
     # ---- shortcuts on a clip's message ---------------------------------------------------------
 
-    async def clip(self, channel_id: str, message: dict) -> Clip | None:
+    async def clip(self, team_id: str, channel_id: str, message: dict) -> Clip | None:
         """The shot and version a shortcut's message is: the job card, or a clip in its thread."""
         ts = message.get("ts", "")
-        shot = await self.store.run(jobs_db.shot_by_card, channel_id, ts)
+        shot = await self.store.run(jobs_db.shot_by_card, team_id, channel_id, ts)
         take = None
         if shot is None:
             known = await self.store.run(approvals.message_target, channel_id, ts)
             if known is None:
                 for file in message.get("files") or ():
-                    found = await self.store.run(approvals.take_by_file, channel_id, file.get("id", ""))
+                    found = await self.store.run(
+                        approvals.take_by_file, team_id, channel_id, file.get("id", "")
+                    )
                     if found is not None:
                         await self.store.run(
                             approvals.index_message, channel_id, ts, found["shot_id"], found["id"]
@@ -155,19 +157,19 @@ class Forms:
     def subject_view(self, clip: Clip) -> dict:
         return forms.subject_modal(clip.channel_id, clip.shot_id, clip.version, describe(clip.prompt))
 
-    async def _shot_of(self, view: dict) -> tuple[str, int, int | None] | None:
+    async def _shot_of(self, view: dict, team_id: str) -> tuple[str, int, int | None] | None:
         meta = forms.metadata(view)
         channel, shot_id, version = meta.get("channel"), meta.get("shot"), meta.get("version")
         if not isinstance(channel, str) or not isinstance(shot_id, int):
             return None
         shot = await self.store.run(jobs_db.get_shot, shot_id)
-        if shot is None or shot["channel_id"] != channel:
+        if shot is None or shot["channel_id"] != channel or (shot["team_id"] or "") != team_id:
             return None
         return channel, shot_id, version if isinstance(version, int) else None
 
     async def check_edit(self, view: dict, user_id: str, team_id: str) -> Checked | dict[str, str]:
         """The thread reply an Edit this clip submission makes, or the errors for its fields."""
-        where = await self._shot_of(view)
+        where = await self._shot_of(view, team_id)
         if where is None:
             return forms.field_errors({"instruction": "That clip's shot is gone."}, view)
         channel, shot_id, version = where
@@ -183,14 +185,14 @@ class Forms:
 
     async def check_subject(self, view: dict, user_id: str, team_id: str) -> Checked | dict[str, str]:
         """The `save as subject` a Save as subject submission makes, or the errors for its fields."""
-        where = await self._shot_of(view)
+        where = await self._shot_of(view, team_id)
         if where is None:
             return forms.field_errors({"name": "That clip's shot is gone."}, view)
         channel, shot_id, version = where
         named = subject_from_form(*forms.read_subject_form(view))
         if isinstance(named, FieldErrors):
             return forms.field_errors(named.errors, view)
-        if await self.store.run(subjects_db.get_subject, channel, named[0]) is not None:
+        if await self.store.run(subjects_db.get_subject, team_id, channel, named[0]) is not None:
             message = f"This channel already has a subject {{{named[0]}}}; pick another name."
             return forms.field_errors({"name": message}, view)
         origin = Origin(channel, user_id, team_id, source_key=f"view:{view['id']}")

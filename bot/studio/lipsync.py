@@ -90,7 +90,7 @@ class LipSyncs:
         subjects = []
         if ins.voice:
             try:
-                subjects = await self.library.resolve(origin.channel_id, (ins.voice,))
+                subjects = await self.library.resolve(origin.team_id, origin.channel_id, (ins.voice,))
             except Unresolved as exc:
                 return exc.message
             if not subjects[0].get("voice"):

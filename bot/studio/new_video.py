@@ -48,7 +48,7 @@ class NewVideo:
 
     async def job_for(self, origin: Origin, req: VideoRequest) -> jobs_db.NewJob | str:
         """The job to store for `req`, or a message for the requester when it is refused."""
-        settings = await self.store.run(channels.get_settings, origin.channel_id)
+        settings = await self.store.run(channels.get_settings, origin.team_id, origin.channel_id)
         model_id = req.model or settings.default_model or DEFAULT_DRAFT_MODEL
         model = get_model(model_id)
         if model is None:
@@ -57,7 +57,7 @@ class NewVideo:
         has_image = bool(req.image_url or images)
         try:
             subjects = await self.library.resolve(
-                origin.channel_id, req.subjects, model, extra_images=int(has_image)
+                origin.team_id, origin.channel_id, req.subjects, model, extra_images=int(has_image)
             )
         except Unresolved as exc:
             return exc.message

@@ -20,15 +20,17 @@ class Reports:
 
     async def jobs_text(self, origin: Origin) -> str:
         """The channel's recent shots with their jobs and versions."""
-        shots = await self.store.run(jobs_db.recent_shots, origin.channel_id)
+        shots = await self.store.run(jobs_db.recent_shots, origin.team_id, origin.channel_id)
         return views.jobs_text(
             shots, lambda shot: f"(thread {shot['card_ts']})" if shot.get("card_ts") else ""
         )
 
     async def settings_text(self, origin: Origin) -> str:
         """The channel's settings and this month's spend."""
-        settings = await self.store.run(channels.get_settings, origin.channel_id)
-        spent = await self.store.run(channels.month_spend, origin.channel_id, month_start_iso())
+        settings = await self.store.run(channels.get_settings, origin.team_id, origin.channel_id)
+        spent = await self.store.run(
+            channels.month_spend, origin.team_id, origin.channel_id, month_start_iso()
+        )
         return views.settings_text(
             settings,
             default_model=settings.default_model or DEFAULT_DRAFT_MODEL,
@@ -47,14 +49,18 @@ class Reports:
                 avail = self.routes.availability(self.routes.backend_for(model.id), model.id)
                 if not avail.ok:
                     return f"`{model.id}` can't run here: {avail.reason}."
-        await self.store.run(channels.set_setting, origin.channel_id, key, value)
-        await self.store.run(audit.record, origin.channel_id, origin.user_id, "settings", f"{key} = {value}")
+        await self.store.run(channels.set_setting, origin.team_id, origin.channel_id, key, value)
+        await self.store.run(
+            audit.record, origin.team_id, origin.channel_id, origin.user_id, "settings", f"{key} = {value}"
+        )
         return "Saved.\n" + await self.settings_text(origin)
 
     async def spend_text(self, origin: Origin) -> str:
         """This month's spend in the channel, by model and by person."""
-        settings = await self.store.run(channels.get_settings, origin.channel_id)
-        month = await self.store.run(approvals.month_spend_report, origin.channel_id, month_start_iso())
+        settings = await self.store.run(channels.get_settings, origin.team_id, origin.channel_id)
+        month = await self.store.run(
+            approvals.month_spend_report, origin.team_id, origin.channel_id, month_start_iso()
+        )
         lines = [f"*Spend this month:* ${month.spent:,.2f}"]
         if settings.budget_usd is not None:
             left = max(0.0, settings.budget_usd - month.spent - month.reserved)
@@ -72,7 +78,7 @@ class Reports:
 
     async def audit_text(self, origin: Origin) -> str:
         """The channel's latest decisions, newest first."""
-        rows = await self.store.run(audit.latest, origin.channel_id, 20)
+        rows = await self.store.run(audit.latest, origin.team_id, origin.channel_id, 20)
         if not rows:
             return "No decisions recorded in this channel yet."
         lines = ["*Latest decisions in this channel*"]

@@ -57,7 +57,7 @@ class Starter:
 def create_gated(db, new: jobs_db.NewJob, since: str) -> tuple[int, int, list[int]]:
     """Create the job, held for approval when the cost gate says so. Run on the storage thread as
     one step, so the spend and reservations it reads cannot change before the job is stored."""
-    settings = channels.get_settings(db, new.channel_id)
+    settings = channels.get_settings(db, new.team_id, new.channel_id)
     gated = new.state == JobState.QUEUED and (
         settings.job_limit_usd is not None or settings.budget_usd is not None
     )
@@ -67,8 +67,8 @@ def create_gated(db, new: jobs_db.NewJob, since: str) -> tuple[int, int, list[in
         new.estimate_usd,
         job_limit=settings.job_limit_usd,
         budget=settings.budget_usd,
-        spent=channels.month_spend(db, new.channel_id, since),
-        reserved=approvals.reserved(db, new.channel_id),
+        spent=channels.month_spend(db, new.team_id, new.channel_id, since),
+        reserved=approvals.reserved(db, new.team_id, new.channel_id),
     )
     if decision.start:
         return jobs_db.create_gated_job(db, new, f"started: ${new.estimate_usd:,.2f}")

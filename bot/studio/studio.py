@@ -115,8 +115,8 @@ class Studio:
         is not a job's (ignored) or the job started; otherwise a message for them."""
         return await self.thread_jobs.reply(origin, thread_ts, text, files)
 
-    async def in_job_thread(self, channel_id: str, thread_ts: str) -> bool:
-        return await self.thread_jobs.in_job_thread(channel_id, thread_ts)
+    async def in_job_thread(self, team_id: str, channel_id: str, thread_ts: str) -> bool:
+        return await self.thread_jobs.in_job_thread(team_id, channel_id, thread_ts)
 
     async def another_take(self, origin: Origin, take_id: int) -> str | None:
         """The same request as that version again, as a new version with a new seed."""
@@ -161,16 +161,16 @@ class Studio:
                 return await self.reports.audit_text(origin)
             case SubjectAdd(name=name, image_urls=urls, description=description):
                 return await self.library.add(
-                    origin.channel_id, origin.user_id, name, urls, origin.files, description
+                    origin.team_id, origin.channel_id, origin.user_id, name, urls, origin.files, description
                 )
             case SubjectList():
-                return await self.library.list_text(origin.channel_id)
+                return await self.library.list_text(origin.team_id, origin.channel_id)
             case SubjectShow(name=name):
-                return await self.library.show_text(origin.channel_id, name)
+                return await self.library.show_text(origin.team_id, origin.channel_id, name)
             case SubjectRemove(name=name):
-                return await self.library.remove(origin.channel_id, name)
+                return await self.library.remove(origin.team_id, origin.channel_id, name)
             case SubjectRename(old=old, new=new):
-                return await self.library.rename(origin.channel_id, old, new)
+                return await self.library.rename(origin.team_id, origin.channel_id, old, new)
             case SubjectVoice() if self.voices is not None:
                 return await self.voices.set_voice(origin, command)
             case Avatar():

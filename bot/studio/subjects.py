@@ -101,6 +101,7 @@ class Library:
     # ---- adding -----------------------------------------------------------------------------------
     async def add(
         self,
+        team_id: str,
         channel_id: str,
         user_id: str,
         name: str,
@@ -114,7 +115,7 @@ class Library:
             return f"Give `{name}` 1 to {MAX_IMAGES} images: image URLs, or attach them when you mention me."
         if len(urls) + len(images) > MAX_IMAGES:
             return f"A subject takes 1 to {MAX_IMAGES} images (the first is the front view); you gave {len(urls) + len(images)}."
-        if await self.store.run(subjects_db.get_subject, channel_id, name) is not None:
+        if await self.store.run(subjects_db.get_subject, team_id, channel_id, name) is not None:
             return f"This channel already has a subject called `{name}`; remove or rename it first."
         stored: list[subjects_db.NewImage] = []
         try:
@@ -126,7 +127,7 @@ class Library:
             return exc.message
         try:
             subject = await self.store.run(
-                subjects_db.add_subject, channel_id, name, description, user_id, stored
+                subjects_db.add_subject, team_id, channel_id, name, description, user_id, stored
             )
         except subjects_db.SubjectExists:
             return f"This channel already has a subject called `{name}`; remove or rename it first."
@@ -168,10 +169,17 @@ class Library:
         return subjects_db.NewImage(sha256, str(final), info.mime, info.width, info.height, source)
 
     async def add_frame(
-        self, channel_id: str, user_id: str, name: str, frame: Path, description: str, source: str
+        self,
+        team_id: str,
+        channel_id: str,
+        user_id: str,
+        name: str,
+        frame: Path,
+        description: str,
+        source: str,
     ) -> str:
         """Store a local image (a clip's first frame) as a new subject; returns the answer."""
-        if await self.store.run(subjects_db.get_subject, channel_id, name) is not None:
+        if await self.store.run(subjects_db.get_subject, team_id, channel_id, name) is not None:
             frame.unlink(missing_ok=True)
             return f"This channel already has a subject called `{name}`; remove or rename it first."
         try:
@@ -183,7 +191,9 @@ class Library:
         sha256 = await asyncio.to_thread(lambda: hashlib.sha256(frame.read_bytes()).hexdigest())
         image = await self._file(frame, sha256, info, source)
         try:
-            await self.store.run(subjects_db.add_subject, channel_id, name, description, user_id, [image])
+            await self.store.run(
+                subjects_db.add_subject, team_id, channel_id, name, description, user_id, [image]
+            )
         except subjects_db.SubjectExists:
             return f"This channel already has a subject called `{name}`; remove or rename it first."
         return (
@@ -193,8 +203,8 @@ class Library:
         )
 
     # ---- reading and changing -----------------------------------------------------------------------
-    async def list_text(self, channel_id: str) -> str:
-        rows = await self.store.run(subjects_db.list_subjects, channel_id)
+    async def list_text(self, team_id: str, channel_id: str) -> str:
+        rows = await self.store.run(subjects_db.list_subjects, team_id, channel_id)
         if not rows:
             return "This channel has no subjects yet. Add one with `/video subject add NAME IMAGE_URL -- description`."
         lines = ["*Subjects in this channel*"]
@@ -207,8 +217,8 @@ class Library:
         lines.append("Use one with `{name}` in a prompt or `--subject name`.")
         return "\n".join(lines)
 
-    async def show_text(self, channel_id: str, name: str) -> str:
-        s = await self.store.run(subjects_db.get_subject, channel_id, name)
+    async def show_text(self, team_id: str, channel_id: str, name: str) -> str:
+        s = await self.store.run(subjects_db.get_subject, team_id, channel_id, name)
         if s is None:
             return unknown_subject([name])
         lines = [f"*{{{s['name']}}}* — {s['description'] or 'no description'}"]
@@ -232,10 +242,10 @@ class Library:
         )
         return "\n".join(lines)
 
-    async def remove(self, channel_id: str, name: str) -> str:
-        found = await self.store.run(subjects_db.get_subject, channel_id, name)
+    async def remove(self, team_id: str, channel_id: str, name: str) -> str:
+        found = await self.store.run(subjects_db.get_subject, team_id, channel_id, name)
         voice = await self.store.run(voices_db.sample_of, found["id"]) if found else None
-        removed = await self.store.run(subjects_db.remove_subject, channel_id, name)
+        removed = await self.store.run(subjects_db.remove_subject, team_id, channel_id, name)
         if removed is None:
             return unknown_subject([name])
         for image in removed["images"]:
@@ -245,9 +255,9 @@ class Library:
             Path(voice["path"]).unlink(missing_ok=True)
         return f"Removed `{{{removed['name']}}}` from this channel's subjects."
 
-    async def rename(self, channel_id: str, old: str, new: str) -> str:
+    async def rename(self, team_id: str, channel_id: str, old: str, new: str) -> str:
         try:
-            renamed = await self.store.run(subjects_db.rename_subject, channel_id, old, new)
+            renamed = await self.store.run(subjects_db.rename_subject, team_id, channel_id, old, new)
         except subjects_db.SubjectExists:
             return f"This channel already has a subject called `{new}`; pick another name."
         if renamed is None:
@@ -257,6 +267,7 @@ class Library:
     # ---- resolving for a request ----------------------------------------------------------------------
     async def resolve(
         self,
+        team_id: str,
         channel_id: str,
         names: tuple[str, ...],
         model: ModelSpec | None = None,
@@ -266,7 +277,7 @@ class Library:
     ) -> list[dict]:
         """The channel's subjects for `names`, as stored requests carry them, checked against the
         model's limits (`extra_images`: an --image or attachment); raises Unresolved."""
-        found = [await self.store.run(subjects_db.get_subject, channel_id, n) for n in names]
+        found = [await self.store.run(subjects_db.get_subject, team_id, channel_id, n) for n in names]
         missing = [n for n, s in zip(names, found, strict=True) if s is None]
         if missing:
             raise Unresolved(unknown_subject(missing))

@@ -55,15 +55,15 @@ class ThreadJobs:
         self.clip_subjects = clip_subjects
         self.lip_syncs = lip_syncs
 
-    async def in_job_thread(self, channel_id: str, thread_ts: str) -> bool:
-        return await self.store.run(jobs_db.shot_by_card, channel_id, thread_ts) is not None
+    async def in_job_thread(self, team_id: str, channel_id: str, thread_ts: str) -> bool:
+        return await self.store.run(jobs_db.shot_by_card, team_id, channel_id, thread_ts) is not None
 
     async def reply(
         self, origin: Origin, thread_ts: str, text: str, files: tuple[dict, ...] = ()
     ) -> str | None:
         """A person's reply in a thread: an edit, `again`, `extend …`, `final`, `save as subject`.
         None when the thread is not a job's (ignored) or the job started; otherwise a message."""
-        shot = await self.store.run(jobs_db.shot_by_card, origin.channel_id, thread_ts)
+        shot = await self.store.run(jobs_db.shot_by_card, origin.team_id, origin.channel_id, thread_ts)
         if shot is None:
             return None
         instruction = parse_reply(text)
@@ -99,7 +99,7 @@ class ThreadJobs:
         _shot, jobs, versions, decisions = await self.store.run(approvals.shot_with_decisions, shot_id)
         by_id = {j["id"]: j for j in jobs}
         if ins.kind == "final":
-            settings = await self.store.run(channels.get_settings, origin.channel_id)
+            settings = await self.store.run(channels.get_settings, origin.team_id, origin.channel_id)
             versions = threads.mark_approved(
                 versions, by_id, decisions, settings.approvers, settings.approval_rule
             )
@@ -168,7 +168,7 @@ class ThreadJobs:
         model = get_model(plan.model)
         try:
             subjects = await self.library.resolve(
-                origin.channel_id, names, model, extra_images=int(images or bool(ins.image_url)),
+                origin.team_id, origin.channel_id, names, model, extra_images=int(images or bool(ins.image_url)),
                 with_video=plan.parent_take_id is not None,
             )  # fmt: skip
         except Unresolved as exc:
@@ -192,7 +192,7 @@ class ThreadJobs:
                 ins, takes, source, job, chosen, free=provider.free, whole_seconds=provider.whole_seconds
             )
         if ins.kind == "final" and not ins.model:
-            settings = await self.store.run(channels.get_settings, origin.channel_id)
+            settings = await self.store.run(channels.get_settings, origin.team_id, origin.channel_id)
             model_id = routes.final_model(settings)
         else:
             wanted = get_model(ins.model) if ins.model else None

@@ -31,7 +31,7 @@ class VoiceSamples:
 
     async def set_voice(self, origin: Origin, cmd: SubjectVoice) -> str:
         """Fetch, check and keep the sample as the subject's voice; returns the answer."""
-        subject = await self.store.run(subjects_db.get_subject, origin.channel_id, cmd.name)
+        subject = await self.store.run(subjects_db.get_subject, origin.team_id, origin.channel_id, cmd.name)
         if subject is None:
             return unknown_subject([cmd.name])
         files = [f for f in origin.files if (f.get("mimetype") or "").startswith(AUDIO_TYPES)]

@@ -28,10 +28,10 @@ def test_a_failed_image_write_leaves_no_half_made_subject(fresh_db):
     for statement in FAIL_IMAGES[fresh_db.engine]:
         fresh_db.execute(statement)
     with pytest.raises(Exception, match="disk full"):
-        subjects_db.add_subject(fresh_db, "C1", "Maya", "red coat", "U1", [IMAGE, IMAGE])
-    assert subjects_db.get_subject(fresh_db, "C1", "Maya") is None
-    assert subjects_db.list_subjects(fresh_db, "C1") == []
+        subjects_db.add_subject(fresh_db, "T1", "C1", "Maya", "red coat", "U1", [IMAGE, IMAGE])
+    assert subjects_db.get_subject(fresh_db, "T1", "C1", "Maya") is None
+    assert subjects_db.list_subjects(fresh_db, "T1", "C1") == []
 
     fresh_db.execute(HEAL[fresh_db.engine])
-    added = subjects_db.add_subject(fresh_db, "C1", "Maya", "red coat", "U1", [IMAGE, IMAGE])
+    added = subjects_db.add_subject(fresh_db, "T1", "C1", "Maya", "red coat", "U1", [IMAGE, IMAGE])
     assert len(added["images"]) == 2  # the name was never taken by the failed attempt

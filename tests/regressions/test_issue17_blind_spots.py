@@ -58,10 +58,10 @@ def test_failed_and_cancelled_takes_reserve_nothing(fresh_db):
     jobs_db.update_take(fresh_db, failed, "failed")
     _, cancelled_job, (cancelled,) = _job(fresh_db, "cmd:cancelled")
     jobs_db.set_job_state(fresh_db, cancelled_job, "cancelled", "by U1", "cancelled")
-    assert approvals.reserved(fresh_db, "C1") == 0.0
+    assert approvals.reserved(fresh_db, "T1", "C1") == 0.0
     _, _, (running,) = _job(fresh_db, "cmd:running")
     jobs_db.update_take(fresh_db, running, "rendering")
-    assert approvals.reserved(fresh_db, "C1") == pytest.approx(0.84)
+    assert approvals.reserved(fresh_db, "T1", "C1") == pytest.approx(0.84)
 
 
 CHUNK = 64 * 1024

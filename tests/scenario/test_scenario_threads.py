@@ -10,7 +10,7 @@ from tests.fakes.aimlapi import FakeAimlApi
 from tests.fakes.kling import FakeKling
 from tests.fakes.media_server import png_bytes
 from tests.fakes.openai_videos import FakeOpenAIVideos
-from tests.fakes.slack_requests import app_mention_event, message_event
+from tests.fakes.slack_requests import TEAM_ID, app_mention_event, message_event
 from tests.harness import running_bot
 
 CHANNEL = "C0CHANNEL"
@@ -107,7 +107,7 @@ async def test_final_reply_renders_on_the_final_model(bot, slack):
     studio = bot.dailies.studio
     from storage import channels
 
-    settings = await bot.dailies.store.run(channels.get_settings, CHANNEL)
+    settings = await bot.dailies.store.run(channels.get_settings, TEAM_ID, CHANNEL)
     assert job["kind"] == "final" and job["model"] == studio.final_model(settings)
     await bot.settle()
     assert "*final*" in str(slack.message(CHANNEL, card_ts)["blocks"])

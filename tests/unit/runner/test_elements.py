@@ -13,6 +13,7 @@ from storage import subjects as subjects_db
 from tests.fakes.kling import FakeKling
 
 CHANNEL = "C0ELEMENTS"
+TEAM = "T0ELEMENTS"
 
 
 @pytest.fixture
@@ -29,7 +30,7 @@ async def stored_subject(store, name: str = "mia") -> SubjectRef:
     image = subjects_db.NewImage(
         sha256="ab" * 32, path=f"/tmp/{name}.png", mime="image/png", width=8, height=8
     )
-    row = await store.run(subjects_db.add_subject, CHANNEL, name, f"{name} the cat", "U0USER", [image])
+    row = await store.run(subjects_db.add_subject, TEAM, CHANNEL, name, f"{name} the cat", "U0USER", [image])
     return SubjectRef(
         name=name,
         description=row["description"],
@@ -73,7 +74,7 @@ async def test_a_backend_without_elements_gets_the_spec_unchanged(store, tmp_pat
 
 async def test_a_subject_removed_meanwhile_keeps_no_element(kling, http, store):
     mia = await stored_subject(store)
-    await store.run(subjects_db.remove_subject, CHANNEL, "mia")
+    await store.run(subjects_db.remove_subject, TEAM, CHANNEL, "mia")
     attached = await SubjectElements(store).attach(kling_provider(http, kling), spec(mia))
     assert attached.subjects[0].element_ids["kling"], "this job still gets its element"
     assert await store.run(subjects_db.element_ids, [mia.subject_id], "kling") == {}

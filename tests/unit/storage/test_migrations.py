@@ -18,6 +18,7 @@ ORDER = [
     "m011_workflow_steps",
     "m012_installations",
     "m013_slack_buckets",
+    "m014_team_keys",
 ]
 
 

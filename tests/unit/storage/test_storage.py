@@ -98,18 +98,18 @@ def test_deliveries_claim_once(fresh_db):
 
 
 def test_settings_and_month_spend(fresh_db):
-    assert channels.get_settings(fresh_db, "C1").approval_rule == "any"
-    channels.set_setting(fresh_db, "C1", "budget", 50.0)
-    channels.set_setting(fresh_db, "C1", "approvers", ("U2", "U3"))
-    settings = channels.get_settings(fresh_db, "C1")
+    assert channels.get_settings(fresh_db, "T1", "C1").approval_rule == "any"
+    channels.set_setting(fresh_db, "T1", "C1", "budget", 50.0)
+    channels.set_setting(fresh_db, "T1", "C1", "approvers", ("U2", "U3"))
+    settings = channels.get_settings(fresh_db, "T1", "C1")
     assert settings.budget_usd == 50.0 and settings.approvers == ("U2", "U3")
     _, _, (take,) = jobs_db.create_job(fresh_db, new_job())
     jobs_db.update_take(fresh_db, take, "delivered", cost_usd=1.25)
-    assert channels.month_spend(fresh_db, "C1", "2000-01-01") == pytest.approx(1.25)
-    assert channels.month_spend(fresh_db, "C2", "2000-01-01") == 0
+    assert channels.month_spend(fresh_db, "T1", "C1", "2000-01-01") == pytest.approx(1.25)
+    assert channels.month_spend(fresh_db, "T1", "C2", "2000-01-01") == 0
 
 
 def test_audit_is_append_only_and_newest_first(fresh_db):
-    audit.record(fresh_db, "C1", "U1", "settings", "budget = 50")
-    audit.record(fresh_db, "C1", "U2", "approve", "v1", job_id=1)
-    assert [r["action"] for r in audit.latest(fresh_db, "C1")] == ["approve", "settings"]
+    audit.record(fresh_db, "T1", "C1", "U1", "settings", "budget = 50")
+    audit.record(fresh_db, "T1", "C1", "U2", "approve", "v1", job_id=1)
+    assert [r["action"] for r in audit.latest(fresh_db, "T1", "C1")] == ["approve", "settings"]

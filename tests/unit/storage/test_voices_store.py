@@ -13,7 +13,7 @@ SAMPLE = voices_db.VoiceSample("/m/voices/aa.wav", "audio/wav", 8.0, None, "Slac
 
 @pytest.fixture
 def maya(fresh_db):
-    return fresh_db, subjects_db.add_subject(fresh_db, "C1", "maya", "", "U1", [IMG])["id"]
+    return fresh_db, subjects_db.add_subject(fresh_db, "T1", "C1", "maya", "", "U1", [IMG])["id"]
 
 
 def test_a_voice_is_cached_per_backend_and_replaced_with_its_sample(maya):
@@ -39,7 +39,7 @@ def test_removing_the_subject_removes_its_voice(maya):
     db, sid = maya
     voices_db.set_sample(db, sid, SAMPLE, "U1")
     voices_db.save_voice(db, sid, "kling", "8501", SAMPLE.path)
-    assert subjects_db.remove_subject(db, "C1", "maya") is not None
+    assert subjects_db.remove_subject(db, "T1", "C1", "maya") is not None
     assert voices_db.sample_of(db, sid) is None and voices_db.voice_ids(db, [sid], "kling") == {}
     voices_db.save_voice(db, sid, "kling", "8503", SAMPLE.path)  # a job finishing after the removal
     assert voices_db.voice_ids(db, [sid], "kling") == {}

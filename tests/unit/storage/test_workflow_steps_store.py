@@ -36,26 +36,26 @@ def test_the_sweep_finds_ended_jobs_and_steps_whose_job_never_came(fresh_db):
 def test_home_reads_a_users_shots_with_their_latest_job_and_version(fresh_db):
     shot, job, takes = jobs_db.create_job(fresh_db, new_job(source_key="cmd:a", takes=2))
     jobs_db.create_job(fresh_db, new_job(source_key="cmd:b", user_id="U2"))
-    [mine] = home.recent_shots_of_user(fresh_db, "U1", 10)
+    [mine] = home.recent_shots_of_user(fresh_db, "T1", "U1", 10)
     assert mine["id"] == shot and mine["job"]["id"] == job and mine["take"]["version"] == 2
 
 
 def test_review_queue_holds_what_waits_for_an_approver_and_drops_what_they_decided(fresh_db):
-    channels.set_setting(fresh_db, "C1", "approvers", ["UBOSS"])
-    channels.set_setting(fresh_db, "C2", "approvers", ["UBOSSY"])  # a prefix of nobody's id matches
+    channels.set_setting(fresh_db, "T1", "C1", "approvers", ["UBOSS"])
+    channels.set_setting(fresh_db, "T1", "C2", "approvers", ["UBOSSY"])  # a prefix of nobody's id matches
     shot, job, [take] = jobs_db.create_job(fresh_db, new_job(source_key="cmd:a"))
     jobs_db.update_take(fresh_db, take, "delivered", cost_usd=0.42)
     held = new_job(source_key="cmd:b", state="awaiting_approval")
     _, held_job, _ = jobs_db.create_job(fresh_db, held)
     jobs_db.create_job(fresh_db, new_job(source_key="cmd:c", channel_id="C2"))
-    assert home.channels_approved_by(fresh_db, "UBOSS") == ["C1"]
-    queue = home.awaiting_review(fresh_db, "UBOSS", 10)
+    assert home.channels_approved_by(fresh_db, "T1", "UBOSS") == ["C1"]
+    queue = home.awaiting_review(fresh_db, "T1", "UBOSS", 10)
     assert {(r["job_id"], r["take_id"]) for r in queue} == {(job, take), (held_job, None)}
     approvals.record_decision(
-        fresh_db, channel_id="C1", shot_id=shot, job_id=job, take_id=take, user_id="UBOSS",
+        fresh_db, team_id="T1", channel_id="C1", shot_id=shot, job_id=job, take_id=take, user_id="UBOSS",
         decision="reject", via="button", label="v1",
     )  # fmt: skip
-    assert [(r["job_id"], r["take_id"]) for r in home.awaiting_review(fresh_db, "UBOSS", 10)] == [
+    assert [(r["job_id"], r["take_id"]) for r in home.awaiting_review(fresh_db, "T1", "UBOSS", 10)] == [
         (held_job, None)
     ]
-    assert home.awaiting_review(fresh_db, "UNOBODY", 10) == []
+    assert home.awaiting_review(fresh_db, "T1", "UNOBODY", 10) == []

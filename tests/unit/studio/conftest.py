@@ -33,6 +33,7 @@ from tests.fakes.slack import web_client
 from tests.harness import bot_config
 
 CHANNEL = "C0CHANNEL"
+TEAM = "T0DAILIES"
 ALICE, BOB = "U0ALICE", "U0BOB"
 
 
@@ -82,13 +83,13 @@ async def parts(tmp_path, slack, store):
 
 
 def origin(user: str = ALICE, channel: str = CHANNEL, **extra) -> Origin:
-    return Origin(channel_id=channel, user_id=user, team_id="T0DAILIES", **extra)
+    return Origin(channel_id=channel, user_id=user, team_id=TEAM, **extra)
 
 
 def new_job(user: str = ALICE, *, channel: str = CHANNEL, estimate: float = 0.5, **extra) -> jobs_db.NewJob:
     fields = dict(
         channel_id=channel,
-        team_id="T0DAILIES",
+        team_id=TEAM,
         user_id=user,
         kind="generate",
         model="preview",

@@ -7,7 +7,7 @@ import pytest
 
 from storage import approvals, audit, channels
 from storage import jobs as jobs_db
-from tests.unit.studio.conftest import ALICE, BOB, CHANNEL, decisions, deliver, origin, posted_job
+from tests.unit.studio.conftest import ALICE, BOB, CHANNEL, TEAM, decisions, deliver, origin, posted_job
 
 
 async def test_a_requesters_check_mark_approves_the_delivered_version(parts):
@@ -17,7 +17,7 @@ async def test_a_requesters_check_mark_approves_the_delivered_version(parts):
     approved = await parts.store.run(jobs_db.get_take, take["id"])
     assert approved["approved_at"]
     assert parts.slack.reactions(CHANNEL, shot["card_ts"]) == {"white_check_mark": [parts.slack.bot_user_id]}
-    entries = await parts.store.run(audit.latest, CHANNEL)
+    entries = await parts.store.run(audit.latest, TEAM, CHANNEL)
     assert [(e["action"], e["detail"]) for e in entries] == [("approve", "v1 by reaction")]
 
 
@@ -33,7 +33,7 @@ async def test_withdrawing_the_reaction_withdraws_the_approval(parts):
 
 
 async def test_only_approvers_reactions_count_when_the_channel_has_some(parts):
-    await parts.store.run(channels.set_setting, CHANNEL, "approvers", [BOB])
+    await parts.store.run(channels.set_setting, TEAM, CHANNEL, "approvers", [BOB])
     shot, job = await posted_job(parts)
     await deliver(parts, job["id"])
     await decisions(parts).reaction(origin(ALICE), shot["card_ts"], "white_check_mark", True)
@@ -44,7 +44,7 @@ async def test_only_approvers_reactions_count_when_the_channel_has_some(parts):
 
 
 async def test_an_approvers_button_starts_a_job_held_at_the_gate(parts):
-    await parts.store.run(channels.set_setting, CHANNEL, "approvers", [BOB])
+    await parts.store.run(channels.set_setting, TEAM, CHANNEL, "approvers", [BOB])
     shot, job = await posted_job(parts, state="awaiting_approval")
     reply = await decisions(parts).button(origin(BOB), "approve", f"{shot['id']}:job:{job['id']}")
     assert reply == f"Approved: J{job['id']} is starting."
@@ -53,7 +53,7 @@ async def test_an_approvers_button_starts_a_job_held_at_the_gate(parts):
 
 
 async def test_an_approvers_x_cancels_a_held_job_and_says_so_in_its_thread(parts):
-    await parts.store.run(channels.set_setting, CHANNEL, "approvers", [BOB])
+    await parts.store.run(channels.set_setting, TEAM, CHANNEL, "approvers", [BOB])
     shot, job = await posted_job(parts, state="awaiting_approval")
     await decisions(parts).reaction(origin(BOB), shot["card_ts"], "x", True)
     assert (await parts.store.run(jobs_db.get_job, job["id"]))["state"] == "cancelled"
@@ -111,7 +111,7 @@ async def test_a_stale_or_foreign_button_changes_nothing(parts):
 
 
 async def test_decide_on_a_version_follows_the_reaction_rules(parts):
-    await parts.store.run(channels.set_setting, CHANNEL, "approvers", [BOB])
+    await parts.store.run(channels.set_setting, TEAM, CHANNEL, "approvers", [BOB])
     shot, job = await posted_job(parts)
     take = await deliver(parts, job["id"])
     review = decisions(parts)
@@ -120,7 +120,7 @@ async def test_decide_on_a_version_follows_the_reaction_rules(parts):
         "That version is not in this channel any more."
     )
     assert await review.decide(origin(BOB), take["id"], "approve", via="screening room") == "Approved v1."
-    entries = await parts.store.run(audit.latest, CHANNEL)
+    entries = await parts.store.run(audit.latest, TEAM, CHANNEL)
     assert entries[0]["detail"] == "v1 by screening room"
     with pytest.raises(ValueError):
         await review.decide(origin(BOB), take["id"], "maybe")

@@ -12,7 +12,7 @@ from bot.studio.video_inputs import VideoInputs
 from storage import audit, channels
 from storage import jobs as jobs_db
 from tests.fakes.media_server import png_bytes
-from tests.unit.studio.conftest import CHANNEL, hosts, inputs, library, new_job, origin
+from tests.unit.studio.conftest import CHANNEL, TEAM, hosts, inputs, library, new_job, origin
 
 
 def new_video(parts) -> NewVideo:
@@ -55,7 +55,7 @@ async def test_a_slack_retry_of_the_same_command_stores_nothing_more(parts):
 
 
 async def test_an_unknown_default_model_is_refused_before_anything_is_stored(parts):
-    await parts.store.run(channels.set_setting, CHANNEL, "model", "gone-model")
+    await parts.store.run(channels.set_setting, TEAM, CHANNEL, "model", "gone-model")
     reply = await new_video(parts).request(origin(), parse_command("a red fox"))
     assert (
         reply
@@ -78,19 +78,19 @@ async def test_an_attached_image_is_fetched_with_the_token_and_kept_without_its_
 
 
 async def test_the_cost_gate_holds_a_job_over_the_channels_limit(parts):
-    await parts.store.run(channels.set_setting, CHANNEL, "job-limit", 1.0)
+    await parts.store.run(channels.set_setting, TEAM, CHANNEL, "job-limit", 1.0)
     assert await parts.starter().start(new_job(estimate=5.0)) is None
     (job,) = await stored_jobs(parts)
     assert job["state"] == "awaiting_approval"
     assert job["request"]["notes"][-1].startswith(":raised_hand: Waiting for approval:")
-    (entry,) = await parts.store.run(audit.latest, CHANNEL)
+    (entry,) = await parts.store.run(audit.latest, TEAM, CHANNEL)
     assert entry["action"] == "gate" and entry["detail"].startswith("held: ")
 
 
 async def test_an_avatar_needs_a_script_or_audio(parts):
     lib = library(parts)
     portrait = parts.slack.add_file("F0FACE", png_bytes(320, 320))
-    assert (await lib.add(CHANNEL, "U0ALICE", "ana", (), (portrait,), "")).startswith("Added")
+    assert (await lib.add(TEAM, CHANNEL, "U0ALICE", "ana", (), (portrait,), "")).startswith("Added")
     avatars = Avatars(parts.routes, lib, inputs(parts), parts.starter())
     assert await avatars.request(origin(), Avatar("ana")) == (
         "Give the avatar a script in quotes, an audio link (`--audio-url URL`), or attach an audio file."

@@ -6,7 +6,7 @@ from __future__ import annotations
 from bot.studio.reports import Reports
 from storage import audit, channels
 from storage import jobs as jobs_db
-from tests.unit.studio.conftest import ALICE, BOB, CHANNEL, cancellation, deliver, origin, posted_job
+from tests.unit.studio.conftest import ALICE, BOB, CHANNEL, TEAM, cancellation, deliver, origin, posted_job
 
 
 async def test_jobs_lists_only_this_channels_shots(parts):
@@ -23,15 +23,15 @@ async def test_a_model_setting_is_checked_saved_and_audited(parts):
     )
     answer = await reports.change_setting(origin(), "model", "preview")
     assert answer.startswith("Saved.\n")
-    assert (await parts.store.run(channels.get_settings, CHANNEL)).default_model == "preview"
-    entries = await parts.store.run(audit.latest, CHANNEL)
+    assert (await parts.store.run(channels.get_settings, TEAM, CHANNEL)).default_model == "preview"
+    entries = await parts.store.run(audit.latest, TEAM, CHANNEL)
     assert [(e["action"], e["detail"], e["user_id"]) for e in entries] == [
         ("settings", "model = preview", ALICE)
     ]
 
 
 async def test_spend_counts_delivered_clips_by_model_and_person(parts):
-    await parts.store.run(channels.set_setting, CHANNEL, "budget", 10.0)
+    await parts.store.run(channels.set_setting, TEAM, CHANNEL, "budget", 10.0)
     _, job = await posted_job(parts)
     await deliver(parts, job["id"], cost=1.25)
     text = await Reports(parts.store, parts.routes).spend_text(origin())
@@ -74,7 +74,7 @@ async def test_cancel_refuses_bad_ids_other_channels_and_non_approvers(parts):
     assert await cancel(origin(channel="C0OTHER"), f"J{job['id']}") == (
         f"There is no job J{job['id']} in this channel; see `/video jobs`."
     )
-    await parts.store.run(channels.set_setting, CHANNEL, "approvers", [BOB])
+    await parts.store.run(channels.set_setting, TEAM, CHANNEL, "approvers", [BOB])
     assert "cancel" in await cancel(origin("U0CAROL"), f"J{job['id']}")
     assert (await parts.store.run(jobs_db.get_job, job["id"]))["state"] == "queued"
     assert parts.stopped == []

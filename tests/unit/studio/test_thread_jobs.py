@@ -8,29 +8,29 @@ from pathlib import Path
 from storage import jobs as jobs_db
 from storage import subjects as subjects_db
 from tests.fakes.mp4 import write_mp4
-from tests.unit.studio.conftest import ALICE, CHANNEL, deliver, origin, posted_job, thread_jobs
+from tests.unit.studio.conftest import ALICE, CHANNEL, TEAM, deliver, origin, posted_job, thread_jobs
 
 
 async def test_a_reply_outside_a_job_thread_is_ignored(parts):
     feature = thread_jobs(parts)
-    assert await feature.in_job_thread(CHANNEL, "1700000000.000100") is False
+    assert await feature.in_job_thread(TEAM, CHANNEL, "1700000000.000100") is False
     assert await feature.reply(origin(), "1700000000.000100", "make it warmer") is None
 
 
 async def test_an_edit_before_anything_is_delivered_is_refused_with_a_reason(parts):
     shot, _ = await posted_job(parts)
     feature = thread_jobs(parts)
-    assert await feature.in_job_thread(CHANNEL, shot["card_ts"]) is True
+    assert await feature.in_job_thread(TEAM, CHANNEL, shot["card_ts"]) is True
     reply = await feature.reply(origin(), shot["card_ts"], "make it warmer")
     assert reply.startswith("Nothing in this thread has been delivered yet")
-    assert len(await parts.store.run(jobs_db.recent_jobs, CHANNEL)) == 1
+    assert len(await parts.store.run(jobs_db.recent_jobs, TEAM, CHANNEL)) == 1
 
 
 async def test_another_take_is_a_new_version_on_the_same_shot(parts):
     shot, job = await posted_job(parts)
     take = await deliver(parts, job["id"])
     assert await thread_jobs(parts).another_take(origin(), take["id"]) is None
-    newest = (await parts.store.run(jobs_db.recent_jobs, CHANNEL))[0]
+    newest = (await parts.store.run(jobs_db.recent_jobs, TEAM, CHANNEL))[0]
     assert (newest["kind"], newest["shot_id"], newest["state"]) == ("again", shot["id"], "queued")
     _, _, takes = await parts.store.run(jobs_db.shot_view, shot["id"])
     assert [t["version"] for t in takes] == [1, 2]
@@ -50,7 +50,7 @@ async def test_save_as_subject_keeps_the_versions_first_frame_and_says_so_in_the
     clip = write_mp4(tmp_path / "clip.mp4", width=320, height=320)
     await deliver(parts, job["id"], media_path=str(clip))
     assert await thread_jobs(parts).reply(origin(), shot["card_ts"], "save as subject fox") is None
-    subject = await parts.store.run(subjects_db.get_subject, CHANNEL, "fox")
+    subject = await parts.store.run(subjects_db.get_subject, TEAM, CHANNEL, "fox")
     assert subject["description"] == "a red fox"
     assert Path(subject["images"][0]["path"]).is_file()
     note = parts.slack.thread(CHANNEL, shot["card_ts"])[-1]["text"]
@@ -64,4 +64,4 @@ async def test_save_as_subject_fetches_a_deleted_copy_back_from_slack(parts, tmp
     await deliver(parts, job["id"], slack_file_id="F0CLIP", media_path=str(tmp_path / "gone.mp4"))
     assert await thread_jobs(parts).reply(origin(), shot["card_ts"], "save as subject fox") is None
     assert parts.slack.count("files.info") == 1
-    assert await parts.store.run(subjects_db.get_subject, CHANNEL, "fox") is not None
+    assert await parts.store.run(subjects_db.get_subject, TEAM, CHANNEL, "fox") is not None
