@@ -136,7 +136,7 @@ async def test_without_approvers_a_colleagues_another_take_button_counts_as_thei
 
 
 async def test_with_approvers_a_colleague_may_not_press_another_take(parts):
-    await parts.store.run(channels.set_setting, CHANNEL, "approvers", [BOB])
+    await parts.store.run(channels.set_setting, TEAM, CHANNEL, "approvers", [BOB])
     shot, job = await posted_job(parts, user=ALICE)
     take = await deliver(parts, job["id"])
     carol = origin("U0CAROL")
