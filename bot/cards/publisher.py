@@ -25,6 +25,7 @@ from storage import jobs as jobs_db
 from storage.db import Store
 
 log = logging.getLogger(__name__)
+STOP_SECONDS = 5.0
 CARD_EVENT = "dailies_card"  # message metadata event_type of a job card
 POST_LEASE_SECONDS = 60.0  # a replica posting a card holds it this long; then another looks for it
 EDIT_LEASE_SECONDS = 10.0  # a replica editing a card holds it this long after each edit
@@ -299,7 +300,12 @@ class CardPublisher:
         tasks = [*self._sends, *(task for task in loops if task is not None)]
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if not tasks:
+            return
+        # bounded: a send caught mid-call must not hold up shutdown (the database keeps its state)
+        _, stuck = await asyncio.wait(tasks, timeout=STOP_SECONDS)
+        if stuck:
+            log.warning("%d card tasks did not stop within %s s", len(stuck), STOP_SECONDS)
 
 
 @dataclass

@@ -3,6 +3,7 @@ renderer as the only backend, and the card publisher and thread notes over the S
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import time
 from pathlib import Path
@@ -76,10 +77,11 @@ async def parts(tmp_path, slack, store):
     yield Parts(
         config, store, slack, providers, Routes(config, providers), cards, ThreadNotes(client), [], []
     )
-    await cards.stop()
+    # each step bounded, so a stuck close fails loudly instead of stalling the whole suite
+    await asyncio.wait_for(cards.stop(), 10)
     for provider in providers.values():
-        await provider.aclose()
-    await http.aclose()
+        await asyncio.wait_for(provider.aclose(), 10)
+    await asyncio.wait_for(http.aclose(), 10)
 
 
 def origin(user: str = ALICE, channel: str = CHANNEL, **extra) -> Origin:
