@@ -81,6 +81,7 @@ class Config:
     poll_ceiling_seconds: float = 60.0
     job_deadline_seconds: float = 30 * 60.0
     backend_concurrency: int = 4
+    preview_scale: float = 1.0  # DAILIES_PREVIEW_SCALE: the local preview's frame size, 0.1 to 1
     aimlapi_api_key: str = ""
     aimlapi_base_url: str = "https://api.aimlapi.com"
     openai_api_key: str = ""
@@ -200,6 +201,7 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = Path
         poll_ceiling_seconds=_float(env, "DAILIES_POLL_CEILING_SECONDS", 60.0),
         job_deadline_seconds=_float(env, "DAILIES_JOB_DEADLINE_SECONDS", 30 * 60.0),
         backend_concurrency=_int(env, "DAILIES_BACKEND_CONCURRENCY", 4),
+        preview_scale=_preview_scale(env),
         aimlapi_api_key=s("AIMLAPI_API_KEY"),
         aimlapi_base_url=s("AIMLAPI_BASE_URL", "https://api.aimlapi.com").rstrip("/"),
         openai_api_key=s("OPENAI_API_KEY"),
@@ -219,6 +221,15 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = Path
         card_interval_seconds=_float(env, "DAILIES_CARD_INTERVAL_SECONDS", 3.0),
         slack_rates=_rates(s("DAILIES_SLACK_RATES")),
     )
+
+
+def _preview_scale(env: Mapping[str, str]) -> float:
+    scale = _number(env, "DAILIES_PREVIEW_SCALE", 1.0, what="a fraction of the asked frame size")
+    if not 0.1 <= scale <= 1:
+        raise ConfigError(
+            f"DAILIES_PREVIEW_SCALE must be between 0.1 and 1 (0.25 draws a 720p preview at 320x180), got {scale:g}"
+        )
+    return scale
 
 
 KLING_4_IDS = ("kling-4.0", "kling-4.0-flash")

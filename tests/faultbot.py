@@ -50,6 +50,7 @@ class FaultBot:
             "DAILIES_POLL_CEILING_SECONDS": "0.2",
             "DAILIES_CARD_INTERVAL_SECONDS": "0.2",
             "DAILIES_ALLOW_PRIVATE_URLS": "1",
+            "DAILIES_PREVIEW_SCALE": "0.5",  # 640x360 drafts: these tests are about the flow, not pixels
             **env,
         }
         self.proc: subprocess.Popen | None = None

@@ -105,6 +105,7 @@ def bot_config(tmp: Path, slack: ScriptedSlack, **env: str):
         "DAILIES_POLL_CEILING_SECONDS": "0.2",
         "DAILIES_CARD_INTERVAL_SECONDS": "0.2",
         "DAILIES_ALLOW_PRIVATE_URLS": "1",
+        "DAILIES_PREVIEW_SCALE": "0.5",  # 640x360 drafts: these tests are about the flow, not pixels
         # scenario tests are not about Slack's tiers (tests/unit/cards and the campaign bench are)
         "DAILIES_SLACK_RATES": GENEROUS_RATES,
     }

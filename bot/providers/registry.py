@@ -55,7 +55,9 @@ def route(model: str, config: Config) -> str:
 def build_providers(config: Config, http: httpx.AsyncClient) -> dict[str, Provider]:
     from bot.providers.preview.provider import PreviewProvider
 
-    providers: dict[str, Provider] = {"preview": PreviewProvider(Path(config.media_dir) / "preview")}
+    providers: dict[str, Provider] = {
+        "preview": PreviewProvider(Path(config.media_dir) / "preview", scale=config.preview_scale)
+    }
     if config.kling_configured:
         from bot.providers.kling.provider import KlingProvider
         from bot.providers.kling.wire import add_model_names

@@ -265,12 +265,16 @@ async def test_burst_of_50_jobs_every_card_reaches_final_state(bot, slack):
     for i in range(50):
         status, _ = await bot.command(f"shot {i} of a lighthouse --model preview --seconds 1")
         assert status == 200
+    # no wall-clock budget for the whole burst (renders share the machine's cores with the rest of
+    # the suite): the test fails when the jobs stop moving for 30 s
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + 90
-    while loop.time() < deadline:
-        jobs = await bot.jobs()
-        if len(jobs) == 50 and all(j["state"] == "delivered" for j in jobs):
+    last, moved = None, loop.time()
+    while loop.time() - moved < 30:
+        states = [j["state"] for j in await bot.jobs()]
+        if states == ["delivered"] * 50:
             break
+        if states != last:
+            last, moved = states, loop.time()
         await asyncio.sleep(0.2)
     jobs = await bot.jobs()
     assert [j["state"] for j in jobs] == ["delivered"] * 50

@@ -7,11 +7,17 @@ import time
 import av
 
 from tests.fakes.slack_requests import FORM, post_signed, slash_command_body
+from tests.harness import running_bot
 
 CHANNEL = "C0CHANNEL"
 
 
-async def test_video_command_delivers_clip_into_card_thread(bot, slack):
+async def test_video_command_delivers_clip_into_card_thread(tmp_path, slack):
+    async with running_bot(tmp_path, slack, DAILIES_PREVIEW_SCALE="1") as bot:  # the real frame size
+        await _delivers_clip_into_card_thread(bot, slack)
+
+
+async def _delivers_clip_into_card_thread(bot, slack):
     status, body = await bot.command("a red fox trotting through fresh snow --seconds 3 --aspect 9:16")
     assert status == 200
     job = await bot.wait_job("delivered")

@@ -195,11 +195,12 @@ async def test_save_as_subject_takes_the_latest_versions_first_frame(bot, slack)
 
     await slack.wait_for(saved, timeout=20)
     confirm = saved()
-    assert "`{keeper}`" in confirm[0]["text"] and "1280×720" in confirm[0]["text"]
+    # the harness draws previews at half of 1280x720: the frame is the delivered clip's own
+    assert "`{keeper}`" in confirm[0]["text"] and "640×360" in confirm[0]["text"]
     assert slack.count("files.info") > before
     shown = await ask(bot, slack, "subject show keeper")
     assert "a lighthouse keeper in a yellow raincoat" in shown  # the version's prompt, trimmed
-    assert "1280×720 image/png" in shown and "from v1" in shown
+    assert "640×360 image/png" in shown and "from v1" in shown
     await _reply(bot, slack, card_ts, "save as subject keeper", "1700000100.000200")
     await slack.wait_for(lambda: slack.ephemerals, timeout=20)
     assert "already has a subject called `keeper`" in slack.ephemerals[-1]["text"]

@@ -42,6 +42,8 @@ def test_slack_api_url_gets_its_trailing_slash():
         ({"DAILIES_BACKEND_CONCURRENCY": "2.5"}, "DAILIES_BACKEND_CONCURRENCY must be a whole number"),
         ({"KLING_ACCESS_KEY": "ak"}, "KLING_SECRET_KEY is not set"),
         ({"KLING_SECRET_KEY": "sk"}, "KLING_ACCESS_KEY is not set"),
+        ({"DAILIES_PREVIEW_SCALE": "2"}, "DAILIES_PREVIEW_SCALE must be between 0.1 and 1"),
+        ({"DAILIES_PREVIEW_SCALE": "half"}, "DAILIES_PREVIEW_SCALE must be a fraction"),
     ],
 )
 def test_bad_settings_name_the_variable(env, named):

@@ -26,6 +26,7 @@ TASK_ID = re.compile(r"pv-[0-9a-f]{32}")
 DEFAULT_SECONDS = 5
 MIN_SECONDS, MAX_SECONDS = 1, 20
 STALE_PART_SECONDS = 3600
+MIN_SIDE = 32  # the smallest frame side a scaled-down preview is drawn at
 WORDS_PER_SECOND = 2.5  # speaking pace used to time an avatar's script
 
 SIZES = {  # (aspect, resolution) -> (width, height)
@@ -61,10 +62,12 @@ class Animatic:
     plate: Path | None
 
 
-def plan_animatic(spec: RenderSpec) -> Animatic:
-    """The animatic standing in for `spec` (pure apart from timing a local speech file)."""
+def plan_animatic(spec: RenderSpec, scale: float = 1.0) -> Animatic:
+    """The animatic standing in for `spec` (pure apart from timing a local speech file); `scale`
+    (DAILIES_PREVIEW_SCALE, at most 1) shrinks the frame for quicker drafts on a small machine."""
     seconds = _seconds(spec)
     width, height = SIZES.get((spec.aspect, spec.resolution), SIZES.get((spec.aspect, "720p"), (1280, 720)))
+    width, height = (max(MIN_SIDE, round(side * scale / 2) * 2) for side in (width, height))
     stands_in = "preview" if spec.model == "preview" else f"preview of {spec.model}"
     facts = f"{stands_in} · {seconds:g} s · {spec.aspect} · {spec.resolution}" + (
         " · audio" if spec.audio else ""
@@ -110,8 +113,9 @@ class PreviewProvider(Provider):
     speaks_script = True  # the animatic shows the script; no speech is needed
     whole_seconds = True
 
-    def __init__(self, work_dir: Path, *, max_workers: int = 1) -> None:
+    def __init__(self, work_dir: Path, *, max_workers: int = 1, scale: float = 1.0) -> None:
         self.work_dir = Path(work_dir)
+        self.scale = scale
         self.work_dir.mkdir(parents=True, exist_ok=True)
         # rendering is CPU-bound (numpy, Pillow and libx264 release the GIL), so it stays off the loop
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="preview")
@@ -193,7 +197,7 @@ class PreviewProvider(Provider):
     def _start(self, task_id: str, spec: RenderSpec) -> _Render:
         if self._closed:
             raise Unavailable("The preview renderer is shutting down; try again in a moment.")
-        plan = plan_animatic(spec)
+        plan = plan_animatic(spec, self.scale)
         dest = self._clip(task_id)
         render = _Render(future=Future())
 

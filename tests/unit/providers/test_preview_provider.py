@@ -60,6 +60,21 @@ def test_size_follows_aspect_and_resolution(aspect, resolution, size):
     assert (plan.width, plan.height) == size
 
 
+@pytest.mark.parametrize(
+    ("aspect", "scale", "size"),
+    [
+        ("16:9", 0.5, (640, 360)),
+        ("9:16", 0.25, (180, 320)),
+        ("1:1", 0.1, (72, 72)),
+        ("16:9", 1.0, (1280, 720)),
+    ],
+)
+def test_a_scaled_preview_keeps_the_aspect_on_even_sides_and_states_the_asked_size(aspect, scale, size):
+    plan = plan_animatic(RenderSpec(model="preview", mode=Mode.TEXT, prompt="p", aspect=aspect), scale)
+    assert (plan.width, plan.height) == size
+    assert "720p" in plan.subtitle
+
+
 def test_plan_shows_the_prompt_the_model_it_stands_in_for_and_the_subjects():
     spec = RenderSpec(
         model="kling-v3-pro",
