@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 
 import httpx
@@ -103,11 +103,10 @@ class KlingProvider(Provider):
         self._token_exp = 0.0
         self._element_poll = element_poll_seconds
         self._element_wait = element_wait_seconds
-        # element ids created in this process, so takes submitted together create a subject once
-        self._elements: dict[tuple, str] = {}
-        self._element_locks: dict[tuple, asyncio.Lock] = {}
-        self._voices: dict[tuple, str] = {}  # likewise for custom voices
-        self._voice_locks: dict[tuple, asyncio.Lock] = {}
+        # element and custom-voice ids made by this process, by what they were made from; one
+        # creation per key at a time, so two takes naming one new subject make one element
+        self._made: dict[tuple, str] = {}
+        self._making: dict[tuple, asyncio.Lock] = {}
 
     # ---- auth ----------------------------------------------------------------------------------
     def _authorization(self, *, fresh: bool = False) -> str:
@@ -259,32 +258,59 @@ class KlingProvider(Provider):
             if known:
                 ids[subject.name] = known
                 continue
-            key = (subject.subject_id, subject.name, tuple((i.url, i.path) for i in subject.images))
-            async with self._element_locks.setdefault(key, asyncio.Lock()):
-                if key not in self._elements:
-                    self._elements[key] = await self._create_element(subject)
-            ids[subject.name] = self._elements[key]
+            key = (
+                "element",
+                subject.subject_id,
+                subject.name,
+                tuple((i.url, i.path) for i in subject.images),
+            )
+            ids[subject.name] = await self._once(key, lambda s=subject: self._create_element(s))
         return ids
 
+    async def _once(self, key: tuple, make: Callable[[], Awaitable[str]]) -> str:
+        async with self._making.setdefault(key, asyncio.Lock()):
+            if key not in self._made:
+                self._made[key] = await make()
+        return self._made[key]
+
     async def _create_element(self, subject: SubjectRef) -> str:
-        data = await self._call("POST", ELEMENTS_PATH, json=element_body(subject))
+        return await self._made_by_task(
+            ELEMENTS_PATH,
+            element_body(subject),
+            ("task_result", "elements", 0, "element_id"),
+            what="the subject",
+            failed=task_failure,
+            too_slow=f"to prepare subject {subject.name!r}",
+        )
+
+    async def _made_by_task(
+        self,
+        path: str,
+        body: dict,
+        found_at: tuple,
+        *,
+        what: str,
+        failed: Callable[[str], Exception],
+        too_slow: str,
+    ) -> str:
+        """POST `body` to `path`, then poll `path/<task_id>` until the id at `found_at` appears
+        (bounded by the element wait): Kling's elements and custom voices are both made this way."""
+        data = await self._call("POST", path, json=body)
         task_id = data.get("task_id")
         if not task_id:
-            raise errors.ProviderError("Kling accepted the subject but returned no task id.")
+            raise errors.ProviderError(f"Kling accepted {what} but returned no task id.")
         waited = 0.0
         while True:
-            found = dig(data, ("task_result", "elements", 0, "element_id"))
+            found = dig(data, found_at)
             if found is not None:
                 return str(found)
             if data.get("task_status") == "failed":
-                raise task_failure(str(data.get("task_status_msg") or ""))
+                raise failed(str(data.get("task_status_msg") or ""))
             if waited >= self._element_wait:
-                raise errors.Timeout(
-                    f"Kling took longer than {self._element_wait:.0f} s to prepare subject {subject.name!r}."
-                )
+                raise errors.Timeout(f"Kling took longer than {self._element_wait:.0f} s {too_slow}.")
             await asyncio.sleep(self._element_poll)
             waited += max(self._element_poll, 0.001)  # count polls even with a zero interval in tests
-            data = await self._call("GET", f"{ELEMENTS_PATH}/{task_id}")
+            data = await self._call("GET", f"{path}/{task_id}")
 
     async def tts(self, text: str, voice_id: str | None = None) -> tuple[str, float | None]:
         """Speak `text` with Kling's TTS (in a custom voice when given); return the audio id the
@@ -333,36 +359,25 @@ class KlingProvider(Provider):
             if known:
                 ids[subject.name] = known
                 continue
-            key = (subject.subject_id, subject.name, subject.voice.url, subject.voice.path)
-            async with self._voice_locks.setdefault(key, asyncio.Lock()):
-                if key not in self._voices:
-                    self._voices[key] = await self._create_voice(subject)
-            ids[subject.name] = self._voices[key]
+            key = ("voice", subject.subject_id, subject.name, subject.voice.url, subject.voice.path)
+            ids[subject.name] = await self._once(key, lambda s=subject: self._create_voice(s))
         return ids
 
     async def _create_voice(self, subject: SubjectRef) -> str:
-        data = await self._call("POST", VOICES_PATH, json=voice_body(subject))
-        task_id = data.get("task_id")
-        if not task_id:
-            raise errors.ProviderError("Kling accepted the voice sample but returned no task id.")
-        waited = 0.0
-        while True:
-            found = dig(data, VOICE_ID_PATH)
-            if found is not None:
-                return str(found)
-            if data.get("task_status") == "failed":
-                reason = str(data.get("task_status_msg") or "no reason given")
-                raise errors.ProviderError(
-                    f"Kling could not make {subject.name}'s voice from the sample: {reason}. Give a 5 to "
-                    f"30 s sample of one clean voice with `/video subject voice {subject.name}`."
-                )
-            if waited >= self._element_wait:
-                raise errors.Timeout(
-                    f"Kling took longer than {self._element_wait:.0f} s to make {subject.name}'s voice."
-                )
-            await asyncio.sleep(self._element_poll)
-            waited += max(self._element_poll, 0.001)
-            data = await self._call("GET", f"{VOICES_PATH}/{task_id}")
+        def failed(reason: str) -> Exception:
+            return errors.ProviderError(
+                f"Kling could not make {subject.name}'s voice from the sample: {reason or 'no reason given'}. "
+                f"Give a 5 to 30 s sample of one clean voice with `/video subject voice {subject.name}`."
+            )
+
+        return await self._made_by_task(
+            VOICES_PATH,
+            voice_body(subject),
+            VOICE_ID_PATH,
+            what="the voice sample",
+            failed=failed,
+            too_slow=f"to make {subject.name}'s voice",
+        )
 
 
 def task_status(data: dict) -> TaskStatus:
