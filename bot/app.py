@@ -239,7 +239,7 @@ def build(config: Config, *, slack_file_hosts: tuple[str, ...] = ("files.slack.c
     handlers.rate_limits.register(app, clients)
     if tokens is not None:
         handlers.installs.register(app, Uninstalls(store, app.installation_store, runner.cancel_job))
-    room = screening_room(config, studio, store, client, http, slack_file_hosts)
+    room = screening_room(config, studio, store, client, http, slack_file_hosts, serving=clients.serving)
     if room is not None:
         cards.screening_link = room.watch_link
     handlers.register(app, studio, room)

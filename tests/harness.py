@@ -45,6 +45,13 @@ class Bot:
         body = slash_command_body(text, **fields)
         return await post_signed(self.url, "/slack/events", body, FORM)
 
+    async def new_job(self, text: str, state: str | tuple[str, ...] = "delivered", **fields) -> dict:
+        """`/video text`, then the job it made once it reaches `state` (not an earlier job: the
+        command's job is stored after the ack, so "the latest job" may still be the previous one)."""
+        before = len(await self.jobs())
+        await self.command(text, **fields)
+        return await self.wait_job(state, job_index=before)
+
     async def event(self, event: dict, **envelope) -> tuple[int, str]:
         return await post_signed(self.url, "/slack/events", event_body(event, **envelope), JSON)
 

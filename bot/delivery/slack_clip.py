@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import httpx
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.cards.workspace import current_token
+
 LINK_SECONDS = 300  # how long a files.info answer is reused (files.info is Tier 4)
 CHUNK = 64 * 1024
 _REDIRECTS = (301, 302, 303, 307, 308)
@@ -81,7 +83,9 @@ class SlackClips:
     async def open(self, file: SlackFile, first: int, last: int) -> AsyncIterator[Upstream]:
         """Bytes first..last (inclusive) of the file as Slack streams them."""
         url = httpx.URL(file.url)
-        headers = {"Authorization": f"Bearer {self.token}", "Range": f"bytes={first}-{last}"}
+        # distribution mode: no token of its own, the one of the workspace the caller serves
+        token = self.token or current_token()
+        headers = {"Authorization": f"Bearer {token}", "Range": f"bytes={first}-{last}"}
         for _ in range(4):
             if not self._on_slack(url):
                 # checked on every hop: the bot token only ever goes to Slack's file hosts

@@ -7,6 +7,8 @@ from __future__ import annotations
 import logging
 import secrets
 import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from importlib.resources import files
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -16,6 +18,7 @@ from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cards.people import People
+from bot.cards.workspace import WorkspaceGone
 from bot.config import Config
 from bot.delivery.slack_clip import ClipUnavailable, SlackClips, SlackFile
 from bot.screening import tokens
@@ -54,7 +57,9 @@ class ScreeningRoom:
         key: bytes,
         public_url: str,
         posters_dir: Path,
+        serving: Callable[[str], AbstractAsyncContextManager] = lambda team_id: nullcontext(),
     ) -> None:
+        self.serving = serving  # Slack calls made inside are for that workspace, with its token
         self.studio = studio  # decisions go through its public entry points, as Slack's do
         self.store = store
         self.clips = clips
@@ -96,6 +101,18 @@ class ScreeningRoom:
             return None
         return found, shot
 
+    @asynccontextmanager
+    async def _for_workspace(self, shot: dict) -> AsyncIterator[None]:
+        """What a page, clip or decision asks of Slack is asked with the token of the shot's
+        workspace (distribution mode); a workspace that removed Dailies opens nothing."""
+        try:
+            async with self.serving(shot.get("team_id") or ""):
+                yield
+        except WorkspaceGone:
+            raise web.HTTPForbidden(
+                text=refused_page(), content_type="text/html", headers=PAGE_HEADERS
+            ) from None
+
     async def _room(self, found: tokens.Pass, shot: dict) -> Room:
         def load(db):
             _, jobs, takes = jobs_db.shot_view(db, shot["id"])
@@ -108,6 +125,7 @@ class ScreeningRoom:
         )
 
     async def _take_file(self, request: web.Request) -> SlackFile | None:
+        """The version's file as Slack has it; call inside `_for_workspace` of the pass's shot."""
         opened = await self._shot(request.match_info["token"])
         if opened is None:
             return None
@@ -128,7 +146,8 @@ class ScreeningRoom:
         opened = await self._shot(token)
         if opened is None:
             return _refused()
-        return await self._render(token, *opened)
+        async with self._for_workspace(opened[1]):
+            return await self._render(token, *opened)
 
     async def _render(self, token: str, found: tokens.Pass, shot: dict, note: str = "") -> web.Response:
         room = await self._room(found, shot)
@@ -140,20 +159,28 @@ class ScreeningRoom:
         return web.Response(text=html, content_type="text/html", headers=PAGE_HEADERS)
 
     async def clip(self, request: web.Request) -> web.StreamResponse:
-        file = await self._take_file(request)
-        if file is None:
+        opened = await self._shot(request.match_info["token"])
+        if opened is None:
             return _refused()
-        try:
-            return await serve_clip(request, self.clips, file)
-        except ClipUnavailable as exc:
-            log.info("clip %s could not be relayed (%s)", file.file_id, exc)
-            raise web.HTTPBadGateway() from None
+        async with self._for_workspace(opened[1]):
+            file = await self._take_file(request)
+            if file is None:
+                return _refused()
+            try:
+                return await serve_clip(request, self.clips, file)
+            except ClipUnavailable as exc:
+                log.info("clip %s could not be relayed (%s)", file.file_id, exc)
+                raise web.HTTPBadGateway() from None
 
     async def poster(self, request: web.Request) -> web.Response:
-        file = await self._take_file(request)
-        if file is None:
+        opened = await self._shot(request.match_info["token"])
+        if opened is None:
             return _refused()
-        data = await self.posters.jpeg(file)
+        async with self._for_workspace(opened[1]):
+            file = await self._take_file(request)
+            if file is None:
+                return _refused()
+            data = await self.posters.jpeg(file)
         if data is None:
             raise web.HTTPNotFound()
         return web.Response(
@@ -177,7 +204,12 @@ class ScreeningRoom:
         opened = await self._shot(token)
         if opened is None or not opened[0].can_decide:
             return _refused()
-        found, shot = opened
+        async with self._for_workspace(opened[1]):
+            return await self._decide(token, action, version, str(form.get("once", "")), *opened)
+
+    async def _decide(
+        self, token: str, action: str, version: str, once: str, found: tokens.Pass, shot: dict
+    ) -> web.Response:
         if action not in ACTIONS or not version.isdigit():
             return await self._render(token, found, shot, "That button is not one Dailies knows.")
         takes = await self.store.run(lambda db: jobs_db.shot_view(db, shot["id"])[2])
@@ -190,7 +222,6 @@ class ScreeningRoom:
             team_id=found.team_id,
             source_key=f"room:{shot['id']}:{secrets.token_hex(8)}",
         )
-        once = str(form.get("once", ""))
         if once and not await self.studio.first_time(f"room:{once}:{action}:{version}", "screening"):
             return await self._render(token, found, shot, "Already done.")
         try:
@@ -228,6 +259,7 @@ def screening_room(
     client: AsyncWebClient,
     http: httpx.AsyncClient,
     file_hosts: tuple[str, ...],
+    serving: Callable[[str], AbstractAsyncContextManager] = lambda team_id: nullcontext(),
 ) -> ScreeningRoom | None:
     """The room when Dailies has a public URL to link to and a secret to sign passes with."""
     if not config.public_base_url:
@@ -250,4 +282,5 @@ def screening_room(
         key=tokens.derive_key(secret),
         public_url=config.public_base_url,
         posters_dir=Path(config.media_dir) / "posters",
+        serving=serving,
     )

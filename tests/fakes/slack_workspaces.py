@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from aiohttp import web
 
+from bot.tools.slack_standin.records import _LOGIN_PAGE
 from tests.fakes.slack import Call, ScriptedSlack
 
 CLIENT_ID = "1111111111.2222222222"
@@ -57,6 +58,12 @@ class WorkspacesSlack(ScriptedSlack):
         self.approving: str | None = None
         self.authorize_visits: list[dict] = []
         self._credential_api["oauth.v2.access"] = self._oauth_v2_access
+        # a file belongs to the workspace whose token uploaded it: another's token neither sees
+        # it (files.info) nor downloads it (Slack answers its login page)
+        self.file_team: dict[str, str] = {}
+        upload_url, info = self._api["files.getUploadURLExternal"], self._api["files.info"]
+        self._api["files.getUploadURLExternal"] = lambda params: self._owned(upload_url(params))
+        self._api["files.info"] = lambda params: self._if_visible(params, info)
 
     def _app(self) -> web.Application:
         app = super()._app()
@@ -167,6 +174,31 @@ class WorkspacesSlack(ScriptedSlack):
         return answer
 
     # ---- every other method, for the token's workspace -----------------------------------------
+
+    def _caller_team(self, token: str) -> str | None:
+        grant = self.grants.tokens.get(token)
+        return grant.team_id if grant and not grant.revoked else None
+
+    def _owned(self, answer: dict) -> dict:
+        team = self._caller_team(self.caller_token)
+        if answer.get("ok") and team:
+            self.file_team[answer["file_id"]] = team
+        return answer
+
+    def _if_visible(self, params: dict, info) -> dict:
+        owner = self.file_team.get(str(params.get("file", "")))
+        if owner and owner != self._caller_team(self.caller_token):
+            return {"ok": False, "error": "file_not_found"}
+        return info(params)
+
+    async def _handle_download(self, request: web.Request) -> web.StreamResponse:
+        file_id = request.match_info["team_file"].rpartition("-")[2]
+        owner = self.file_team.get(file_id)
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        if owner and owner != self._caller_team(token):
+            await self._record(request, "files.download", {"file": file_id, "refused": "wrong workspace"}, 0)
+            return web.Response(text=_LOGIN_PAGE, content_type="text/html")
+        return await super()._handle_download(request)
 
     def _token_error(self, token: str) -> str | None:
         grant = self.grants.tokens.get(token)

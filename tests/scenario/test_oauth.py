@@ -65,8 +65,9 @@ class Browser:
         await self.session.close()
 
 
-async def install(bot: Bot, slack: WorkspacesSlack, team_id: str) -> tuple[int, str]:
-    """An admin of `team_id` installs Dailies from the install link; (status, page) at the end."""
+async def install(bot: Bot, slack: WorkspacesSlack, team_id: str, public: str = "") -> tuple[int, str]:
+    """An admin of `team_id` installs Dailies from the install link; (status, page) at the end.
+    With DAILIES_PUBLIC_URL `public`, Slack sends the browser back there: here that is the bot."""
     browser = Browser()
     try:
         slack.approve(team_id)
@@ -77,8 +78,8 @@ async def install(bot: Bot, slack: WorkspacesSlack, team_id: str) -> tuple[int, 
         )
         assert COOKIE in browser.cookies
         status, _, back = await browser.get(to_slack)
-        assert status == 302 and back.startswith(slack.redirect_url), back
-        status, page, _ = await browser.get(back)
+        assert status == 302 and back.startswith(public or slack.redirect_url), back
+        status, page, _ = await browser.get(bot.url + back.removeprefix(public) if public else back)
         return status, page
     finally:
         await browser.close()
@@ -306,3 +307,37 @@ async def test_doctor_checks_the_oauth_settings(tmp_path, capsys):
         wrong = bot_config(tmp_path / "doctor", slack, **{**settings, "SLACK_CLIENT_SECRET": "nope"})
         await doctor(wrong)
         assert "problem: Slack refused SLACK_CLIENT_SECRET" in capsys.readouterr().out
+
+
+async def test_the_screening_room_streams_each_workspaces_clip_with_that_workspaces_token(tmp_path):
+    public = "https://dailies.example.test"
+    async with distributed(tmp_path, DAILIES_PUBLIC_URL=public) as (bot, slack):
+        teams = ("T0ACME", "T0BETA")
+        for i, team_id in enumerate(teams):
+            slack.redirect_url = f"{public}/slack/oauth_redirect"
+            await install(bot, slack, team_id, public)
+            await command(bot, f"a lighthouse for {team_id} --model preview --seconds 2", team_id)
+            await bot.wait_job("delivered", job_index=i)
+        await bot.settle()
+        async with aiohttp.ClientSession() as http:
+            for team_id in teams:
+                card = next(
+                    m
+                    for m in slack.messages[CHANNEL]
+                    if team_id in m["text"] and m.get("blocks") and "ts" in m
+                )
+                buttons = [e for b in card["blocks"] if b["type"] == "actions" for e in b["elements"]]
+                link = next(b["url"] for b in buttons if b["action_id"] == "screening_room")
+                page = bot.url + link.removeprefix(public)
+                async with http.get(page) as resp:
+                    assert resp.status == 200 and team_id in await resp.text()
+                (upload,) = slack.calls_for(team_id, "files.completeUploadExternal")
+                file_id = upload.params["files"][0]["id"]
+                first = slack.upload_path(file_id).read_bytes()[:64]
+                async with http.get(page + "/v1.mp4", headers={"Range": "bytes=0-63"}) as resp:
+                    assert resp.status == 206 and await resp.read() == first
+                # Slack was asked for the file with the token of the workspace it belongs to
+                assert {c.params["file"] for c in slack.calls_for(team_id, "files.info")} == {file_id}
+        downloads = slack.calls_to("files.download")
+        assert downloads and not any("refused" in c.params for c in downloads)
+        assert not slack.refused_calls()

@@ -169,8 +169,7 @@ async def test_app_home_shows_recent_jobs_and_channel_subjects(bot, slack):
 
 
 async def _delivered_preview_clip(bot, slack, prompt: str) -> tuple[dict, str]:
-    await bot.command(f"{prompt} --model preview --seconds 2")
-    job = await bot.wait_job("delivered")
+    job = await bot.new_job(f"{prompt} --model preview --seconds 2")
     await bot.settle()
     shot = await bot.dailies.store.run(lambda db: db["shots"].get(job["shot_id"]))
     return job, shot["card_ts"]

@@ -53,8 +53,7 @@ async def eventually(check, timeout: float = 20.0):
 
 async def delivered_clip(bot, slack, prompt: str = "a lighthouse at dusk") -> tuple[dict, str, dict]:
     """A delivered preview job: (job, its card's ts, the clip's message in the thread)."""
-    await bot.command(f"{prompt} --model preview --seconds 2")
-    job = await bot.wait_job("delivered")
+    job = await bot.new_job(f"{prompt} --model preview --seconds 2")
     await bot.settle()
     shot = await bot.dailies.store.run(lambda db: db["shots"].get(job["shot_id"]))
     clip = next(m for m in slack.thread(CHANNEL, shot["card_ts"]) if m.get("files"))
