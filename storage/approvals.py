@@ -56,15 +56,17 @@ def _rows(db: Db, shot_id: int) -> list[dict]:
     return [dict(zip(cols, row, strict=True)) for row in cursor.fetchall()]
 
 
-def index_message(db: Db, channel_id: str, ts: str, shot_id: int, take_id: int | None) -> None:
+def index_message(db: Db, team_id: str, channel_id: str, ts: str, shot_id: int, take_id: int | None) -> None:
     db["messages"].upsert(
-        {"channel_id": channel_id, "ts": ts, "shot_id": shot_id, "take_id": take_id},
-        pk=("channel_id", "ts"),
+        {"team_id": team_id, "channel_id": channel_id, "ts": ts, "shot_id": shot_id, "take_id": take_id},
+        pk=("team_id", "channel_id", "ts"),
     )
 
 
-def message_target(db: Db, channel_id: str, ts: str) -> dict | None:
-    rows = list(db["messages"].rows_where("channel_id = ? AND ts = ?", [channel_id, ts]))
+def message_target(db: Db, team_id: str, channel_id: str, ts: str) -> dict | None:
+    rows = list(
+        db["messages"].rows_where("team_id = ? AND channel_id = ? AND ts = ?", [team_id, channel_id, ts])
+    )
     return rows[0] if rows else None
 
 
@@ -83,7 +85,8 @@ def unindexed_clips(db: Db, team_id: str, channel_id: str, limit: int) -> list[d
     return db.query(
         "SELECT takes.id, takes.shot_id, takes.slack_file_id FROM takes JOIN jobs ON takes.job_id = jobs.id "
         "WHERE jobs.team_id = ? AND jobs.channel_id = ? AND takes.slack_file_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "
-        "messages WHERE messages.channel_id = jobs.channel_id AND messages.take_id = takes.id) "
+        "messages WHERE messages.team_id = jobs.team_id AND messages.channel_id = jobs.channel_id "
+        "AND messages.take_id = takes.id) "
         "ORDER BY takes.id DESC LIMIT ?",
         [team_id, channel_id, limit],
     )

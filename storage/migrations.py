@@ -226,6 +226,19 @@ M014_TEAM_KEYS = [
     _one_team_backfill,
 ]
 
+M015_MESSAGES_BY_TEAM = [
+    # a clip's message found by (team, channel, ts): a channel shared between two workspaces that
+    # both installed Dailies (Slack Connect) has one id in both
+    """CREATE TABLE messages_by_team (
+        team_id {text} NOT NULL DEFAULT '', channel_id {text} NOT NULL, ts {text} NOT NULL, shot_id {int},
+        take_id {int}, PRIMARY KEY (team_id, channel_id, ts))""",
+    "INSERT INTO messages_by_team (team_id, channel_id, ts, shot_id, take_id) SELECT "
+    "coalesce((SELECT shots.team_id FROM shots WHERE shots.id = messages.shot_id), ''), channel_id, ts, "
+    "shot_id, take_id FROM messages",
+    "DROP TABLE messages",
+    "ALTER TABLE messages_by_team RENAME TO messages",
+]
+
 MIGRATIONS: list[tuple[str, list[Step]]] = [
     ("m001_core", M001_CORE),
     ("m003_subjects", M003_SUBJECTS),
@@ -240,6 +253,7 @@ MIGRATIONS: list[tuple[str, list[Step]]] = [
     ("m012_installations", M012_INSTALLATIONS),
     ("m013_slack_buckets", M013_SLACK_BUCKETS),
     ("m014_team_keys", M014_TEAM_KEYS),
+    ("m015_messages_by_team", M015_MESSAGES_BY_TEAM),
 ]
 
 

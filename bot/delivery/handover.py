@@ -87,7 +87,14 @@ class Handover:
         shot = await ctx.store.run(jobs_db.get_shot, ctx.job["shot_id"])
         ts = await delivery.shared_message_ts(self.slack, file_id, shot["channel_id"])
         if ts:
-            await ctx.store.run(approvals.index_message, shot["channel_id"], ts, shot["id"], ctx.take_id)
+            await ctx.store.run(
+                approvals.index_message,
+                shot["team_id"] or "",
+                shot["channel_id"],
+                ts,
+                shot["id"],
+                ctx.take_id,
+            )
 
     async def fail(self, ctx: TakeContext, message: str) -> None:
         """Mark the take failed (free) and say why in its thread; a take that already ended stays so."""

@@ -176,14 +176,14 @@ class Decisions:
         shot = await self.store.run(jobs_db.shot_by_card, team, channel, ts)
         if shot is not None:
             return shot["id"], None
-        known = await self.store.run(approvals.message_target, channel, ts)
+        known = await self.store.run(approvals.message_target, team, channel, ts)
         if known is not None:
             return known["shot_id"], known["take_id"]
         for take in await self.store.run(approvals.unindexed_clips, team, channel, UNINDEXED_LOOKUPS):
             found = await self.notes.clip_message_ts(channel, take["slack_file_id"])
             if found is None:
                 continue
-            await self.store.run(approvals.index_message, channel, found, take["shot_id"], take["id"])
+            await self.store.run(approvals.index_message, team, channel, found, take["shot_id"], take["id"])
             if found == ts:
                 return take["shot_id"], take["id"]
         return None

@@ -125,7 +125,7 @@ class Forms:
         shot = await self.store.run(jobs_db.shot_by_card, team_id, channel_id, ts)
         take = None
         if shot is None:
-            known = await self.store.run(approvals.message_target, channel_id, ts)
+            known = await self.store.run(approvals.message_target, team_id, channel_id, ts)
             if known is None:
                 for file in message.get("files") or ():
                     found = await self.store.run(
@@ -133,7 +133,7 @@ class Forms:
                     )
                     if found is not None:
                         await self.store.run(
-                            approvals.index_message, channel_id, ts, found["shot_id"], found["id"]
+                            approvals.index_message, team_id, channel_id, ts, found["shot_id"], found["id"]
                         )
                         known = {"shot_id": found["shot_id"], "take_id": found["id"]}
                         break

@@ -19,6 +19,7 @@ ORDER = [
     "m012_installations",
     "m013_slack_buckets",
     "m014_team_keys",
+    "m015_messages_by_team",
 ]
 
 

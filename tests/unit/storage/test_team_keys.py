@@ -106,3 +106,34 @@ def test_a_database_of_several_teams_is_left_as_it_is(fresh_db):
     migrations._one_team_backfill(fresh_db)
     assert subjects_db.get_subject(fresh_db, "", CHANNEL, "hero") is not None
     assert subjects_db.get_subject(fresh_db, A, CHANNEL, "hero") is None
+
+
+def test_a_clip_message_is_found_by_team_channel_and_ts(fresh_db):
+    shot_a, _, (take_a,) = jobs_db.create_job(fresh_db, job_of(A, 1))
+    shot_b, _, (take_b,) = jobs_db.create_job(fresh_db, job_of(B, 1))
+    # a channel shared by two workspaces (Slack Connect): one id, one ts, a clip in each Dailies
+    approvals.index_message(fresh_db, A, CHANNEL, "1700000000.000100", shot_a, take_a)
+    approvals.index_message(fresh_db, B, CHANNEL, "1700000000.000100", shot_b, take_b)
+    assert approvals.message_target(fresh_db, A, CHANNEL, "1700000000.000100")["take_id"] == take_a
+    assert approvals.message_target(fresh_db, B, CHANNEL, "1700000000.000100")["take_id"] == take_b
+    assert approvals.message_target(fresh_db, "T0OTHER", CHANNEL, "1700000000.000100") is None
+
+
+def test_m015_gives_each_indexed_message_the_team_of_its_shot(fresh_db):
+    shot_a, _, (take_a,) = jobs_db.create_job(fresh_db, job_of(A, 1))
+    # the table as m004 made it, with a row indexed before m015
+    fresh_db.execute("DROP TABLE messages")
+    fresh_db.execute(
+        fresh_db.ddl(
+            "CREATE TABLE messages (channel_id {text} NOT NULL, ts {text} NOT NULL, shot_id {int}, "
+            "take_id {int}, PRIMARY KEY (channel_id, ts))"
+        )
+    )
+    fresh_db.execute(
+        "INSERT INTO messages (channel_id, ts, shot_id, take_id) VALUES (?, ?, ?, ?)",
+        [CHANNEL, "1700000000.000200", shot_a, take_a],
+    )
+    fresh_db.execute("DELETE FROM schema_migrations WHERE name = 'm015_messages_by_team'")
+    assert migrations.migrate(fresh_db) == ["m015_messages_by_team"]
+    assert approvals.message_target(fresh_db, A, CHANNEL, "1700000000.000200")["shot_id"] == shot_a
+    assert approvals.message_target(fresh_db, B, CHANNEL, "1700000000.000200") is None

@@ -80,8 +80,8 @@ async def test_a_reaction_on_a_clip_message_is_traced_to_its_version_once(parts)
     # distributed apps); the second reaction reads the stored index and asks Slack nothing
     assert parts.slack.count("conversations.replies") == 0
     assert looked_up >= 1 and parts.slack.count("files.info") == looked_up
-    assert await parts.store.run(approvals.message_target, CHANNEL, clip["ts"]) == {
-        "channel_id": CHANNEL, "ts": clip["ts"], "shot_id": shot["id"], "take_id": take["id"],
+    assert await parts.store.run(approvals.message_target, TEAM, CHANNEL, clip["ts"]) == {
+        "team_id": TEAM, "channel_id": CHANNEL, "ts": clip["ts"], "shot_id": shot["id"], "take_id": take["id"],
     }  # fmt: skip
     assert (await parts.store.run(jobs_db.get_take, take["id"]))["approved_at"]
 
