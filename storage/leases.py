@@ -114,13 +114,18 @@ def claim_card_post(db: Db, shot_id: int, replica: str, now: float, seconds: flo
 
 
 def claim_card_edit(db: Db, shot_id: int, replica: str, now: float, seconds: float) -> bool:
-    """Whether this replica may edit the shot's card now (nobody else holds it, or their hold
-    lapsed); if so it holds it for `seconds`, renewed by each edit."""
+    """Whether this replica may edit the shot's card now (nobody else holds it, their hold lapsed,
+    or the holder is this process's dead predecessor); if so it holds it for `seconds`, renewed by
+    each edit."""
+    row = db.execute("SELECT card_editor FROM shots WHERE id = ?", [shot_id]).fetchone()
+    editor = row[0] if row else None
+    # a restart on the same machine takes its killed predecessor's hold at once, as with takes
+    gone = editor if editor and dead_predecessor(editor, replica) else replica
     return (
         db.execute(
             "UPDATE shots SET card_editor = ?, card_edit_until = ? "
-            "WHERE id = ? AND (card_editor IS NULL OR card_editor = ? OR card_edit_until < ?)",
-            [replica, now + seconds, shot_id, replica, now],
+            "WHERE id = ? AND (card_editor IS NULL OR card_editor IN (?, ?) OR card_edit_until < ?)",
+            [replica, now + seconds, shot_id, replica, gone, now],
         ).rowcount
         == 1
     )

@@ -59,7 +59,8 @@ async def run_try(config: Config, text: str, *, out=sys.stdout, timeout: float =
         wants_video = isinstance(parse_command(text), VideoRequest)
         job = await _wait_for_job(dailies, f"cmd:{trigger}", standin, out) if wants_video else None
         if job is None:
-            await _responses_settle(standin)
+            if not response.body:  # answered later, at the response URL (a refusal is in the ack)
+                await _responses_settle(standin)
             for r in standin.responses:
                 print(f"(only you see) {r['body'].get('text', '')}", file=out)
             # a subcommand answered is a success; a video request that made no job was refused

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
 import threading
 
 import pytest
@@ -77,6 +79,19 @@ def test_one_replica_edits_a_card_at_a_time(fresh_db):
     assert leases.claim_card_edit(fresh_db, shot_id, A, NOW + 6, 10)  # each edit renews the hold
     assert not leases.claim_card_edit(fresh_db, shot_id, B, NOW + 15, 10)
     assert leases.claim_card_edit(fresh_db, shot_id, B, NOW + 17, 10)  # A stopped editing
+
+
+def test_a_restart_takes_its_dead_predecessors_card_hold_at_once_and_waits_for_a_live_one(fresh_db):
+    ended = subprocess.Popen(["true"])
+    ended.wait()  # a pid no process has any more: the killed predecessor
+    shot_id, _, _ = jobs_db.create_job(fresh_db, new_job())
+    assert leases.claim_card_edit(fresh_db, shot_id, f"box/{ended.pid}/old", NOW, 10)
+    assert leases.claim_card_edit(fresh_db, shot_id, "box/1/new", NOW + 1, 10)
+    # the holder is alive (this test's own process), or on another machine: its hold stands
+    assert leases.claim_card_edit(fresh_db, shot_id, f"box/{os.getpid()}/live", NOW + 12, 10)
+    assert not leases.claim_card_edit(fresh_db, shot_id, "box/2/newer", NOW + 13, 10)
+    assert leases.claim_card_edit(fresh_db, shot_id, f"far/{ended.pid}/x", NOW + 23, 10)
+    assert not leases.claim_card_edit(fresh_db, shot_id, f"box/{ended.pid}/again", NOW + 24, 10)
 
 
 def test_a_restart_on_the_same_machine_takes_its_dead_predecessors_takes_back_at_once(fresh_db):
