@@ -9,6 +9,7 @@ from typing import Any
 from storage import audit
 from storage.clock import now_iso
 from storage.db import Db
+from storage.rows import JobRow, ShotRow, TakeRow
 from storage.states import ENDED, TAKE_ACTIVE, JobState, TakeState
 
 WORK = "dailies_work"  # notified when takes become ready to run, so idle replicas pick them up
@@ -257,7 +258,7 @@ def set_job_state(db: Db, job_id: int, state: str, note: str = "", take_state: s
             db.notify(WORK)
 
 
-def get_job(db: Db, job_id: int) -> dict | None:
+def get_job(db: Db, job_id: int) -> JobRow | None:
     rows = list(db["jobs"].rows_where("id = ?", [job_id]))
     if not rows:
         return None
@@ -266,12 +267,12 @@ def get_job(db: Db, job_id: int) -> dict | None:
     return job
 
 
-def get_shot(db: Db, shot_id: int) -> dict | None:
+def get_shot(db: Db, shot_id: int) -> ShotRow | None:
     rows = list(db["shots"].rows_where("id = ?", [shot_id]))
     return rows[0] if rows else None
 
 
-def shot_by_card(db: Db, team_id: str, channel_id: str, card_ts: str) -> dict | None:
+def shot_by_card(db: Db, team_id: str, channel_id: str, card_ts: str) -> ShotRow | None:
     rows = list(
         db["shots"].rows_where(
             "team_id = ? AND channel_id = ? AND card_ts = ?", [team_id, channel_id, card_ts]
@@ -280,12 +281,12 @@ def shot_by_card(db: Db, team_id: str, channel_id: str, card_ts: str) -> dict | 
     return rows[0] if rows else None
 
 
-def get_take(db: Db, take_id: int) -> dict | None:
+def get_take(db: Db, take_id: int) -> TakeRow | None:
     rows = list(db["takes"].rows_where("id = ?", [take_id]))
     return rows[0] if rows else None
 
 
-def shot_view(db: Db, shot_id: int) -> tuple[dict, list[dict], list[dict]]:
+def shot_view(db: Db, shot_id: int) -> tuple[ShotRow | None, list[JobRow], list[TakeRow]]:
     """The shot with its jobs and takes, for rendering the card."""
     shot = get_shot(db, shot_id)
     jobs = [
@@ -320,7 +321,7 @@ def take_ids_of_job(db: Db, job_id: int) -> list[int]:
     return [r[0] for r in db.execute("SELECT id FROM takes WHERE job_id = ? ORDER BY id", [job_id])]
 
 
-def takes_of_job(db: Db, job_id: int) -> list[dict]:
+def takes_of_job(db: Db, job_id: int) -> list[TakeRow]:
     return list(db["takes"].rows_where("job_id = ?", [job_id], order_by="id"))
 
 
@@ -393,7 +394,7 @@ def recent_shots(db: Db, team_id: str, channel_id: str, limit: int = 8, scan: in
 
 def find_version(
     db: Db, shot_id: int, *, take_id: int | None = None, job_id: int | None = None
-) -> tuple[dict | None, dict | None]:
+) -> tuple[JobRow | None, TakeRow | None]:
     """(job, take) a card button names: a take (with its job) or a job alone, on that shot."""
     take = get_take(db, take_id) if take_id is not None else None
     ref = take["job_id"] if take else job_id

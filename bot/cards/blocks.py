@@ -7,6 +7,7 @@ from datetime import datetime
 
 from bot.request.review import can_approve_text, may_review, verdict
 from bot.request.shots import shot_lines
+from storage.rows import JobRow, ShotRow, TakeRow
 from storage.states import JOB_RUNNING, JobState, TakeState
 
 STATE_LINE = {
@@ -34,9 +35,9 @@ RUNNING = JOB_RUNNING
 
 @dataclass(frozen=True)
 class CardView:
-    shot: dict
-    jobs: list[dict]
-    takes: list[dict]
+    shot: ShotRow
+    jobs: list[JobRow]
+    takes: list[TakeRow]
     now: datetime
     typical_seconds: int = 0  # the model's typical render time, for backends without progress
     backend_label: str = ""  # how the latest job's backend is named ("" = its name)
@@ -58,7 +59,7 @@ def _elapsed(since: str | None, now: datetime) -> str:
     return f"{secs // 60}m {secs % 60:02d}s" if secs >= 60 else f"{secs}s"
 
 
-def _progress(take: dict, view: CardView) -> str:
+def _progress(take: TakeRow, view: CardView) -> str:
     if take.get("status_note") and take["state"] in (TakeState.SUBMITTING, TakeState.RENDERING):
         return take["status_note"]  # e.g. "waiting for the provider" while a 429 is retried
     if take["state"] != TakeState.RENDERING:
@@ -91,7 +92,7 @@ def headline(view: CardView) -> str:
     return line
 
 
-def _review(take: dict, job: dict, view: CardView) -> tuple[str, list[dict]]:
+def _review(take: TakeRow, job: JobRow, view: CardView) -> tuple[str, list[dict]]:
     """A version's verdict and the decisions that count for it (withdrawn ones dropped)."""
     rows = [d for d in view.decisions if d["take_id"] == take["id"] and d["decision"] != "withdrawn"]
     rows = [d for d in rows if may_review(d["user_id"], view.approvers, job["user_id"])]
@@ -99,7 +100,7 @@ def _review(take: dict, job: dict, view: CardView) -> tuple[str, list[dict]]:
     return verdict(decided, view.approvers, view.rule, job["user_id"]), rows
 
 
-def _review_note(take: dict, job: dict, view: CardView) -> str:
+def _review_note(take: TakeRow, job: JobRow, view: CardView) -> str:
     state, rows = _review(take, job, view)
     if not rows:
         return ""
@@ -112,7 +113,7 @@ def _review_note(take: dict, job: dict, view: CardView) -> str:
     return f" · *{state}* ({who})" if state != "pending" else f" · {who}"
 
 
-def _version_line(take: dict, job: dict, view: CardView) -> str:
+def _version_line(take: TakeRow, job: JobRow, view: CardView) -> str:
     label = f"v{take['version']}"
     if job["kind"] == "final":
         label += " *final*"
@@ -206,7 +207,7 @@ def _button(text: str, action_id: str, value: str, style: str | None = None) -> 
     return button
 
 
-def _buttons(view: CardView, job: dict) -> list[dict]:
+def _buttons(view: CardView, job: JobRow) -> list[dict]:
     shot_id = view.shot["id"]
     delivered = [t for t in view.takes if t["state"] == TakeState.DELIVERED]
     buttons = []
@@ -233,7 +234,7 @@ def caption(
     seconds: float | None,
     cost: float,
     job_id: int,
-    take: dict,
+    take: TakeRow,
     extra: str = "",
     shots: list[dict] | tuple = (),
 ) -> str:

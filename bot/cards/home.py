@@ -13,6 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from storage import home as home_db
 from storage import subjects as subjects_db
 from storage.db import Db, Store
+from storage.rows import ShotRow
 from storage.states import TakeState
 
 MAX_SHOTS = 25
@@ -94,7 +95,7 @@ def _money(value: float | None) -> str:
     return f"${value or 0:.2f}"
 
 
-def _standing(shot: dict) -> str:
+def _standing(shot: ShotRow) -> str:
     """The latest version's state and cost, in the card's words."""
     job, take = shot["job"], shot.get("take")
     if take is None:
@@ -112,7 +113,7 @@ def _standing(shot: dict) -> str:
     return f"v{take['version']} {state} · {cost}"
 
 
-def _shot(shot: dict, links: dict) -> list[dict]:
+def _shot(shot: ShotRow, links: dict) -> list[dict]:
     job = shot["job"]
     line = (
         f"*J{job['id']}* in <#{shot['channel_id']}> · {_standing(shot)} · `{job['model']}`"

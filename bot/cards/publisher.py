@@ -23,6 +23,7 @@ from bot.cards.pace import CardQueue, Pending, edit_priority, state_key
 from storage import approvals, channels, leases
 from storage import jobs as jobs_db
 from storage.db import Store
+from storage.rows import ShotRow
 
 log = logging.getLogger(__name__)
 STOP_SECONDS = 5.0
@@ -129,7 +130,7 @@ class CardPublisher:
             self._shown[shot_id] = state_key(view)
             return resp["ts"]
 
-    async def _find_posted(self, shot: dict) -> str | None:
+    async def _find_posted(self, shot: ShotRow) -> str | None:
         """The ts of this shot's card if an earlier attempt did post it (matched by nonce), else None."""
         # Only on this rare recovery path: conversations.history is Tier 3, and for non-Marketplace
         # apps limited to 1 request a minute and 15 messages. A failed lookup means posting again:
@@ -165,7 +166,7 @@ class CardPublisher:
         if self._ranker is None or self._ranker.done():
             self._ranker = asyncio.create_task(self._rank(), name="card-ranks")
 
-    def _team_of(self, shot: dict) -> str:
+    def _team_of(self, shot: ShotRow) -> str:
         """The workspace whose budget and token a card's calls use."""
         return self.team if self.one_workspace else shot.get("team_id") or ""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.providers.base import Availability
 from bot.request.catalogue import CATALOGUE, ModelSpec
 from storage.channels import ChannelSettings
+from storage.rows import JobRow, ShotRow, TakeRow
 from storage.states import JobState
 
 
@@ -85,7 +86,7 @@ def jobs_text(shots: list[dict], permalink) -> str:
     return "\n".join(lines)
 
 
-def _version(take: dict, job: dict) -> str:
+def _version(take: TakeRow, job: JobRow) -> str:
     """ "v2 edit of v1 `kling-o1` delivered ✅" """
     kind = job["kind"]
     parent = job["request"].get("parent_version")
@@ -98,7 +99,7 @@ def _version(take: dict, job: dict) -> str:
     return f"v{take['version']}{how} `{job['model']}` {_state(take['state'])}{mark}"
 
 
-def _cost(job: dict) -> float:
+def _cost(job: JobRow) -> float:
     return (job["cost_usd"] if job["state"] == JobState.DELIVERED else job["estimate_usd"]) or 0.0
 
 
@@ -106,7 +107,7 @@ def _state(state: str) -> str:
     return state.replace("_", " ")
 
 
-def _has_takes(shot: dict, job: dict) -> bool:
+def _has_takes(shot: ShotRow, job: JobRow) -> bool:
     return any(t["job_id"] == job["id"] for t in shot["takes"])
 
 

@@ -13,6 +13,7 @@ from bot.media.fetch import fetch_slack_file
 from bot.media.netpolicy import FetchRefused
 from storage import jobs as jobs_db
 from storage.db import Store
+from storage.rows import TakeRow
 
 VIDEO_LIMIT = 500 * 1024 * 1024
 
@@ -33,7 +34,7 @@ class FetchBack:
         self.token = token
         self.slack_file_hosts = slack_file_hosts  # "host:port" entries too (the tests' stand-in)
 
-    async def clip(self, take: dict) -> Path | str:
+    async def clip(self, take: TakeRow) -> Path | str:
         """Download the take's delivered clip again and remember where it is (the take's
         `media_path`); a message for the person when Slack does not give it back."""
         version = f"v{take['version']}"

@@ -16,6 +16,7 @@ from bot.delivery.take_context import TakeContext
 from bot.outcomes import TakeEnded, TakeFailed
 from storage import approvals
 from storage import jobs as jobs_db
+from storage.rows import JobRow, TakeRow
 from storage.states import TakeState
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,7 @@ class Handover:
         # told each time a take ends, with its job's id (a Workflow Builder step completes then)
         self.job_ended: Callable[[int], Awaitable[None]] | None = None
 
-    async def deliver(self, ctx: TakeContext, take: dict) -> None:
+    async def deliver(self, ctx: TakeContext, take: TakeRow) -> None:
         """Upload the downloaded clip into the shot's thread, captioned, then mark the take delivered."""
         job = ctx.job
         shot = await ctx.store.run(jobs_db.get_shot, job["shot_id"])
@@ -125,7 +126,7 @@ class Handover:
             log.exception("could not settle what waits for job %s", ctx.job["id"])
 
 
-def _reproduce_line(job: dict) -> str:
+def _reproduce_line(job: JobRow) -> str:
     req = job["request"]
     what = req.get("instruction") or req.get("prompt") or req.get("script") or ""
     what = what.replace("\n", " ")

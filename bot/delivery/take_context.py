@@ -8,11 +8,12 @@ from bot.cards.publisher import CardPublisher
 from bot.outcomes import TakeEnded
 from storage import jobs as jobs_db
 from storage.db import Store
+from storage.rows import JobRow
 
 
 @dataclass(frozen=True)
 class TakeContext:
-    job: dict
+    job: JobRow
     take_id: int
     store: Store
     cards: CardPublisher

@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from storage import jobs as jobs_db
 from storage import workflow_steps as steps_db
 from storage.db import Store
+from storage.rows import JobRow
 from storage.states import ENDED, JobState
 
 log = logging.getLogger(__name__)
@@ -28,12 +29,12 @@ NEVER_STORED = "Dailies restarted before this step's render was stored; run the 
 STARTING_SECONDS = 300
 
 
-def outputs(job: dict, permalink: str) -> dict:
+def outputs(job: JobRow, permalink: str) -> dict:
     """The step's outputs for a delivered job (pure): `clip_permalink`, `job_id`, `cost`."""
     return {"clip_permalink": permalink, "job_id": f"J{job['id']}", "cost": round(job["cost_usd"] or 0.0, 2)}
 
 
-def reason(job: dict) -> str:
+def reason(job: JobRow) -> str:
     """Why the step failed, in the words the job's thread uses (pure)."""
     if job["state"] == JobState.CANCELLED:
         return f"J{job['id']} was cancelled before its clip was delivered."
@@ -96,7 +97,7 @@ class StepCompletion:
             outcome = "gone"  # Slack ended the execution itself (timed out, or told by another replica)
         await self.store.run(steps_db.finish_step, step["execution_id"], outcome)
 
-    async def _permalink(self, job: dict) -> str:
+    async def _permalink(self, job: JobRow) -> str:
         """The delivered clip's Slack permalink, else the job card's."""
         for take in await self.store.run(jobs_db.takes_of_job, job["id"]):
             if take["state"] == "delivered" and take.get("slack_file_id"):

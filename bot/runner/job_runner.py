@@ -28,6 +28,7 @@ from bot.runner.steps import Rendering
 from storage import installations, leases, meta
 from storage import jobs as jobs_db
 from storage.db import Store
+from storage.rows import TakeRow
 from storage.states import TakeState
 
 log = logging.getLogger(__name__)
@@ -202,7 +203,7 @@ class JobRunner:
                 ctx, f"Something went wrong on our side ({type(exc).__name__}). Try again."
             )
 
-    async def _carry(self, ctx: TakeContext, take: dict) -> None:
+    async def _carry(self, ctx: TakeContext, take: TakeRow) -> None:
         job = ctx.job
         rendering = self.renderings.get(job["backend"])
         if rendering is None:
@@ -238,7 +239,7 @@ class JobRunner:
         return None
 
 
-def _started(take: dict) -> float:
+def _started(take: TakeRow) -> float:
     """When the take's clock started: its submission (a job that waited for approval did not render)."""
     if take.get("submitted_at"):
         return datetime.fromisoformat(take["submitted_at"]).timestamp()

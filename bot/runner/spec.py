@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.providers.base import MediaRef, Mode, RenderSpec, SourceClip, SubjectRef
+from storage.rows import JobRow, TakeRow
 
 
 def _media(ref: dict | None, default_mime: str) -> MediaRef | None:
@@ -12,8 +13,8 @@ def _media(ref: dict | None, default_mime: str) -> MediaRef | None:
 
 
 def render_spec(
-    job: dict,
-    take: dict,
+    job: JobRow,
+    take: TakeRow,
     *,
     source: dict | None = None,
     callback_url: str | None = None,

@@ -19,6 +19,7 @@ from bot.runner.backoff import backoff
 from bot.runner.elements import SubjectElements
 from bot.runner.poller import Poller
 from bot.runner.voices import SubjectVoices
+from storage.rows import TakeRow
 from storage.states import TakeState
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ class Rendering:
         self.media_dir = media_dir
         self.submits = asyncio.Semaphore(submits_at_once)
 
-    async def submit(self, ctx: TakeContext, take: dict, spec: RenderSpec, deadline: float) -> str:
+    async def submit(self, ctx: TakeContext, take: TakeRow, spec: RenderSpec, deadline: float) -> str:
         """Hand the take to its backend (once, even across a crash mid-submit); returns the task id."""
         provider, config = self.provider, self.config
         if take["state"] == TakeState.SUBMITTING:  # resumed after a crash mid-submit: did the backend get it?
@@ -130,7 +131,7 @@ class Rendering:
         """The task's status now (a take resumed mid-download needs its result URL again)."""
         return await self.poller.check(task_id, spec, 0)
 
-    async def download(self, ctx: TakeContext, take: dict, task_id: str, status: TaskStatus) -> dict:
+    async def download(self, ctx: TakeContext, take: TakeRow, task_id: str, status: TaskStatus) -> dict:
         """Fetch the finished clip into the media folder; returns the take, now uploading."""
         provider, job = self.provider, ctx.job
         await ctx.update(TakeState.DOWNLOADING, result_url=status.result_url, progress=100)

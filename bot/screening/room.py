@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.request.review import may_press, may_review, verdict
+from storage.rows import JobRow, ShotRow, TakeRow
 from storage.states import TakeState
 
 
@@ -56,9 +57,9 @@ class Room:
 
 
 def build_room(
-    shot: dict,
-    jobs: list[dict],
-    takes: list[dict],
+    shot: ShotRow,
+    jobs: list[JobRow],
+    takes: list[TakeRow],
     decisions: list[dict],
     approvers: tuple[str, ...],
     rule: str,

@@ -31,6 +31,7 @@ from bot.studio.studio import Studio
 from storage import approvals, channels
 from storage import jobs as jobs_db
 from storage.db import Store
+from storage.rows import ShotRow
 from storage.states import TakeState
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ class ScreeningRoom:
         self.posters = Posters(clips, posters_dir)
 
     # ---- links ------------------------------------------------------------------------------------
-    def watch_link(self, shot: dict) -> str:
+    def watch_link(self, shot: ShotRow) -> str:
         return tokens.room_url(self.public_url, self.key, tokens.watch_pass(shot))
 
     async def personal_link(self, channel_id: str, user_id: str, shot_id: int) -> str | None:
@@ -102,7 +103,7 @@ class ScreeningRoom:
         return found, shot
 
     @asynccontextmanager
-    async def _for_workspace(self, shot: dict) -> AsyncIterator[None]:
+    async def _for_workspace(self, shot: ShotRow) -> AsyncIterator[None]:
         """What a page, clip or decision asks of Slack is asked with the token of the shot's
         workspace (distribution mode); a workspace that removed Dailies opens nothing."""
         try:
@@ -113,7 +114,7 @@ class ScreeningRoom:
                 text=refused_page(), content_type="text/html", headers=PAGE_HEADERS
             ) from None
 
-    async def _room(self, found: tokens.Pass, shot: dict) -> Room:
+    async def _room(self, found: tokens.Pass, shot: ShotRow) -> Room:
         def load(db):
             _, jobs, takes = jobs_db.shot_view(db, shot["id"])
             settings = channels.get_settings(db, shot["team_id"] or "", shot["channel_id"])
@@ -149,7 +150,7 @@ class ScreeningRoom:
         async with self._for_workspace(opened[1]):
             return await self._render(token, *opened)
 
-    async def _render(self, token: str, found: tokens.Pass, shot: dict, note: str = "") -> web.Response:
+    async def _render(self, token: str, found: tokens.Pass, shot: ShotRow, note: str = "") -> web.Response:
         room = await self._room(found, shot)
         people = [found.user_id, *room.approvers]
         for v in room.versions:
@@ -208,7 +209,7 @@ class ScreeningRoom:
             return await self._decide(token, action, version, str(form.get("once", "")), *opened)
 
     async def _decide(
-        self, token: str, action: str, version: str, once: str, found: tokens.Pass, shot: dict
+        self, token: str, action: str, version: str, once: str, found: tokens.Pass, shot: ShotRow
     ) -> web.Response:
         if action not in ACTIONS or not version.isdigit():
             return await self._render(token, found, shot, "That button is not one Dailies knows.")

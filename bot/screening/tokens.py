@@ -9,6 +9,8 @@ import hmac
 from dataclasses import dataclass
 from datetime import datetime
 
+from storage.rows import ShotRow
+
 VERSION = "r1"
 # a pass from the card's button lets anyone who can see the card watch; deterministic per shot, so
 # re-rendering the card does not change its blocks (and cost a chat.update)
@@ -75,14 +77,14 @@ def read(key: bytes, token: str, now: float) -> Pass | None:
     return found if found.expires > now else None
 
 
-def watch_pass(shot: dict) -> Pass:
+def watch_pass(shot: ShotRow) -> Pass:
     """The card's pass: anyone who can see the card may watch; it expires VIEW_SECONDS after the
     shot was made, and is the same on every render of the card."""
     created = datetime.fromisoformat(shot["created_at"]).timestamp() if shot.get("created_at") else 0
     return Pass(shot.get("team_id") or "", shot["channel_id"], shot["id"], int(created) + VIEW_SECONDS)
 
 
-def personal_pass(shot: dict, user_id: str, now: float) -> Pass:
+def personal_pass(shot: ShotRow, user_id: str, now: float) -> Pass:
     return Pass(shot.get("team_id") or "", shot["channel_id"], shot["id"], int(now) + DECIDE_SECONDS, user_id)
 
 

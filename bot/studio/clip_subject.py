@@ -17,6 +17,7 @@ from bot.studio.origin import Origin
 from bot.studio.subjects import Library
 from storage import jobs as jobs_db
 from storage.db import Store
+from storage.rows import TakeRow
 
 DESCRIPTION_CHARS = 200
 
@@ -75,7 +76,7 @@ class ClipSubjects:
         told = await self.notes.post(shot["channel_id"], shot["card_ts"], f"<@{origin.user_id}>: {answer}")
         return None if told else answer
 
-    async def _frame(self, take: dict) -> Path | str:
+    async def _frame(self, take: TakeRow) -> Path | str:
         """The take's first frame as a PNG in the media dir, or a message for the person."""
         path = take.get("media_path")
         if not path or not Path(path).is_file():

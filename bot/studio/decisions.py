@@ -15,6 +15,7 @@ from storage import approvals, audit, channels
 from storage import jobs as jobs_db
 from storage.clock import now_iso
 from storage.db import Store
+from storage.rows import JobRow, TakeRow
 from storage.states import ENDED, JobState, TakeState
 
 # A reaction on a message that is neither a card nor an indexed clip looks at this many of the
@@ -116,7 +117,7 @@ class Decisions:
             return ONLY_APPROVERS
         return await self._decide(origin, job, take, decision, via)
 
-    async def _decide(self, origin: Origin, job: dict, take: dict | None, decision: str, via: str):
+    async def _decide(self, origin: Origin, job: JobRow, take: TakeRow | None, decision: str, via: str):
         """Record one decision, then act on the subject's verdict (start, cancel, or mark approved)."""
         settings = await self.store.run(channels.get_settings, origin.team_id, origin.channel_id)
         take_id = take["id"] if take else None

@@ -25,6 +25,7 @@ from bot.studio.subjects import Library, Unresolved
 from storage import approvals
 from storage import jobs as jobs_db
 from storage.db import Store
+from storage.rows import JobRow
 
 AUDIO_TYPES = ("audio/", "video/mp4")
 NO_LIPSYNC = (
@@ -134,7 +135,7 @@ class LipSyncs:
         self.cards.touch(shot_id)
         return message
 
-    async def again(self, origin: Origin, shot_id: int, job: dict) -> str | None:
+    async def again(self, origin: Origin, shot_id: int, job: JobRow) -> str | None:
         """Another take of a lip-sync: the same line on the same version, as a new version."""
         backend = self.backend()
         if backend is None:

@@ -30,6 +30,7 @@ from bot.studio.subjects import Library, Unresolved, apply_subjects
 from storage import approvals, channels
 from storage import jobs as jobs_db
 from storage.db import Store
+from storage.rows import JobRow, TakeRow
 
 
 class ThreadJobs:
@@ -175,7 +176,7 @@ class ThreadJobs:
             return exc.message
         return dataclasses.replace(plan, request=apply_subjects(plan.request, subjects, model))
 
-    async def _plan(self, origin: Origin, ins, takes: int, take: dict, job: dict):
+    async def _plan(self, origin: Origin, ins, takes: int, take: TakeRow, job: JobRow):
         routes = self.routes
         if ins.kind in ("edit", "extend"):
             source = dict(take, model=job["model"], backend=job["backend"])

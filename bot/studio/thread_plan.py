@@ -19,6 +19,7 @@ from bot.request.catalogue import (
     seconds_at,
 )
 from bot.request.review import verdict
+from storage.rows import JobRow, TakeRow
 from storage.states import TAKE_ACTIVE, TakeState
 
 EDIT_MODEL = "kling-o1"  # edits and extensions of clips whose own model cannot do them
@@ -45,11 +46,11 @@ class ThreadJob:
     seeds: tuple[int | None, ...] = field(default_factory=tuple)
 
 
-def _versions(takes: list[dict]) -> str:
+def _versions(takes: list[TakeRow]) -> str:
     return ", ".join(f"v{t['version']}" for t in takes) or "none yet"
 
 
-def pick_take(takes: list[dict], version: int | None, kind: str) -> dict | Refusal:
+def pick_take(takes: list[TakeRow], version: int | None, kind: str) -> TakeRow | Refusal:
     """The version a reply works on: the one it names, else the latest delivered one. An edit or
     extension of "the latest" while a newer version is still rendering is refused with a reason."""
     delivered = [t for t in takes if t["state"] == TakeState.DELIVERED]
@@ -78,7 +79,11 @@ def pick_take(takes: list[dict], version: int | None, kind: str) -> dict | Refus
 
 
 def mark_approved(
-    takes: list[dict], jobs: dict[int, dict], decisions: list[dict], approvers: tuple[str, ...], rule: str
+    takes: list[TakeRow],
+    jobs: dict[int, JobRow],
+    decisions: list[dict],
+    approvers: tuple[str, ...],
+    rule: str,
 ) -> list[dict]:
     """The takes, each with `approved` set from the review decisions (bot.request.review's rules)."""
     out = []
@@ -89,7 +94,7 @@ def mark_approved(
     return out
 
 
-def approved_or_latest(takes: list[dict], version: int | None) -> dict | Refusal:
+def approved_or_latest(takes: list[TakeRow], version: int | None) -> TakeRow | Refusal:
     """The version a final render polishes: the named one, the approved one, else the latest delivered."""
     if version is None:
         approved = [t for t in takes if t.get("approved") and t["state"] == TakeState.DELIVERED]
@@ -98,7 +103,7 @@ def approved_or_latest(takes: list[dict], version: int | None) -> dict | Refusal
     return pick_take(takes, version, "final")
 
 
-def result_url_valid(take: dict, lifetime_seconds: float | None, now: datetime) -> bool:
+def result_url_valid(take: TakeRow, lifetime_seconds: float | None, now: datetime) -> bool:
     """Whether the backend's own URL of a clip can still be fetched: `lifetime_seconds` is how long
     the backend that made it keeps it there (its `result_url_seconds`; None: no usable URL)."""
     if not take.get("result_url"):
@@ -270,8 +275,8 @@ def _shots_for(request: dict, model) -> dict:
 def plan_repeat(
     kind: str,
     takes: int,
-    take: dict,
-    job: dict,
+    take: TakeRow,
+    job: JobRow,
     model_id: str,
     route: Route,
     ins: ThreadInstruction | None,
