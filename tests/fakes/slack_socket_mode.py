@@ -18,6 +18,7 @@ class SocketMode:
         self.socket_acks: list[dict] = []
         self._socket_tickets: set[str] = set()
         self._sockets: set[web.WebSocketResponse] = set()
+        self.sockets_opened = 0  # every connection ever made (a reconnect is the next one)
         self._newest_socket: web.WebSocketResponse | None = None
         self._app_level_api["apps.connections.open"] = self._connections_open
 
@@ -52,6 +53,7 @@ class SocketMode:
         await ws.prepare(request)
         self._sockets.add(ws)
         self._newest_socket = ws
+        self.sockets_opened += 1
         hello = {
             "type": "hello",
             "num_connections": len(self._sockets),

@@ -372,6 +372,9 @@ async def test_socket_mode_client_reconnects_after_disconnect(slack: ScriptedSla
         await slack.wait_for(lambda: slack.socket_connections == 1)
         await slack.disconnect_sockets()
         await slack.wait_for_count("apps.connections.open", 2)
+        # the new connection is up (its URL asked for is not enough: an envelope sent before it
+        # would go to the socket being replaced)
+        await slack.wait_for(lambda: slack.sockets_opened == 2)
         envelope = socket_envelope("slash_commands", {"command": "/video", "text": "help"})
         await slack.send_socket_envelope(envelope)
         await slack.wait_for(lambda: len(slack.socket_acks) == 1)
