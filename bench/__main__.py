@@ -1,7 +1,7 @@
 """`python -m bench`: run the benchmarks against local stand-ins and print one table.
 
-python -m bench                    # everything (about 3 minutes on 2 cores)
-python -m bench --quick            # smaller runs (under 2 minutes)
+python -m bench                    # everything (20 minutes or more on 2 cores; the campaign is ~10)
+python -m bench --quick            # smaller runs (7 min 55 s on 2 cores, 2026-12-01)
 python -m bench --only ack,try     # a subset: ack, burst, delivery, screening, traffic, try, preview, replicas,
                                    # reference_video
 python -m bench --only campaign    # Slack-tier campaign only: 80 jobs, then 300 (about 10 minutes)
