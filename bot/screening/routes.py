@@ -125,20 +125,16 @@ class ScreeningRoom:
             shot, jobs, takes, decisions, tuple(settings.approvers), settings.approval_rule, found.user_id
         )
 
-    async def _take_file(self, request: web.Request) -> SlackFile | None:
-        """The version's file as Slack has it; call inside `_for_workspace` of the pass's shot."""
-        opened = await self._shot(request.match_info["token"])
-        if opened is None:
-            return None
-        version = int(request.match_info["version"])
-        takes = await self.store.run(lambda db: jobs_db.shot_view(db, opened[1]["id"])[2])
+    async def _take_file(self, shot: ShotRow, version: int) -> SlackFile:
+        """The version's file as Slack has it; call inside `_for_workspace(shot)`."""
+        takes = await self.store.run(lambda db: jobs_db.shot_view(db, shot["id"])[2])
         take = next((t for t in takes if t["version"] == version and t["state"] == TakeState.DELIVERED), None)
         if take is None or not take.get("slack_file_id"):
             raise web.HTTPNotFound()
         try:
             return await self.clips.locate(take["slack_file_id"])
         except ClipUnavailable as exc:
-            log.info("v%s of shot %s is not available from Slack (%s)", version, opened[1]["id"], exc)
+            log.info("v%s of shot %s is not available from Slack (%s)", version, shot["id"], exc)
             raise web.HTTPNotFound() from None
 
     # ---- handlers ---------------------------------------------------------------------------------------
@@ -164,9 +160,7 @@ class ScreeningRoom:
         if opened is None:
             return _refused()
         async with self._for_workspace(opened[1]):
-            file = await self._take_file(request)
-            if file is None:
-                return _refused()
+            file = await self._take_file(opened[1], int(request.match_info["version"]))
             try:
                 return await serve_clip(request, self.clips, file)
             except ClipUnavailable as exc:
@@ -178,9 +172,7 @@ class ScreeningRoom:
         if opened is None:
             return _refused()
         async with self._for_workspace(opened[1]):
-            file = await self._take_file(request)
-            if file is None:
-                return _refused()
+            file = await self._take_file(opened[1], int(request.match_info["version"]))
             data = await self.posters.jpeg(file)
         if data is None:
             raise web.HTTPNotFound()
