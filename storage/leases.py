@@ -117,18 +117,24 @@ def claim_card_edit(db: Db, shot_id: int, replica: str, now: float, seconds: flo
     """Whether this replica may edit the shot's card now (nobody else holds it, their hold lapsed,
     or the holder is this process's dead predecessor); if so it holds it for `seconds`, renewed by
     each edit."""
+
+    def take(holder: str) -> bool:
+        return (
+            db.execute(
+                "UPDATE shots SET card_editor = ?, card_edit_until = ? "
+                "WHERE id = ? AND (card_editor IS NULL OR card_editor = ? OR card_edit_until < ?)",
+                [replica, now + seconds, shot_id, holder, now],
+            ).rowcount
+            == 1
+        )
+
+    if take(replica):
+        return True
+    # held by another: a restart on the same machine takes its killed predecessor's hold at once,
+    # as with takes (the look-up only happens on this path, not on every edit)
     row = db.execute("SELECT card_editor FROM shots WHERE id = ?", [shot_id]).fetchone()
     editor = row[0] if row else None
-    # a restart on the same machine takes its killed predecessor's hold at once, as with takes
-    gone = editor if editor and dead_predecessor(editor, replica) else replica
-    return (
-        db.execute(
-            "UPDATE shots SET card_editor = ?, card_edit_until = ? "
-            "WHERE id = ? AND (card_editor IS NULL OR card_editor IN (?, ?) OR card_edit_until < ?)",
-            [replica, now + seconds, shot_id, replica, gone, now],
-        ).rowcount
-        == 1
-    )
+    return bool(editor) and dead_predecessor(editor, replica) and take(editor)
 
 
 def held(db: Db, replica: str) -> int:
