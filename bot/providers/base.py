@@ -174,6 +174,11 @@ class Provider(abc.ABC):
     async def download(self, task_id: str, status: TaskStatus, dest: Path) -> int:
         """Stream the finished clip to `dest` (never whole in memory); return its size in bytes."""
 
+    def refusal(self, spec: RenderSpec) -> str | None:
+        """Why this backend would refuse `spec` as asked, when that is known from the request alone
+        (so the person is told before a job exists); None when nothing is known against it."""
+        return None
+
     def known_to_serve(self, model: str) -> bool:
         """Whether this backend is known to render `model` here (the final render prefers only
         those); a backend whose model list is unknown answers from `availability`."""

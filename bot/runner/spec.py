@@ -81,6 +81,13 @@ def render_spec(
     )
 
 
+def intake_spec(model: str, request: dict) -> RenderSpec:
+    """The RenderSpec a request will become, before it is stored (no job or take ids yet): what a
+    backend's `refusal` judges at intake."""
+    job = {"id": 0, "model": model, "request": request}
+    return render_spec(job, {"id": 0, "seed": None})  # type: ignore[arg-type]
+
+
 def external_id(installation: str, job_id: int, take_id: int) -> str:
     """The id we choose for a take at its provider (Kling's external_task_id, the gateway's client
     request id): unique per provider account because the installation id is part of it."""

@@ -1,6 +1,6 @@
 """Issue 12 (3): `--video URL` (or an attached video) as a camera/style reference on the AI/ML API:
 Kling O1 through the gateway's video-to-video-reference id; 3.0 Omni, which has none there, is
-refused with what to do, before anything is sent."""
+refused with what to do before a job exists."""
 
 from __future__ import annotations
 
@@ -75,9 +75,9 @@ async def test_omni_reference_video_on_the_gateway_is_refused_with_what_to_do(tm
     ):
         move = media.url("/video/5s_640x360.mp4")
         await bot.command(f"the same move --model kling-v3-omni --seconds 5 --video {move}")
-        job = await bot.wait_job(("delivered", "failed"))
-        assert job["state"] == "failed"
-        assert "takes no reference video" in job["error"] and "--model kling-o1" in job["error"]
+        # told at once, privately, with what to do; no job, no card, nothing sent to the gateway
+        await slack.wait_for(lambda: slack.count("response_url") >= 1, timeout=20)
+        said = slack.calls_to("response_url")[-1].params["text"]
+        assert "takes no reference video" in said and "--model kling-o1" in said
+        assert await bot.jobs() == [] and slack.count("chat.postMessage") == 0
         assert fake.created() == [], "nothing reached the gateway, nothing was spent"
-        take = (await bot.takes(job["id"]))[0]
-        assert take["cost_usd"] in (None, 0)

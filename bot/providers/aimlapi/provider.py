@@ -23,6 +23,7 @@ from bot.providers.aimlapi.wire import (
     error_for,
     listed_ids,
     parse_status,
+    shape_refusal,
 )
 from bot.providers.base import Availability, Mode, Provider, RenderSpec, SourceInput, TaskStatus
 from bot.providers.http import request_json, stream_to_file
@@ -49,6 +50,9 @@ class AimlApiProvider(Provider):
 
     def availability(self, model: str, mode: Mode = Mode.TEXT) -> Availability:
         return availability_for(model, mode, frozenset(self._retired), self._offered)
+
+    def refusal(self, spec: RenderSpec) -> str | None:
+        return shape_refusal(spec)
 
     def known_to_serve(self, model: str) -> bool:
         """Sora is upstream-dependent: known only once the model list has shown it."""

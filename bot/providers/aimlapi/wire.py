@@ -247,8 +247,9 @@ def wire_for(spec: RenderSpec) -> WireModel | None:
     return WIRE_MODELS.get((spec.model, spec.mode))
 
 
-def unsupported(spec: RenderSpec) -> str | None:
-    """Why this backend cannot render `spec` as asked (a message for the user), or None. Pure."""
+def shape_refusal(spec: RenderSpec) -> str | None:
+    """Why the gateway has no id for the request's shape (a reference video, a last frame or
+    reference images on a model without one), from the request alone, or None. Pure."""
     wire = wire_for(spec)
     if wire is None and spec.reference_video is not None:
         others = ", ".join(sorted(REFERENCE_VIDEO))
@@ -263,6 +264,15 @@ def unsupported(spec: RenderSpec) -> str | None:
     if wire is None and spec.subjects and spec.model.startswith("veo-"):
         others = ", ".join(sorted(REFERENCES))
         return f"{spec.model} on the AI/ML API takes no reference images; use --model {others} for subjects."
+    return None
+
+
+def unsupported(spec: RenderSpec) -> str | None:
+    """Why this backend cannot render `spec` as asked (a message for the user), or None. Pure."""
+    shape = shape_refusal(spec)
+    if shape:
+        return shape
+    wire = wire_for(spec)
     if wire is None:
         return availability_for(spec.model, spec.mode).reason
     if wire.speech and spec.speech is None:

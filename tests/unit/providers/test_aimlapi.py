@@ -123,6 +123,26 @@ def test_more_than_four_subjects_is_refused_before_sending():
         build_request(spec("kling-o1", subjects=(subject,) * 5))
 
 
+async def test_request_shapes_the_gateway_has_no_id_for_are_known_at_intake():
+    vid = MediaRef(url="https://example.com/move.mp4", mime="video/mp4")
+    hero = SubjectRef(name="hero", description="", images=(IMG,))
+    async with httpx.AsyncClient() as http:
+        gateway = AimlApiProvider(http, api_key="k", base_url="https://api.example")
+        omni = gateway.refusal(spec("kling-v3-omni", reference_video=vid))
+        assert "takes no reference video" in omni and "--model kling-o1" in omni
+        assert "takes no reference images" in gateway.refusal(spec("veo-3.1-fast", subjects=(hero,)))
+        assert "takes no last frame" in gateway.refusal(
+            spec("kling-v3", Mode.IMAGE, image=IMG, end_image=IMG)
+        )
+        # what is fine, and what only the run knows (an avatar's speech is made after intake), passes
+        assert gateway.refusal(spec("kling-o1", reference_video=vid)) is None
+        assert gateway.refusal(spec("veo-3.1", subjects=(hero,))) is None
+        assert gateway.refusal(spec("kling-avatar-pro", Mode.AVATAR, subjects=(hero,), script="Hi")) is None
+        # and the run refuses the same shapes with the same words
+        with pytest.raises(errors.BadRequest, match="takes no reference video"):
+            build_request(spec("kling-v3-omni", reference_video=vid))
+
+
 def test_avatar_needs_an_audio_file_and_says_so():
     mia = SubjectRef(name="mia", description="", images=(IMG,))
     with pytest.raises(errors.BadRequest) as caught:
