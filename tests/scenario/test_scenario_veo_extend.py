@@ -95,8 +95,7 @@ async def test_veo_extension_and_reference_images_on_the_aimlapi_gateway(tmp_pat
         assert extension["state"] == "delivered", extension["error"]
         await ask(bot, slack, f"subject add maya {media.url('/img/800x1000.png')} -- red coat")
         await deliver(bot, slack, "{maya} waves from the boat --model veo-3.1", job_index=2)
-        status, body = await bot.command("{maya} waves --model veo-3.1-fast")
-        failed = await bot.wait_job(("delivered", "failed"), job_index=3)
+        refused = await ask(bot, slack, "{maya} waves --model veo-3.1-fast")
         _t2v, extend, reference = fake.created()
         assert extend == {
             "model": "google/veo3-1-fast-extend-video",
@@ -109,6 +108,6 @@ async def test_veo_extension_and_reference_images_on_the_aimlapi_gateway(tmp_pat
         assert reference["prompt"] == "maya (red coat) waves from the boat"
         assert reference["duration"] == 8 and len(reference["image_urls"]) == 1
         assert reference["image_urls"][0].startswith("data:image/png;base64,")
-        # the gateway has no fast reference id: refused with what to use, nothing sent
-        assert failed["state"] == "failed" and "use --model veo-3.1" in failed["error"]
-        assert len(fake.created()) == 3
+        # the gateway has no fast reference id: refused at once with what to use, before a job exists
+        assert "takes no reference images" in refused and "use --model veo-3.1" in refused
+        assert len(await bot.jobs()) == 3 and len(fake.created()) == 3
