@@ -30,6 +30,7 @@ from bot.providers.base import Provider
 from bot.providers.registry import build_providers
 from bot.request.catalogue import enable_kling_4, get_model
 from bot.runner.job_runner import JobRunner
+from bot.runner.spec import intake_spec
 from bot.screening.routes import ScreeningRoom, screening_room
 from bot.studio.avatar import Avatars
 from bot.studio.cancel import Cancellation
@@ -49,6 +50,7 @@ from bot.studio.video_inputs import VideoInputs
 from bot.studio.voices import VoiceSamples
 from bot.studio.workflow_steps import WorkflowSteps
 from bot.tools.manifest import SCOPES
+from storage import jobs as jobs_db
 from storage.db import Store, connect
 
 
@@ -174,7 +176,12 @@ def build_studio(
     fetch_back = FetchBack(
         clients.durable, store, media_dir=media, token=token, slack_file_hosts=slack_file_hosts
     )
-    starter = Starter(store, cards, runner.wake)
+
+    def refusal(new: jobs_db.NewJob) -> str | None:
+        provider = providers.get(new.backend)
+        return provider.refusal(intake_spec(new.model, new.request)) if provider else None
+
+    starter = Starter(store, cards, runner.wake, refusal)
     completion = StepCompletion(clients.durable, store, clients.serving)
     runner.handover.job_ended = completion.job_ended  # a Workflow Builder step completes with its job
 

@@ -11,7 +11,6 @@ from bot.outcomes import Refusal
 from bot.providers.base import Mode, SourceInput
 from bot.request import VideoRequest
 from bot.request.catalogue import DEFAULT_DRAFT_MODEL, check_request, estimate_cost, get_model
-from bot.runner.spec import intake_spec
 from bot.studio.inputs import Inputs
 from bot.studio.origin import Origin
 from bot.studio.routes import Routes
@@ -150,9 +149,6 @@ class NewVideo:
                 request["image"] = dict(subjects[0]["images"][0])
                 subjects = []
         request = apply_subjects(request, subjects, model)
-        refused = provider.refusal(intake_spec(model.id, request))
-        if refused:
-            return refused
         seeds = _seeds(req.seed, req.takes) if model.seeds else ()
         return jobs_db.NewJob(
             channel_id=origin.channel_id,

@@ -25,15 +25,26 @@ CANT_POST = {
 
 
 class Starter:
-    def __init__(self, store: Store, cards: CardPublisher, wake: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        cards: CardPublisher,
+        wake: Callable[[], None],
+        refusal: Callable[[jobs_db.NewJob], str | None] = lambda new: None,
+    ) -> None:
         self.store = store
         self.cards = cards
         self.wake = wake  # the runner's: new work was stored
+        self.refusal = refusal  # what the job's backend refuses from the request alone
 
     async def start(self, new: jobs_db.NewJob) -> str | None:
         """Store `new` (held for approval when the gate says so), post its card and wake the
         runner; a message for the requester when the card can't be posted, None otherwise
-        (and for a Slack retry of a trigger already stored)."""
+        (and for a Slack retry of a trigger already stored). A request its backend refuses as
+        asked is answered with why, and no job is made."""
+        refused = self.refusal(new)
+        if refused:
+            return refused
         try:
             shot_id, job_id, _ = await self.store.run(create_gated, new, month_start_iso())
         except jobs_db.DuplicateTrigger:

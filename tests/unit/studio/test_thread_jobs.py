@@ -38,6 +38,28 @@ async def test_another_take_is_a_new_version_on_the_same_shot(parts):
     assert parts.slack.count("chat.postMessage") == 1  # the same card, no second one
 
 
+async def test_a_thread_job_its_backend_refuses_is_answered_and_never_stored(parts):
+    """Every job goes through the Starter, so a backend's refusal from the request alone reaches
+    thread jobs too, not only /video."""
+    shot, job = await posted_job(parts)
+    take = await deliver(parts, job["id"])
+    feature = thread_jobs(parts)
+    seen = []
+
+    def refuse(new):
+        seen.append((new.kind, new.model))
+        return "That backend has no id for this; use another model."
+
+    feature.starter.refusal = refuse
+    assert (
+        await feature.another_take(origin(), take["id"])
+        == "That backend has no id for this; use another model."
+    )
+    assert seen == [("again", job["model"])]
+    assert len(await parts.store.run(jobs_db.recent_jobs, TEAM, CHANNEL)) == 1
+    assert parts.woken == []
+
+
 async def test_another_take_of_a_version_in_another_channel_is_refused(parts):
     _, job = await posted_job(parts)
     take = await deliver(parts, job["id"])
