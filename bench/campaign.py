@@ -20,7 +20,7 @@ from tests.fakes.slack_tiers import PER_CHANNEL, WORKSPACE, TieredSlack
 
 CHANNELS = 4
 DELIVERED = ":white_check_mark: Delivered"
-# what the bot plans with (bot/cards/budget.py TIERS) for the methods a campaign uses
+# what the bot plans with (bot/slack/budget.py TIERS) for the methods a campaign uses
 BOT_RATES = {
     "chat.update": (50, 10),
     "chat.postMessage": (300, 20),

@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 from bench.ack import percentile
-from bot.cards.budget import BucketStore, InProcessBuckets, Tier
-from bot.cards.shared_buckets import SharedBuckets
+from bot.slack.budget import BucketStore, InProcessBuckets, Tier
+from bot.slack.shared_buckets import SharedBuckets
 from storage.db import Store, connect
 from tests.postgres_server import PostgresServer
 

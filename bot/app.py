@@ -14,11 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 import handlers
 import handlers.installs
 import handlers.rate_limits
-from bot.cards.budget import SlackBudget, Tier
-from bot.cards.clients import SlackClients
-from bot.cards.identity import BotIdentity
 from bot.cards.publisher import CardPublisher
-from bot.cards.shared_buckets import SharedBuckets
 from bot.cards.thread_notes import ThreadNotes
 from bot.config import Config
 from bot.delivery.fetch_back import FetchBack
@@ -32,6 +28,10 @@ from bot.request.catalogue import enable_kling_4, get_model
 from bot.runner.job_runner import JobRunner
 from bot.runner.spec import intake_spec
 from bot.screening.routes import ScreeningRoom, screening_room
+from bot.slack.budget import SlackBudget, Tier
+from bot.slack.clients import SlackClients
+from bot.slack.identity import BotIdentity
+from bot.slack.shared_buckets import SharedBuckets
 from bot.studio.avatar import Avatars
 from bot.studio.cancel import Cancellation
 from bot.studio.clip_subject import ClipSubjects

@@ -82,14 +82,14 @@ async def _dispatch(args) -> int:
 
 async def _models(config) -> int:
     from bot.app import build
-    from bot.cards import text as views
+    from bot.cards import answers
 
     # `models` never talks to Slack, but Bolt needs some token to build
     dailies = build(dataclasses.replace(config, slack_bot_token=config.slack_bot_token or "xoxb-not-set"))
     try:
         for problem in await _provider_checks(dailies):
             print(f"note: {problem}", file=sys.stderr)
-        print(views.models_table(views.model_rows(dailies.studio.model_routes())))
+        print(answers.models_table(answers.model_rows(dailies.studio.model_routes())))
     finally:
         await dailies.close()
     return 0

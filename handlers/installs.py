@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 
-from bot.cards import workspace
 from bot.install.uninstall import Uninstalls
+from bot.slack import workspace
 
 
 async def serve_workspace(context: AsyncBoltContext, next):

@@ -9,7 +9,7 @@ import logging
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.response import BoltResponse
 
-from bot.cards.clients import SlackClients
+from bot.slack.clients import SlackClients
 
 log = logging.getLogger(__name__)
 

@@ -176,7 +176,7 @@ M012_INSTALLATIONS = [
 
 M013_SLACK_BUCKETS = [
     # the Slack budget shared by every replica: one token bucket per (workspace, method, channel or
-    # ""), its numbers as `bot.cards.budget.Bucket` holds them (last_429 NULL: never limited)
+    # ""), its numbers as `bot.slack.budget.Bucket` holds them (last_429 NULL: never limited)
     """CREATE TABLE slack_buckets (
         team_id {text} NOT NULL, method {text} NOT NULL, channel_id {text} NOT NULL,
         tokens {real}, at {real}, paused_until {real}, scale {real}, last_429 {real},

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.cards.blocks import RUNNING, STATE_LINE, CardView
-from bot.cards.budget import Priority
+from bot.slack.budget import Priority
 from storage.states import JobState
 
 FINAL_STATES = frozenset(STATE_LINE) - set(RUNNING) - {JobState.AWAITING_APPROVAL}

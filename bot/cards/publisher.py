@@ -17,9 +17,9 @@ from datetime import UTC, datetime
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cards.blocks import CardView, render_card
-from bot.cards.budget import Priority, SlackBudget
-from bot.cards.clients import prepaid
 from bot.cards.pace import CardQueue, Pending, edit_priority, state_key
+from bot.slack.budget import Priority, SlackBudget
+from bot.slack.clients import prepaid
 from storage import approvals, channels, leases
 from storage import jobs as jobs_db
 from storage.db import Store

@@ -8,9 +8,9 @@ from pathlib import Path
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.cards.workspace import current_token  # distribution mode: the request's workspace
 from bot.media.fetch import fetch_slack_file
 from bot.media.netpolicy import FetchRefused
+from bot.slack.workspace import current_token  # distribution mode: the request's workspace
 from storage import jobs as jobs_db
 from storage.db import Store
 from storage.rows import TakeRow

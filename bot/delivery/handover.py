@@ -11,7 +11,7 @@ import httpx
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cards.blocks import caption
-from bot.delivery import upload as delivery
+from bot.delivery import upload
 from bot.delivery.take_context import TakeContext
 from bot.outcomes import TakeEnded, TakeFailed
 from storage import approvals
@@ -48,7 +48,7 @@ class Handover:
         title = f"{job['model']} v{take['version']}"
 
         def complete(file_id: str):
-            return delivery.complete_upload(
+            return upload.complete_upload(
                 self.slack,
                 file_id,
                 title=title,
@@ -67,8 +67,8 @@ class Handover:
         if not path.exists():
             raise TakeFailed("The rendered clip was lost before it could be uploaded; ask for another take.")
         # the durable client rides out 429s (through the budget), 5xx and Slack being unreachable
-        file_id, url = await delivery.start_upload(self.slack, path, f"{title}.mp4".replace(" ", "-"))
-        await delivery.send_bytes(self.http, url, path)
+        file_id, url = await upload.start_upload(self.slack, path, f"{title}.mp4".replace(" ", "-"))
+        await upload.send_bytes(self.http, url, path)
         await ctx.store.run(jobs_db.update_take, take["id"], None, "", upload_file_id=file_id)
         await complete(file_id)
         await self.delivered(ctx, file_id, path)
@@ -86,7 +86,7 @@ class Handover:
         """Remember where the clip's message is (files.info shares, Tier 4), so that a reaction on it
         resolves without conversations.replies (one call a minute for a distributed app)."""
         shot = await ctx.store.run(jobs_db.get_shot, ctx.job["shot_id"])
-        ts = await delivery.shared_message_ts(self.slack, file_id, shot["channel_id"])
+        ts = await upload.shared_message_ts(self.slack, file_id, shot["channel_id"])
         if ts:
             await ctx.store.run(
                 approvals.index_message,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import httpx
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.cards.workspace import current_token
+from bot.slack.workspace import current_token
 
 LINK_SECONDS = 300  # how long a files.info answer is reused (files.info is Tier 4)
 CHUNK = 64 * 1024

@@ -15,7 +15,6 @@ import httpx
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cards.publisher import CardPublisher
-from bot.cards.workspace import WorkspaceGone
 from bot.config import Config
 from bot.delivery.handover import Handover
 from bot.delivery.take_context import TakeContext
@@ -25,6 +24,7 @@ from bot.runner.elements import SubjectElements
 from bot.runner.poller import Poller
 from bot.runner.spec import render_spec
 from bot.runner.steps import Rendering
+from bot.slack.workspace import WorkspaceGone
 from storage import installations, leases, meta
 from storage import jobs as jobs_db
 from storage.db import Store

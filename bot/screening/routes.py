@@ -17,8 +17,6 @@ import httpx
 from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.cards.people import People
-from bot.cards.workspace import WorkspaceGone
 from bot.config import Config
 from bot.delivery.slack_clip import ClipUnavailable, SlackClips, SlackFile
 from bot.screening import tokens
@@ -26,6 +24,8 @@ from bot.screening.page import refused_page, render_page
 from bot.screening.posters import Posters
 from bot.screening.room import Room, build_room
 from bot.screening.stream import serve_clip
+from bot.slack.people import People
+from bot.slack.workspace import WorkspaceGone
 from bot.studio.origin import Origin
 from bot.studio.studio import Studio
 from storage import approvals, channels

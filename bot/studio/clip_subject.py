@@ -12,7 +12,7 @@ from bot.delivery.fetch_back import FetchBack
 from bot.media.probe import first_frame_png
 from bot.outcomes import Refusal
 from bot.request import ThreadInstruction
-from bot.studio import thread_plan as threads
+from bot.studio import thread_plan
 from bot.studio.origin import Origin
 from bot.studio.subjects import Library
 from storage import jobs as jobs_db
@@ -49,7 +49,7 @@ class ClipSubjects:
         shot, jobs, versions = await self.store.run(jobs_db.shot_view, shot_id)
         by_id = {j["id"]: j for j in jobs}
         images = tuple(f for f in origin.files if (f.get("mimetype") or "").startswith("image/"))
-        take = threads.pick_take(versions, ins.version, "edit")
+        take = thread_plan.pick_take(versions, ins.version, "edit")
         if isinstance(take, Refusal) and not images:
             return take.message.replace("to change", "to save").replace("to work on", "to save")
         prompt = by_id[take["job_id"]]["request"].get("prompt", "") if not isinstance(take, Refusal) else ""

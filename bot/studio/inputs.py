@@ -7,9 +7,9 @@ import asyncio
 import random
 from pathlib import Path
 
-from bot.cards.workspace import current_token  # distribution mode: the request's workspace
 from bot.media.check import MediaRejected, check_audio, check_image
 from bot.media.fetch import Fetched, fetch_slack_file, fetch_url
+from bot.slack.workspace import current_token  # distribution mode: the request's workspace
 
 IMAGE_LIMIT = 10 * 1024 * 1024
 AUDIO_LIMIT = 5 * 1024 * 1024

@@ -16,7 +16,7 @@ from bot.outcomes import Refusal
 from bot.providers.base import Mode
 from bot.request import ThreadInstruction
 from bot.request.lipsync import USAGE, clip_problem, lipsync_cost, script_problem, speech_fits, spoken_seconds
-from bot.studio import thread_plan as threads
+from bot.studio import thread_plan
 from bot.studio.inputs import Inputs
 from bot.studio.origin import Origin
 from bot.studio.routes import Routes
@@ -63,14 +63,14 @@ class LipSyncs:
             labels = ", ".join(sorted(p.label or name for name, p in self.routes.providers.items()))
             return NO_LIPSYNC.format(backends=labels or "no backend")
         _shot, jobs, versions, _decisions = await self.store.run(approvals.shot_with_decisions, shot_id)
-        take = threads.pick_take(versions, ins.version, "edit")
+        take = thread_plan.pick_take(versions, ins.version, "edit")
         if isinstance(take, Refusal):
             return take.message
         job = {j["id"]: j for j in jobs}[take["job_id"]]
         source = dict(take, model=job["model"], backend=job["backend"])
         provider = self.routes.provider(backend)
         made_by = self.routes.providers.get(source["backend"])
-        if threads.source_problem(
+        if thread_plan.source_problem(
             backend, provider.source_input, source, made_by.result_url_seconds if made_by else None,
             datetime.now(UTC),
         ):  # fmt: skip

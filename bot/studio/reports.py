@@ -3,7 +3,7 @@ changed), this month's spend and the latest recorded decisions."""
 
 from __future__ import annotations
 
-from bot.cards import text as views
+from bot.cards import answers
 from bot.request.catalogue import DEFAULT_DRAFT_MODEL, get_model
 from bot.studio.origin import Origin
 from bot.studio.routes import Routes
@@ -21,7 +21,7 @@ class Reports:
     async def jobs_text(self, origin: Origin) -> str:
         """The channel's recent shots with their jobs and versions."""
         shots = await self.store.run(jobs_db.recent_shots, origin.team_id, origin.channel_id)
-        return views.jobs_text(
+        return answers.jobs_text(
             shots, lambda shot: f"(thread {shot['card_ts']})" if shot.get("card_ts") else ""
         )
 
@@ -31,7 +31,7 @@ class Reports:
         spent = await self.store.run(
             channels.month_spend, origin.team_id, origin.channel_id, month_start_iso()
         )
-        return views.settings_text(
+        return answers.settings_text(
             settings,
             default_model=settings.default_model or DEFAULT_DRAFT_MODEL,
             final_model=self.routes.final_model(settings),

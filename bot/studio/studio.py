@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.cards import text as views
+from bot.cards import answers
 from bot.outcomes import Refusal
 from bot.request import (
     Audit,
@@ -146,7 +146,7 @@ class Studio:
             case Help(topic=topic):
                 return help_for(topic)
             case Models():
-                return views.models_text(views.model_rows(self.model_routes()))
+                return answers.models_text(answers.model_rows(self.model_routes()))
             case Jobs():
                 return await self.reports.jobs_text(origin)
             case Cancel(job_id=ref):

@@ -9,12 +9,12 @@ import random
 import shutil
 from pathlib import Path
 
-from bot.cards.workspace import current_token  # distribution mode: the request's workspace
 from bot.media.check import MediaRejected, check_image
 from bot.media.fetch import fetch_slack_file, fetch_url
 from bot.media.netpolicy import FetchRefused
 from bot.request.catalogue import ModelSpec
 from bot.request.subject_limits import limit_problem
+from bot.slack.workspace import current_token  # distribution mode: the request's workspace
 from storage import subjects as subjects_db
 from storage import voices as voices_db
 from storage.db import Store

@@ -19,7 +19,7 @@ from bot.providers.base import Mode, SourceInput
 from bot.request import ThreadInstruction, parse_reply
 from bot.request.catalogue import get_model
 from bot.request.subject_limits import subject_names
-from bot.studio import thread_plan as threads
+from bot.studio import thread_plan
 from bot.studio.clip_subject import ClipSubjects
 from bot.studio.inputs import Inputs
 from bot.studio.lipsync import LipSyncs
@@ -101,10 +101,10 @@ class ThreadJobs:
         by_id = {j["id"]: j for j in jobs}
         if ins.kind == "final":
             settings = await self.store.run(channels.get_settings, origin.team_id, origin.channel_id)
-            versions = threads.mark_approved(
+            versions = thread_plan.mark_approved(
                 versions, by_id, decisions, settings.approvers, settings.approval_rule
             )
-        pick = threads.approved_or_latest if ins.kind == "final" else threads.pick_take
+        pick = thread_plan.approved_or_latest if ins.kind == "final" else thread_plan.pick_take
         take = pick(versions, ins.version) if ins.kind == "final" else pick(versions, ins.version, ins.kind)
         if isinstance(take, Refusal):
             return take.message
@@ -159,7 +159,7 @@ class ThreadJobs:
         self.cards.touch(shot_id)
         return message
 
-    async def _with_subjects(self, origin: Origin, ins, plan: threads.ThreadJob):
+    async def _with_subjects(self, origin: Origin, ins, plan: thread_plan.ThreadJob):
         """An edit or extension naming `{subject}`s gets them, checked against the model's limits
         (with the clip, and any attached image) before anything is fetched or sent."""
         names = subject_names(ins.text) if ins.kind in ("edit", "extend") else ()
@@ -180,16 +180,18 @@ class ThreadJobs:
         routes = self.routes
         if ins.kind in ("edit", "extend"):
             source = dict(take, model=job["model"], backend=job["backend"])
-            chosen = threads.edit_model(ins.kind, ins.model, source, routes.backend_for, routes.availability)
+            chosen = thread_plan.edit_model(
+                ins.kind, ins.model, source, routes.backend_for, routes.availability
+            )
             if isinstance(chosen, Refusal):
                 return chosen
             provider = routes.provider(chosen[1])
-            problem = threads.source_problem(
+            problem = thread_plan.source_problem(
                 chosen[1], provider.source_input, source, self._url_seconds(source), datetime.now(UTC)
             )
             if problem:
                 return Refusal(problem)
-            return threads.plan_change(
+            return thread_plan.plan_change(
                 ins, takes, source, job, chosen, free=provider.free, whole_seconds=provider.whole_seconds
             )
         if ins.kind == "final" and not ins.model:
@@ -198,7 +200,7 @@ class ThreadJobs:
         else:
             wanted = get_model(ins.model) if ins.model else None
             model_id = wanted.id if wanted else (ins.model or job["model"])
-        plan = threads.plan_repeat(
+        plan = thread_plan.plan_repeat(
             ins.kind, takes, take, job, model_id, routes.backend_for, ins,
             lambda backend: routes.provider(backend).free,
         )  # fmt: skip
@@ -210,7 +212,7 @@ class ThreadJobs:
             return Refusal(f"`{plan.model}` can't run here: {availability.reason}.{hint}")
         return plan
 
-    async def _ready_source(self, plan: threads.ThreadJob) -> str | None:
+    async def _ready_source(self, plan: thread_plan.ThreadJob) -> str | None:
         """Make the source clip reachable by the plan's backend: its own URL or id while valid,
         else our copy of the clip, downloaded again from Slack when it was deleted after upload."""
         source = plan.source
@@ -221,14 +223,14 @@ class ThreadJobs:
             if row is None or parent is None:
                 return "The clip this version was made from no longer exists, so it can't be re-rendered."
             source = dict(row, model=parent["model"], backend=parent["backend"])
-            problem = threads.source_problem(
+            problem = thread_plan.source_problem(
                 plan.backend, takes, source, self._url_seconds(source), datetime.now(UTC)
             )
             if problem:
                 return problem
         if takes in (SourceInput.OWN_TASK, SourceInput.URL):
             return None  # the backend's own id / a URL, checked by source_problem
-        if source.get("result_url") and not threads.result_url_valid(
+        if source.get("result_url") and not thread_plan.result_url_valid(
             source, self._url_seconds(source), datetime.now(UTC)
         ):
             await self.store.run(jobs_db.set_source_media, source["id"], result_url=None)
@@ -245,7 +247,7 @@ class ThreadJobs:
         made_by = self.routes.providers.get(source["backend"])
         return made_by.result_url_seconds if made_by else None
 
-    async def _image(self, origin: Origin, ins, plan: threads.ThreadJob) -> dict | None | Refusal:
+    async def _image(self, origin: Origin, ins, plan: thread_plan.ThreadJob) -> dict | None | Refusal:
         """An image attached to the reply (or `--image URL`): first frame, or a reference for an edit."""
         files = [f for f in origin.files if (f.get("mimetype") or "").startswith("image/")]
         if not files and not ins.image_url:

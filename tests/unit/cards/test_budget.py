@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from bot.cards.budget import (
+from bot.slack.budget import (
     PACE,
     RESERVE,
     SLOWEST,
@@ -20,7 +20,7 @@ from bot.cards.budget import (
     refill,
     take,
 )
-from bot.cards.clients import SlackClients
+from bot.slack.clients import SlackClients
 from tests.fakes.slack import BOT_TOKEN
 from tests.fakes.slack_tiers import TieredSlack
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.cards.budget import SlackBudget, Tier
-from bot.cards.clients import SlackClients
 from bot.cards.publisher import CardPublisher
+from bot.slack.budget import SlackBudget, Tier
+from bot.slack.clients import SlackClients
 from storage import jobs as jobs_db
 from storage.db import Store, connect
 from tests.fakes.slack import BOT_TOKEN, web_client

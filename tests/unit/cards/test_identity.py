@@ -7,7 +7,7 @@ from pathlib import Path
 
 from slack_bolt.authorization import AuthorizeResult
 
-from bot.cards.identity import BotIdentity
+from bot.slack.identity import BotIdentity
 from tests.fakes.slack import ScriptedSlack, web_client
 
 ROOT = Path(__file__).resolve().parents[3]

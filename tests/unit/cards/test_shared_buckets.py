@@ -9,9 +9,9 @@ import logging
 import pytest
 
 from bot.app import shared_buckets, slack_clients
-from bot.cards.budget import Bucket, SlackBudget, Tier
-from bot.cards.shared_buckets import SharedBuckets, bucket_of, row_of
 from bot.config import load_config
+from bot.slack.budget import Bucket, SlackBudget, Tier
+from bot.slack.shared_buckets import SharedBuckets, bucket_of, row_of
 from storage import slack_budget
 from storage.db import Store, connect
 
@@ -115,7 +115,7 @@ async def test_a_lost_connection_costs_one_call_counted_here_then_the_budget_is_
         assert await a.take(KEY, TIER, NOW, 0.0) == 0.0
         backend = (await a.store.run(lambda db: db.one("SELECT pg_backend_pid() AS pid")))["pid"]
         await b.store.run(lambda db: db.execute("SELECT pg_terminate_backend(?)", [backend]))
-        with caplog.at_level(logging.WARNING, logger="bot.cards.shared_buckets"):
+        with caplog.at_level(logging.WARNING, logger="bot.slack.shared_buckets"):
             assert await a.take(KEY, TIER, NOW, 0.0) == 0.0  # this replica's own bucket meanwhile
         assert "cannot be reached" in caplog.text
         for _ in range(4):  # reconnected: the shared bucket again (4 left of the burst)

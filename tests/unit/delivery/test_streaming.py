@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from bot.cards.publisher import CardPublisher
-from bot.delivery import upload as delivery
+from bot.delivery import upload
 from bot.providers.base import Availability, Mode, Provider, RenderSpec, TaskState, TaskStatus
 from bot.runner.poller import Poller
 from storage import jobs as jobs_db
@@ -55,13 +55,13 @@ async def test_streamed_upload_arrives_byte_for_byte(slack, tmp_path):
     size = 20 * 1024 * 1024 + 12345  # far larger than any buffer on either side, and not a round number
     clip = tmp_path / "clip.mp4"
     clip.write_bytes(os.urandom(size))
-    assert size > 16 * delivery.CHUNK
+    assert size > 16 * upload.CHUNK
     client = web_client(slack)
     card = await client.chat_postMessage(channel="C0CHANNEL", text="job card")
     async with httpx.AsyncClient() as http:
-        file_id, url = await delivery.start_upload(client, clip, "clip.mp4")
-        await delivery.send_bytes(http, url, clip)
-        assert await delivery.complete_upload(
+        file_id, url = await upload.start_upload(client, clip, "clip.mp4")
+        await upload.send_bytes(http, url, clip)
+        assert await upload.complete_upload(
             client, file_id, title="v1", channel_id="C0CHANNEL", thread_ts=card["ts"], comment="take 1"
         )
     received = slack.upload_path(file_id)

@@ -29,9 +29,9 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from bot.cards import workspace
-from bot.cards.budget import Priority, SlackBudget
-from bot.cards.workspace import TokenSource, Workspace, WorkspaceGone
+from bot.slack import workspace
+from bot.slack.budget import Priority, SlackBudget
+from bot.slack.workspace import TokenSource, Workspace, WorkspaceGone
 
 log = logging.getLogger(__name__)
 

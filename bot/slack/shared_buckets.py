@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import math
 
-from bot.cards.budget import Bucket, InProcessBuckets, Key, Tier, fresh, limited, take
+from bot.slack.budget import Bucket, InProcessBuckets, Key, Tier, fresh, limited, take
 from storage import slack_budget
 from storage.db import Store
 
