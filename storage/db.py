@@ -10,12 +10,17 @@ How a storage function is written (one copy of the SQL serves both engines):
         return db.query("SELECT * FROM jobs WHERE channel_id = ? ORDER BY id DESC", [channel_id])
 
 - a plain function `verb(db, ...)` in a `storage/` module; call it as `await store.run(verb, ...)`;
-- `?` placeholders (translated for psycopg); `db.query` gives dicts, `db.one` one dict or None,
-  `db.execute` a cursor of tuples (`fetchone`, `fetchall`, `rowcount`);
+- `?` placeholders (translated for psycopg); `db.query` gives dicts of a statement that returns rows
+  (`SELECT`, `… RETURNING`), `db.one` one dict or None, `db.execute` a cursor of tuples (`fetchone`,
+  `fetchall`, `rowcount`);
 - `db.insert(table, row)` returns the new id; `db.upsert(table, row, pk=...)`; `with db.atomic():`
   for several statements that stand or fall together (nestable);
-- SQL both engines speak: `coalesce`, `greatest`, `strpos`, `ON CONFLICT`, `RETURNING`; no
-  `INSERT OR IGNORE`, no scalar `max(a, b)`, no `instr`; a duplicate raises `db.IntegrityError`.
+- SQL both engines speak: `coalesce`, `greatest(a, b)`, `strpos`, `ON CONFLICT`, `RETURNING`; no
+  `INSERT OR IGNORE`, no scalar `max(a, b)`, no `instr`; a duplicate raises `db.IntegrityError`;
+- `db.table_names()` and `db[table].columns_dict` (name → Python type) describe the schema.
+
+On SQLite the facade is sqlite-utils' `Database` over the storage thread's connection
+(`storage.sqlite`); on PostgreSQL, psycopg 3 (`storage.postgres`).
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ from contextlib import AbstractContextManager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
+
+from sqlite_utils.utils import dedupe_keys
 
 T = TypeVar("T")
 
@@ -55,10 +62,12 @@ class Db(ABC):
         return self._run(sql, list(params))
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict]:
+        """The rows of a statement that returns rows, as dicts; a name the result repeats gets `_2`,
+        `_3`, … (as sqlite-utils names them, so both engines give the same keys)."""
         cursor = self._run(sql, list(params))
         if cursor.description is None:
-            return []
-        cols = [d[0] for d in cursor.description]
+            raise ValueError("query() is for statements that return rows: use execute()")
+        cols = dedupe_keys(d[0] for d in cursor.description)
         return [dict(zip(cols, row, strict=True)) for row in cursor.fetchall()]
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> dict | None:
@@ -114,7 +123,11 @@ class Db(ABC):
 
     @abstractmethod
     def table_names(self) -> list[str]:
-        """The tables in this database."""
+        """The tables in this database, by name."""
+
+    @abstractmethod
+    def columns(self, table: str) -> dict[str, type]:
+        """A table's columns in order, each with the Python type its values have ({} if no such table)."""
 
     def unusable(self, exc: Exception) -> StorageError:
         """The operator's message for a database that opened but cannot be used."""
@@ -164,6 +177,11 @@ class Table:
     @property
     def count(self) -> int:
         return self.db.execute(f"SELECT count(*) FROM {self.name}").fetchone()[0]
+
+    @property
+    def columns_dict(self) -> dict[str, type]:
+        """`{column name: Python type}`, as sqlite-utils' `Table.columns_dict` gives it."""
+        return self.db.columns(self.name)
 
     def insert(self, row: dict[str, Any]) -> Table:
         self.last_pk = self.db.insert(self.name, row)

@@ -27,6 +27,21 @@ def where(url: str) -> str:
     return f"{info.get('host', 'localhost')}:{info.get('port', 5432)}/{info.get('dbname', '')}"
 
 
+# a column's Python type, by its information_schema data_type (what sqlite-utils' columns_dict
+# gives on SQLite); `numeric` loads as a float (see _open)
+PYTHON_TYPES = {
+    "bigint": int,
+    "integer": int,
+    "smallint": int,
+    "double precision": float,
+    "real": float,
+    "numeric": float,
+    "text": str,
+    "character varying": str,
+    "bytea": bytes,
+}
+
+
 class PostgresDb(Db):
     engine = "postgresql"
     IntegrityError = psycopg.errors.IntegrityError
@@ -91,6 +106,14 @@ class PostgresDb(Db):
             "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename"
         )
         return [r[0] for r in rows]
+
+    def columns(self, table: str) -> dict[str, type]:
+        rows = self._run(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position",
+            [table],
+        )
+        return {name: PYTHON_TYPES.get(data_type, str) for name, data_type in rows}
 
     def unusable(self, exc: Exception) -> StorageError:
         return StorageError(f"DATABASE_URL ({where(self.url)}) cannot be used: {exc}".strip())

@@ -1,4 +1,5 @@
-"""SQLite, the embedded default (`DAILIES_DB`): one file, WAL, and the functions SQLite lacks."""
+"""SQLite, the embedded default (`DAILIES_DB`): one file in WAL mode, reached through sqlite-utils'
+`Database` over the storage thread's connection, with the PostgreSQL-named functions SQLite lacks."""
 
 from __future__ import annotations
 
@@ -6,18 +7,23 @@ import sqlite3
 from contextlib import contextmanager
 from itertools import count
 from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
 
 from storage.db import Db, StorageError
 
 
-def _strpos(text: str | None, part: str | None) -> int | None:
+def strpos(text: str | None, part: str | None) -> int | None:
+    """PostgreSQL's strpos: the 1-based position of `part` in `text`, 0 when absent."""
     if text is None or part is None:
         return None
     return text.find(part) + 1
 
 
-def _greatest(*values):
-    present = [v for v in values if v is not None]
+def greatest(a, b):
+    """PostgreSQL's greatest of two values, which skips NULLs (SQLite's scalar max() does not)."""
+    present = [v for v in (a, b) if v is not None]
     return max(present) if present else None
 
 
@@ -29,38 +35,44 @@ class SqliteDb(Db):
     skip_locked = for_update = ""
     types = {"id": "INTEGER PRIMARY KEY", "real": "REAL", "text": "TEXT", "int": "INTEGER"}
 
-    def __init__(self, conn: sqlite3.Connection, path: str) -> None:
-        self.conn, self.path = conn, path
+    def __init__(self, lite: Database, path: str) -> None:
+        self.lite, self.path = lite, path
         self._depth = 0
         self._names = count()
         # PostgreSQL's names for these, so one copy of the SQL runs on both
-        conn.create_function("strpos", 2, _strpos, deterministic=True)
-        conn.create_function("greatest", -1, _greatest, deterministic=True)
+        lite.register_function(strpos, deterministic=True)
+        lite.register_function(greatest, deterministic=True)
 
     def _run(self, sql: str, params: list):
-        return self.conn.execute(sql, params)
+        return self.lite.execute(sql, params)
+
+    def query(self, sql: str, params=()) -> list[dict[str, Any]]:
+        return list(self.lite.query(sql, list(params)))
 
     @contextmanager
     def atomic(self):
+        # not sqlite-utils' atomic(): its plain BEGIN defers the write lock to the first write, and
+        # the outermost level must take it at once, so another process' writer cannot slip in
+        # between this transaction's reads and its writes
         name = f"s{next(self._names)}"
-        # the outermost level takes the write lock at once, so another process' writer cannot
-        # slip in between this transaction's reads and its writes
-        self.conn.execute("BEGIN IMMEDIATE" if self._depth == 0 else f"SAVEPOINT {name}")
+        self.lite.execute("BEGIN IMMEDIATE" if self._depth == 0 else f"SAVEPOINT {name}")
         self._depth += 1
         try:
             yield
         except BaseException:
             self._depth -= 1
-            self.conn.execute("ROLLBACK" if self._depth == 0 else f"ROLLBACK TO {name}")
+            self.lite.execute("ROLLBACK" if self._depth == 0 else f"ROLLBACK TO {name}")
             if self._depth:
-                self.conn.execute(f"RELEASE {name}")
+                self.lite.execute(f"RELEASE {name}")
             raise
         self._depth -= 1
-        self.conn.execute("COMMIT" if self._depth == 0 else f"RELEASE {name}")
+        self.lite.execute("COMMIT" if self._depth == 0 else f"RELEASE {name}")
 
     def table_names(self) -> list[str]:
-        rows = self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-        return [r[0] for r in rows]
+        return sorted(self.lite.table_names())
+
+    def columns(self, table: str) -> dict[str, type]:
+        return self.lite.table(table).columns_dict
 
     def unusable(self, exc: Exception) -> StorageError:
         return unusable(self.path, exc)
@@ -69,7 +81,7 @@ class SqliteDb(Db):
         return f"sqlite:{self.path}"
 
     def close(self) -> None:
-        self.conn.close()
+        self.lite.close()
 
 
 def open_sqlite(path: str | Path) -> SqliteDb:
@@ -82,18 +94,22 @@ def open_sqlite(path: str | Path) -> SqliteDb:
                 f"DAILIES_DB points into {parent}, which does not exist: create it or change DAILIES_DB."
             )
     try:
+        # isolation_level=None: the driver opens no transaction of its own, atomic() opens them all
         conn = sqlite3.connect(str(path), check_same_thread=False, timeout=10.0, isolation_level=None)
+        # the bot's connection is the bot's: no sqlite-utils plugins (an operator may have some
+        # installed for the command line) and none of its pragmas
+        lite = Database(conn, recursive_triggers=False, execute_plugins=False)
         if not memory:
-            conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA busy_timeout=10000")
-        conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            lite.enable_wal()
+        lite.execute("PRAGMA busy_timeout=10000")
+        lite.execute("PRAGMA foreign_keys=ON")
+        lite.execute("PRAGMA synchronous=NORMAL")
+        lite.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlite3.DatabaseError as exc:
         raise unusable(path, exc) from None
     except OSError as exc:
         raise StorageError(f"DAILIES_DB={path} cannot be opened ({exc.strerror}).") from None
-    return SqliteDb(conn, str(path))
+    return SqliteDb(lite, str(path))
 
 
 def unusable(path, exc: Exception) -> StorageError:

@@ -1,7 +1,10 @@
-"""The typed rows name exactly their table's columns on each engine, and the storage functions
-that cross layers return rows with those keys."""
+"""The typed rows name exactly their table's columns, with the columns' types, on each engine, and the
+storage functions that cross layers return rows with those keys."""
 
 from __future__ import annotations
+
+from types import NoneType, UnionType
+from typing import get_args, get_origin, get_type_hints
 
 import pytest
 
@@ -10,13 +13,17 @@ from storage.rows import JobRow, ShotRow, TakeRow
 from tests.unit.storage.test_storage import new_job
 
 
-def columns(db, table: str) -> set[str]:
-    return {d[0] for d in db.execute(f"SELECT * FROM {table} LIMIT 0").description}
+def column_type(hint) -> type:
+    """The type a field's column holds: X for `X | None`, JSON text for a decoded dict."""
+    if get_origin(hint) is UnionType:
+        (hint,) = [a for a in get_args(hint) if a is not NoneType]
+    return str if get_origin(hint) is dict else hint
 
 
 @pytest.mark.parametrize(("table", "row"), [("shots", ShotRow), ("jobs", JobRow), ("takes", TakeRow)])
-def test_each_typed_row_names_its_tables_columns(fresh_db, table, row):
-    assert set(row.__annotations__) == columns(fresh_db, table)
+def test_each_typed_row_names_its_tables_columns_and_their_types(fresh_db, table, row):
+    typed = {name: column_type(hint) for name, hint in get_type_hints(row).items()}
+    assert typed == fresh_db[table].columns_dict
 
 
 def test_the_rows_storage_hands_out_have_the_typed_keys(fresh_db):
