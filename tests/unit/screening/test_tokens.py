@@ -49,3 +49,17 @@ def test_the_cards_pass_is_the_same_on_every_render_and_expires():
     url = tokens.room_url("https://dailies.example/", KEY, personal)
     assert url.startswith("https://dailies.example/review/")
     assert tokens.read(KEY, url.rsplit("/", 1)[1], NOW) == personal
+
+
+def test_a_shortened_empty_or_padded_signature_is_refused():
+    """The MAC is compared whole: a prefix of the real one (down to one byte), none at all, or the
+    real one with bytes after it decides nothing, even if the check truncated the expected MAC too."""
+    token = tokens.issue(KEY, Pass("T0TEAM", "C0CHANNEL", 42, NOW + 60, "U0ALICE"))
+    body, _, signature = token.partition(".")
+    mac = tokens._unb64(signature)
+    assert tokens.read(KEY, token, NOW) is not None
+    for length in range(len(mac)):
+        assert tokens.read(KEY, f"{body}.{tokens._b64(mac[:length])}", NOW) is None, length
+    for extra in (b"\0", b"x", mac):
+        assert tokens.read(KEY, f"{body}.{tokens._b64(mac + extra)}", NOW) is None
+    assert tokens.read(KEY, f"{body}.", NOW) is None and tokens.read(KEY, f"{body}.{signature}=", NOW) is None
