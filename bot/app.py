@@ -73,6 +73,8 @@ class Dailies:
     _refresher: asyncio.Task | None = None
 
     async def start(self) -> None:
+        if self.tokens is not None:
+            await self.tokens.seal_stored()  # before any token is used: plaintext or old-key rows
         await self.runner.start()
         if self.studio.workflow_steps is not None:
             self.studio.workflow_steps.start_sweep()  # steps a restart left open

@@ -43,6 +43,27 @@ def delete_installation(db: Db, team_id: str) -> bool:
     return db.execute("DELETE FROM slack_installations WHERE team_id = ?", [team_id or ""]).rowcount > 0
 
 
+def token_rows(db: Db) -> list[dict]:
+    """Each workspace's stored tokens, as stored (sealed or not)."""
+    return db.query("SELECT team_id, bot_token, bot_refresh_token FROM slack_installations ORDER BY team_id")
+
+
+def replace_tokens(db: Db, old: dict, new: dict) -> bool:
+    """Store `new`'s tokens for the workspace if it still holds `old`'s (one UPDATE decides)."""
+    cursor = db.execute(
+        "UPDATE slack_installations SET bot_token = ?, bot_refresh_token = ? WHERE team_id = ? "
+        "AND bot_token IS NOT DISTINCT FROM ? AND bot_refresh_token IS NOT DISTINCT FROM ?",
+        [
+            new["bot_token"],
+            new["bot_refresh_token"],
+            old["team_id"],
+            old["bot_token"],
+            old["bot_refresh_token"],
+        ],
+    )
+    return cursor.rowcount == 1
+
+
 def expiring(db: Db, before: float) -> list[str]:
     """Workspaces whose bot token expires before `before` (Unix time) and can be refreshed."""
     rows = db.query(
