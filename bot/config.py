@@ -58,6 +58,18 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
     return _number(env, name, default)
 
 
+def _days(env: Mapping[str, str], name: str, default: float) -> float:
+    """A number of days, 0 or more."""
+    raw = env.get(name, "").strip()
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of days (0 or more), got {raw!r}") from None
+    if value < 0:
+        raise ConfigError(f"{name} must be a number of days (0 or more), got {raw!r}")
+    return value
+
+
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
     return _number(env, name, default, int, "a whole number")
 
@@ -77,7 +89,8 @@ class Config:
     slack_client_secret: str = ""
     # DAILIES_SECRET_KEY: Fernet key(s) sealing stored workspace tokens; the first seals, all open
     secret_key: str = ""
-    token_refresh_margin_seconds: float = 2 * 3600.0  # rotating tokens are refreshed this long before expiry
+    token_refresh_margin_seconds: float = 2 * 3600.0
+    retention_days: float = 30.0  # DAILIES_RETENTION_DAYS: a removed workspace's data is kept this long  # rotating tokens are refreshed this long before expiry
     db_path: str = "./dailies.db"
     database_url: str = ""  # postgresql://…: PostgreSQL instead of the SQLite file (what replicas share)
     lease_seconds: float = 60.0  # a replica's claim on a running take, renewed while it runs
@@ -205,6 +218,7 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = Path
         slack_client_id=client_id,
         slack_client_secret=client_secret,
         secret_key=secret_key,
+        retention_days=_days(env, "DAILIES_RETENTION_DAYS", 30.0),
         token_refresh_margin_seconds=_float(env, "DAILIES_TOKEN_REFRESH_MINUTES", 120.0) * 60,
         db_path=s("DAILIES_DB", "./dailies.db"),
         database_url=_database_url(s("DATABASE_URL")),

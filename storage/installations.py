@@ -27,11 +27,14 @@ COLUMNS = (
 
 
 def save_installation(db: Db, row: dict) -> None:
-    """Store a workspace's installation (the latest install wins); a refresh claim survives it."""
+    """Store a workspace's installation (the latest install wins); a refresh claim survives it, and
+    a workspace that had removed Dailies is no longer due for its purge."""
     values = {c: row.get(c) for c in COLUMNS}
     values["is_enterprise_install"] = 1 if row.get("is_enterprise_install") else 0
     values["team_id"] = row.get("team_id") or ""
-    db.upsert("slack_installations", values, pk="team_id")
+    with db.atomic():
+        db.upsert("slack_installations", values, pk="team_id")
+        db.execute("DELETE FROM departures WHERE team_id = ?", [values["team_id"]])
 
 
 def find_installation(db: Db, team_id: str) -> dict | None:
