@@ -20,6 +20,7 @@ from bot.config import Config
 from bot.delivery.fetch_back import FetchBack
 from bot.delivery.workflow_steps import StepCompletion
 from bot.install.flow import Installs, installs
+from bot.install.retention import Retention
 from bot.install.tokens import WorkspaceTokens
 from bot.install.uninstall import Uninstalls
 from bot.providers.base import Provider
@@ -70,9 +71,13 @@ class Dailies:
     identity: BotIdentity | None = None  # who the bot is, asked once at start-up
     tokens: WorkspaceTokens | None = None  # distribution mode: each workspace's token
     buckets: SharedBuckets | None = None  # several replicas: the Slack budget in the database
+    retention: Retention | None = None  # distribution mode: removed workspaces' data purged
     _refresher: asyncio.Task | None = None
+    _sweeper: asyncio.Task | None = None
 
     async def start(self) -> None:
+        if self.tokens is not None:
+            await self.tokens.seal_stored()  # before any token is used: plaintext or old-key rows
         await self.runner.start()
         if self.studio.workflow_steps is not None:
             self.studio.workflow_steps.start_sweep()  # steps a restart left open
@@ -80,12 +85,15 @@ class Dailies:
             await self.identity.prime()
         if self.tokens is not None:
             self._refresher = asyncio.create_task(self.tokens.keep_fresh(), name="slack-tokens")
+        if self.retention is not None:
+            self._sweeper = asyncio.create_task(self.retention.keep_sweeping(), name="retention")
 
     async def close(self) -> None:
         await self.cards.drain(timeout=5.0)  # let pending card edits land before stopping
-        if self._refresher is not None:
-            self._refresher.cancel()
-            await asyncio.gather(self._refresher, return_exceptions=True)
+        for task in (self._refresher, self._sweeper):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         await self.runner.stop()
         if self.studio.workflow_steps is not None:
             await self.studio.workflow_steps.stop()
@@ -244,8 +252,11 @@ def build(config: Config, *, slack_file_hosts: tuple[str, ...] = ("files.slack.c
     runner = JobRunner(config, store, providers, client, cards, http, serving=clients.serving)
     studio = build_studio(config, store, providers, runner, cards, clients, slack_file_hosts=slack_file_hosts)
     handlers.rate_limits.register(app, clients)
-    if tokens is not None:
-        handlers.installs.register(app, Uninstalls(store, app.installation_store, runner.cancel_job))
+    retention = Retention(store, config.retention_days, config.media_dir) if tokens is not None else None
+    if retention is not None:
+        handlers.installs.register(
+            app, Uninstalls(store, app.installation_store, runner.cancel_job, retention)
+        )
     room = screening_room(config, studio, store, client, http, slack_file_hosts, serving=clients.serving)
     if room is not None:
         cards.screening_link = room.watch_link
@@ -265,4 +276,5 @@ def build(config: Config, *, slack_file_hosts: tuple[str, ...] = ("files.slack.c
         identity=identity,
         tokens=tokens,
         buckets=buckets,
+        retention=retention,
     )

@@ -34,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
         help="for many workspaces installing through OAuth (needs --http-url)",
     )
     sub.add_parser("doctor", help="check the configuration")
+    p_purge = sub.add_parser("purge", help="delete everything a workspace owns now (distribution mode)")
+    p_purge.add_argument("--team", required=True, help="the workspace id (T…)")
+    p_purge.add_argument("--force", action="store_true", help="also while the workspace still has Dailies")
     sub.add_parser("models", help="list the model catalogue and where each model runs here")
     args = parser.parse_args(argv)
     try:
@@ -75,6 +78,8 @@ async def _dispatch(args) -> int:
         from bot.tools.doctor import doctor
 
         return await doctor(config)
+    if args.command == "purge":
+        return await _purge(config, args.team, args.force)
     if args.command == "run":
         return await _socket_mode(config, args.host, args.port)
     return await _serve(config, args.host, args.port)
@@ -92,6 +97,28 @@ async def _models(config) -> int:
         print(answers.models_table(answers.model_rows(dailies.studio.model_routes())))
     finally:
         await dailies.close()
+    return 0
+
+
+async def _purge(config, team_id: str, force: bool) -> int:
+    from bot.install.retention import Retention
+    from storage import installations
+    from storage.db import Store, connect
+
+    store = Store(connect(config.db_path, database_url=config.database_url))
+    try:
+        if not force and await store.run(installations.find_installation, team_id):
+            print(
+                f"dailies: {team_id} still has Dailies installed: remove the app from that workspace "
+                "first (its data is then purged after DAILIES_RETENTION_DAYS), or pass --force",
+                file=sys.stderr,
+            )
+            return 2
+        counts = await Retention(store, 0, config.media_dir).purge(team_id)
+    finally:
+        store.close()
+    done = ", ".join(f"{n} {table}" for table, n in counts.items())
+    print(f"purged {team_id}: {done}" if done else f"nothing stored for {team_id}")
     return 0
 
 

@@ -58,8 +58,24 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
     return _number(env, name, default)
 
 
+def _days(env: Mapping[str, str], name: str, default: float) -> float:
+    """A number of days, 0 or more."""
+    raw = env.get(name, "").strip()
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of days (0 or more), got {raw!r}") from None
+    if value < 0:
+        raise ConfigError(f"{name} must be a number of days (0 or more), got {raw!r}")
+    return value
+
+
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
     return _number(env, name, default, int, "a whole number")
+
+
+# how an operator makes a DAILIES_SECRET_KEY (a Fernet key)
+MAKE_A_KEY = 'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
 
 
 @dataclass(frozen=True, repr=False)
@@ -71,7 +87,10 @@ class Config:
     # distribution mode (OAuth installs into many workspaces) instead of one SLACK_BOT_TOKEN
     slack_client_id: str = ""
     slack_client_secret: str = ""
-    token_refresh_margin_seconds: float = 2 * 3600.0  # rotating tokens are refreshed this long before expiry
+    # DAILIES_SECRET_KEY: Fernet key(s) sealing stored workspace tokens; the first seals, all open
+    secret_key: str = ""
+    token_refresh_margin_seconds: float = 2 * 3600.0
+    retention_days: float = 30.0  # DAILIES_RETENTION_DAYS: a removed workspace's data is kept this long  # rotating tokens are refreshed this long before expiry
     db_path: str = "./dailies.db"
     database_url: str = ""  # postgresql://…: PostgreSQL instead of the SQLite file (what replicas share)
     lease_seconds: float = 60.0  # a replica's claim on a running take, renewed while it runs
@@ -138,6 +157,7 @@ class Config:
             self.kling_webhook_secret,
             self.gemini_api_key,
             self.review_secret,
+            *self.secret_key.split(","),
             urlsplit(self.database_url).password or "",
         )
         return tuple(v for v in values if v)
@@ -181,6 +201,12 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = Path
             "install Dailies through OAuth, or unset SLACK_CLIENT_ID and SLACK_CLIENT_SECRET to serve "
             "the one workspace of that token."
         )
+    secret_key = s("DAILIES_SECRET_KEY")
+    if client_id and not s("SLACK_BOT_TOKEN") and not secret_key:
+        raise ConfigError(
+            "DAILIES_SECRET_KEY is not set: distribution mode stores each workspace's tokens sealed with "
+            f"it; make one with {MAKE_A_KEY} and keep it with your other secrets."
+        )
     api_url = s("SLACK_API_URL", "https://slack.com/api/")
     if not api_url.endswith("/"):
         api_url += "/"
@@ -191,6 +217,8 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = Path
         slack_api_url=api_url,
         slack_client_id=client_id,
         slack_client_secret=client_secret,
+        secret_key=secret_key,
+        retention_days=_days(env, "DAILIES_RETENTION_DAYS", 30.0),
         token_refresh_margin_seconds=_float(env, "DAILIES_TOKEN_REFRESH_MINUTES", 120.0) * 60,
         db_path=s("DAILIES_DB", "./dailies.db"),
         database_url=_database_url(s("DATABASE_URL")),

@@ -27,11 +27,14 @@ COLUMNS = (
 
 
 def save_installation(db: Db, row: dict) -> None:
-    """Store a workspace's installation (the latest install wins); a refresh claim survives it."""
+    """Store a workspace's installation (the latest install wins); a refresh claim survives it, and
+    a workspace that had removed Dailies is no longer due for its purge."""
     values = {c: row.get(c) for c in COLUMNS}
     values["is_enterprise_install"] = 1 if row.get("is_enterprise_install") else 0
     values["team_id"] = row.get("team_id") or ""
-    db.upsert("slack_installations", values, pk="team_id")
+    with db.atomic():
+        db.upsert("slack_installations", values, pk="team_id")
+        db.execute("DELETE FROM departures WHERE team_id = ?", [values["team_id"]])
 
 
 def find_installation(db: Db, team_id: str) -> dict | None:
@@ -41,6 +44,27 @@ def find_installation(db: Db, team_id: str) -> dict | None:
 def delete_installation(db: Db, team_id: str) -> bool:
     """Forget the workspace's tokens; True if there was an installation."""
     return db.execute("DELETE FROM slack_installations WHERE team_id = ?", [team_id or ""]).rowcount > 0
+
+
+def token_rows(db: Db) -> list[dict]:
+    """Each workspace's stored tokens, as stored (sealed or not)."""
+    return db.query("SELECT team_id, bot_token, bot_refresh_token FROM slack_installations ORDER BY team_id")
+
+
+def replace_tokens(db: Db, old: dict, new: dict) -> bool:
+    """Store `new`'s tokens for the workspace if it still holds `old`'s (one UPDATE decides)."""
+    cursor = db.execute(
+        "UPDATE slack_installations SET bot_token = ?, bot_refresh_token = ? WHERE team_id = ? "
+        "AND bot_token IS NOT DISTINCT FROM ? AND bot_refresh_token IS NOT DISTINCT FROM ?",
+        [
+            new["bot_token"],
+            new["bot_refresh_token"],
+            old["team_id"],
+            old["bot_token"],
+            old["bot_refresh_token"],
+        ],
+    )
+    return cursor.rowcount == 1
 
 
 def expiring(db: Db, before: float) -> list[str]:

@@ -239,6 +239,11 @@ M015_MESSAGES_BY_TEAM = [
     "ALTER TABLE messages_by_team RENAME TO messages",
 ]
 
+M016_DEPARTURES = [
+    # a workspace that removed Dailies, and when: its data is purged DAILIES_RETENTION_DAYS later
+    "CREATE TABLE departures (team_id {text} NOT NULL PRIMARY KEY, departed_at {real})",
+]
+
 MIGRATIONS: list[tuple[str, list[Step]]] = [
     ("m001_core", M001_CORE),
     ("m003_subjects", M003_SUBJECTS),
@@ -254,6 +259,7 @@ MIGRATIONS: list[tuple[str, list[Step]]] = [
     ("m013_slack_buckets", M013_SLACK_BUCKETS),
     ("m014_team_keys", M014_TEAM_KEYS),
     ("m015_messages_by_team", M015_MESSAGES_BY_TEAM),
+    ("m016_departures", M016_DEPARTURES),
 ]
 
 

@@ -15,6 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Config
 from bot.install.pages import failure_page, success_page
+from bot.install.sealing import Sealer
 from bot.install.stores import DbInstallationStore, DbOAuthStateStore, OrgWideInstall
 from bot.install.tokens import WorkspaceAuthorize, WorkspaceTokens
 from storage.db import Store
@@ -85,14 +86,16 @@ Installs = tuple[AsyncOAuthFlow, WorkspaceTokens, WorkspaceAuthorize]
 
 def installs(config: Config, store: Store, scopes: tuple[str, ...]) -> Installs:
     """The OAuth flow (asking for the bot `scopes`), the token source and Bolt's authorization,
-    over one database."""
+    over one database, with every stored token sealed under DAILIES_SECRET_KEY."""
+    sealer = Sealer.from_setting(config.secret_key)
     tokens = WorkspaceTokens(
         store,
+        sealer,
         client_id=config.slack_client_id,
         client_secret=config.slack_client_secret,
         api_url=config.slack_api_url,
         refresh_margin_seconds=config.token_refresh_margin_seconds,
     )
-    installations = DbInstallationStore(store, on_change=tokens.forget)
+    installations = DbInstallationStore(store, sealer, on_change=tokens.forget)
     states = DbOAuthStateStore(store, expiration_seconds=STATE_SECONDS)
     return oauth_flow(config, installations, states, scopes), tokens, WorkspaceAuthorize(tokens)

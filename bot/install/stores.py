@@ -15,6 +15,7 @@ from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 
+from bot.install.sealing import Sealer
 from storage import installations
 from storage.db import Store
 
@@ -66,11 +67,14 @@ def bot_of(row: dict) -> Bot:
 
 class DbInstallationStore(AsyncInstallationStore):
     """One installation per workspace (the latest install wins). Dailies asks only for bot scopes,
-    so the installer's user token is neither requested nor kept. `on_change(team_id)` is told of
-    every save and delete, so a token cache can drop what it holds."""
+    so the installer's user token is neither requested nor kept. Tokens are stored sealed.
+    `on_change(team_id)` is told of every save and delete, so a token cache can drop what it holds."""
 
-    def __init__(self, store: Store, *, on_change: Callable[[str], None] = lambda team_id: None) -> None:
+    def __init__(
+        self, store: Store, sealer: Sealer, *, on_change: Callable[[str], None] = lambda team_id: None
+    ) -> None:
         self.store = store
+        self.sealer = sealer
         self.on_change = on_change
 
     @property
@@ -80,7 +84,7 @@ class DbInstallationStore(AsyncInstallationStore):
     async def async_save(self, installation: Installation) -> None:
         if installation.is_enterprise_install or not installation.team_id:
             raise OrgWideInstall("org-wide installs are not supported")
-        await self.store.run(installations.save_installation, _row(installation))
+        await self.store.run(installations.save_installation, self.sealer.seal_row(_row(installation)))
         self.on_change(installation.team_id)
         log.info("installed in workspace %s (%s)", installation.team_id, installation.team_name)
 
@@ -90,8 +94,8 @@ class DbInstallationStore(AsyncInstallationStore):
         row = _row(bot)
         stored = await self.store.run(installations.find_installation, bot.team_id)
         if stored is not None:  # keep what a Bot does not carry (the installer)
-            row = {**stored, **{k: v for k, v in row.items() if v is not None}}
-        await self.store.run(installations.save_installation, row)
+            row = {**self.sealer.open_row(stored), **{k: v for k, v in row.items() if v is not None}}
+        await self.store.run(installations.save_installation, self.sealer.seal_row(row))
         self.on_change(bot.team_id)
 
     async def async_find_bot(
@@ -119,7 +123,7 @@ class DbInstallationStore(AsyncInstallationStore):
         row = await self.store.run(installations.find_installation, team_id)
         if row is None or (enterprise_id and row["enterprise_id"] not in (None, enterprise_id)):
             return None
-        return row
+        return self.sealer.open_row(row)
 
     async def async_delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
         await self.async_delete_all(enterprise_id=enterprise_id, team_id=team_id)

@@ -18,6 +18,7 @@ from slack_sdk.errors import SlackTokenRotationError
 from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.install.sealing import TOKEN_COLUMNS, Sealer
 from bot.install.stores import bot_of
 from storage import installations
 from storage.db import Store
@@ -47,6 +48,7 @@ class WorkspaceTokens:
     def __init__(
         self,
         store: Store,
+        sealer: Sealer,
         *,
         client_id: str,
         client_secret: str,
@@ -56,6 +58,7 @@ class WorkspaceTokens:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
+        self.sealer = sealer
         self.margin = refresh_margin_seconds
         self.cache_seconds = cache_seconds
         self.clock = clock
@@ -81,7 +84,7 @@ class WorkspaceTokens:
         cached = self._cache.get(team_id)
         if cached is not None and now - cached.read_at < self.cache_seconds and not self._due(cached, now):
             return cached
-        row = await self.store.run(installations.find_installation, team_id)
+        row = await self._stored(team_id)
         if row is None:
             self._cache.pop(team_id, None)
             return None
@@ -91,6 +94,28 @@ class WorkspaceTokens:
         if grant is not None:
             self._cache[team_id] = grant
         return grant
+
+    async def seal_stored(self) -> int:
+        """Seal every token stored in plaintext (a database from before sealing) or under an older
+        key; how many workspaces changed. A row is replaced only if it still holds what was read,
+        so a refresh on another replica meanwhile is never overwritten."""
+        changed = 0
+        for row in await self.store.run(installations.token_rows):
+            if not any(self.sealer.stale(row[c]) for c in TOKEN_COLUMNS):
+                continue
+            fresh = self.sealer.seal_row(self.sealer.open_row(row))
+            if await self.store.run(installations.replace_tokens, row, fresh):
+                changed += 1
+        if changed:
+            log.info(
+                "sealed the stored tokens of %d workspace(s) under DAILIES_SECRET_KEY's first key", changed
+            )
+        return changed
+
+    async def _stored(self, team_id: str) -> dict | None:
+        """The workspace's installation with its tokens opened, or None."""
+        row = await self.store.run(installations.find_installation, team_id)
+        return self.sealer.open_row(row) if row else None
 
     async def refresh_due(self) -> int:
         """Refresh every token that expires within the margin (the background's round); how many."""
@@ -137,7 +162,7 @@ class WorkspaceTokens:
         async with lock:
             deadline = self.clock() + REFRESH_CLAIM_SECONDS
             while True:
-                row = await self.store.run(installations.find_installation, team_id)
+                row = await self._stored(team_id)
                 now = self.clock()
                 if row is None:
                     return None
@@ -174,14 +199,14 @@ class WorkspaceTokens:
             installations.finish_refresh,
             team_id,
             holder,
-            fresh.bot_token,
-            fresh.bot_refresh_token,
+            self.sealer.seal(fresh.bot_token),
+            self.sealer.seal(fresh.bot_refresh_token),
             float(fresh.bot_token_expires_at or 0) or None,
         )
         self.refreshes += 1
         self.forget(team_id)
         log.info("refreshed the Slack token of workspace %s", team_id)
-        stored = await self.store.run(installations.find_installation, team_id)
+        stored = await self._stored(team_id)
         return self._grant(stored, self.clock()) if stored else None
 
 

@@ -1,5 +1,5 @@
 """A workspace removing Dailies (`app_uninstalled`, or its bot token revoked): its installation is
-forgotten and its unfinished jobs stop where they are. No card is edited and nothing is posted,
+forgotten, its unfinished jobs stop where they are, and its data is purged after the retention. No card is edited and nothing is posted,
 since its token no longer works; provider tasks already submitted run out on their own and are
 never charged to the workspace (only delivered takes count as spend)."""
 
@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 
+from bot.install.retention import Retention
 from storage import installations
 from storage.db import Store
 
@@ -24,8 +25,10 @@ class Uninstalls:
         store: Store,
         installation_store: AsyncInstallationStore,
         stop_job: Callable[[int], Awaitable[None]],
+        retention: Retention,
     ) -> None:
         self.store = store
+        self.retention = retention
         self.installation_store = installation_store
         self.stop_job = stop_job  # stops the job's takes running in this process
 
@@ -39,6 +42,7 @@ class Uninstalls:
             await self.stop_job(job_id)
         if stopped:
             log.info("workspace %s removed Dailies: stopped jobs %s", team_id, stopped)
+        await self.retention.departed(team_id)
         return stopped
 
     async def revoked(self, team_id: str, enterprise_id: str | None, tokens: dict) -> list[int]:

@@ -17,6 +17,7 @@ from tests.fakes.slack_requests import JSON, event_body, post_signed
 from tests.fakes.slack_workspaces import CLIENT_ID, CLIENT_SECRET, WorkspacesSlack, query_of
 from tests.harness import Bot, running_bot
 
+SECRET_KEY = "kF8s1bE2v8dJr6jJm0n3c1yq2JwY7o9XyZbq3H5tQ0A="  # a Fernet key for these tests only
 CHANNEL = "C0SHARED"  # the same channel id in both workspaces: their data must still stay apart
 COOKIE = "slack-app-oauth-state"
 
@@ -32,6 +33,7 @@ async def distributed(tmp_path, **env) -> AsyncIterator[tuple[Bot, WorkspacesSla
             "SLACK_BOT_TOKEN": "",
             "SLACK_CLIENT_ID": CLIENT_ID,
             "SLACK_CLIENT_SECRET": CLIENT_SECRET,
+            "DAILIES_SECRET_KEY": SECRET_KEY,
             **env,
         }
         async with running_bot(tmp_path, slack, **settings) as bot:
@@ -237,6 +239,12 @@ async def test_tokens_revoked_for_the_bot_removes_the_workspace(tmp_path):
         assert await bot.dailies.store.run(installations.find_installation, "T0ACME") is None
 
 
+async def stored(bot: Bot, team_id: str) -> dict | None:
+    """The workspace's installation row with its tokens opened (they are stored sealed)."""
+    row = await bot.dailies.store.run(installations.find_installation, team_id)
+    return bot.dailies.tokens.sealer.open_row(row) if row else None
+
+
 async def test_an_expiring_token_is_refreshed_once_and_the_old_refresh_token_is_spent(tmp_path):
     async with distributed(tmp_path) as (bot, slack):
         slack.rotation_seconds = 12 * 3600
@@ -244,7 +252,7 @@ async def test_an_expiring_token_is_refreshed_once_and_the_old_refresh_token_is_
         await install(bot, slack, "T0ACME")
         first = slack.tokens_of("T0ACME")
         assert len(first) == 1
-        row = await bot.dailies.store.run(installations.find_installation, "T0ACME")
+        row = await stored(bot, "T0ACME")
         assert row["bot_refresh_token"].startswith("xoxe-1-")
 
         # two requests at once: one refresh (a refresh token works once), both served
@@ -259,7 +267,7 @@ async def test_an_expiring_token_is_refreshed_once_and_the_old_refresh_token_is_
             c for c in slack.calls_to("oauth.v2.access") if c.params.get("grant_type") == "refresh_token"
         ]
         assert len(refreshes) == 1
-        fresh = await bot.dailies.store.run(installations.find_installation, "T0ACME")
+        fresh = await stored(bot, "T0ACME")
         assert fresh["bot_token"] != first[0] and fresh["bot_refresh_token"] != row["bot_refresh_token"]
         assert fresh["bot_token_expires_at"] > row["bot_token_expires_at"] + 3600
         assert {slack.team_of(c) for c in slack.calls_to("files.completeUploadExternal")} == {"T0ACME"}
@@ -275,7 +283,7 @@ async def test_the_background_refreshes_a_token_no_request_touched(tmp_path):
         tokens = bot.dailies.tokens
         assert await tokens.refresh_due() == 1
         assert await tokens.refresh_due() == 0  # refreshed: nothing is due any more
-        refreshed = await bot.dailies.store.run(installations.find_installation, "T0ACME")
+        refreshed = await stored(bot, "T0ACME")
         assert refreshed["bot_token"] in slack.tokens_of("T0ACME")
         assert refreshed["refresher"] is None
 
@@ -296,7 +304,12 @@ async def test_doctor_checks_the_oauth_settings(tmp_path, capsys):
 
     async with distributed(tmp_path) as (bot, slack):
         await install(bot, slack, "T0ACME")
-        settings = {"SLACK_BOT_TOKEN": "", "SLACK_CLIENT_ID": CLIENT_ID, "SLACK_CLIENT_SECRET": CLIENT_SECRET}
+        settings = {
+            "SLACK_BOT_TOKEN": "",
+            "SLACK_CLIENT_ID": CLIENT_ID,
+            "SLACK_CLIENT_SECRET": CLIENT_SECRET,
+            "DAILIES_SECRET_KEY": SECRET_KEY,
+        }
         config = bot_config(tmp_path / "doctor", slack, **settings, DAILIES_DB=str(tmp_path / "dailies.db"))
         await doctor(config)
         out = capsys.readouterr().out
