@@ -11,6 +11,7 @@ import av
 from PIL import Image, UnidentifiedImageError
 
 from bot.media.probe import probe_video
+from bot.outcomes import UserError
 
 # Above this many pixels Pillow is not asked to do anything with the file (a decompression bomb:
 # a few KB of PNG can declare a 100 000 × 100 000 canvas). 50 MP is well above any provider's need.
@@ -30,12 +31,8 @@ _NEUTRAL_CONTENT_TYPES = frozenset(
 _QUICKTIME_ATOMS = (b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot")
 
 
-class MediaRejected(Exception):
+class MediaRejected(UserError):
     """The file is not something a provider will take; `message` is written for the Slack user."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from bot.media.check import MediaRejected
-from bot.media.netpolicy import FetchRefused
+from bot.outcomes import UserError
 from bot.providers.base import Mode
 from bot.request import Avatar
 from bot.request.catalogue import estimate_cost, get_model
@@ -16,7 +15,6 @@ from storage import jobs as jobs_db
 
 DEFAULT_MODEL = "kling-avatar-pro"
 WORDS_PER_SECOND = 2.5  # a speaking pace, to estimate what a script costs
-AUDIO_TYPES = ("audio/", "video/mp4")
 NEEDS_AUDIO = (
     "`{model}` runs on {backend} here, which can't speak a script: attach an audio file (mp3, wav, "
     "m4a or aac, 2 to 300 s, at most 5 MB) when you mention me, or give one with `--audio-url URL`."
@@ -59,12 +57,12 @@ class Avatars:
             return exc.message
         if not subject["images"]:
             return f"`{{{subject['name']}}}` has no image to animate; add one with `/video subject add`."
-        audio_files = [f for f in origin.files if (f.get("mimetype") or "").startswith(AUDIO_TYPES)]
+        audio_files = origin.audio
         speech = None
         if cmd.audio_url or audio_files:
             try:
                 speech = await self.inputs.audio(cmd.audio_url, None if cmd.audio_url else audio_files[0])
-            except (FetchRefused, MediaRejected) as exc:
+            except UserError as exc:
                 return f"The avatar's audio was not used: {exc.message}"
         elif not cmd.script:
             return "Give the avatar a script in quotes, an audio link (`--audio-url URL`), or attach an audio file."

@@ -9,10 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.cards.publisher import CardPublisher
-from bot.media.check import MediaRejected
-from bot.media.netpolicy import FetchRefused
 from bot.media.probe import probe_video
-from bot.outcomes import Refusal
+from bot.outcomes import Refusal, UserError
 from bot.providers.base import Mode
 from bot.request import ThreadInstruction
 from bot.request.lipsync import USAGE, clip_problem, lipsync_cost, script_problem, speech_fits, spoken_seconds
@@ -27,7 +25,6 @@ from storage import jobs as jobs_db
 from storage.db import Store
 from storage.rows import JobRow
 
-AUDIO_TYPES = ("audio/", "video/mp4")
 NO_LIPSYNC = (
     "Lip-sync runs on Kling direct, and this Dailies renders through {backends}, which has none. "
     "Set KLING_API_KEY (or KLING_ACCESS_KEY and KLING_SECRET_KEY) to lip-sync versions; until then "
@@ -161,7 +158,7 @@ class LipSyncs:
 
     async def _speech(self, origin: Origin, ins: ThreadInstruction) -> dict | None | str:
         """The attached (or linked) audio to sync, checked for lip-sync's 2-60 s; None for a line."""
-        files = [f for f in origin.files if (f.get("mimetype") or "").startswith(AUDIO_TYPES)]
+        files = origin.audio
         if ins.text and not (ins.audio_url or files):
             return script_problem(ins.text)  # None when the line is fine
         if ins.text:
@@ -172,7 +169,7 @@ class LipSyncs:
             return f"Tell me what to say: {USAGE}."
         try:
             return await self.inputs.audio(ins.audio_url, None if ins.audio_url else files[0], max_seconds=60)
-        except (FetchRefused, MediaRejected) as exc:
+        except UserError as exc:
             return f"The lip-sync's audio was not used: {exc.message}"
 
 

@@ -12,9 +12,7 @@ from pathlib import Path
 
 from bot.cards.publisher import CardPublisher
 from bot.delivery.fetch_back import FetchBack
-from bot.media.check import MediaRejected
-from bot.media.netpolicy import FetchRefused
-from bot.outcomes import Refusal
+from bot.outcomes import Refusal, UserError
 from bot.providers.base import Mode, SourceInput
 from bot.request import ThreadInstruction, parse_reply
 from bot.request.catalogue import get_model
@@ -165,7 +163,7 @@ class ThreadJobs:
         names = subject_names(ins.text) if ins.kind in ("edit", "extend") else ()
         if not names:
             return plan
-        images = any((f.get("mimetype") or "").startswith("image/") for f in origin.files)
+        images = bool(origin.images)
         model = get_model(plan.model)
         try:
             subjects = await self.library.resolve(
@@ -249,7 +247,7 @@ class ThreadJobs:
 
     async def _image(self, origin: Origin, ins, plan: thread_plan.ThreadJob) -> dict | None | Refusal:
         """An image attached to the reply (or `--image URL`): first frame, or a reference for an edit."""
-        files = [f for f in origin.files if (f.get("mimetype") or "").startswith("image/")]
+        files = origin.images
         if not files and not ins.image_url:
             return None
         model = get_model(plan.model)
@@ -263,7 +261,7 @@ class ThreadJobs:
             return Refusal(f"{model.id} can't use an image; drop the attachment or pick another model.")
         try:
             return await self.inputs.image(ins.image_url, files[0] if files else None)
-        except (FetchRefused, MediaRejected) as exc:
+        except UserError as exc:
             return Refusal(exc.message)
 
 
