@@ -7,10 +7,9 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-import av
 from PIL import Image, UnidentifiedImageError
 
-from bot.media.probe import probe_video
+from bot.media.probe import audio_seconds, probe_video
 from bot.outcomes import UserError
 
 # Above this many pixels Pillow is not asked to do anything with the file (a decompression bomb:
@@ -195,22 +194,6 @@ def check_audio(
             f"The audio is {seconds:.1f} s long; it needs to be between {min_seconds:g} and {max_seconds:g} s."
         )
     return AudioInfo(mime=mime, seconds=seconds, size=size)
-
-
-def audio_seconds(path: Path) -> float | None:
-    """Duration of the first audio stream, from the container (no full decode); None if unreadable."""
-    try:
-        with av.open(str(path)) as container:
-            if not container.streams.audio:
-                return None
-            stream = container.streams.audio[0]
-            if stream.duration is not None and stream.time_base is not None:
-                return float(stream.duration * stream.time_base)
-            if container.duration is not None:
-                return container.duration / av.time_base
-    except (av.FFmpegError, OSError, ValueError):
-        return None
-    return None
 
 
 def check_video(

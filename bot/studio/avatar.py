@@ -6,6 +6,7 @@ from bot.outcomes import UserError
 from bot.providers.base import Mode
 from bot.request import Avatar
 from bot.request.catalogue import estimate_cost, get_model
+from bot.request.lipsync import spoken_seconds
 from bot.studio.inputs import Inputs
 from bot.studio.origin import Origin
 from bot.studio.routes import Routes
@@ -14,16 +15,10 @@ from bot.studio.subjects import Library, Unresolved
 from storage import jobs as jobs_db
 
 DEFAULT_MODEL = "kling-avatar-pro"
-WORDS_PER_SECOND = 2.5  # a speaking pace, to estimate what a script costs
 NEEDS_AUDIO = (
     "`{model}` runs on {backend} here, which can't speak a script: attach an audio file (mp3, wav, "
     "m4a or aac, 2 to 300 s, at most 5 MB) when you mention me, or give one with `--audio-url URL`."
 )
-
-
-def script_seconds(script: str) -> float:
-    """About how long a script takes to say. Pure."""
-    return max(2.0, round(len(script.split()) / WORDS_PER_SECOND, 1))
 
 
 class Avatars:
@@ -69,7 +64,7 @@ class Avatars:
         elif not provider.speaks_script:
             return NEEDS_AUDIO.format(model=model.id, backend=backend)
         script = None if speech else cmd.script
-        seconds = speech["seconds"] if speech else script_seconds(script or "")
+        seconds = speech["seconds"] if speech else max(2.0, spoken_seconds(script or ""))
         estimate = 0.0
         if not provider.free:
             estimate = estimate_cost(model, seconds=seconds, resolution=model.default_resolution, audio=True)
