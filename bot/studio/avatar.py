@@ -81,16 +81,5 @@ class Avatars:
             "subjects": [frontal],
         }
         said = f'"{script}"' if script else "(speaks the attached audio)"
-        return jobs_db.NewJob(
-            channel_id=origin.channel_id,
-            team_id=origin.team_id,
-            user_id=origin.user_id,
-            kind="avatar",
-            model=model.id,
-            backend=backend,
-            request=request,
-            takes=1,
-            estimate_usd=round(estimate, 2),
-            source_key=origin.source_key,
-            title=f"{{{subject['name']}}} says {said}",
-        )
+        title = f"{{{subject['name']}}} says {said}"
+        return origin.new_job("avatar", model.id, backend, request, estimate_usd=estimate, title=title)

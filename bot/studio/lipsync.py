@@ -4,7 +4,6 @@ file) as a new version on the shot, on the backend that lip-syncs, checked befor
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,7 +20,6 @@ from bot.studio.routes import Routes
 from bot.studio.start import Starter
 from bot.studio.subjects import Library, Unresolved
 from storage import approvals
-from storage import jobs as jobs_db
 from storage.db import Store
 from storage.rows import JobRow
 
@@ -113,21 +111,10 @@ class LipSyncs:
             "parent_version": take["version"],
         }
         estimate = 0.0 if provider.free else lipsync_cost(said, script=bool(script))
-        new = jobs_db.NewJob(
-            channel_id=origin.channel_id,
-            team_id=origin.team_id,
-            user_id=origin.user_id,
-            kind="lipsync",
-            model=job["model"],
-            backend=backend,
-            request=request,
-            takes=1,
-            estimate_usd=estimate,
-            source_key=origin.source_key or f"thread:{shot_id}:{uuid.uuid4().hex}",
-            title=request["instruction"],
-            shot_id=shot_id,
-            parent_take_id=take["id"],
-        )
+        new = origin.new_job(
+            "lipsync", job["model"], backend, request,
+            estimate_usd=estimate, title=request["instruction"], shot_id=shot_id, parent_take_id=take["id"],
+        )  # fmt: skip
         message = await self.starter.start(new)
         self.cards.touch(shot_id)
         return message
@@ -137,21 +124,11 @@ class LipSyncs:
         backend = self.backend()
         if backend is None:
             return NO_LIPSYNC.format(backends=", ".join(sorted(self.routes.providers)))
-        new = jobs_db.NewJob(
-            channel_id=origin.channel_id,
-            team_id=origin.team_id,
-            user_id=origin.user_id,
-            kind="lipsync",
-            model=job["model"],
-            backend=backend,
-            request=job["request"],
-            takes=1,
+        new = origin.new_job(
+            "lipsync", job["model"], backend, job["request"],
             estimate_usd=0.0 if self.routes.provider(backend).free else job["estimate_usd"],
-            source_key=origin.source_key or f"thread:{shot_id}:{uuid.uuid4().hex}",
-            title=job["request"].get("instruction") or "",
-            shot_id=shot_id,
-            parent_take_id=job["parent_take_id"],
-        )
+            title=job["request"].get("instruction") or "", shot_id=shot_id, parent_take_id=job["parent_take_id"],
+        )  # fmt: skip
         message = await self.starter.start(new)
         self.cards.touch(shot_id)
         return message

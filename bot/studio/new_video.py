@@ -148,20 +148,10 @@ class NewVideo:
                 subjects = []
         request = apply_subjects(request, subjects, model)
         seeds = _seeds(req.seed, req.takes) if model.seeds else ()
-        return jobs_db.NewJob(
-            channel_id=origin.channel_id,
-            team_id=origin.team_id,
-            user_id=origin.user_id,
-            kind="generate",
-            model=model.id,
-            backend=backend,
-            request=request,
-            takes=req.takes,
-            estimate_usd=round(estimate, 2),
-            source_key=origin.source_key,
-            title=req.prompt,
-            seeds=seeds,
-        )
+        return origin.new_job(
+            "generate", model.id, backend, request,
+            estimate_usd=estimate, title=req.prompt, takes=req.takes, seeds=seeds,
+        )  # fmt: skip
 
 
 def motion_note(video: dict, req: VideoRequest, subjects: list) -> str:

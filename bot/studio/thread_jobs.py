@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import random
-import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -137,22 +136,11 @@ class ThreadJobs:
             request["mode"] = mode.value
         model = get_model(plan.model)
         seeds = _seeds(plan.takes) if model.seeds else ()
-        new = jobs_db.NewJob(
-            channel_id=origin.channel_id,
-            team_id=origin.team_id,
-            user_id=origin.user_id,
-            kind=plan.kind,
-            model=plan.model,
-            backend=plan.backend,
-            request=request,
-            takes=plan.takes,
-            estimate_usd=plan.estimate_usd,
-            source_key=origin.source_key or f"thread:{shot_id}:{uuid.uuid4().hex}",
-            title=request.get("instruction") or request.get("prompt") or "",
-            shot_id=shot_id,
-            parent_take_id=plan.parent_take_id,
-            seeds=seeds,
-        )
+        new = origin.new_job(
+            plan.kind, plan.model, plan.backend, request,
+            estimate_usd=plan.estimate_usd, title=request.get("instruction") or request.get("prompt") or "",
+            takes=plan.takes, shot_id=shot_id, parent_take_id=plan.parent_take_id, seeds=seeds,
+        )  # fmt: skip
         message = await self.starter.start(new)
         self.cards.touch(shot_id)
         return message
