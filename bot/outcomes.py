@@ -1,8 +1,13 @@
-"""What a person or a take can end in, as values and the two exceptions that end a take.
+"""What a person or a take can end in: an error the user caused (as a value or raised), and the two
+exceptions that end a take.
 
-    Refusal          an error the user caused, as a value: `message` says what went wrong and what to do
-    TakeEnded        a take was cancelled (or otherwise ended) while being worked on: stop quietly
-    TakeFailed       a take ends as failed; its message is shown on the card and in the thread
+    Refusal              an error the user caused, as a value: `message` says what went wrong and what to do
+    UserError            the same, raised from deep in a step; `message` is written for the Slack user
+    ├── MediaRejected    a file no provider will take (bot.media.check)
+    ├── FetchRefused     media that could not or must not be fetched (bot.media.netpolicy)
+    └── Unresolved       a request names what the subject library cannot give (bot.studio.subjects)
+    TakeEnded            a take was cancelled (or otherwise ended) while being worked on: stop quietly
+    TakeFailed           a take ends as failed; its message is shown on the card and in the thread
 
 A leaf: imports nothing from Dailies.
 """
@@ -17,6 +22,14 @@ class Refusal:
     """An error the user caused, as a value; `message` says what went wrong and what to do."""
 
     message: str
+
+
+class UserError(Exception):
+    """An error the user caused, raised; `message` says what went wrong and what to do, for Slack."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 class TakeEnded(Exception):

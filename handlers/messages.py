@@ -8,7 +8,6 @@ import re
 from slack_bolt.async_app import AsyncApp
 
 from bot.request import parse_command
-from bot.studio.avatar import AUDIO_TYPES
 from bot.studio.origin import Origin
 from bot.studio.studio import SOMETHING_WRONG, Studio
 
@@ -50,8 +49,8 @@ def register(app: AsyncApp, studio: Studio) -> None:
         if in_thread and await studio.in_job_thread(origin.team_id, channel, thread_ts):
             reply = await _thread_reply(studio, origin, thread_ts, text)
         else:
-            images = any((f.get("mimetype") or "").startswith("image/") for f in origin.files)
-            audio = any((f.get("mimetype") or "").startswith(AUDIO_TYPES) for f in origin.files)
+            images = bool(origin.images)
+            audio = bool(origin.audio)
             parsed = parse_command(text, has_attachment=images, has_audio=audio)
             reply = await studio.handle(origin, parsed)
         if reply:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from storage import backend_ids
 from storage.clock import now_iso
 from storage.db import Db
 from storage.states import JOB_UNFINISHED
@@ -133,24 +134,13 @@ def image_in_use(db: Db, path: str) -> bool:
 def save_element(db: Db, subject_id: int, backend: str, element_id: str) -> None:
     """Remember the backend's element id for a subject, so the next job reuses it (not for a
     subject removed while a job that uses it was queued)."""
-    if not db.execute("SELECT 1 FROM subjects WHERE id = ?", [subject_id]).fetchone():
-        return
-    db["subject_elements"].upsert(
-        {"subject_id": subject_id, "backend": backend, "element_id": element_id, "created_at": now_iso()},
-        pk=("subject_id", "backend"),
-    )
+    if db.execute("SELECT 1 FROM subjects WHERE id = ?", [subject_id]).fetchone():
+        backend_ids.remember(db, "subject_elements", subject_id, backend, element_id)
 
 
 def element_ids(db: Db, subject_ids: list[int], backend: str) -> dict[int, str]:
     """Subject id -> the backend's element id, for those of `subject_ids` that have one."""
-    if not subject_ids:
-        return {}
-    marks = ",".join("?" for _ in subject_ids)
-    rows = db.execute(
-        f"SELECT subject_id, element_id FROM subject_elements WHERE backend = ? AND subject_id IN ({marks})",
-        [backend, *subject_ids],
-    )
-    return {r[0]: r[1] for r in rows}
+    return backend_ids.ids_at(db, "subject_elements", subject_ids, backend)
 
 
 def channels_of_user(db: Db, team_id: str, user_id: str) -> list[str]:

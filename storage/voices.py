@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from storage import backend_ids
 from storage.clock import now_iso
 from storage.db import Db
 
@@ -68,22 +69,10 @@ def save_voice(db: Db, subject_id: int, backend: str, voice_id: str, sample_path
     """Remember the backend's voice id, unless the subject is gone or its sample was replaced
     while the voice was being made (that voice speaks the old sample)."""
     current = db.one("SELECT path FROM subject_voice_samples WHERE subject_id = ?", [subject_id])
-    if current is None or current["path"] != sample_path:
-        return
-    db.upsert(
-        "subject_voices",
-        {"subject_id": subject_id, "backend": backend, "voice_id": voice_id, "created_at": now_iso()},
-        pk=("subject_id", "backend"),
-    )
+    if current is not None and current["path"] == sample_path:
+        backend_ids.remember(db, "subject_voices", subject_id, backend, voice_id)
 
 
 def voice_ids(db: Db, subject_ids: list[int], backend: str) -> dict[int, str]:
     """Subject id -> the backend's voice id, for those of `subject_ids` that have one."""
-    if not subject_ids:
-        return {}
-    marks = ",".join("?" for _ in subject_ids)
-    rows = db.query(
-        f"SELECT subject_id, voice_id FROM subject_voices WHERE backend = ? AND subject_id IN ({marks})",
-        [backend, *subject_ids],
-    )
-    return {r["subject_id"]: r["voice_id"] for r in rows}
+    return backend_ids.ids_at(db, "subject_voices", subject_ids, backend)

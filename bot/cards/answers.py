@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.providers.base import Availability
 from bot.request.catalogue import CATALOGUE, ModelSpec
+from bot.request.money import usd
 from storage.channels import ChannelSettings
 from storage.rows import JobRow, ShotRow, TakeRow
 from storage.states import JobState
@@ -80,7 +81,7 @@ def jobs_text(shots: list[dict], permalink) -> str:
         what = (first["request"].get("prompt") or first["request"].get("script") or "")[:60]
         ids = ", ".join(f"J{j}" for j in jobs)
         lines.append(
-            f"• *{ids}* · {' · '.join(versions)} · ${cost:.2f} · <@{first['user_id']}> · _{what}_ "
+            f"• *{ids}* · {' · '.join(versions)} · {usd(cost)} · <@{first['user_id']}> · _{what}_ "
             f"{permalink(shot)}".rstrip()
         )
     return "\n".join(lines)
@@ -111,20 +112,20 @@ def _has_takes(shot: ShotRow, job: JobRow) -> bool:
     return any(t["job_id"] == job["id"] for t in shot["takes"])
 
 
-def money(v: float | None) -> str:
-    return "none" if v is None else f"${v:,.2f}"
+def _limit(v: float | None) -> str:
+    return "none" if v is None else usd(v)
 
 
 def settings_text(s: ChannelSettings, *, default_model: str, final_model: str, spent: float) -> str:
-    remaining = "" if s.budget_usd is None else f" · remaining {money(max(0.0, s.budget_usd - spent))}"
+    remaining = "" if s.budget_usd is None else f" · remaining {usd(max(0.0, s.budget_usd - spent))}"
     approvers = " ".join(f"<@{u}>" for u in s.approvers) or "none (the requester's reaction counts)"
     return "\n".join(
         [
             "*Settings for this channel*",
             f"• Draft model: `{default_model}`" + ("" if s.default_model else " (default)"),
             f"• Final model: `{final_model}`" + ("" if s.final_model else " (default)"),
-            f"• Budget per month: {money(s.budget_usd)} · spent this month {money(spent)}{remaining}",
-            f"• Per-job limit (above it a job waits for approval): {money(s.job_limit_usd)}",
+            f"• Budget per month: {_limit(s.budget_usd)} · spent this month {usd(spent)}{remaining}",
+            f"• Per-job limit (above it a job waits for approval): {_limit(s.job_limit_usd)}",
             f"• Approvers: {approvers} · rule: {s.approval_rule}",
         ]
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.request.money import usd
 from bot.request.review import can_approve_text, may_review, verdict
 from bot.request.shots import shot_lines
 from storage.rows import JobRow, ShotRow, TakeRow
@@ -48,10 +49,6 @@ class CardView:
     screening_url: str = ""  # the shot's screening room, when Dailies serves one (DAILIES_PUBLIC_URL)
 
 
-def _money(usd: float | None) -> str:
-    return f"${(usd or 0):,.2f}"
-
-
 def _elapsed(since: str | None, now: datetime) -> str:
     if not since:
         return ""
@@ -83,7 +80,7 @@ def headline(view: CardView) -> str:
             detail = _progress(best, view)
             line = f"{line} {detail.removeprefix('rendering').strip(' ·')}".rstrip()
     if job["state"] == JobState.AWAITING_APPROVAL:
-        line += f" · estimate {_money(job['estimate_usd'])} · {can_approve_text(view.approvers, view.rule, job['user_id'])}"
+        line += f" · estimate {usd(job['estimate_usd'])} · {can_approve_text(view.approvers, view.rule, job['user_id'])}"
     if job["state"] == JobState.DELIVERED:
         jobs_by_id = {j["id"]: j for j in view.jobs}
         approved = [t for t in view.takes if _review(t, jobs_by_id[t["job_id"]], view)[0] == "approved"]
@@ -122,7 +119,7 @@ def _version_line(take: TakeRow, job: JobRow, view: CardView) -> str:
     if take["id"] == _current_id(view):
         label += " ← *current*"
     if take["state"] == TakeState.DELIVERED:
-        state = f"delivered · {_money(take['cost_usd'])}{_review_note(take, job, view)}"
+        state = f"delivered · {usd(take['cost_usd'])}{_review_note(take, job, view)}"
     elif take["state"] == TakeState.FAILED:
         state = f"failed: {take.get('error') or 'unknown error'}"
     else:
@@ -150,9 +147,9 @@ def render_card(view: CardView) -> tuple[str, list[dict]]:
         f"*Model* `{job['model']}` on {backend_label}",
         f"*Duration* {seconds}s" if seconds else "*Duration* follows the speech",
         f"*Takes* {job['takes']}",
-        f"*Cost* {_money(job['cost_usd'])}"
+        f"*Cost* {usd(job['cost_usd'])}"
         if job["state"] == JobState.DELIVERED
-        else f"*Estimate* {_money(job['estimate_usd'])}",
+        else f"*Estimate* {usd(job['estimate_usd'])}",
         f"*Asked by* <@{job['user_id']}>",
         f"*Job* J{job['id']}",
     ]
@@ -241,6 +238,6 @@ def caption(
     """The one-line caption of a delivered clip in the thread (then a multi-shot clip's shots)."""
     secs = f"{seconds:g}s" if seconds else "?s"
     seed = f" · seed {take['seed']}" if take.get("seed") is not None else ""
-    line = f"v{take['version']} · {model} · {secs} · {_money(cost)} · job J{job_id} · take {take['id']}{seed}"
+    line = f"v{take['version']} · {model} · {secs} · {usd(cost)} · job J{job_id} · take {take['id']}{seed}"
     lines = [line, *([extra] if extra else []), *shot_lines(_shots({"shots": shots}))]
     return "\n".join(lines)

@@ -10,6 +10,7 @@ import asyncio
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.request.money import usd
 from storage import home as home_db
 from storage import subjects as subjects_db
 from storage.db import Db, Store
@@ -91,24 +92,18 @@ def _title(text: str | None) -> str:
     return (words[:80] + "…") if len(words) > 80 else words
 
 
-def _money(value: float | None) -> str:
-    return f"${value or 0:.2f}"
-
-
 def _standing(shot: ShotRow) -> str:
     """The latest version's state and cost, in the card's words."""
     job, take = shot["job"], shot.get("take")
     if take is None:
-        return f"J{job['id']} {job['state'].replace('_', ' ')} · est. {_money(job['estimate_usd'])}"
+        return f"J{job['id']} {job['state'].replace('_', ' ')} · est. {usd(job['estimate_usd'])}"
     state = take["state"]
     if state == TakeState.RENDERING and take.get("progress"):
         state = f"rendering {take['progress']}%"
     elif state == TakeState.DELIVERED and take.get("approved_at"):
         state = "delivered ✅ approved"
     cost = (
-        _money(take["cost_usd"])
-        if take["state"] == TakeState.DELIVERED
-        else f"est. {_money(job['estimate_usd'])}"
+        usd(take["cost_usd"]) if take["state"] == TakeState.DELIVERED else f"est. {usd(job['estimate_usd'])}"
     )
     return f"v{take['version']} {state} · {cost}"
 
@@ -124,10 +119,10 @@ def _shot(shot: ShotRow, links: dict) -> list[dict]:
 
 def _review(item: dict, links: dict) -> list[dict]:
     if item["take_id"] is None:
-        what = f"*J{item['job_id']}* waits for approval · estimate {_money(item['cost_usd'])}"
+        what = f"*J{item['job_id']}* waits for approval · estimate {usd(item['cost_usd'])}"
         ref = f"{item['shot_id']}:job:{item['job_id']}"
     else:
-        what = f"*v{item['version']}* of J{item['job_id']} · {_money(item['cost_usd'])}"
+        what = f"*v{item['version']}* of J{item['job_id']} · {usd(item['cost_usd'])}"
         ref = f"{item['shot_id']}:take:{item['take_id']}"
     line = (
         f"{what} · <#{item['channel_id']}> · `{item['model']}` · asked by <@{item['user_id']}>"

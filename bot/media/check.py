@@ -4,13 +4,14 @@ provider will take it: image size and aspect limits, audio length. Pure function
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import av
 from PIL import Image, UnidentifiedImageError
 
-from bot.media.probe import probe_video
+from bot.media.probe import audio_seconds, probe_video
+from bot.outcomes import UserError
 
 # Above this many pixels Pillow is not asked to do anything with the file (a decompression bomb:
 # a few KB of PNG can declare a 100 000 × 100 000 canvas). 50 MP is well above any provider's need.
@@ -30,12 +31,8 @@ _NEUTRAL_CONTENT_TYPES = frozenset(
 _QUICKTIME_ATOMS = (b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot")
 
 
-class MediaRejected(Exception):
+class MediaRejected(UserError):
     """The file is not something a provider will take; `message` is written for the Slack user."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -132,14 +129,11 @@ def check_image(
     model_name: str = "Kling",
 ) -> ImageInfo:
     """Check an image file against a provider's limits; raise `MediaRejected` saying what to fix."""
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise MediaRejected(
-            f"The image is {describe_size(size)}; {model_name} takes images up to {describe_size(max_bytes)}."
-        )
-    mime = sniff(_read_head(path))
-    if mime not in IMAGE_TYPES:
-        raise MediaRejected("That file isn't a PNG, JPEG, WebP or GIF image.")
+    size, mime = _size_and_type(
+        path, max_bytes, IMAGE_TYPES,
+        too_big=lambda size: f"The image is {size}; {model_name} takes images up to {describe_size(max_bytes)}.",
+        not_that="That file isn't a PNG, JPEG, WebP or GIF image.",
+    )  # fmt: skip
     width, height = _image_dimensions(path)
     if min(width, height) < min_side:
         raise MediaRejected(
@@ -182,14 +176,11 @@ def check_audio(
     max_seconds: float = 300,
 ) -> AudioInfo:
     """Check an audio file (MP3, WAV, M4A, AAC): type by magic bytes, duration by decoding its header."""
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise MediaRejected(
-            f"The audio file is {describe_size(size)}; the limit is {describe_size(max_bytes)}."
-        )
-    mime = sniff(_read_head(path))
-    if mime not in AUDIO_TYPES:
-        raise MediaRejected("That file isn't MP3, WAV, M4A or AAC audio.")
+    size, mime = _size_and_type(
+        path, max_bytes, AUDIO_TYPES,
+        too_big=lambda size: f"The audio file is {size}; the limit is {describe_size(max_bytes)}.",
+        not_that="That file isn't MP3, WAV, M4A or AAC audio.",
+    )  # fmt: skip
     seconds = audio_seconds(path)
     if seconds is None:
         raise MediaRejected("I couldn't read any audio in that file; try exporting it as MP3 or WAV.")
@@ -200,20 +191,18 @@ def check_audio(
     return AudioInfo(mime=mime, seconds=seconds, size=size)
 
 
-def audio_seconds(path: Path) -> float | None:
-    """Duration of the first audio stream, from the container (no full decode); None if unreadable."""
-    try:
-        with av.open(str(path)) as container:
-            if not container.streams.audio:
-                return None
-            stream = container.streams.audio[0]
-            if stream.duration is not None and stream.time_base is not None:
-                return float(stream.duration * stream.time_base)
-            if container.duration is not None:
-                return container.duration / av.time_base
-    except (av.FFmpegError, OSError, ValueError):
-        return None
-    return None
+def _size_and_type(
+    path: Path, max_bytes: int, accepted: frozenset[str], *, too_big: Callable[[str], str], not_that: str
+) -> tuple[int, str]:
+    """The file's size and type by its magic bytes, checked first (they cost nothing to read);
+    `too_big` words the refusal from the file's size as people read it."""
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise MediaRejected(too_big(describe_size(size)))
+    mime = sniff(_read_head(path))
+    if mime not in accepted:
+        raise MediaRejected(not_that)
+    return size, mime
 
 
 def check_video(
@@ -228,12 +217,11 @@ def check_video(
 ) -> VideoInfo:
     """Check a reference video (MP4 or MOV by its bytes) against Kling's limits: size, length and
     frame size, read from the container header; raise `MediaRejected` saying what to fix."""
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise MediaRejected(f"{what} is {describe_size(size)}; the limit is {describe_size(max_bytes)}.")
-    mime = sniff(_read_head(path))
-    if mime not in VIDEO_TYPES:
-        raise MediaRejected(f"{what} isn't an MP4 or MOV file.")
+    size, mime = _size_and_type(
+        path, max_bytes, VIDEO_TYPES,
+        too_big=lambda size: f"{what} is {size}; the limit is {describe_size(max_bytes)}.",
+        not_that=f"{what} isn't an MP4 or MOV file.",
+    )  # fmt: skip
     info = probe_video(path)
     if info is None or not info["width"] or not info["height"]:
         raise MediaRejected(f"I couldn't read any video in that file; export {what.lower()} as MP4 again.")

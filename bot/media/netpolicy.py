@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import httpx
 
+from bot.outcomes import UserError
+
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -26,12 +28,8 @@ _V4_IN_LOW_BITS = tuple(ipaddress.ip_network(n) for n in ("::/96", "64:ff9b::/96
 _NUMERIC_LABEL = re.compile(r"^(0x[0-9a-f]*|[0-9]+)$", re.IGNORECASE)
 
 
-class FetchRefused(Exception):
+class FetchRefused(UserError):
     """The media could not or must not be fetched; `message` is written for the Slack user."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass(frozen=True)

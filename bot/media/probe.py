@@ -1,4 +1,4 @@
-"""Reading what a media file holds (every PyAV read of a clip lives here)."""
+"""Reading what a media file holds (every PyAV read of a clip or a recording lives here)."""
 
 from __future__ import annotations
 
@@ -15,10 +15,7 @@ def probe_mp4(path: Path) -> dict:
         if not container.streams.video:
             raise ValueError(f"{path} has no video stream")
         video = container.streams.video[0]
-        if video.duration is not None and video.time_base is not None:
-            seconds = float(video.duration * video.time_base)
-        else:
-            seconds = (container.duration or 0) / av.time_base
+        seconds = _seconds(container, video) or 0.0
         ctx = video.codec_context
         return {
             "codec": ctx.name,
@@ -54,17 +51,34 @@ def probe_video(path: Path) -> dict | None:
             if not container.streams.video:
                 return None
             video = container.streams.video[0]
-            if video.duration is not None and video.time_base is not None:
-                seconds = float(video.duration * video.time_base)
-            else:
-                seconds = (container.duration or 0) / av.time_base
             return {
-                "seconds": seconds,
+                "seconds": _seconds(container, video) or 0.0,
                 "width": video.codec_context.width,
                 "height": video.codec_context.height,
             }
     except (av.FFmpegError, OSError, ValueError):
         return None
+
+
+def audio_seconds(path: Path | str) -> float | None:
+    """How long the first audio stream plays, from the container header (no full decode); None
+    when there is none or PyAV can't read the file."""
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.audio:
+                return None
+            return _seconds(container, container.streams.audio[0])
+    except (av.FFmpegError, OSError, ValueError):
+        return None
+
+
+def _seconds(container, stream) -> float | None:
+    """A stream's length from its own header, else the container's; None when neither says."""
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    if container.duration is not None:
+        return container.duration / av.time_base
+    return None
 
 
 def first_frame_png(clip: Path, dest: Path) -> Path | None:

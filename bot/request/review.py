@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from bot.request.money import usd
+
 REACTIONS = {"white_check_mark": "approve", "heavy_check_mark": "approve", "x": "reject", "repeat": "again"}
 ONLY_APPROVERS = "Only approvers can do that."
 
@@ -69,10 +71,10 @@ def gate(
     """Start now, or wait for approval: over the per-job limit, or over what remains of the month's
     budget once the estimates of running jobs are reserved."""
     if job_limit is not None and estimate > job_limit + 1e-9:
-        return GateDecision(False, f"estimate ${estimate:,.2f} is over the per-job limit ${job_limit:,.2f}")
+        return GateDecision(False, f"estimate {usd(estimate)} is over the per-job limit {usd(job_limit)}")
     if budget is not None and spent + reserved + estimate > budget + 1e-9:
         remaining = max(0.0, budget - spent - reserved)
         return GateDecision(
-            False, f"estimate ${estimate:,.2f} is over what remains of the budget (${remaining:,.2f})"
+            False, f"estimate {usd(estimate)} is over what remains of the budget ({usd(remaining)})"
         )
     return GateDecision(True, "")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from html import escape
 
+from bot.request.money import usd
 from bot.screening.room import Room, Version
 from storage.states import TakeState
 
@@ -28,10 +29,6 @@ STATE_LABEL = {
     TakeState.FAILED: "failed",
     TakeState.CANCELLED: "cancelled",
 }
-
-
-def _money(usd: float) -> str:
-    return f"${usd:,.2f}"
 
 
 def _when(iso: str) -> str:
@@ -63,7 +60,7 @@ def _facts(v: Version, names: Mapping[str, str]) -> str:
     rows = [
         ("model", f"<code>{escape(v.model)}</code>"),
         ("length", escape(seconds)),
-        ("cost", _money(v.cost) if v.delivered else "—"),
+        ("cost", usd(v.cost) if v.delivered else "—"),
         ("asked by", _person(v.asked_by, names)),
     ]
     if parent:

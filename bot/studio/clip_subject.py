@@ -48,7 +48,7 @@ class ClipSubjects:
         `description` (a form gives one), the version's prompt describes it."""
         shot, jobs, versions = await self.store.run(jobs_db.shot_view, shot_id)
         by_id = {j["id"]: j for j in jobs}
-        images = tuple(f for f in origin.files if (f.get("mimetype") or "").startswith("image/"))
+        images = origin.images
         take = thread_plan.pick_take(versions, ins.version, "edit")
         if isinstance(take, Refusal) and not images:
             return take.message.replace("to change", "to save").replace("to work on", "to save")

@@ -4,15 +4,12 @@ file) as a new version on the shot, on the backend that lip-syncs, checked befor
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.cards.publisher import CardPublisher
-from bot.media.check import MediaRejected
-from bot.media.netpolicy import FetchRefused
 from bot.media.probe import probe_video
-from bot.outcomes import Refusal
+from bot.outcomes import Refusal, UserError
 from bot.providers.base import Mode
 from bot.request import ThreadInstruction
 from bot.request.lipsync import USAGE, clip_problem, lipsync_cost, script_problem, speech_fits, spoken_seconds
@@ -23,11 +20,9 @@ from bot.studio.routes import Routes
 from bot.studio.start import Starter
 from bot.studio.subjects import Library, Unresolved
 from storage import approvals
-from storage import jobs as jobs_db
 from storage.db import Store
 from storage.rows import JobRow
 
-AUDIO_TYPES = ("audio/", "video/mp4")
 NO_LIPSYNC = (
     "Lip-sync runs on Kling direct, and this Dailies renders through {backends}, which has none. "
     "Set KLING_API_KEY (or KLING_ACCESS_KEY and KLING_SECRET_KEY) to lip-sync versions; until then "
@@ -116,21 +111,10 @@ class LipSyncs:
             "parent_version": take["version"],
         }
         estimate = 0.0 if provider.free else lipsync_cost(said, script=bool(script))
-        new = jobs_db.NewJob(
-            channel_id=origin.channel_id,
-            team_id=origin.team_id,
-            user_id=origin.user_id,
-            kind="lipsync",
-            model=job["model"],
-            backend=backend,
-            request=request,
-            takes=1,
-            estimate_usd=estimate,
-            source_key=origin.source_key or f"thread:{shot_id}:{uuid.uuid4().hex}",
-            title=request["instruction"],
-            shot_id=shot_id,
-            parent_take_id=take["id"],
-        )
+        new = origin.new_job(
+            "lipsync", job["model"], backend, request,
+            estimate_usd=estimate, title=request["instruction"], shot_id=shot_id, parent_take_id=take["id"],
+        )  # fmt: skip
         message = await self.starter.start(new)
         self.cards.touch(shot_id)
         return message
@@ -140,28 +124,18 @@ class LipSyncs:
         backend = self.backend()
         if backend is None:
             return NO_LIPSYNC.format(backends=", ".join(sorted(self.routes.providers)))
-        new = jobs_db.NewJob(
-            channel_id=origin.channel_id,
-            team_id=origin.team_id,
-            user_id=origin.user_id,
-            kind="lipsync",
-            model=job["model"],
-            backend=backend,
-            request=job["request"],
-            takes=1,
+        new = origin.new_job(
+            "lipsync", job["model"], backend, job["request"],
             estimate_usd=0.0 if self.routes.provider(backend).free else job["estimate_usd"],
-            source_key=origin.source_key or f"thread:{shot_id}:{uuid.uuid4().hex}",
-            title=job["request"].get("instruction") or "",
-            shot_id=shot_id,
-            parent_take_id=job["parent_take_id"],
-        )
+            title=job["request"].get("instruction") or "", shot_id=shot_id, parent_take_id=job["parent_take_id"],
+        )  # fmt: skip
         message = await self.starter.start(new)
         self.cards.touch(shot_id)
         return message
 
     async def _speech(self, origin: Origin, ins: ThreadInstruction) -> dict | None | str:
         """The attached (or linked) audio to sync, checked for lip-sync's 2-60 s; None for a line."""
-        files = [f for f in origin.files if (f.get("mimetype") or "").startswith(AUDIO_TYPES)]
+        files = origin.audio
         if ins.text and not (ins.audio_url or files):
             return script_problem(ins.text)  # None when the line is fine
         if ins.text:
@@ -172,7 +146,7 @@ class LipSyncs:
             return f"Tell me what to say: {USAGE}."
         try:
             return await self.inputs.audio(ins.audio_url, None if ins.audio_url else files[0], max_seconds=60)
-        except (FetchRefused, MediaRejected) as exc:
+        except UserError as exc:
             return f"The lip-sync's audio was not used: {exc.message}"
 
 

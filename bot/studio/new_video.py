@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import random
 
-from bot.media.check import MediaRejected
-from bot.media.netpolicy import FetchRefused
-from bot.outcomes import Refusal
+from bot.outcomes import Refusal, UserError
 from bot.providers.base import Mode, SourceInput
 from bot.request import VideoRequest
 from bot.request.catalogue import DEFAULT_DRAFT_MODEL, check_request, estimate_cost, get_model
@@ -53,7 +51,7 @@ class NewVideo:
         model = get_model(model_id)
         if model is None:
             return f"The channel's default model `{model_id}` is unknown; set one with `/video settings model ID`."
-        images = [f for f in origin.files if (f.get("mimetype") or "").startswith("image/")]
+        images = origin.images
         has_image = bool(req.image_url or images)
         try:
             subjects = await self.library.resolve(
@@ -99,7 +97,7 @@ class NewVideo:
         if has_image:
             try:
                 image = await self.inputs.image(req.image_url, images[0] if images else None)
-            except (FetchRefused, MediaRejected) as exc:
+            except UserError as exc:
                 return exc.message
         videos: dict = {}
         if motion or with_video:
@@ -115,12 +113,12 @@ class NewVideo:
                     )
                 if req.end_image_url:
                     videos["end_image"] = await self.inputs.image(req.end_image_url, None)
-            except (FetchRefused, MediaRejected) as exc:
+            except UserError as exc:
                 return exc.message
         elif req.end_image_url:
             try:
                 videos["end_image"] = await self.inputs.image(req.end_image_url, None)
-            except (FetchRefused, MediaRejected) as exc:
+            except UserError as exc:
                 return exc.message
         estimate = 0.0
         if not provider.free:
@@ -150,20 +148,10 @@ class NewVideo:
                 subjects = []
         request = apply_subjects(request, subjects, model)
         seeds = _seeds(req.seed, req.takes) if model.seeds else ()
-        return jobs_db.NewJob(
-            channel_id=origin.channel_id,
-            team_id=origin.team_id,
-            user_id=origin.user_id,
-            kind="generate",
-            model=model.id,
-            backend=backend,
-            request=request,
-            takes=req.takes,
-            estimate_usd=round(estimate, 2),
-            source_key=origin.source_key,
-            title=req.prompt,
-            seeds=seeds,
-        )
+        return origin.new_job(
+            "generate", model.id, backend, request,
+            estimate_usd=estimate, title=req.prompt, takes=req.takes, seeds=seeds,
+        )  # fmt: skip
 
 
 def motion_note(video: dict, req: VideoRequest, subjects: list) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bot.cards import answers
 from bot.request.catalogue import DEFAULT_DRAFT_MODEL, get_model
+from bot.request.money import usd
 from bot.studio.origin import Origin
 from bot.studio.routes import Routes
 from storage import approvals, audit, channels
@@ -61,19 +62,19 @@ class Reports:
         month = await self.store.run(
             approvals.month_spend_report, origin.team_id, origin.channel_id, month_start_iso()
         )
-        lines = [f"*Spend this month:* ${month.spent:,.2f}"]
+        lines = [f"*Spend this month:* {usd(month.spent)}"]
         if settings.budget_usd is not None:
             left = max(0.0, settings.budget_usd - month.spent - month.reserved)
-            lines[0] += f" of ${settings.budget_usd:,.2f} · remaining ${left:,.2f}"
+            lines[0] += f" of {usd(settings.budget_usd)} · remaining {usd(left)}"
         if month.reserved:
-            lines.append(f"Reserved by running jobs: ${month.reserved:,.2f}")
+            lines.append(f"Reserved by running jobs: {usd(month.reserved)}")
         if not month.by_model:
             lines.append("Nothing delivered this month yet.")
             return "\n".join(lines)
         lines.append("*By model*")
-        lines += [f"• `{m}`: ${usd:,.2f} ({n} clip{'s' * (n != 1)})" for m, usd, n in month.by_model]
+        lines += [f"• `{m}`: {usd(spent)} ({n} clip{'s' * (n != 1)})" for m, spent, n in month.by_model]
         lines.append("*By person*")
-        lines += [f"• <@{u}>: ${usd:,.2f} ({n} clip{'s' * (n != 1)})" for u, usd, n in month.by_user]
+        lines += [f"• <@{u}>: {usd(spent)} ({n} clip{'s' * (n != 1)})" for u, spent, n in month.by_user]
         return "\n".join(lines)
 
     async def audit_text(self, origin: Origin) -> str:

@@ -11,10 +11,11 @@ from pathlib import Path
 
 from bot.media.check import MediaRejected, check_image
 from bot.media.fetch import fetch_slack_file, fetch_url
-from bot.media.netpolicy import FetchRefused
+from bot.outcomes import UserError
 from bot.request.catalogue import ModelSpec
 from bot.request.subject_limits import limit_problem
 from bot.slack.workspace import current_token  # distribution mode: the request's workspace
+from bot.studio.origin import images_in
 from storage import subjects as subjects_db
 from storage import voices as voices_db
 from storage.db import Store
@@ -25,12 +26,8 @@ NO_LIKENESS = "Subjects are described in the prompt: `{model}` takes no referenc
 EXTENSIONS = {"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp", "image/gif": ".gif"}
 
 
-class Unresolved(Exception):
+class Unresolved(UserError):
     """A request names something the library cannot give; `message` is for the Slack user."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 def unknown_subject(names: list[str]) -> str:
@@ -110,7 +107,7 @@ class Library:
         description: str,
     ) -> str:
         """Fetch, check and store the images, then the subject; returns the answer for the user."""
-        images = [f for f in files if (f.get("mimetype") or "").startswith("image/")]
+        images = images_in(files)
         if not urls and not images:
             return f"Give `{name}` 1 to {MAX_IMAGES} images: image URLs, or attach them when you mention me."
         if len(urls) + len(images) > MAX_IMAGES:
@@ -153,7 +150,7 @@ class Library:
                     url, tmp, kind="image", max_bytes=IMAGE_LIMIT, allow_private=self.allow_private
                 )
             info = await asyncio.to_thread(check_image, fetched.path, max_bytes=IMAGE_LIMIT)
-        except (FetchRefused, MediaRejected) as exc:
+        except UserError as exc:
             tmp.unlink(missing_ok=True)
             raise Unresolved(f"{which.capitalize()} was not added: {exc.message}") from None
         source = url or f"Slack file {(file or {}).get('name') or (file or {}).get('id', '')}".strip()

@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 import random
-import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.cards.publisher import CardPublisher
 from bot.delivery.fetch_back import FetchBack
-from bot.media.check import MediaRejected
-from bot.media.netpolicy import FetchRefused
-from bot.outcomes import Refusal
+from bot.outcomes import Refusal, UserError
 from bot.providers.base import Mode, SourceInput
 from bot.request import ThreadInstruction, parse_reply
 from bot.request.catalogue import get_model
@@ -139,22 +136,11 @@ class ThreadJobs:
             request["mode"] = mode.value
         model = get_model(plan.model)
         seeds = _seeds(plan.takes) if model.seeds else ()
-        new = jobs_db.NewJob(
-            channel_id=origin.channel_id,
-            team_id=origin.team_id,
-            user_id=origin.user_id,
-            kind=plan.kind,
-            model=plan.model,
-            backend=plan.backend,
-            request=request,
-            takes=plan.takes,
-            estimate_usd=plan.estimate_usd,
-            source_key=origin.source_key or f"thread:{shot_id}:{uuid.uuid4().hex}",
-            title=request.get("instruction") or request.get("prompt") or "",
-            shot_id=shot_id,
-            parent_take_id=plan.parent_take_id,
-            seeds=seeds,
-        )
+        new = origin.new_job(
+            plan.kind, plan.model, plan.backend, request,
+            estimate_usd=plan.estimate_usd, title=request.get("instruction") or request.get("prompt") or "",
+            takes=plan.takes, shot_id=shot_id, parent_take_id=plan.parent_take_id, seeds=seeds,
+        )  # fmt: skip
         message = await self.starter.start(new)
         self.cards.touch(shot_id)
         return message
@@ -165,7 +151,7 @@ class ThreadJobs:
         names = subject_names(ins.text) if ins.kind in ("edit", "extend") else ()
         if not names:
             return plan
-        images = any((f.get("mimetype") or "").startswith("image/") for f in origin.files)
+        images = bool(origin.images)
         model = get_model(plan.model)
         try:
             subjects = await self.library.resolve(
@@ -249,7 +235,7 @@ class ThreadJobs:
 
     async def _image(self, origin: Origin, ins, plan: thread_plan.ThreadJob) -> dict | None | Refusal:
         """An image attached to the reply (or `--image URL`): first frame, or a reference for an edit."""
-        files = [f for f in origin.files if (f.get("mimetype") or "").startswith("image/")]
+        files = origin.images
         if not files and not ins.image_url:
             return None
         model = get_model(plan.model)
@@ -263,7 +249,7 @@ class ThreadJobs:
             return Refusal(f"{model.id} can't use an image; drop the attachment or pick another model.")
         try:
             return await self.inputs.image(ins.image_url, files[0] if files else None)
-        except (FetchRefused, MediaRejected) as exc:
+        except UserError as exc:
             return Refusal(exc.message)
 
 

@@ -11,6 +11,7 @@ from bot.media.check import check_video
 from bot.media.fetch import fetch_slack_file, fetch_url
 from bot.request.catalogue import MOTION_MAX_SECONDS, MOTION_MIN_SECONDS
 from bot.slack.workspace import current_token  # distribution mode: the request's workspace
+from bot.studio.origin import videos_in
 
 VIDEO_LIMIT = 100 * 1024 * 1024  # Kling's limit for reference videos
 REFERENCE_MAX_SECONDS = 10  # a camera/style reference (Kling omni `feature` video)
@@ -23,7 +24,7 @@ NEEDS_LINK = (
 def attached_video_role(model, files: tuple[dict, ...], *, motion_url: str | None, video_url: str | None):
     """("motion" | "reference" | None, the attached Slack video or None): an attached video is a
     reference on models that take one, else the motion to copy on models with motion control."""
-    videos = [f for f in files if (f.get("mimetype") or "").startswith("video/")]
+    videos = videos_in(files)
     if not videos or motion_url or video_url:
         return None, None
     if "video" in model.inputs:

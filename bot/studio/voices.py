@@ -8,8 +8,7 @@ import hashlib
 import shutil
 from pathlib import Path
 
-from bot.media.check import MediaRejected
-from bot.media.netpolicy import FetchRefused
+from bot.outcomes import UserError
 from bot.request import SubjectVoice
 from bot.request.lipsync import VOICE_SECONDS
 from bot.studio.inputs import Inputs
@@ -19,7 +18,6 @@ from storage import subjects as subjects_db
 from storage import voices as voices_db
 from storage.db import Store
 
-AUDIO_TYPES = ("audio/", "video/mp4")
 EXTENSIONS = {"audio/mpeg": ".mp3", "audio/wav": ".wav", "audio/mp4": ".m4a", "audio/aac": ".aac"}
 
 
@@ -34,7 +32,7 @@ class VoiceSamples:
         subject = await self.store.run(subjects_db.get_subject, origin.team_id, origin.channel_id, cmd.name)
         if subject is None:
             return unknown_subject([cmd.name])
-        files = [f for f in origin.files if (f.get("mimetype") or "").startswith(AUDIO_TYPES)]
+        files = origin.audio
         if not cmd.audio_url and not files:
             return (
                 f"Give `{{{subject['name']}}}` a voice: attach a 5 to 30 s recording of one clean voice "
@@ -46,7 +44,7 @@ class VoiceSamples:
             got = await self.inputs.audio(
                 cmd.audio_url, None if cmd.audio_url else files[0], min_seconds=lo, max_seconds=hi
             )
-        except (FetchRefused, MediaRejected) as exc:
+        except UserError as exc:
             return f"The voice sample was not kept: {exc.message} A voice needs {lo:g} to {hi:g} s of one clean voice."
         path = await asyncio.to_thread(self._keep, Path(got["path"]), got["mime"])
         source = cmd.audio_url or f"Slack file {files[0].get('name') or files[0].get('id', '')}".strip()

@@ -18,16 +18,17 @@ from pathlib import Path
 
 import av
 
+from bot.media.probe import audio_seconds
 from bot.providers.base import Availability, Mode, Provider, RenderSpec, TaskState, TaskStatus
 from bot.providers.errors import BadRequest, ProviderError, Unavailable
 from bot.providers.preview.animatic import render_animatic
+from bot.request.lipsync import spoken_seconds
 
 TASK_ID = re.compile(r"pv-[0-9a-f]{32}")
 DEFAULT_SECONDS = 5
 MIN_SECONDS, MAX_SECONDS = 1, 20
 STALE_PART_SECONDS = 3600
 MIN_SIDE = 32  # the smallest frame side a scaled-down preview is drawn at
-WORDS_PER_SECOND = 2.5  # speaking pace used to time an avatar's script
 
 SIZES = {  # (aspect, resolution) -> (width, height)
     ("16:9", "720p"): (1280, 720),
@@ -238,22 +239,13 @@ def _remove_stale_parts(work_dir: Path) -> None:
 
 def _seconds(spec: RenderSpec) -> float:
     if spec.mode is Mode.AVATAR:
-        spoken = _media_seconds(spec.speech.path) if spec.speech and spec.speech.path else None
+        spoken = audio_seconds(spec.speech.path) if spec.speech and spec.speech.path else None
         if spoken is None and spec.script:
-            spoken = len(spec.script.split()) / WORDS_PER_SECOND
+            spoken = spoken_seconds(spec.script)
         if spoken is not None:
             return round(min(MAX_SECONDS, max(2.0, spoken)), 1)
     seconds = spec.seconds if spec.seconds is not None else DEFAULT_SECONDS
     return float(min(MAX_SECONDS, max(MIN_SECONDS, seconds)))
-
-
-def _media_seconds(path: str) -> float | None:
-    """How long an audio file plays, or None when it cannot be read."""
-    try:
-        with av.open(path) as container:
-            return container.duration / av.time_base if container.duration else None
-    except (OSError, ValueError, av.FFmpegError):
-        return None
 
 
 def _title(spec: RenderSpec) -> str:
