@@ -3,6 +3,7 @@ theirs), and `unexpected`, the app's one error handler, with the one wording for
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from slack_bolt.async_app import AsyncBoltContext
@@ -39,6 +40,7 @@ async def unexpected(error: Exception, body: dict, context: AsyncBoltContext) ->
     """Bolt's error handler: a listener or middleware raised. Logged with its traceback (never the
     body, which carries Slack's verification token), and the person hears SOMETHING_WRONG."""
     log.error("%s failed", _what(body), exc_info=error)
+    await _let_the_ack_out(context)
     try:
         told = await tell(context, body, SOMETHING_WRONG)
     except Exception:
@@ -46,6 +48,13 @@ async def unexpected(error: Exception, body: dict, context: AsyncBoltContext) ->
         return
     if not told:
         log.warning("%s failed with no place to tell %s", _what(body), context.user_id)
+
+
+async def _let_the_ack_out(context: AsyncBoltContext) -> None:
+    """Bolt's runner answers Slack with an ack its 10 ms poll has seen, but forgets one given before
+    the listener raised once this handler returns: wait past one poll so the ack goes out."""
+    if context.ack.response is not None:
+        await asyncio.sleep(0.02)
 
 
 def _what(body: dict) -> str:
