@@ -2,36 +2,33 @@
 
 from __future__ import annotations
 
-import logging
 import re
 
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 
 from bot.studio.origin import Origin
 from bot.studio.studio import Studio
+from handlers.replies import tell
 
-log = logging.getLogger(__name__)
+CARD_BUTTONS = re.compile(r"^(approve|another_take|final_render|cancel)$")
 
 
-def register(app: AsyncApp, studio: Studio) -> None:
-    async def button(ack, body, action, respond):
-        await ack()
-        user = body["user"]["id"]
-        key = f"act:{action.get('action_ts')}:{user}:{action['action_id']}"
-        if not await studio.first_time(key, "action"):
-            return
-        origin = Origin(
-            channel_id=(body.get("channel") or {}).get("id") or body["container"].get("channel_id", ""),
-            user_id=user,
-            team_id=(body.get("team") or {}).get("id", ""),
-            source_key=key,
-        )
-        try:
-            reply = await studio.button(origin, action["action_id"], action.get("value", ""))
-        except Exception:
-            log.exception("button %s failed", action["action_id"])
-            reply = "Something went wrong on our side and nothing changed. Please try again."
-        if reply:
-            await respond(text=reply, response_type="ephemeral", replace_original=False)
+async def card_button(ack, body: dict, action: dict, context: AsyncBoltContext, studio: Studio):
+    await ack()
+    user = body["user"]["id"]
+    key = f"act:{action.get('action_ts')}:{user}:{action['action_id']}"
+    if not await studio.first_time(key, "action"):
+        return
+    origin = Origin(
+        channel_id=(body.get("channel") or {}).get("id") or body["container"].get("channel_id", ""),
+        user_id=user,
+        team_id=(body.get("team") or {}).get("id", ""),
+        source_key=key,
+    )
+    reply = await studio.button(origin, action["action_id"], action.get("value", ""))
+    if reply:
+        await tell(context, body, reply)
 
-    app.action(re.compile(r"^(approve|another_take|final_render|cancel)$"))(button)
+
+def register(app: AsyncApp) -> None:
+    app.action(CARD_BUTTONS)(card_button)

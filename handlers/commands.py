@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 
 from bot.outcomes import Refusal
@@ -12,41 +12,40 @@ from bot.request import Help, parse_command
 from bot.request.help import help_for, usage_hint
 from bot.studio.origin import Origin
 from bot.studio.studio import Studio
+from handlers.replies import tell
 from handlers.views import open_video_form
 
 log = logging.getLogger(__name__)
 
 
-def register(app: AsyncApp, studio: Studio) -> None:
-    async def video(ack, command, respond, client):
-        if not command.get("text", "").strip() and command.get("trigger_id"):
-            await ack()  # the form opens on the command's trigger, inside Slack's 3 s
-            await _open_form(command, respond, client, studio)
-            return
-        parsed = parse_command(command.get("text", ""))
-        if isinstance(parsed, Refusal):
-            await ack(text=parsed.message)
-            return
-        if isinstance(parsed, Help):
-            await ack(text=help_for(parsed.topic))
-            return
-        await ack()
-        origin = Origin(
-            channel_id=command["channel_id"],
-            user_id=command["user_id"],
-            team_id=command.get("team_id", ""),
-            source_key=f"cmd:{command.get('trigger_id') or command.get('channel_id')}",
-        )
-        if not await studio.first_time(origin.source_key, "command"):
-            return
-        reply = await studio.handle(origin, parsed)
-        if reply:
-            await respond(text=reply, response_type="ephemeral")
-
-    app.command("/video")(video)
+async def handle_video(ack, body: dict, command: dict, client, context: AsyncBoltContext, studio: Studio):
+    """`/video …`: a refusal or help goes back in the ack; a request goes to the studio after it."""
+    if not command.get("text", "").strip() and command.get("trigger_id"):
+        await ack()  # the form opens on the command's trigger, inside Slack's 3 s
+        await _open_form(command, body, client, context, studio)
+        return
+    parsed = parse_command(command.get("text", ""))
+    if isinstance(parsed, Refusal):
+        await ack(text=parsed.message)
+        return
+    if isinstance(parsed, Help):
+        await ack(text=help_for(parsed.topic))
+        return
+    await ack()
+    origin = Origin(
+        channel_id=command["channel_id"],
+        user_id=command["user_id"],
+        team_id=command.get("team_id", ""),
+        source_key=f"cmd:{command.get('trigger_id') or command.get('channel_id')}",
+    )
+    if not await studio.first_time(origin.source_key, "command"):
+        return
+    reply = await studio.handle(origin, parsed)
+    if reply:
+        await tell(context, body, reply)
 
 
-async def _open_form(command: dict, respond, client, studio: Studio) -> None:
+async def _open_form(command: dict, body: dict, client, context: AsyncBoltContext, studio: Studio) -> None:
     """`/video` alone: the New video modal for this channel (the usage line if it can't open)."""
     if not await studio.first_time(f"cmd:{command['trigger_id']}", "command"):
         return
@@ -56,4 +55,8 @@ async def _open_form(command: dict, respond, client, studio: Studio) -> None:
         )
     except SlackApiError as exc:
         log.warning("the New video form did not open (%s)", exc.response.get("error"))
-        await respond(text=usage_hint(), response_type="ephemeral")
+        await tell(context, body, usage_hint())
+
+
+def register(app: AsyncApp) -> None:
+    app.command("/video")(handle_video)

@@ -1,14 +1,17 @@
-"""Listener middleware that hands a listener the studio as its `studio` argument (Bolt injects
-what the context holds), so listeners stay named module-level functions."""
+"""App middleware that puts the bot's collaborators (the studio, the screening room, uninstalls) in
+each request's Bolt context: Bolt hands a listener every context key it names as an argument."""
 
 from __future__ import annotations
 
-from bot.studio.studio import Studio
+from collections.abc import Awaitable, Callable
+
+from slack_bolt.async_app import AsyncBoltContext
+from slack_bolt.response import BoltResponse
 
 
-def with_studio(studio: Studio):
-    async def attach(context, next):
-        context["studio"] = studio
+def provide(**collaborators: object) -> Callable[..., Awaitable[BoltResponse | None]]:
+    async def into_context(context: AsyncBoltContext, next) -> BoltResponse | None:
+        context.update(collaborators)
         return await next()
 
-    return [attach]
+    return into_context

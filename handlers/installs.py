@@ -7,6 +7,7 @@ from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 
 from bot.install.uninstall import Uninstalls
 from bot.slack import workspace
+from handlers.context import provide
 
 
 async def serve_workspace(context: AsyncBoltContext, next):
@@ -18,16 +19,19 @@ async def serve_workspace(context: AsyncBoltContext, next):
     return await next()
 
 
+async def app_uninstalled(body: dict, context: AsyncBoltContext, uninstalls: Uninstalls):
+    """Dailies was removed from a workspace: its jobs stop and its installation is forgotten."""
+    await uninstalls.removed(context.team_id or body.get("team_id", ""), context.enterprise_id)
+
+
+async def tokens_revoked(body: dict, event: dict, context: AsyncBoltContext, uninstalls: Uninstalls):
+    """Tokens of a workspace were revoked: the bot's going means the workspace is gone for Dailies."""
+    team_id = context.team_id or body.get("team_id", "")
+    await uninstalls.revoked(team_id, context.enterprise_id, event.get("tokens") or {})
+
+
 def register(app: AsyncApp, uninstalls: Uninstalls) -> None:
-    async def app_uninstalled(ack, body: dict, context: AsyncBoltContext):
-        await ack()
-        await uninstalls.removed(context.team_id or body.get("team_id", ""), context.enterprise_id)
-
-    async def tokens_revoked(ack, body: dict, event: dict, context: AsyncBoltContext):
-        await ack()
-        team_id = context.team_id or body.get("team_id", "")
-        await uninstalls.revoked(team_id, context.enterprise_id, event.get("tokens") or {})
-
     app.middleware(serve_workspace)
+    app.middleware(provide(uninstalls=uninstalls))
     app.event("app_uninstalled")(app_uninstalled)
     app.event("tokens_revoked")(tokens_revoked)

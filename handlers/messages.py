@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import logging
 import re
 
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 
 from bot.request import parse_command
 from bot.studio.origin import Origin
-from bot.studio.studio import SOMETHING_WRONG, Studio
+from bot.studio.studio import Studio
+from handlers.replies import tell
 
-log = logging.getLogger(__name__)
 MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
 
 
@@ -27,56 +26,44 @@ def _origin(event: dict, body: dict) -> Origin:
     )
 
 
-async def _thread_reply(studio: Studio, origin: Origin, thread_ts: str, text: str) -> str | None:
-    try:
-        return await studio.thread_reply(origin, thread_ts, text, origin.files)
-    except Exception:
-        log.exception("thread reply failed")
-        return SOMETHING_WRONG
+async def handle_mention(event: dict, body: dict, context: AsyncBoltContext, studio: Studio):
+    """`@Dailies …`: the same text as /video, or a reply when it is written in a job's thread."""
+    if not await studio.first_time(f"ev:{body.get('event_id') or event.get('ts')}", "app_mention"):
+        return
+    if event.get("bot_id"):
+        return
+    text = MENTION.sub("", event.get("text", ""), count=1).strip()
+    origin = _origin(event, body)
+    thread_ts = event.get("thread_ts")
+    in_thread = bool(thread_ts and thread_ts != event["ts"])
+    if in_thread and await studio.in_job_thread(origin.team_id, origin.channel_id, thread_ts):
+        reply = await studio.thread_reply(origin, thread_ts, text, origin.files)
+    else:
+        parsed = parse_command(text, has_attachment=bool(origin.images), has_audio=bool(origin.audio))
+        reply = await studio.handle(origin, parsed)
+    if reply:
+        await tell(context, body, reply)
 
 
-def register(app: AsyncApp, studio: Studio) -> None:
-    async def mention(event, body, client, context):
-        if not await studio.first_time(f"ev:{body.get('event_id') or event.get('ts')}", "app_mention"):
-            return
-        if event.get("bot_id"):
-            return
-        text = MENTION.sub("", event.get("text", ""), count=1).strip()
-        origin = _origin(event, body)
-        channel, user = origin.channel_id, origin.user_id
-        thread_ts = event.get("thread_ts")
-        in_thread = bool(thread_ts and thread_ts != event["ts"])
-        if in_thread and await studio.in_job_thread(origin.team_id, channel, thread_ts):
-            reply = await _thread_reply(studio, origin, thread_ts, text)
-        else:
-            images = bool(origin.images)
-            audio = bool(origin.audio)
-            parsed = parse_command(text, has_attachment=images, has_audio=audio)
-            reply = await studio.handle(origin, parsed)
-        if reply:
-            await client.chat_postEphemeral(
-                channel=channel, user=user, text=reply, thread_ts=event.get("thread_ts")
-            )
+async def handle_message(event: dict, body: dict, context: AsyncBoltContext, studio: Studio):
+    """Every message subtype is acked (Bolt acks events; Slack counts unacked deliveries as
+    failures); a person's reply in a job card's thread is the only one that does anything."""
+    if not is_person_reply(event, context.get("bot_user_id")):
+        return
+    channel, thread_ts = event["channel"], event["thread_ts"]
+    if not await studio.in_job_thread(body.get("team_id", ""), channel, thread_ts):
+        return
+    if not await studio.first_time(f"ev:{body.get('event_id') or event['ts']}", "thread_reply"):
+        return
+    origin = _origin(event, body)
+    reply = await studio.thread_reply(origin, thread_ts, event.get("text", ""), origin.files)
+    if reply:
+        await tell(context, body, reply)
 
-    async def message(event, body, client, context):
-        # Every message subtype is acked here (Slack counts unacked deliveries as failures);
-        # a person's reply in a job card's thread is the only one that does anything.
-        if not is_person_reply(event, context.get("bot_user_id")):
-            return
-        channel, thread_ts = event["channel"], event["thread_ts"]
-        if not await studio.in_job_thread(body.get("team_id", ""), channel, thread_ts):
-            return
-        if not await studio.first_time(f"ev:{body.get('event_id') or event['ts']}", "thread_reply"):
-            return
-        origin = _origin(event, body)
-        reply = await _thread_reply(studio, origin, thread_ts, event.get("text", ""))
-        if reply:
-            await client.chat_postEphemeral(
-                channel=channel, user=origin.user_id, text=reply, thread_ts=thread_ts
-            )
 
-    app.event("app_mention")(mention)
-    app.event("message")(message)
+def register(app: AsyncApp) -> None:
+    app.event("app_mention")(handle_mention)
+    app.event("message")(handle_message)
 
 
 def is_person_reply(event: dict, bot_user_id: str | None) -> bool:

@@ -1,6 +1,7 @@
 """Modals: the New video form (from `/video` with no text, or App Home's New video button), the
 clip shortcuts' forms, and their submissions. A submission's errors go back onto its fields;
-one that passes is acknowledged (the modal closes) and does what the typed text does."""
+one that passes is acknowledged (the modal closes) and does what the typed text does. A form's own
+failures are answered here, not by the app's error handler, which can't reach a modal's author."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.cards import forms
 from bot.studio.forms import Checked
-from bot.studio.studio import SOMETHING_WRONG, Studio
-from handlers.context import with_studio
+from bot.studio.studio import Studio
+from handlers.replies import SOMETHING_WRONG
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,9 @@ async def channel_picked(ack, body, action, client, studio: Studio):
 
 
 async def _submitted(ack, body, view, studio: Studio, check, run) -> None:
-    """Check, answer Slack (errors on the fields, or close), then do the work once per view."""
+    """Check, answer Slack (errors on the fields, or close), then do the work once per view. An
+    unexpected failure is told on the first field before the ack, and where the form was opened
+    (forms.tell) after it."""
     user, team = body["user"]["id"], (body.get("team") or {}).get("id", "")
     try:
         checked = await check(view, user, team)
@@ -76,10 +79,9 @@ async def subject_submitted(ack, body, view, studio: Studio):
     await _submitted(ack, body, view, studio, studio.forms.check_subject, studio.forms.save_subject)
 
 
-def register(app: AsyncApp, studio: Studio) -> None:
-    middleware = with_studio(studio)
-    app.view(forms.VIDEO_FORM, middleware=middleware)(video_submitted)
-    app.view(forms.EDIT_FORM, middleware=middleware)(edit_submitted)
-    app.view(forms.SUBJECT_FORM, middleware=middleware)(subject_submitted)
-    app.action(forms.CHANNEL_PICKED, middleware=middleware)(channel_picked)
-    app.action("home_new_video", middleware=middleware)(new_video_button)
+def register(app: AsyncApp) -> None:
+    app.view(forms.VIDEO_FORM)(video_submitted)
+    app.view(forms.EDIT_FORM)(edit_submitted)
+    app.view(forms.SUBJECT_FORM)(subject_submitted)
+    app.action(forms.CHANNEL_PICKED)(channel_picked)
+    app.action("home_new_video")(new_video_button)

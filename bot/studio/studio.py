@@ -3,8 +3,6 @@ Listeners call it after they ack; it routes each command, reply, reaction or but
 
 from __future__ import annotations
 
-import logging
-
 from bot.cards import answers
 from bot.outcomes import Refusal
 from bot.request import (
@@ -41,9 +39,6 @@ from bot.studio.voices import VoiceSamples
 from bot.studio.workflow_steps import WorkflowSteps
 from storage import channels, deliveries
 from storage.db import Store
-
-log = logging.getLogger(__name__)
-SOMETHING_WRONG = "Something went wrong on our side and nothing was started. Please try again."
 
 
 class Studio:
@@ -93,15 +88,11 @@ class Studio:
     # ---- new videos -------------------------------------------------------------------------------
     async def handle(self, origin: Origin, parsed: Command | Refusal) -> str | None:
         """A parsed /video or mention: the refusal, a new job (None when it started), or an answer."""
-        try:
-            if isinstance(parsed, Refusal):
-                return parsed.message
-            if isinstance(parsed, VideoRequest):
-                return await self.request_video(origin, parsed)
-            return await self.answer(origin, parsed)
-        except Exception:
-            log.exception("request from %s failed", origin.source_key)
-            return SOMETHING_WRONG
+        if isinstance(parsed, Refusal):
+            return parsed.message
+        if isinstance(parsed, VideoRequest):
+            return await self.request_video(origin, parsed)
+        return await self.answer(origin, parsed)
 
     async def request_video(self, origin: Origin, req: VideoRequest) -> str | None:
         """Store a job for `req` and start it; returns a message for the requester when refused."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 
-from bot.studio.studio import SOMETHING_WRONG
+from handlers.replies import SOMETHING_WRONG
 from tests.fakes.kling import FakeKling
 from tests.fakes.media_server import MediaServer
 from tests.fakes.slack_requests import app_mention_event, message_event, reaction_event
