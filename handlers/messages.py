@@ -28,8 +28,13 @@ def _origin(event: dict, body: dict) -> Origin:
     )
 
 
-async def _thread_reply(studio: Studio, origin: Origin, thread_ts: str, text: str) -> str | None:
+async def _thread_reply(
+    studio: Studio, origin: Origin, thread_ts: str, text: str, message: tuple[str, str | None] | None = None
+) -> str | None:
+    """A mention is a reply; a plain `message` (its ts, the bot's user id) may be a note instead."""
     try:
+        if message is not None:
+            return await studio.thread_message(origin, thread_ts, message[0], text, message[1])
         return await studio.thread_reply(origin, thread_ts, text, origin.files)
     except Exception:
         log.exception("thread reply failed")
@@ -61,7 +66,15 @@ def register(app: AsyncApp, studio: Studio) -> None:
 
     async def message(event, body, client, context):
         # Every message subtype is acked here (Slack counts unacked deliveries as failures);
-        # a person's reply in a job card's thread is the only one that does anything.
+        # a person's reply in a job card's thread does something, and an edit or deletion of one.
+        if event.get("subtype") == "message_changed" and not (event.get("message") or {}).get("bot_id"):
+            changed = event.get("message") or {}
+            await studio.message_edited(body.get("team_id", ""), event.get("channel", ""), changed.get("ts", ""), changed.get("text", ""))  # fmt: skip
+            return
+        if event.get("subtype") == "message_deleted":
+            ts = event.get("deleted_ts") or (event.get("previous_message") or {}).get("ts", "")
+            await studio.message_deleted(body.get("team_id", ""), event.get("channel", ""), ts)
+            return
         if not is_person_reply(event, context.get("bot_user_id")):
             return
         channel, thread_ts = event["channel"], event["thread_ts"]
@@ -70,7 +83,8 @@ def register(app: AsyncApp, studio: Studio) -> None:
         if not await studio.first_time(f"ev:{body.get('event_id') or event['ts']}", "thread_reply"):
             return
         origin = _origin(event, body)
-        reply = await _thread_reply(studio, origin, thread_ts, event.get("text", ""))
+        text, message = event.get("text", ""), (event["ts"], context.get("bot_user_id"))
+        reply = await _thread_reply(studio, origin, thread_ts, text, message)
         if reply:
             await client.chat_postEphemeral(
                 channel=channel, user=origin.user_id, text=reply, thread_ts=thread_ts

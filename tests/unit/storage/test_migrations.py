@@ -20,6 +20,7 @@ ORDER = [
     "m013_slack_buckets",
     "m014_team_keys",
     "m015_messages_by_team",
+    "m016_review_notes",
 ]
 
 
