@@ -1,12 +1,19 @@
 """`note_kind`: what a review note in a job's thread reads like (pure, table-driven): only emoji,
-a question or remark to someone, praise, a change request, or other chat. Only a change request
+a remark to someone, a question to the team, praise, a change request, or other chat. Only a change request
 earns its author an offer to render it."""
 
 from __future__ import annotations
 
 import re
 
-EMOJI, TO_SOMEONE, PRAISE, CHANGE, CHAT = "emoji", "to_someone", "praise", "change", "chat"
+EMOJI, TO_SOMEONE, QUESTION, PRAISE, CHANGE, CHAT = (
+    "emoji",
+    "to_someone",
+    "question",
+    "praise",
+    "change",
+    "chat",
+)
 
 _PERSON = re.compile(
     r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>|<!(?:here|channel|everyone)(?:\|[^>]*)?>|<!subteam\^[^>]+>"
@@ -28,6 +35,11 @@ CHANGE_OPENERS = frozenset(
     "make add remove drop lose change try use turn give slow speed zoom pan tilt swap replace "
     "brighten darken warm cool crop move put keep fix shorten lengthen extend cut trim".split()
 )
+# a question to the team rather than a request: "which version do you prefer?", "is this 4k?"
+QUESTION_OPENERS = frozenset(
+    "what which who whom whose why where when how is are was were do does did has have anyone "
+    "thoughts opinions".split()
+)
 PRAISE_PHRASES = (
     r"\blove\b", r"\bloving\b", r"\bgreat\b", r"\bnice\b", r"\bawesome\b", r"\bamazing\b", r"\bbeautiful\b",
     r"\bperfect\b", r"\bwell done\b", r"\bgood job\b", r"\bthanks?\b", r"\bthank you\b", r"\bty\b",
@@ -47,8 +59,9 @@ def mentions_someone(text: str, bot_user_id: str | None = None) -> bool:
 
 
 def note_kind(text: str, bot_user_id: str | None = None) -> str:
-    """EMOJI, TO_SOMEONE (names a person: it is for them), PRAISE, CHANGE or CHAT. A note that both
-    praises and asks ("love it, but darker") is a change request."""
+    """EMOJI, TO_SOMEONE (names a person: it is for them), QUESTION (to the team), PRAISE, CHANGE
+    or CHAT. A note that both praises and asks ("love it, but darker") is a change request; "can we
+    get a square one?" asks for a change, "which version do you prefer?" does not."""
     body = _VERSION_PREFIX.sub("", text or "")
     words = _WORD.findall(_SHORTCODE.sub(" ", _PERSON.sub(" ", body)))
     if not words:
@@ -56,6 +69,8 @@ def note_kind(text: str, bot_user_id: str | None = None) -> str:
     if mentions_someone(body, bot_user_id):
         return TO_SOMEONE
     plain = _SHORTCODE.sub(" ", body)
+    if plain.rstrip().endswith("?") and words[0].lower() in QUESTION_OPENERS:
+        return QUESTION
     if _CHANGE.search(plain) or words[0].lower() in CHANGE_OPENERS:
         return CHANGE
     if _PRAISE.search(plain):

@@ -8,10 +8,12 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import re
 
 import aiohttp
 
 from storage import audit, review_notes
+from tests.fakes.kling import FakeKling
 from tests.fakes.slack_requests import TEAM_ID, message_event
 from tests.harness import running_bot
 
@@ -215,3 +217,24 @@ async def test_a_timecoded_note_appears_in_the_screening_room_beside_its_version
         )
         assert 'class="seek" data-seek="1"' in v1
         assert 'class="mark" data-seek="1"' in html, "a marker on the timeline"
+
+
+async def test_a_pressed_offer_is_priced_and_waits_over_the_job_limit_like_any_request(tmp_path, slack):
+    async with FakeKling() as kling:
+        env = {"KLING_API_KEY": kling.api_key, "KLING_BASE_URL": kling.url}
+        async with running_bot(tmp_path, slack, **env) as bot:
+            card_ts = await first_shot(bot, slack, "a red fox in snow --seconds 5 --model kling-v3")
+            await bot.command("settings job-limit 0.10")
+            await say(bot, card_ts, "the fox should be running, not walking")
+            await slack.wait_for(lambda: len(offers(slack)) == 1)
+            button = offer_button(offers(slack)[0])
+            price = re.fullmatch(r"Render this as v2 \(\$(\d+\.\d\d)\)", button["text"]["text"])
+            assert price and float(price.group(1)) > 0.10, button["text"]["text"]
+            assert len(kling.creates) == 1, "an offer calls no provider"
+            await bot.action(
+                button["action_id"], button["value"], user_id=BOB, channel_id=CHANNEL, message_ts=ts()
+            )
+            job = await bot.wait_job("awaiting_approval", job_index=1)
+            assert (job["kind"], job["model"], job["user_id"]) == ("edit", "kling-o1", BOB)
+            assert job["estimate_usd"] == float(price.group(1))
+            assert len(kling.creates) == 1, "held for approval: nothing sent yet"

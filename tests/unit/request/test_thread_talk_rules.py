@@ -9,7 +9,16 @@ from bot.outcomes import Refusal
 from bot.request import parse_command, parse_reply
 from bot.request.addressee import for_dailies, named_version
 from bot.request.commands import SettingsSet
-from bot.request.note_kinds import CHANGE, CHAT, EMOJI, PRAISE, TO_SOMEONE, note_kind, without_people
+from bot.request.note_kinds import (
+    CHANGE,
+    CHAT,
+    EMOJI,
+    PRAISE,
+    QUESTION,
+    TO_SOMEONE,
+    note_kind,
+    without_people,
+)
 from bot.request.plain_requests import PlainRequest, read_plain
 from bot.request.timecode import find_timecode, format_timecode
 
@@ -48,7 +57,10 @@ def test_who_is_talking_to_dailies(text, author, replies, expected):
         ("can we get a vertical version for TikTok?", CHANGE),
         ("v2: too dark at 0:03", CHANGE),
         ("haha yes", CHAT),
-        ("what model is this?", CHAT),
+        ("what model is this?", QUESTION),
+        ("which version do you prefer?", QUESTION),  # not a request, though it says "version"
+        ("is it too dark?", QUESTION),
+        ("could we get a square one?", CHANGE),
         ("<@UBOT> make it warmer", CHANGE),  # the bot is not "someone"
     ],
 )
