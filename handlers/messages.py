@@ -41,6 +41,21 @@ async def _thread_reply(
         return SOMETHING_WRONG
 
 
+async def _edited_or_deleted(studio: Studio, event: dict, team_id: str) -> bool:
+    """A message edited or deleted in Slack: its review note follows. False for any other message."""
+    channel = event.get("channel", "")
+    if event.get("subtype") == "message_changed":
+        changed = event.get("message") or {}
+        if not changed.get("bot_id"):
+            await studio.message_edited(team_id, channel, changed.get("ts", ""), changed.get("text", ""))
+        return True
+    if event.get("subtype") == "message_deleted":
+        ts = event.get("deleted_ts") or (event.get("previous_message") or {}).get("ts", "")
+        await studio.message_deleted(team_id, channel, ts)
+        return True
+    return False
+
+
 def register(app: AsyncApp, studio: Studio) -> None:
     async def mention(event, body, client, context):
         if not await studio.first_time(f"ev:{body.get('event_id') or event.get('ts')}", "app_mention"):
@@ -67,13 +82,7 @@ def register(app: AsyncApp, studio: Studio) -> None:
     async def message(event, body, client, context):
         # Every message subtype is acked here (Slack counts unacked deliveries as failures);
         # a person's reply in a job card's thread does something, and an edit or deletion of one.
-        if event.get("subtype") == "message_changed" and not (event.get("message") or {}).get("bot_id"):
-            changed = event.get("message") or {}
-            await studio.message_edited(body.get("team_id", ""), event.get("channel", ""), changed.get("ts", ""), changed.get("text", ""))  # fmt: skip
-            return
-        if event.get("subtype") == "message_deleted":
-            ts = event.get("deleted_ts") or (event.get("previous_message") or {}).get("ts", "")
-            await studio.message_deleted(body.get("team_id", ""), event.get("channel", ""), ts)
+        if await _edited_or_deleted(studio, event, body.get("team_id", "")):
             return
         if not is_person_reply(event, context.get("bot_user_id")):
             return
