@@ -84,7 +84,7 @@ class ThreadTalk:
             return
         version = max((t["version"] for t in takes), default=0) + 1
         await self.store.run(review_notes.set_offer, note_id, version)
-        label, blocks = offer_blocks(note_id, version, plan.estimate_usd, reading(ins, plan))
+        label, blocks = offer_blocks(note_id, version, plan.estimate_usd, reading(ins, plan), plan.takes)
         await self.notes.offer(origin.channel_id, origin.user_id, thread_ts, label, blocks)
 
     async def press_offer(self, origin: Origin, value: str) -> str | None:

@@ -83,6 +83,8 @@ async def test_colleagues_chat_and_praise_start_nothing_and_cost_nothing(bot, sl
     assert "chat.postEphemeral" not in methods and "chat.postMessage" not in methods
     assert set(methods) <= {"chat.update"}, methods  # only the card's note count
     assert ":speech_balloon: 3 notes" in card_text(slack, card_ts)
+    await bot.command("jobs")
+    await slack.wait_for(lambda: any("3 notes" in r["body"].get("text", "") for r in slack.responses))
 
 
 async def test_a_colleagues_change_request_is_offered_to_them_alone_and_the_offer_renders_it(bot, slack):
