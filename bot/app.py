@@ -47,6 +47,7 @@ from bot.studio.start import Starter
 from bot.studio.studio import Studio
 from bot.studio.subjects import Library
 from bot.studio.thread_jobs import ThreadJobs
+from bot.studio.thread_talk import ThreadTalk
 from bot.studio.video_inputs import VideoInputs
 from bot.studio.voices import VoiceSamples
 from bot.studio.workflow_steps import WorkflowSteps
@@ -217,6 +218,7 @@ def build_studio(
         voices=VoiceSamples(store, inputs, media),
         forms=Forms(store, routes, new_video, thread_jobs, clip_subjects, notes),
         workflow_steps=WorkflowSteps(store, new_video, completion),
+        thread_talk=ThreadTalk(store, thread_jobs, notes, cards),
     )
 
 

@@ -1,4 +1,5 @@
-"""Buttons on the job card: Approve, Another take, Final render, Cancel (each acts on its version)."""
+"""Buttons on the job card: Approve, Another take, Final render, Cancel (each acts on its version),
+and the render offer on a review note."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from bot.studio.origin import Origin
 from bot.studio.studio import Studio
 from handlers.replies import tell
 
-CARD_BUTTONS = re.compile(r"^(approve|another_take|final_render|cancel)$")
+CARD_BUTTONS = re.compile(r"^(approve|another_take|final_render|cancel|render_offer)$")
 
 
 async def card_button(ack, body: dict, action: dict, context: AsyncBoltContext, studio: Studio):

@@ -45,9 +45,26 @@ async def handle_mention(event: dict, body: dict, context: AsyncBoltContext, stu
         await tell(context, body, reply)
 
 
+async def _edited_or_deleted(studio: Studio, event: dict, team_id: str) -> bool:
+    """A message edited or deleted in Slack: its review note follows. False for any other message."""
+    channel = event.get("channel", "")
+    if event.get("subtype") == "message_changed":
+        changed = event.get("message") or {}
+        if not changed.get("bot_id"):
+            await studio.message_edited(team_id, channel, changed.get("ts", ""), changed.get("text", ""))
+        return True
+    if event.get("subtype") == "message_deleted":
+        ts = event.get("deleted_ts") or (event.get("previous_message") or {}).get("ts", "")
+        await studio.message_deleted(team_id, channel, ts)
+        return True
+    return False
+
+
 async def handle_message(event: dict, body: dict, context: AsyncBoltContext, studio: Studio):
     """Every message subtype is acked (Bolt acks events; Slack counts unacked deliveries as
-    failures); a person's reply in a job card's thread is the only one that does anything."""
+    failures); a person's reply in a job card's thread does something, and an edit or deletion of one."""
+    if await _edited_or_deleted(studio, event, body.get("team_id", "")):
+        return
     if not is_person_reply(event, context.get("bot_user_id")):
         return
     channel, thread_ts = event["channel"], event["thread_ts"]
@@ -56,7 +73,9 @@ async def handle_message(event: dict, body: dict, context: AsyncBoltContext, stu
     if not await studio.first_time(f"ev:{body.get('event_id') or event['ts']}", "thread_reply"):
         return
     origin = _origin(event, body)
-    reply = await studio.thread_reply(origin, thread_ts, event.get("text", ""), origin.files)
+    text, bot_user_id = event.get("text", ""), context.get("bot_user_id")
+    # a person's reply may be for Dailies, or conversation kept as a review note
+    reply = await studio.thread_message(origin, thread_ts, event["ts"], text, bot_user_id)
     if reply:
         await tell(context, body, reply)
 

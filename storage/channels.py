@@ -1,5 +1,5 @@
 """Per-channel settings (a channel of one workspace: team and channel id): default and final model,
-budget, per-job limit, approvers."""
+budget, per-job limit, approvers, who may talk to Dailies in a job's thread."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ class ChannelSettings:
     job_limit_usd: float | None = None
     approvers: tuple[str, ...] = ()
     approval_rule: str = "any"
+    replies: str = "requester"  # who talks to Dailies in a thread unmentioned: requester | anyone | mention
 
 
 def get_settings(db: Db, team_id: str, channel_id: str) -> ChannelSettings:
@@ -34,6 +35,7 @@ def get_settings(db: Db, team_id: str, channel_id: str) -> ChannelSettings:
         job_limit_usd=r["job_limit_usd"],
         approvers=tuple(json.loads(r["approvers"] or "[]")),
         approval_rule=r["approval_rule"] or "any",
+        replies=r.get("replies") or "requester",
     )
 
 
@@ -44,6 +46,7 @@ COLUMNS = {
     "job-limit": "job_limit_usd",
     "approvers": "approvers",
     "approval": "approval_rule",
+    "replies": "replies",
 }
 
 

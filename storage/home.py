@@ -22,7 +22,8 @@ def recent_shots_of_user(db: Db, team_id: str, user_id: str, limit: int) -> list
             [shot["id"]],
         )
         shot["take"] = db.one(
-            "SELECT id, version, state, progress, cost_usd, approved_at FROM takes WHERE shot_id = ? "
+            "SELECT id, version, state, progress, cost_usd, approved_at, "
+            "(SELECT count(*) FROM review_notes n WHERE n.take_id = takes.id) AS notes FROM takes WHERE shot_id = ? "
             "ORDER BY version DESC LIMIT 1",
             [shot["id"]],
         )

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from storage import audit
+from storage import audit, review_notes
 from storage.clock import now_iso
 from storage.db import Db
 from storage.rows import JobRow, ShotRow, TakeRow
@@ -293,7 +293,11 @@ def shot_view(db: Db, shot_id: int) -> tuple[ShotRow | None, list[JobRow], list[
         dict(j, request=json.loads(j["request"] or "{}"))
         for j in db["jobs"].rows_where("shot_id = ?", [shot_id], order_by="id")
     ]
-    takes = list(db["takes"].rows_where("shot_id = ?", [shot_id], order_by="version"))
+    notes = review_notes.counts(db, [shot_id])
+    takes = [
+        dict(t, notes=notes.get(t["id"], 0))  # how many review notes the version has
+        for t in db["takes"].rows_where("shot_id = ?", [shot_id], order_by="version")
+    ]
     return shot, jobs, takes
 
 

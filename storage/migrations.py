@@ -239,7 +239,23 @@ M015_MESSAGES_BY_TEAM = [
     "ALTER TABLE messages_by_team RENAME TO messages",
 ]
 
-M016_DEPARTURES = [
+M016_REVIEW_NOTES = [
+    # who may talk to Dailies in a job's thread without mentioning it: requester | anyone | mention
+    "ALTER TABLE channels ADD COLUMN replies {text}",
+    # a reply that was conversation, kept as a note on the version it is about; found again by
+    # its message (team, channel, ts) when Slack says it was edited or deleted
+    """CREATE TABLE review_notes (
+        id {id}, team_id {text} NOT NULL DEFAULT '', channel_id {text} NOT NULL, ts {text} NOT NULL,
+        shot_id {int}, take_id {int}, user_id {text}, text {text},
+        timecode {real},  -- seconds into the version the note points at, when it names a time
+        offer_version {int},  -- the version an offer to render it would make; stale once that exists
+        created_at {text}, edited_at {text})""",
+    "CREATE UNIQUE INDEX idx_review_notes_team_id_channel_id_ts ON review_notes (team_id, channel_id, ts)",
+    "CREATE INDEX idx_review_notes_take_id ON review_notes (take_id)",
+    "CREATE INDEX idx_review_notes_shot_id ON review_notes (shot_id)",
+]
+
+M017_DEPARTURES = [
     # a workspace that removed Dailies, and when: its data is purged DAILIES_RETENTION_DAYS later
     "CREATE TABLE departures (team_id {text} NOT NULL PRIMARY KEY, departed_at {real})",
 ]
@@ -259,7 +275,8 @@ MIGRATIONS: list[tuple[str, list[Step]]] = [
     ("m013_slack_buckets", M013_SLACK_BUCKETS),
     ("m014_team_keys", M014_TEAM_KEYS),
     ("m015_messages_by_team", M015_MESSAGES_BY_TEAM),
-    ("m016_departures", M016_DEPARTURES),
+    ("m016_review_notes", M016_REVIEW_NOTES),
+    ("m017_departures", M017_DEPARTURES),
 ]
 
 

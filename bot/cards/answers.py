@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.cards.blocks import note_count
 from bot.providers.base import Availability
 from bot.request.catalogue import CATALOGUE, ModelSpec
 from bot.request.money import usd
@@ -97,7 +98,8 @@ def _version(take: TakeRow, job: JobRow) -> str:
         else ("" if kind == "generate" else f" {kind}")
     )
     mark = " ✅" if take.get("approved_at") else ""
-    return f"v{take['version']}{how} `{job['model']}` {_state(take['state'])}{mark}"
+    notes = f" {note_count(take['notes'])}" if take.get("notes") else ""
+    return f"v{take['version']}{how} `{job['model']}` {_state(take['state'])}{mark}{notes}"
 
 
 def _cost(job: JobRow) -> float:
@@ -116,6 +118,13 @@ def _limit(v: float | None) -> str:
     return "none" if v is None else usd(v)
 
 
+REPLIES_TEXT = {
+    "requester": "`requester` (the requester talks to me; others' replies are notes unless they mention me)",
+    "anyone": "`anyone` (anyone in the channel talks to me; replies naming someone else are notes)",
+    "mention": "`mention` (every reply is a note unless it mentions me)",
+}
+
+
 def settings_text(s: ChannelSettings, *, default_model: str, final_model: str, spent: float) -> str:
     remaining = "" if s.budget_usd is None else f" · remaining {usd(max(0.0, s.budget_usd - spent))}"
     approvers = " ".join(f"<@{u}>" for u in s.approvers) or "none (the requester's reaction counts)"
@@ -127,5 +136,6 @@ def settings_text(s: ChannelSettings, *, default_model: str, final_model: str, s
             f"• Budget per month: {_limit(s.budget_usd)} · spent this month {usd(spent)}{remaining}",
             f"• Per-job limit (above it a job waits for approval): {_limit(s.job_limit_usd)}",
             f"• Approvers: {approvers} · rule: {s.approval_rule}",
+            f"• Replies in a job's thread: {REPLIES_TEXT.get(s.replies, s.replies)}",
         ]
     )

@@ -116,6 +116,8 @@ def _version_line(take: TakeRow, job: JobRow, view: CardView) -> str:
         label += " *final*"
     if job["kind"] in ("edit", "extend", "lipsync") and job["request"].get("parent_version"):
         label += f" ({job['kind']} of v{job['request']['parent_version']})"
+    elif job["request"].get("read_as"):
+        label += f" ({job['request']['read_as']})"
     if take["id"] == _current_id(view):
         label += " ← *current*"
     if take["state"] == TakeState.DELIVERED:
@@ -124,7 +126,13 @@ def _version_line(take: TakeRow, job: JobRow, view: CardView) -> str:
         state = f"failed: {take.get('error') or 'unknown error'}"
     else:
         state = _progress(take, view)
-    return f"{TAKE_ICON.get(take['state'], '')} {label} {state}"
+    notes = f" · {note_count(take['notes'])}" if take.get("notes") else ""
+    return f"{TAKE_ICON.get(take['state'], '')} {label} {state}{notes}"
+
+
+def note_count(n: int) -> str:
+    """How many review notes a version has, as every surface says it: `:speech_balloon: 2 notes`."""
+    return f":speech_balloon: {n} note{'s' * (n != 1)}"
 
 
 def _current_id(view: CardView) -> int | None:

@@ -10,6 +10,7 @@ import asyncio
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.cards.blocks import note_count
 from bot.request.money import usd
 from storage import home as home_db
 from storage import subjects as subjects_db
@@ -105,7 +106,8 @@ def _standing(shot: ShotRow) -> str:
     cost = (
         usd(take["cost_usd"]) if take["state"] == TakeState.DELIVERED else f"est. {usd(job['estimate_usd'])}"
     )
-    return f"v{take['version']} {state} · {cost}"
+    notes = f" · {note_count(take.get('notes') or 0)}" if take.get("notes") else ""
+    return f"v{take['version']} {state} · {cost}{notes}"
 
 
 def _shot(shot: ShotRow, links: dict) -> list[dict]:

@@ -36,6 +36,19 @@ class ThreadNotes:
             return False
         return True
 
+    async def offer(
+        self, channel_id: str, user_id: str, thread_ts: str, text: str, blocks: list[dict]
+    ) -> bool:
+        """An ephemeral message with buttons for one person, in a job's thread."""
+        try:
+            await self.client.chat_postEphemeral(
+                channel=channel_id, user=user_id, text=text, blocks=blocks, thread_ts=thread_ts
+            )
+        except Exception as exc:  # the person left, or Slack is unreachable: the note stays a note
+            log.info("could not offer %s a render in %s (%s)", user_id, channel_id, type(exc).__name__)
+            return False
+        return True
+
     async def mark_approved(self, channel_id: str, ts: str) -> None:
         """The bot's own ✅ on a card: an approved shot is visible at a glance in the channel."""
         try:

@@ -136,6 +136,8 @@ class ThreadInstruction:
     takes: int = 1  # "--n 3": that many versions of the one instruction
     audio_url: str | None = None  # lipsync: the speech to sync instead of a line
     voice: str | None = None  # lipsync: the subject whose voice says the line
+    aspect: str | None = None  # a re-render at this aspect ("vertical", "for TikTok")
+    reading: str = ""  # how a plain request was read, for the card ("re-render at 9:16")
 
 
 Command = Union[  # noqa: UP007 (a runtime alias that isinstance() and match can use)

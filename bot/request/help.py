@@ -39,8 +39,9 @@ Names are 1 to 32 letters, digits, `-` or `_`. Write `{NAME}` in a prompt or add
 1,000 characters) or `/video avatar {subject} --audio-url URL` (a recording). The subject's first \
 image is the portrait; the clip lasts as long as the speech. `--model` is optional \
 (`kling-avatar-pro`).""",
-    "threads": """*In a job's thread*:
+    "threads": """*In a job's thread*: a reply that mentions me is for me; so is the requester's, unless it mentions someone else. Anyone else's reply is a *note* on the version (a time like `0:03` or `at 3s` marks the moment); notes cost nothing, and when one asks for a change its author alone gets a button to render it.
 • reply with a change (`warmer light, slower camera`) to edit the latest clip; `v2: …` picks take 2
+• plain requests: `vertical` / `for TikTok` / `Reels` / `Shorts` / `Stories` (9:16), `square` (1:1), `landscape` / `for YouTube` (16:9) re-render at that aspect; `make it 10 seconds` / `10s version` at that length; `3 more` / `more variations` = `again --n 3`
 • `again` (or `another take`), `extend …` (or `next shot …`), `final` (render on the final model), \
 `save as subject NAME`
 • `lipsync "line"` (or `lipsync` with an audio file attached, `--audio-url URL`, or `lipsync {subject} "line"` in their voice): the clip's one face says it, 2 to 60 s of speech, on Kling direct
@@ -61,7 +62,8 @@ to be served, else `veo-3.1`, else `kling-v3-pro`)
 • `/video settings budget USD` (per month) · `/video settings job-limit USD` (or `limit`; a job above \
 it waits for approval); `none` removes either
 • `/video settings approvers @person…` (or `approver`; `none` for nobody): whose :white_check_mark: counts (without approvers, anyone's in the channel)
-• `/video settings approval any|all`: one approver's :white_check_mark: starts a job, or all of them""",
+• `/video settings approval any|all`: one approver's :white_check_mark: starts a job, or all of them
+• `/video settings replies requester|anyone|mention`: who talks to me in a job's thread without mentioning me: the shot's requester (default), anyone in the channel, or nobody (every reply is a note unless it mentions me)""",
     "text": """*Writing commands*:
 • `/video help [TOPIC]`: this help, or one part of it (`/video help settings`, `/video help seconds`)
 • Quote a value with spaces: `--negative "blurry, text"`; Slack's curly quotes work too
@@ -84,6 +86,7 @@ HELP_TOPICS: dict[str, str] = {
     **{word: "avatar" for word in ("avatar", "audio-url")},
     **{word: "threads" for word in ("threads", "thread", "replies", "reply", "edit", "reactions")},
     **{word: "threads" for word in ("again", "extend", "final", "buttons", "lipsync", "lip-sync")},
+    **{word: "threads" for word in ("notes", "note", "vertical", "offer")},
     **{word: "subject" for word in ("voice", "voices")},
     **{word: "jobs" for word in ("jobs", "cancel", "spend", "audit")},
     **{word: "settings" for word in ("settings", "budget", "job-limit", "approvers", "approval")},

@@ -10,6 +10,7 @@ from bot.request.commands import MAX_PROMPT, MAX_TAKES, ThreadInstruction
 from bot.request.flags import REPLY_FLAGS, parse_flags
 from bot.request.lexer import Token, clean_input, lex, words
 from bot.request.lipsync import LIPSYNC_WORDS, parse_lipsync
+from bot.request.plain_requests import read_plain
 from bot.request.values import subject_name, whole_number
 
 _VERSION = re.compile(r"v(\d{1,4})\s*[:,]\s*", re.IGNORECASE)
@@ -42,8 +43,9 @@ def _lipsync_words(tokens: list[Token]) -> int:
 
 def parse_reply(text: str) -> ThreadInstruction | Refusal:
     """A reply in a job's thread: "again" / "another take", "extend …" / "next shot …", "final",
-    `lipsync "line"`, "save as subject NAME", "v2: …" (which take), anything else is an edit.
-    Flags: REPLY_FLAGS (a lipsync takes `--audio-url` only)."""
+        `lipsync "line"`, "save as subject NAME", "v2: …" (which take), a plain request (`vertical`, `10s version`, `3 more`: a re-render,
+    `bot.request.plain_requests`), anything else is an edit.
+        Flags: REPLY_FLAGS (a lipsync takes `--audio-url` only)."""
     cleaned = clean_input(text)
     if isinstance(cleaned, Refusal):
         return cleaned
@@ -72,6 +74,15 @@ def parse_reply(text: str) -> ThreadInstruction | Refusal:
         if isinstance(name, Refusal):
             return name
         return ThreadInstruction("save_subject", name, version, **fields)
+    if kind == "edit" and (asked := read_plain(plain)):
+        # a new render of the version in other words, not an edit: `vertical`, `10s version`, `3 more`
+        if asked.takes > MAX_TAKES:
+            return Refusal(
+                f"A reply makes at most {MAX_TAKES} more takes at once; you asked for {asked.takes}."
+            )
+        fields.setdefault("seconds", asked.seconds)
+        fields.setdefault("takes", asked.takes)
+        return ThreadInstruction("again", "", version, aspect=asked.aspect, reading=asked.reading, **fields)
     instruction = words(rest) if rest else ""
     if isinstance(instruction, Refusal):
         return instruction

@@ -1,4 +1,5 @@
-"""`/video settings [KEY VALUE…]`: a channel's default models, budgets and approvers."""
+"""`/video settings [KEY VALUE…]`: a channel's default models, budgets, approvers and who may
+talk to Dailies in a job's thread."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ _SETTINGS_USAGE = {
     "job-limit": "/video settings job-limit USD|none",
     "approvers": "/video settings approvers @person… | none",
     "approval": "/video settings approval any|all",
+    "replies": "/video settings replies requester|anyone|mention",
 }
+REPLIES = ("requester", "anyone", "mention")  # who talks to Dailies in a job's thread unmentioned
 SETTINGS_KEYS = tuple(_SETTINGS_USAGE)
 _USER = re.compile(r"<@([UW][A-Z0-9]{2,})(?:\|[^<>]*)?>")
 
@@ -73,6 +76,13 @@ def settings(rest: list[Token]) -> Command | Refusal:
         value = args[0].value.lower()
         if value not in ("any", "all"):
             value = Refusal("approval takes `any` (one approver's ✅ is enough) or `all` (every approver's).")
+    elif key == "replies":
+        value = args[0].value.lower()
+        if value not in REPLIES:
+            value = Refusal(
+                "replies takes `requester` (only the shot's requester talks to me without a mention), "
+                "`anyone` (anyone in the channel does) or `mention` (nobody: a reply must mention me)."
+            )
     else:
         value = _approvers(args)
     return value if isinstance(value, Refusal) else SettingsSet(key, value)

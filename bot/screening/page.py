@@ -4,11 +4,13 @@ Everything works without JavaScript except playing versions together."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from html import escape
+from html import escape, unescape
 
 from bot.request.money import usd
-from bot.screening.room import Room, Version
+from bot.request.timecode import format_timecode
+from bot.screening.room import Note, Room, Version
 from storage.states import TakeState
 
 KIND_LABEL = {
@@ -80,6 +82,52 @@ def _review(v: Version, names: Mapping[str, str]) -> str:
     return f'<ul class="review">{items}</ul>'
 
 
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+_LINK = re.compile(r"<(?:[^|>]+\|)?([^>]+)>")
+
+
+def _slack_text(text: str, names: Mapping[str, str]) -> str:
+    """A message as Slack stores it (mentions `<@U…>`, links `<url|label>`, `&lt;`) as safe HTML."""
+    text = _MENTION.sub(lambda m: "@" + names.get(m.group(1), m.group(1)), text)
+    return escape(unescape(_LINK.sub(lambda m: m.group(1), text)))
+
+
+def _seek(t: float) -> str:
+    return f'<button type="button" class="seek" data-seek="{t:g}" title="Seek the synced players here">{format_timecode(t)}</button>'
+
+
+def _notes(v: Version, names: Mapping[str, str]) -> str:
+    if not v.notes:
+        return ""
+    items = "".join(
+        f"<li>{_seek(n.timecode) + ' ' if n.timecode is not None else ''}<b>{_person(n.user_id, names)}</b> "
+        f"{_slack_text(n.text, names)}"
+        f' <time datetime="{escape(n.at)}">{escape(_when(n.at))}</time></li>'
+        for n in v.notes
+    )
+    count = f"{len(v.notes)} note{'s' * (len(v.notes) != 1)}"
+    return (
+        f'<section class="notes" aria-label="Notes on v{v.number}"><h3>{count}</h3><ul>{items}</ul></section>'
+    )
+
+
+def _marks(room: Room, names: Mapping[str, str]) -> str:
+    """A marker on the transport's timeline per timecoded note; a click seeks the synced players."""
+    longest = max((v.seconds or 0 for v in room.versions if v.delivered), default=0)
+    marks: list[tuple[float, int, Note]] = [
+        (n.timecode, v.number, n) for v in room.versions for n in v.notes if n.timecode is not None
+    ]
+    if not marks or not longest:
+        return ""
+    buttons = "".join(
+        f'<button type="button" class="mark" data-seek="{t:g}" style="left:{min(100.0, t / longest * 100):.2f}%" '
+        f'title="v{number} {format_timecode(t)} {_person(n.user_id, names)}: {_slack_text(n.text, names)[:120]}">'
+        f"v{number}</button>"
+        for t, number, n in sorted(marks, key=lambda m: (m[0], m[1]))
+    )
+    return f'<div class="marks" id="marks" aria-label="Notes on the timeline">{buttons}</div>'
+
+
 def _actions(v: Version, token: str, once: str) -> str:
     if not v.delivered or not (v.viewer_decides or v.viewer_presses):
         return ""
@@ -134,7 +182,8 @@ def _version(v: Version, base: str, token: str, once: str, names: Mapping[str, s
         f'<article class="{" ".join(classes)}" id="version-{v.number}" data-version="{v.number}">'
         f"{_player(v, base)}"
         f'<header><h2>v{v.number}</h2><div class="badges">{_badges(v)}</div>{sync}</header>'
-        f"{prompt}<dl>{_facts(v, names)}</dl>{_review(v, names)}{_actions(v, token, once)}</article>"
+        f"{prompt}<dl>{_facts(v, names)}</dl>{_review(v, names)}{_notes(v, names)}"
+        f"{_actions(v, token, once)}</article>"
     )
 
 
@@ -179,7 +228,8 @@ def render_page(
         '<button type="button" id="play" class="primary" aria-label="Play">▶ Play in sync</button>'
         '<button type="button" id="back" title="One frame back (←)">◀︎❘</button>'
         '<button type="button" id="fwd" title="One frame forward (→)">❘▶︎</button>'
-        '<input type="range" id="scrub" min="0" max="1000" value="0" step="1" aria-label="Scrub">'
+        '<div class="timeline"><input type="range" id="scrub" min="0" max="1000" value="0" step="1" '
+        f'aria-label="Scrub">{_marks(room, names)}</div>'
         '<output id="clock">0:00.00</output>'
         '<label class="mute"><input type="checkbox" id="mute" checked> mute</label>'
         "</section>"

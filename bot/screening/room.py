@@ -18,6 +18,16 @@ class Decision:
 
 
 @dataclass(frozen=True)
+class Note:
+    """A review note from the thread: what a person said about this version, and when in it."""
+
+    user_id: str
+    text: str
+    at: str  # ISO time it was written
+    timecode: float | None = None  # seconds into the version it points at
+
+
+@dataclass(frozen=True)
 class Version:
     take_id: int
     number: int
@@ -35,6 +45,7 @@ class Version:
     current: bool = False
     viewer_decides: bool = False  # the pass's user may approve or reject this version
     viewer_presses: bool = False  # ... and ask for another take or the final render of it
+    notes: tuple[Note, ...] = ()  # the thread's review notes on this version, oldest first
 
     @property
     def delivered(self) -> bool:
@@ -64,6 +75,7 @@ def build_room(
     approvers: tuple[str, ...],
     rule: str,
     viewer: str = "",
+    notes: list[dict] = (),  # storage.review_notes rows of the shot
 ) -> Room:
     by_id = {j["id"]: j for j in jobs}
     delivered = [t for t in takes if t["state"] == TakeState.DELIVERED]
@@ -98,6 +110,11 @@ def build_room(
                 current=take["id"] == current,
                 viewer_decides=bool(viewer) and may_review(viewer, approvers, job["user_id"]),
                 viewer_presses=bool(viewer) and may_press(viewer, approvers, job["user_id"]),
+                notes=tuple(
+                    Note(n["user_id"], n["text"] or "", n["created_at"] or "", n["timecode"])
+                    for n in notes
+                    if n["take_id"] == take["id"]
+                ),
             )
         )
     return Room(

@@ -28,7 +28,7 @@ from bot.slack.people import People
 from bot.slack.workspace import WorkspaceGone
 from bot.studio.origin import Origin
 from bot.studio.studio import Studio
-from storage import approvals, channels
+from storage import approvals, channels, review_notes
 from storage import jobs as jobs_db
 from storage.db import Store
 from storage.rows import ShotRow
@@ -118,12 +118,14 @@ class ScreeningRoom:
         def load(db):
             _, jobs, takes = jobs_db.shot_view(db, shot["id"])
             settings = channels.get_settings(db, shot["team_id"] or "", shot["channel_id"])
-            return jobs, takes, approvals.latest_for_shot(db, shot["id"]), settings
+            notes = review_notes.for_shot(db, shot["id"])
+            return jobs, takes, approvals.latest_for_shot(db, shot["id"]), settings, notes
 
-        jobs, takes, decisions, settings = await self.store.run(load)
+        jobs, takes, decisions, settings, notes = await self.store.run(load)
         return build_room(
-            shot, jobs, takes, decisions, tuple(settings.approvers), settings.approval_rule, found.user_id
-        )
+            shot, jobs, takes, decisions, tuple(settings.approvers), settings.approval_rule, found.user_id,
+            notes,
+        )  # fmt: skip
 
     async def _take_file(self, shot: ShotRow, version: int) -> SlackFile:
         """The version's file as Slack has it; call inside `_for_workspace(shot)`."""
@@ -150,7 +152,7 @@ class ScreeningRoom:
         room = await self._room(found, shot)
         people = [found.user_id, *room.approvers]
         for v in room.versions:
-            people += [v.asked_by, *(d.user_id for d in v.decisions)]
+            people += [v.asked_by, *(d.user_id for d in v.decisions), *(n.user_id for n in v.notes)]
         names = await self.people.names(people)
         html = render_page(room, token, names=names, note=note, once=secrets.token_hex(8))
         return web.Response(text=html, content_type="text/html", headers=PAGE_HEADERS)

@@ -4,6 +4,7 @@ Listeners call it after they ack; it routes each command, reply, reaction or but
 from __future__ import annotations
 
 from bot.cards import answers
+from bot.cards.offers import OFFER_ACTION
 from bot.outcomes import Refusal
 from bot.request import (
     Audit,
@@ -35,6 +36,7 @@ from bot.studio.reports import Reports
 from bot.studio.routes import Routes
 from bot.studio.subjects import Library
 from bot.studio.thread_jobs import ThreadJobs
+from bot.studio.thread_talk import ThreadTalk
 from bot.studio.voices import VoiceSamples
 from bot.studio.workflow_steps import WorkflowSteps
 from storage import channels, deliveries
@@ -57,6 +59,7 @@ class Studio:
         voices: VoiceSamples | None = None,
         forms: Forms | None = None,
         workflow_steps: WorkflowSteps | None = None,
+        thread_talk: ThreadTalk | None = None,
     ) -> None:
         self.store = store
         self.routes = routes
@@ -70,6 +73,7 @@ class Studio:
         self.voices = voices
         self.forms = forms  # the New video modal and the clip shortcuts' modals
         self.workflow_steps = workflow_steps  # the Workflow Builder step "Render a video"
+        self.thread_talk = thread_talk  # who a thread reply is for; review notes and their offers
 
     async def first_time(self, key: str, kind: str) -> bool:
         """False when Slack already delivered this (a retry): the caller then does nothing."""
@@ -106,6 +110,25 @@ class Studio:
         is not a job's (ignored) or the job started; otherwise a message for them."""
         return await self.thread_jobs.reply(origin, thread_ts, text, files)
 
+    async def thread_message(
+        self, origin: Origin, thread_ts: str, ts: str, text: str, bot_user_id: str | None
+    ) -> str | None:
+        """A person's message in a job's thread, without a mention of the bot: a reply when it is
+        for Dailies (`/video settings replies`), else a review note that starts nothing."""
+        if self.thread_talk is None:
+            return await self.thread_reply(origin, thread_ts, text, origin.files)
+        return await self.thread_talk.message(origin, thread_ts, ts, text, bot_user_id)
+
+    async def message_edited(self, team_id: str, channel_id: str, ts: str, text: str) -> None:
+        """A message edited in Slack: a review note follows it (an edited order starts nothing)."""
+        if self.thread_talk is not None:
+            await self.thread_talk.edited(team_id, channel_id, ts, text)
+
+    async def message_deleted(self, team_id: str, channel_id: str, ts: str) -> None:
+        """A message deleted in Slack: its review note goes too."""
+        if self.thread_talk is not None:
+            await self.thread_talk.deleted(team_id, channel_id, ts)
+
     async def in_job_thread(self, team_id: str, channel_id: str, thread_ts: str) -> bool:
         return await self.thread_jobs.in_job_thread(team_id, channel_id, thread_ts)
 
@@ -123,7 +146,10 @@ class Studio:
         await self.decisions.reaction(origin, ts, name, added)
 
     async def button(self, origin: Origin, action_id: str, value: str) -> str | None:
-        """A card button (approve, another_take, final_render, cancel); an ephemeral reply or None."""
+        """A card button (approve, another_take, final_render, cancel) or a note's render offer;
+        an ephemeral reply or None."""
+        if action_id == OFFER_ACTION and self.thread_talk is not None:
+            return await self.thread_talk.press_offer(origin, value)
         return await self.decisions.button(origin, action_id, value)
 
     async def decide(self, origin: Origin, take_id: int, decision: str, via: str = "button") -> str | None:

@@ -94,32 +94,11 @@ class ThreadJobs:
             if self.lip_syncs is None:
                 return "Lip-sync is not available in this Dailies."
             return await self.lip_syncs.start(origin, shot_id, ins)
-        _shot, jobs, versions, decisions = await self.store.run(approvals.shot_with_decisions, shot_id)
-        by_id = {j["id"]: j for j in jobs}
-        if ins.kind == "final":
-            settings = await self.store.run(channels.get_settings, origin.team_id, origin.channel_id)
-            versions = thread_plan.mark_approved(
-                versions, by_id, decisions, settings.approvers, settings.approval_rule
-            )
-        pick = thread_plan.approved_or_latest if ins.kind == "final" else thread_plan.pick_take
-        take = pick(versions, ins.version) if ins.kind == "final" else pick(versions, ins.version, ins.kind)
-        if isinstance(take, Refusal):
-            return take.message
-        job = by_id[take["job_id"]]
-        if job["kind"] == "lipsync" and ins.kind != "edit" and ins.kind != "extend":
-            if ins.kind == "final" or self.lip_syncs is None:
-                parent = job["request"].get("parent_version")
-                return (
-                    f"v{take['version']} is a lip-sync of v{parent}: render the final of v{parent} "
-                    f"(`v{parent}: final`), then reply `lipsync …` on the final."
-                )
-            return await self.lip_syncs.again(origin, shot_id, job)
-        plan = await self._plan(origin, ins, takes, take, job)
-        if isinstance(plan, Refusal):
-            return plan.message
-        plan = await self._with_subjects(origin, ins, plan)
+        plan = await self._prepare(origin, shot_id, ins, takes)
         if isinstance(plan, str):
             return plan
+        if isinstance(plan, dict):  # another take of a lip-sync: its own feature
+            return await self.lip_syncs.again(origin, shot_id, plan)
         if plan.parent_take_id is not None:
             problem = await self._ready_source(plan)
             if problem:
@@ -144,6 +123,42 @@ class ThreadJobs:
         message = await self.starter.start(new)
         self.cards.touch(shot_id)
         return message
+
+    async def plan(self, origin: Origin, shot_id: int, ins: ThreadInstruction) -> thread_plan.ThreadJob | str:
+        """What `ins` would start on this shot, with its estimate, without starting it (an offer's
+        price); a message when it can't be done or isn't a render of a version."""
+        if ins.kind in ("save_subject", "lipsync"):
+            return "That is not a render of a version."
+        plan = await self._prepare(origin, shot_id, ins, ins.takes)
+        return "That is a lip-sync's take." if isinstance(plan, dict) else plan
+
+    async def _prepare(self, origin: Origin, shot_id: int, ins: ThreadInstruction, takes: int):
+        """The plan for `ins` on the version it names: a ThreadJob, a message when it can't be done,
+        or the lip-sync job whose take `again` asks for again."""
+        _shot, jobs, versions, decisions = await self.store.run(approvals.shot_with_decisions, shot_id)
+        by_id = {j["id"]: j for j in jobs}
+        if ins.kind == "final":
+            settings = await self.store.run(channels.get_settings, origin.team_id, origin.channel_id)
+            versions = thread_plan.mark_approved(
+                versions, by_id, decisions, settings.approvers, settings.approval_rule
+            )
+        pick = thread_plan.approved_or_latest if ins.kind == "final" else thread_plan.pick_take
+        take = pick(versions, ins.version) if ins.kind == "final" else pick(versions, ins.version, ins.kind)
+        if isinstance(take, Refusal):
+            return take.message
+        job = by_id[take["job_id"]]
+        if job["kind"] == "lipsync" and ins.kind != "edit" and ins.kind != "extend":
+            if ins.kind == "final" or self.lip_syncs is None:
+                parent = job["request"].get("parent_version")
+                return (
+                    f"v{take['version']} is a lip-sync of v{parent}: render the final of v{parent} "
+                    f"(`v{parent}: final`), then reply `lipsync …` on the final."
+                )
+            return job
+        plan = await self._plan(origin, ins, takes, take, job)
+        if isinstance(plan, Refusal):
+            return plan.message
+        return await self._with_subjects(origin, ins, plan)
 
     async def _with_subjects(self, origin: Origin, ins, plan: thread_plan.ThreadJob):
         """An edit or extension naming `{subject}`s gets them, checked against the model's limits

@@ -291,14 +291,26 @@ def plan_repeat(
             f"v{take['version']} is an edit of v{job['request'].get('parent_version', '?')}, and "
             f"`{model_id}` can't redo edits. Final-render the version it came from instead."
         )
+    if ins is not None and ins.aspect and job["kind"] in ("edit", "extend", "lipsync"):
+        parent = job["request"].get("parent_version", "?")
+        return Refusal(
+            f"v{take['version']} is an {job['kind']} of v{parent}, which keeps its frame; ask for "
+            f"v{parent} at {ins.aspect} instead (`v{parent}: {ins.reading or ins.aspect}`)."
+        )
     request = _fit(model_id, job["request"]) if model_id != job["model"] else dict(job["request"])
     if ins is not None and ins.seconds:
         request["seconds"] = ins.seconds
+    if ins is not None and ins.aspect:
+        request["aspect"] = ins.aspect
+    request.pop("read_as", None)
+    if ins is not None and ins.reading:
+        request["read_as"] = f"{ins.reading} of v{take['version']}"  # the card says how it was read
     if ins is not None and ins.audio is not None and model.audio == "native":
         request["audio"] = ins.audio
     probe = VideoRequest(
         prompt=request.get("prompt") or "x",
         seconds=request.get("seconds") if model.seconds else None,
+        aspect=ins.aspect if ins is not None else None,
         takes=takes,
         audio=ins.audio if ins is not None and ins.audio is not None and model.audio != "keep" else None,
     )

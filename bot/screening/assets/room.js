@@ -115,6 +115,13 @@
       }
     }),
   );
+  // a note's timecode (beside its version, or its marker on the timeline) seeks every synced player
+  document.querySelectorAll("[data-seek]").forEach((button) =>
+    button.addEventListener("click", () => {
+      stop();
+      seekAll(Math.max(0, Number(button.dataset.seek) || 0));
+    }),
+  );
   play.addEventListener("click", () => (playing ? stop() : start()));
   scrub.addEventListener("input", () => seekAll((Number(scrub.value) / 1000) * longest()));
   document.getElementById("back").addEventListener("click", () => {

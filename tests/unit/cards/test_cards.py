@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from bot.cards.blocks import CardView, caption, headline, render_card
+from bot.cards.offers import OFFER_ACTION, offer_blocks
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -140,3 +141,37 @@ def test_caption_carries_what_reproduces_the_clip():
     )
     assert line.splitlines()[0] == "v2 · kling-v3 · 5s · $0.63 · job J7 · take 11 · seed 42"
     assert line.splitlines()[1] == "_edit:_ dusk"
+
+
+def test_a_version_line_counts_its_notes_and_says_how_a_reply_was_read():
+    first = job(state="delivered", cost_usd=0.4)
+    vertical = job(
+        id=8,
+        kind="again",
+        state="delivered",
+        request={"prompt": "a red fox", "read_as": "re-render at 9:16 of v1"},
+    )
+    takes = [
+        take(state="delivered", cost_usd=0.4, notes=2),
+        take(id=12, job_id=8, version=2, state="delivered", cost_usd=0.4, notes=1),
+    ]
+    _, blocks = render_card(view([first, vertical], takes))
+    lines = next(
+        b["text"]["text"]
+        for b in blocks
+        if "v1" in b.get("text", {}).get("text", "") and "v2" in b["text"]["text"]
+    )
+    v1, v2 = lines.splitlines()
+    assert v1.endswith(":speech_balloon: 2 notes")
+    assert "v2 (re-render at 9:16 of v1)" in v2 and v2.endswith(":speech_balloon: 1 note")
+    _, quiet = render_card(view([first], [take(state="delivered", cost_usd=0.4, notes=0)]))
+    assert "speech_balloon" not in json.dumps(quiet)
+
+
+def test_a_review_notes_offer_is_one_priced_button():
+    label, blocks = offer_blocks(41, 3, 0.42, "edit of v2 on `kling-o1`")
+    assert label == "Render this as v3 ($0.42)"
+    (button,) = blocks[1]["elements"]
+    assert (button["action_id"], button["value"], button["text"]["text"]) == (OFFER_ACTION, "41", label)
+    assert "edit of v2" in blocks[0]["text"]["text"] and "v3" in blocks[0]["text"]["text"]
+    assert offer_blocks(41, 3, 1.5, "3 more of v2", takes=3)[0] == "Render this as v3–v5 ($1.50)"

@@ -38,6 +38,8 @@ def test_the_tab_offers_a_new_video_and_buttons_on_what_waits_for_review():
 def test_the_latest_versions_state_and_cost_show_per_shot():
     view = home_view({"shots": [shot(1, approved_at="2027-01-01")], "review": [], "libraries": {}})
     assert "v1 delivered ✅ approved · $0.42" in str(view["blocks"])
+    noted = home_view({"shots": [shot(1, notes=2)], "review": [], "libraries": {}})
+    assert "v1 delivered · $0.42 · :speech_balloon: 2 notes" in str(noted["blocks"])
 
 
 def test_past_100_blocks_the_tab_is_cut_between_items_with_a_line_saying_where_the_rest_is():

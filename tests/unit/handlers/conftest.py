@@ -111,6 +111,15 @@ class FakeStudio(Recorder):
     async def thread_reply(self, origin, thread_ts, text, files=()):
         return await self._call("thread_reply", origin, thread_ts, text, files)
 
+    async def thread_message(self, origin, thread_ts, ts, text, bot_user_id):
+        return await self._call("thread_message", origin, thread_ts, ts, text, bot_user_id)
+
+    async def message_edited(self, team_id, channel_id, ts, text):
+        return await self._call("message_edited", team_id, channel_id, ts, text)
+
+    async def message_deleted(self, team_id, channel_id, ts):
+        return await self._call("message_deleted", team_id, channel_id, ts)
+
     async def in_job_thread(self, team_id, channel_id, thread_ts):
         return await self._call("in_job_thread", team_id, channel_id, thread_ts)
 

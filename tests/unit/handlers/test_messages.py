@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.request import VideoRequest
 from handlers.messages import handle_mention, handle_message
 from handlers.replies import SOMETHING_WRONG
+from tests.fakes.slack_requests import TEAM_ID as TEAM
 from tests.fakes.slack_requests import app_mention_event, event_payload, message_event
 
 from .conftest import Broken, FakeStudio, bolt_request, run, run_failing
@@ -54,13 +55,37 @@ async def test_a_mention_in_a_job_thread_is_a_reply_to_that_job():
 async def test_a_reply_in_a_job_thread_goes_to_the_studio():
     studio = FakeStudio()
     studio.answer("in_job_thread", True)
-    studio.answer("thread_reply", "That version is still rendering.")
+    studio.answer("thread_message", "That version is still rendering.")
     request = bolt_request(reply("make it slower"), studio)
     await run(handle_message, request)
-    assert studio.handed() == ["in_job_thread", "first_time", "thread_reply"]
+    assert studio.handed() == ["in_job_thread", "first_time", "thread_message"]
     request.context.client.chat_postEphemeral.assert_awaited_once_with(
         channel="C0CHANNEL", user="U0ALICE", text="That version is still rendering.", thread_ts=CARD_TS
     )
+
+
+async def test_an_edited_or_deleted_message_moves_its_note():
+    studio = FakeStudio()
+    changed = reply("make it slower")
+    changed["event"] = {
+        "type": "message",
+        "subtype": "message_changed",
+        "channel": "C0CHANNEL",
+        "message": {"type": "message", "user": "U0ALICE", "text": "make it faster", "ts": "1.5"},
+    }
+    await run(handle_message, bolt_request(changed, studio))
+    deleted = reply("x")
+    deleted["event"] = {
+        "type": "message",
+        "subtype": "message_deleted",
+        "channel": "C0CHANNEL",
+        "deleted_ts": "1.5",
+    }
+    await run(handle_message, bolt_request(deleted, studio))
+    assert [c for c in studio.calls if c[0] != "first_time"] == [
+        ("message_edited", (TEAM, "C0CHANNEL", "1.5", "make it faster")),
+        ("message_deleted", (TEAM, "C0CHANNEL", "1.5")),
+    ]
 
 
 async def test_other_messages_do_nothing():
@@ -75,7 +100,7 @@ async def test_other_messages_do_nothing():
 async def test_a_failed_reply_is_the_one_ephemeral_in_its_thread():
     studio = FakeStudio()
     studio.answer("in_job_thread", True)
-    studio.answer("thread_reply", Broken("disk on fire"))
+    studio.answer("thread_message", Broken("disk on fire"))
     request = bolt_request(reply("make it slower"), studio)
     await run_failing(handle_message, request)
     request.context.client.chat_postEphemeral.assert_awaited_once_with(

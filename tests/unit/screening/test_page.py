@@ -93,3 +93,31 @@ def test_with_approvers_others_may_press_but_not_decide():
 def test_a_refused_pass_says_nothing_about_the_shot():
     html = refused_page()
     assert "lighthouse" not in html and "This link is not valid" in html
+
+
+NOTES = [
+    {"take_id": 12, "user_id": "U0BOB", "text": "0:03 the sky pops &lt;here&gt;, <@U0ALICE>?",
+     "created_at": "2027-01-02T09:20:00.000+00:00", "timecode": 3.0},
+    {"take_id": 12, "user_id": "U0BOB", "text": "love it", "created_at": "2027-01-02T09:21:00.000+00:00",
+     "timecode": None},
+    {"take_id": 11, "user_id": "U0EVE", "text": "<script>x</script> at 2.5s", "created_at": "2027-01-02T09:22:00.000+00:00",
+     "timecode": 2.5},
+]  # fmt: skip
+
+
+def test_notes_sit_beside_their_version_and_timecoded_ones_mark_the_timeline():
+    room = build_room(SHOT, JOBS, TAKES, DECISIONS, (), "any", "", NOTES)
+    assert [len(v.notes) for v in room.versions] == [1, 2, 0]
+    html = render_page(room, "TOKEN.SIG", names={"U0ALICE": "alice", "U0BOB": "bob"}, once="n")
+    v2 = html[html.index('id="version-2"') : html.index('id="version-1"')]
+    assert "2 notes" in v2 and "<b>@bob</b>" in v2
+    assert "the sky pops &lt;here&gt;, @alice?" in v2, "Slack's markup read, then escaped for HTML"
+    assert '<button type="button" class="seek" data-seek="3"' in v2 and ">0:03</button>" in v2
+    assert "<script>x" not in html
+    marks = re.findall(
+        r'<button type="button" class="mark" data-seek="([\d.]+)" style="left:([\d.]+)%"', html
+    )
+    assert marks == [("2.5", "50.00"), ("3", "60.00")]  # on the 5 s timeline, in time order
+    assert 'class="marks"' not in render_page(
+        build_room(SHOT, JOBS, TAKES, DECISIONS, (), "any"), "T", once="n"
+    )

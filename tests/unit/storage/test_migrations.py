@@ -20,7 +20,8 @@ ORDER = [
     "m013_slack_buckets",
     "m014_team_keys",
     "m015_messages_by_team",
-    "m016_departures",
+    "m016_review_notes",
+    "m017_departures",
 ]
 
 
