@@ -8,6 +8,7 @@ render may take longer, and Slack lists bot tokens as able to complete a functio
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, nullcontext
@@ -27,11 +28,22 @@ ENDED_BY_SLACK = ("function_execution_not_found", "execution_not_in_running_stat
 NEVER_STORED = "Dailies restarted before this step's render was stored; run the step again."
 # a step without its job this long after it started was cut short by a restart (not still starting)
 STARTING_SECONDS = 300
+# `clip_permalink` is a required output: Slack refuses an empty one, so the link is asked for again
+# (a file just shared may not have one yet) before the step ends on the error path instead
+PERMALINK_TRIES, PERMALINK_WAIT = 3, 0.5
 
 
 def outputs(job: JobRow, permalink: str) -> dict:
     """The step's outputs for a delivered job (pure): `clip_permalink`, `job_id`, `cost`."""
     return {"clip_permalink": permalink, "job_id": f"J{job['id']}", "cost": round(job["cost_usd"] or 0.0, 2)}
+
+
+def no_link(job: JobRow) -> str:
+    """Why a delivered job's step still fails: Slack gave no link to hand on (pure)."""
+    return (
+        f"J{job['id']} was delivered, but Slack gave no link to its clip to pass on: "
+        "open the clip from the job's card in its channel."
+    )
 
 
 def reason(job: JobRow) -> str:
@@ -63,9 +75,16 @@ class StepCompletion:
             return
         async with self.serving(step["team_id"] or ""):
             if job["state"] == JobState.DELIVERED:
-                link = await self._permalink(job)
-                done = outputs(job, link)
-                await self._send(step, "success", function_execution_id=step["execution_id"], outputs=done)
+                link = await self._permalink_retried(job)
+                if link:
+                    done = outputs(job, link)
+                    await self._send(
+                        step, "success", function_execution_id=step["execution_id"], outputs=done
+                    )
+                else:
+                    await self._send(
+                        step, "error", function_execution_id=step["execution_id"], error=no_link(job)
+                    )
             else:
                 await self._send(step, "error", function_execution_id=step["execution_id"], error=reason(job))
 
@@ -97,8 +116,19 @@ class StepCompletion:
             outcome = "gone"  # Slack ended the execution itself (timed out, or told by another replica)
         await self.store.run(steps_db.finish_step, step["execution_id"], outcome)
 
+    async def _permalink_retried(self, job: JobRow) -> str:
+        """The permalink, asked for up to PERMALINK_TRIES times; "" when Slack never gives one."""
+        for attempt in range(PERMALINK_TRIES):
+            if attempt:
+                await asyncio.sleep(PERMALINK_WAIT * attempt)
+            link = await self._permalink(job)
+            if link:
+                return link
+        log.warning("no permalink for J%s after %s tries", job["id"], PERMALINK_TRIES)
+        return ""
+
     async def _permalink(self, job: JobRow) -> str:
-        """The delivered clip's Slack permalink, else the job card's."""
+        """The delivered clip's Slack permalink, else the job card's ("" when neither has one)."""
         for take in await self.store.run(jobs_db.takes_of_job, job["id"]):
             if take["state"] == "delivered" and take.get("slack_file_id"):
                 try:
@@ -110,6 +140,7 @@ class StepCompletion:
         shot = await self.store.run(jobs_db.get_shot, job["shot_id"])
         try:
             found = await self.slack.chat_getPermalink(channel=shot["channel_id"], message_ts=shot["card_ts"])
-            return found["permalink"]
-        except SlackApiError:
+            return found.get("permalink") or ""
+        except SlackApiError as exc:
+            log.info("no permalink for J%s's card (%s)", job["id"], exc.response.get("error"))
             return ""

@@ -26,8 +26,7 @@ def _aimlapi() -> ShapeSources:
 def _openai() -> ShapeSources:
     return ShapeSources(
         ("POST /videos", "POST /videos/edits", "POST /videos/extensions", "POST /videos/{id}/remix"),
-        # in OpenAI's 2026 video guide, not in the typed VideoSize enum
-        ("sora-2-pro at 1920x1080 / 1080x1920",),
+        (),
         "openai-openapi (CreateVideoJsonBody, CreateVideoEditJsonBody, CreateVideoExtendJsonBody, …)",
     )
 

@@ -52,11 +52,20 @@ class VoiceSamples:
         old = await self.store.run(voices_db.set_sample, subject["id"], sample, origin.user_id)
         if old and not await self.store.run(voices_db.sample_in_use, old):
             Path(old).unlink(missing_ok=True)
+        # Kling's voice doc takes the sample as "the URL of voice data file": an attachment has none
+        linked = (
+            ""
+            if cmd.audio_url
+            else (
+                f" Kling direct makes voices only from a link: for Kling, give the sample as "
+                f"`/video subject voice {subject['name']} https://…/voice.mp3`."
+            )
+        )
         return (
             f"`{{{subject['name']}}}` now has a voice ({got['seconds']:.1f} s sample). It speaks their "
             f'avatars (`/video avatar {{{subject["name"]}}} "line"`), lip-syncs '
             f'(`lipsync {{{subject["name"]}}} "line"` in a job\'s thread) and kling-2.6-pro clips '
-            "that start from an image."
+            f"that start from an image.{linked}"
         )
 
     def _keep(self, fetched: Path, mime: str) -> Path:

@@ -172,7 +172,8 @@ def _shapes_for(model: ModelSpec, backend: str, mode: Mode) -> Iterator[Shape]:
             aspect=aspects[i % len(aspects)],
             resolution=model.resolutions[(i // len(aspects)) % len(model.resolutions)],
             audio=bool(audio) if audio is not None else model.default_audio,
-            negative=negatives[i % len(negatives)],
+            # not `i`: odd combos keep no source clip and are skipped outside edits
+            negative=negatives[(i // 2) % len(negatives)],
             image=IMAGE if mode in (Mode.IMAGE, Mode.MOTION) else None,
             end_image=end,
             source=source(backend, model.id) if mode in (Mode.EDIT, Mode.EXTEND) else None,

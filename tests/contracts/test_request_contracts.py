@@ -20,10 +20,6 @@ from tests.contracts import (
 )
 from tests.contracts.shapes import Shape, bodies, shapes
 
-# The one open disagreement: OpenAI's 2026 video guide lists 1920x1080 and 1080x1920 for
-# sora-2-pro, its typed `VideoSize` enum (openai-openapi, openai-python) does not. Kept, named here.
-SORA_PRO_1080P = {"1920x1080", "1080x1920"}
-
 
 def contract_problems(contract: str, body: dict) -> list[str]:
     owner, _, name = contract.partition(":")
@@ -32,10 +28,7 @@ def contract_problems(contract: str, body: dict) -> list[str]:
     if owner == "kling":
         return problems(kling_validator(name), body)
     if owner == "openai":
-        found = problems(openai_validator(name), body)
-        if body.get("model") == "sora-2-pro" and body.get("size") in SORA_PRO_1080P:
-            found = [p for p in found if not p.startswith("size:")]
-        return found
+        return problems(openai_validator(name), body)  # `size` in the VideoSize enum, no exception
     raise NoContract(contract)
 
 
@@ -105,3 +98,39 @@ async def test_the_five_wire_facts():
     # (5) a feature video says whether to keep its sound
     extend = (await bodies(_shape("kling", "kling-o1", "extend")))[0].json
     assert extend["video_list"][0]["keep_original_sound"] in ("yes", "no")
+
+
+async def test_the_wire_audit_rules_hold_and_the_old_bodies_would_fail():
+    # kling-v3-omni with a video going in: audio only off (edit, extension, --video)
+    omni = [s for s in ALL_SHAPES if s.backend == "kling" and s.spec.model == "kling-v3-omni"]
+    with_video = [s for s in omni if s.spec.mode.value in ("edit", "extend") or s.spec.reference_video]
+    assert {s.spec.audio for s in with_video} == {True, False}
+    for shape in with_video:
+        built = await bodies(shape)
+        if shape.spec.audio:
+            assert isinstance(built, str) and "audio must be off" in built
+        else:
+            assert built[0].json["sound"] == "off"
+    old_omni = {"model_name": "kling-v3-omni", "prompt": "p", "mode": "pro", "sound": "on"}
+    old_omni["video_list"] = [
+        {"video_url": "https://v.test/a.mp4", "refer_type": "base", "keep_original_sound": "yes"}
+    ]
+    assert contract_problems("kling:omni-video", old_omni)
+    # a custom voice's sample goes by its URL, never as base64
+    assert contract_problems("kling:custom-voice", {"voice_name": "maya", "voice_url": "SUQzBAAAAAAA"})
+    assert not contract_problems(
+        "kling:custom-voice", {"voice_name": "maya", "voice_url": "https://a.test/m.wav"}
+    )
+    # element references are other views: never the same image twice
+    twice = {
+        "frontal_image": "https://i.test/f.png",
+        "refer_images": [{"image_url": "https://i.test/s.png"}] * 2,
+    }
+    element = {"element_name": "s", "element_description": "d", "reference_type": "image_refer"}
+    assert contract_problems("kling:element", {**element, "element_image_list": twice})
+    # the AI/ML API's Veo image ids have no negative_prompt: --negative is refused there
+    veo_i2v = [s for s in ALL_SHAPES if s.backend == "aimlapi" and s.spec.model.startswith("veo-")]
+    veo_i2v = [s for s in veo_i2v if s.spec.mode.value == "image" and s.spec.negative]
+    assert veo_i2v
+    for shape in veo_i2v:
+        assert "takes no negative prompt" in await bodies(shape)

@@ -53,11 +53,11 @@ MODELS: dict[str, dict] = {
         "fields": {"resolution", "aspect_ratio", "duration", "image_url"},
     },
 }
-# Veo 3.1: 16:9 | 9:16, 4 | 6 | 8 s, 720p | 1080p
-_VEO = {"aspect_ratio", "duration", "resolution", "generate_audio", "negative_prompt"}
+# Veo 3.1: 16:9 | 9:16, 4 | 6 | 8 s, 720p | 1080p; negative_prompt on the t2v ids only (their schemas)
+_VEO = {"aspect_ratio", "duration", "resolution", "generate_audio"}
 _VEO_RULES = {"durations": {4, 6, 8}, "aspects": {"16:9", "9:16"}, "resolutions": {"720p", "1080p"}}
 for _suffix in ("", "-fast"):
-    MODELS[f"google/veo-3.1-t2v{_suffix}"] = {**_VEO_RULES, "fields": _VEO}
+    MODELS[f"google/veo-3.1-t2v{_suffix}"] = {**_VEO_RULES, "fields": _VEO | {"negative_prompt"}}
     MODELS[f"google/veo-3.1-i2v{_suffix}"] = {**_VEO_RULES, "fields": _VEO | {"image_url"}}
     MODELS[f"google/veo-3.1-first-last-image-to-video{_suffix}"] = {
         **_VEO_RULES,

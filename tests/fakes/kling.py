@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import httpx
 from aiohttp import web
 
-from tests.fakes.kling_checks import CHECKS, Reject, check_contract, check_element
+from tests.fakes.kling_checks import CHECKS, Reject, check_contract, check_element, check_tts_language
 from tests.fakes.kling_media import fetched_media, media_seconds
 from tests.fakes.mp4 import sample_mp4
 
@@ -112,6 +112,7 @@ class FakeKling:
         self.voices: dict[str, Task] = {}  # custom-voice task id -> task
         self.voice_ids: set[str] = set()
         self.voice_calls: list[dict] = []
+        self.stock_voices = STOCK_VOICES  # TTS voice id -> its language
         self.result_mp4 = None  # the clip every finished task serves (None: a 1 s sample)
         self._create_failures: list[tuple[int, int, str, dict[str, str]]] = []
         self._poll_failures: list[tuple[int, int, str]] = []
@@ -393,8 +394,7 @@ class FakeKling:
         voice = body["voice_id"]
         if voice not in STOCK_VOICES and voice not in self.voice_ids:
             raise Reject(400, 1201, f"voice_id {voice!r} does not exist")
-        if voice in STOCK_VOICES and STOCK_VOICES[voice] != body["voice_language"]:
-            raise Reject(400, 1201, "voice_language does not match the voice")
+        check_tts_language(self, body)
         self.tts_calls.append(body)
         audio_id = f"audio-{next(self._ids)}"
         self.audio_ids.add(audio_id)
@@ -466,6 +466,8 @@ class FakeKling:
         check_contract("custom-voice", body)
         if "video_id" in body:
             raise Reject(400, 1201, "video_id is not a video of this account")
+        if not body["voice_url"].startswith(("http://", "https://")):  # "the URL of voice data file"
+            raise Reject(400, 1201, "voice_url must be the URL of the voice file")
         async with fetched_media(body["voice_url"], max_bytes=20 * 1024 * 1024) as path:
             info = media_seconds(path, video=False)
         if info is None:

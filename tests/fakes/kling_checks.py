@@ -143,6 +143,9 @@ def check_omni(fake: FakeKling, body: dict) -> None:
         raise _bad("end_frame needs a first_frame")
     if body.get("mode") == "4k" and videos:
         raise _bad("4k is not supported with a reference video")
+    if model == "kling-v3-omni" and videos and body.get("sound") == "on":
+        # Kling's 3.0 Omni doc: feature_video => audio off; base_video => audio not native
+        raise _bad("sound must be off with a reference or base video on kling-v3-omni")
     if len(videos) > 1:
         raise _bad("at most one video")
     for video in videos:
@@ -196,6 +199,9 @@ def check_element(body: dict) -> None:
             raise _bad("refer_images takes 1 to 3 images")
         for ref in refs:
             _image(ref.get("image_url"), "image_url")
+        seen = [images.get("frontal_image")] + [r.get("image_url") for r in refs]
+        if len(set(seen)) != len(seen):  # other views of the subject, not the front again
+            raise _bad("refer_images must differ from the frontal image and from each other")
 
 
 def check_motion(fake: FakeKling, body: dict) -> None:
@@ -221,6 +227,22 @@ def check_motion(fake: FakeKling, body: dict) -> None:
     elements = body.get("element_list", [])
     if elements and (model != "kling-v3" or len(elements) > 1):
         raise _bad("element_list takes one element, on kling-v3 only")
+
+
+CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+def check_tts_language(fake: FakeKling, body: dict) -> None:
+    """`voice_language` "corresponds to the Voice ID" (Kling's TTS doc): a stock voice's own, and a
+    custom voice (cloned from a sample) speaks the line it is given, in that line's language."""
+    voice, language = body["voice_id"], body["voice_language"]
+    if voice in fake.stock_voices:
+        expected = fake.stock_voices[voice]
+    else:
+        text = body.get("text", "")
+        expected = "zh" if len(CJK.findall(text)) > len(re.findall(r"[A-Za-z]", text)) else "en"
+    if language != expected:
+        raise _bad(f"voice_language {language!r} does not match the voice ({expected})")
 
 
 def check_voices(fake: FakeKling, body: dict) -> None:

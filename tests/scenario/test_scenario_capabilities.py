@@ -9,6 +9,7 @@ from tests.fakes.kling import FakeKling
 from tests.fakes.media_server import MediaServer, video_file
 from tests.harness import running_bot
 from tests.scenario.test_scenario_backends import CHANNEL, aiml_env, deliver, kling_env
+from tests.scenario.test_scenario_subjects import ask
 
 STORY = "3s: wide shot of a harbour at dawn // 2s: a gull takes off from the pier"
 
@@ -162,3 +163,21 @@ async def test_motion_control_refusals(tmp_path, slack):
         await slack.wait_for(lambda: any("public link" in str(c.params) for c in slack.calls))
         assert fake.creates == [] and all(j["state"] != "delivered" for j in await bot.jobs())
         assert not any("video/2s" in r.path or "12s" in r.path for r in fake.requests)
+
+
+async def test_kling_v3_omni_with_a_reference_video_takes_no_sound_of_its_own(tmp_path, slack):
+    # Kling's 3.0 Omni doc: with a feature (or base) video, audio only off
+    async with (
+        FakeKling(polls_to_finish=1) as fake,
+        MediaServer() as media,
+        running_bot(tmp_path, slack, **kling_env(fake)) as bot,
+    ):
+        move = media.url("/video/5s_640x360.mp4")
+        ask_for = f"the same crane move over a harbour --model kling-v3-omni --seconds 5 --video {move}"
+        refused = await ask(bot, slack, f"{ask_for} --audio", channel=CHANNEL)
+        assert "audio must be off" in refused and "without --audio" in refused
+        assert await bot.jobs() == [] and fake.creates == []
+        await deliver(bot, slack, ask_for, job_index=0)
+        ((route, body),) = fake.creates
+        assert route == "omni-video" and body["sound"] == "off"
+        assert body["video_list"][0]["refer_type"] == "feature"

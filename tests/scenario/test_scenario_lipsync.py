@@ -116,25 +116,35 @@ async def test_subject_voice_is_made_once_and_speaks_lipsyncs_and_avatars(tmp_pa
                 )
             )
             answer = await ephemeral(slack)
-            assert "now has a voice (8.0 s sample)" in answer
-            assert kling.voice_calls == []  # made the first time a job needs it
+            assert (
+                "now has a voice (8.0 s sample)" in answer
+                and "Kling direct makes voices only from a link" in answer
+            )
             card_ts = await first_shot(
                 bot, slack, "a presenter faces the camera --seconds 3 --model kling-v3"
             )
+            # Kling's voice doc takes the sample as "the URL of voice data file": refused before any job
+            await reply(bot, card_ts, f'lipsync {{maya}} "{LINE}"')
+            refused = await ephemeral(slack, 2)
+            assert "attached in Slack" in refused and "/video subject voice maya https://" in refused
+            assert len(await bot.jobs()) == 1 and kling.voice_calls == [] and kling.tts_calls == []
+            await ask(bot, slack, f"subject voice maya {media.url('/audio/6s.wav')}")
+            assert kling.voice_calls == []  # made the first time a job needs it
             await reply(bot, card_ts, f'lipsync {{maya}} "{LINE}"')
             await bot.wait_job("delivered", job_index=1)
             await reply(bot, card_ts, 'v1: lipsync {maya} "Good evening from the pier."')
             await bot.wait_job("delivered", job_index=2)
-            await bot.command('avatar {maya} "And that is the news tonight."')
+            await bot.command('avatar {maya} "大家好，这里是今晚的新闻。"')
             avatar = await bot.wait_job(("delivered", "failed"), job_index=3)
             assert avatar["state"] == "delivered", avatar["error"]
             shown = await ask(bot, slack, "subject show maya")
-            assert "voice: a 8.0 s sample" in shown and "made on kling" in shown
+            assert "voice: a 6.0 s sample" in shown and "made on kling" in shown
         (created,) = kling.voice_calls
-        assert created["voice_name"] == "maya" and not created["voice_url"].startswith(("http", "data:"))
+        assert created == {"voice_name": "maya", "voice_url": media.url("/audio/6s.wav")}
         (voice_id,) = kling.voice_ids
         assert [c["voice_id"] for c in kling.tts_calls] == [voice_id] * 3
-        assert {c["voice_language"] for c in kling.tts_calls} == {"en"}
+        # the TTS language is the voice's: a cloned voice speaks its line's language
+        assert [c["voice_language"] for c in kling.tts_calls] == ["en", "en", "zh"]
         assert kling.elements_created == 0  # a voice is not an element
 
 

@@ -98,10 +98,19 @@ async def test_two_subjects_reach_kling_as_elements_created_once(tmp_path, slack
     async with FakeKling() as kling, MediaServer() as media:
         env = {"KLING_API_KEY": kling.api_key, "KLING_BASE_URL": kling.url}
         async with running_bot(tmp_path, slack, **env) as bot:
-            await ask(bot, slack, f"subject add maya {media.url('/img/800x1000.png')} -- red coat")
-            await ask(bot, slack, f"subject add box {media.url('/img/900x600.png')} -- a blue cereal box")
+            await ask(bot, slack, f"subject add solo {media.url('/img/700x900.png')} -- one view only")
+            # Kling's element doc: a front image and 1 to 3 other views; one image is refused at once
+            refused = await ask(bot, slack, "{solo} waves --model kling-v3 --seconds 5")
+            assert "has one image" in refused and "/video subject add solo FRONT_URL OTHER_URL" in refused
+            assert await bot.jobs() == [] and kling.elements_created == 0
+            maya = f"{media.url('/img/800x1000.png')} {media.url('/img/810x1000.png')}"
+            box = f"{media.url('/img/900x600.png')} {media.url('/img/910x600.png')}"
+            await ask(bot, slack, f"subject add maya {maya} -- red coat")
+            await ask(bot, slack, f"subject add box {box} -- a blue cereal box")
             await bot.command("{maya} holds up {box} --model kling-v3 --seconds 5")
             await bot.wait_job("delivered")
+        images = [r.json["element_image_list"] for r in kling.requests if r.path.endswith("custom-elements")]
+        assert {i["refer_images"][0]["image_url"] != i["frontal_image"] for i in images} == {True}
         route, body = kling.creates[-1]
         assert route == "omni-video"
         assert len(body["element_list"]) == 2
@@ -267,8 +276,10 @@ async def test_removing_a_subject_a_held_job_uses_does_not_break_it(tmp_path, sl
     async with FakeKling(polls_to_finish=1) as kling, MediaServer() as media:
         env = {"KLING_API_KEY": kling.api_key, "KLING_BASE_URL": kling.url}
         async with running_bot(tmp_path, slack, **env) as bot:
-            await ask(bot, slack, f"subject add maya {media.url('/img/800x1000.png')} -- red coat")
-            await ask(bot, slack, f"subject add leo {media.url('/img/900x600.png')} -- green hat")
+            maya = f"{media.url('/img/800x1000.png')} {media.url('/img/810x1000.png')}"
+            await ask(bot, slack, f"subject add maya {maya} -- red coat")
+            leo = f"{media.url('/img/900x600.png')} {media.url('/img/910x600.png')}"
+            await ask(bot, slack, f"subject add leo {leo} -- green hat")
             await ask(bot, slack, "settings job-limit 0.10")
             await bot.command("{maya} talks to {leo} --model kling-v3 --seconds 5")
             job = await bot.wait_job("awaiting_approval")
@@ -276,7 +287,7 @@ async def test_removing_a_subject_a_held_job_uses_does_not_break_it(tmp_path, sl
             assert "Removed `{maya}`" in await ask(bot, slack, "subject remove maya")
             assert "Renamed `{leo}` to `{leon}`" in await ask(bot, slack, "subject rename leo leon")
             stored = list((bot.tmp / "media" / "subjects").glob("*.png"))
-            assert len(stored) == 2  # maya's image stays while the held job needs it
+            assert len(stored) == 4  # maya's images stay while the held job needs them
             shot = await bot.dailies.store.run(lambda db: db["shots"].get(job["shot_id"]))
             react = reaction_event("white_check_mark", user="U0ALICE", channel=C1, ts=shot["card_ts"])
             await bot.event(react)

@@ -111,3 +111,21 @@ async def test_veo_extension_and_reference_images_on_the_aimlapi_gateway(tmp_pat
         # the gateway has no fast reference id: refused at once with what to use, before a job exists
         assert "takes no reference images" in refused and "use --model veo-3.1" in refused
         assert len(await bot.jobs()) == 3 and len(fake.created()) == 3
+
+
+async def test_negative_prompt_on_the_gateway_only_where_the_veo_id_takes_it(tmp_path, slack):
+    # the AI/ML API's Veo image-to-video and first+last-frame schemas have no negative_prompt
+    async with (
+        FakeAimlApi(polls_to_finish=1) as fake,
+        MediaServer() as media,
+        running_bot(tmp_path, slack, **aiml_env(fake)) as bot,
+    ):
+        image = media.url("/img/1280x720.png")
+        refused = await ask(
+            bot, slack, f'a harbour at dawn --model veo-3.1 --image {image} --negative "text"'
+        )
+        assert "takes no negative prompt" in refused and "drop --negative" in refused
+        assert await bot.jobs() == [] and fake.created() == []
+        await deliver(bot, slack, 'a harbour at dawn --model veo-3.1 --negative "text"', job_index=0)
+        (t2v,) = fake.created()
+        assert t2v["model"] == "google/veo-3.1-t2v" and t2v["negative_prompt"] == "text"

@@ -233,6 +233,30 @@ async def test_the_step_makes_a_normal_job_and_completes_with_the_clip(bot, slac
     assert len(await bot.jobs()) == 1
 
 
+async def test_a_delivered_clip_without_a_link_ends_the_step_on_the_error_path(bot, slack):
+    # clip_permalink is a required output: Slack refuses it empty, so it is never sent empty
+    info = slack._api["files.info"]
+
+    def no_permalink(params: dict) -> dict:
+        answer = info(params)
+        if answer.get("file"):
+            answer = {**answer, "file": {k: v for k, v in answer["file"].items() if k != "permalink"}}
+        return answer
+
+    slack._api["files.info"] = no_permalink
+    slack._api["chat.getPermalink"] = lambda params: {"ok": False, "error": "message_not_found"}
+    inputs = {"channel": CHANNEL, "prompt": "a kite over the dunes", "model": "preview", "seconds": 2}
+    event = slack.start_function("render_video", inputs, outputs=OUTPUTS)
+    await bot.event(event)
+    execution = slack.executions[event["function_execution_id"]]
+    await slack.wait_for(lambda: execution.state != "running", timeout=20)
+    job = (await bot.jobs())[0]
+    assert job["state"] == "delivered" and execution.state == "failed"
+    assert execution.result["error"].startswith(f"J{job['id']} was delivered, but Slack gave no link")
+    assert slack.count("functions.completeSuccess") == 0
+    assert slack.count("chat.getPermalink") == 3  # asked again before giving up
+
+
 async def test_inputs_that_cannot_make_a_job_fail_the_step_at_once(bot, slack):
     event = slack.start_function(
         "render_video", {"channel": CHANNEL, "prompt": "a kite", "model": "sora-2", "seconds": 5}

@@ -61,7 +61,10 @@ _O1 = "klingai/video-o1"
 # Every O1 id that takes a duration takes 5 or 10 only (their schemas), references or not.
 _O1_SECONDS = (5, 10)
 _VEO = "google/veo-3.1"
-_VEO_FIELDS = {"aspect": True, "resolution": True, "audio": True, "negative": True}
+# Only the text-to-video ids' schemas have `negative_prompt`; i2v and first+last-frame ids drop it
+# without a word, so `--negative` is refused there (shape_refusal) rather than silently lost.
+_VEO_FIELDS = {"aspect": True, "resolution": True, "audio": True}
+_VEO_T2V = {**_VEO_FIELDS, "negative": True}
 
 # (user model id, mode) -> the AI/ML id and its fields, from the gateway's model pages
 WIRE_MODELS: dict[tuple[str, Mode], WireModel] = {
@@ -107,9 +110,9 @@ WIRE_MODELS: dict[tuple[str, Mode], WireModel] = {
     ("sora-2-pro", Mode.TEXT): WireModel("openai/sora-2-pro-t2v", aspect=True, resolution=True),
     ("sora-2-pro", Mode.IMAGE): WireModel("openai/sora-2-pro-i2v", aspect=True, resolution=True, image=True),
     # Veo 3.1
-    ("veo-3.1", Mode.TEXT): WireModel(f"{_VEO}-t2v", **_VEO_FIELDS),
+    ("veo-3.1", Mode.TEXT): WireModel(f"{_VEO}-t2v", **_VEO_T2V),
     ("veo-3.1", Mode.IMAGE): WireModel(f"{_VEO}-i2v", image=True, **_VEO_FIELDS),
-    ("veo-3.1-fast", Mode.TEXT): WireModel(f"{_VEO}-t2v-fast", **_VEO_FIELDS),
+    ("veo-3.1-fast", Mode.TEXT): WireModel(f"{_VEO}-t2v-fast", **_VEO_T2V),
     ("veo-3.1-fast", Mode.IMAGE): WireModel(f"{_VEO}-i2v-fast", image=True, **_VEO_FIELDS),
 }
 # Veo 3.1 extension: the gateway's own length (7 s) and resolution (720p), so neither is sent
@@ -264,6 +267,12 @@ def shape_refusal(spec: RenderSpec) -> str | None:
     if wire is None and spec.subjects and spec.model.startswith("veo-"):
         others = ", ".join(sorted(REFERENCES))
         return f"{spec.model} on the AI/ML API takes no reference images; use --model {others} for subjects."
+    if wire is not None and spec.negative and not wire.negative:
+        return (
+            f"{spec.model} on the AI/ML API takes no negative prompt here ({wire.id.format(res=spec.resolution)} "
+            "has no such field): drop --negative and say what you want in the prompt instead"
+            + (", or start from text only." if spec.image is not None else ".")
+        )
     return None
 
 

@@ -51,6 +51,7 @@ from bot.providers.kling.wire import (
     build_request,
     dig,
     element_body,
+    element_refusal,
     envelope_error,
     face_source,
     kling_jwt,
@@ -61,7 +62,9 @@ from bot.providers.kling.wire import (
     task_failure,
     tts_body,
     uses_voices,
+    video_sound_refusal,
     voice_body,
+    voice_refusal,
 )
 from bot.providers.webhooks import signed_json
 
@@ -153,6 +156,11 @@ class KlingProvider(Provider):
                 False, f"{model} on Kling does {KLING_MODES[model]}, not {mode.value}.", suggestion=suggestion
             )
         return Availability(True)
+
+    def refusal(self, spec: RenderSpec) -> str | None:
+        """What Kling's documents rule out for this request: sound with a video going in, a new
+        element from one image, a custom voice from an attached sample."""
+        return video_sound_refusal(spec) or element_refusal(spec) or voice_refusal(spec)
 
     async def submit(self, spec: RenderSpec) -> str:
         """Create the task; the id returned is `<route>:<task id>` so status() knows where to poll."""

@@ -106,24 +106,23 @@ NEGATIVE_ROUTES = {TEXT2VIDEO, IMAGE2VIDEO}  # routes that take `negative_prompt
 ASPECT_ROUTES = {TEXT2VIDEO}  # image2video takes its frame shape from the image
 DEFAULT_SECONDS = 5
 
-# ---- elements --------------------------------------------------------------------------------------
+# ---- elements: a front image and 1 to 3 other views (`refer_images` is required for image_refer) ------
 ELEMENT_NAME_MAX, ELEMENT_DESCRIPTION_MAX, ELEMENT_REFS_MAX = 20, 100, 3
 
 # ---- TTS (Kling's TTS doc, kling.ai/document-api/api/video/avatar/text-to-speech): `voice_language`
-# is required and must be the voice's own language (oversea_male1 speaks English); `voice_speed`
+# (zh | en) is required and "corresponds to the Voice ID": oversea_male1 speaks English; `voice_speed`
 # takes 0.8-2.0. The answer carries the audio id at task_result.audios[0].id.
 TTS_VOICE_ID, TTS_VOICE_LANGUAGE, TTS_VOICE_SPEED, TTS_MAX_CHARS = "oversea_male1", "en", 1.0, 1000
 TTS_AUDIO_ID_PATH = ("task_result", "audios", 0, "id")
 TTS_SECONDS_PATH = ("task_result", "audios", 0, "duration")  # a string of seconds
-# A custom voice's language is not in Kling's voice answer; TTS requires one (UNCONFIRMED: "en").
-CUSTOM_VOICE_LANGUAGE = "en"
+# A custom voice's language is in neither Kling's voice answer nor our sample: a voice cloned from a
+# sample speaks the language of the line it is given, so that is its language (UNCONFIRMED).
+CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+LATIN = re.compile(r"[A-Za-z]")
 
-# ---- custom voices (Kling's voice doc) ------------------------------------------------------------
+# ---- custom voices (Kling's voice doc: `voice_url` is "the URL of voice data file") -------------------
 VOICE_NAME_MAX = 20
 VOICE_ID_PATH = ("task_result", "voices", 0, "voice_id")
-# The doc names `voice_url` a URL; a sample with no public URL (an attached Slack file) goes as raw
-# base64 the way Kling's other media fields take it: UNCONFIRMED for this field.
-VOICE_TAKES_BASE64 = True
 VOICES_PER_CLIP = 2  # voice_list on kling-v2-6 image2video
 
 # ---- lip-sync: one face; 2-60 s of sound, overlapping its face >= 2 s ---
@@ -318,6 +317,8 @@ def _omni_body(spec: RenderSpec, wire: ModelWire) -> dict:
     if spec.subjects:
         body["element_list"] = [{"element_id": element_id(s)} for s in spec.subjects]
     if wire.omni_sound:
+        if "video_list" in body and spec.audio:  # the run refuses what intake would have
+            raise errors.BadRequest(video_sound_refusal(spec) or "Kling takes sound off with a video.")
         body["sound"] = "on" if spec.audio else "off"
     body["prompt"] = prompt_with_elements(spec.prompt, spec.subjects)
     if spec.shots and wire.multi_shot:  # Kling then ignores `prompt`; it is still required
@@ -386,11 +387,13 @@ def _avatar_body(spec: RenderSpec, wire: ModelWire, audio_id: str | None) -> dic
 
 
 def element_body(subject: SubjectRef) -> dict:
-    """Create-element body: first image frontal, up to three references (the frontal image again
-    when it is the only one, since Kling asks for at least one reference)."""
+    """Create-element body: the first image frontal, the subject's other images (up to three) as the
+    references; Kling requires at least one, and a reference that repeats the front adds nothing."""
     if not subject.images:
         raise errors.BadRequest(f"Subject {subject.name!r} has no images.")
-    frontal, refs = subject.images[0], subject.images[1 : 1 + ELEMENT_REFS_MAX] or subject.images[:1]
+    frontal, refs = subject.images[0], subject.images[1 : 1 + ELEMENT_REFS_MAX]
+    if not refs:
+        raise errors.BadRequest(one_view_refusal(subject.name))
     return {
         "element_name": subject.name[:ELEMENT_NAME_MAX],
         "element_description": (subject.description or subject.name)[:ELEMENT_DESCRIPTION_MAX],
@@ -402,8 +405,15 @@ def element_body(subject: SubjectRef) -> dict:
     }
 
 
+def spoken_language(text: str) -> str:
+    """Kling's `voice_language` for a line a custom voice speaks: zh when the line is mostly
+    Chinese characters, else en (the two TTS takes). Pure."""
+    return "zh" if len(CJK.findall(text)) > len(LATIN.findall(text)) else "en"
+
+
 def tts_body(text: str, voice_id: str | None = None) -> dict:
-    """`voice_id`: a subject's custom voice (its language is assumed), else Kling's stock voice."""
+    """`voice_id`: a subject's custom voice, speaking the line's language; else Kling's stock
+    voice in its own language."""
     if not text.strip():
         raise errors.BadRequest("The script is empty.")
     if len(text) > TTS_MAX_CHARS:
@@ -411,7 +421,7 @@ def tts_body(text: str, voice_id: str | None = None) -> dict:
     return {
         "text": text,
         "voice_id": voice_id or TTS_VOICE_ID,
-        "voice_language": CUSTOM_VOICE_LANGUAGE if voice_id else TTS_VOICE_LANGUAGE,
+        "voice_language": spoken_language(text) if voice_id else TTS_VOICE_LANGUAGE,
         "voice_speed": TTS_VOICE_SPEED,
     }
 
@@ -431,16 +441,68 @@ def speaking_voice(spec: RenderSpec) -> str | None:
 
 
 def voice_body(subject: SubjectRef) -> dict:
-    """Create-voice body: the subject's name and its sample (a public URL, else raw base64)."""
+    """Create-voice body: the subject's name and the public URL of its sample."""
     sample = subject.voice
     if sample is None:
         raise errors.BadRequest(f"Subject {subject.name!r} has no voice sample.")
-    if not sample.url and not VOICE_TAKES_BASE64:
-        raise errors.BadRequest(
-            f"Kling fetches {subject.name}'s voice sample from a URL: give it with "
-            f"`/video subject voice {subject.name} https://…`."
-        )
-    return {"voice_name": subject.name[:VOICE_NAME_MAX], "voice_url": media_value(sample)}
+    if not sample.url:
+        raise errors.BadRequest(attached_voice_refusal(subject.name))
+    return {"voice_name": subject.name[:VOICE_NAME_MAX], "voice_url": sample.url}
+
+
+# ---- what Kling would refuse, known from the request alone (intake; the run says the same) ------------
+def video_sound_refusal(spec: RenderSpec) -> str | None:
+    """Kling 3.0 Omni with a video going in (an edit's base video, an extension's or `--video`'s
+    feature video) takes `sound` off only (its 3.0 Omni doc): `--audio` there is refused."""
+    wire = MODELS.get(spec.model)
+    if wire is None or not wire.omni_sound or not spec.audio:
+        return None
+    if spec.mode not in (Mode.EDIT, Mode.EXTEND) and spec.reference_video is None:
+        return None
+    if spec.mode in (Mode.MOTION, Mode.AVATAR, Mode.LIPSYNC) or route_for(spec) != OMNI:
+        return None
+    return (
+        "Kling 3.0 Omni makes no sound of its own when it works from a video (an edit, an extension "
+        "or --video): its audio must be off there. Ask again without --audio (or 'with audio'); an "
+        "edit or extension keeps the clip's own sound unless you say 'no audio'."
+    )
+
+
+def one_view_refusal(name: str) -> str:
+    return (
+        f"Kling makes {{{name}}} into an element from its front image and 1 to 3 other views, and "
+        f"{{{name}}} has one image. Give it a second view (a side or three-quarter shot): "
+        f"`/video subject remove {name}`, then `/video subject add {name} FRONT_URL OTHER_URL -- description`."
+    )
+
+
+def element_refusal(spec: RenderSpec) -> str | None:
+    """A subject that needs a new Kling element but has a single image (no other view to send)."""
+    if not spec.subjects or spec.mode in (Mode.AVATAR, Mode.LIPSYNC, Mode.MOTION):
+        return None
+    if spec.model not in MODELS or route_for(spec) != OMNI:
+        return None
+    lone = next((s for s in spec.subjects if not s.element_ids.get("kling") and len(s.images) == 1), None)
+    return one_view_refusal(lone.name) if lone else None
+
+
+def attached_voice_refusal(name: str) -> str:
+    return (
+        f"Kling makes {{{name}}}'s voice from a sample it fetches from a link, and {{{name}}}'s sample "
+        f"was attached in Slack. Give it as a link: `/video subject voice {name} https://…/voice.mp3`."
+    )
+
+
+def voice_refusal(spec: RenderSpec) -> str | None:
+    """A subject whose custom voice Kling would have to make from an attached sample (no URL)."""
+    if spec.model not in MODELS and spec.mode is not Mode.LIPSYNC:
+        return None
+    if not uses_voices(spec):
+        return None
+    attached = next(
+        (s for s in spec.subjects if s.voice and not s.voice.url and not s.voice_ids.get("kling")), None
+    )
+    return attached_voice_refusal(attached.name) if attached else None
 
 
 def face_source(spec: RenderSpec) -> dict:

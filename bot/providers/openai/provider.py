@@ -27,14 +27,15 @@ from bot.providers.webhooks import signed_json
 
 BACKEND = "openai"
 MODES = (Mode.TEXT, Mode.IMAGE, Mode.EDIT, Mode.EXTEND)
-# (model, resolution, aspect) -> `size`, as OpenAI's video API reference lists them
+# (model, resolution, aspect) -> `size`: OpenAI's `VideoSize` enum (openai-openapi, openai-python) has
+# 720x1280, 1280x720, 1024x1792, 1792x1024 only, so sora-2-pro's "1080p" is its 1792x1024 pair
 SIZES = {
     ("sora-2", "720p", "16:9"): "1280x720",
     ("sora-2", "720p", "9:16"): "720x1280",
     ("sora-2-pro", "720p", "16:9"): "1280x720",
     ("sora-2-pro", "720p", "9:16"): "720x1280",
-    ("sora-2-pro", "1080p", "16:9"): "1920x1080",
-    ("sora-2-pro", "1080p", "9:16"): "1080x1920",
+    ("sora-2-pro", "1080p", "16:9"): "1792x1024",
+    ("sora-2-pro", "1080p", "9:16"): "1024x1792",
 }
 SECONDS = ("4", "8", "12")  # strings on the wire
 PATHS = {

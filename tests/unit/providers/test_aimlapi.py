@@ -71,8 +71,10 @@ def test_aspect_ratio_only_where_the_model_takes_it():
 
 
 def test_sora_sends_resolution_and_negative_prompt_only_to_kling():
-    body = build_request(spec("sora-2-pro", resolution="1080p", negative="blur"))
+    body = build_request(spec("sora-2-pro", resolution="1080p"))
     assert body["resolution"] == "1080p" and "negative_prompt" not in body
+    with pytest.raises(errors.BadRequest, match="takes no negative prompt"):  # not dropped unsaid
+        build_request(spec("sora-2-pro", resolution="1080p", negative="blur"))
     assert build_request(spec("kling-v3", negative="blur"))["negative_prompt"] == "blur"
 
 
@@ -141,6 +143,30 @@ async def test_request_shapes_the_gateway_has_no_id_for_are_known_at_intake():
         # and the run refuses the same shapes with the same words
         with pytest.raises(errors.BadRequest, match="takes no reference video"):
             build_request(spec("kling-v3-omni", reference_video=vid))
+
+
+@pytest.mark.parametrize("model", ["veo-3.1", "veo-3.1-fast"])
+async def test_negative_prompt_goes_only_to_veo_ids_whose_schema_has_it(model):
+    # the i2v and first+last-frame schemas have no negative_prompt: the gateway would drop it
+    async with httpx.AsyncClient() as http:
+        gateway = AimlApiProvider(http, api_key="k", base_url="https://api.example")
+        for image_spec in (
+            spec(model, Mode.IMAGE, image=IMG, negative="blurry"),
+            spec(model, Mode.IMAGE, image=IMG, end_image=IMG, negative="blurry"),
+        ):
+            refused = gateway.refusal(image_spec)
+            assert "takes no negative prompt" in refused and "drop --negative" in refused
+            with pytest.raises(errors.BadRequest, match="takes no negative prompt"):
+                build_request(image_spec)
+        assert gateway.refusal(spec(model, Mode.IMAGE, image=IMG)) is None
+        text = spec(model, negative="blurry")
+        assert gateway.refusal(text) is None
+        body = build_request(text)
+        assert body["negative_prompt"] == "blurry" and validate(body) is None
+    # the stand-in refuses the field where the owner's schema has none
+    sent = {"model": f"google/{model.replace('veo-3.1', 'veo-3.1-i2v')}", "prompt": "x"}
+    sent |= {"image_url": IMG.url, "negative_prompt": "blurry"}
+    assert "negative_prompt" in validate(sent)
 
 
 def test_avatar_needs_an_audio_file_and_says_so():

@@ -17,8 +17,9 @@ from aiohttp import web
 from bot.providers import errors
 from bot.providers.base import MediaRef, Mode, RenderSpec, SourceClip, SubjectRef, TaskState
 from bot.providers.kling.provider import KlingProvider, callback_ids
-from bot.providers.kling.wire import build_request, envelope_error, kling_jwt
+from bot.providers.kling.wire import build_request, element_body, envelope_error, kling_jwt
 from tests.fakes.kling import FakeKling
+from tests.fakes.kling_checks import Reject, check_element
 
 AK, SK = "ak-1234", "sk-5678"
 
@@ -439,9 +440,32 @@ async def test_ensure_elements_creates_once_and_reuses(fake, client):
     }
 
 
+async def test_an_element_takes_the_other_views_and_one_image_is_refused_before_any_call(fake, client):
+    # Kling's element doc: frontal_image plus 1 to 3 refer_images, other views than the front
+    four = _subject("mia", images=5)
+    body = element_body(four)["element_image_list"]
+    assert body["frontal_image"] == "https://img/mia0.png"
+    assert [r["image_url"] for r in body["refer_images"]] == [f"https://img/mia{i}.png" for i in (1, 2, 3)]
+    provider = keyed(client, fake)
+    lone = spec("kling-v3", prompt="{solo} waves", subjects=(_subject("solo"),))
+    refused = provider.refusal(lone)
+    assert "has one image" in refused and "/video subject add solo FRONT_URL OTHER_URL" in refused
+    with pytest.raises(errors.BadRequest, match="has one image"):
+        element_body(_subject("solo"))
+    # a subject whose element exists already, or a route without elements, is not refused
+    assert provider.refusal(spec("kling-v3", subjects=(_subject("solo", "777"),))) is None
+    assert provider.refusal(spec("kling-avatar-pro", Mode.AVATAR, subjects=(_subject("solo"),))) is None
+    assert fake.requests == []
+    # the stand-in refuses a reference that repeats the front, as Kling's rule reads
+    same = {"frontal_image": "https://img/a.png", "refer_images": [{"image_url": "https://img/a.png"}]}
+    with pytest.raises(Reject, match="differ from the frontal"):
+        check_element({"element_name": "a", "element_description": "a", "reference_type": "image_refer",
+                       "element_image_list": same})  # fmt: skip
+
+
 async def test_submit_with_subjects_creates_elements_then_omni(fake, client):
     provider = keyed(client, fake)
-    s = spec("kling-o1", prompt="{mia} on a roof", subjects=(_subject("mia"),))
+    s = spec("kling-o1", prompt="{mia} on a roof", subjects=(_subject("mia", images=2),))
     _, status = await run_to_end(provider, s)
     assert status.state is TaskState.SUCCEEDED
     route, body = fake.creates[0]
@@ -455,7 +479,7 @@ async def test_element_wait_is_bounded(fake, client):
         client, base_url=fake.url, api_key=fake.api_key, element_poll_seconds=0, element_wait_seconds=0.005
     )
     with pytest.raises(errors.Timeout) as info:
-        await provider.ensure_elements(spec("kling-v3", subjects=(_subject("mia"),)))
+        await provider.ensure_elements(spec("kling-v3", subjects=(_subject("mia", images=2),)))
     assert "mia" in info.value.message
 
 

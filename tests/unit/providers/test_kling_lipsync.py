@@ -70,3 +70,47 @@ def test_voices_speak_the_tts_and_kling_26_image_to_video():
     assert route == wire.IMAGE2VIDEO and body["voice_list"] == [{"voice_id": "8501"}]
     assert body["prompt"] == "maya (red coat) <<<voice_1>>> waves" and body["sound"] == "on"
     assert wire.uses_voices(i2v) and not wire.uses_voices(spec(speech=MediaRef(url="https://a.test/x.wav")))
+
+
+def test_a_custom_voice_speaks_in_the_language_of_its_line():
+    # Kling's TTS doc: voice_language (zh | en) "corresponds to the Voice ID"; a cloned voice
+    # speaks the line it is given, and the stock voice keeps its own language
+    assert wire.tts_body("大家好，欢迎来到工作室", "8501")["voice_language"] == "zh"
+    assert wire.tts_body("Hello, 工作室 team", "8501")["voice_language"] == "en"
+    assert wire.tts_body("大家好", None)["voice_language"] == "en"  # oversea_male1 speaks English
+
+
+def test_a_voice_sample_goes_to_kling_by_its_link_and_an_attached_one_is_refused_at_intake():
+    attached = SubjectRef(
+        "maya", "red coat", (MediaRef(url="https://img.test/m.png"),),
+        voice=MediaRef(path="/tmp/maya.wav", mime="audio/wav"),
+    )  # fmt: skip
+    # Kling's voice doc: voice_url is "the URL of voice data file" (no base64 there)
+    with pytest.raises(errors.BadRequest, match="fetches from a link"):
+        wire.voice_body(attached)
+    said = wire.voice_refusal(spec(script="hi", subjects=(attached,)))
+    assert "attached in Slack" in said and "/video subject voice maya https://" in said
+    # a voice Kling already made, a sample with a link, or speech that needs no voice: fine
+    made = SubjectRef(attached.name, "", attached.images, voice=attached.voice, voice_ids={"kling": "8501"})
+    assert wire.voice_refusal(spec(script="hi", subjects=(made,))) is None
+    assert wire.voice_refusal(spec(script="hi", subjects=(VOICED,))) is None
+    assert wire.voice_refusal(spec(speech=MediaRef(url="https://a.test/x.wav"), subjects=(attached,))) is None
+
+
+@pytest.mark.parametrize("mode", [Mode.EDIT, Mode.EXTEND, Mode.TEXT])
+def test_kling_v3_omni_takes_sound_off_only_with_a_video_going_in(mode):
+    # Kling's 3.0 Omni doc: feature_video => audio off; base_video => audio not native
+    video = MediaRef(url="https://video.test/moves.mp4") if mode is Mode.TEXT else None
+    with_audio = RenderSpec(
+        model="kling-v3-omni", mode=mode, prompt="the gulls take off", seconds=5, audio=True,
+        source=SOURCE if mode is not Mode.TEXT else None, reference_video=video,
+    )  # fmt: skip
+    said = wire.video_sound_refusal(with_audio)
+    assert "audio must be off" in said and "without --audio" in said
+    with pytest.raises(errors.BadRequest, match="audio must be off"):
+        wire.build_request(with_audio)
+    _, body = wire.build_request(RenderSpec(**{**with_audio.__dict__, "audio": False}))
+    assert body["sound"] == "off" and body["video_list"]
+    # without a video, sound on stays Kling 3.0 Omni's own
+    plain = RenderSpec(model="kling-v3-omni", mode=Mode.TEXT, prompt="gulls", seconds=5, audio=True)
+    assert wire.video_sound_refusal(plain) is None and wire.build_request(plain)[1]["sound"] == "on"

@@ -37,8 +37,8 @@ def oai_error(message: str, code: str | None = None, param: str | None = None) -
         ("sora-2", "720p", "16:9", "1280x720"),
         ("sora-2", "720p", "9:16", "720x1280"),
         ("sora-2-pro", "720p", "16:9", "1280x720"),
-        ("sora-2-pro", "1080p", "16:9", "1920x1080"),
-        ("sora-2-pro", "1080p", "9:16", "1080x1920"),
+        ("sora-2-pro", "1080p", "16:9", "1792x1024"),
+        ("sora-2-pro", "1080p", "9:16", "1024x1792"),
     ],
 )
 def test_sizes_per_model_aspect_and_resolution(model, resolution, aspect, size):
@@ -208,7 +208,7 @@ async def test_submit_poll_download_a_real_mp4(fake, provider, tmp_path):
     assert fake.created()[0] == {
         "model": "sora-2-pro",
         "prompt": render.prompt,
-        "size": "1920x1080",
+        "size": "1792x1024",
         "seconds": "8",
     }
     assert all("Authorization" not in r.headers for r in fake.requests)

@@ -34,7 +34,9 @@ async def stored_subject(store, name: str = "mia") -> SubjectRef:
     return SubjectRef(
         name=name,
         description=row["description"],
-        images=(MediaRef(url=f"https://img.example/{name}.png", mime="image/png"),),
+        images=tuple(  # a front and another view: Kling makes elements from both
+            MediaRef(url=f"https://img.example/{name}{view}.png", mime="image/png") for view in ("", "-side")
+        ),
         subject_id=row["id"],
     )
 
