@@ -4,6 +4,7 @@ Listeners call it after they ack; it routes each command, reply, reaction or but
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from bot.cards import answers
 from bot.outcomes import Refusal
@@ -46,35 +47,51 @@ log = logging.getLogger(__name__)
 SOMETHING_WRONG = "Something went wrong on our side and nothing was started. Please try again."
 
 
+@dataclass(frozen=True)
+class Making:
+    """The ways a job is asked for: /video, an avatar, a thread reply or card button, the modals
+    (None without them) and the Workflow Builder step "Render a video" (None without it)."""
+
+    new_video: NewVideo
+    avatars: Avatars
+    thread_jobs: ThreadJobs
+    forms: Forms | None = None
+    workflow_steps: WorkflowSteps | None = None
+
+
+@dataclass(frozen=True)
+class Reviewing:
+    """Deciding on a version (reactions, buttons, the screening room) and stopping a job."""
+
+    decisions: Decisions
+    cancellation: Cancellation
+
+
+@dataclass(frozen=True)
+class Keeping:
+    """What a channel keeps and is told about: reports and settings, subjects, their voices."""
+
+    reports: Reports
+    library: Library
+    voices: VoiceSamples | None = None
+
+
 class Studio:
     def __init__(
-        self,
-        store: Store,
-        routes: Routes,
-        *,
-        new_video: NewVideo,
-        avatars: Avatars,
-        thread_jobs: ThreadJobs,
-        decisions: Decisions,
-        cancellation: Cancellation,
-        reports: Reports,
-        library: Library,
-        voices: VoiceSamples | None = None,
-        forms: Forms | None = None,
-        workflow_steps: WorkflowSteps | None = None,
+        self, store: Store, routes: Routes, making: Making, reviewing: Reviewing, keeping: Keeping
     ) -> None:
         self.store = store
         self.routes = routes
-        self.new_video = new_video
-        self.avatars = avatars
-        self.thread_jobs = thread_jobs
-        self.decisions = decisions
-        self.cancellation = cancellation
-        self.reports = reports
-        self.library = library
-        self.voices = voices
-        self.forms = forms  # the New video modal and the clip shortcuts' modals
-        self.workflow_steps = workflow_steps  # the Workflow Builder step "Render a video"
+        self.new_video = making.new_video
+        self.avatars = making.avatars
+        self.thread_jobs = making.thread_jobs
+        self.forms = making.forms  # the New video modal and the clip shortcuts' modals
+        self.workflow_steps = making.workflow_steps  # the Workflow Builder step "Render a video"
+        self.decisions = reviewing.decisions
+        self.cancellation = reviewing.cancellation
+        self.reports = keeping.reports
+        self.library = keeping.library
+        self.voices = keeping.voices
 
     async def first_time(self, key: str, kind: str) -> bool:
         """False when Slack already delivered this (a retry): the caller then does nothing."""
