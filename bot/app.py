@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -56,30 +56,78 @@ from storage import jobs as jobs_db
 from storage.db import Store, connect
 
 
+@dataclass(frozen=True)
+class SlackSide:
+    """How Dailies speaks Slack: Bolt's app, the clients over one budget, and by mode who the bot is
+    (one workspace), each workspace's token (distribution) or the budget's shared buckets (replicas)."""
+
+    app: AsyncApp
+    clients: SlackClients
+    identity: BotIdentity | None = None  # who the bot is, asked once at start-up
+    tokens: WorkspaceTokens | None = None  # distribution mode: each workspace's token
+    buckets: SharedBuckets | None = None  # several replicas: the Slack budget in the database
+
+
+@dataclass(frozen=True)
+class Services:
+    """What does the work: the providers, the card publisher, the runner, the studio and the
+    screening room (when DAILIES_PUBLIC_URL is set)."""
+
+    providers: dict[str, Provider]
+    cards: CardPublisher
+    runner: JobRunner
+    studio: Studio
+    screening: ScreeningRoom | None = None
+
+
 @dataclass
 class Dailies:
     config: Config
     store: Store
     http: httpx.AsyncClient
-    client: AsyncWebClient
-    app: AsyncApp
-    providers: dict[str, Provider]
-    cards: CardPublisher
-    runner: JobRunner
-    studio: Studio
-    clients: SlackClients
-    screening: ScreeningRoom | None = None  # the screening room, when DAILIES_PUBLIC_URL is set
-    identity: BotIdentity | None = None  # who the bot is, asked once at start-up
-    tokens: WorkspaceTokens | None = None  # distribution mode: each workspace's token
-    buckets: SharedBuckets | None = None  # several replicas: the Slack budget in the database
-    _refresher: asyncio.Task | None = None
+    slack: SlackSide
+    services: Services
+    _refresher: asyncio.Task | None = field(default=None, init=False)
+
+    # the parts callers reach for, named as before the grouping
+    @property
+    def app(self) -> AsyncApp:
+        return self.slack.app
+
+    @property
+    def client(self) -> AsyncWebClient:
+        return self.slack.clients.durable
+
+    @property
+    def tokens(self) -> WorkspaceTokens | None:
+        return self.slack.tokens
+
+    @property
+    def providers(self) -> dict[str, Provider]:
+        return self.services.providers
+
+    @property
+    def cards(self) -> CardPublisher:
+        return self.services.cards
+
+    @property
+    def runner(self) -> JobRunner:
+        return self.services.runner
+
+    @property
+    def studio(self) -> Studio:
+        return self.services.studio
+
+    @property
+    def screening(self) -> ScreeningRoom | None:
+        return self.services.screening
 
     async def start(self) -> None:
         await self.runner.start()
         if self.studio.workflow_steps is not None:
             self.studio.workflow_steps.start_sweep()  # steps a restart left open
-        if self.identity is not None:
-            await self.identity.prime()
+        if self.slack.identity is not None:
+            await self.slack.identity.prime()
         if self.tokens is not None:
             self._refresher = asyncio.create_task(self.tokens.keep_fresh(), name="slack-tokens")
 
@@ -91,9 +139,9 @@ class Dailies:
         await self.runner.stop()
         if self.studio.workflow_steps is not None:
             await self.studio.workflow_steps.stop()
-        await self.clients.budget.close()
-        if self.buckets is not None:
-            self.buckets.close()
+        await self.slack.clients.budget.close()
+        if self.slack.buckets is not None:
+            self.slack.buckets.close()
         for provider in self.providers.values():
             await provider.aclose()
         await self.http.aclose()
@@ -266,15 +314,6 @@ def build(config: Config, *, slack_file_hosts: tuple[str, ...] = ("files.slack.c
         config,
         store,
         http,
-        client,
-        app,
-        providers,
-        cards,
-        runner,
-        studio,
-        clients,
-        room,
-        identity=identity,
-        tokens=tokens,
-        buckets=buckets,
+        SlackSide(app, clients, identity, tokens, buckets),
+        Services(providers, cards, runner, studio, room),
     )

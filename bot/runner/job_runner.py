@@ -75,9 +75,7 @@ class JobRunner:
         self.media_dir = Path(config.media_dir)
         elements = SubjectElements(store)
         self.renderings = {
-            name: Rendering(
-                provider, Poller(provider), elements, config, self.media_dir, submits_at_once=SUBMITS_AT_ONCE
-            )
+            name: Rendering(provider, Poller(provider), elements, config, submits_at_once=SUBMITS_AT_ONCE)
             for name, provider in providers.items()
         }
         self.handover = Handover(
