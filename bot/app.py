@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -14,7 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 import handlers
 import handlers.installs
 import handlers.rate_limits
-from bot.cards.publisher import CardPublisher
+from bot.cards.publisher import CardFacts, CardPublisher, SlackPacing
 from bot.cards.thread_notes import ThreadNotes
 from bot.config import Config
 from bot.delivery.fetch_back import FetchBack
@@ -26,9 +27,9 @@ from bot.install.uninstall import Uninstalls
 from bot.providers.base import Provider
 from bot.providers.registry import build_providers
 from bot.request.catalogue import enable_kling_4, get_model
-from bot.runner.job_runner import JobRunner
+from bot.runner.job_runner import JobRunner, Reporting
 from bot.runner.spec import intake_spec
-from bot.screening.routes import ScreeningRoom, screening_room
+from bot.screening.routes import ScreeningRoom, room_links, room_slack, screening_room
 from bot.slack.budget import SlackBudget, Tier
 from bot.slack.clients import SlackClients
 from bot.slack.identity import BotIdentity
@@ -37,14 +38,15 @@ from bot.studio.avatar import Avatars
 from bot.studio.cancel import Cancellation
 from bot.studio.clip_subject import ClipSubjects
 from bot.studio.decisions import Decisions
-from bot.studio.forms import Forms
+from bot.studio.forms import Forms, Submissions
 from bot.studio.inputs import Inputs
+from bot.studio.intake import Intake, Telling
 from bot.studio.lipsync import LipSyncs
 from bot.studio.new_video import NewVideo
 from bot.studio.reports import Reports
 from bot.studio.routes import Routes
 from bot.studio.start import Starter
-from bot.studio.studio import Studio
+from bot.studio.studio import Keeping, Making, Reviewing, Studio
 from bot.studio.subjects import Library
 from bot.studio.thread_jobs import ThreadJobs
 from bot.studio.thread_talk import ThreadTalk
@@ -56,25 +58,76 @@ from storage import jobs as jobs_db
 from storage.db import Store, connect
 
 
+@dataclass(frozen=True)
+class SlackSide:
+    """How Dailies speaks Slack: Bolt's app, the clients over one budget, and by mode who the bot is
+    (one workspace), each workspace's token (distribution) or the budget's shared buckets (replicas)."""
+
+    app: AsyncApp
+    clients: SlackClients
+    identity: BotIdentity | None = None  # who the bot is, asked once at start-up
+    tokens: WorkspaceTokens | None = None  # distribution mode: each workspace's token
+    buckets: SharedBuckets | None = None  # several replicas: the Slack budget in the database
+    retention: Retention | None = None  # distribution mode: a removed workspace's data purged
+
+
+@dataclass(frozen=True)
+class Services:
+    """What does the work: the providers, the card publisher, the runner, the studio and the
+    screening room (when DAILIES_PUBLIC_URL is set)."""
+
+    providers: dict[str, Provider]
+    cards: CardPublisher
+    runner: JobRunner
+    studio: Studio
+    screening: ScreeningRoom | None = None
+
+
 @dataclass
 class Dailies:
     config: Config
     store: Store
     http: httpx.AsyncClient
-    client: AsyncWebClient
-    app: AsyncApp
-    providers: dict[str, Provider]
-    cards: CardPublisher
-    runner: JobRunner
-    studio: Studio
-    clients: SlackClients
-    screening: ScreeningRoom | None = None  # the screening room, when DAILIES_PUBLIC_URL is set
-    identity: BotIdentity | None = None  # who the bot is, asked once at start-up
-    tokens: WorkspaceTokens | None = None  # distribution mode: each workspace's token
-    buckets: SharedBuckets | None = None  # several replicas: the Slack budget in the database
-    retention: Retention | None = None  # distribution mode: removed workspaces' data purged
-    _refresher: asyncio.Task | None = None
-    _sweeper: asyncio.Task | None = None
+    slack: SlackSide
+    services: Services
+    _background: list[asyncio.Task] = field(default_factory=list, init=False)
+
+    # the parts most callers reach for, one step away
+    @property
+    def app(self) -> AsyncApp:
+        return self.slack.app
+
+    @property
+    def client(self) -> AsyncWebClient:
+        return self.slack.clients.durable
+
+    @property
+    def tokens(self) -> WorkspaceTokens | None:
+        return self.slack.tokens
+
+    @property
+    def providers(self) -> dict[str, Provider]:
+        return self.services.providers
+
+    @property
+    def cards(self) -> CardPublisher:
+        return self.services.cards
+
+    @property
+    def runner(self) -> JobRunner:
+        return self.services.runner
+
+    @property
+    def studio(self) -> Studio:
+        return self.services.studio
+
+    @property
+    def screening(self) -> ScreeningRoom | None:
+        return self.services.screening
+
+    @property
+    def retention(self) -> Retention | None:
+        return self.slack.retention
 
     async def start(self) -> None:
         if self.tokens is not None:
@@ -82,25 +135,24 @@ class Dailies:
         await self.runner.start()
         if self.studio.workflow_steps is not None:
             self.studio.workflow_steps.start_sweep()  # steps a restart left open
-        if self.identity is not None:
-            await self.identity.prime()
+        if self.slack.identity is not None:
+            await self.slack.identity.prime()
         if self.tokens is not None:
-            self._refresher = asyncio.create_task(self.tokens.keep_fresh(), name="slack-tokens")
+            self._background.append(asyncio.create_task(self.tokens.keep_fresh(), name="slack-tokens"))
         if self.retention is not None:
-            self._sweeper = asyncio.create_task(self.retention.keep_sweeping(), name="retention")
+            self._background.append(asyncio.create_task(self.retention.keep_sweeping(), name="retention"))
 
     async def close(self) -> None:
         await self.cards.drain(timeout=5.0)  # let pending card edits land before stopping
-        for task in (self._refresher, self._sweeper):
-            if task is not None:
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
+        for task in self._background:
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
         await self.runner.stop()
         if self.studio.workflow_steps is not None:
             await self.studio.workflow_steps.stop()
-        await self.clients.budget.close()
-        if self.buckets is not None:
-            self.buckets.close()
+        await self.slack.clients.budget.close()
+        if self.slack.buckets is not None:
+            self.slack.buckets.close()
         for provider in self.providers.values():
             await provider.aclose()
         await self.http.aclose()
@@ -162,12 +214,22 @@ def bolt_app(
     return app, None
 
 
+@dataclass(frozen=True)
+class RunnerHooks:
+    """What the studio asks of the runner and the delivery side: wake it for new work, stop a job,
+    repaint a card, and settle a Workflow Builder step when its job ends."""
+
+    cards: CardPublisher
+    wake: Callable[[], None]
+    cancel_job: Callable[[int], Awaitable[None]]
+    completion: StepCompletion
+
+
 def build_studio(
     config: Config,
     store: Store,
     providers: dict[str, Provider],
-    runner: JobRunner,
-    cards: CardPublisher,
+    runner: RunnerHooks,
     clients: SlackClients,
     *,
     slack_file_hosts: tuple[str, ...],
@@ -176,7 +238,7 @@ def build_studio(
     media = Path(config.media_dir)
     token, private = config.slack_bot_token, config.allow_private_urls
     routes = Routes(config, providers)
-    notes = ThreadNotes(clients.interactive)
+    telling = Telling(runner.cards, ThreadNotes(clients.interactive))
     library = Library(store, media, token=token, allow_private=private, slack_file_hosts=slack_file_hosts)
     inputs = Inputs(media / "inputs", token=token, allow_private=private, slack_file_hosts=slack_file_hosts)
     videos = VideoInputs(
@@ -190,36 +252,32 @@ def build_studio(
         provider = providers.get(new.backend)
         return provider.refusal(intake_spec(new.model, new.request)) if provider else None
 
-    starter = Starter(store, cards, runner.wake, refusal)
-    completion = StepCompletion(clients.durable, store, clients.serving)
-    runner.handover.job_ended = completion.job_ended  # a Workflow Builder step completes with its job
+    intake = Intake(store, routes, library, inputs, Starter(store, runner.cards, runner.wake, refusal))
 
     async def stop_job(job_id: int) -> None:
         await runner.cancel_job(job_id)
-        await completion.job_ended(job_id)
+        await runner.completion.job_ended(job_id)
 
-    cancellation = Cancellation(store, cards, notes, stop_job)
-    clip_subjects = ClipSubjects(store, library, notes, fetch_back, media)
-    lip_syncs = LipSyncs(store, routes, library, inputs, starter, cards)
-    thread_jobs = ThreadJobs(
-        store, routes, library, inputs, fetch_back, starter, cards, clip_subjects, lip_syncs
+    cancellation = Cancellation(store, telling.cards, telling.notes, stop_job)
+    clip_subjects = ClipSubjects(store, library, telling.notes, fetch_back, media)
+    lip_syncs = LipSyncs(intake, telling.cards)
+    thread_jobs = ThreadJobs(intake, fetch_back, telling.cards, clip_subjects, lip_syncs)
+    new_video = NewVideo(intake, videos)
+    forms = Forms(store, routes, Submissions(new_video, thread_jobs, clip_subjects), telling.notes)
+    making = Making(
+        new_video,
+        Avatars(intake),
+        thread_jobs,
+        forms=forms,
+        workflow_steps=WorkflowSteps(store, new_video, runner.completion),
     )
-    new_video = NewVideo(store, routes, library, inputs, videos, starter)
-    return Studio(
-        store,
-        routes,
-        new_video=new_video,
-        avatars=Avatars(routes, library, inputs, starter),
-        thread_jobs=thread_jobs,
-        decisions=Decisions(store, cards, notes, runner.wake, cancellation, thread_jobs),
-        cancellation=cancellation,
-        reports=Reports(store, routes),
-        library=library,
-        voices=VoiceSamples(store, inputs, media),
-        forms=Forms(store, routes, new_video, thread_jobs, clip_subjects, notes),
-        workflow_steps=WorkflowSteps(store, new_video, completion),
-        thread_talk=ThreadTalk(store, thread_jobs, notes, cards),
+    reviewing = Reviewing(
+        Decisions(store, telling, runner.wake, cancellation, thread_jobs),
+        cancellation,
+        ThreadTalk(store, thread_jobs, telling.notes, telling.cards),
     )
+    keeping = Keeping(Reports(store, routes), library, VoiceSamples(store, inputs, media))
+    return Studio(store, routes, making, reviewing, keeping)
 
 
 def _backend_label(providers: dict[str, Provider], backend: str, model: str) -> tuple[str, str]:
@@ -243,40 +301,33 @@ def build(config: Config, *, slack_file_hosts: tuple[str, ...] = ("files.slack.c
     # Kling 4.0 joins the catalogue only under the slugs the operator named (KLING_4_MODEL_NAMES)
     enable_kling_4(model for model, _name in config.kling_4_model_names)
     providers = build_providers(config, http)
-    cards = CardPublisher(
-        client,
-        store,
-        interval=config.card_interval_seconds,
+    links = room_links(config)
+    pacing = SlackPacing(clients.budget, clients.team, clients.serving)
+    facts = CardFacts(
         typical_seconds=lambda model: getattr(get_model(model), "typical_seconds", 0),
         backend_label=lambda backend, model: _backend_label(providers, backend, model),
-        serving=clients.serving,
+        screening_link=links.watch if links is not None else None,
     )
-    runner = JobRunner(config, store, providers, client, cards, http, serving=clients.serving)
-    studio = build_studio(config, store, providers, runner, cards, clients, slack_file_hosts=slack_file_hosts)
+    cards = CardPublisher(client, store, interval=config.card_interval_seconds, pacing=pacing, facts=facts)
+    # a Workflow Builder step completes with its job
+    completion = StepCompletion(client, store, clients.serving)
+    reporting = Reporting(client, cards, clients.serving, job_ended=completion.job_ended)
+    runner = JobRunner(config, store, providers, http, reporting)
+    hooks = RunnerHooks(cards, runner.wake, runner.cancel_job, completion)
+    studio = build_studio(config, store, providers, hooks, clients, slack_file_hosts=slack_file_hosts)
     handlers.rate_limits.register(app, clients)
     retention = Retention(store, config.retention_days, config.media_dir) if tokens is not None else None
     if retention is not None:
-        handlers.installs.register(
-            app, Uninstalls(store, app.installation_store, runner.cancel_job, retention)
-        )
-    room = screening_room(config, studio, store, client, http, slack_file_hosts, serving=clients.serving)
-    if room is not None:
-        cards.screening_link = room.watch_link
+        uninstalls = Uninstalls(store, app.installation_store, runner.cancel_job, retention)
+        handlers.installs.register(app, uninstalls)
+    room = screening_room(
+        config, links, studio, store, room_slack(config, client, http, slack_file_hosts, clients.serving)
+    )
     handlers.register(app, studio, room)
     return Dailies(
         config,
         store,
         http,
-        client,
-        app,
-        providers,
-        cards,
-        runner,
-        studio,
-        clients,
-        room,
-        identity=identity,
-        tokens=tokens,
-        buckets=buckets,
-        retention=retention,
+        SlackSide(app, clients, identity, tokens, buckets, retention),
+        Services(providers, cards, runner, studio, room),
     )

@@ -156,7 +156,7 @@ async def _socket_mode(config, host: str = "0.0.0.0", port: int = 3000) -> int:
 
     from bot.app import build
 
-    config.require("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
+    config.require_slack("run")
     dailies = build(config)
     await dailies.start()
     await _check_backends(dailies)
@@ -196,7 +196,7 @@ async def _serve(config, host: str, port: int) -> int:
     from bot.app import build
     from bot.server import web_app
 
-    config.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+    config.require_slack("serve")
     dailies = build(config)
     await dailies.start()
     await _check_backends(dailies)

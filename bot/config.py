@@ -162,6 +162,21 @@ class Config:
         )
         return tuple(v for v in values if v)
 
+    def require_slack(self, mode: str) -> None:
+        """What `dailies run` (Socket Mode) or `dailies serve` (HTTP) needs to talk to Slack: a bot
+        token, except when workspaces install through OAuth, which only HTTP mode serves."""
+        if mode == "run":
+            if self.distribution:
+                raise ConfigError(
+                    "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are set: workspaces install Dailies through "
+                    "OAuth, which needs HTTP mode: run `dailies serve` (or unset them and set SLACK_BOT_TOKEN)."
+                )
+            self.require("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
+        elif self.distribution:
+            self.require("SLACK_SIGNING_SECRET")
+        else:
+            self.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+
     def require(self, *names: str) -> None:
         """Raise ConfigError naming the first missing variable among `names` (env names)."""
         for name in names:

@@ -30,6 +30,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _dailies() -> list[str]:
+    """The `dailies` console script an operator runs (this venv's), else the module behind it."""
+    script = Path(sys.executable).parent / "dailies"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
+
+
 class FaultBot:
     """One `dailies serve` process at a time; `kill()` is kill -9, `start()` restarts it."""
 
@@ -63,7 +69,7 @@ class FaultBot:
         self.starts += 1
         log = open(self.tmp / f"serve-{self.starts}.log", "wb")  # noqa: SIM115 - owned by the process
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [*_dailies(), "serve", "--host", "127.0.0.1", "--port", str(port)],
             env=self.env,
             cwd=self.tmp,
             stdout=log,

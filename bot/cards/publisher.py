@@ -36,32 +36,52 @@ class CardHeld(Exception):
     """Another replica is editing this card; this one tries again an interval later."""
 
 
-class CardPublisher:
-    screening_link: Callable[[dict], str] | None = None  # shot -> its screening room (set by the app)
+def _any_workspace(team_id: str) -> AbstractAsyncContextManager:
+    return nullcontext()
 
+
+@dataclass(frozen=True)
+class SlackPacing:
+    """Which budget card posts and edits draw on, and for whom: `team` is the one workspace's budget
+    key ("" in distribution mode, where each card is its shot's workspace's), and Slack calls for a
+    workspace are made inside `serving(team_id)` (with its token)."""
+
+    budget: SlackBudget = field(default_factory=SlackBudget)
+    team: str = ""
+    serving: Callable[[str], AbstractAsyncContextManager] = _any_workspace
+
+
+@dataclass(frozen=True)
+class CardFacts:
+    """What a card shows that its rows do not hold, asked of those who know it: how long a model
+    usually takes, how the backend is named (and its note about the model), the screening room's link."""
+
+    typical_seconds: Callable[[str], int] = lambda model: 0
+    backend_label: Callable[[str, str], tuple[str, str]] = lambda backend, model: (backend, "")
+    screening_link: Callable[[ShotRow], str] | None = None
+
+
+class CardPublisher:
     def __init__(
         self,
         client: AsyncWebClient,
         store: Store,
         *,
         interval: float = 3.0,
-        budget: SlackBudget | None = None,
-        typical_seconds: Callable[[str], int] = lambda model: 0,
-        backend_label: Callable[[str, str], tuple[str, str]] = lambda backend, model: (backend, ""),
-        serving: Callable[[str], AbstractAsyncContextManager] = lambda team_id: nullcontext(),
+        pacing: SlackPacing | None = None,
+        facts: CardFacts | None = None,
     ) -> None:
+        pacing = pacing or SlackPacing()
         self.client = client
-        self.serving = serving  # Slack calls made inside are for that workspace, with its token
+        self.serving = pacing.serving  # Slack calls made inside are for that workspace, with its token
         self.store = store
         self.interval = interval
-        self.typical_seconds = typical_seconds
-        self.backend_label = backend_label  # (backend, model) -> (its name on the card, a note)
-        # the client's own budget when it has one: card edits and every other call share it
-        self.budget = budget or getattr(client, "budget", None) or SlackBudget()
-        # With its own bot token the client serves one workspace, whose budget key is its
-        # budget_team; without (distribution mode) each card is its shot's team's.
-        self.team = getattr(client, "budget_team", "")
-        self.one_workspace = bool(getattr(client, "token", None))
+        self.facts = facts or CardFacts()
+        self.budget = pacing.budget  # card edits and every other call of the app share it
+        # With its own bot token the client serves one workspace, whose budget key is `team`;
+        # without (distribution mode) each card is its shot's team's.
+        self.team = pacing.team
+        self.one_workspace = bool(client.token)
         self._lanes: dict[str, Lane] = {}  # team -> its cards' edits (each team its own budget)
         self._dirty: set[int] = set()
         self._ranking = 0  # changed cards being read right now
@@ -81,12 +101,12 @@ class CardPublisher:
             jobs,
             takes,
             datetime.now(UTC),
-            self.typical_seconds(jobs[-1]["model"]),
-            *self.backend_label(jobs[-1]["backend"], jobs[-1]["model"]),
+            self.facts.typical_seconds(jobs[-1]["model"]),
+            *self.facts.backend_label(jobs[-1]["backend"], jobs[-1]["model"]),
             decisions=tuple(decisions),
             approvers=settings.approvers,
             rule=settings.approval_rule,
-            screening_url=self.screening_link(shot) if self.screening_link else "",
+            screening_url=self.facts.screening_link(shot) if self.facts.screening_link else "",
         )
 
     async def ensure_posted(self, shot_id: int) -> str:

@@ -23,12 +23,19 @@ log = logging.getLogger(__name__)
 
 
 class Handover:
-    def __init__(self, slack: AsyncWebClient, http: httpx.AsyncClient, *, keep_media: bool) -> None:
+    def __init__(
+        self,
+        slack: AsyncWebClient,
+        http: httpx.AsyncClient,
+        *,
+        keep_media: bool,
+        job_ended: Callable[[int], Awaitable[None]] | None = None,
+    ) -> None:
         self.slack = slack
         self.http = http
         self.keep_media = keep_media
         # told each time a take ends, with its job's id (a Workflow Builder step completes then)
-        self.job_ended: Callable[[int], Awaitable[None]] | None = None
+        self.job_ended = job_ended
 
     async def deliver(self, ctx: TakeContext, take: TakeRow) -> None:
         """Upload the downloaded clip into the shot's thread, captioned, then mark the take delivered."""

@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, nullcontext
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -43,31 +44,43 @@ SUBMITS_AT_ONCE = 16
 STARTS_AT_ONCE = 32
 
 
+def _any_workspace(team_id: str) -> AbstractAsyncContextManager:
+    return nullcontext()
+
+
+@dataclass(frozen=True)
+class Reporting:
+    """How a take's progress reaches Slack: its card, the clip's upload with `client`, the workspace
+    each call is for (`serving`), and who waits for a job to end (a Workflow Builder step)."""
+
+    client: AsyncWebClient
+    cards: CardPublisher
+    serving: Callable[[str], AbstractAsyncContextManager] = _any_workspace
+    job_ended: Callable[[int], Awaitable[None]] | None = None
+
+
 class JobRunner:
     def __init__(
         self,
         config: Config,
         store: Store,
         providers: dict[str, Provider],
-        slack: AsyncWebClient,
-        cards: CardPublisher,
         http: httpx.AsyncClient,
-        *,
-        serving: Callable[[str], AbstractAsyncContextManager] = lambda team_id: nullcontext(),
+        reporting: Reporting,
     ) -> None:
         self.config = config
-        self.serving = serving  # Slack calls made inside are for that workspace, with its token
+        self.serving = reporting.serving  # Slack calls made inside are for that workspace, with its token
         self.store = store
-        self.cards = cards
+        self.cards = reporting.cards
         self.media_dir = Path(config.media_dir)
         elements = SubjectElements(store)
         self.renderings = {
-            name: Rendering(
-                provider, Poller(provider), elements, config, self.media_dir, submits_at_once=SUBMITS_AT_ONCE
-            )
+            name: Rendering(provider, Poller(provider), elements, config, submits_at_once=SUBMITS_AT_ONCE)
             for name, provider in providers.items()
         }
-        self.handover = Handover(slack, http, keep_media=config.keep_media)
+        self.handover = Handover(
+            reporting.client, http, keep_media=config.keep_media, job_ended=reporting.job_ended
+        )
         self._slots = {name: asyncio.Semaphore(config.backend_concurrency) for name in providers}
         self._tasks: dict[int, asyncio.Task] = {}
         self._starting: set[int] = set()  # takes started but not yet at the provider step

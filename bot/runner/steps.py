@@ -35,7 +35,6 @@ class Rendering:
         poller: Poller,
         elements: SubjectElements,
         config: Config,
-        media_dir: Path,
         *,
         submits_at_once: int,
     ) -> None:
@@ -44,7 +43,7 @@ class Rendering:
         self.elements = elements
         self.voices = SubjectVoices(elements.store)
         self.config = config
-        self.media_dir = media_dir
+        self.media_dir = Path(config.media_dir)  # where downloads land
         self.submits = asyncio.Semaphore(submits_at_once)
 
     async def submit(self, ctx: TakeContext, take: TakeRow, spec: RenderSpec, deadline: float) -> str:

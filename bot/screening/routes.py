@@ -9,6 +9,7 @@ import secrets
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -47,38 +48,43 @@ PAGE_HEADERS = {
 }
 
 
+def _any_workspace(team_id: str) -> AbstractAsyncContextManager:
+    return nullcontext()
+
+
+@dataclass(frozen=True)
+class RoomSlack:
+    """What the room asks Slack: the clips (files) and people's names, inside `serving(team_id)`."""
+
+    clips: SlackClips
+    people: People
+    serving: Callable[[str], AbstractAsyncContextManager] = _any_workspace
+
+
 class ScreeningRoom:
     def __init__(
-        self,
-        studio: Studio,
-        store: Store,
-        clips: SlackClips,
-        people: People,
-        *,
-        key: bytes,
-        public_url: str,
-        posters_dir: Path,
-        serving: Callable[[str], AbstractAsyncContextManager] = lambda team_id: nullcontext(),
+        self, studio: Studio, store: Store, slack: RoomSlack, links: tokens.RoomLinks, posters_dir: Path
     ) -> None:
-        self.serving = serving  # Slack calls made inside are for that workspace, with its token
+        self.serving = slack.serving  # Slack calls made inside are for that workspace, with its token
         self.studio = studio  # decisions go through its public entry points, as Slack's do
         self.store = store
-        self.clips = clips
-        self.people = people
-        self.key = key
-        self.public_url = public_url.rstrip("/")
-        self.posters = Posters(clips, posters_dir)
+        self.clips = slack.clips
+        self.people = slack.people
+        self.links = links
+        self.key = links.key
+        self.public_url = links.public_url
+        self.posters = Posters(slack.clips, posters_dir)
 
     # ---- links ------------------------------------------------------------------------------------
     def watch_link(self, shot: ShotRow) -> str:
-        return tokens.room_url(self.public_url, self.key, tokens.watch_pass(shot))
+        return self.links.watch(shot)
 
     async def personal_link(self, channel_id: str, user_id: str, shot_id: int) -> str | None:
         """A link that decides as `user_id`, for the ephemeral "open as me" answer to the card's button."""
         shot = await self.store.run(jobs_db.get_shot, shot_id)
         if shot is None or shot["channel_id"] != channel_id:
             return None
-        return tokens.room_url(self.public_url, self.key, tokens.personal_pass(shot, user_id, time.time()))
+        return self.links.personal(shot, user_id, time.time())
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_get("/review/{token}", self.page)
@@ -247,16 +253,8 @@ def _refused() -> web.Response:
     return web.Response(status=403, text=refused_page(), content_type="text/html", headers=PAGE_HEADERS)
 
 
-def screening_room(
-    config: Config,
-    studio: Studio,
-    store: Store,
-    client: AsyncWebClient,
-    http: httpx.AsyncClient,
-    file_hosts: tuple[str, ...],
-    serving: Callable[[str], AbstractAsyncContextManager] = lambda team_id: nullcontext(),
-) -> ScreeningRoom | None:
-    """The room when Dailies has a public URL to link to and a secret to sign passes with."""
+def room_links(config: Config) -> tokens.RoomLinks | None:
+    """The room's links when Dailies has a public URL to link to and a secret to sign passes with."""
     if not config.public_base_url:
         return None
     secret = config.review_secret or config.slack_signing_secret
@@ -266,16 +264,26 @@ def screening_room(
             "set DAILIES_REVIEW_SECRET (any long random string)"
         )
         return None
+    return tokens.RoomLinks(config.public_base_url.rstrip("/"), tokens.derive_key(secret))
+
+
+def room_slack(
+    config: Config,
+    client: AsyncWebClient,
+    http: httpx.AsyncClient,
+    file_hosts: tuple[str, ...],
+    serving: Callable[[str], AbstractAsyncContextManager] = _any_workspace,
+) -> RoomSlack:
     # the Slack Web API Dailies is configured for already gets the token: its host may serve files too
     api_host = urlsplit(config.slack_api_url).netloc
     clips = SlackClips(client, http, config.slack_bot_token, file_hosts=(*file_hosts, api_host))
-    return ScreeningRoom(
-        studio,
-        store,
-        clips,
-        People(client),
-        key=tokens.derive_key(secret),
-        public_url=config.public_base_url,
-        posters_dir=Path(config.media_dir) / "posters",
-        serving=serving,
-    )
+    return RoomSlack(clips, People(client), serving)
+
+
+def screening_room(
+    config: Config, links: tokens.RoomLinks | None, studio: Studio, store: Store, slack: RoomSlack
+) -> ScreeningRoom | None:
+    """The room behind `links`; none without them (no public URL or nothing to sign with)."""
+    if links is None:
+        return None
+    return ScreeningRoom(studio, store, slack, links, Path(config.media_dir) / "posters")

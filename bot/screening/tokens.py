@@ -90,3 +90,17 @@ def personal_pass(shot: ShotRow, user_id: str, now: float) -> Pass:
 
 def room_url(public_url: str, key: bytes, p: Pass) -> str:
     return f"{public_url.rstrip('/')}/review/{issue(key, p)}"
+
+
+@dataclass(frozen=True)
+class RoomLinks:
+    """Signed links into the screening room at `public_url`: the card's watch link and a person's own."""
+
+    public_url: str
+    key: bytes
+
+    def watch(self, shot: ShotRow) -> str:
+        return room_url(self.public_url, self.key, watch_pass(shot))
+
+    def personal(self, shot: ShotRow, user_id: str, now: float) -> str:
+        return room_url(self.public_url, self.key, personal_pass(shot, user_id, now))

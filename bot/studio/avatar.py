@@ -7,11 +7,9 @@ from bot.providers.base import Mode
 from bot.request import Avatar
 from bot.request.catalogue import estimate_cost, get_model
 from bot.request.lipsync import spoken_seconds
-from bot.studio.inputs import Inputs
+from bot.studio.intake import Intake
 from bot.studio.origin import Origin
-from bot.studio.routes import Routes
-from bot.studio.start import Starter
-from bot.studio.subjects import Library, Unresolved
+from bot.studio.subjects import Unresolved
 from storage import jobs as jobs_db
 
 DEFAULT_MODEL = "kling-avatar-pro"
@@ -22,11 +20,11 @@ NEEDS_AUDIO = (
 
 
 class Avatars:
-    def __init__(self, routes: Routes, library: Library, inputs: Inputs, starter: Starter) -> None:
-        self.routes = routes
-        self.library = library
-        self.inputs = inputs
-        self.starter = starter
+    def __init__(self, intake: Intake) -> None:
+        self.routes = intake.routes
+        self.library = intake.library
+        self.inputs = intake.inputs
+        self.starter = intake.starter
 
     async def request(self, origin: Origin, cmd: Avatar) -> str:
         """Store and start a talking-avatar job; returns a message only when something must be fixed."""

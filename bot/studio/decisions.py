@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.cards.publisher import CardPublisher
-from bot.cards.thread_notes import ThreadNotes
 from bot.request.review import ONLY_APPROVERS, REACTIONS, may_press, may_review, verdict
 from bot.studio.cancel import Cancellation
+from bot.studio.intake import Telling
 from bot.studio.origin import Origin
 from bot.studio.thread_jobs import ThreadJobs
 from storage import approvals, audit, channels
@@ -28,15 +27,14 @@ class Decisions:
     def __init__(
         self,
         store: Store,
-        cards: CardPublisher,
-        notes: ThreadNotes,
+        telling: Telling,
         wake: Callable[[], None],
         cancellation: Cancellation,
         thread_jobs: ThreadJobs,
     ) -> None:
         self.store = store
-        self.cards = cards
-        self.notes = notes
+        self.cards = telling.cards
+        self.notes = telling.notes
         self.wake = wake  # the runner's: a job approved past the gate can start
         self.cancellation = cancellation
         self.thread_jobs = thread_jobs

@@ -54,21 +54,22 @@ def _what(model: ModelSpec, routes: Routes) -> str:
     return f"{model.title} · {span} · {where}"
 
 
+@dataclass(frozen=True)
+class Submissions:
+    """Where a submitted form goes: a new video, a job in a clip's thread, a clip saved as a subject."""
+
+    new_video: NewVideo
+    thread_jobs: ThreadJobs
+    clip_subjects: ClipSubjects
+
+
 class Forms:
-    def __init__(
-        self,
-        store: Store,
-        routes: Routes,
-        new_video: NewVideo,
-        thread_jobs: ThreadJobs,
-        clip_subjects: ClipSubjects,
-        notes: ThreadNotes,
-    ) -> None:
+    def __init__(self, store: Store, routes: Routes, submissions: Submissions, notes: ThreadNotes) -> None:
         self.store = store
         self.routes = routes
-        self.new_video = new_video
-        self.thread_jobs = thread_jobs
-        self.clip_subjects = clip_subjects
+        self.new_video = submissions.new_video
+        self.thread_jobs = submissions.thread_jobs
+        self.clip_subjects = submissions.clip_subjects
         self.notes = notes
 
     def model_choices(self, *, edits: bool = False) -> list[forms.ModelChoice]:

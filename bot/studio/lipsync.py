@@ -14,13 +14,10 @@ from bot.providers.base import Mode
 from bot.request import ThreadInstruction
 from bot.request.lipsync import USAGE, clip_problem, lipsync_cost, script_problem, speech_fits, spoken_seconds
 from bot.studio import thread_plan
-from bot.studio.inputs import Inputs
+from bot.studio.intake import Intake
 from bot.studio.origin import Origin
-from bot.studio.routes import Routes
-from bot.studio.start import Starter
-from bot.studio.subjects import Library, Unresolved
+from bot.studio.subjects import Unresolved
 from storage import approvals
-from storage.db import Store
 from storage.rows import JobRow
 
 NO_LIPSYNC = (
@@ -31,20 +28,12 @@ NO_LIPSYNC = (
 
 
 class LipSyncs:
-    def __init__(
-        self,
-        store: Store,
-        routes: Routes,
-        library: Library,
-        inputs: Inputs,
-        starter: Starter,
-        cards: CardPublisher,
-    ) -> None:
-        self.store = store
-        self.routes = routes
-        self.library = library
-        self.inputs = inputs
-        self.starter = starter
+    def __init__(self, intake: Intake, cards: CardPublisher) -> None:
+        self.store = intake.store
+        self.routes = intake.routes
+        self.library = intake.library
+        self.inputs = intake.inputs
+        self.starter = intake.starter
         self.cards = cards
 
     def backend(self) -> str | None:

@@ -9,33 +9,22 @@ from bot.outcomes import Refusal, UserError
 from bot.providers.base import Mode, SourceInput
 from bot.request import VideoRequest
 from bot.request.catalogue import DEFAULT_DRAFT_MODEL, check_request, estimate_cost, get_model
-from bot.studio.inputs import Inputs
+from bot.studio.intake import Intake
 from bot.studio.origin import Origin
-from bot.studio.routes import Routes
-from bot.studio.start import Starter
-from bot.studio.subjects import Library, Unresolved, apply_subjects
+from bot.studio.subjects import Unresolved, apply_subjects
 from bot.studio.video_inputs import NEEDS_LINK, VideoInputs, attached_video_role
 from storage import channels
 from storage import jobs as jobs_db
-from storage.db import Store
 
 
 class NewVideo:
-    def __init__(
-        self,
-        store: Store,
-        routes: Routes,
-        library: Library,
-        inputs: Inputs,
-        videos: VideoInputs,
-        starter: Starter,
-    ) -> None:
-        self.store = store
-        self.routes = routes
-        self.library = library
-        self.inputs = inputs
+    def __init__(self, intake: Intake, videos: VideoInputs) -> None:
+        self.store = intake.store
+        self.routes = intake.routes
+        self.library = intake.library
+        self.inputs = intake.inputs
         self.videos = videos
-        self.starter = starter
+        self.starter = intake.starter
 
     async def request(self, origin: Origin, req: VideoRequest) -> str | None:
         """Store a job for `req` and start it; returns a message for the requester when refused."""

@@ -3,6 +3,8 @@ Listeners call it after they ack; it routes each command, reply, reaction or but
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bot.cards import answers
 from bot.cards.offers import OFFER_ACTION
 from bot.outcomes import Refusal
@@ -43,37 +45,54 @@ from storage import channels, deliveries
 from storage.db import Store
 
 
+@dataclass(frozen=True)
+class Making:
+    """The ways a job is asked for: /video, an avatar, a thread reply or card button, the modals
+    (None without them) and the Workflow Builder step "Render a video" (None without it)."""
+
+    new_video: NewVideo
+    avatars: Avatars
+    thread_jobs: ThreadJobs
+    forms: Forms | None = None
+    workflow_steps: WorkflowSteps | None = None
+
+
+@dataclass(frozen=True)
+class Reviewing:
+    """Deciding on a version (reactions, buttons, the screening room), stopping a job, and who a
+    thread reply is for (review notes and their offers; None: every reply is for Dailies)."""
+
+    decisions: Decisions
+    cancellation: Cancellation
+    thread_talk: ThreadTalk | None = None
+
+
+@dataclass(frozen=True)
+class Keeping:
+    """What a channel keeps and is told about: reports and settings, subjects, their voices."""
+
+    reports: Reports
+    library: Library
+    voices: VoiceSamples | None = None
+
+
 class Studio:
     def __init__(
-        self,
-        store: Store,
-        routes: Routes,
-        *,
-        new_video: NewVideo,
-        avatars: Avatars,
-        thread_jobs: ThreadJobs,
-        decisions: Decisions,
-        cancellation: Cancellation,
-        reports: Reports,
-        library: Library,
-        voices: VoiceSamples | None = None,
-        forms: Forms | None = None,
-        workflow_steps: WorkflowSteps | None = None,
-        thread_talk: ThreadTalk | None = None,
+        self, store: Store, routes: Routes, making: Making, reviewing: Reviewing, keeping: Keeping
     ) -> None:
         self.store = store
         self.routes = routes
-        self.new_video = new_video
-        self.avatars = avatars
-        self.thread_jobs = thread_jobs
-        self.decisions = decisions
-        self.cancellation = cancellation
-        self.reports = reports
-        self.library = library
-        self.voices = voices
-        self.forms = forms  # the New video modal and the clip shortcuts' modals
-        self.workflow_steps = workflow_steps  # the Workflow Builder step "Render a video"
-        self.thread_talk = thread_talk  # who a thread reply is for; review notes and their offers
+        self.new_video = making.new_video
+        self.avatars = making.avatars
+        self.thread_jobs = making.thread_jobs
+        self.forms = making.forms  # the New video modal and the clip shortcuts' modals
+        self.workflow_steps = making.workflow_steps  # the Workflow Builder step "Render a video"
+        self.decisions = reviewing.decisions
+        self.cancellation = reviewing.cancellation
+        self.reports = keeping.reports
+        self.library = keeping.library
+        self.voices = keeping.voices
+        self.thread_talk = reviewing.thread_talk  # who a thread reply is for; review notes and offers
 
     async def first_time(self, key: str, kind: str) -> bool:
         """False when Slack already delivered this (a retry): the caller then does nothing."""

@@ -18,37 +18,30 @@ from bot.request.catalogue import get_model
 from bot.request.subject_limits import subject_names
 from bot.studio import thread_plan
 from bot.studio.clip_subject import ClipSubjects
-from bot.studio.inputs import Inputs
+from bot.studio.intake import Intake
 from bot.studio.lipsync import LipSyncs
 from bot.studio.origin import Origin
-from bot.studio.routes import Routes
-from bot.studio.start import Starter
-from bot.studio.subjects import Library, Unresolved, apply_subjects
+from bot.studio.subjects import Unresolved, apply_subjects
 from storage import approvals, channels
 from storage import jobs as jobs_db
-from storage.db import Store
 from storage.rows import JobRow, TakeRow
 
 
 class ThreadJobs:
     def __init__(
         self,
-        store: Store,
-        routes: Routes,
-        library: Library,
-        inputs: Inputs,
+        intake: Intake,
         fetch_back: FetchBack,
-        starter: Starter,
         cards: CardPublisher,
         clip_subjects: ClipSubjects,
         lip_syncs: LipSyncs | None = None,
     ) -> None:
-        self.store = store
-        self.routes = routes
-        self.library = library
-        self.inputs = inputs
+        self.store = intake.store
+        self.routes = intake.routes
+        self.library = intake.library
+        self.inputs = intake.inputs
         self.fetch_back = fetch_back
-        self.starter = starter
+        self.starter = intake.starter
         self.cards = cards
         self.clip_subjects = clip_subjects
         self.lip_syncs = lip_syncs

@@ -1,4 +1,5 @@
-"""The Slack stand-in for tests: the shipped one plus scripted failures, an offline switch and Socket Mode."""
+"""The Slack stand-in for tests: the shipped one plus scripted failures, an offline switch, Socket Mode,
+modals, the App Home and workflow steps."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from bot.tools.slack_standin.records import Call, StoredFile
 from bot.tools.slack_standin.standin import SlackStandIn
 from tests.fakes.block_kit import PAYLOADS
 from tests.fakes.slack_socket_mode import SocketMode
+from tests.fakes.slack_surfaces import Surfaces
 
 BOT_TOKEN = "xoxb-test-token"
 APP_TOKEN = "xapp-1-A0DAILIES-1-test"
@@ -43,7 +45,7 @@ def _failure(status: int, body: dict | None, headers: dict | None) -> _Answer:
     return _Answer(status, body or {"ok": False, "error": "fatal_error"}, headers)
 
 
-class ScriptedSlack(SocketMode, SlackStandIn):
+class ScriptedSlack(SocketMode, Surfaces, SlackStandIn):
     """The stand-in whose next answers a test can script (`fail_next`), that can drop every Web API
     connection (`offline`), serves Socket Mode (`send_socket_envelope`), holds people's messages and
     files (`add_message`, `add_file`), and waits for what the bot does (`wait_for`)."""
@@ -54,6 +56,7 @@ class ScriptedSlack(SocketMode, SlackStandIn):
         self.offline_attempts = 0  # /api/ calls dropped while offline
         self._answers: dict[str, list[_Answer]] = {}
         self._init_socket_mode()
+        self._init_surfaces()
 
     # ---- what tests read and arrange --------------------------------------------------------------
 

@@ -100,6 +100,23 @@ async def test_run_without_tokens_is_a_one_line_error(tmp_path, args):
     assert len(err.strip().splitlines()) == 1, err
 
 
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [(("run",), "dailies serve"), (("serve", "--port", "0"), "SLACK_SIGNING_SECRET is not set")],
+)
+async def test_distribution_mode_without_what_it_needs_is_a_one_line_error(tmp_path, args, named):
+    """Workspaces installing through OAuth need HTTP mode and a signing secret, and no bot token."""
+    oauth = {
+        "SLACK_CLIENT_ID": "1111.2222",
+        "SLACK_CLIENT_SECRET": "s",
+        "SLACK_APP_TOKEN": "xapp-1",
+        "DAILIES_SECRET_KEY": "Zm9yLXRlc3RzLW9ubHktdGhlLW5ldy1rZXktMzJieXQ=",
+    }
+    code, out, err = await dailies(tmp_path, *args, timeout=30, **oauth)
+    assert code == 2 and named in err and "Traceback" not in err + out
+    assert len(err.strip().splitlines()) == 1, err
+
+
 async def test_doctor_with_a_kling_stand_in(tmp_path, slack):
     async with FakeKling() as fake:
         env = {

@@ -14,7 +14,13 @@ import pytest
 
 from storage import installations
 from tests.fakes.slack_requests import JSON, event_body, post_signed
-from tests.fakes.slack_workspaces import CLIENT_ID, CLIENT_SECRET, WorkspacesSlack, query_of
+from tests.fakes.slack_workspaces import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    WorkspacesSlack,
+    query_of,
+    running_workspaces,
+)
 from tests.harness import Bot, running_bot
 
 SECRET_KEY = "kF8s1bE2v8dJr6jJm0n3c1yq2JwY7o9XyZbq3H5tQ0A="  # a Fernet key for these tests only
@@ -354,3 +360,38 @@ async def test_the_screening_room_streams_each_workspaces_clip_with_that_workspa
         downloads = slack.calls_to("files.download")
         assert downloads and not any("refused" in c.params for c in downloads)
         assert not slack.refused_calls()
+
+
+async def test_dailies_serve_in_distribution_mode_installs_a_workspace_and_delivers_its_video(tmp_path):
+    """`dailies serve` started as README's "Host Dailies for many workspaces" says: client id and
+    secret, the signing secret and no bot token; a workspace installs it, then its /video delivers."""
+    from tests.faultbot import FaultBot
+
+    async with running_workspaces() as slack:
+        slack.add_team("T0ACME", "Acme")
+        bot = FaultBot(
+            tmp_path,
+            slack,
+            SLACK_BOT_TOKEN="",
+            SLACK_CLIENT_ID=CLIENT_ID,
+            SLACK_CLIENT_SECRET=CLIENT_SECRET,
+            DAILIES_SECRET_KEY=SECRET_KEY,
+        )
+        try:
+            await bot.start()
+            slack.redirect_url = f"{bot.url}/slack/oauth_redirect"
+            status, page = await install(bot, slack, "T0ACME")
+            assert status == 200 and "Dailies was added to Acme" in page, page
+            assert [r["team_id"] for r in bot.rows("SELECT team_id FROM slack_installations")] == ["T0ACME"]
+
+            status, _ = await bot.command(
+                "a lighthouse at dusk --model preview --seconds 2", team_id="T0ACME", channel_id=CHANNEL
+            )
+            assert status == 200
+            await bot.wait(lambda: [j["state"] for j in bot.jobs()] == ["delivered"], "the job delivered")
+            await slack.wait_for(lambda: len(slack.calls_for("T0ACME", "files.completeUploadExternal")) == 1)
+            assert bot.jobs()[0]["team_id"] == "T0ACME"
+            assert slack.calls_for("T0ACME", "chat.postMessage")
+            assert not slack.refused_calls(), [c.method for c in slack.refused_calls()]
+        finally:
+            bot.stop()

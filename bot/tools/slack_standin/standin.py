@@ -1,6 +1,7 @@
 """An in-process stand-in of the Slack Web API and its file hosting, recording every call.
 
-What `dailies try` needs to run without a workspace (the tests extend it with faults and Socket Mode);
+What `dailies try` needs to run without a workspace (the tests extend it with faults, Socket Mode,
+modals and workflow steps);
 response shapes follow Slack's own examples.
 """
 
@@ -17,11 +18,10 @@ from aiohttp import web
 
 from bot.tools.slack_standin.files import FileHosting
 from bot.tools.slack_standin.records import _TS_BASE, DEFAULT_SCOPES, Call, StoredFile, _ts_key
-from bot.tools.slack_standin.surfaces import Surfaces
 from bot.tools.slack_standin.web_api import WebApi
 
 
-class SlackStandIn(WebApi, FileHosting, Surfaces):
+class SlackStandIn(WebApi, FileHosting):
     """Serve the Slack Web API on 127.0.0.1 in the current event loop; tests read `calls` and the stores."""
 
     def __init__(
@@ -45,7 +45,6 @@ class SlackStandIn(WebApi, FileHosting, Surfaces):
         self.messages: dict[str, list[dict]] = {}
         self.ephemerals: list[dict] = []
         self.responses: list[dict] = []
-        self.views: dict[str, dict] = {}
         self.files: dict[str, StoredFile] = {}
         self._reactions: dict[tuple[str, str], dict[str, list[str]]] = {}
         self._upload_tickets: dict[str, str] = {}  # upload URL token -> file id
@@ -65,14 +64,8 @@ class SlackStandIn(WebApi, FileHosting, Surfaces):
             "users.info": self._users_info,
             "conversations.replies": self._replies,
             "conversations.history": self._history,
-            "views.publish": self._views_publish,
             "chat.getPermalink": self._get_permalink,
-            "views.open": self._views_open,
-            "views.update": self._views_update,
-            "functions.completeSuccess": self._complete_success,
-            "functions.completeError": self._complete_error,
         }
-        self._init_surfaces()
         # methods called with an app-level (xapp-) token rather than the bot token
         self._app_level_api: dict[str, Callable[[str], dict]] = {}
         # methods called with the app's client id and secret (params, Authorization header)

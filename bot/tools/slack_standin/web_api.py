@@ -1,16 +1,15 @@
-"""The Slack stand-in's Web API: request parsing and dispatch, and the chat/users/views methods."""
+"""The Slack stand-in's Web API: request parsing and dispatch, and the chat, reactions and users methods."""
 
 from __future__ import annotations
 
 import json
-import secrets
 import time
 from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from bot.tools.slack_standin.records import JSON_TYPE, Call, _normalise, _public, _random_id, _ts_key
+from bot.tools.slack_standin.records import JSON_TYPE, Call, _normalise, _public, _ts_key
 
 
 class WebApi:
@@ -72,8 +71,6 @@ class WebApi:
             return "not_authed"
         if token.startswith("xapp-"):
             return "not_allowed_token_type"
-        if token.startswith("xwfp-"):  # a workflow step's token: valid while its execution runs
-            return None if self.workflow_token_valid(token) else "invalid_auth"
         return None if token.startswith(self.token_prefix) else "invalid_auth"
 
     @staticmethod
@@ -228,19 +225,3 @@ class WebApi:
             "channel": channel,
             "permalink": f"{self.base_url}/archives/{channel}/p{ts.replace('.', '')}",
         }
-
-    def _views_publish(self, params: dict) -> dict:
-        user, view = params.get("user_id", ""), params.get("view")
-        if not user or not isinstance(view, dict):
-            return {"ok": False, "error": "invalid_arguments"}
-        previous = self.views.get(user)
-        if params.get("hash") and previous and params["hash"] != previous["hash"]:
-            return {"ok": False, "error": "hash_conflict"}
-        stored = {
-            "id": (previous or {}).get("id") or _random_id("V"), "team_id": self.team_id, "type": "home",
-            "blocks": [], "private_metadata": "", "callback_id": "", "state": {"values": {}},
-            "external_id": "", "app_id": self.app_id, "bot_id": self.bot_id, **view,
-            "hash": f"{int(time.time())}.{secrets.token_hex(4)}",
-        }  # fmt: skip
-        self.views[user] = stored
-        return {"ok": True, "view": stored}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.cards.publisher import CardPublisher
+from bot.cards.publisher import CardPublisher, SlackPacing
 from bot.slack.budget import SlackBudget, Tier
 from bot.slack.clients import SlackClients
 from storage import jobs as jobs_db
@@ -31,7 +31,7 @@ async def take_of(store: Store, shot_id: int) -> int:
 
 async def test_a_final_state_goes_before_pending_progress_edits(slack, store):
     budget = SlackBudget({"chat.update": Tier(per_minute=600, burst=1)})
-    cards = CardPublisher(web_client(slack), store, interval=0.0, budget=budget)
+    cards = CardPublisher(web_client(slack), store, interval=0.0, pacing=SlackPacing(budget))
     shots = [await new_shot(store) for _ in range(4)]
     takes = [await take_of(store, shot) for shot in shots]
     for shot, take in zip(shots, takes, strict=True):
@@ -63,7 +63,7 @@ async def test_a_final_state_goes_before_pending_progress_edits(slack, store):
 
 async def test_a_state_change_goes_before_a_progress_tick(slack, store):
     budget = SlackBudget({"chat.update": Tier(per_minute=600, burst=1)})
-    cards = CardPublisher(web_client(slack), store, interval=0.0, budget=budget)
+    cards = CardPublisher(web_client(slack), store, interval=0.0, pacing=SlackPacing(budget))
     ticking, changing = await new_shot(store), await new_shot(store)
     for shot in (ticking, changing):
         await cards.ensure_posted(shot)
@@ -112,7 +112,12 @@ async def test_each_workspace_edits_its_cards_on_its_own_budget_with_its_own_tok
         return BOT_TOKEN  # the stand-in serves one bot token whichever team asks
 
     clients = SlackClients(token="", base_url=slack.api_url, budget=budget, tokens=tokens)
-    cards = CardPublisher(clients.durable, store, interval=0.0, serving=clients.serving)
+    cards = CardPublisher(
+        clients.durable,
+        store,
+        interval=0.0,
+        pacing=SlackPacing(clients.budget, clients.team, clients.serving),
+    )
     ours, theirs = await new_shot(store), await new_shot(store)
     await store.run(lambda db: db.execute("UPDATE shots SET team_id = 'T0OTHER' WHERE id = ?", [theirs]))
     for shot in (ours, theirs):

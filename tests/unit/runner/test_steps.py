@@ -38,7 +38,7 @@ async def rendering(kling, http, store, config):
     poller.start()
     media = Path(config.media_dir)
     media.mkdir(parents=True, exist_ok=True)
-    yield Rendering(provider, poller, SubjectElements(store), config, media, submits_at_once=2)
+    yield Rendering(provider, poller, SubjectElements(store), config, submits_at_once=2)
     await poller.stop()
 
 

@@ -22,6 +22,7 @@ from bot.studio.cancel import Cancellation
 from bot.studio.clip_subject import ClipSubjects
 from bot.studio.decisions import Decisions
 from bot.studio.inputs import Inputs
+from bot.studio.intake import Intake, Telling
 from bot.studio.origin import Origin
 from bot.studio.routes import Routes
 from bot.studio.start import Starter
@@ -151,9 +152,11 @@ def fetch_back(parts: Parts) -> FetchBack:
 def thread_jobs(parts: Parts) -> ThreadJobs:
     lib, back = library(parts), fetch_back(parts)
     subjects = ClipSubjects(parts.store, lib, parts.notes, back, parts.config.media_dir)
-    return ThreadJobs(
-        parts.store, parts.routes, lib, inputs(parts), back, parts.starter(), parts.cards, subjects
-    )
+    return ThreadJobs(intake(parts, lib), back, parts.cards, subjects)
+
+
+def intake(parts: Parts, lib: Library | None = None) -> Intake:
+    return Intake(parts.store, parts.routes, lib or library(parts), inputs(parts), parts.starter())
 
 
 def cancellation(parts: Parts) -> Cancellation:
@@ -162,5 +165,5 @@ def cancellation(parts: Parts) -> Cancellation:
 
 def decisions(parts: Parts) -> Decisions:
     return Decisions(
-        parts.store, parts.cards, parts.notes, parts.wake, cancellation(parts), thread_jobs(parts)
+        parts.store, Telling(parts.cards, parts.notes), parts.wake, cancellation(parts), thread_jobs(parts)
     )

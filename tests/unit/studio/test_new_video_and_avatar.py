@@ -12,7 +12,7 @@ from bot.studio.video_inputs import VideoInputs
 from storage import audit, channels
 from storage import jobs as jobs_db
 from tests.fakes.media_server import png_bytes
-from tests.unit.studio.conftest import CHANNEL, TEAM, hosts, inputs, library, new_job, origin
+from tests.unit.studio.conftest import CHANNEL, TEAM, hosts, intake, library, new_job, origin
 
 
 def new_video(parts) -> NewVideo:
@@ -20,7 +20,7 @@ def new_video(parts) -> NewVideo:
         Path(parts.config.media_dir) / "inputs", token=parts.config.slack_bot_token,
         slack_file_hosts=hosts(parts), allow_private=True,
     )  # fmt: skip
-    return NewVideo(parts.store, parts.routes, library(parts), inputs(parts), videos, parts.starter())
+    return NewVideo(intake(parts), videos)
 
 
 async def stored_jobs(parts) -> list[dict]:
@@ -91,7 +91,7 @@ async def test_an_avatar_needs_a_script_or_audio(parts):
     lib = library(parts)
     portrait = parts.slack.add_file("F0FACE", png_bytes(320, 320))
     assert (await lib.add(TEAM, CHANNEL, "U0ALICE", "ana", (), (portrait,), "")).startswith("Added")
-    avatars = Avatars(parts.routes, lib, inputs(parts), parts.starter())
+    avatars = Avatars(intake(parts, lib))
     assert await avatars.request(origin(), Avatar("ana")) == (
         "Give the avatar a script in quotes, an audio link (`--audio-url URL`), or attach an audio file."
     )

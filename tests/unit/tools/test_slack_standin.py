@@ -393,7 +393,7 @@ async def test_multipart_upload_is_accepted_like_raw_bytes(slack: ScriptedSlack)
     assert slack.upload_path(ticket["file_id"]).read_bytes() == b"abcde"
 
 
-async def test_the_shipped_standin_carries_no_fault_injection_or_socket_mode() -> None:
+async def test_the_shipped_standin_carries_no_fault_injection_socket_mode_or_surfaces() -> None:
     shipped = SlackStandIn()
     await shipped.start()
     try:
@@ -401,7 +401,13 @@ async def test_the_shipped_standin_carries_no_fault_injection_or_socket_mode() -
         with pytest.raises(SlackApiError) as refused:
             await client.apps_connections_open(app_token=APP_TOKEN)
         assert refused.value.response["error"] == "unknown_method"
+        with pytest.raises(SlackApiError) as refused:
+            await web_client(shipped).views_open(trigger_id="1.2.3", view={"type": "modal", "blocks": []})
+        assert refused.value.response["error"] == "unknown_method"
     finally:
         await shipped.stop()
-    test_only = ("fail_next", "offline", "send_socket_envelope", "add_file", "add_message", "wait_for")
+    test_only = (
+        *("fail_next", "offline", "send_socket_envelope", "add_file", "add_message", "wait_for"),
+        *("issue_trigger", "start_function", "modals", "views", "executions"),
+    )
     assert not any(hasattr(shipped, name) for name in test_only)

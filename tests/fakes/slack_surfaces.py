@@ -1,6 +1,7 @@
-"""Modals and Workflow Builder steps in the Slack stand-in: views.open / views.update with Slack's
-argument checks (single-use trigger ids that expire after 3 s, view limits, hashes), and
-functions.completeSuccess / completeError for the executions it started."""
+"""Modals, App Home and Workflow Builder steps in the tests' Slack stand-in: views.open / views.update
+with Slack's argument checks (single-use trigger ids that expire after 3 s, view limits, hashes),
+views.publish, and functions.completeSuccess / completeError for the executions it started (whose
+workflow tokens call the Web API while they run). `dailies try` needs none of it, so it is test code."""
 
 from __future__ import annotations
 
@@ -78,13 +79,23 @@ def view_problems(view) -> list[str]:
 
 
 class Surfaces:
-    """Mixed into SlackStandIn: the modals it holds and the custom-step executions it started."""
+    """Mixed into ScriptedSlack: the modals and Home tabs it holds and the custom-step executions it started."""
 
     def _init_surfaces(self) -> None:
         self.modals: dict[str, dict] = {}  # view id -> the view as Slack holds it
+        self.views: dict[str, dict] = {}  # user id -> the Home tab published for them
         self.executions: dict[str, Execution] = {}
         self._triggers: dict[str, float] = {}  # trigger id -> when Slack sent it (monotonic)
         self._used_triggers: set[str] = set()
+        self._api.update(
+            {
+                "views.publish": self._views_publish,
+                "views.open": self._views_open,
+                "views.update": self._views_update,
+                "functions.completeSuccess": self._complete_success,
+                "functions.completeError": self._complete_error,
+            }
+        )
 
     # ---- what tests (and `dailies try`) arrange --------------------------------------------------
 
@@ -128,6 +139,11 @@ class Surfaces:
             for e in self.executions.values()
         )
 
+    def _token_error(self, token: str) -> str | None:
+        if token.startswith("xwfp-"):  # a workflow step's token: valid while its execution runs
+            return None if self.workflow_token_valid(token) else "invalid_auth"
+        return super()._token_error(token)  # type: ignore[misc]
+
     # ---- views --------------------------------------------------------------------------------------
 
     def _take_trigger(self, trigger: str) -> str | None:
@@ -151,6 +167,22 @@ class Surfaces:
         }  # fmt: skip
         self.modals[view_id] = stored
         return stored
+
+    def _views_publish(self, params: dict) -> dict:
+        user, view = params.get("user_id", ""), params.get("view")
+        if not user or not isinstance(view, dict):
+            return {"ok": False, "error": "invalid_arguments"}
+        previous = self.views.get(user)
+        if params.get("hash") and previous and params["hash"] != previous["hash"]:
+            return {"ok": False, "error": "hash_conflict"}
+        stored = {
+            "id": (previous or {}).get("id") or _random_id("V"), "team_id": self.team_id, "type": "home",
+            "blocks": [], "private_metadata": "", "callback_id": "", "state": {"values": {}},
+            "external_id": "", "app_id": self.app_id, "bot_id": self.bot_id, **view,
+            "hash": f"{int(time.time())}.{secrets.token_hex(4)}",
+        }  # fmt: skip
+        self.views[user] = stored
+        return {"ok": True, "view": stored}
 
     def _views_open(self, params: dict) -> dict:
         trigger = params.get("trigger_id") or params.get("interactivity_pointer")
