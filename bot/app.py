@@ -24,7 +24,7 @@ from bot.install.tokens import WorkspaceTokens
 from bot.install.uninstall import Uninstalls
 from bot.providers.base import Provider
 from bot.providers.registry import build_providers
-from bot.request.catalogue import enable_kling_4, get_model
+from bot.request.catalogue import Catalogue, load_catalogue
 from bot.runner.job_runner import JobRunner
 from bot.runner.spec import intake_spec
 from bot.screening.routes import ScreeningRoom, screening_room
@@ -160,13 +160,14 @@ def build_studio(
     runner: JobRunner,
     cards: CardPublisher,
     clients: SlackClients,
+    catalogue: Catalogue,
     *,
     slack_file_hosts: tuple[str, ...],
 ) -> Studio:
     """The studio's features, each given only the collaborators it uses."""
     media = Path(config.media_dir)
     token, private = config.slack_bot_token, config.allow_private_urls
-    routes = Routes(config, providers)
+    routes = Routes(config, providers, catalogue)
     notes = ThreadNotes(clients.interactive)
     library = Library(store, media, token=token, allow_private=private, slack_file_hosts=slack_file_hosts)
     inputs = Inputs(media / "inputs", token=token, allow_private=private, slack_file_hosts=slack_file_hosts)
@@ -230,19 +231,21 @@ def build(config: Config, *, slack_file_hosts: tuple[str, ...] = ("files.slack.c
     clients = slack_clients(config, tokens, buckets)
     client = clients.durable
     app, identity = bolt_app(config, client, oauth)
-    # Kling 4.0 joins the catalogue only under the slugs the operator named (KLING_4_MODEL_NAMES)
-    enable_kling_4(model for model, _name in config.kling_4_model_names)
-    providers = build_providers(config, http)
+    # the shipped models, with DAILIES_MODELS_FILE and KLING_4_MODEL_NAMES over them; checked first
+    catalogue = load_catalogue(config.models_file, config.kling_4_model_names)
+    providers = build_providers(config, http, catalogue)
     cards = CardPublisher(
         client,
         store,
         interval=config.card_interval_seconds,
-        typical_seconds=lambda model: getattr(get_model(model), "typical_seconds", 0),
+        typical_seconds=lambda model: getattr(catalogue.get(model), "typical_seconds", 0),
         backend_label=lambda backend, model: _backend_label(providers, backend, model),
         serving=clients.serving,
     )
     runner = JobRunner(config, store, providers, client, cards, http, serving=clients.serving)
-    studio = build_studio(config, store, providers, runner, cards, clients, slack_file_hosts=slack_file_hosts)
+    studio = build_studio(
+        config, store, providers, runner, cards, clients, catalogue, slack_file_hosts=slack_file_hosts
+    )
     handlers.rate_limits.register(app, clients)
     if tokens is not None:
         handlers.installs.register(app, Uninstalls(store, app.installation_store, runner.cancel_job))

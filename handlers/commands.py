@@ -23,7 +23,7 @@ def register(app: AsyncApp, studio: Studio) -> None:
             await ack()  # the form opens on the command's trigger, inside Slack's 3 s
             await _open_form(command, respond, client, studio)
             return
-        parsed = parse_command(command.get("text", ""))
+        parsed = parse_command(command.get("text", ""), catalogue=studio.catalogue)
         if isinstance(parsed, Refusal):
             await ack(text=parsed.message)
             return

@@ -52,7 +52,7 @@ def register(app: AsyncApp, studio: Studio) -> None:
         else:
             images = any((f.get("mimetype") or "").startswith("image/") for f in origin.files)
             audio = any((f.get("mimetype") or "").startswith(AUDIO_TYPES) for f in origin.files)
-            parsed = parse_command(text, has_attachment=images, has_audio=audio)
+            parsed = parse_command(text, has_attachment=images, has_audio=audio, catalogue=studio.catalogue)
             reply = await studio.handle(origin, parsed)
         if reply:
             await client.chat_postEphemeral(

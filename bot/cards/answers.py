@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bot.providers.base import Availability
-from bot.request.catalogue import CATALOGUE, ModelSpec
+from bot.request.catalogue import Catalogue, ModelSpec, modes_of
+from bot.request.pricing import price_per_second
 from storage.channels import ChannelSettings
 from storage.rows import JobRow, ShotRow, TakeRow
 from storage.states import JobState
@@ -18,12 +19,10 @@ def _seconds(model: ModelSpec) -> str:
     return ", ".join(str(x) for x in s) + " s"
 
 
-def model_rows(routes: dict[str, tuple[str, Availability]]) -> list[dict]:
+def model_rows(routes: dict[str, tuple[str, Availability]], catalogue: Catalogue) -> list[dict]:
     """One row per catalogue model: id, backend here, modes, durations, aspects, audio, edits, $/s."""
-    from bot.request.catalogue import modes_of, price_per_second
-
     rows = []
-    for model in CATALOGUE.values():
+    for model in catalogue.values():
         backend, avail = routes[model.id]  # every catalogue model is routed
         price = price_per_second(model, resolution=model.default_resolution, audio=model.default_audio)
         rows.append(

@@ -6,7 +6,7 @@ from bot.media.check import MediaRejected
 from bot.media.netpolicy import FetchRefused
 from bot.providers.base import Mode
 from bot.request import Avatar
-from bot.request.catalogue import estimate_cost, get_model
+from bot.request.pricing import estimate_cost
 from bot.studio.inputs import Inputs
 from bot.studio.origin import Origin
 from bot.studio.routes import Routes
@@ -44,7 +44,7 @@ class Avatars:
 
     async def job_for(self, origin: Origin, cmd: Avatar) -> jobs_db.NewJob | str:
         """The avatar job to store, or a message for the person saying what to fix."""
-        model = get_model(cmd.model or DEFAULT_MODEL)
+        model = self.routes.catalogue.get(cmd.model or DEFAULT_MODEL)
         if model is None:
             return f"`{cmd.model}` is not a model I know; see `/video models`."
         backend = self.routes.backend_for(model.id)

@@ -10,7 +10,8 @@ from bot.media.netpolicy import FetchRefused
 from bot.outcomes import Refusal
 from bot.providers.base import Mode, SourceInput
 from bot.request import VideoRequest
-from bot.request.catalogue import DEFAULT_DRAFT_MODEL, check_request, estimate_cost, get_model
+from bot.request.checks import check_request
+from bot.request.pricing import estimate_cost
 from bot.studio.inputs import Inputs
 from bot.studio.origin import Origin
 from bot.studio.routes import Routes
@@ -49,8 +50,9 @@ class NewVideo:
     async def job_for(self, origin: Origin, req: VideoRequest) -> jobs_db.NewJob | str:
         """The job to store for `req`, or a message for the requester when it is refused."""
         settings = await self.store.run(channels.get_settings, origin.team_id, origin.channel_id)
-        model_id = req.model or settings.default_model or DEFAULT_DRAFT_MODEL
-        model = get_model(model_id)
+        catalogue = self.routes.catalogue
+        model_id = req.model or settings.default_model or catalogue.default_draft
+        model = catalogue.get(model_id)
         if model is None:
             return f"The channel's default model `{model_id}` is unknown; set one with `/video settings model ID`."
         images = [f for f in origin.files if (f.get("mimetype") or "").startswith("image/")]
@@ -70,7 +72,7 @@ class NewVideo:
         with_video = bool(req.video_url or role == "reference")
         refusal = check_request(
             req, model, has_reference=has_image or bool(subjects) or with_video, has_image=has_image,
-            motion=role == "motion", has_video=with_video,
+            motion=role == "motion", has_video=with_video, catalogue=catalogue,
         )  # fmt: skip
         if refusal is None and images and "image" not in model.inputs:
             refusal = Refusal(

@@ -8,7 +8,7 @@ import collections
 import pytest
 
 from bot.providers.aimlapi import wire as aimlapi_wire
-from bot.request.catalogue import CATALOGUE
+from bot.request.catalogue import shipped_catalogue
 from tests.contracts import (
     NoContract,
     aimlapi_models,
@@ -19,6 +19,8 @@ from tests.contracts import (
     schema_problems,
 )
 from tests.contracts.shapes import Shape, bodies, shapes
+
+CATALOGUE = shipped_catalogue()
 
 # The one open disagreement: OpenAI's 2026 video guide lists 1920x1080 and 1080x1920 for
 # sora-2-pro, its typed `VideoSize` enum (openai-openapi, openai-python) does not. Kept, named here.
