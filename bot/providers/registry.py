@@ -75,7 +75,7 @@ def build_providers(
             access_key=config.kling_access_key,
             secret_key=config.kling_secret_key,
             webhook_secret=config.kling_webhook_secret,
-            model_names=catalogue.provider_ids("kling"),
+            catalogue=catalogue,
         )
     if config.openai_api_key:
         from bot.providers.openai.provider import OpenAIVideosProvider

@@ -179,10 +179,12 @@ def _build(layers: list[tuple[str, dict[str, Any]]]) -> Catalogue:
     aliases: dict[str, str] = {}
     for spec in models.values():
         for alias in spec.aliases:
-            if alias in models or aliases.get(alias, spec.id) != spec.id:
+            other = alias if alias in models else aliases.get(alias, spec.id)
+            if other != spec.id:
+                # blame the row an operator's file touched, not the shipped one it collides with
+                blamed, named = (other, spec.id) if where.get(other, SHIPPED) != SHIPPED else (spec.id, other)
                 raise CatalogueError(
-                    f'{where[spec.id]}: model "{spec.id}", field "aliases": `{alias}` already names '
-                    f"{aliases.get(alias, alias)}"
+                    f'{where[blamed]}: model "{blamed}", field "aliases": `{alias}` already names {named}'
                 )
             aliases[alias] = spec.id
     draft_source, draft = top.get("default_draft", (SHIPPED, ""))

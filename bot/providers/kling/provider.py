@@ -65,6 +65,7 @@ from bot.providers.kling.wire import (
     voice_body,
 )
 from bot.providers.webhooks import signed_json
+from bot.request.catalogue import Catalogue
 
 
 class KlingProvider(Provider):
@@ -89,11 +90,11 @@ class KlingProvider(Provider):
         element_wait_seconds: float = 120.0,
         webhook_secret: str = "",
         tasks_batch: int = TASKS_BATCH,
-        model_names: Mapping[str, tuple[str, ...]] | None = None,
+        catalogue: Catalogue | None = None,
     ) -> None:
         self._client = client
-        # the catalogue's Kling ids (model id -> model_names, first preferred) over the built-in wire
-        self._models = MODELS if model_names is None else models_for(model_names)
+        # the catalogue's Kling ids (the first of each model's) over the built-in wire
+        self._models = MODELS if catalogue is None else models_for(catalogue)
         # /tasks is new-standard, which takes an API key only: a JWT account polls task by task
         self.max_batch = max(1, tasks_batch) if api_key else 1
         self._webhook_secret = webhook_secret

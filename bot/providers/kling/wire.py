@@ -19,6 +19,7 @@ import httpx
 from bot.providers import errors
 from bot.providers.base import MediaRef, Mode, RenderSpec, SubjectRef, TaskState
 from bot.providers.http import b64_file, retry_after_seconds
+from bot.request.catalogue import Catalogue
 
 # ---- paths ---------------------------------------------------------------------------------------
 TEXT2VIDEO, IMAGE2VIDEO, OMNI, AVATAR = "text2video", "image2video", "omni-video", "avatar/image2video"
@@ -97,17 +98,19 @@ MODELS: Mapping[str, ModelWire] = {
 OMNI_MODELS = {"kling-video-o1", "kling-v3-omni"}  # model_names that always use the omni route
 
 
-def models_for(model_names: Mapping[str, tuple[str, ...]]) -> Mapping[str, ModelWire]:
+def models_for(catalogue: Catalogue) -> Mapping[str, ModelWire]:
     """The models Kling serves here: MODELS with each model_name taken from the catalogue (its
     first Kling id), and a model only the catalogue names (an operator's override, e.g. Kling 4.0)
-    as text and image-to-video on the routes every Kling model shares, nothing assumed of it."""
+    as text and image-to-video on the routes every Kling model shares, with `sound` and a last
+    frame only where its row has native audio and an end_image input."""
     models = dict(MODELS)
-    for model_id, names in model_names.items():
-        known = MODELS.get(model_id)
+    for model_id, names in catalogue.provider_ids("kling").items():
+        known, row = MODELS.get(model_id), catalogue[model_id]
         if known is not None:
             models[model_id] = replace(known, model_name=names[0])
         else:
-            models[model_id] = ModelWire(names[0], _TI, None, sound=True, end_frame=True)
+            sound, end_frame = row.audio == "native", "end_image" in row.inputs
+            models[model_id] = ModelWire(names[0], _TI, None, sound=sound, end_frame=end_frame)
     return MappingProxyType(models)
 
 

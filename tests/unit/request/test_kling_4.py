@@ -15,9 +15,7 @@ from bot.request.pricing import estimate_cost
 def test_without_the_setting_there_is_no_kling_4():
     assert load_config({}, dotenv=None).kling_4_model_names == ()
     catalogue = shipped_catalogue()
-    assert catalogue.get("kling-4.0") is None and "kling-4.0" not in wire.models_for(
-        catalogue.provider_ids("kling")
-    )
+    assert catalogue.get("kling-4.0") is None and "kling-4.0" not in wire.models_for(catalogue)
 
 
 def test_the_setting_names_the_slugs_and_refuses_anything_else():
@@ -37,7 +35,7 @@ def test_named_slugs_become_a_catalogue_row_and_the_wire_model_name():
     assert model.provider_ids("kling") == ("slug-from-the-docs",)
     assert estimate_cost(model, seconds=10, resolution="1080p", audio=True) == 2.35
     assert modes_of(model) == ["end_image", "image", "text"]
-    models = wire.models_for(catalogue.provider_ids("kling"))
+    models = wire.models_for(catalogue)
     spec = RenderSpec(model="kling-4.0", mode=Mode.TEXT, prompt="a harbour", seconds=20, resolution="1080p")
     route, body = wire.build_request(spec, models=models)
     assert route == wire.TEXT2VIDEO
