@@ -222,7 +222,10 @@ def _backend_label(providers: dict[str, Provider], backend: str, model: str) -> 
 
 
 def build(config: Config, *, slack_file_hosts: tuple[str, ...] = ("files.slack.com",)) -> Dailies:
-    """Everything wired, nothing started. Raises StorageError for an unusable database."""
+    """Everything wired, nothing started. Raises CatalogueError for a bad DAILIES_MODELS_FILE and
+    StorageError for an unusable database."""
+    # the shipped models, with DAILIES_MODELS_FILE and KLING_4_MODEL_NAMES over them; checked first
+    catalogue = load_catalogue(config.models_file, config.kling_4_model_names)
     store = Store(connect(config.db_path, database_url=config.database_url))
     http = httpx.AsyncClient(timeout=httpx.Timeout(30.0), follow_redirects=True)
     oauth = installs(config, store, SCOPES) if config.distribution else None
@@ -231,8 +234,6 @@ def build(config: Config, *, slack_file_hosts: tuple[str, ...] = ("files.slack.c
     clients = slack_clients(config, tokens, buckets)
     client = clients.durable
     app, identity = bolt_app(config, client, oauth)
-    # the shipped models, with DAILIES_MODELS_FILE and KLING_4_MODEL_NAMES over them; checked first
-    catalogue = load_catalogue(config.models_file, config.kling_4_model_names)
     providers = build_providers(config, http, catalogue)
     cards = CardPublisher(
         client,

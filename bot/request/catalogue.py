@@ -97,6 +97,11 @@ class Catalogue:
     def values(self) -> Iterable[ModelSpec]:
         return self.models.values()
 
+    @property
+    def max_seconds(self) -> int:
+        """The longest clip any model here renders (what --seconds may ask for at most)."""
+        return max((s for m in self.values() for s in m.seconds), default=1)
+
     def provider_ids(self, backend: str) -> Mapping[str, tuple[str, ...]]:
         """Model id -> the ids `backend` knows it by, for every model that lists any there."""
         return MappingProxyType(

@@ -7,8 +7,7 @@ import difflib
 import re
 
 from bot.outcomes import Refusal
-from bot.request.catalogue import Catalogue
-from bot.request.commands import MAX_SECONDS
+from bot.request.catalogue import Catalogue, shipped_catalogue
 from bot.request.lexer import Token
 from bot.request.values import first_refusal, model_id, shorten, url, whole_number
 
@@ -106,11 +105,12 @@ def split_flags(
 def _common_values(flags: Flags, catalogue: Catalogue | None) -> dict | Refusal:
     """Convert the flags shared by requests and replies: model, seconds, audio, image."""
     out: dict = {}
+    catalogue = shipped_catalogue() if catalogue is None else catalogue
     if "--model" in flags:
         out["model"] = model_id(flags["--model"][0].value, catalogue)
     if "--seconds" in flags:
         out["seconds"] = whole_number(
-            flags["--seconds"][0].value, "--seconds", 1, MAX_SECONDS, r"s|secs?|seconds?"
+            flags["--seconds"][0].value, "--seconds", 1, catalogue.max_seconds, r"s|secs?|seconds?"
         )
     if "--audio" in flags or "--no-audio" in flags:
         out["audio"] = "--audio" in flags

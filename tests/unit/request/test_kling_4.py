@@ -8,6 +8,7 @@ import pytest
 from bot.config import ConfigError, load_config
 from bot.providers.base import Mode, RenderSpec
 from bot.providers.kling import wire
+from bot.request import parse_command
 from bot.request.catalogue import load_catalogue, modes_of, shipped_catalogue
 from bot.request.pricing import estimate_cost
 
@@ -35,6 +36,7 @@ def test_named_slugs_become_a_catalogue_row_and_the_wire_model_name():
     assert model.provider_ids("kling") == ("slug-from-the-docs",)
     assert estimate_cost(model, seconds=10, resolution="1080p", audio=True) == 2.35
     assert modes_of(model) == ["end_image", "image", "text"]
+    assert parse_command("a harbour --model kling-4.0 --seconds 25", catalogue=catalogue).seconds == 25
     models = wire.models_for(catalogue)
     spec = RenderSpec(model="kling-4.0", mode=Mode.TEXT, prompt="a harbour", seconds=20, resolution="1080p")
     route, body = wire.build_request(spec, models=models)
