@@ -288,6 +288,7 @@ def _model(model_id: str, row: dict[str, Any], source: str) -> ModelSpec:
     unknown = sorted(set(row) - _KNOWN)
     if unknown:
         raise r.fail(unknown[0], "is not a catalogue field")
+    r.flag("unconfirmed")  # read by _build; checked here with the others
     seconds = r.seconds("seconds", r.required("seconds"))
     text_only = row.get("seconds_text_only")
     resolutions = r.words("resolutions", RESOLUTIONS)
@@ -296,13 +297,17 @@ def _model(model_id: str, row: dict[str, Any], source: str) -> ModelSpec:
     default_resolution = r.text("default_resolution", resolutions)
     default_seconds = row.get("default_seconds")
     if seconds and default_seconds not in seconds:
-        raise r.fail("default_seconds", f"must be one of the model's seconds ({seconds[0]} to {seconds[-1]})")
+        listed = ", ".join(map(str, seconds)) if len(seconds) <= 6 else f"{seconds[0]} to {seconds[-1]}"
+        raise r.fail("default_seconds", f"must be one of the model's seconds ({listed})")
     res_seconds = row.get("res_seconds", {})
     if not isinstance(res_seconds, dict) or any(k not in resolutions for k in res_seconds):
         raise r.fail("res_seconds", 'must map resolutions of the model to seconds, e.g. { "1080p" = [8] }')
     subjects_at = row.get("subjects_at")
     if subjects_at is not None and (
-        not isinstance(subjects_at, list) or len(subjects_at) != 2 or subjects_at[1] not in ASPECTS
+        not isinstance(subjects_at, list)
+        or len(subjects_at) != 2
+        or not isinstance(subjects_at[0], int)
+        or subjects_at[1] not in ASPECTS
     ):
         raise r.fail("subjects_at", 'must be [seconds, aspect], e.g. [8, "16:9"]')
     return ModelSpec(
