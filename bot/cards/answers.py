@@ -24,6 +24,8 @@ def model_rows(routes: dict[str, tuple[str, Availability]], catalogue: Catalogue
     rows = []
     for model in catalogue.values():
         backend, avail = routes[model.id]  # every catalogue model is routed
+        # the catalogue's first alternative that runs here, else what the backend suggests
+        living = next((m for m in model.alternatives if m in routes and routes[m][1].ok), None)
         price = price_per_second(model, resolution=model.default_resolution, audio=model.default_audio)
         rows.append(
             {
@@ -37,7 +39,7 @@ def model_rows(routes: dict[str, tuple[str, Availability]], catalogue: Catalogue
                 "audio": model.audio,
                 "edits": "yes" if model.edits else "no",
                 "price": f"${price:.3f}/s",
-                "suggestion": avail.suggestion,
+                "suggestion": living or avail.suggestion,
             }
         )
     return rows

@@ -58,6 +58,8 @@ class ModelSpec:
     # subjects go in as reference images (with --image as one more) only at this (seconds, aspect) (Veo)
     subjects_at: tuple[int, str] | None = None
     aliases: tuple[str, ...] = ()
+    # the models to offer instead when this one cannot run here (a retired id), in order
+    alternatives: tuple[str, ...] = ()
     # per backend, the provider ids that serve this model, most preferred first
     backends: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # USD per second of output: (resolution, variant, price)
@@ -178,6 +180,11 @@ def _build(layers: list[tuple[str, dict[str, Any]]]) -> Catalogue:
     models: dict[str, ModelSpec] = {}
     for model_id, row in rows.items():
         spec = _model(model_id, row, where[model_id])
+        for other in spec.alternatives:
+            if other not in rows or other == model_id:
+                raise CatalogueError(
+                    f'{where[model_id]}: model "{model_id}", field "alternatives": `{other}` is not another model'
+                )
         if row.get("unconfirmed") and not spec.backends:
             continue  # an unconfirmed API is offered only once a provider id is named for it
         models[model_id] = spec
@@ -219,7 +226,7 @@ _BOOLS = ("edits", "extends", "seeds", "negative", "multi_shot", "motion", "defa
 _KNOWN = {
     "title", "family", "seconds", "seconds_text_only", "default_seconds", "aspects", "resolutions",
     "default_resolution", "audio", "inputs", "max_subjects", "typical_seconds", "res_seconds",
-    "subjects_at", "aliases", "backends", "prices", *_BOOLS,
+    "subjects_at", "aliases", "alternatives", "backends", "prices", *_BOOLS,
 }  # fmt: skip
 
 
@@ -334,6 +341,7 @@ def _model(model_id: str, row: dict[str, Any], source: str) -> ModelSpec:
         res_seconds=tuple((res, r.seconds("res_seconds", s)) for res, s in res_seconds.items()),
         subjects_at=(subjects_at[0], subjects_at[1]) if subjects_at else None,
         aliases=tuple(a.lower() for a in r.words("aliases", default=[])),
+        alternatives=r.words("alternatives", default=[]),
         backends=_backends(r),
         prices=_prices(r, resolutions),
     )

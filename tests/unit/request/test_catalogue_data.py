@@ -105,6 +105,12 @@ def test_kling_4_model_names_is_a_shorthand_for_an_override(tmp_path):
         ('[models."kling-v3"]\nspeed = 2\n', "kling-v3", "speed", "not a catalogue field"),
         ('[models."new-one"]\ntitle = "New"\n', "new-one", "seconds", "missing"),
         ('[models."kling-v3"]\naliases = ["sora2"]\n', "kling-v3", "aliases", "already names"),
+        (
+            '[models."kling-v3"]\nalternatives = ["kling-9"]\n',
+            "kling-v3",
+            "alternatives",
+            "not another model",
+        ),
     ],
 )
 def test_a_broken_row_is_one_line_naming_file_row_and_field(tmp_path, text, row, field, problem):
