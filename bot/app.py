@@ -26,7 +26,7 @@ from bot.install.tokens import WorkspaceTokens
 from bot.install.uninstall import Uninstalls
 from bot.providers.base import Provider
 from bot.providers.registry import build_providers
-from bot.request.catalogue import enable_kling_4, get_model
+from bot.request.catalogue import Catalogue, load_catalogue
 from bot.runner.job_runner import JobRunner, Reporting
 from bot.runner.spec import intake_spec
 from bot.screening.routes import ScreeningRoom, room_links, room_slack, screening_room
@@ -231,13 +231,14 @@ def build_studio(
     providers: dict[str, Provider],
     runner: RunnerHooks,
     clients: SlackClients,
+    catalogue: Catalogue,
     *,
     slack_file_hosts: tuple[str, ...],
 ) -> Studio:
     """The studio's features, each given only the collaborators it uses."""
     media = Path(config.media_dir)
     token, private = config.slack_bot_token, config.allow_private_urls
-    routes = Routes(config, providers)
+    routes = Routes(config, providers, catalogue)
     telling = Telling(runner.cards, ThreadNotes(clients.interactive))
     library = Library(store, media, token=token, allow_private=private, slack_file_hosts=slack_file_hosts)
     inputs = Inputs(media / "inputs", token=token, allow_private=private, slack_file_hosts=slack_file_hosts)
@@ -289,7 +290,10 @@ def _backend_label(providers: dict[str, Provider], backend: str, model: str) -> 
 
 
 def build(config: Config, *, slack_file_hosts: tuple[str, ...] = ("files.slack.com",)) -> Dailies:
-    """Everything wired, nothing started. Raises StorageError for an unusable database."""
+    """Everything wired, nothing started. Raises CatalogueError for a bad DAILIES_MODELS_FILE and
+    StorageError for an unusable database."""
+    # the shipped models, with DAILIES_MODELS_FILE and KLING_4_MODEL_NAMES over them; checked first
+    catalogue = load_catalogue(config.models_file, config.kling_4_model_names)
     store = Store(connect(config.db_path, database_url=config.database_url))
     http = httpx.AsyncClient(timeout=httpx.Timeout(30.0), follow_redirects=True)
     oauth = installs(config, store, SCOPES) if config.distribution else None
@@ -298,13 +302,11 @@ def build(config: Config, *, slack_file_hosts: tuple[str, ...] = ("files.slack.c
     clients = slack_clients(config, tokens, buckets)
     client = clients.durable
     app, identity = bolt_app(config, client, oauth)
-    # Kling 4.0 joins the catalogue only under the slugs the operator named (KLING_4_MODEL_NAMES)
-    enable_kling_4(model for model, _name in config.kling_4_model_names)
-    providers = build_providers(config, http)
+    providers = build_providers(config, http, catalogue)
     links = room_links(config)
     pacing = SlackPacing(clients.budget, clients.team, clients.serving)
     facts = CardFacts(
-        typical_seconds=lambda model: getattr(get_model(model), "typical_seconds", 0),
+        typical_seconds=lambda model: getattr(catalogue.get(model), "typical_seconds", 0),
         backend_label=lambda backend, model: _backend_label(providers, backend, model),
         screening_link=links.watch if links is not None else None,
     )
@@ -314,7 +316,9 @@ def build(config: Config, *, slack_file_hosts: tuple[str, ...] = ("files.slack.c
     reporting = Reporting(client, cards, clients.serving, job_ended=completion.job_ended)
     runner = JobRunner(config, store, providers, http, reporting)
     hooks = RunnerHooks(cards, runner.wake, runner.cancel_job, completion)
-    studio = build_studio(config, store, providers, hooks, clients, slack_file_hosts=slack_file_hosts)
+    studio = build_studio(
+        config, store, providers, hooks, clients, catalogue, slack_file_hosts=slack_file_hosts
+    )
     handlers.rate_limits.register(app, clients)
     retention = Retention(store, config.retention_days, config.media_dir) if tokens is not None else None
     if retention is not None:

@@ -94,7 +94,9 @@ async def _models(config) -> int:
     try:
         for problem in await _provider_checks(dailies):
             print(f"note: {problem}", file=sys.stderr)
-        print(answers.models_table(answers.model_rows(dailies.studio.model_routes())))
+        print(
+            answers.models_table(answers.model_rows(dailies.studio.model_routes(), dailies.studio.catalogue))
+        )
     finally:
         await dailies.close()
     return 0

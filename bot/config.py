@@ -113,6 +113,7 @@ class Config:
     kling_webhook_secret: str = ""
     # KLING_4_MODEL_NAMES: (our id, Kling's legacy model_name) for Kling 4.0, whose API is unconfirmed
     kling_4_model_names: tuple[tuple[str, str], ...] = ()
+    models_file: str = ""  # DAILIES_MODELS_FILE: a TOML file over the shipped catalogue
     gemini_api_key: str = ""
     gemini_base_url: str = "https://generativelanguage.googleapis.com"
     public_base_url: str = ""  # HTTP mode: where providers can reach /webhooks/* and /media/*
@@ -256,6 +257,7 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = Path
         kling_base_url=s("KLING_BASE_URL", "https://api-singapore.klingai.com").rstrip("/"),
         kling_webhook_secret=s("KLING_WEBHOOK_SECRET"),
         kling_4_model_names=_model_names(s("KLING_4_MODEL_NAMES")),
+        models_file=s("DAILIES_MODELS_FILE"),
         gemini_api_key=s("GEMINI_API_KEY"),
         gemini_base_url=s("GEMINI_BASE_URL", "https://generativelanguage.googleapis.com").rstrip("/"),
         public_base_url=s("DAILIES_PUBLIC_URL").rstrip("/"),

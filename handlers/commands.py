@@ -24,7 +24,7 @@ async def handle_video(ack, body: dict, command: dict, client, context: AsyncBol
         await ack()  # the form opens on the command's trigger, inside Slack's 3 s
         await _open_form(command, body, client, context, studio)
         return
-    parsed = parse_command(command.get("text", ""))
+    parsed = parse_command(command.get("text", ""), catalogue=studio.catalogue)
     if isinstance(parsed, Refusal):
         await ack(text=parsed.message)
         return

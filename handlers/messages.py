@@ -39,7 +39,9 @@ async def handle_mention(event: dict, body: dict, context: AsyncBoltContext, stu
     if in_thread and await studio.in_job_thread(origin.team_id, origin.channel_id, thread_ts):
         reply = await studio.thread_reply(origin, thread_ts, text, origin.files)
     else:
-        parsed = parse_command(text, has_attachment=bool(origin.images), has_audio=bool(origin.audio))
+        parsed = parse_command(
+            text, has_attachment=bool(origin.images), has_audio=bool(origin.audio), catalogue=studio.catalogue
+        )
         reply = await studio.handle(origin, parsed)
     if reply:
         await tell(context, body, reply)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from bot.cards.blocks import note_count
 from bot.providers.base import Availability
-from bot.request.catalogue import CATALOGUE, ModelSpec
+from bot.request.catalogue import Catalogue, ModelSpec, modes_of
 from bot.request.money import usd
+from bot.request.pricing import price_per_second
 from storage.channels import ChannelSettings
 from storage.rows import JobRow, ShotRow, TakeRow
 from storage.states import JobState
@@ -20,13 +21,13 @@ def _seconds(model: ModelSpec) -> str:
     return ", ".join(str(x) for x in s) + " s"
 
 
-def model_rows(routes: dict[str, tuple[str, Availability]]) -> list[dict]:
+def model_rows(routes: dict[str, tuple[str, Availability]], catalogue: Catalogue) -> list[dict]:
     """One row per catalogue model: id, backend here, modes, durations, aspects, audio, edits, $/s."""
-    from bot.request.catalogue import modes_of, price_per_second
-
     rows = []
-    for model in CATALOGUE.values():
+    for model in catalogue.values():
         backend, avail = routes[model.id]  # every catalogue model is routed
+        # the catalogue's first alternative that runs here, else what the backend suggests
+        living = next((m for m in model.alternatives if m in routes and routes[m][1].ok), None)
         price = price_per_second(model, resolution=model.default_resolution, audio=model.default_audio)
         rows.append(
             {
@@ -40,7 +41,7 @@ def model_rows(routes: dict[str, tuple[str, Availability]]) -> list[dict]:
                 "audio": model.audio,
                 "edits": "yes" if model.edits else "no",
                 "price": f"${price:.3f}/s",
-                "suggestion": avail.suggestion,
+                "suggestion": living or avail.suggestion,
             }
         )
     return rows

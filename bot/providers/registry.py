@@ -8,6 +8,7 @@ import httpx
 
 from bot.config import Config
 from bot.providers.base import Provider
+from bot.request.catalogue import Catalogue, shipped_catalogue
 
 # a model's direct backend, when its keys are set
 DIRECT = {"kling": "kling", "sora": "openai", "veo": "gemini"}
@@ -38,9 +39,10 @@ def configured(config: Config) -> tuple[str, ...]:
     return tuple(names)
 
 
-def route(model: str, config: Config) -> str:
-    """Direct backend when its keys are set, else the AI/ML API when its key is set, else preview."""
-    fam = family(model)
+def route(model: str, config: Config, fam: str | None = None) -> str:
+    """Direct backend when its keys are set, else the AI/ML API when its key is set, else preview.
+    `fam`: the model's family from the catalogue (else read from its id)."""
+    fam = fam or family(model)
     if fam == "preview":
         return "preview"
     direct = DIRECT[fam]
@@ -52,17 +54,19 @@ def route(model: str, config: Config) -> str:
     return "preview"
 
 
-def build_providers(config: Config, http: httpx.AsyncClient) -> dict[str, Provider]:
+def build_providers(
+    config: Config, http: httpx.AsyncClient, catalogue: Catalogue | None = None
+) -> dict[str, Provider]:
+    """The configured backends, each told the catalogue's provider ids for it."""
     from bot.providers.preview.provider import PreviewProvider
+
+    catalogue = shipped_catalogue() if catalogue is None else catalogue
 
     providers: dict[str, Provider] = {
         "preview": PreviewProvider(Path(config.media_dir) / "preview", scale=config.preview_scale)
     }
     if config.kling_configured:
         from bot.providers.kling.provider import KlingProvider
-        from bot.providers.kling.wire import add_model_names
-
-        add_model_names(config.kling_4_model_names)
 
         providers["kling"] = KlingProvider(
             http,
@@ -71,6 +75,7 @@ def build_providers(config: Config, http: httpx.AsyncClient) -> dict[str, Provid
             access_key=config.kling_access_key,
             secret_key=config.kling_secret_key,
             webhook_secret=config.kling_webhook_secret,
+            catalogue=catalogue,
         )
     if config.openai_api_key:
         from bot.providers.openai.provider import OpenAIVideosProvider
@@ -85,7 +90,10 @@ def build_providers(config: Config, http: httpx.AsyncClient) -> dict[str, Provid
         from bot.providers.gemini.provider import GeminiProvider
 
         providers["gemini"] = GeminiProvider(
-            http, base_url=config.gemini_base_url, api_key=config.gemini_api_key
+            http,
+            base_url=config.gemini_base_url,
+            api_key=config.gemini_api_key,
+            model_ids=catalogue.provider_ids("gemini"),
         )
     if config.aimlapi_api_key:
         from bot.providers.aimlapi.provider import AimlApiProvider

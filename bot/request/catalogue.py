@@ -1,22 +1,37 @@
-"""The model catalogue: what each user-facing model id accepts and costs, and the check of a
-request against it. Pure data and pure functions; prices live in one table (`PRICES`)."""
+"""The model catalogue as an immutable object, loaded from the data shipped with the package
+(`data/models.toml`) and an operator's override file, every field checked at start."""
 
 from __future__ import annotations
 
-import os
+import re
+import tomllib
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
 
-from bot.outcomes import Refusal
+from bot.config import ConfigError
 
-if TYPE_CHECKING:  # only for the annotation: grammar imports this module, not the other way round
-    from bot.request import VideoRequest
+FAMILIES = ("kling", "sora", "veo", "preview")
+BACKENDS = ("kling", "openai", "gemini", "aimlapi")  # the backends a row may name provider ids for
+AUDIO = ("native", "always", "none", "keep")
+INPUTS = ("text", "image", "end_image", "video", "subjects", "script", "speech", "voice")
+ASPECTS = ("16:9", "9:16", "1:1")
+RESOLUTIONS = ("720p", "1080p", "4k")
+VARIANTS = ("silent", "audio", "video", "motion", "any")
+SHIPPED = "bot/request/data/models.toml"  # how errors name the shipped file
+
+
+class CatalogueError(ConfigError):
+    """A catalogue file that cannot be used: one line naming the file, the row and the field."""
 
 
 @dataclass(frozen=True)
 class ModelSpec:
-    id: str  # the id people type; each backend maps it to its own
+    id: str  # the id people type; each backend maps it to its own (`backends`)
     title: str
     family: str  # "kling" | "sora" | "veo" | "preview"
     seconds: tuple[int, ...]  # allowed durations; () when the clip follows the speech (avatar)
@@ -42,352 +57,335 @@ class ModelSpec:
     res_seconds: tuple[tuple[str, tuple[int, ...]], ...] = ()
     # subjects go in as reference images (with --image as one more) only at this (seconds, aspect) (Veo)
     subjects_at: tuple[int, str] | None = None
+    aliases: tuple[str, ...] = ()
+    # the models to offer instead when this one cannot run here (a retired id), in order
+    alternatives: tuple[str, ...] = ()
+    # per backend, the provider ids that serve this model, most preferred first
+    backends: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # USD per second of output: (resolution, variant, price)
+    prices: tuple[tuple[str, str, float], ...] = ()
+
+    def provider_ids(self, backend: str) -> tuple[str, ...]:
+        """The ids `backend` knows this model by, most preferred first; () when none is listed."""
+        return dict(self.backends).get(backend, ())
 
 
-_ALL_ASPECTS = ("16:9", "9:16", "1:1")
-_KLING_V3_SECONDS = tuple(range(3, 16))
+@dataclass(frozen=True)
+class Catalogue:
+    """Every model offered here, by id, and the catalogue-wide choices. Built once at start."""
 
-CATALOGUE: dict[str, ModelSpec] = {
-    m.id: m
-    for m in (
-        ModelSpec(
-            id="kling-2.6-pro",
-            title="Kling 2.6 Pro (1080p)",
-            family="kling",
-            seconds=(5, 10),
-            seconds_text_only=None,
-            default_seconds=5,
-            aspects=_ALL_ASPECTS,
-            resolutions=("1080p",),
-            default_resolution="1080p",
-            audio="native",
-            default_audio=False,
-            inputs=frozenset({"text", "image", "voice"}),
-            edits=False,
-            extends=False,
-            max_subjects=0,
-            seeds=False,
-            negative=True,
-            typical_seconds=150,
-            motion=True,
-        ),
-        ModelSpec(
-            id="kling-v3",
-            title="Kling 3.0 Standard (720p)",
-            family="kling",
-            seconds=_KLING_V3_SECONDS,
-            seconds_text_only=None,
-            default_seconds=5,
-            aspects=_ALL_ASPECTS,
-            resolutions=("720p", "4k"),
-            default_resolution="720p",
-            audio="native",
-            default_audio=False,
-            inputs=frozenset({"text", "image", "end_image", "subjects"}),
-            edits=False,
-            extends=False,
-            max_subjects=3,
-            seeds=False,
-            negative=True,
-            typical_seconds=240,
-            multi_shot=True,
-            motion=True,
-        ),
-        ModelSpec(
-            id="kling-v3-pro",
-            title="Kling 3.0 Pro (1080p)",
-            family="kling",
-            seconds=_KLING_V3_SECONDS,
-            seconds_text_only=None,
-            default_seconds=5,
-            aspects=_ALL_ASPECTS,
-            resolutions=("1080p",),
-            default_resolution="1080p",
-            audio="native",
-            default_audio=False,
-            inputs=frozenset({"text", "image", "end_image", "subjects"}),
-            edits=False,
-            extends=False,
-            max_subjects=3,
-            seeds=False,
-            negative=True,
-            typical_seconds=400,
-            multi_shot=True,
-            motion=True,
-        ),
-        ModelSpec(
-            id="kling-v3-omni",
-            title="Kling 3.0 Omni (references, edits, up to 4K)",
-            family="kling",
-            seconds=_KLING_V3_SECONDS,
-            seconds_text_only=None,
-            default_seconds=5,
-            aspects=_ALL_ASPECTS,
-            resolutions=("720p", "1080p", "4k"),
-            default_resolution="1080p",
-            audio="native",
-            default_audio=False,
-            inputs=frozenset({"text", "image", "end_image", "video", "subjects"}),
-            edits=True,
-            extends=True,
-            max_subjects=4,
-            seeds=False,
-            negative=False,
-            typical_seconds=300,
-            multi_shot=True,
-        ),
-        ModelSpec(
-            id="kling-o1",
-            title="Kling O1 (omni: edits and references)",
-            family="kling",
-            seconds=tuple(range(3, 11)),
-            seconds_text_only=(5, 10),
-            default_seconds=5,
-            aspects=_ALL_ASPECTS,
-            resolutions=("720p", "1080p"),
-            default_resolution="720p",
-            audio="keep",
-            default_audio=True,
-            inputs=frozenset({"text", "image", "end_image", "video", "subjects"}),
-            edits=True,
-            extends=True,
-            max_subjects=4,
-            seeds=False,
-            negative=False,
-            typical_seconds=270,
-        ),
-        ModelSpec(
-            id="kling-avatar-pro",
-            title="Kling Avatar Pro (talking portrait)",
-            family="kling",
-            seconds=(),
-            seconds_text_only=None,
-            default_seconds=None,
-            aspects=(),
-            resolutions=("1080p",),
-            default_resolution="1080p",
-            audio="always",
-            default_audio=True,
-            inputs=frozenset({"subjects", "script", "speech", "voice"}),
-            edits=False,
-            extends=False,
-            max_subjects=1,
-            seeds=False,
-            negative=False,
-            typical_seconds=300,
-        ),
-        ModelSpec(
-            id="sora-2",
-            title="Sora 2 (720p)",
-            family="sora",
-            seconds=(4, 8, 12),
-            seconds_text_only=None,
-            default_seconds=4,
-            aspects=("16:9", "9:16"),
-            resolutions=("720p",),
-            default_resolution="720p",
-            audio="always",
-            default_audio=True,
-            inputs=frozenset({"text", "image"}),
-            edits=True,
-            extends=True,
-            max_subjects=0,
-            seeds=False,
-            negative=False,
-            typical_seconds=75,
-        ),
-        ModelSpec(
-            id="sora-2-pro",
-            title="Sora 2 Pro (720p or 1080p)",
-            family="sora",
-            seconds=(4, 8, 12),
-            seconds_text_only=None,
-            default_seconds=4,
-            aspects=("16:9", "9:16"),
-            resolutions=("720p", "1080p"),
-            # the final-render model: render at the same 1080p as its fallback, kling-v3-pro
-            default_resolution="1080p",
-            audio="always",
-            default_audio=True,
-            inputs=frozenset({"text", "image"}),
-            edits=True,
-            extends=True,
-            max_subjects=0,
-            seeds=False,
-            negative=False,
-            typical_seconds=180,
-        ),
-        ModelSpec(
-            id="veo-3.1",
-            title="Google Veo 3.1 (cinematic, native audio)",
-            family="veo",
-            seconds=(4, 6, 8),
-            seconds_text_only=None,
-            default_seconds=8,
-            aspects=("16:9", "9:16"),
-            resolutions=("720p", "1080p"),
-            default_resolution="720p",
-            # the Gemini API cannot switch Veo's sound off (generate_audio is Vertex-only)
-            audio="always",
-            default_audio=True,
-            inputs=frozenset({"text", "image", "end_image", "subjects"}),
-            edits=False,
-            extends=True,
-            max_subjects=3,
-            seeds=False,
-            negative=True,
-            typical_seconds=120,
-            res_seconds=(("1080p", (8,)),),
-            subjects_at=(8, "16:9"),
-        ),
-        ModelSpec(
-            id="veo-3.1-fast",
-            title="Google Veo 3.1 Fast",
-            family="veo",
-            seconds=(4, 6, 8),
-            seconds_text_only=None,
-            default_seconds=8,
-            aspects=("16:9", "9:16"),
-            resolutions=("720p", "1080p"),
-            default_resolution="720p",
-            audio="always",
-            default_audio=True,
-            inputs=frozenset({"text", "image", "end_image", "subjects"}),
-            edits=False,
-            extends=True,
-            max_subjects=3,
-            seeds=False,
-            negative=True,
-            typical_seconds=60,
-            res_seconds=(("1080p", (8,)),),
-            subjects_at=(8, "16:9"),
-        ),
-        ModelSpec(
-            id="preview",
-            title="Preview (local animatic, free)",
-            family="preview",
-            seconds=tuple(range(1, 21)),
-            seconds_text_only=None,
-            default_seconds=5,
-            aspects=_ALL_ASPECTS,
-            resolutions=("720p", "1080p"),
-            default_resolution="720p",
-            audio="none",
-            default_audio=False,
-            inputs=frozenset({"text", "image"}),
-            edits=True,
-            extends=True,
-            max_subjects=0,
-            seeds=True,
-            negative=True,
-            typical_seconds=5,
-        ),
-    )
-}
+    models: Mapping[str, ModelSpec]
+    aliases: Mapping[str, str]  # other spellings -> model id
+    default_draft: str
+    final_preference: tuple[str, ...]
 
-# Kling 4.0 (launched Oct-Nov 2026): announced, its API unconfirmed. These rows join the
-# catalogue only when KLING_4_MODEL_NAMES names Kling's slugs for them (`enable_kling_4`).
-KLING_4: dict[str, ModelSpec] = {
-    m.id: m
-    for m in (
-        ModelSpec(
-            id="kling-4.0", title="Kling 4.0 (3-30 s, stereo audio; API unconfirmed)", family="kling",
-            seconds=tuple(range(3, 31)), seconds_text_only=None, default_seconds=5, aspects=_ALL_ASPECTS,
-            resolutions=("720p", "1080p"), default_resolution="1080p", audio="native", default_audio=False,
-            inputs=frozenset({"text", "image", "end_image"}), edits=False, extends=False, max_subjects=0,
-            seeds=False, negative=True, typical_seconds=300,
-        ),
-        ModelSpec(
-            id="kling-4.0-flash", title="Kling 4.0 Flash (720p; API unconfirmed)", family="kling",
-            seconds=tuple(range(3, 21)), seconds_text_only=None, default_seconds=5, aspects=_ALL_ASPECTS,
-            resolutions=("720p",), default_resolution="720p", audio="native", default_audio=False,
-            inputs=frozenset({"text", "image", "end_image"}), edits=False, extends=False, max_subjects=0,
-            seeds=False, negative=True, typical_seconds=150,
-        ),
-    )
+    def get(self, model_id: str) -> ModelSpec | None:
+        """The model for a user's id, ignoring case and surrounding space; also takes aliases."""
+        key = model_id.strip().lower()
+        return self.models.get(self.aliases.get(key, key))
+
+    def __getitem__(self, model_id: str) -> ModelSpec:
+        return self.models[model_id]
+
+    def __contains__(self, model_id: object) -> bool:
+        return model_id in self.models
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.models)
+
+    def __len__(self) -> int:
+        return len(self.models)
+
+    def values(self) -> Iterable[ModelSpec]:
+        return self.models.values()
+
+    @property
+    def max_seconds(self) -> int:
+        """The longest clip any model here renders (what --seconds may ask for at most)."""
+        return max((s for m in self.values() for s in m.seconds), default=1)
+
+    def provider_ids(self, backend: str) -> Mapping[str, tuple[str, ...]]:
+        """Model id -> the ids `backend` knows it by, for every model that lists any there."""
+        return MappingProxyType(
+            {m.id: m.provider_ids(backend) for m in self.values() if m.provider_ids(backend)}
+        )
+
+
+def modes_of(model: ModelSpec) -> list[str]:
+    """What a model takes and does, for `dailies models`: its inputs, then multi-shot, motion
+    control and extension where it has them."""
+    modes = sorted(model.inputs)
+    modes += ["multi-shot"] if model.multi_shot else []
+    modes += ["motion control"] if model.motion else []
+    modes += ["extend"] if model.extends else []
+    return modes
+
+
+# ---- loading -------------------------------------------------------------------------------------
+
+
+@cache
+def shipped_catalogue() -> Catalogue:
+    """The catalogue as shipped, without an operator's overrides (what a bare parse checks against)."""
+    return load_catalogue()
+
+
+def load_catalogue(models_file: str = "", model_names: Iterable[tuple[str, str]] = ()) -> Catalogue:
+    """The shipped rows, then `models_file`'s (DAILIES_MODELS_FILE), then `model_names`
+    (KLING_4_MODEL_NAMES: a shorthand for `[models."<id>"] backends = { kling = ["<name>"] }`).
+    Raises CatalogueError naming the file, the row and the field."""
+    text = resources.files("bot.request").joinpath("data/models.toml").read_text(encoding="utf-8")
+    data = _parse(text, SHIPPED)
+    layers = [(SHIPPED, data)]
+    if models_file:
+        try:
+            override_text = Path(models_file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CatalogueError(f"DAILIES_MODELS_FILE {models_file}: cannot read it ({exc})") from None
+        layers.append((models_file, _parse(override_text, models_file)))
+    shorthand = {model: {"backends": {"kling": [name]}} for model, name in model_names}
+    if shorthand:
+        layers.append(("KLING_4_MODEL_NAMES", {"models": shorthand}))
+    return _build(layers)
+
+
+def _parse(text: str, source: str) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogueError(f"{source}: not valid TOML ({exc})") from None
+    unknown = set(data) - {"models", "default_draft", "final_preference"}
+    if unknown:
+        raise CatalogueError(
+            f"{source}: unknown key `{sorted(unknown)[0]}` (the file has models, default_draft, final_preference)"
+        )
+    if not isinstance(data.get("models", {}), dict):
+        raise CatalogueError(f'{source}: `models` must be tables, e.g. [models."kling-v3"]')
+    return data
+
+
+def _build(layers: list[tuple[str, dict[str, Any]]]) -> Catalogue:
+    rows: dict[str, dict[str, Any]] = {}
+    where: dict[str, str] = {}  # model id -> the last file that touched its row
+    top: dict[str, Any] = {}
+    for source, data in layers:
+        for key in ("default_draft", "final_preference"):
+            if key in data:
+                top[key] = (source, data[key])
+        for model_id, row in data.get("models", {}).items():
+            if not isinstance(row, dict):
+                raise CatalogueError(f'{source}: model "{model_id}": must be a table of fields')
+            _merge(rows.setdefault(model_id, {}), row)
+            where[model_id] = source
+    models: dict[str, ModelSpec] = {}
+    for model_id, row in rows.items():
+        spec = _model(model_id, row, where[model_id])
+        for other in spec.alternatives:
+            if other not in rows or other == model_id:
+                raise CatalogueError(
+                    f'{where[model_id]}: model "{model_id}", field "alternatives": `{other}` is not another model'
+                )
+        if row.get("unconfirmed") and not spec.backends:
+            continue  # an unconfirmed API is offered only once a provider id is named for it
+        models[model_id] = spec
+    aliases: dict[str, str] = {}
+    for spec in models.values():
+        for alias in spec.aliases:
+            other = alias if alias in models else aliases.get(alias, spec.id)
+            if other != spec.id:
+                # blame the row an operator's file touched, not the shipped one it collides with
+                blamed, named = (other, spec.id) if where.get(other, SHIPPED) != SHIPPED else (spec.id, other)
+                raise CatalogueError(
+                    f'{where[blamed]}: model "{blamed}", field "aliases": `{alias}` already names {named}'
+                )
+            aliases[alias] = spec.id
+    draft_source, draft = top.get("default_draft", (SHIPPED, ""))
+    if draft not in models:
+        raise CatalogueError(f"{draft_source}: default_draft `{draft}` is not a model in the catalogue")
+    final_source, final = top.get("final_preference", (SHIPPED, []))
+    if not isinstance(final, list) or not final or any(m not in models for m in final):
+        raise CatalogueError(f"{final_source}: final_preference must list models in the catalogue")
+    return Catalogue(MappingProxyType(models), MappingProxyType(aliases), draft, tuple(final))
+
+
+def _merge(into: dict[str, Any], row: dict[str, Any]) -> None:
+    """An override replaces a field; `backends` and `prices` are replaced per backend and per
+    resolution, so one line changes one provider id or one price."""
+    for key, value in row.items():
+        if key == "backends" and isinstance(value, dict) and isinstance(into.get(key), dict):
+            into[key] = {**into[key], **value}
+        elif key == "prices" and isinstance(value, dict) and isinstance(into.get(key), dict):
+            into[key] = {**into[key], **value}
+        else:
+            into[key] = value
+
+
+_SECONDS_RUN = re.compile(r"(\d{1,3})-(\d{1,3})")
+_PROVIDER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/:-]{0,127}")
+_BOOLS = ("edits", "extends", "seeds", "negative", "multi_shot", "motion", "default_audio", "unconfirmed")
+_KNOWN = {
+    "title", "family", "seconds", "seconds_text_only", "default_seconds", "aspects", "resolutions",
+    "default_resolution", "audio", "inputs", "max_subjects", "typical_seconds", "res_seconds",
+    "subjects_at", "aliases", "alternatives", "backends", "prices", *_BOOLS,
 }  # fmt: skip
-# Kling's own 4.0 prices are UNCONFIRMED: the gateways' published prices (muapi,
-# Venice), so an estimate is not zero.
-KLING_4_PRICES: dict[tuple[str, str, str], float] = {
-    ("kling-4.0", "720p", "any"): 0.157,
-    ("kling-4.0", "1080p", "any"): 0.235,
-    ("kling-4.0-flash", "720p", "any"): 0.1174,
-}
 
 
-def enable_kling_4(model_ids) -> list[str]:
-    """Add the Kling 4.0 rows named (by KLING_4_MODEL_NAMES) to the catalogue; returns those added."""
-    added = [m for m in model_ids if m in KLING_4 and m not in CATALOGUE]
-    for model_id in added:
-        CATALOGUE[model_id] = KLING_4[model_id]
-        PRICES.update({k: v for k, v in KLING_4_PRICES.items() if k[0] == model_id})
-    return added
+class _Row:
+    """Reads one row's fields, each failure a CatalogueError naming file, row and field."""
+
+    def __init__(self, source: str, model_id: str, row: dict[str, Any]) -> None:
+        self.source, self.model_id, self.row = source, model_id, row
+
+    def fail(self, field: str, problem: str) -> CatalogueError:
+        return CatalogueError(f'{self.source}: model "{self.model_id}", field "{field}": {problem}')
+
+    def required(self, field: str) -> Any:
+        if field not in self.row:
+            raise self.fail(field, "missing (a new model needs it)")
+        return self.row[field]
+
+    def text(self, field: str, choices: tuple[str, ...] = ()) -> str:
+        value = self.required(field)
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(field, "must be text")
+        if choices and value not in choices:
+            raise self.fail(field, f"`{value}` is not one of {', '.join(choices)}")
+        return value
+
+    def flag(self, field: str) -> bool:
+        value = self.row.get(field, False)
+        if not isinstance(value, bool):
+            raise self.fail(field, "must be true or false")
+        return value
+
+    def whole(self, field: str, default: int | None = None, lo: int = 0) -> int:
+        value = self.row[field] if field in self.row else default
+        if value is None:
+            value = self.required(field)
+        if isinstance(value, bool) or not isinstance(value, int) or value < lo:
+            raise self.fail(field, f"must be a whole number of at least {lo}")
+        return value
+
+    def words(
+        self, field: str, choices: tuple[str, ...] = (), default: list | None = None
+    ) -> tuple[str, ...]:
+        value = self.row.get(field, default) if default is not None else self.required(field)
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(field, "must be a list of text")
+        bad = [v for v in value if choices and v not in choices]
+        if bad:
+            raise self.fail(field, f"`{bad[0]}` is not one of {', '.join(choices)}")
+        return tuple(value)
+
+    def seconds(self, field: str, value: Any) -> tuple[int, ...]:
+        run = _SECONDS_RUN.fullmatch(value) if isinstance(value, str) else None
+        if run and 0 < int(run.group(1)) <= int(run.group(2)):
+            return tuple(range(int(run.group(1)), int(run.group(2)) + 1))
+        if isinstance(value, list) and all(
+            isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value
+        ):
+            return tuple(value)
+        raise self.fail(field, 'must be a list of whole seconds, or a run such as "3-15"')
 
 
-# Sora 2 Pro only where a backend still serves it; Veo 3.1 is the cinematic final while none does.
-FINAL_MODEL_PREFERENCE = ("sora-2-pro", "veo-3.1", "kling-v3-pro")
-DEFAULT_DRAFT_MODEL = "kling-v3"  # the runner routes it to the preview renderer when no keys are set
+def _model(model_id: str, row: dict[str, Any], source: str) -> ModelSpec:
+    r = _Row(source, model_id, row)
+    if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{0,39}", model_id):
+        raise r.fail("id", "a model id is 1 to 40 lowercase letters, digits, `.`, `-` or `_`")
+    unknown = sorted(set(row) - _KNOWN)
+    if unknown:
+        raise r.fail(unknown[0], "is not a catalogue field")
+    r.flag("unconfirmed")  # read by _build; checked here with the others
+    seconds = r.seconds("seconds", r.required("seconds"))
+    text_only = row.get("seconds_text_only")
+    resolutions = r.words("resolutions", RESOLUTIONS)
+    if not resolutions:
+        raise r.fail("resolutions", "must name at least one")
+    default_resolution = r.text("default_resolution", resolutions)
+    default_seconds = row.get("default_seconds")
+    if seconds and default_seconds not in seconds:
+        listed = ", ".join(map(str, seconds)) if len(seconds) <= 6 else f"{seconds[0]} to {seconds[-1]}"
+        raise r.fail("default_seconds", f"must be one of the model's seconds ({listed})")
+    res_seconds = row.get("res_seconds", {})
+    if not isinstance(res_seconds, dict) or any(k not in resolutions for k in res_seconds):
+        raise r.fail("res_seconds", 'must map resolutions of the model to seconds, e.g. { "1080p" = [8] }')
+    subjects_at = row.get("subjects_at")
+    if subjects_at is not None and (
+        not isinstance(subjects_at, list)
+        or len(subjects_at) != 2
+        or not isinstance(subjects_at[0], int)
+        or subjects_at[1] not in ASPECTS
+    ):
+        raise r.fail("subjects_at", 'must be [seconds, aspect], e.g. [8, "16:9"]')
+    return ModelSpec(
+        id=model_id,
+        title=r.text("title"),
+        family=r.text("family", FAMILIES),
+        seconds=seconds,
+        seconds_text_only=None if text_only is None else r.seconds("seconds_text_only", text_only),
+        default_seconds=default_seconds if seconds else None,
+        aspects=r.words("aspects", ASPECTS, default=[]),
+        resolutions=resolutions,
+        default_resolution=default_resolution,
+        audio=r.text("audio", AUDIO),
+        default_audio=r.flag("default_audio"),
+        inputs=frozenset(r.words("inputs", INPUTS)),
+        edits=r.flag("edits"),
+        extends=r.flag("extends"),
+        max_subjects=r.whole("max_subjects", default=0),
+        seeds=r.flag("seeds"),
+        negative=r.flag("negative"),
+        typical_seconds=r.whole("typical_seconds", lo=1),
+        multi_shot=r.flag("multi_shot"),
+        motion=r.flag("motion"),
+        res_seconds=tuple((res, r.seconds("res_seconds", s)) for res, s in res_seconds.items()),
+        subjects_at=(subjects_at[0], subjects_at[1]) if subjects_at else None,
+        aliases=tuple(a.lower() for a in r.words("aliases", default=[])),
+        alternatives=r.words("alternatives", default=[]),
+        backends=_backends(r),
+        prices=_prices(r, resolutions),
+    )
 
-# Other spellings people use for the same model. Only names that cannot mean anything else.
-ALIASES = {
-    "kling-2.6": "kling-2.6-pro",
-    "kling-v2-6": "kling-2.6-pro",
-    "kling-v2.6-pro": "kling-2.6-pro",
-    "kling-3": "kling-v3",
-    "kling-3.0": "kling-v3",
-    "kling-v3-std": "kling-v3",
-    "kling-v3-standard": "kling-v3",
-    "kling-3.0-pro": "kling-v3-pro",
-    "kling-video-o1": "kling-o1",
-    "kling-avatar": "kling-avatar-pro",
-    "sora2": "sora-2",
-    "sora2-pro": "sora-2-pro",
-    "sora-2pro": "sora-2-pro",
-    "kling-3.0-omni": "kling-v3-omni",
-    "kling-v3-0-omni": "kling-v3-omni",
-    "veo3.1": "veo-3.1",
-    "veo-3.1-generate": "veo-3.1",
-    "veo3.1-fast": "veo-3.1-fast",
-}
 
-# $ per second of output, by (model, resolution, variant). Variant: "silent" / "audio" for models
-# whose price depends on native audio, "video" when a source clip goes in, "any" otherwise.
-# "motion" for motion control (priced per second of the reference video's length).
-# Sources: OpenAI's, Kling's and Google's published price lists (Veo on the Gemini API is
-# UNCONFIRMED). A changed price is a one-line fix here.
-PRICES: dict[tuple[str, str, str], float] = {
-    ("kling-2.6-pro", "1080p", "silent"): 0.07,
-    ("kling-2.6-pro", "1080p", "audio"): 0.14,
-    ("kling-2.6-pro", "1080p", "motion"): 0.112,
-    ("kling-v3", "720p", "silent"): 0.084,
-    ("kling-v3", "720p", "audio"): 0.126,
-    ("kling-v3", "720p", "motion"): 0.126,
-    ("kling-v3", "4k", "any"): 0.42,
-    ("kling-v3-pro", "1080p", "silent"): 0.112,
-    ("kling-v3-pro", "1080p", "audio"): 0.168,
-    ("kling-v3-pro", "1080p", "motion"): 0.168,
-    ("kling-v3-omni", "720p", "silent"): 0.084,
-    ("kling-v3-omni", "720p", "audio"): 0.112,
-    ("kling-v3-omni", "1080p", "silent"): 0.112,
-    ("kling-v3-omni", "1080p", "audio"): 0.14,
-    ("kling-v3-omni", "4k", "any"): 0.42,
-    ("kling-v3-omni", "720p", "video"): 0.126,
-    ("kling-v3-omni", "1080p", "video"): 0.168,
-    ("kling-o1", "720p", "any"): 0.084,
-    ("kling-o1", "1080p", "any"): 0.112,
-    ("kling-o1", "720p", "video"): 0.126,
-    ("kling-o1", "1080p", "video"): 0.168,
-    ("kling-avatar-pro", "1080p", "any"): 0.112,
-    ("sora-2", "720p", "any"): 0.10,
-    ("sora-2-pro", "720p", "any"): 0.30,
-    ("sora-2-pro", "1080p", "any"): 0.70,  # 1920x1080: UNCONFIRMED in a primary source
-    ("veo-3.1", "720p", "any"): 0.40,
-    ("veo-3.1", "1080p", "any"): 0.40,
-    ("veo-3.1-fast", "720p", "any"): 0.10,
-    ("veo-3.1-fast", "1080p", "any"): 0.12,
-    ("preview", "720p", "any"): 0.0,
-    ("preview", "1080p", "any"): 0.0,
-}
+def _backends(r: _Row) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    value = r.row.get("backends", {})
+    if not isinstance(value, dict):
+        raise r.fail("backends", 'must map backends to provider ids, e.g. { kling = ["kling-v3"] }')
+    backends = []
+    for backend, ids in value.items():
+        if backend not in BACKENDS:
+            raise r.fail("backends", f"`{backend}` is not one of {', '.join(BACKENDS)}")
+        if isinstance(ids, str):
+            ids = [ids]
+        if not isinstance(ids, list) or not all(
+            isinstance(i, str) and _PROVIDER_ID.fullmatch(i) for i in ids
+        ):
+            raise r.fail("backends", f'{backend} must list provider ids, e.g. {backend} = ["model-id"]')
+        if ids:
+            backends.append((backend, tuple(ids)))
+    return tuple(backends)
+
+
+def _prices(r: _Row, resolutions: tuple[str, ...]) -> tuple[tuple[str, str, float], ...]:
+    value = r.required("prices")
+    if not isinstance(value, dict):
+        raise r.fail("prices", 'must map resolutions to prices, e.g. { "720p" = { any = 0.084 } }')
+    prices = []
+    for resolution, variants in value.items():
+        if resolution not in RESOLUTIONS or not isinstance(variants, dict):
+            raise r.fail("prices", f"`{resolution}` must be a resolution with a table of prices")
+        for variant, price in variants.items():
+            if variant not in VARIANTS:
+                raise r.fail("prices", f"`{resolution}.{variant}` is not one of {', '.join(VARIANTS)}")
+            if isinstance(price, bool) or not isinstance(price, int | float) or not 0 <= price <= 100:
+                raise r.fail("prices", f"`{resolution}.{variant}` must be USD per second, 0 to 100")
+            prices.append((resolution, variant, float(price)))
+    priced = {res for res, _variant, _price in prices}
+    for resolution in resolutions:
+        if resolution not in priced:
+            raise r.fail("prices", f"no price at {resolution}, which the model renders")
+    return tuple(prices)
+
 
 _SIZES = {
     ("16:9", "720p"): (1280, 720),
@@ -402,259 +400,9 @@ _SIZES = {
 }
 
 
-def modes_of(model: ModelSpec) -> list[str]:
-    """What a model takes and does, for `dailies models`: its inputs, then multi-shot, motion
-    control and extension where it has them."""
-    modes = sorted(model.inputs)
-    modes += ["multi-shot"] if model.multi_shot else []
-    modes += ["motion control"] if model.motion else []
-    modes += ["extend"] if model.extends else []
-    return modes
-
-
-def get_model(model_id: str) -> ModelSpec | None:
-    """The model for a user's id, ignoring case and surrounding space; also takes `ALIASES`."""
-    key = model_id.strip().lower()
-    return CATALOGUE.get(ALIASES.get(key, key))
-
-
 def size_for(aspect: str, resolution: str) -> tuple[int, int]:
     """Width and height in pixels, e.g. ("16:9", "720p") -> (1280, 720). ValueError if unknown."""
     try:
         return _SIZES[(aspect, resolution)]
     except KeyError:
         raise ValueError(f"no frame size for aspect {aspect!r} at {resolution!r}") from None
-
-
-def price_per_second(
-    model: ModelSpec, *, resolution: str, audio: bool, with_video: bool = False, motion: bool = False
-) -> float:
-    """USD per second of output. ValueError for a resolution the model does not render."""
-    wanted = ["motion"] if motion else []
-    wanted += ["video"] if with_video else []
-    wanted += ["audio" if audio else "silent", "any"]
-    for variant in wanted:
-        price = PRICES.get((model.id, resolution, variant))
-        if price is not None:
-            return price
-    raise ValueError(f"{model.id} has no price at {resolution!r}")
-
-
-def estimate_cost(
-    model: ModelSpec,
-    *,
-    seconds: float,
-    resolution: str,
-    audio: bool,
-    takes: int = 1,
-    with_video: bool = False,
-    motion: bool = False,
-) -> float:
-    """Estimated USD for `takes` clips of `seconds` each, rounded half-up to cents."""
-    per_second = price_per_second(
-        model, resolution=resolution, audio=audio, with_video=with_video, motion=motion
-    )
-    # Decimal so that e.g. 0.14 * 10 is exactly 1.40, not 1.4000000000000001
-    total = Decimal(str(per_second)) * Decimal(str(seconds)) * takes
-    return float(total.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
-
-
-def describe_choices(values: tuple, unit: str = "") -> str:
-    """ "3 to 15 seconds" for a run of whole numbers, "5 or 10 seconds", "16:9, 9:16 or 1:1"."""
-    suffix = f" {unit}" if unit else ""
-    if len(values) > 2 and all(isinstance(v, int) for v in values):
-        if list(values) == list(range(values[0], values[-1] + 1)):
-            return f"{values[0]} to {values[-1]}{suffix}"
-    words = [str(v) for v in values]
-    if len(words) == 1:
-        return words[0] + suffix
-    return ", ".join(words[:-1]) + " or " + words[-1] + suffix
-
-
-def _nearest(values: tuple[int, ...], wanted: int) -> int:
-    return min(values, key=lambda v: (abs(v - wanted), v))
-
-
-def _models_with(predicate) -> str:
-    return ", ".join(m.id for m in CATALOGUE.values() if predicate(m)) or "none"
-
-
-def _sibling(model: ModelSpec, predicate) -> str:
-    """The closest model of the same family (by shared id prefix, e.g. kling-v3 -> kling-v3-pro)
-    that satisfies `predicate`, as advice; "" when there is none."""
-    others = [m for m in CATALOGUE.values() if m.family == model.family and m.id != model.id]
-    fits = [m for m in others if predicate(m)]
-    if not fits:
-        return ""
-    best = max(fits, key=lambda m: len(os.path.commonprefix([m.id, model.id])))
-    return f" Try --model {best.id}."
-
-
-def seconds_at(model: ModelSpec, resolution: str) -> tuple[int, ...]:
-    """The durations `model` renders at `resolution` (Veo: 1080p only at 8 s)."""
-    return dict(model.res_seconds).get(resolution, model.seconds)
-
-
-MOTION_MAX_SECONDS = {"image": 10, "video": 30}  # the reference's length, by --orient
-MOTION_MIN_SECONDS = 3
-
-
-def check_motion(
-    req: VideoRequest, model: ModelSpec, *, has_image: bool, has_subject: bool
-) -> Refusal | None:
-    """Motion control: a model that has it, one character, and nothing the reference decides."""
-    name = model.id
-    if not model.motion:
-        return Refusal(f"{name} has no motion control. Models that do: {_models_with(lambda m: m.motion)}.")
-    if req.seconds is not None or req.shots:
-        return Refusal(
-            "Motion control follows the reference video's length (3 to 30 s); drop --seconds and `//` shots."
-        )
-    if req.aspect is not None:
-        return Refusal("Motion control takes its frame from the reference video; drop --aspect.")
-    if req.resolution == "4k":
-        return Refusal(
-            f"Motion control renders up to 1080p; drop --res 4k.{_sibling(model, lambda m: m.motion)}"
-        )
-    if len(req.subjects) > 1:
-        return Refusal("Motion control takes one character: name one subject, or use --image.")
-    if not (has_image or has_subject):
-        return Refusal(
-            "Motion control needs the character who performs the moves: add --image URL, attach "
-            "an image, or name a `{subject}`."
-        )
-    if req.video_url or req.end_image_url:
-        return Refusal("Motion control takes no --video or --end-image; drop them.")
-    return None
-
-
-def check_request(
-    req: VideoRequest,
-    model: ModelSpec,
-    *,
-    has_reference: bool = False,
-    editing: bool = False,
-    has_image: bool | None = None,
-    motion: bool = False,
-    has_video: bool = False,
-) -> Refusal | None:
-    """Refuse what `model` cannot render, naming the allowed values. `has_reference`: an image,
-    video or subject goes in (kling-o1 allows more durations then); `editing`: a thread edit;
-    `has_image`: a first frame (default: --image given); `motion`: a motion video is attached;
-    `has_video`: a reference video is attached."""
-    name = model.id
-    if "text" not in model.inputs:
-        return Refusal(
-            f"{name} makes talking avatars from a subject's portrait: use "
-            f'`/video avatar {{subject}} "what they say"`.'
-        )
-    image = bool(req.image_url) if has_image is None else has_image
-    if motion or req.motion_url:
-        refusal = check_motion(req, model, has_image=image, has_subject=bool(req.subjects))
-        if refusal is not None:
-            return refusal
-    if req.shots and not model.multi_shot:
-        return Refusal(
-            f"{name} renders one shot; a `//` multi-shot prompt needs "
-            f"{_models_with(lambda m: m.multi_shot)}. Add --model kling-v3, or write one shot."
-        )
-    if req.end_image_url:
-        if "end_image" not in model.inputs:
-            return Refusal(
-                f"{name} takes no last frame; drop --end-image. Models that do: "
-                f"{_models_with(lambda m: 'end_image' in m.inputs)}."
-            )
-        if not image:
-            return Refusal("--end-image is the last frame: add the first one with --image URL.")
-    if req.video_url or has_video:
-        if "video" not in model.inputs:
-            return Refusal(
-                f"{name} takes no reference video; drop --video. Models that do: "
-                f"{_models_with(lambda m: 'video' in m.inputs)}."
-            )
-        if req.resolution == "4k":
-            return Refusal("4K is not rendered with a reference video; use --res 1080p or drop --video.")
-    if req.seconds is not None:
-        allowed = model.seconds
-        # A first frame alone is no reference: Kling O1 renders text or a first frame at 5 or 10 s
-        # only (Kling's omni-video doc, settings.duration; ComfyUI's O1 requests: "'5' or '10'").
-        referenced = has_reference and (
-            editing or bool(req.subjects) or has_video or bool(req.video_url) or not image
-        )
-        text_only = model.seconds_text_only is not None and not referenced
-        if text_only:
-            allowed = model.seconds_text_only
-        if req.seconds not in allowed:
-            extra = ""
-            if text_only:
-                extra = (
-                    " from text or a first frame alone"
-                    f" ({describe_choices(model.seconds)} with a subject or a video)"
-                )
-            return Refusal(
-                f"{name} renders {describe_choices(allowed, 'seconds')}{extra}; you asked for "
-                f"{req.seconds}. Try --seconds {_nearest(allowed, req.seconds)}."
-            )
-    if req.aspect is not None and req.aspect not in model.aspects:
-        return Refusal(
-            f"{name} renders {describe_choices(model.aspects)}; you asked for {req.aspect}."
-            + _sibling(model, lambda m: req.aspect in m.aspects)
-        )
-    if req.resolution is not None and req.resolution not in model.resolutions:
-        return Refusal(
-            f"{name} renders {describe_choices(model.resolutions)}; you asked for {req.resolution}."
-            + _sibling(model, lambda m: req.resolution in m.resolutions)
-        )
-    if req.resolution is not None and model.seconds:
-        seconds = req.seconds or model.default_seconds
-        allowed = seconds_at(model, req.resolution)
-        if seconds not in allowed:
-            return Refusal(
-                f"{name} renders {req.resolution} only at {describe_choices(allowed, 'seconds')}; "
-                f"use --seconds {_nearest(allowed, seconds or allowed[0])} or a lower --res."
-            )
-    if req.audio is not None:
-        if model.audio == "none" and req.audio:
-            return Refusal(f"{name} renders silent clips; drop --audio.")
-        if model.audio == "always" and not req.audio:
-            return Refusal(f"{name} always renders sound; drop --no-audio.")
-        if model.audio == "keep" and not editing:
-            return Refusal(
-                f"{name} makes no sound of its own: --audio / --no-audio only keep or drop a "
-                "source clip's sound when you edit a clip by replying in its thread."
-            )
-    if not 1 <= req.takes <= 4:
-        return Refusal(f"--n takes 1 to 4 takes; you asked for {req.takes}.")
-    if req.image_url is not None and "image" not in model.inputs:
-        return Refusal(
-            f"{name} can't start from an image. Models that can: "
-            f"{_models_with(lambda m: 'image' in m.inputs)}."
-        )
-    if req.seed is not None and not model.seeds:
-        return Refusal(
-            f"{name} doesn't take a seed; drop --seed. Models that do: {_models_with(lambda m: m.seeds)}."
-        )
-    if req.negative is not None and not model.negative:
-        return Refusal(
-            f"{name} doesn't take a negative prompt; drop --negative and say what you want instead. "
-            f"Models that do: {_models_with(lambda m: m.negative)}."
-        )
-    if req.subjects and model.subjects_at and "subjects" in model.inputs:
-        at_seconds, at_aspect = model.subjects_at
-        if req.seconds not in (None, at_seconds) or req.aspect not in (None, at_aspect) or req.shots:
-            return Refusal(
-                f"{name} takes subjects as reference images only at {at_seconds} s {at_aspect}; "
-                f"use --seconds {at_seconds} --aspect {at_aspect}, or drop the subjects."
-            )
-        if len(req.subjects) + int(image) > model.max_subjects:
-            return Refusal(
-                f"{name} takes up to {model.max_subjects} reference images: with subjects, --image is one "
-                f"of them, and this asks for {len(req.subjects) + int(image)}. Name fewer."
-            )
-    if model.max_subjects and len(req.subjects) > model.max_subjects:
-        named = ", ".join("{" + s + "}" for s in req.subjects)
-        return Refusal(
-            f"{name} can use up to {model.max_subjects} subjects in one video; you named "
-            f"{len(req.subjects)} ({named})."
-        )
-    return None

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Union
 
-from bot.request.catalogue import CATALOGUE
+from bot.request.catalogue import shipped_catalogue
 
 MAX_PROMPT = 2500  # Kling 2.6 / O1 / AI/ML API prompt limit, the lowest among the backends
 MAX_INPUT = 10_000  # longer text is refused before any work
@@ -15,7 +15,7 @@ MAX_DESCRIPTION = 300
 MAX_SUBJECTS = 8
 MAX_TAKES = 4
 MAX_SEED = 2**31 - 1
-MAX_SECONDS = max(s for m in CATALOGUE.values() for s in m.seconds)
+MAX_SECONDS = shipped_catalogue().max_seconds  # the forms' limit
 MAX_USD = 1_000_000.0
 
 

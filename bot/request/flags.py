@@ -7,7 +7,7 @@ import difflib
 import re
 
 from bot.outcomes import Refusal
-from bot.request.commands import MAX_SECONDS
+from bot.request.catalogue import Catalogue, shipped_catalogue
 from bot.request.lexer import Token
 from bot.request.values import first_refusal, model_id, shorten, url, whole_number
 
@@ -102,14 +102,15 @@ def split_flags(
     return flags, words
 
 
-def _common_values(flags: Flags) -> dict | Refusal:
+def _common_values(flags: Flags, catalogue: Catalogue | None) -> dict | Refusal:
     """Convert the flags shared by requests and replies: model, seconds, audio, image."""
     out: dict = {}
+    catalogue = shipped_catalogue() if catalogue is None else catalogue
     if "--model" in flags:
-        out["model"] = model_id(flags["--model"][0].value)
+        out["model"] = model_id(flags["--model"][0].value, catalogue)
     if "--seconds" in flags:
         out["seconds"] = whole_number(
-            flags["--seconds"][0].value, "--seconds", 1, MAX_SECONDS, r"s|secs?|seconds?"
+            flags["--seconds"][0].value, "--seconds", 1, catalogue.max_seconds, r"s|secs?|seconds?"
         )
     if "--audio" in flags or "--no-audio" in flags:
         out["audio"] = "--audio" in flags
@@ -120,12 +121,12 @@ def _common_values(flags: Flags) -> dict | Refusal:
 
 
 def parse_flags(
-    tokens: list[Token], allowed: frozenset[str], where: str
+    tokens: list[Token], allowed: frozenset[str], where: str, catalogue: Catalogue | None = None
 ) -> tuple[Flags, list[Token], dict] | Refusal:
     """(flags, the other words, converted shared values) or the first refusal among them."""
     split = split_flags(tokens, allowed, where)
     if isinstance(split, Refusal):
         return split
     flags, words = split
-    fields = _common_values(flags)
+    fields = _common_values(flags, catalogue)
     return fields if isinstance(fields, Refusal) else (flags, words, fields)

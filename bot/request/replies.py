@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from bot.outcomes import Refusal
+from bot.request.catalogue import Catalogue
 from bot.request.commands import MAX_PROMPT, MAX_TAKES, ThreadInstruction
 from bot.request.flags import REPLY_FLAGS, parse_flags
 from bot.request.lexer import Token, clean_input, lex, words
@@ -41,7 +42,7 @@ def _lipsync_words(tokens: list[Token]) -> int:
     return 2 if first[:2] == ["lip", "sync"] else 0
 
 
-def parse_reply(text: str) -> ThreadInstruction | Refusal:
+def parse_reply(text: str, *, catalogue: Catalogue | None = None) -> ThreadInstruction | Refusal:
     """A reply in a job's thread: "again" / "another take", "extend …" / "next shot …", "final",
         `lipsync "line"`, "save as subject NAME", "v2: …" (which take), a plain request (`vertical`, `10s version`, `3 more`: a re-render,
     `bot.request.plain_requests`), anything else is an edit.
@@ -59,7 +60,7 @@ def parse_reply(text: str) -> ThreadInstruction | Refusal:
         return tokens
     if lipsync := _lipsync_words(tokens):
         return parse_lipsync(tokens[lipsync:], version)
-    parsed = parse_flags(tokens, REPLY_FLAGS, "in a thread reply")
+    parsed = parse_flags(tokens, REPLY_FLAGS, "in a thread reply", catalogue)
     if isinstance(parsed, Refusal):
         return parsed
     flags, rest, fields = parsed

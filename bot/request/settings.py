@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from bot.outcomes import Refusal
-from bot.request.catalogue import CATALOGUE
+from bot.request.catalogue import Catalogue, shipped_catalogue
 from bot.request.commands import MAX_USD, Command, SettingsSet, SettingsShow
 from bot.request.lexer import Token, unescape
 from bot.request.values import model_id
@@ -54,8 +54,9 @@ def _approvers(args: list[Token]) -> tuple[str, ...] | Refusal:
     return tuple(dict.fromkeys(users))
 
 
-def settings(rest: list[Token]) -> Command | Refusal:
-    """The settings view, or one setting changed."""
+def settings(rest: list[Token], catalogue: Catalogue | None = None) -> Command | Refusal:
+    """The settings view, or one setting changed; a model is checked against `catalogue`."""
+    catalogue = shipped_catalogue() if catalogue is None else catalogue
     if not rest:
         return SettingsShow()
     key = rest[0].value.lower()
@@ -67,8 +68,8 @@ def settings(rest: list[Token]) -> Command | Refusal:
         return Refusal(f"Write it as `{_SETTINGS_USAGE[key]}`.")
     value: str | float | tuple[str, ...] | None | Refusal
     if key in ("model", "final-model"):
-        value = model_id(args[0].value)
-        if isinstance(value, str) and "text" not in CATALOGUE[value].inputs:
+        value = model_id(args[0].value, catalogue)
+        if isinstance(value, str) and "text" not in catalogue[value].inputs:
             value = Refusal(f"{value} only makes avatars; pick a model that renders prompts.")
     elif key in ("budget", "job-limit"):
         value = _usd(args[0].value, key)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from bot.outcomes import Refusal
 from bot.request import help as help_text
-from bot.request.catalogue import CATALOGUE
+from bot.request.catalogue import Catalogue, shipped_catalogue
 from bot.request.commands import (
     MAX_DESCRIPTION,
     MAX_SCRIPT,
@@ -137,8 +137,11 @@ def _subject_voice(args: list[Token], usage: str) -> SubjectVoice | Refusal:
     return sample if isinstance(sample, Refusal) else SubjectVoice(name, sample)
 
 
-def avatar(rest: list[Token], *, has_audio: bool = False) -> Avatar | Refusal:
+def avatar(
+    rest: list[Token], *, has_audio: bool = False, catalogue: Catalogue | None = None
+) -> Avatar | Refusal:
     """`/video avatar {subject} "script"` or `--audio-url URL`; an attached audio file may speak."""
+    catalogue = shipped_catalogue() if catalogue is None else catalogue
     split = split_flags(rest, AVATAR_FLAGS, "in `/video avatar`")
     if isinstance(split, Refusal):
         return split
@@ -148,9 +151,9 @@ def avatar(rest: list[Token], *, has_audio: bool = False) -> Avatar | Refusal:
     name = subject_name(spoken[0].value)
     if isinstance(name, Refusal):
         return name
-    model = model_id(flags["--model"][0].value) if "--model" in flags else None
-    if isinstance(model, str) and "script" not in CATALOGUE[model].inputs:
-        avatars = ", ".join(m.id for m in CATALOGUE.values() if "script" in m.inputs)
+    model = model_id(flags["--model"][0].value, catalogue) if "--model" in flags else None
+    if isinstance(model, str) and "script" not in catalogue[model].inputs:
+        avatars = ", ".join(m.id for m in catalogue.values() if "script" in m.inputs)
         model = Refusal(f"{model} doesn't make talking avatars; use {avatars}.")
     audio_url = url(flags["--audio-url"][0].value, "--audio-url") if "--audio-url" in flags else None
     script = (words(spoken[1:]) or None) if len(spoken) > 1 else None

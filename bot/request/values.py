@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable
 
 from bot.outcomes import Refusal
-from bot.request.catalogue import CATALOGUE, get_model
+from bot.request.catalogue import Catalogue, shipped_catalogue
 from bot.request.lexer import SLACK_REF, unescape
 
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,32}")
@@ -64,13 +64,14 @@ def whole_number(text: str, flag: str, lo: int, hi: int, suffix: str = "") -> in
     return value
 
 
-def model_id(text: str) -> str | Refusal:
+def model_id(text: str, catalogue: Catalogue | None = None) -> str | Refusal:
     """A catalogue model id from its id or alias; an unknown one gets the closest match as a hint."""
-    model = get_model(unescape(text))
+    catalogue = shipped_catalogue() if catalogue is None else catalogue
+    model = catalogue.get(unescape(text))
     if model is not None:
         return model.id
-    known = ", ".join(CATALOGUE)
-    close = difflib.get_close_matches(text.strip().lower()[:40], list(CATALOGUE), n=1, cutoff=0.6)
+    known = ", ".join(catalogue)
+    close = difflib.get_close_matches(text.strip().lower()[:40], list(catalogue), n=1, cutoff=0.6)
     hint = f" Did you mean `{close[0]}`?" if close else ""
     return Refusal(
         f"I don't know the model `{shorten(text, 40)}`.{hint} Models: {known}. `/video models` compares them."

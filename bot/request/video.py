@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 
 from bot.outcomes import Refusal
-from bot.request.catalogue import check_request, get_model
+from bot.request.catalogue import Catalogue, shipped_catalogue
+from bot.request.checks import check_request
 from bot.request.commands import MAX_PROMPT, MAX_SEED, MAX_SUBJECTS, MAX_TAKES, VideoRequest
 from bot.request.flags import VIDEO_FLAGS, Flags, parse_flags
 from bot.request.lexer import Token, readable, unescape, words
@@ -74,9 +75,12 @@ def _render_fields(flags: Flags, fields: dict) -> Refusal | None:
     return first_refusal(fields.values())
 
 
-def video_request(tokens: list[Token], has_attachment: bool) -> VideoRequest | Refusal:
+def video_request(
+    tokens: list[Token], has_attachment: bool, catalogue: Catalogue | None = None
+) -> VideoRequest | Refusal:
     """A request from its tokens; an explicit --model is checked against what the model can do."""
-    parsed = parse_flags(tokens, VIDEO_FLAGS, "in a video request")
+    catalogue = shipped_catalogue() if catalogue is None else catalogue
+    parsed = parse_flags(tokens, VIDEO_FLAGS, "in a video request", catalogue)
     if isinstance(parsed, Refusal):
         return parsed
     flags, rest, fields = parsed
@@ -102,11 +106,15 @@ def video_request(tokens: list[Token], has_attachment: bool) -> VideoRequest | R
         fields["shots"] = shots
         fields["seconds"] = sum(s for s, _ in shots)
     request = VideoRequest(prompt=prompt, subjects=tuple(subjects), **fields)
-    model = get_model(request.model) if request.model else None
+    model = catalogue.get(request.model) if request.model else None
     if model is not None:
         has_reference = has_attachment or bool(request.image_url or request.subjects)
         refusal = check_request(
-            request, model, has_reference=has_reference, has_image=has_attachment or bool(request.image_url)
+            request,
+            model,
+            has_reference=has_reference,
+            has_image=has_attachment or bool(request.image_url),
+            catalogue=catalogue,
         )
         if refusal is not None:
             return refusal

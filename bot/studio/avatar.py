@@ -5,8 +5,8 @@ from __future__ import annotations
 from bot.outcomes import UserError
 from bot.providers.base import Mode
 from bot.request import Avatar
-from bot.request.catalogue import estimate_cost, get_model
 from bot.request.lipsync import spoken_seconds
+from bot.request.pricing import estimate_cost
 from bot.studio.intake import Intake
 from bot.studio.origin import Origin
 from bot.studio.subjects import Unresolved
@@ -35,7 +35,7 @@ class Avatars:
 
     async def job_for(self, origin: Origin, cmd: Avatar) -> jobs_db.NewJob | str:
         """The avatar job to store, or a message for the person saying what to fix."""
-        model = get_model(cmd.model or DEFAULT_MODEL)
+        model = self.routes.catalogue.get(cmd.model or DEFAULT_MODEL)
         if model is None:
             return f"`{cmd.model}` is not a model I know; see `/video models`."
         backend = self.routes.backend_for(model.id)

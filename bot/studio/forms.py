@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from bot.cards import forms
 from bot.cards.thread_notes import ThreadNotes
 from bot.request import ThreadInstruction, VideoRequest
-from bot.request.catalogue import CATALOGUE, DEFAULT_DRAFT_MODEL, ModelSpec
+from bot.request.catalogue import ModelSpec
 from bot.request.form import FieldErrors, reply_from_form, subject_from_form, video_from_form
 from bot.studio.clip_subject import ClipSubjects, describe
 from bot.studio.new_video import NewVideo
@@ -76,7 +76,7 @@ class Forms:
         """The catalogue's models a form offers (those that make a video from a prompt, or that
         edit a clip), each with what it is and what serves it here."""
         chosen = []
-        for model in CATALOGUE.values():
+        for model in self.routes.catalogue.values():
             if not model.seconds or "text" not in model.inputs or (edits and not model.edits):
                 continue
             if self.routes.availability(self.routes.backend_for(model.id), model.id).ok:
@@ -91,7 +91,7 @@ class Forms:
         if channel_id:
             subjects = await self.store.run(subjects_db.list_subjects, team_id, channel_id)
             settings = await self.store.run(channels.get_settings, team_id, channel_id)
-            default = settings.default_model or DEFAULT_DRAFT_MODEL
+            default = settings.default_model or self.routes.catalogue.default_draft
         return forms.video_modal(
             channel_id, self.model_choices(), subjects, default_model=default, pick_channel=pick_channel
         )

@@ -8,7 +8,8 @@ import random
 from bot.outcomes import Refusal, UserError
 from bot.providers.base import Mode, SourceInput
 from bot.request import VideoRequest
-from bot.request.catalogue import DEFAULT_DRAFT_MODEL, check_request, estimate_cost, get_model
+from bot.request.checks import check_request
+from bot.request.pricing import estimate_cost
 from bot.studio.intake import Intake
 from bot.studio.origin import Origin
 from bot.studio.subjects import Unresolved, apply_subjects
@@ -36,8 +37,9 @@ class NewVideo:
     async def job_for(self, origin: Origin, req: VideoRequest) -> jobs_db.NewJob | str:
         """The job to store for `req`, or a message for the requester when it is refused."""
         settings = await self.store.run(channels.get_settings, origin.team_id, origin.channel_id)
-        model_id = req.model or settings.default_model or DEFAULT_DRAFT_MODEL
-        model = get_model(model_id)
+        catalogue = self.routes.catalogue
+        model_id = req.model or settings.default_model or catalogue.default_draft
+        model = catalogue.get(model_id)
         if model is None:
             return f"The channel's default model `{model_id}` is unknown; set one with `/video settings model ID`."
         images = origin.images
@@ -57,7 +59,7 @@ class NewVideo:
         with_video = bool(req.video_url or role == "reference")
         refusal = check_request(
             req, model, has_reference=has_image or bool(subjects) or with_video, has_image=has_image,
-            motion=role == "motion", has_video=with_video,
+            motion=role == "motion", has_video=with_video, catalogue=catalogue,
         )  # fmt: skip
         if refusal is None and images and "image" not in model.inputs:
             refusal = Refusal(

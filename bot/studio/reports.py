@@ -4,7 +4,6 @@ changed), this month's spend and the latest recorded decisions."""
 from __future__ import annotations
 
 from bot.cards import answers
-from bot.request.catalogue import DEFAULT_DRAFT_MODEL, get_model
 from bot.request.money import usd
 from bot.studio.origin import Origin
 from bot.studio.routes import Routes
@@ -34,7 +33,7 @@ class Reports:
         )
         return answers.settings_text(
             settings,
-            default_model=settings.default_model or DEFAULT_DRAFT_MODEL,
+            default_model=settings.default_model or self.routes.catalogue.default_draft,
             final_model=self.routes.final_model(settings),
             spent=spent,
         )
@@ -42,7 +41,7 @@ class Reports:
     async def change_setting(self, origin: Origin, key: str, value) -> str:
         """Store one channel setting (models are checked first) and show the settings."""
         if key in ("model", "final-model"):
-            model = get_model(str(value))
+            model = self.routes.catalogue.get(str(value))
             if model is None:
                 return f"`{value}` is not a model I know; see `/video models`."
             value = model.id

@@ -6,17 +6,21 @@ from __future__ import annotations
 from bot.config import Config
 from bot.providers.base import Availability, Mode, Provider
 from bot.providers.registry import route
-from bot.request.catalogue import CATALOGUE, FINAL_MODEL_PREFERENCE
+from bot.request.catalogue import Catalogue, shipped_catalogue
 from storage.channels import ChannelSettings
 
 
 class Routes:
-    def __init__(self, config: Config, providers: dict[str, Provider]) -> None:
+    def __init__(
+        self, config: Config, providers: dict[str, Provider], catalogue: Catalogue | None = None
+    ) -> None:
         self.config = config
         self.providers = providers
+        self.catalogue = shipped_catalogue() if catalogue is None else catalogue
 
     def backend_for(self, model_id: str) -> str:
-        return route(model_id, self.config)
+        model = self.catalogue.get(model_id)
+        return route(model_id, self.config, model.family if model else None)
 
     def provider(self, backend: str) -> Provider:
         return self.providers[backend]
@@ -27,7 +31,7 @@ class Routes:
     def model_routes(self) -> dict[str, tuple[str, Availability]]:
         """Every catalogue model: (the backend serving it here, whether it can)."""
         routes = {}
-        for model in CATALOGUE.values():
+        for model in self.catalogue.values():
             backend = self.backend_for(model.id)
             mode = Mode.AVATAR if "text" not in model.inputs else Mode.TEXT
             routes[model.id] = (backend, self.availability(backend, model.id, mode))
@@ -36,8 +40,9 @@ class Routes:
     def final_model(self, settings: ChannelSettings) -> str:
         if settings.final_model:
             return settings.final_model
-        for model_id in FINAL_MODEL_PREFERENCE:
+        preference = self.catalogue.final_preference
+        for model_id in preference:
             provider = self.providers[self.backend_for(model_id)]
             if not provider.local and provider.known_to_serve(model_id):
                 return model_id
-        return FINAL_MODEL_PREFERENCE[-1]
+        return preference[-1]

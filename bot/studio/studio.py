@@ -27,6 +27,7 @@ from bot.request import (
     SubjectVoice,
     VideoRequest,
 )
+from bot.request.catalogue import Catalogue
 from bot.request.help import help_for
 from bot.studio.avatar import Avatars
 from bot.studio.cancel import Cancellation
@@ -101,6 +102,11 @@ class Studio:
     # ---- routing ----------------------------------------------------------------------------------
     def backend_for(self, model_id: str) -> str:
         return self.routes.backend_for(model_id)
+
+    @property
+    def catalogue(self) -> Catalogue:
+        """The models offered here (the shipped catalogue with the operator's overrides)."""
+        return self.routes.catalogue
 
     def model_routes(self) -> dict:
         return self.routes.model_routes()
@@ -182,7 +188,7 @@ class Studio:
             case Help(topic=topic):
                 return help_for(topic)
             case Models():
-                return answers.models_text(answers.model_rows(self.model_routes()))
+                return answers.models_text(answers.model_rows(self.model_routes(), self.catalogue))
             case Jobs():
                 return await self.reports.jobs_text(origin)
             case Cancel(job_id=ref):

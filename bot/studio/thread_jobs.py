@@ -14,7 +14,6 @@ from bot.delivery.fetch_back import FetchBack
 from bot.outcomes import Refusal, UserError
 from bot.providers.base import Mode, SourceInput
 from bot.request import ThreadInstruction, parse_reply
-from bot.request.catalogue import get_model
 from bot.request.subject_limits import subject_names
 from bot.studio import thread_plan
 from bot.studio.clip_subject import ClipSubjects
@@ -57,7 +56,7 @@ class ThreadJobs:
         shot = await self.store.run(jobs_db.shot_by_card, origin.team_id, origin.channel_id, thread_ts)
         if shot is None:
             return None
-        instruction = parse_reply(text)
+        instruction = parse_reply(text, catalogue=self.routes.catalogue)
         if isinstance(instruction, Refusal):
             return instruction.message
         return await self.start(
@@ -106,7 +105,7 @@ class ThreadJobs:
             if mode is Mode.TEXT:
                 mode = Mode.IMAGE
             request["mode"] = mode.value
-        model = get_model(plan.model)
+        model = self.routes.catalogue[plan.model]
         seeds = _seeds(plan.takes) if model.seeds else ()
         new = origin.new_job(
             plan.kind, plan.model, plan.backend, request,
@@ -160,7 +159,7 @@ class ThreadJobs:
         if not names:
             return plan
         images = bool(origin.images)
-        model = get_model(plan.model)
+        model = self.routes.catalogue[plan.model]
         try:
             subjects = await self.library.resolve(
                 origin.team_id, origin.channel_id, names, model, extra_images=int(images or bool(ins.image_url)),
@@ -175,7 +174,12 @@ class ThreadJobs:
         if ins.kind in ("edit", "extend"):
             source = dict(take, model=job["model"], backend=job["backend"])
             chosen = thread_plan.edit_model(
-                ins.kind, ins.model, source, routes.backend_for, routes.availability
+                ins.kind,
+                ins.model,
+                source,
+                routes.backend_for,
+                routes.availability,
+                catalogue=routes.catalogue,
             )
             if isinstance(chosen, Refusal):
                 return chosen
@@ -186,17 +190,18 @@ class ThreadJobs:
             if problem:
                 return Refusal(problem)
             return thread_plan.plan_change(
-                ins, takes, source, job, chosen, free=provider.free, whole_seconds=provider.whole_seconds
-            )
+                ins, takes, source, job, chosen, free=provider.free, whole_seconds=provider.whole_seconds,
+                catalogue=routes.catalogue,
+            )  # fmt: skip
         if ins.kind == "final" and not ins.model:
             settings = await self.store.run(channels.get_settings, origin.team_id, origin.channel_id)
             model_id = routes.final_model(settings)
         else:
-            wanted = get_model(ins.model) if ins.model else None
+            wanted = routes.catalogue.get(ins.model) if ins.model else None
             model_id = wanted.id if wanted else (ins.model or job["model"])
         plan = thread_plan.plan_repeat(
             ins.kind, takes, take, job, model_id, routes.backend_for, ins,
-            lambda backend: routes.provider(backend).free,
+            lambda backend: routes.provider(backend).free, catalogue=routes.catalogue,
         )  # fmt: skip
         if isinstance(plan, Refusal):
             return plan
@@ -246,7 +251,7 @@ class ThreadJobs:
         files = origin.images
         if not files and not ins.image_url:
             return None
-        model = get_model(plan.model)
+        model = self.routes.catalogue[plan.model]
         provider = self.routes.provider(plan.backend)
         if not provider.edits_take_images and plan.mode in (Mode.EDIT, Mode.EXTEND):
             return Refusal(

@@ -10,14 +10,9 @@ from datetime import UTC, datetime, timedelta
 from bot.outcomes import Refusal
 from bot.providers.base import Availability, Mode, SourceInput
 from bot.request import ThreadInstruction, VideoRequest
-from bot.request.catalogue import (
-    CATALOGUE,
-    check_request,
-    describe_choices,
-    estimate_cost,
-    get_model,
-    seconds_at,
-)
+from bot.request.catalogue import Catalogue, ModelSpec, shipped_catalogue
+from bot.request.checks import check_request, describe_choices, seconds_at
+from bot.request.pricing import estimate_cost
 from bot.request.review import verdict
 from storage.rows import JobRow, TakeRow
 from storage.states import TAKE_ACTIVE, TakeState
@@ -116,21 +111,28 @@ def result_url_valid(take: TakeRow, lifetime_seconds: float | None, now: datetim
 
 
 def edit_model(
-    kind: str, wanted: str | None, source: dict, route: Route, available: Availabilities
+    kind: str,
+    wanted: str | None,
+    source: dict,
+    route: Route,
+    available: Availabilities,
+    *,
+    catalogue: Catalogue | None = None,
 ) -> tuple[str, str] | Refusal:
     """(model, backend) for an edit or extension: the one asked for, else the clip's own model
     when its backend can edit it, else Kling O1. Refused with the reason when it can't run here."""
+    catalogue = shipped_catalogue() if catalogue is None else catalogue
     mode = Mode.EDIT if kind == "edit" else Mode.EXTEND
     able = "edits" if kind == "edit" else "extends"
     verb = "edit" if kind == "edit" else "extend"
-    capable = ", ".join(sorted(m.id for m in CATALOGUE.values() if getattr(m, able)))
+    capable = ", ".join(sorted(m.id for m in catalogue.values() if getattr(m, able)))
     if wanted:
-        model = get_model(wanted)
+        model = catalogue.get(wanted)
         if model is None or not getattr(model, able):
             return Refusal(f"`{wanted}` can't {verb} a clip; models that can: {capable}.")
         model_id = model.id
     else:
-        own = get_model(source["model"])
+        own = catalogue.get(source["model"])
         own_ok = own is not None and getattr(own, able) and route(own.id) == source["backend"]
         model_id = own.id if own_ok and available(source["backend"], own.id, mode).ok else EDIT_MODEL
     backend = route(model_id)
@@ -169,9 +171,8 @@ def _nearest(values: tuple[int, ...], wanted: float) -> int:
     return min(values, key=lambda v: (abs(v - wanted), v))
 
 
-def _fit(model_id: str, req: dict) -> dict:
+def _fit(model: ModelSpec, req: dict) -> dict:
     """The source's framing, kept where the model can render it."""
-    model = get_model(model_id)
     out = dict(req)
     if req.get("aspect") not in model.aspects:
         out["aspect"] = model.aspects[0] if model.aspects else "16:9"
@@ -184,10 +185,9 @@ def _fit(model_id: str, req: dict) -> dict:
     return out
 
 
-def _estimate(model_id: str, free: bool, req: dict, takes: int, with_video: bool = False) -> float:
+def _estimate(model: ModelSpec, free: bool, req: dict, takes: int, with_video: bool = False) -> float:
     if free:
         return 0.0
-    model = get_model(model_id)
     seconds = req.get("seconds") or model.default_seconds or 5
     try:
         cost = estimate_cost(
@@ -208,11 +208,13 @@ def plan_change(
     *,
     free: bool = False,
     whole_seconds: bool = False,
+    catalogue: Catalogue | None = None,
 ) -> ThreadJob | Refusal:
     """An edit or extension of `source` (a delivered take) on (model, backend); `free` and
     `whole_seconds` are that backend's capabilities."""
+    catalogue = shipped_catalogue() if catalogue is None else catalogue
     model_id, backend = model_backend
-    model = get_model(model_id)
+    model = catalogue[model_id]
     extend = ins.kind == "extend"
     if ins.seconds and not extend:
         return Refusal(
@@ -221,10 +223,10 @@ def plan_change(
         )
     seconds = ins.seconds if extend else None
     probe = VideoRequest(prompt=ins.text or "continue", seconds=seconds, takes=takes, audio=ins.audio)
-    refusal = check_request(probe, model, has_reference=True, editing=True)
+    refusal = check_request(probe, model, has_reference=True, editing=True, catalogue=catalogue)
     if refusal is not None:
         return refusal
-    base = _fit(model_id, source_job["request"])
+    base = _fit(model, source_job["request"])
     clip_seconds = source.get("seconds") or source_job["request"].get("seconds")
     if extend:
         base["seconds"] = seconds or model.default_seconds
@@ -244,7 +246,7 @@ def plan_change(
         "image": None,
         "parent_version": source["version"],
     }
-    estimate = _estimate(model_id, free, request, takes, with_video=True)
+    estimate = _estimate(model, free, request, takes, with_video=True)
     mode = Mode.EXTEND if extend else Mode.EDIT
     return ThreadJob(ins.kind, model_id, backend, mode, request, takes, estimate, source["id"], source, True)
 
@@ -281,9 +283,12 @@ def plan_repeat(
     route: Route,
     ins: ThreadInstruction | None,
     is_free: IsFree = lambda backend: False,
+    *,
+    catalogue: Catalogue | None = None,
 ) -> ThreadJob | Refusal:
     """Another take (same request, new seeds) or the final render (same request on `model_id`)."""
-    model = get_model(model_id)
+    catalogue = shipped_catalogue() if catalogue is None else catalogue
+    model = catalogue.get(model_id)
     if model is None:
         return Refusal(f"`{model_id}` is not a model I know; see `/video models`.")
     if job["kind"] in ("edit", "extend") and job["model"] != model_id and not model.edits:
@@ -297,7 +302,7 @@ def plan_repeat(
             f"v{take['version']} is an {job['kind']} of v{parent}, which keeps its frame; ask for "
             f"v{parent} at {ins.aspect} instead (`v{parent}: {ins.reading or ins.aspect}`)."
         )
-    request = _fit(model_id, job["request"]) if model_id != job["model"] else dict(job["request"])
+    request = _fit(model, job["request"]) if model_id != job["model"] else dict(job["request"])
     if ins is not None and ins.seconds:
         request["seconds"] = ins.seconds
     if ins is not None and ins.aspect:
@@ -314,7 +319,9 @@ def plan_repeat(
         takes=takes,
         audio=ins.audio if ins is not None and ins.audio is not None and model.audio != "keep" else None,
     )
-    refusal = check_request(probe, model, has_reference=bool(request.get("image") or job["parent_take_id"]))
+    refusal = check_request(
+        probe, model, has_reference=bool(request.get("image") or job["parent_take_id"]), catalogue=catalogue
+    )
     if refusal is not None:
         return refusal
     if kind == "final":
@@ -324,7 +331,7 @@ def plan_repeat(
     request = _length_note(request, job["request"], model)
     request = _shots_for(request, model)
     backend = route(model_id)
-    estimate = _estimate(model_id, is_free(backend), request, takes, with_video=bool(job["parent_take_id"]))
+    estimate = _estimate(model, is_free(backend), request, takes, with_video=bool(job["parent_take_id"]))
     return ThreadJob(
         kind, model_id, backend, Mode(request.get("mode", "text")), request, takes, estimate,
         job["parent_take_id"], None, False,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot.media.check import check_video
 from bot.media.fetch import fetch_slack_file, fetch_url
-from bot.request.catalogue import MOTION_MAX_SECONDS, MOTION_MIN_SECONDS
+from bot.request.checks import MOTION_MAX_SECONDS, MOTION_MIN_SECONDS
 from bot.slack.workspace import current_token  # distribution mode: the request's workspace
 from bot.studio.origin import videos_in
 

@@ -56,7 +56,8 @@ async def run_try(config: Config, text: str, *, out=sys.stdout, timeout: float =
         response = await dailies.app.async_dispatch(AsyncBoltRequest(body=payload, mode="socket_mode"))
         if response.body:
             print(f"(only you see) {_ack_text(response.body)}", file=out)
-        wants_video = isinstance(parse_command(text), VideoRequest)
+        parsed = parse_command(text, catalogue=dailies.studio.catalogue)
+        wants_video = isinstance(parsed, VideoRequest)
         job = await _wait_for_job(dailies, f"cmd:{trigger}", standin, out) if wants_video else None
         if job is None:
             if not response.body:  # answered later, at the response URL (a refusal is in the ack)
@@ -64,7 +65,7 @@ async def run_try(config: Config, text: str, *, out=sys.stdout, timeout: float =
             for r in standin.responses:
                 print(f"(only you see) {r['body'].get('text', '')}", file=out)
             # a subcommand answered is a success; a video request that made no job was refused
-            return 1 if wants_video or isinstance(parse_command(text), Refusal) else 0
+            return 1 if wants_video or isinstance(parsed, Refusal) else 0
         job = await _follow(dailies, job["id"], out, timeout)
         await dailies.cards.drain()
         print("\nThe job card went through:", file=out)

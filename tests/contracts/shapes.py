@@ -18,8 +18,11 @@ from bot.providers.base import MediaRef, Mode, Provider, RenderSpec, SourceClip,
 from bot.providers.kling import wire as kling_wire
 from bot.providers.kling.provider import KlingProvider
 from bot.providers.openai.provider import OpenAIVideosProvider
-from bot.request.catalogue import CATALOGUE, ModelSpec, check_request
+from bot.request.catalogue import ModelSpec, shipped_catalogue
+from bot.request.checks import check_request
 from bot.request.commands import VideoRequest
+
+CATALOGUE = shipped_catalogue()
 
 IMAGE = MediaRef(url="https://img.example.com/first.png", mime="image/png")
 END_IMAGE = MediaRef(url="https://img.example.com/last.png", mime="image/png")

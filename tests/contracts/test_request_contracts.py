@@ -8,7 +8,7 @@ import collections
 import pytest
 
 from bot.providers.aimlapi import wire as aimlapi_wire
-from bot.request.catalogue import CATALOGUE
+from bot.request.catalogue import shipped_catalogue
 from tests.contracts import (
     NoContract,
     aimlapi_models,
@@ -19,6 +19,8 @@ from tests.contracts import (
     schema_problems,
 )
 from tests.contracts.shapes import Shape, bodies, shapes
+
+CATALOGUE = shipped_catalogue()
 
 
 def contract_problems(contract: str, body: dict) -> list[str]:

@@ -15,7 +15,13 @@ from aiohttp import web
 from tests.fakes.base import ScriptedStandIn, record_request, serve
 from tests.fakes.mp4 import sample_mp4
 
-MODELS = {"veo-3.1-generate-preview", "veo-3.1-fast-generate-preview"}
+# the ids Dailies sends first (the catalogue's -001 ids), and the preview ids retired on 2026-10-22
+MODELS = {
+    "veo-3.1-generate-001",
+    "veo-3.1-fast-generate-001",
+    "veo-3.1-generate-preview",
+    "veo-3.1-fast-generate-preview",
+}
 PARAMETERS = {"sampleCount", "durationSeconds", "aspectRatio", "resolution", "personGeneration"}
 PARAMETERS |= {"negativePrompt", "enhancePrompt"}
 VERTEX_ONLY = {"seed", "fps", "generateAudio", "outputGcsUri", "pubsubTopic", "compressionQuality"}

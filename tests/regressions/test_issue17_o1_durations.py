@@ -3,8 +3,11 @@ or a video (Kling's omni-video doc; ComfyUI's O1 requests)."""
 
 from __future__ import annotations
 
-from bot.request.catalogue import check_request, get_model
+from bot.request.catalogue import shipped_catalogue
+from bot.request.checks import check_request
 from bot.request.commands import VideoRequest
+
+get_model = shipped_catalogue().get
 
 O1 = get_model("kling-o1")
 

@@ -15,7 +15,7 @@ import av
 import httpx
 import pytest
 
-from bot.request.catalogue import CATALOGUE
+from bot.request.catalogue import shipped_catalogue
 from tests.fakes.kling import FakeKling
 from tests.fakes.openai_videos import FakeOpenAIVideos
 from tests.fakes.slack import BOT_TOKEN
@@ -85,7 +85,7 @@ async def test_models_lists_every_model(tmp_path):
     code, out, err = await dailies(tmp_path, "models")
     assert code == 0, err
     listed = {line.split()[0] for line in out.splitlines()[1:] if line.strip()}
-    assert listed == set(CATALOGUE)
+    assert listed == set(shipped_catalogue())
     rows = {line.split()[0]: line for line in out.splitlines()[1:] if line.strip()}
     assert "multi-shot" in rows["kling-v3"] and "motion control" in rows["kling-v3"]
     assert "motion control" in rows["kling-2.6-pro"] and "multi-shot" not in rows["kling-2.6-pro"]

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.request.catalogue import estimate_cost, get_model
+from bot.request.catalogue import shipped_catalogue
+from bot.request.pricing import estimate_cost
 from tests.fakes.kling import FakeKling
 from tests.fakes.slack_requests import reaction_event
 from tests.harness import running_bot
+
+get_model = shipped_catalogue().get
 
 CHANNEL = "C0CHANNEL"
 ALICE, BOSS, CAROL, EVE = "U0ALICE", "U0BOSS", "U0CAROL", "U0EVE"

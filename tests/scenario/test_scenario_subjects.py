@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.request.catalogue import get_model
+from bot.request.catalogue import shipped_catalogue
 from bot.studio.subjects import apply_subjects, fold_descriptions
 from tests.fakes.aimlapi import FakeAimlApi
 from tests.fakes.kling import FakeKling
 from tests.fakes.media_server import HUGE_BYTES, MediaServer, png_bytes
 from tests.fakes.slack_requests import app_mention_event, message_event, reaction_event
 from tests.harness import running_bot
+
+get_model = shipped_catalogue().get
 
 C1, C2 = "C0CHANNEL", "C0OTHER"
 

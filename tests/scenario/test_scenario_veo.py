@@ -31,7 +31,7 @@ async def test_veo_on_the_gemini_api_text_to_video(tmp_path, slack):
         )
         assert job["backend"] == "gemini" and job["estimate_usd"] == 2.40  # 6 s x $0.40
         (create,) = creates(fake)
-        assert create.path == "/v1beta/models/veo-3.1-generate-preview:predictLongRunning"
+        assert create.path == "/v1beta/models/veo-3.1-generate-001:predictLongRunning"
         assert create.headers["x-goog-api-key"] == fake.api_key
         assert create.json == {
             "instances": [{"prompt": "a slow dolly-in on a lighthouse at dusk"}],
@@ -65,7 +65,7 @@ async def test_veo_first_and_last_frame_go_inline(tmp_path, slack):
         assert base64.b64decode(instance["lastFrame"]["bytesBase64Encoded"]) == png_bytes(1280, 721)
         assert instance["image"]["mimeType"] == instance["lastFrame"]["mimeType"] == "image/png"
         assert creates(fake)[0].json["parameters"]["resolution"] == "1080p"
-        assert creates(fake)[0].path.endswith("/veo-3.1-fast-generate-preview:predictLongRunning")
+        assert creates(fake)[0].path.endswith("/veo-3.1-fast-generate-001:predictLongRunning")
 
 
 async def test_veo_refusals_before_any_call(tmp_path, slack):

@@ -28,7 +28,7 @@ async def test_extend_a_veo_version_on_the_gemini_api_continues_its_own_file(tmp
         assert extension["kind"] == "extend" and extension["model"] == "veo-3.1"
         assert extension["backend"] == "gemini" and extension["parent_take_id"] == v1["id"]
         create = creates(fake)[-1]
-        assert create.path == "/v1beta/models/veo-3.1-generate-preview:predictLongRunning"
+        assert create.path == "/v1beta/models/veo-3.1-generate-001:predictLongRunning"
         assert create.json == {
             "instances": [{"prompt": "the beam sweeps over the sea", "video": {"uri": v1["result_url"]}}],
             "parameters": {"sampleCount": 1, "resolution": "720p"},

@@ -3,6 +3,7 @@ download the clip. Wire facts live in `bot.providers.gemini.wire`."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import httpx
@@ -14,7 +15,6 @@ from bot.providers.gemini.wire import (
     CHECK_KEY,
     CREATE_PATH,
     KEY_HEADER,
-    MODEL_IDS,
     MODELS_PATH,
     MODES,
     OPERATION_PATH,
@@ -32,7 +32,16 @@ class GeminiProvider(Provider):
     source_input = SourceInput.OWN_TASK  # extends only clips it made, by their file URI
     edits_take_images = False  # an extension takes no image
 
-    def __init__(self, client: httpx.AsyncClient, *, base_url: str, api_key: str) -> None:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        *,
+        base_url: str,
+        api_key: str,
+        model_ids: Mapping[str, tuple[str, ...]],
+    ) -> None:
+        # our model id -> the Gemini API's, the first of the catalogue's ids for this backend
+        self._model_ids = {model: ids[0] for model, ids in model_ids.items()}
         self._client = client
         self._base = base_url.rstrip("/")
         self._api_key = api_key
@@ -41,7 +50,7 @@ class GeminiProvider(Provider):
         return {KEY_HEADER: self._api_key}
 
     def availability(self, model: str, mode: Mode = Mode.TEXT) -> Availability:
-        if model not in MODEL_IDS:
+        if model not in self._model_ids:
             return Availability(False, f"the Gemini API serves only Veo, not {model}", suggestion="veo-3.1")
         if mode not in MODES:
             return Availability(
@@ -50,7 +59,7 @@ class GeminiProvider(Provider):
         return Availability(True)
 
     async def submit(self, spec: RenderSpec) -> str:
-        model, body = build_request(spec)
+        model, body = build_request(spec, self._model_ids)
         status, answer, headers = await request_json(
             self._client, "POST", self._base + CREATE_PATH.format(model=model),
             backend=BACKEND, headers=self._headers(), json=body,

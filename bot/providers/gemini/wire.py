@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import mimetypes
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 import httpx
@@ -21,9 +22,6 @@ OPERATION_PATH = API + "/{name}"  # the operation's `name` is "models/<model>/op
 MODELS_PATH = API + "/models"
 KEY_HEADER = "x-goog-api-key"
 
-# our model id -> Gemini's. The `-preview` ids are the ones the SDK and Google's docs use; the
-# `-001` GA ids exist too (UNCONFIRMED which one an account is given): a one-line change here.
-MODEL_IDS = {"veo-3.1": "veo-3.1-generate-preview", "veo-3.1-fast": "veo-3.1-fast-generate-preview"}
 MODES = frozenset({Mode.TEXT, Mode.IMAGE, Mode.EXTEND})
 # Reference images (subjects' front views, `referenceType: asset`) and extensions: at most three,
 # only at 8 s 16:9 (Google's exact table is UNCONFIRMED).
@@ -43,9 +41,10 @@ def _image(ref: MediaRef) -> dict:
     return {"bytesBase64Encoded": b64_file(Path(ref.path)), "mimeType": mime}
 
 
-def build_request(spec: RenderSpec) -> tuple[str, dict]:
-    """(Gemini model id, JSON body) of `POST …/models/{model}:predictLongRunning`. Reads local images."""
-    model = MODEL_IDS.get(spec.model)
+def build_request(spec: RenderSpec, model_ids: Mapping[str, str]) -> tuple[str, dict]:
+    """(Gemini model id, JSON body) of `POST …/models/{model}:predictLongRunning`. Reads local images.
+    `model_ids`: our model id -> the Gemini API's (the catalogue's first id for the backend)."""
+    model = model_ids.get(spec.model)
     if model is None or spec.mode not in MODES:
         raise errors.ModelUnavailable(f"The Gemini API does not serve {spec.model} ({spec.mode.value}).")
     if spec.mode is Mode.EXTEND:

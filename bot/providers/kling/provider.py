@@ -56,6 +56,7 @@ from bot.providers.kling.wire import (
     face_source,
     kling_jwt,
     lipsync_body,
+    models_for,
     one_face,
     route_for,
     speaking_voice,
@@ -67,8 +68,7 @@ from bot.providers.kling.wire import (
     voice_refusal,
 )
 from bot.providers.webhooks import signed_json
-
-KLING_MODES = {m: ", ".join(sorted(mode.value for mode in w.modes)) for m, w in MODELS.items()}
+from bot.request.catalogue import Catalogue
 
 
 class KlingProvider(Provider):
@@ -93,8 +93,11 @@ class KlingProvider(Provider):
         element_wait_seconds: float = 120.0,
         webhook_secret: str = "",
         tasks_batch: int = TASKS_BATCH,
+        catalogue: Catalogue | None = None,
     ) -> None:
         self._client = client
+        # the catalogue's Kling ids (the first of each model's) over the built-in wire
+        self._models = MODELS if catalogue is None else models_for(catalogue)
         # /tasks is new-standard, which takes an API key only: a JWT account polls task by task
         self.max_batch = max(1, tasks_batch) if api_key else 1
         self._webhook_secret = webhook_secret
@@ -145,7 +148,7 @@ class KlingProvider(Provider):
     def availability(self, model: str, mode: Mode = Mode.TEXT) -> Availability:
         if mode is Mode.LIPSYNC:  # model-independent (§2.4): any clip Kling can fetch
             return Availability(True)
-        wire = MODELS.get(model)
+        wire = self._models.get(model)
         if wire is None:
             if model.startswith("sora-"):
                 return Availability(False, f"Kling does not serve {model}.", suggestion="kling-v3-pro")
@@ -153,7 +156,9 @@ class KlingProvider(Provider):
         if mode not in wire.modes:
             suggestion = "kling-avatar-pro" if mode is Mode.AVATAR else "kling-o1"
             return Availability(
-                False, f"{model} on Kling does {KLING_MODES[model]}, not {mode.value}.", suggestion=suggestion
+                False,
+                f"{model} on Kling does {', '.join(sorted(m.value for m in wire.modes))}, not {mode.value}.",
+                suggestion=suggestion,
             )
         return Availability(True)
 
@@ -164,7 +169,7 @@ class KlingProvider(Provider):
 
     async def submit(self, spec: RenderSpec) -> str:
         """Create the task; the id returned is `<route>:<task id>` so status() knows where to poll."""
-        if spec.subjects and route_for(spec) == OMNI:
+        if spec.subjects and route_for(spec, self._models) == OMNI:
             ids = await self._elements_for(spec.subjects)
             subjects = tuple(
                 dataclasses.replace(s, element_ids={**s.element_ids, "kling": ids[s.name]})
@@ -176,7 +181,7 @@ class KlingProvider(Provider):
         audio_id = None
         if spec.mode is Mode.AVATAR and spec.script:
             audio_id, _seconds = await self.tts(spec.script, speaking_voice(spec))
-        route, body = build_request(spec, audio_id=audio_id)
+        route, body = build_request(spec, audio_id=audio_id, models=self._models)
         data = await self._call("POST", VIDEO_PATH.format(route=route), json=body)
         task_id = data.get("task_id")
         if not task_id:
@@ -187,7 +192,7 @@ class KlingProvider(Provider):
         """Kling looks tasks up by our external_task_id too; "not found" (1203) means none was made."""
         if not spec.external_id:
             return None
-        route = route_for(spec)
+        route = route_for(spec, self._models)
         try:
             data = await self._call("GET", VIDEO_PATH.format(route=route) + f"/{spec.external_id}")
         except errors.ProviderError as exc:
@@ -197,15 +202,14 @@ class KlingProvider(Provider):
         task_id = data.get("task_id")
         return f"{route}:{task_id}" if task_id else None
 
-    @staticmethod
-    def split_task_id(task_id: str, spec: RenderSpec | None = None) -> tuple[str, str]:
+    def split_task_id(self, task_id: str, spec: RenderSpec | None = None) -> tuple[str, str]:
         """(route, Kling task id) from our stored id; a bare id (e.g. from a callback) uses spec's route."""
         route, sep, bare = task_id.rpartition(":")
         if sep and route in ROUTES:
             return route, bare
         if spec is None:
             raise errors.BadRequest(f"Cannot tell which Kling route task {task_id!r} belongs to.")
-        return route_for(spec), task_id
+        return route_for(spec, self._models), task_id
 
     async def status(self, task_id: str, spec: RenderSpec) -> TaskStatus:
         route, bare = self.split_task_id(task_id, spec)
@@ -254,7 +258,11 @@ class KlingProvider(Provider):
     async def ensure_elements(self, spec: RenderSpec) -> dict[str, str]:
         """Elements for the subjects of a spec on the omni route, the only one that takes them (an
         avatar's portrait goes as an image; a lip-sync's subject only lends its voice)."""
-        if not spec.subjects or spec.mode in (Mode.AVATAR, Mode.LIPSYNC) or route_for(spec) != OMNI:
+        if (
+            not spec.subjects
+            or spec.mode in (Mode.AVATAR, Mode.LIPSYNC)
+            or route_for(spec, self._models) != OMNI
+        ):
             return {}
         return await self._elements_for(spec.subjects)
 
@@ -357,7 +365,7 @@ class KlingProvider(Provider):
     async def ensure_voices(self, spec: RenderSpec) -> dict[str, str]:
         """Custom voices for the spec's subjects that have a sample and no Kling voice yet, where
         the spec speaks in one: a script (avatar, lip-sync) or 2.6 image-to-video's voice_list."""
-        if not uses_voices(spec):
+        if not uses_voices(spec, self._models):
             return {}
         ids: dict[str, str] = {}
         for subject in spec.subjects:

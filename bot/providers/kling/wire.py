@@ -9,14 +9,17 @@ import hashlib
 import hmac
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
+from types import MappingProxyType
 
 import httpx
 
 from bot.providers import errors
 from bot.providers.base import MediaRef, Mode, RenderSpec, SubjectRef, TaskState
 from bot.providers.http import b64_file, retry_after_seconds
+from bot.request.catalogue import Catalogue
 
 # ---- paths ---------------------------------------------------------------------------------------
 TEXT2VIDEO, IMAGE2VIDEO, OMNI, AVATAR = "text2video", "image2video", "omni-video", "avatar/image2video"
@@ -82,7 +85,7 @@ _TI = frozenset({Mode.TEXT, Mode.IMAGE})
 _TIM = _TI | {Mode.MOTION}
 _OMNI_MODES = frozenset({Mode.TEXT, Mode.IMAGE, Mode.EDIT, Mode.EXTEND})
 _V3 = {"sound": True, "omni_name": "kling-v3-omni", "omni_sound": True, "multi_shot": True, "end_frame": True}
-MODELS: dict[str, ModelWire] = {
+MODELS: Mapping[str, ModelWire] = {
     "kling-2.6-pro": ModelWire("kling-v2-6", _TIM, "pro", sound=True, motion_name="kling-v2-6", voices=True),
     "kling-v3": ModelWire("kling-v3", _TIM, "std", motion_name="kling-v3", **_V3),
     "kling-v3-pro": ModelWire("kling-v3", _TIM, "pro", motion_name="kling-v3", **_V3),
@@ -95,11 +98,20 @@ MODELS: dict[str, ModelWire] = {
 OMNI_MODELS = {"kling-video-o1", "kling-v3-omni"}  # model_names that always use the omni route
 
 
-def add_model_names(pairs) -> None:
-    """Kling 4.0's legacy model_names, as the operator names them (KLING_4_MODEL_NAMES): text and
-    image-to-video on the routes every Kling model shares; nothing is assumed about the slugs."""
-    for model_id, model_name in pairs:
-        MODELS.setdefault(model_id, ModelWire(model_name, _TI, None, sound=True, end_frame=True))
+def models_for(catalogue: Catalogue) -> Mapping[str, ModelWire]:
+    """The models Kling serves here: MODELS with each model_name taken from the catalogue (its
+    first Kling id), and a model only the catalogue names (an operator's override, e.g. Kling 4.0)
+    as text and image-to-video on the routes every Kling model shares, with `sound` and a last
+    frame only where its row has native audio and an end_image input."""
+    models = dict(MODELS)
+    for model_id, names in catalogue.provider_ids("kling").items():
+        known, row = MODELS.get(model_id), catalogue[model_id]
+        if known is not None:
+            models[model_id] = replace(known, model_name=names[0])
+        else:
+            sound, end_frame = row.audio == "native", "end_image" in row.inputs
+            models[model_id] = ModelWire(names[0], _TI, None, sound=sound, end_frame=end_frame)
+    return MappingProxyType(models)
 
 
 NEGATIVE_ROUTES = {TEXT2VIDEO, IMAGE2VIDEO}  # routes that take `negative_prompt`
@@ -166,10 +178,10 @@ def element_id(subject: SubjectRef) -> int:
         ) from None
 
 
-def route_for(spec: RenderSpec) -> str:
+def route_for(spec: RenderSpec, models: Mapping[str, ModelWire] = MODELS) -> str:
     if spec.mode is Mode.LIPSYNC:  # model-independent: it works on any clip Kling can fetch
         return LIPSYNC
-    wire = MODELS.get(spec.model)
+    wire = models.get(spec.model)
     if wire is None:
         raise errors.ModelUnavailable(f"Kling does not serve {spec.model}.")
     if spec.mode is Mode.AVATAR:
@@ -326,11 +338,13 @@ def _omni_body(spec: RenderSpec, wire: ModelWire) -> dict:
     return body
 
 
-def build_request(spec: RenderSpec, *, audio_id: str | None = None) -> tuple[str, dict]:
+def build_request(
+    spec: RenderSpec, *, audio_id: str | None = None, models: Mapping[str, ModelWire] = MODELS
+) -> tuple[str, dict]:
     """The route and JSON body for `spec`. Pure. Subjects must already carry Kling element ids;
     an avatar with a script needs the `audio_id` from TTS."""
-    route = route_for(spec)
-    wire = MODELS[spec.model]
+    route = route_for(spec, models)
+    wire = models[spec.model]
     if route == AVATAR:
         body = _avatar_body(spec, wire, audio_id)
     elif route == MOTION:
@@ -426,13 +440,13 @@ def tts_body(text: str, voice_id: str | None = None) -> dict:
     }
 
 
-def uses_voices(spec: RenderSpec) -> bool:
+def uses_voices(spec: RenderSpec, models: Mapping[str, ModelWire] = MODELS) -> bool:
     """Whether the spec speaks in its subjects' voices: a script said by TTS, or the voice_list of
     an image-to-video on a model that takes one."""
     if spec.mode in (Mode.AVATAR, Mode.LIPSYNC):
         return bool(spec.script)
-    wire = MODELS.get(spec.model)
-    return bool(wire and wire.voices and spec.mode is Mode.IMAGE and route_for(spec) == IMAGE2VIDEO)
+    wire = models.get(spec.model)
+    return bool(wire and wire.voices and spec.mode is Mode.IMAGE and route_for(spec, models) == IMAGE2VIDEO)
 
 
 def speaking_voice(spec: RenderSpec) -> str | None:

@@ -13,6 +13,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.util.utils import get_arg_names_of_callable
 
 from bot.outcomes import Refusal
+from bot.request.catalogue import shipped_catalogue
 from handlers.replies import unexpected
 
 RESPONSE_URL = "http://127.0.0.1:9/response/C0CHANNEL/1"
@@ -82,6 +83,8 @@ class FakeSteps(Recorder):
 
 class FakeStudio(Recorder):
     """The studio's surface the listeners use; `seen` keys are retries (first_time says False)."""
+
+    catalogue = shipped_catalogue()
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, tuple]] = []

@@ -10,6 +10,7 @@ from bot.providers.aimlapi import wire as aiml
 from bot.providers.base import MediaRef, Mode, RenderSpec, TaskState
 from bot.providers.gemini import wire as gemini
 from bot.providers.kling.wire import build_request
+from bot.request.catalogue import shipped_catalogue
 
 SHOTS = ((3, "wide shot of a harbour at dawn"), (2, "a gull takes off"))
 IMG = MediaRef(url="https://example.com/a.png", mime="image/png")
@@ -115,9 +116,10 @@ def test_gemini_body_and_operation(tmp_path):
     png.write_bytes(b"\x89PNG\r\n\x1a\nfake")
     ref = MediaRef(path=str(png), mime="image/png")
     model, body = gemini.build_request(
-        spec(model="veo-3.1", mode=Mode.IMAGE, seconds=8, resolution="1080p", image=ref, end_image=ref)
+        spec(model="veo-3.1", mode=Mode.IMAGE, seconds=8, resolution="1080p", image=ref, end_image=ref),
+        {"veo-3.1": shipped_catalogue()["veo-3.1"].provider_ids("gemini")[0]},
     )
-    assert model == "veo-3.1-generate-preview"
+    assert model == "veo-3.1-generate-001"  # the catalogue's first id; the preview id was retired
     assert set(body["instances"][0]) == {"prompt", "image", "lastFrame"}
     assert body["parameters"] == {
         "sampleCount": 1,

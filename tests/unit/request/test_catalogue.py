@@ -4,19 +4,16 @@ import pytest
 
 from bot.outcomes import Refusal
 from bot.request import VideoRequest
-from bot.request.catalogue import (
-    ALIASES,
-    CATALOGUE,
-    DEFAULT_DRAFT_MODEL,
-    FINAL_MODEL_PREFERENCE,
-    PRICES,
-    check_request,
-    describe_choices,
-    estimate_cost,
-    get_model,
-    price_per_second,
-    size_for,
-)
+from bot.request.catalogue import shipped_catalogue, size_for
+from bot.request.checks import check_request, describe_choices
+from bot.request.pricing import estimate_cost, price_per_second
+
+CATALOGUE = shipped_catalogue()
+get_model = CATALOGUE.get
+ALIASES = CATALOGUE.aliases
+DEFAULT_DRAFT_MODEL = CATALOGUE.default_draft
+FINAL_MODEL_PREFERENCE = CATALOGUE.final_preference
+PRICES = {(m.id, res, variant): price for m in CATALOGUE.values() for res, variant, price in m.prices}
 
 CONTRACT_IDS = [
     "kling-2.6-pro",

@@ -13,7 +13,11 @@ from bot.request import (
     parse_reply,
     tokenize,
 )
-from bot.request.catalogue import CATALOGUE, check_request
+from bot.request.catalogue import shipped_catalogue
+from bot.request.checks import check_request
+
+CATALOGUE = shipped_catalogue()
+
 
 FLAG_WORDS = [
     "--model", "-m", "--seconds", "--aspect", "--res", "--n", "--audio", "--no-audio", "--image",

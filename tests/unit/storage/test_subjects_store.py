@@ -75,7 +75,9 @@ def test_a_removed_subjects_image_stays_in_use_while_an_unfinished_job_refers_to
 
 
 def test_limit_problem_is_pure_and_names_the_limit():
-    from bot.request.catalogue import get_model
+    from bot.request.catalogue import shipped_catalogue
+
+    get_model = shipped_catalogue().get
     from bot.request.subject_limits import limit_problem, subject_names
 
     def subject(name: str, images: int) -> dict:

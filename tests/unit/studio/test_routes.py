@@ -3,8 +3,11 @@ final model falls back to the last of the preference list (a channel's own choic
 
 from __future__ import annotations
 
-from bot.request.catalogue import CATALOGUE, FINAL_MODEL_PREFERENCE
+from bot.request.catalogue import shipped_catalogue
 from storage.channels import ChannelSettings
+
+CATALOGUE = shipped_catalogue()
+FINAL_MODEL_PREFERENCE = CATALOGUE.final_preference
 
 
 async def test_without_keys_every_model_is_the_preview_renderers(parts):
