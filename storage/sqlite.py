@@ -58,6 +58,12 @@ class SqliteDb(Db):
         self._depth -= 1
         self.conn.execute("COMMIT" if self._depth == 0 else f"RELEASE {name}")
 
+    def lock(self, key: str) -> None:
+        if self._depth == 0:
+            raise RuntimeError(f"lock({key!r}) outside a transaction holds nothing")
+        # nothing more to take: the outermost atomic() began IMMEDIATE, so this transaction already
+        # holds the database's one write lock, for every key, until it ends
+
     def table_names(self) -> list[str]:
         rows = self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
         return [r[0] for r in rows]
