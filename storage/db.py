@@ -254,7 +254,7 @@ class Store:
         return self.db.engine
 
     @property
-    def Error(self) -> type[Exception]:  # noqa: N802 - named as the driver's error it is
+    def Error(self) -> type[Exception]:  # named as Db.Error, the driver's error it is
         """The driver's base error, for a caller that carries on without the database."""
         return self.db.Error
 

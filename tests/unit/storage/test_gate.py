@@ -1,12 +1,15 @@
 """Decisions that read, check and write, fired at once from many connections (replicas) on one
 database, on SQLite and PostgreSQL: the cost gate never lets the budget be passed, and a job
-waiting for approval is started by exactly one of the approvals that land together."""
+waiting for approval is started by exactly one of the approvals that land together. And only
+storage/ sees a `Db`."""
 
 from __future__ import annotations
 
+import ast
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -145,3 +148,26 @@ def test_a_lock_outside_a_transaction_is_refused(fresh_db):
         fresh_db.lock("channel T1 C1")
     with fresh_db.atomic():
         fresh_db.lock("channel T1 C1")
+
+
+def test_nothing_outside_storage_takes_a_db():
+    """A decision written outside storage/ (a closure handed to `store.run`) would read and write
+    without the transaction and lock its storage function takes: only storage/ sees a `Db`."""
+    root = Path(__file__).resolve().parents[3]
+    offenders = []
+    for path in [*root.joinpath("bot").rglob("*.py"), *root.joinpath("handlers").rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            where = f"{path.relative_to(root)}:{getattr(node, 'lineno', 0)}"
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+                args = node.args
+                if any(a.arg == "db" for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]):
+                    offenders.append(where)
+            elif isinstance(node, ast.ImportFrom) and node.module == "storage.db":
+                offenders += [where for alias in node.names if alias.name == "Db"]
+            elif (
+                isinstance(node, ast.Attribute)
+                and node.attr == "db"
+                and ast.unparse(node.value).endswith("store")
+            ):
+                offenders.append(where)
+    assert offenders == []
