@@ -173,13 +173,10 @@ def decide(
     """Record one decision on a version (`take_id`) or a job waiting for approval, and act on the
     subject's verdict (the channel's approvers and rule, `review.verdict`): a version's approval is
     marked, a job approved past the gate is queued. One transaction holding the channel's lock and
-    the job's row: of two approvers deciding at once, exactly one sees the verdict change."""
+    the job (its takes and row): of two approvers deciding at once, exactly one sees the verdict change."""
     with db.atomic():
         channels.lock_channel(db, team_id, channel_id)
-        job = db.one(
-            f"SELECT team_id, channel_id, shot_id, user_id, state FROM jobs WHERE id = ?{db.for_update}",
-            [job_id],
-        )
+        job = jobs.lock_job(db, job_id)
         settings = channels.get_settings(db, team_id, channel_id)
 
         def judged() -> str:

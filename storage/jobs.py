@@ -239,7 +239,7 @@ def set_job_state(db: Db, job_id: int, state: str, note: str = "", take_state: s
     """Move a whole job (approval, cancel): its non-terminal takes follow to `take_state`."""
     now = now_iso()
     with db.atomic():
-        old = db.execute(f"SELECT state FROM jobs WHERE id = ?{db.for_update}", [job_id]).fetchone()[0]
+        old = db.execute("SELECT state FROM jobs WHERE id = ?", [job_id]).fetchone()[0]
         if take_state:
             for take_id, t_old in db.execute(
                 "SELECT id, state FROM takes WHERE job_id = ? AND state NOT IN ('delivered','failed','cancelled')",
@@ -258,12 +258,20 @@ def set_job_state(db: Db, job_id: int, state: str, note: str = "", take_state: s
             db.notify(WORK)
 
 
+def lock_job(db: Db, job_id: int) -> dict:
+    """Inside a transaction: hold the job's takes and then the job's row until it ends, and return
+    the row. Takes before their job, the order `update_take` locks them in, so the two never wait
+    on each other in a circle."""
+    db.execute(f"SELECT id FROM takes WHERE job_id = ? ORDER BY id{db.for_update}", [job_id])
+    return db.one(f"SELECT * FROM jobs WHERE id = ?{db.for_update}", [job_id])
+
+
 def cancel_job(db: Db, job_id: int, team_id: str, channel_id: str, user_id: str, reason: str) -> str | None:
     """Cancel the job and its unfinished takes, recorded with `reason` in the audit; one transaction
-    holding the job's row, so a job that ends meanwhile is not cancelled after the fact. Returns
+    holding the job (`lock_job`), so a job that ends meanwhile is not cancelled after the fact. Returns
     the state of a job that had already ended (nothing changed), else None."""
     with db.atomic():
-        state = db.execute(f"SELECT state FROM jobs WHERE id = ?{db.for_update}", [job_id]).fetchone()[0]
+        state = lock_job(db, job_id)["state"]
         if state in ENDED:
             return state
         set_job_state(db, job_id, JobState.CANCELLED, f"by {user_id}", TakeState.CANCELLED)
