@@ -28,7 +28,7 @@ def web_app(dailies: Dailies) -> web.Application:
             {
                 "ok": True,
                 "jobs_in_flight": dailies.runner.in_flight,
-                "database": dailies.store.db.engine,
+                "database": dailies.store.engine,
                 "replica": dailies.runner.replica,
                 "takes_held": held,
             }

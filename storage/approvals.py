@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from storage import audit, channels, jobs
+from bot.request.review import verdict
+from storage import audit, channels, jobs, review_notes
 from storage.clock import now_iso
 from storage.db import Db
+from storage.states import JobState, TakeState
 
 DECISIONS = ("approve", "reject", "withdrawn")
 
@@ -149,9 +151,69 @@ def decisions_on(db: Db, shot_id: int, job_id: int, take_id: int | None) -> dict
     return {r["user_id"]: r["decision"] for r in rows if r["job_id"] == job_id and r["take_id"] == take_id}
 
 
+@dataclass(frozen=True)
+class Decided:
+    changed: str  # the subject's new verdict when this decision changed it ("approved", ...), else ""
+    state: str  # the job's state when the decision was taken
+    started: bool  # it approved a job waiting for approval, which is queued now
+
+
+def decide(
+    db: Db,
+    *,
+    team_id: str,
+    channel_id: str,
+    job_id: int,
+    take_id: int | None,
+    user_id: str,
+    decision: str,
+    via: str,
+    label: str,
+) -> Decided:
+    """Record one decision on a version (`take_id`) or a job waiting for approval, and act on the
+    subject's verdict (the channel's approvers and rule, `review.verdict`): a version's approval is
+    marked, a job approved past the gate is queued. One transaction holding the channel's lock and
+    the job (its takes and row): of two approvers deciding at once, exactly one sees the verdict change."""
+    with db.atomic():
+        channels.lock_channel(db, team_id, channel_id)
+        job = jobs.lock_job(db, job_id)
+        settings = channels.get_settings(db, team_id, channel_id)
+
+        def judged() -> str:
+            decided = decisions_on(db, job["shot_id"], job_id, take_id)
+            return verdict(decided, settings.approvers, settings.approval_rule, job["user_id"])
+
+        before = judged()
+        record_decision(
+            db, team_id=job["team_id"], channel_id=job["channel_id"], shot_id=job["shot_id"], job_id=job_id,
+            take_id=take_id, user_id=user_id, decision=decision, via=via, label=label,
+        )  # fmt: skip
+        after = judged()
+        changed = after if after != before else ""
+        if take_id is not None and changed:
+            jobs.set_take_approved(db, take_id, now_iso() if after == "approved" else None)
+        started = take_id is None and job["state"] == JobState.AWAITING_APPROVAL and changed == "approved"
+        if started:
+            jobs.set_job_state(db, job_id, JobState.QUEUED, "approved", TakeState.QUEUED)
+            audit.record(
+                db, job["team_id"], job["channel_id"], user_id, "start", "approved past the gate", job_id
+            )
+    return Decided(changed, job["state"], started)
+
+
 def shot_with_decisions(db: Db, shot_id: int) -> tuple[dict, list[dict], list[dict], list[dict]]:
     """The shot, its jobs and takes (as `jobs.shot_view`), and each person's latest decisions."""
     return (*jobs.shot_view(db, shot_id), latest_for_shot(db, shot_id))
+
+
+def room_of(
+    db: Db, shot_id: int, team_id: str, channel_id: str
+) -> tuple[list[dict], list[dict], list[dict], channels.ChannelSettings, list[dict]]:
+    """What the screening room shows of a shot, read in one go: its jobs and takes, each person's
+    latest decisions, the channel's settings (who approves, by which rule) and the review notes."""
+    _, shot_jobs, takes = jobs.shot_view(db, shot_id)
+    settings = channels.get_settings(db, team_id, channel_id)
+    return shot_jobs, takes, latest_for_shot(db, shot_id), settings, review_notes.for_shot(db, shot_id)
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,12 @@ def get_settings(db: Db, team_id: str, channel_id: str) -> ChannelSettings:
     )
 
 
+def lock_channel(db: Db, team_id: str, channel_id: str) -> None:
+    """Inside a transaction: decisions on this channel's money and approvals (in any replica)
+    take turns until the transaction ends."""
+    db.lock(f"channel {team_id} {channel_id}")
+
+
 COLUMNS = {
     "model": "default_model",
     "final-model": "final_model",

@@ -15,6 +15,10 @@ How a storage function is written (one copy of the SQL serves both engines):
   `fetchall`, `rowcount`);
 - `db.insert(table, row)` returns the new id; `db.upsert(table, row, pk=...)`; `with db.atomic():`
   for several statements that stand or fall together (nestable);
+- a decision that reads, checks and then writes (the cost gate, a verdict, a claim) is ONE storage
+  function doing all of it inside `with db.atomic():`, locking what it decides on first
+  (`db.lock(key)`, or a `SELECT ...{db.for_update}` of the row). The storage thread alone makes
+  nothing atomic: other replicas write to the same PostgreSQL between two statements;
 - SQL both engines speak: `coalesce`, `greatest(a, b)`, `strpos`, `ON CONFLICT`, `RETURNING`; no
   `INSERT OR IGNORE`, no scalar `max(a, b)`, no `instr`; a duplicate raises `db.IntegrityError`;
 - `db.table_names()` and `db[table].columns_dict` (name → Python type) describe the schema.
@@ -110,6 +114,12 @@ class Db(ABC):
     @abstractmethod
     def atomic(self) -> AbstractContextManager[None]:
         """A transaction (a savepoint when nested): committed on exit, rolled back on an error."""
+
+    @abstractmethod
+    def lock(self, key: str) -> None:
+        """Inside `atomic()`: another transaction locking the same `key`, in any process, waits
+        until this one ends (commit or rollback). Outside a transaction it would hold nothing, so
+        it raises."""
 
     def lock_schema(self) -> None:
         """Inside the migrations' transaction: other processes migrating wait for this one.
@@ -247,7 +257,8 @@ def new_replica_id() -> str:
 
 class Store:
     """Runs storage functions on one dedicated thread, so the event loop (and Slack acks) never
-    wait on the database, and one replica's writes are serialised. PostgreSQL is reached with
+    wait on the database. That thread makes nothing atomic: each storage function that decides
+    something runs its own transaction (see the module docstring). PostgreSQL is reached with
     psycopg's sync API on this same thread: the storage functions stay one plain-function copy for
     both engines, and each replica needs a single connection (plus one for LISTEN)."""
 
@@ -255,6 +266,15 @@ class Store:
         self.db = db
         self.replica = replica or new_replica_id()  # this process, among replicas on one database
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dailies-db")
+
+    @property
+    def engine(self) -> str:
+        return self.db.engine
+
+    @property
+    def Error(self) -> type[Exception]:  # named as Db.Error, the driver's error it is
+        """The driver's base error, for a caller that carries on without the database."""
+        return self.db.Error
 
     async def run(self, fn: Callable[..., T], *args, **kwargs) -> T:
         loop = asyncio.get_running_loop()

@@ -5,7 +5,19 @@ from __future__ import annotations
 
 import json
 
+from storage import subjects
 from storage.db import Db
+
+
+def home_of(db: Db, team_id: str, user_id: str, shots: int, review: int, channels: int) -> dict:
+    """What the tab shows, read in one go: the user's latest `shots`, what waits for their review,
+    and the subject libraries of the (at most `channels`) channels they use."""
+    used = subjects.channels_of_user(db, team_id, user_id)[:channels]
+    return {
+        "shots": recent_shots_of_user(db, team_id, user_id, shots),
+        "review": awaiting_review(db, team_id, user_id, review),
+        "libraries": {c: subjects.list_subjects(db, team_id, c) for c in used},
+    }
 
 
 def recent_shots_of_user(db: Db, team_id: str, user_id: str, limit: int) -> list[dict]:

@@ -258,6 +258,27 @@ def set_job_state(db: Db, job_id: int, state: str, note: str = "", take_state: s
             db.notify(WORK)
 
 
+def lock_job(db: Db, job_id: int) -> dict:
+    """Inside a transaction: hold the job's takes and then the job's row until it ends, and return
+    the row. Takes before their job, the order `update_take` locks them in, so the two never wait
+    on each other in a circle."""
+    db.execute(f"SELECT id FROM takes WHERE job_id = ? ORDER BY id{db.for_update}", [job_id])
+    return db.one(f"SELECT * FROM jobs WHERE id = ?{db.for_update}", [job_id])
+
+
+def cancel_job(db: Db, job_id: int, team_id: str, channel_id: str, user_id: str, reason: str) -> str | None:
+    """Cancel the job and its unfinished takes, recorded with `reason` in the audit; one transaction
+    holding the job (`lock_job`), so a job that ends meanwhile is not cancelled after the fact. Returns
+    the state of a job that had already ended (nothing changed), else None."""
+    with db.atomic():
+        state = lock_job(db, job_id)["state"]
+        if state in ENDED:
+            return state
+        set_job_state(db, job_id, JobState.CANCELLED, f"by {user_id}", TakeState.CANCELLED)
+        audit.record(db, team_id, channel_id, user_id, "cancel", reason, job_id)
+    return None
+
+
 def get_job(db: Db, job_id: int) -> JobRow | None:
     rows = list(db["jobs"].rows_where("id = ?", [job_id]))
     if not rows:
@@ -299,6 +320,11 @@ def shot_view(db: Db, shot_id: int) -> tuple[ShotRow | None, list[JobRow], list[
         for t in db["takes"].rows_where("shot_id = ?", [shot_id], order_by="version")
     ]
     return shot, jobs, takes
+
+
+def takes_of_shot(db: Db, shot_id: int) -> list[TakeRow]:
+    """A shot's versions, oldest first."""
+    return list(db["takes"].rows_where("shot_id = ?", [shot_id], order_by="version"))
 
 
 def recent_jobs(db: Db, team_id: str, channel_id: str, limit: int = 10) -> list[dict]:
@@ -377,16 +403,6 @@ def recent_jobs_of_user(db: Db, user_id: str, limit: int) -> list[dict]:
             [user_id, limit],
         )
     ]
-
-
-def create_gated_job(db: Db, new: NewJob, gate_note: str | None) -> tuple[int, int, list[int]]:
-    """`create_job`, with what the cost gate decided about it (when it looked) in the audit, in
-    one transaction."""
-    with db.atomic():
-        created = create_job(db, new)
-        if gate_note is not None:
-            audit.record(db, new.team_id, new.channel_id, new.user_id, "gate", gate_note, created[1])
-    return created
 
 
 def recent_shots(db: Db, team_id: str, channel_id: str, limit: int = 8, scan: int = 30) -> list[dict]:

@@ -78,6 +78,12 @@ class PostgresDb(Db):
         finally:
             self._depth -= 1
 
+    def lock(self, key: str) -> None:
+        if self._depth == 0:
+            raise RuntimeError(f"lock({key!r}) outside a transaction holds nothing")
+        # a transaction-scoped advisory lock on the key's 64-bit hash, released at commit/rollback
+        self.conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [key])
+
     def lock_schema(self) -> None:
         """Replicas starting together migrate one at a time (released at commit)."""
         self.conn.execute("SELECT pg_advisory_xact_lock(7210342)")

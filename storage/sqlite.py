@@ -68,6 +68,12 @@ class SqliteDb(Db):
         self._depth -= 1
         self.lite.execute("COMMIT" if self._depth == 0 else f"RELEASE {name}")
 
+    def lock(self, key: str) -> None:
+        if self._depth == 0:
+            raise RuntimeError(f"lock({key!r}) outside a transaction holds nothing")
+        # nothing more to take: the outermost atomic() began IMMEDIATE, so this transaction already
+        # holds the database's one write lock, for every key, until it ends
+
     def table_names(self) -> list[str]:
         return sorted(self.lite.table_names())
 

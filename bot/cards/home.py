@@ -13,8 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.cards.blocks import note_count
 from bot.request.money import usd
 from storage import home as home_db
-from storage import subjects as subjects_db
-from storage.db import Db, Store
+from storage.db import Store
 from storage.rows import ShotRow
 from storage.states import TakeState
 
@@ -32,17 +31,6 @@ MORE = (
     "More than fits here: `/video jobs` in a channel lists its shots, `/video subject list` its library, "
     "and every card's thread has all its versions."
 )
-
-
-def load_home(db: Db, team_id: str, user_id: str) -> dict:
-    """What the tab shows, read in one go: the user's shots, what waits for their review, and the
-    subjects of the channels they use."""
-    channels = subjects_db.channels_of_user(db, team_id, user_id)[:MAX_CHANNELS]
-    return {
-        "shots": home_db.recent_shots_of_user(db, team_id, user_id, MAX_SHOTS),
-        "review": home_db.awaiting_review(db, team_id, user_id, MAX_REVIEW),
-        "libraries": {c: subjects_db.list_subjects(db, team_id, c) for c in channels},
-    }
 
 
 async def thread_links(client: AsyncWebClient, items: list[dict]) -> dict[tuple[str, str], str]:
@@ -63,7 +51,7 @@ async def thread_links(client: AsyncWebClient, items: list[dict]) -> dict[tuple[
 
 async def publish(client: AsyncWebClient, store: Store, team_id: str, user_id: str, notice: str = "") -> None:
     """Read, render and publish the user's Home tab (what they have in that workspace)."""
-    data = await store.run(load_home, team_id, user_id)
+    data = await store.run(home_db.home_of, team_id, user_id, MAX_SHOTS, MAX_REVIEW, MAX_CHANNELS)
     data["links"] = await thread_links(client, [*data["shots"], *data["review"]])
     await client.views_publish(user_id=user_id, view=home_view(data, notice))
 
@@ -162,7 +150,7 @@ def _fit(groups: list[list[dict]], limit: int = MAX_BLOCKS) -> list[dict]:
 
 
 def home_view(data: dict, notice: str = "") -> dict:
-    """The `views.publish` view for `load_home`'s data (and a line on what just happened). Pure."""
+    """The `views.publish` view for `storage.home.home_of`'s data (and a line on what just happened). Pure."""
     links = data.get("links", {})
     new = {
         "type": "button", "text": {"type": "plain_text", "text": "New video"}, "style": "primary",

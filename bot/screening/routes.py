@@ -29,7 +29,7 @@ from bot.slack.people import People
 from bot.slack.workspace import WorkspaceGone
 from bot.studio.origin import Origin
 from bot.studio.studio import Studio
-from storage import approvals, channels, review_notes
+from storage import approvals
 from storage import jobs as jobs_db
 from storage.db import Store
 from storage.rows import ShotRow
@@ -121,13 +121,9 @@ class ScreeningRoom:
             ) from None
 
     async def _room(self, found: tokens.Pass, shot: ShotRow) -> Room:
-        def load(db):
-            _, jobs, takes = jobs_db.shot_view(db, shot["id"])
-            settings = channels.get_settings(db, shot["team_id"] or "", shot["channel_id"])
-            notes = review_notes.for_shot(db, shot["id"])
-            return jobs, takes, approvals.latest_for_shot(db, shot["id"]), settings, notes
-
-        jobs, takes, decisions, settings, notes = await self.store.run(load)
+        jobs, takes, decisions, settings, notes = await self.store.run(
+            approvals.room_of, shot["id"], shot["team_id"] or "", shot["channel_id"]
+        )
         return build_room(
             shot, jobs, takes, decisions, tuple(settings.approvers), settings.approval_rule, found.user_id,
             notes,
@@ -135,7 +131,7 @@ class ScreeningRoom:
 
     async def _take_file(self, shot: ShotRow, version: int) -> SlackFile:
         """The version's file as Slack has it; call inside `_for_workspace(shot)`."""
-        takes = await self.store.run(lambda db: jobs_db.shot_view(db, shot["id"])[2])
+        takes = await self.store.run(jobs_db.takes_of_shot, shot["id"])
         take = next((t for t in takes if t["version"] == version and t["state"] == TakeState.DELIVERED), None)
         if take is None or not take.get("slack_file_id"):
             raise web.HTTPNotFound()
@@ -213,7 +209,7 @@ class ScreeningRoom:
     ) -> web.Response:
         if action not in ACTIONS or not version.isdigit():
             return await self._render(token, found, shot, "That button is not one Dailies knows.")
-        takes = await self.store.run(lambda db: jobs_db.shot_view(db, shot["id"])[2])
+        takes = await self.store.run(jobs_db.takes_of_shot, shot["id"])
         take = next((t for t in takes if t["version"] == int(version)), None)
         if take is None:
             return await self._render(token, found, shot, f"There is no v{version} in this shot.")

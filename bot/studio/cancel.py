@@ -9,10 +9,9 @@ from bot.cards.publisher import CardPublisher
 from bot.cards.thread_notes import ThreadNotes
 from bot.request.review import may_press, only_pressers
 from bot.studio.origin import Origin
-from storage import audit, channels
+from storage import channels
 from storage import jobs as jobs_db
 from storage.db import Store
-from storage.states import ENDED, JobState, TakeState
 
 
 class Cancellation:
@@ -39,14 +38,11 @@ class Cancellation:
         settings = await self.store.run(channels.get_settings, origin.team_id, origin.channel_id)
         if not may_press(origin.user_id, settings.approvers, job["user_id"]):
             return only_pressers(f"cancel J{digits}")
-        if job["state"] in ENDED:
-            return f"J{digits} has already {job['state']}."
-        await self.store.run(
-            jobs_db.set_job_state, job["id"], JobState.CANCELLED, f"by {origin.user_id}", TakeState.CANCELLED
+        ended = await self.store.run(
+            jobs_db.cancel_job, job["id"], origin.team_id, origin.channel_id, origin.user_id, reason
         )
-        await self.store.run(
-            audit.record, origin.team_id, origin.channel_id, origin.user_id, "cancel", reason, job["id"]
-        )
+        if ended:
+            return f"J{digits} has already {ended}."
         await self.stop_job(job["id"])
         shot = await self.store.run(jobs_db.get_shot, job["shot_id"])
         if shot and shot.get("card_ts"):  # the card says it too, so a failed note is only logged

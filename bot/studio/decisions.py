@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.request.review import ONLY_APPROVERS, REACTIONS, may_press, may_review, verdict
+from bot.request.review import ONLY_APPROVERS, REACTIONS, may_press, may_review
 from bot.studio.cancel import Cancellation
 from bot.studio.intake import Telling
 from bot.studio.origin import Origin
 from bot.studio.thread_jobs import ThreadJobs
-from storage import approvals, audit, channels
+from storage import approvals, channels
 from storage import jobs as jobs_db
-from storage.clock import now_iso
 from storage.db import Store
 from storage.rows import JobRow, TakeRow
 from storage.states import ENDED, JobState, TakeState
@@ -117,54 +116,27 @@ class Decisions:
 
     async def _decide(self, origin: Origin, job: JobRow, take: TakeRow | None, decision: str, via: str):
         """Record one decision, then act on the subject's verdict (start, cancel, or mark approved)."""
-        settings = await self.store.run(channels.get_settings, origin.team_id, origin.channel_id)
-        take_id = take["id"] if take else None
         label = f"v{take['version']}" if take else f"J{job['id']}"
-
-        def judge(decided: dict[str, str]) -> str:
-            return verdict(decided, settings.approvers, settings.approval_rule, job["user_id"])
-
-        def write(db) -> str:
-            """On the storage thread, so no other decision lands between the two verdicts."""
-            before = judge(approvals.decisions_on(db, job["shot_id"], job["id"], take_id))
-            approvals.record_decision(
-                db, team_id=job["team_id"], channel_id=job["channel_id"], shot_id=job["shot_id"], job_id=job["id"],
-                take_id=take_id, user_id=origin.user_id, decision=decision, via=via, label=label,
-            )  # fmt: skip
-            after = judge(approvals.decisions_on(db, job["shot_id"], job["id"], take_id))
-            if take_id is not None and after != before:
-                jobs_db.set_take_approved(db, take_id, now_iso() if after == "approved" else None)
-            return after if after != before else ""
-
-        changed = await self.store.run(write)
+        decided = await self.store.run(
+            approvals.decide, team_id=origin.team_id, channel_id=origin.channel_id, job_id=job["id"],
+            take_id=take["id"] if take else None, user_id=origin.user_id, decision=decision, via=via, label=label,
+        )  # fmt: skip
         self.cards.touch(job["shot_id"])
-        current = await self.store.run(jobs_db.get_job, job["id"])
-        if take is None and current["state"] == JobState.AWAITING_APPROVAL:
-            if changed == "approved":
-                await self.store.run(
-                    jobs_db.set_job_state, job["id"], JobState.QUEUED, "approved", TakeState.QUEUED
-                )
-                await self.store.run(
-                    audit.record,
-                    job["team_id"],
-                    job["channel_id"],
-                    origin.user_id,
-                    "start",
-                    "approved past the gate",
-                    job["id"],
-                )
+        changed, state = decided.changed, decided.state
+        if take is None and state == JobState.AWAITING_APPROVAL:
+            if decided.started:
                 self.wake()
                 return f"Approved: J{job['id']} is starting."
             if changed == "rejected":
                 return await self.cancellation.cancel(origin, f"J{job['id']}", reason="rejected")
-        elif take is None and decision == "reject" and current["state"] not in ENDED:
+        elif take is None and decision == "reject" and state not in ENDED:
             return await self.cancellation.cancel(origin, f"J{job['id']}", reason="rejected")
         elif take is not None and changed == "approved":
             shot = await self.store.run(jobs_db.get_shot, job["shot_id"])
             if shot and shot.get("card_ts"):
                 await self.notes.mark_approved(shot["channel_id"], shot["card_ts"])
             return f"Approved v{take['version']}."
-        if decision == "approve" and take is None and current["state"] == JobState.AWAITING_APPROVAL:
+        if decision == "approve" and take is None and state == JobState.AWAITING_APPROVAL:
             return f"Noted. J{job['id']} still needs every approver's approval."
         return "Noted." if via == "button" else None
 

@@ -1,18 +1,16 @@
-"""Starting a stored job: the cost gate decided and the job stored in one step, its card posted,
-the runner woken. Every feature that makes a job (new video, avatar, thread reply) ends here."""
+"""Starting a stored job: the cost gate decided and the job stored in one transaction
+(`storage.gate`), its card posted, the runner woken. Every feature that makes a job (new video, avatar, thread reply) ends here."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import replace
 
 from bot.cards.publisher import CardPublisher, permanent_slack_error
-from bot.request.review import gate
-from storage import approvals, channels
 from storage import jobs as jobs_db
 from storage.clock import month_start_iso
 from storage.db import Store
+from storage.gate import create_gated
 from storage.states import JobState, TakeState
 
 log = logging.getLogger(__name__)
@@ -46,9 +44,10 @@ class Starter:
         if refused:
             return refused
         try:
-            shot_id, job_id, _ = await self.store.run(create_gated, new, month_start_iso())
+            gated = await self.store.run(create_gated, new, month_start_iso())
         except jobs_db.DuplicateTrigger:
             return None
+        shot_id, job_id = gated.shot_id, gated.job_id
         try:
             await self.cards.ensure_posted(shot_id)
         except Exception as exc:
@@ -63,26 +62,3 @@ class Starter:
                 return message + " Nothing was rendered or charged."
         self.wake()
         return None
-
-
-def create_gated(db, new: jobs_db.NewJob, since: str) -> tuple[int, int, list[int]]:
-    """Create the job, held for approval when the cost gate says so. Run on the storage thread as
-    one step, so the spend and reservations it reads cannot change before the job is stored."""
-    settings = channels.get_settings(db, new.team_id, new.channel_id)
-    gated = new.state == JobState.QUEUED and (
-        settings.job_limit_usd is not None or settings.budget_usd is not None
-    )
-    if not gated:
-        return jobs_db.create_gated_job(db, new, None)
-    decision = gate(
-        new.estimate_usd,
-        job_limit=settings.job_limit_usd,
-        budget=settings.budget_usd,
-        spent=channels.month_spend(db, new.team_id, new.channel_id, since),
-        reserved=approvals.reserved(db, new.team_id, new.channel_id),
-    )
-    if decision.start:
-        return jobs_db.create_gated_job(db, new, f"started: ${new.estimate_usd:,.2f}")
-    notes = [*new.request.get("notes", []), f":raised_hand: Waiting for approval: {decision.reason}."]
-    held = replace(new, state=JobState.AWAITING_APPROVAL, request={**new.request, "notes": notes})
-    return jobs_db.create_gated_job(db, held, "held: " + decision.reason)

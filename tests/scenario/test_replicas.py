@@ -1,12 +1,17 @@
 """Several `dailies serve` replicas on one PostgreSQL database behave as one bot: commands alternate
 between them, a Slack retry landing on the other replica makes no second job, a replica killed -9
-mid-render is replaced after its lease (re-polled, never re-submitted), every job is delivered once.
-And two installations on one Kling key never collide on the ids Dailies chooses."""
+mid-render is replaced after its lease (re-polled, never re-submitted), every job is delivered once,
+requests landing on both at once never pass one budget together. And two installations on one Kling
+key never collide on the ids Dailies chooses."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
+from bot.request.catalogue import shipped_catalogue
+from bot.request.pricing import estimate_cost
 from tests.fakes.kling import FakeKling
 from tests.fakes.slack import running
 from tests.fakes.slack_requests import FORM, post_signed, slash_command_body
@@ -150,3 +155,63 @@ async def test_two_replicas_draw_from_one_slack_budget_and_stay_within_slacks_ti
     assert edits > jobs, "the cards were edited along the way, not only at the end"
     assert slack.limited == [], "no call went beyond Slack's tiers"
     assert len(buckets) == 1, "one chat.update bucket for the workspace, whichever replica called"
+
+
+async def test_requests_at_once_on_two_replicas_never_pass_one_budget(tmp_path, database_url):
+    """A $1.00 monthly budget and a $0.42 model: of ten signed /video commands landing on two replicas
+    at once, in each of six channels in turn, two start and eight wait for approval, whichever replica
+    each landed on (the gate is one transaction holding the channel's lock)."""
+    price = estimate_cost(shipped_catalogue()["kling-v3"], seconds=5, resolution="720p", audio=False)
+    fit = 2
+    assert fit * price <= 1.00 < (fit + 1) * price
+    channels, burst = tuple(f"C0BURST{n}" for n in range(6)), 10
+    async with running() as slack, FakeKling(polls_to_finish=10**6) as kling:
+        a = replica(tmp_path, "a", slack, kling, database_url)
+        b = replica(tmp_path, "b", slack, kling, database_url)
+        try:
+            await a.start()
+            await b.start()
+            for channel in channels:
+                assert (await a.command("settings budget 1", channel_id=channel))[0] == 200
+            await a.wait(
+                lambda: len(a.rows("SELECT * FROM channels WHERE budget_usd = 1")) == len(channels),
+                "budgets set",
+            )
+            for stored, channel in enumerate(channels, 1):  # one burst per channel, as Slack would
+                answers = await asyncio.gather(
+                    *(
+                        (a, b)[n % 2].command(
+                            f"a lighthouse, take {n} --model kling-v3 --seconds 5", channel_id=channel
+                        )
+                        for n in range(burst)
+                    )
+                )
+                assert [status for status, _ in answers] == [200] * burst
+                await a.wait(lambda n=stored: len(a.jobs()) == burst * n, "the burst stored")
+            await a.wait(
+                lambda: {t["state"] for t in a.takes()} == {"held", "rendering"}, "the started ones rendering"
+            )
+            jobs = a.jobs()
+            gate = a.rows("SELECT channel_id, detail FROM audit WHERE action = 'gate'")
+        finally:
+            a.stop()
+            b.stop()
+    for channel in channels:
+        mine = [j for j in jobs if j["channel_id"] == channel]
+        started = [j for j in mine if j["state"] != "awaiting_approval"]
+        reserved = sum(j["estimate_usd"] for j in started)
+        assert reserved <= 1.00 + 1e-9, f"{channel}: {len(started)} started, ${reserved:.2f} of $1.00"
+        assert len(started) == fit
+        remains = f"${1.00 - fit * price:,.2f}"
+        held = [j["request"]["notes"][-1] for j in mine if j["state"] == "awaiting_approval"]
+        assert held == [
+            f":raised_hand: Waiting for approval: estimate ${price:,.2f} is over what remains of the budget ({remains})."
+        ] * (burst - fit)
+        notes = sorted(g["detail"] for g in gate if g["channel_id"] == channel)
+        assert (
+            notes
+            == [f"held: estimate ${price:,.2f} is over what remains of the budget ({remains})"]
+            * (burst - fit)
+            + [f"started: ${price:,.2f}"] * fit
+        )
+    assert len(kling.creates) == fit * len(channels), "only the started jobs reached Kling"

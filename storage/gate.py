@@ -1,0 +1,50 @@
+"""The cost gate as one transaction: under the channel's lock, its limits, the month's spend and
+what running takes reserve are read, and the job is stored started or held on that reading."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from bot.request.review import GateDecision, gate
+from storage import approvals, audit, channels
+from storage.db import Db
+from storage.jobs import NewJob, create_job
+from storage.states import JobState
+
+HELD_NOTE = ":raised_hand: Waiting for approval: {reason}."
+
+
+@dataclass(frozen=True)
+class Gated:
+    shot_id: int
+    job_id: int
+    take_ids: list[int]
+    decision: GateDecision | None  # None: nothing to decide (no limit set, or not asked to start)
+
+
+def create_gated(db: Db, new: NewJob, since: str) -> Gated:
+    """Store `new`, held for approval when the cost gate says so, with what it decided in the
+    audit. One transaction holding the channel's lock from the first read to the insert: two
+    requests (on one replica or two) never both pass what remains of one budget. Raises
+    `jobs.DuplicateTrigger` for a trigger already stored."""
+    with db.atomic():
+        channels.lock_channel(db, new.team_id, new.channel_id)
+        settings = channels.get_settings(db, new.team_id, new.channel_id)
+        if new.state != JobState.QUEUED or (settings.job_limit_usd is None and settings.budget_usd is None):
+            return Gated(*create_job(db, new), None)
+        decision = gate(
+            new.estimate_usd,
+            job_limit=settings.job_limit_usd,
+            budget=settings.budget_usd,
+            spent=channels.month_spend(db, new.team_id, new.channel_id, since),
+            reserved=approvals.reserved(db, new.team_id, new.channel_id),
+        )
+        if decision.start:
+            note = f"started: ${new.estimate_usd:,.2f}"
+        else:
+            notes = [*new.request.get("notes", []), HELD_NOTE.format(reason=decision.reason)]
+            new = replace(new, state=JobState.AWAITING_APPROVAL, request={**new.request, "notes": notes})
+            note = "held: " + decision.reason
+        created = create_job(db, new)
+        audit.record(db, new.team_id, new.channel_id, new.user_id, "gate", note, created[1])
+    return Gated(*created, decision)
