@@ -19,6 +19,7 @@ from bot.cards.publisher import CardFacts, CardPublisher, SlackPacing
 from bot.cards.thread_notes import ThreadNotes
 from bot.config import Config
 from bot.delivery.fetch_back import FetchBack
+from bot.delivery.handover import Handover
 from bot.delivery.workflow_steps import StepCompletion
 from bot.install.flow import Installs, installs
 from bot.install.retention import Retention
@@ -33,6 +34,7 @@ from bot.screening.routes import ScreeningRoom, room_links, room_slack, screenin
 from bot.slack.budget import SlackBudget, Tier
 from bot.slack.clients import SlackClients
 from bot.slack.identity import BotIdentity
+from bot.slack.scopes import SCOPES
 from bot.slack.shared_buckets import SharedBuckets
 from bot.studio.avatar import Avatars
 from bot.studio.cancel import Cancellation
@@ -53,7 +55,6 @@ from bot.studio.thread_talk import ThreadTalk
 from bot.studio.video_inputs import VideoInputs
 from bot.studio.voices import VoiceSamples
 from bot.studio.workflow_steps import WorkflowSteps
-from bot.tools.manifest import SCOPES
 from storage import jobs as jobs_db
 from storage.db import Store, connect
 
@@ -313,8 +314,8 @@ def build(config: Config, *, slack_file_hosts: tuple[str, ...] = ("files.slack.c
     cards = CardPublisher(client, store, interval=config.card_interval_seconds, pacing=pacing, facts=facts)
     # a Workflow Builder step completes with its job
     completion = StepCompletion(client, store, clients.serving)
-    reporting = Reporting(client, cards, clients.serving, job_ended=completion.job_ended)
-    runner = JobRunner(config, store, providers, http, reporting)
+    handover = Handover(client, http, keep_media=config.keep_media, job_ended=completion.job_ended)
+    runner = JobRunner(config, store, providers, Reporting(handover, cards, clients.serving))
     hooks = RunnerHooks(cards, runner.wake, runner.cancel_job, completion)
     studio = build_studio(
         config, store, providers, hooks, clients, catalogue, slack_file_hosts=slack_file_hosts

@@ -6,14 +6,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-
-import httpx
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cards.publisher import CardPublisher
 from bot.config import Config
@@ -50,13 +47,12 @@ def _any_workspace(team_id: str) -> AbstractAsyncContextManager:
 
 @dataclass(frozen=True)
 class Reporting:
-    """How a take's progress reaches Slack: its card, the clip's upload with `client`, the workspace
-    each call is for (`serving`), and who waits for a job to end (a Workflow Builder step)."""
+    """How a take's progress reaches Slack: its card, the clip's hand-over into the thread, and the
+    workspace each call is for (`serving`)."""
 
-    client: AsyncWebClient
+    handover: Handover
     cards: CardPublisher
     serving: Callable[[str], AbstractAsyncContextManager] = _any_workspace
-    job_ended: Callable[[int], Awaitable[None]] | None = None
 
 
 class JobRunner:
@@ -65,7 +61,6 @@ class JobRunner:
         config: Config,
         store: Store,
         providers: dict[str, Provider],
-        http: httpx.AsyncClient,
         reporting: Reporting,
     ) -> None:
         self.config = config
@@ -78,9 +73,7 @@ class JobRunner:
             name: Rendering(provider, Poller(provider), elements, config, submits_at_once=SUBMITS_AT_ONCE)
             for name, provider in providers.items()
         }
-        self.handover = Handover(
-            reporting.client, http, keep_media=config.keep_media, job_ended=reporting.job_ended
-        )
+        self.handover = reporting.handover
         self._slots = {name: asyncio.Semaphore(config.backend_concurrency) for name in providers}
         self._tasks: dict[int, asyncio.Task] = {}
         self._starting: set[int] = set()  # takes started but not yet at the provider step

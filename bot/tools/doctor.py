@@ -13,7 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.app import build
 from bot.config import HOW_TO_GET, Config
 from bot.providers.contracts import shape_sources
-from bot.tools.manifest import SCOPES
+from bot.slack.scopes import SCOPES
 from storage import installations
 from storage.db import Store
 from storage.health import check_writable

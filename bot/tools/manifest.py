@@ -4,21 +4,8 @@ from __future__ import annotations
 
 import json
 
-SCOPES = (
-    "app_mentions:read",
-    "channels:history",
-    "chat:write",
-    "chat:write.public",
-    "commands",
-    "files:read",
-    "files:write",
-    "groups:history",
-    "im:history",
-    "mpim:history",
-    "reactions:read",
-    "reactions:write",
-    "users:read",
-)
+from bot.slack.scopes import SCOPES
+
 EVENTS = (
     "app_home_opened",
     "app_mention",
