@@ -18,6 +18,7 @@ from bot.cards.publisher import CardPublisher
 from bot.config import Config
 from bot.delivery.handover import Handover
 from bot.delivery.take_context import TakeContext
+from bot.media.provenance import Labeller
 from bot.outcomes import TakeEnded, TakeFailed
 from bot.providers.base import Provider
 from bot.runner.elements import SubjectElements
@@ -67,7 +68,9 @@ class JobRunner:
             )
             for name, provider in providers.items()
         }
-        self.handover = Handover(slack, http, keep_media=config.keep_media)
+        self.handover = Handover(
+            slack, http, keep_media=config.keep_media, labeller=Labeller(config.c2pa_cert, config.c2pa_key)
+        )
         self._slots = {name: asyncio.Semaphore(config.backend_concurrency) for name in providers}
         self._tasks: dict[int, asyncio.Task] = {}
         self._starting: set[int] = set()  # takes started but not yet at the provider step
