@@ -85,12 +85,6 @@ def write_tags(src: Path, dst: Path, tags: dict[str, str]) -> None:
             out.mux(packet)
 
 
-def container_metadata(path: Path) -> dict[str, str]:
-    """The container tags of an MP4 as a reader sees them."""
-    with av.open(str(path)) as container:
-        return dict(container.metadata)
-
-
 def _manifest_in(path: Path) -> bool:
     """Whether the provider's file already carries a C2PA manifest."""
     try:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import logging
 
 from bot.media.disclosure import AI_SOURCE
-from bot.media.provenance import container_metadata, read_manifest
+from bot.media.probe import read_tags
+from bot.media.provenance import read_manifest
 from tests.fakes.c2pa_certs import write_chain
 from tests.harness import running_bot
 from tests.scenario.test_scenario_threads import first_shot, reply, uploads
@@ -28,7 +29,7 @@ async def test_caption_and_metadata_say_ai_generated(bot, slack):
     caption, clip = _delivered(slack, job["id"])
     assert caption.startswith(f"v1 · AI-generated with {job['model']} · 3s")
     assert "unsigned" not in caption, "no certificate configured: nothing failed"
-    tags = container_metadata(clip)
+    tags = read_tags(clip)
     assert tags["comment"] == f"AI-generated with {job['model']}"
     assert "Dailies" in tags["description"] and job["backend"] in tags["description"]
     assert read_manifest(clip) is None
@@ -50,7 +51,7 @@ async def test_with_a_certificate_clips_carry_a_signed_manifest_and_edits_name_t
     (created,) = _actions(manifest)
     assert created["action"] == "c2pa.created" and created["digitalSourceType"] == AI_SOURCE
     assert created["parameters"]["model"] == "kling-v3"
-    assert container_metadata(clip)["comment"] == "AI-generated with kling-v3"
+    assert read_tags(clip)["comment"] == "AI-generated with kling-v3"
 
     caption, clip = _delivered(slack, edit["id"])
     assert caption.startswith(f"v2 · AI-generated with {edit['model']}")
@@ -74,7 +75,7 @@ async def test_a_clip_whose_signing_fails_is_delivered_saying_unsigned(tmp_path,
     assert job["state"] == "delivered"
     caption, clip = _delivered(slack, job["id"])
     assert "AI-generated with kling-v3" in caption and "unsigned (C2PA signing failed)" in caption
-    assert container_metadata(clip)["comment"] == "AI-generated with kling-v3"
+    assert read_tags(clip)["comment"] == "AI-generated with kling-v3"
     assert read_manifest(clip) is None
     assert "delivering it unsigned" in caplog.text and "does not match" in caplog.text
     assert "PRIVATE KEY" not in caplog.text

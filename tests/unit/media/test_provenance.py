@@ -12,7 +12,8 @@ import av
 import pytest
 
 from bot.media.disclosure import AI_SOURCE, ClipFacts, SourceClip
-from bot.media.provenance import Labeller, container_metadata, read_manifest, write_tags
+from bot.media.probe import read_tags
+from bot.media.provenance import Labeller, read_manifest, write_tags
 from tests.fakes.c2pa_certs import write_chain
 from tests.fakes.mp4 import write_mp4
 
@@ -49,16 +50,16 @@ def _actions(manifest: dict) -> list[dict]:
 def test_remux_writes_the_disclosure_tags_and_copies_the_streams(clip, tmp_path):
     out = tmp_path / "tagged.mp4"
     write_tags(clip, out, {"comment": "AI-generated with kling-v3", "description": "by Dailies"})
-    tags = container_metadata(out)
+    tags = read_tags(out)
     assert tags["comment"] == "AI-generated with kling-v3" and tags["description"] == "by Dailies"
     assert _packets(out) == _packets(clip), "stream copy: the same compressed packets, nothing re-encoded"
-    assert "comment" not in container_metadata(clip)
+    assert "comment" not in read_tags(clip)
 
 
 def test_unsigned_label_names_model_provider_and_dailies(clip):
     labelled = Labeller().label(clip, GENERATED)
     assert (labelled.signed, labelled.unsigned) == (False, False)
-    tags = container_metadata(labelled.path)
+    tags = read_tags(labelled.path)
     assert tags["comment"] == "AI-generated with kling-v3"
     assert "Dailies" in tags["description"] and "kling" in tags["description"]
     assert read_manifest(labelled.path) is None
@@ -76,9 +77,7 @@ def test_signed_clip_reads_back_as_created_by_ai_with_its_model(clip, signer):
     assert created["digitalSourceType"] == AI_SOURCE
     assert created["softwareAgent"]["name"] == "kling-v3"
     assert created["parameters"]["model"] == "kling-v3" and created["parameters"]["provider"] == "kling"
-    assert container_metadata(labelled.path)["comment"] == "AI-generated with kling-v3", (
-        "tags survive signing"
-    )
+    assert read_tags(labelled.path)["comment"] == "AI-generated with kling-v3", "tags survive signing"
     assert _packets(labelled.path) == _packets(clip)
 
 
@@ -116,7 +115,7 @@ def test_a_signer_that_cannot_sign_leaves_the_clip_labelled_and_unsigned(clip, t
     with caplog.at_level(logging.WARNING, logger="bot.media.provenance"):
         labelled = Labeller(str(cert), str(key)).label(clip, GENERATED)
     assert (labelled.signed, labelled.unsigned) == (False, True)
-    assert container_metadata(labelled.path)["comment"] == "AI-generated with kling-v3"
+    assert read_tags(labelled.path)["comment"] == "AI-generated with kling-v3"
     assert read_manifest(labelled.path) is None
     assert not (tmp_path / "take-1.signed.mp4").exists(), "no half-written output is left behind"
     assert "delivering it unsigned" in caplog.text
