@@ -16,6 +16,22 @@ from bot.media.disclosure import ClipFacts, container_tags, manifest_definition
 
 log = logging.getLogger(__name__)
 MP4 = "video/mp4"
+# Streamed signing: c2pa-rs keeps its working copy in memory below a threshold (512 MB by default) and
+# hashes a plain BMFF hash, and validates a provider's manifest, in reads of up to 256 MB. A temporary
+# file, a Merkle tree of 1 MB leaves and no re-validation of the provider's manifest (a reader validates
+# it) keep signing at a few MB of memory whatever the clip's size.
+STREAMING = {
+    "core": {
+        "backing_store_memory_threshold_in_mb": 4,
+        "prefer_bmff_merkle_tree": True,
+        "merkle_tree_chunk_size_in_kb": 1024,
+    },
+    "verify": {"verify_after_reading": False},
+}
+
+
+def _context(settings: dict) -> c2pa.Context:
+    return c2pa.Context(c2pa.Settings.from_dict(settings))
 
 
 @dataclass(frozen=True)
@@ -88,7 +104,7 @@ def write_tags(src: Path, dst: Path, tags: dict[str, str]) -> None:
 def _manifest_in(path: Path) -> bool:
     """Whether the provider's file already carries a C2PA manifest."""
     try:
-        with path.open("rb") as fh, c2pa.Reader(MP4, fh):
+        with path.open("rb") as fh, c2pa.Reader(MP4, fh, context=_context(STREAMING)):
             return True
     except c2pa.C2paError.ManifestNotFound:
         return False
@@ -111,7 +127,10 @@ def sign(
         private_key=credentials.key_pem,
         ta_url=None,  # no timestamp authority: signing works offline; readers use the certificate's dates
     )
-    with c2pa.Signer.from_info(info) as signer, c2pa.Builder(definition) as builder:
+    with (
+        c2pa.Signer.from_info(info) as signer,
+        c2pa.Builder(definition, context=_context(STREAMING)) as builder,
+    ):
         if provider_parent:
             with provider_file.open("rb") as original:
                 builder.add_ingredient(
