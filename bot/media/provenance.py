@@ -85,8 +85,12 @@ def _reason(exc: Exception) -> str:
 
 def write_tags(src: Path, dst: Path, tags: dict[str, str]) -> None:
     """Copy the audio and video streams of `src` into `dst` packet by packet, with `tags` as the
-    container's metadata (PyAV's stream copy: nothing is decoded, memory does not grow with the clip)."""
-    with av.open(str(src)) as source, av.open(str(dst), "w", format="mp4") as out:
+    container's metadata (PyAV's stream copy: nothing is decoded, memory does not grow with the clip);
+    the index goes first (faststart), so a player can start before the whole clip has arrived."""
+    with (
+        av.open(str(src)) as source,
+        av.open(str(dst), "w", format="mp4", options={"movflags": "faststart"}) as out,
+    ):
         out.metadata.update(tags)
         streams = {}
         for stream in source.streams:

@@ -43,6 +43,19 @@ def _packets(path: Path) -> list[bytes]:
         return [bytes(p) for p in container.demux(video=0) if p.size]
 
 
+def _top_boxes(path: Path) -> list[str]:
+    """The MP4's top-level box types in file order."""
+    boxes, data = [], path.read_bytes()
+    at = 0
+    while at + 8 <= len(data):
+        size = int.from_bytes(data[at : at + 4], "big")
+        boxes.append(data[at + 4 : at + 8].decode("latin-1"))
+        if size == 1:
+            size = int.from_bytes(data[at + 8 : at + 16], "big")
+        at += size if size else len(data)
+    return boxes
+
+
 def _actions(manifest: dict) -> list[dict]:
     return next(a["data"]["actions"] for a in manifest["assertions"] if a["label"].startswith("c2pa.actions"))
 
@@ -54,6 +67,8 @@ def test_remux_writes_the_disclosure_tags_and_copies_the_streams(clip, tmp_path)
     assert tags["comment"] == "AI-generated with kling-v3" and tags["description"] == "by Dailies"
     assert _packets(out) == _packets(clip), "stream copy: the same compressed packets, nothing re-encoded"
     assert "comment" not in read_tags(clip)
+    boxes = _top_boxes(out)
+    assert boxes.index("moov") < boxes.index("mdat"), "faststart: a player needs no second request"
 
 
 def test_unsigned_label_names_model_provider_and_dailies(clip):
