@@ -4,12 +4,16 @@ uploaded MP4's metadata and, with a certificate, its signed C2PA manifest (edits
 from __future__ import annotations
 
 import logging
+import re
+from pathlib import Path
 
 from bot.media.disclosure import AI_SOURCE
 from bot.media.probe import read_tags
 from bot.media.provenance import read_manifest
 from tests.fakes.c2pa_certs import write_chain
+from tests.fakes.slack import BOT_TOKEN
 from tests.harness import running_bot
+from tests.scenario.test_cli import dailies
 from tests.scenario.test_scenario_threads import first_shot, reply, uploads
 
 
@@ -80,3 +84,27 @@ async def test_a_clip_whose_signing_fails_is_delivered_saying_unsigned(tmp_path,
     assert "delivering it unsigned" in caplog.text and "does not match" in caplog.text
     assert "PRIVATE KEY" not in caplog.text
     assert not list((tmp_path / "media").glob("*.mp4")), "labelled copies are not left behind"
+
+
+async def test_doctor_checks_the_signing_certificate(tmp_path, slack):
+    cert, key = write_chain(tmp_path / "good")
+    env = {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": slack.api_url}
+    code, out, err = await dailies(
+        tmp_path, "doctor", DAILIES_C2PA_CERT=str(cert), DAILIES_C2PA_KEY=str(key), **env
+    )
+    assert code == 0 and "ok: C2PA signing certificate (ES256) valid until" in out, out + err
+    cert, key = write_chain(tmp_path / "bad", wrong_key=True)
+    code, out, err = await dailies(
+        tmp_path, "doctor", DAILIES_C2PA_CERT=str(cert), DAILIES_C2PA_KEY=str(key), **env
+    )
+    problem = next(line for line in out.splitlines() if "C2PA" in line)
+    assert code != 0 and problem.startswith("problem:") and "does not match" in problem
+    assert "PRIVATE KEY" not in out + err and "Traceback" not in err
+
+
+async def test_the_clip_dailies_try_keeps_is_the_labelled_one(tmp_path):
+    code, out, err = await dailies(tmp_path, "try", "a red fox in fresh snow --seconds 3")
+    assert code == 0, out + err
+    path = Path(re.findall(r"(\S+\.mp4)\b", out)[-1])
+    tags = read_tags(path if path.is_absolute() else tmp_path / path)
+    assert tags["comment"] == "AI-generated with kling-v3" and "Dailies" in tags["description"]
