@@ -129,7 +129,8 @@ def sign(
         alg=getattr(c2pa.C2paSigningAlg, credentials.alg),
         sign_cert=credentials.chain_pem,
         private_key=credentials.key_pem,
-        ta_url=None,  # no timestamp authority: signing works offline; readers use the certificate's dates
+        # no timestamp authority: signing works offline, but readers judge the certificate at reading time
+        ta_url=None,
     )
     with (
         c2pa.Signer.from_info(info) as signer,
@@ -147,7 +148,8 @@ def sign(
 
 
 def read_manifest(path: Path) -> dict | None:
-    """The clip's active C2PA manifest with the store's validation state, or None when it has none."""
+    """The clip's active C2PA manifest with the store's validation state, or None when it has none
+    (fully validated, so it reads a large clip in big pieces: for checks, not for the delivery path)."""
     try:
         with path.open("rb") as fh, c2pa.Reader(MP4, fh) as reader:
             store = json.loads(reader.json())
