@@ -25,6 +25,7 @@ from bot.install.flow import Installs, installs
 from bot.install.retention import Retention
 from bot.install.tokens import WorkspaceTokens
 from bot.install.uninstall import Uninstalls
+from bot.media.provenance import Labeller
 from bot.providers.base import Provider
 from bot.providers.registry import build_providers
 from bot.request.catalogue import Catalogue, load_catalogue
@@ -314,7 +315,10 @@ def build(config: Config, *, slack_file_hosts: tuple[str, ...] = ("files.slack.c
     cards = CardPublisher(client, store, interval=config.card_interval_seconds, pacing=pacing, facts=facts)
     # a Workflow Builder step completes with its job
     completion = StepCompletion(client, store, clients.serving)
-    handover = Handover(client, http, keep_media=config.keep_media, job_ended=completion.job_ended)
+    labeller = Labeller(config.c2pa_cert, config.c2pa_key)  # every clip says it is AI-generated
+    handover = Handover(
+        client, http, keep_media=config.keep_media, job_ended=completion.job_ended, labeller=labeller
+    )
     runner = JobRunner(config, store, providers, Reporting(handover, cards, clients.serving))
     hooks = RunnerHooks(cards, runner.wake, runner.cancel_job, completion)
     studio = build_studio(

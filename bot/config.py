@@ -122,6 +122,9 @@ class Config:
     card_interval_seconds: float = 3.0
     # DAILIES_SLACK_RATES: (method, calls per minute, burst) overriding Slack's tiers in the budget
     slack_rates: tuple[tuple[str, float, float], ...] = ()
+    # DAILIES_C2PA_CERT / DAILIES_C2PA_KEY: PEM chain and key paths; every delivered clip is signed
+    c2pa_cert: str = ""
+    c2pa_key: str = ""
 
     def __repr__(self) -> str:  # never print secrets
         return f"Config(database={self.database!r}, slack_api_url={self.slack_api_url!r})"
@@ -223,6 +226,7 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = Path
             "DAILIES_SECRET_KEY is not set: distribution mode stores each workspace's tokens sealed with "
             f"it; make one with {MAKE_A_KEY} and keep it with your other secrets."
         )
+    c2pa_cert, c2pa_key = _c2pa_files(s("DAILIES_C2PA_CERT"), s("DAILIES_C2PA_KEY"))
     api_url = s("SLACK_API_URL", "https://slack.com/api/")
     if not api_url.endswith("/"):
         api_url += "/"
@@ -265,7 +269,24 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = Path
         allow_private_urls=s("DAILIES_ALLOW_PRIVATE_URLS") in ("1", "true", "yes"),
         card_interval_seconds=_float(env, "DAILIES_CARD_INTERVAL_SECONDS", 3.0),
         slack_rates=_rates(s("DAILIES_SLACK_RATES")),
+        c2pa_cert=c2pa_cert,
+        c2pa_key=c2pa_key,
     )
+
+
+def _c2pa_files(cert: str, key: str) -> tuple[str, str]:
+    """Both paths or neither, each a readable file (the contents are checked when signing and by
+    `dailies doctor`)."""
+    if bool(cert) != bool(key):
+        missing = "DAILIES_C2PA_KEY" if cert else "DAILIES_C2PA_CERT"
+        raise ConfigError(
+            f"{missing} is not set: C2PA signing needs both DAILIES_C2PA_CERT (the PEM certificate chain, "
+            "signing certificate first) and DAILIES_C2PA_KEY (its PEM private key), or neither."
+        )
+    for name, path in (("DAILIES_C2PA_CERT", cert), ("DAILIES_C2PA_KEY", key)):
+        if path and not (os.path.isfile(path) and os.access(path, os.R_OK)):
+            raise ConfigError(f"{name}={path} is not a readable file: point it at the PEM file.")
+    return cert, key
 
 
 def _preview_scale(env: Mapping[str, str]) -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.media.disclosure import UNSIGNED, disclosure
 from bot.request.money import usd
 from bot.request.review import can_approve_text, may_review, verdict
 from bot.request.shots import shot_lines
@@ -242,10 +243,16 @@ def caption(
     take: TakeRow,
     extra: str = "",
     shots: list[dict] | tuple = (),
+    unsigned: bool = False,
 ) -> str:
-    """The one-line caption of a delivered clip in the thread (then a multi-shot clip's shots)."""
+    """The one-line caption of a delivered clip in the thread (then a multi-shot clip's shots); it
+    says the clip is AI-generated, and that it is unsigned when its C2PA signing failed."""
     secs = f"{seconds:g}s" if seconds else "?s"
     seed = f" · seed {take['seed']}" if take.get("seed") is not None else ""
-    line = f"v{take['version']} · {model} · {secs} · {usd(cost)} · job J{job_id} · take {take['id']}{seed}"
+    mark = f" · {UNSIGNED}" if unsigned else ""
+    line = (
+        f"v{take['version']} · {disclosure(model)} · {secs} · {usd(cost)} · job J{job_id} · "
+        f"take {take['id']}{seed}{mark}"
+    )
     lines = [line, *([extra] if extra else []), *shot_lines(_shots({"shots": shots}))]
     return "\n".join(lines)

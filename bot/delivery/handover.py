@@ -12,7 +12,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cards.blocks import caption
 from bot.delivery import upload
+from bot.delivery.labelling import label_clip
 from bot.delivery.take_context import TakeContext
+from bot.media.provenance import Labelled, Labeller
 from bot.outcomes import TakeEnded, TakeFailed
 from storage import approvals
 from storage import jobs as jobs_db
@@ -30,10 +32,12 @@ class Handover:
         *,
         keep_media: bool,
         job_ended: Callable[[int], Awaitable[None]] | None = None,
+        labeller: Labeller | None = None,
     ) -> None:
         self.slack = slack
         self.http = http
         self.keep_media = keep_media
+        self.labeller = labeller or Labeller()  # every clip is labelled AI-generated; signed when configured
         # told each time a take ends, with its job's id (a Workflow Builder step completes then)
         self.job_ended = job_ended
 
@@ -43,6 +47,9 @@ class Handover:
         shot = await ctx.store.run(jobs_db.get_shot, job["shot_id"])
         thread_ts = await ctx.cards.ensure_posted(job["shot_id"])
         path = Path(take["media_path"])
+        title = f"{job['model']} v{take['version']}"
+        # labelled first, even when resuming an upload: the caption says whether the clip is signed
+        labelled = await label_clip(self.labeller, ctx, take, path, f"{title}.mp4") if path.exists() else None
         comment = caption(
             model=job["model"],
             seconds=take["seconds"],
@@ -51,8 +58,8 @@ class Handover:
             take=take,
             extra=_reproduce_line(job),
             shots=job["request"].get("shots", ()),
+            unsigned=bool(labelled and labelled.unsigned),
         )
-        title = f"{job['model']} v{take['version']}"
 
         def complete(file_id: str):
             return upload.complete_upload(
@@ -68,22 +75,35 @@ class Handover:
             # resumed after a crash between the upload and its completion: finish that upload
             try:
                 await complete(take["upload_file_id"])
-                return await self.delivered(ctx, take["upload_file_id"], path)
+                return await self.delivered(ctx, take["upload_file_id"], path, labelled)
             except Exception:
                 log.info("resuming take %s: the earlier upload is gone; uploading again", take["id"])
-        if not path.exists():
+        if labelled is None:
             raise TakeFailed("The rendered clip was lost before it could be uploaded; ask for another take.")
-        # the durable client rides out 429s (through the budget), 5xx and Slack being unreachable
-        file_id, url = await upload.start_upload(self.slack, path, f"{title}.mp4".replace(" ", "-"))
-        await upload.send_bytes(self.http, url, path)
-        await ctx.store.run(jobs_db.update_take, take["id"], None, "", upload_file_id=file_id)
-        await complete(file_id)
-        await self.delivered(ctx, file_id, path)
+        try:
+            # the durable client rides out 429s (through the budget), 5xx and Slack being unreachable
+            clip = labelled.path
+            file_id, url = await upload.start_upload(self.slack, clip, f"{title}.mp4".replace(" ", "-"))
+            await upload.send_bytes(self.http, url, clip)
+            await ctx.store.run(jobs_db.update_take, take["id"], None, "", upload_file_id=file_id)
+            await complete(file_id)
+        except BaseException:
+            _drop_copy(labelled, path)
+            raise
+        await self.delivered(ctx, file_id, path, labelled)
 
-    async def delivered(self, ctx: TakeContext, file_id: str, path: Path) -> None:
-        """Record the delivery and drop the local copy unless the config keeps media."""
+    async def delivered(
+        self, ctx: TakeContext, file_id: str, path: Path, labelled: Labelled | None = None
+    ) -> None:
+        """Record the delivery and drop the local copy unless the config keeps media (then the
+        kept copy is the labelled clip that was delivered)."""
         await ctx.update(TakeState.DELIVERED, slack_file_id=file_id, status_note=None)
         await self._index_clip_message(ctx, file_id)
+        if labelled is not None and labelled.path != path:
+            if self.keep_media:
+                labelled.path.replace(path)
+            else:
+                labelled.path.unlink(missing_ok=True)
         if not self.keep_media:
             path.unlink(missing_ok=True)
         ctx.touch()  # once more after the clean-up: an edit in flight may have shown the state before
@@ -131,6 +151,12 @@ class Handover:
             await self.job_ended(ctx.job["id"])
         except Exception:  # the take's own bookkeeping stands; a start-up sweep tries again
             log.exception("could not settle what waits for job %s", ctx.job["id"])
+
+
+def _drop_copy(labelled: Labelled, path: Path) -> None:
+    """The labelled copy is made again from the provider's clip when the delivery is retried."""
+    if labelled.path != path:
+        labelled.path.unlink(missing_ok=True)
 
 
 def _reproduce_line(job: JobRow) -> str:

@@ -94,3 +94,9 @@ def first_frame_png(clip: Path, dest: Path) -> Path | None:
         pass
     dest.unlink(missing_ok=True)
     return None
+
+
+def read_tags(path: Path) -> dict[str, str]:
+    """An MP4's container tags (comment, description, encoder ...) as any player reads them."""
+    with av.open(str(path)) as container:
+        return dict(container.metadata)

@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import build
 from bot.config import HOW_TO_GET, Config
+from bot.media.credentials import CredentialsError, describe, load_credentials
 from bot.providers.contracts import shape_sources
 from bot.slack.scopes import SCOPES
 from storage import installations
@@ -86,6 +87,26 @@ async def oauth_checks(config: Config, store: Store, ok: list[str], problems: li
         ok.append(f"installed in {len(teams)} workspace(s): {names}")
 
 
+def c2pa_checks(config: Config, ok: list[str], problems: list[str]) -> None:
+    """The C2PA signing certificate: within its dates, a chain (each signed by the next), and the key
+    its leaf's. Without one, clips are still labelled AI-generated, only not signed."""
+    if not config.c2pa_cert:
+        ok.append(
+            "C2PA signing is off (DAILIES_C2PA_CERT and DAILIES_C2PA_KEY not set): clips carry the "
+            "AI-generated caption and metadata, without a signed manifest"
+        )
+        return
+    try:
+        credentials = load_credentials(config.c2pa_cert, config.c2pa_key)
+    except CredentialsError as exc:
+        problems.append(f"C2PA signing will fail, so clips are delivered unsigned: {exc}.")
+        return
+    line, warning = describe(credentials)
+    ok.append(line)
+    if warning:
+        problems.append(warning)
+
+
 async def doctor(config: Config) -> int:
     problems: list[str] = []
     ok: list[str] = []
@@ -103,6 +124,7 @@ async def doctor(config: Config) -> int:
             problems.append(
                 f"DAILIES_MEDIA_DIR={media} is not writable: point it at a folder Dailies can write."
             )
+        c2pa_checks(config, ok, problems)
         if config.distribution:
             await oauth_checks(config, dailies.store, ok, problems)
         elif not config.slack_bot_token:

@@ -139,7 +139,7 @@ def test_caption_carries_what_reproduces_the_clip():
         take=take(seed=42, version=2),
         extra="_edit:_ dusk",
     )
-    assert line.splitlines()[0] == "v2 · kling-v3 · 5s · $0.63 · job J7 · take 11 · seed 42"
+    assert line.splitlines()[0] == "v2 · AI-generated with kling-v3 · 5s · $0.63 · job J7 · take 11 · seed 42"
     assert line.splitlines()[1] == "_edit:_ dusk"
 
 
@@ -175,3 +175,9 @@ def test_a_review_notes_offer_is_one_priced_button():
     assert (button["action_id"], button["value"], button["text"]["text"]) == (OFFER_ACTION, "41", label)
     assert "edit of v2" in blocks[0]["text"]["text"] and "v3" in blocks[0]["text"]["text"]
     assert offer_blocks(41, 3, 1.5, "3 more of v2", takes=3)[0] == "Render this as v3–v5 ($1.50)"
+
+
+def test_caption_says_when_a_clip_could_not_be_signed():
+    line = caption(model="kling-v3", seconds=5.0, cost=0.63, job_id=7, take=take(version=1), unsigned=True)
+    assert line.startswith("v1 · AI-generated with kling-v3 · 5s")
+    assert line.endswith("· unsigned (C2PA signing failed)")
