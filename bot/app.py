@@ -36,6 +36,7 @@ from bot.slack.shared_buckets import SharedBuckets
 from bot.studio.avatar import Avatars
 from bot.studio.cancel import Cancellation
 from bot.studio.clip_subject import ClipSubjects
+from bot.studio.consent import Consents
 from bot.studio.decisions import Decisions
 from bot.studio.forms import Forms
 from bot.studio.inputs import Inputs
@@ -198,8 +199,9 @@ def build_studio(
         await completion.job_ended(job_id)
 
     cancellation = Cancellation(store, cards, notes, stop_job)
+    consents = Consents(store, cancellation)
     clip_subjects = ClipSubjects(store, library, notes, fetch_back, media)
-    lip_syncs = LipSyncs(store, routes, library, inputs, starter, cards)
+    lip_syncs = LipSyncs(store, routes, library, inputs, starter, cards, consents)
     thread_jobs = ThreadJobs(
         store, routes, library, inputs, fetch_back, starter, cards, clip_subjects, lip_syncs
     )
@@ -208,13 +210,14 @@ def build_studio(
         store,
         routes,
         new_video=new_video,
-        avatars=Avatars(routes, library, inputs, starter),
+        avatars=Avatars(routes, library, inputs, starter, consents),
         thread_jobs=thread_jobs,
         decisions=Decisions(store, cards, notes, runner.wake, cancellation, thread_jobs),
         cancellation=cancellation,
         reports=Reports(store, routes),
         library=library,
-        voices=VoiceSamples(store, inputs, media),
+        consents=consents,
+        voices=VoiceSamples(store, inputs, media, consents),
         forms=Forms(store, routes, new_video, thread_jobs, clip_subjects, notes),
         workflow_steps=WorkflowSteps(store, new_video, completion),
     )

@@ -1,4 +1,5 @@
-"""Buttons on the job card: Approve, Another take, Final render, Cancel (each acts on its version)."""
+"""Buttons on the job card: Approve, Another take, Final render, Cancel (each acts on its version);
+and the consent offer's button, which records consent and starts the request it held."""
 
 from __future__ import annotations
 
@@ -34,4 +35,4 @@ def register(app: AsyncApp, studio: Studio) -> None:
         if reply:
             await respond(text=reply, response_type="ephemeral", replace_original=False)
 
-    app.action(re.compile(r"^(approve|another_take|final_render|cancel)$"))(button)
+    app.action(re.compile(r"^(approve|another_take|final_render|cancel|consent_render)$"))(button)

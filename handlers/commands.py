@@ -40,8 +40,8 @@ def register(app: AsyncApp, studio: Studio) -> None:
         if not await studio.first_time(origin.source_key, "command"):
             return
         reply = await studio.handle(origin, parsed)
-        if reply:
-            await respond(text=reply, response_type="ephemeral")
+        if reply:  # an answer with buttons (a consent offer) carries its blocks
+            await respond(text=reply, blocks=getattr(reply, "blocks", None), response_type="ephemeral")
 
     app.command("/video")(video)
 

@@ -55,7 +55,11 @@ def register(app: AsyncApp, studio: Studio) -> None:
             reply = await studio.handle(origin, parsed)
         if reply:
             await client.chat_postEphemeral(
-                channel=channel, user=user, text=reply, thread_ts=event.get("thread_ts")
+                channel=channel,
+                user=user,
+                text=reply,
+                blocks=getattr(reply, "blocks", None),
+                thread_ts=event.get("thread_ts"),
             )
 
     async def message(event, body, client, context):
@@ -72,7 +76,11 @@ def register(app: AsyncApp, studio: Studio) -> None:
         reply = await _thread_reply(studio, origin, thread_ts, event.get("text", ""))
         if reply:
             await client.chat_postEphemeral(
-                channel=channel, user=origin.user_id, text=reply, thread_ts=thread_ts
+                channel=channel,
+                user=origin.user_id,
+                text=reply,
+                blocks=getattr(reply, "blocks", None),
+                thread_ts=thread_ts,
             )
 
     app.event("app_mention")(mention)

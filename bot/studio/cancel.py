@@ -12,6 +12,7 @@ from bot.studio.origin import Origin
 from storage import audit, channels
 from storage import jobs as jobs_db
 from storage.db import Store
+from storage.rows import JobRow
 from storage.states import ENDED, JobState, TakeState
 
 
@@ -41,6 +42,12 @@ class Cancellation:
             return only_pressers(f"cancel J{digits}")
         if job["state"] in ENDED:
             return f"J{digits} has already {job['state']}."
+        await self.stop(origin, job, reason)
+        return f"Cancelled J{digits}."
+
+    async def stop(self, origin: Origin, job: JobRow, reason: str) -> None:
+        """Stop an unfinished job whoever asked for it (the caller decided it must stop: a person
+        allowed to cancel it, or a withdrawn consent); audited, and its card and thread say so."""
         await self.store.run(
             jobs_db.set_job_state, job["id"], JobState.CANCELLED, f"by {origin.user_id}", TakeState.CANCELLED
         )
@@ -50,7 +57,6 @@ class Cancellation:
         await self.stop_job(job["id"])
         shot = await self.store.run(jobs_db.get_shot, job["shot_id"])
         if shot and shot.get("card_ts"):  # the card says it too, so a failed note is only logged
-            text = f":no_entry_sign: J{digits} was {reason} by <@{origin.user_id}>."
+            text = f":no_entry_sign: J{job['id']} was {reason} by <@{origin.user_id}>."
             await self.notes.post(shot["channel_id"], shot["card_ts"], text)
         self.cards.touch(job["shot_id"])
-        return f"Cancelled J{digits}."

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from bot.cards import answers
+from bot.cards.offers import CONSENT_ACTION
 from bot.outcomes import Refusal
 from bot.request import (
     Audit,
@@ -19,16 +20,19 @@ from bot.request import (
     SettingsShow,
     Spend,
     SubjectAdd,
+    SubjectConsent,
     SubjectList,
     SubjectRemove,
     SubjectRename,
     SubjectShow,
     SubjectVoice,
+    ThreadInstruction,
     VideoRequest,
 )
 from bot.request.help import help_for
 from bot.studio.avatar import Avatars
 from bot.studio.cancel import Cancellation
+from bot.studio.consent import Consents, origin_of
 from bot.studio.decisions import Decisions
 from bot.studio.forms import Forms
 from bot.studio.new_video import NewVideo
@@ -59,6 +63,7 @@ class Studio:
         cancellation: Cancellation,
         reports: Reports,
         library: Library,
+        consents: Consents,
         voices: VoiceSamples | None = None,
         forms: Forms | None = None,
         workflow_steps: WorkflowSteps | None = None,
@@ -72,6 +77,7 @@ class Studio:
         self.cancellation = cancellation
         self.reports = reports
         self.library = library
+        self.consents = consents
         self.voices = voices
         self.forms = forms  # the New video modal and the clip shortcuts' modals
         self.workflow_steps = workflow_steps  # the Workflow Builder step "Render a video"
@@ -132,8 +138,32 @@ class Studio:
         await self.decisions.reaction(origin, ts, name, added)
 
     async def button(self, origin: Origin, action_id: str, value: str) -> str | None:
-        """A card button (approve, another_take, final_render, cancel); an ephemeral reply or None."""
+        """A card button (approve, another_take, final_render, cancel) or a consent offer's; an
+        ephemeral reply or None."""
+        if action_id == CONSENT_ACTION:
+            return await self.consent_and_run(origin, value)
         return await self.decisions.button(origin, action_id, value)
+
+    async def consent_and_run(self, origin: Origin, token: str) -> str:
+        """The consent offer's button: consent recorded as the presser, then the request they held
+        runs exactly as asked, under the same approval, job-limit and budget rules."""
+        pressed = await self.consents.press(origin, token)
+        if isinstance(pressed, str):
+            return pressed
+        kind, held, names = pressed
+        asked = origin_of(held)
+        if kind == "avatar":
+            answer = await self.avatars.request(asked, Avatar(**held["command"]))
+        elif kind == "lipsync":
+            instruction = ThreadInstruction(**held["command"])
+            answer = await self.thread_jobs.start(asked, held["shot_id"], instruction, instruction.takes)
+        elif kind == "voice" and self.voices is not None:
+            answer = await self.voices.set_voice(asked, SubjectVoice(**held["command"]))
+        else:
+            answer = "That part of Dailies is not available in this version."
+        shown = " and ".join(f"`{{{n}}}`" for n in names)
+        recorded = f"Recorded your consent for {shown}."
+        return f"{recorded} {answer}" if answer else f"{recorded} It is starting."
 
     async def decide(self, origin: Origin, take_id: int, decision: str, via: str = "button") -> str | None:
         """A decision ("approve", "reject", "withdrawn") on one version, with a reaction's rules."""
@@ -171,6 +201,8 @@ class Studio:
                 return await self.library.remove(origin.team_id, origin.channel_id, name)
             case SubjectRename(old=old, new=new):
                 return await self.library.rename(origin.team_id, origin.channel_id, old, new)
+            case SubjectConsent():
+                return await self.consents.command(origin, command)
             case SubjectVoice() if self.voices is not None:
                 return await self.voices.set_voice(origin, command)
             case Avatar():
