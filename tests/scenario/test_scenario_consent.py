@@ -4,12 +4,19 @@ that records consent (audited: who and when) and then runs exactly the request t
 
 from __future__ import annotations
 
+import json
+
+import pytest
+
 from storage import audit
 from tests.fakes.kling import FakeKling
 from tests.fakes.media_server import MediaServer
-from tests.fakes.slack_requests import TEAM_ID
+from tests.fakes.mp4 import write_mp4
+from tests.fakes.slack_requests import TEAM_ID, message_shortcut_payload, view_submission_payload
 from tests.harness import running_bot
 from tests.scenario.test_scenario_subjects import ask
+from tests.scenario.test_scenario_threads import first_shot, reply
+from tests.scenario.test_slack_surfaces import delivered_clip, eventually, interact, opened_modal
 
 C1 = "C0CHANNEL"
 LINE = "Welcome back to the show, everyone."
@@ -155,3 +162,59 @@ async def test_a_voice_sample_waits_for_consent_too(tmp_path, slack):
                 "Recorded your consent for `{hero}`. `{hero}` now has a voice (6.0 s sample)"
             )
             assert "• voice: a 6.0 s sample" in await ask(bot, slack, "subject show hero")
+
+
+@pytest.fixture
+def clip(tmp_path):
+    """A 3 s 720p clip with a face: what the Kling stand-in renders and lip-syncs."""
+    return write_mp4(tmp_path / "presenter.mp4", seconds=3.0, width=1280, height=720)
+
+
+async def test_a_lipsync_of_a_clip_that_shows_a_subject_waits_for_consent(tmp_path, slack, clip):
+    async with FakeKling() as kling, MediaServer() as media:
+        kling.result_mp4 = clip
+        async with running_bot(tmp_path, slack, **kling_env(kling)) as bot:
+            await ask(bot, slack, f"subject add hero {media.url('/img/800x1000.png')}")
+            card_ts = await first_shot(bot, slack, "{hero} faces the camera --seconds 3 --model kling-v3")
+            (video,) = await bot.jobs()
+            hero_id = video["request"]["subjects"][0]["id"]
+            await reply(bot, card_ts, 'lipsync "Welcome to the harbour, everyone."')
+            await slack.wait_for(lambda: slack.count("chat.postEphemeral") >= 1, timeout=20)
+            offer = slack.calls_to("chat.postEphemeral")[-1].params
+            assert (offer["user"], offer["thread_ts"]) == ("U0ALICE", card_ts)  # the requester, in the thread
+            assert "`{hero}` has no consent on record" in offer["text"]
+            blocks = offer["blocks"] if isinstance(offer["blocks"], list) else json.loads(offer["blocks"])
+            (button,) = blocks[-1]["elements"]
+            assert len(await bot.jobs()) == 1 and kling.face_calls == []  # nothing started, nothing asked
+
+            assert (await press(bot, slack, button["value"])).startswith(
+                "Recorded your consent for `{hero}`."
+            )
+            lipsync = await bot.wait_job(("delivered", "failed"), job_index=1)
+            assert lipsync["state"] == "delivered", lipsync["error"]
+            assert lipsync["kind"] == "lipsync" and lipsync["request"]["likeness"] == [hero_id]
+
+            await ask(bot, slack, "subject consent hero --withdraw")
+            await reply(bot, card_ts, "v2: again")  # another take of the lip-sync: consent is gone
+            await slack.wait_for(lambda: slack.count("chat.postEphemeral") >= 2, timeout=20)
+            refused = slack.calls_to("chat.postEphemeral")[-1].params["text"]
+            assert "`{hero}` has no consent on record any more, so nothing was started" in refused
+            assert len(await bot.jobs()) == 2
+        assert len([route for route, _ in kling.creates if route == "advanced-lip-sync"]) == 1
+
+
+async def test_the_save_as_subject_form_records_consent_when_ticked(bot, slack):
+    _job, card_ts, _clip = await delivered_clip(bot, slack, "a lighthouse keeper in a yellow raincoat")
+    payload = message_shortcut_payload(
+        "save_subject", slack.message(C1, card_ts), channel_id=C1, user_id="U0ALICE",
+        response_url=slack.response_url(), trigger_id=slack.issue_trigger(),
+    )  # fmt: skip
+    await interact(bot, payload)
+    modal = await opened_modal(slack)
+    values = {"name": "keeper", "consent": ["given"]}
+    assert await interact(bot, view_submission_payload(modal, values, user_id="U0ALICE")) == (200, "")
+    (consent,) = await eventually(lambda: consent_rows(bot))
+    assert consent["given_by"] == "U0ALICE"
+    (entry,) = await consent_audit(bot)
+    assert entry["detail"] == "{keeper} via form"
+    assert "consent confirmed by <@U0ALICE>" in await ask(bot, slack, "subject show keeper")

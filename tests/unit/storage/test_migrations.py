@@ -21,6 +21,7 @@ ORDER = [
     "m014_team_keys",
     "m015_messages_by_team",
     "m016_departures",
+    "m017_subject_consent",
 ]
 
 
