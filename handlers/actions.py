@@ -33,6 +33,7 @@ def register(app: AsyncApp, studio: Studio) -> None:
             log.exception("button %s failed", action["action_id"])
             reply = "Something went wrong on our side and nothing changed. Please try again."
         if reply:
-            await respond(text=reply, response_type="ephemeral", replace_original=False)
+            blocks = getattr(reply, "blocks", None)  # a replayed request may answer with another offer
+            await respond(text=reply, blocks=blocks, response_type="ephemeral", replace_original=False)
 
     app.action(re.compile(r"^(approve|another_take|final_render|cancel|consent_render)$"))(button)

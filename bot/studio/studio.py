@@ -163,7 +163,11 @@ class Studio:
             answer = "That part of Dailies is not available in this version."
         shown = " and ".join(f"`{{{n}}}`" for n in names)
         recorded = f"Recorded your consent for {shown}."
-        return f"{recorded} {answer}" if answer else f"{recorded} It is starting."
+        return (
+            f"{recorded} {answer}"
+            if answer
+            else f"{recorded} Your request is on its way: its card shows where it stands."
+        )
 
     async def decide(self, origin: Origin, take_id: int, decision: str, via: str = "button") -> str | None:
         """A decision ("approve", "reject", "withdrawn") on one version, with a reaction's rules."""

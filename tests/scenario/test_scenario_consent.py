@@ -218,3 +218,39 @@ async def test_the_save_as_subject_form_records_consent_when_ticked(bot, slack):
     (entry,) = await consent_audit(bot)
     assert entry["detail"] == "{keeper} via form"
     assert "consent confirmed by <@U0ALICE>" in await ask(bot, slack, "subject show keeper")
+
+
+async def test_withdrawing_consent_stops_an_avatar_that_is_rendering(tmp_path, slack):
+    async with FakeKling() as kling, MediaServer() as media:
+        kling.never_finish = True
+        async with running_bot(tmp_path, slack, **kling_env(kling)) as bot:
+            await ask(bot, slack, f"subject add hero {media.url('/img/800x1000.png')}")
+            await ask(bot, slack, 'subject consent hero "signed release 2026-11"')
+            await bot.command(f'avatar {{hero}} "{LINE}"', channel_id=C1)
+            job = await bot.wait_job("rendering")
+            assert len(kling.creates) == 1
+            # Bob did not ask for the job, yet his withdrawal stops it: the likeness is no longer cleared
+            said = await ask_as(bot, slack, "subject consent hero --withdraw", "U0BOB")
+            assert f"Stopped J{job['id']}" in said
+            job = await bot.wait_job("cancelled")
+            takes = await bot.takes(job["id"])
+            assert [t["state"] for t in takes] == ["cancelled"]
+            await bot.settle()
+            notes = [
+                c.params["text"] for c in slack.calls_to("chat.postMessage") if c.params.get("thread_ts")
+            ]
+            assert (
+                f":no_entry_sign: J{job['id']} was stopped (consent for {{hero}} withdrawn) by <@U0BOB>."
+                in notes
+            )
+            (_given, taken) = await consent_audit(bot)
+            assert (taken["action"], taken["user_id"]) == ("consent withdrawn", "U0BOB")
+
+
+async def ask_as(bot, slack, text: str, user: str) -> str:
+    """`/video text` as `user`; the ephemeral answer."""
+    before = slack.count("response_url")
+    status, _ = await bot.command(text, channel_id=C1, user_id=user)
+    assert status == 200
+    await slack.wait_for(lambda: slack.count("response_url") > before, timeout=20)
+    return slack.calls_to("response_url")[-1].params["text"]
