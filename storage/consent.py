@@ -4,11 +4,14 @@ note), every change audited; requests held until their requester confirms it (co
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 from storage import audit
 from storage.clock import now_iso
 from storage.db import Db
 from storage.states import JOB_UNFINISHED
+
+OFFER_HOURS = 24  # a held request older than this is not run: its inputs and prices may have moved on
 
 
 def consent_of(db: Db, subject_id: int) -> dict | None:
@@ -92,14 +95,17 @@ def hold(db: Db, token: str, team_id: str, channel_id: str, user_id: str, kind: 
     )
 
 
-def take_offer(db: Db, token: str, team_id: str, channel_id: str, user_id: str) -> dict | None:
+def take_offer(
+    db: Db, token: str, team_id: str, channel_id: str, user_id: str, now: datetime | None = None
+) -> dict | None:
     """The held request behind `token`, once: only for the person who made it, in its own workspace
-    and channel, and only the first time it is taken (None otherwise)."""
+    and channel, within OFFER_HOURS, and only the first time it is taken (None otherwise)."""
+    since = ((now or datetime.now(UTC)) - timedelta(hours=OFFER_HOURS)).isoformat(timespec="milliseconds")
     with db.atomic():
         row = db.one(
             f"SELECT token, kind, request FROM consent_offers WHERE token = ? AND team_id = ? AND channel_id = ? "
-            f"AND user_id = ? AND used_at IS NULL{db.for_update}",
-            [token, team_id, channel_id, user_id],
+            f"AND user_id = ? AND used_at IS NULL AND created_at >= ?{db.for_update}",
+            [token, team_id, channel_id, user_id, since],
         )
         if row is None:
             return None

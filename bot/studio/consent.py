@@ -144,7 +144,10 @@ class Consents:
             consent_db.take_offer, token, origin.team_id, origin.channel_id, origin.user_id
         )
         if held is None:
-            return "That button is not yours, or it was already used; ask again to get your own."
+            return (
+                "That button is not yours, was already used, or is more than a day old; "
+                "ask again to get your own."
+            )
         names = []
         for subject_id in held["request"]["subjects"]:
             subject = await self.store.run(

@@ -4,6 +4,7 @@ an audit row), the jobs that use a subject, and held requests taken once by thei
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -80,3 +81,10 @@ def test_subject_in_channel_is_only_the_channels(db):
     assert consent_db.subject_in_channel(db, hero["id"], "T1", "C1")["name"] == "hero"
     assert consent_db.subject_in_channel(db, hero["id"], "T1", "C2") is None
     assert consent_db.subject_in_channel(db, hero["id"], "T2", "C1") is None
+
+
+def test_a_held_request_older_than_a_day_is_not_run(db):
+    consent_db.hold(db, "old", "T1", "C1", "U1", "avatar", {})
+    later = datetime.now(UTC) + timedelta(hours=consent_db.OFFER_HOURS, minutes=1)
+    assert consent_db.take_offer(db, "old", "T1", "C1", "U1", now=later) is None
+    assert consent_db.take_offer(db, "old", "T1", "C1", "U1") == {"kind": "avatar", "request": {}}
