@@ -40,6 +40,7 @@ from bot.slack.shared_buckets import SharedBuckets
 from bot.studio.avatar import Avatars
 from bot.studio.cancel import Cancellation
 from bot.studio.clip_subject import ClipSubjects
+from bot.studio.consent import Consents
 from bot.studio.decisions import Decisions
 from bot.studio.forms import Forms, Submissions
 from bot.studio.inputs import Inputs
@@ -262,14 +263,15 @@ def build_studio(
         await runner.completion.job_ended(job_id)
 
     cancellation = Cancellation(store, telling.cards, telling.notes, stop_job)
+    consents = Consents(store, cancellation)
     clip_subjects = ClipSubjects(store, library, telling.notes, fetch_back, media)
-    lip_syncs = LipSyncs(intake, telling.cards)
+    lip_syncs = LipSyncs(intake, telling.cards, consents)
     thread_jobs = ThreadJobs(intake, fetch_back, telling.cards, clip_subjects, lip_syncs)
     new_video = NewVideo(intake, videos)
     forms = Forms(store, routes, Submissions(new_video, thread_jobs, clip_subjects), telling.notes)
     making = Making(
         new_video,
-        Avatars(intake),
+        Avatars(intake, consents),
         thread_jobs,
         forms=forms,
         workflow_steps=WorkflowSteps(store, new_video, runner.completion),
@@ -279,7 +281,7 @@ def build_studio(
         cancellation,
         ThreadTalk(store, thread_jobs, telling.notes, telling.cards),
     )
-    keeping = Keeping(Reports(store, routes), library, VoiceSamples(store, inputs, media))
+    keeping = Keeping(Reports(store, routes), library, consents, VoiceSamples(store, inputs, media, consents))
     return Studio(store, routes, making, reviewing, keeping)
 
 

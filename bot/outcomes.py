@@ -6,6 +6,7 @@ exceptions that end a take.
     ├── MediaRejected    a file no provider will take (bot.media.check)
     ├── FetchRefused     media that could not or must not be fetched (bot.media.netpolicy)
     └── Unresolved       a request names what the subject library cannot give (bot.studio.subjects)
+    Answer               an answer for one person that carries buttons (Block Kit) besides its text
     TakeEnded            a take was cancelled (or otherwise ended) while being worked on: stop quietly
     TakeFailed           a take ends as failed; its message is shown on the card and in the thread
 
@@ -22,6 +23,18 @@ class Refusal:
     """An error the user caused, as a value; `message` says what went wrong and what to do."""
 
     message: str
+
+
+class Answer(str):
+    """An ephemeral answer with buttons: the text (what every surface shows, and what a caller that
+    only knows strings passes on) and the Block Kit `blocks` a listener sends with it."""
+
+    blocks: list[dict]
+
+    def __new__(cls, text: str, blocks: list[dict]) -> Answer:
+        answer = super().__new__(cls, text)
+        answer.blocks = blocks
+        return answer
 
 
 class UserError(Exception):

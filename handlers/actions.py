@@ -1,5 +1,6 @@
 """Buttons on the job card: Approve, Another take, Final render, Cancel (each acts on its version),
-and the render offer on a review note."""
+the render offer on a review note, and the consent offer's button, which records consent and starts
+the request it held."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from bot.studio.origin import Origin
 from bot.studio.studio import Studio
 from handlers.replies import tell
 
-CARD_BUTTONS = re.compile(r"^(approve|another_take|final_render|cancel|render_offer)$")
+CARD_BUTTONS = re.compile(r"^(approve|another_take|final_render|cancel|render_offer|consent_render)$")
 
 
 async def card_button(ack, body: dict, action: dict, context: AsyncBoltContext, studio: Studio):

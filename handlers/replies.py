@@ -18,18 +18,23 @@ async def tell(context: AsyncBoltContext, body: dict, text: str) -> bool:
     """`text` for the person who acted, alone, where they acted: a Workflow Builder step fails with
     it, App Home shows it as a notice, a command or button answers on its response_url, a message or
     reaction gets an ephemeral (in the message's thread). False where nothing can reach them (a closed
-    modal)."""
+    modal). An answer with buttons (a consent offer: `bot.outcomes.Answer`) carries its blocks."""
     event = body.get("event") or {}
+    extra = {"blocks": text.blocks} if getattr(text, "blocks", None) else {}
     if event.get("type") == "function_executed":
         await context.fail(error=text)
     elif (body.get("view") or {}).get("type") == "home" and context.user_id:
         studio = context["studio"]
         await publish(context.client, studio.store, context.team_id or "", context.user_id, notice=text)
     elif context.response_url:
-        await context.respond(text=text, response_type="ephemeral", replace_original=False)
+        await context.respond(text=text, response_type="ephemeral", replace_original=False, **extra)
     elif context.channel_id and context.user_id:
         await context.client.chat_postEphemeral(
-            channel=context.channel_id, user=context.user_id, text=text, thread_ts=event.get("thread_ts")
+            channel=context.channel_id,
+            user=context.user_id,
+            text=text,
+            thread_ts=event.get("thread_ts"),
+            **extra,
         )
     else:
         return False

@@ -1,5 +1,5 @@
 """Workspaces that removed Dailies, and the purge of everything one owned once its retention ends:
-subjects and their images and voices, review notes, jobs, takes, cards, approvals, audit, settings, Slack
+subjects and their images, voices and consent, review notes, jobs, takes, cards, approvals, audit, settings, Slack
 budget rows and the installation. A workspace that installs again before then keeps its data."""
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ OWNED: tuple[tuple[str, str], ...] = (
     ("subject_voice_samples", f"subject_id IN {_SUBJECTS}"),
     ("subject_voices", f"subject_id IN {_SUBJECTS}"),
     ("review_notes", "team_id = ?"),
+    ("subject_consents", f"subject_id IN {_SUBJECTS}"),
+    ("consent_offers", "team_id = ?"),
     ("approvals", "team_id = ?"),
     ("messages", "team_id = ?"),
     ("workflow_steps", "team_id = ?"),

@@ -260,6 +260,20 @@ M017_DEPARTURES = [
     "CREATE TABLE departures (team_id {text} NOT NULL PRIMARY KEY, departed_at {real})",
 ]
 
+M018_SUBJECT_CONSENT = [
+    # who confirmed having the person's permission to use a subject's likeness and voice (one row
+    # per subject while consent stands; withdrawing deletes it, the audit keeps every change)
+    """CREATE TABLE subject_consents (
+        subject_id {int} NOT NULL PRIMARY KEY REFERENCES subjects (id), team_id {text} NOT NULL DEFAULT '',
+        channel_id {text}, given_by {text}, given_at {text}, note {text})""",
+    # a request held for want of consent, until its requester presses "record consent and render"
+    """CREATE TABLE consent_offers (
+        token {text} NOT NULL PRIMARY KEY, team_id {text} NOT NULL DEFAULT '', channel_id {text},
+        user_id {text}, kind {text},  -- avatar | lipsync | voice
+        request {text},  -- JSON: the command and where it came from, replayed as it was asked
+        created_at {text}, used_at {text})""",
+]
+
 MIGRATIONS: list[tuple[str, list[Step]]] = [
     ("m001_core", M001_CORE),
     ("m003_subjects", M003_SUBJECTS),
@@ -277,6 +291,7 @@ MIGRATIONS: list[tuple[str, list[Step]]] = [
     ("m015_messages_by_team", M015_MESSAGES_BY_TEAM),
     ("m016_review_notes", M016_REVIEW_NOTES),
     ("m017_departures", M017_DEPARTURES),
+    ("m018_subject_consent", M018_SUBJECT_CONSENT),
 ]
 
 

@@ -99,6 +99,7 @@ def remove_subject(db: Db, team_id: str, channel_id: str, name: str) -> dict | N
         return None
     with db.atomic():
         db["subject_voices"].delete_where("subject_id = ?", [subject["id"]])
+        db["subject_consents"].delete_where("subject_id = ?", [subject["id"]])
         db["subject_voice_samples"].delete_where("subject_id = ?", [subject["id"]])
         db["subject_elements"].delete_where("subject_id = ?", [subject["id"]])
         db["subject_images"].delete_where("subject_id = ?", [subject["id"]])

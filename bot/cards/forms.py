@@ -1,4 +1,5 @@
-"""The modals: New video (the /video flags as fields), Edit this clip, Save as subject; and
+"""The modals: New video (the /video flags as fields), Edit this clip, Save as subject (with its
+consent checkbox); and
 reading what a submitted modal holds back into form values (pure Block Kit)."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ SUBJECT_FORM = "save_subject_form"
 CHANNEL_PICKED = "video_form_channel"  # the channel select (a form opened from App Home)
 MAX_OPTIONS = 100  # a select's options
 AUDIO_CHOICES = {"default": None, "on": True, "off": False}
+CONSENT_GIVEN = "given"  # the Save as subject form's consent checkbox, ticked
 
 
 @dataclass(frozen=True)
@@ -239,6 +241,15 @@ def subject_modal(channel_id: str, shot_id: int, version: int | None, descriptio
             },
         ),
     ]
+    consent = _option(CONSENT_GIVEN, "I have this person's permission to use their likeness and voice")
+    blocks.append(
+        _input(
+            "consent",
+            "Consent",
+            {"type": "checkboxes", "options": [consent]},
+            hint="Recorded with your name and the time; talking avatars, lip-syncs and voices need it",
+        )
+    )
     metadata = {"channel": channel_id, "shot": shot_id, "version": version}
     return _modal(SUBJECT_FORM, "Save as subject", "Save", blocks, metadata)
 
@@ -306,6 +317,11 @@ def read_reply_form(view: dict) -> ReplyForm:
 def read_subject_form(view: dict) -> tuple[str, str]:
     values = view.get("state", {}).get("values", {})
     return _value(values, "name") or "", _value(values, "description") or ""
+
+
+def read_subject_consent(view: dict) -> bool:
+    """Whether the Save as subject form's consent box was ticked."""
+    return CONSENT_GIVEN in _chosen(view.get("state", {}).get("values", {}), "consent")
 
 
 def field_errors(errors: dict[str, str], view: dict) -> dict[str, str]:

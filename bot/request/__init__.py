@@ -15,6 +15,7 @@ from bot.request.commands import (
     SettingsShow,
     Spend,
     SubjectAdd,
+    SubjectConsent,
     SubjectList,
     SubjectRemove,
     SubjectRename,
@@ -32,7 +33,7 @@ from bot.request.subcommands import SUBCOMMANDS, SUBJECT_ACTIONS
 
 __all__ = [
     "Audit", "Avatar", "Cancel", "Command", "Help", "Jobs", "Models", "Refusal", "SettingsSet",
-    "SettingsShow", "Spend", "SubjectAdd", "SubjectList", "SubjectRemove", "SubjectRename",
+    "SettingsShow", "Spend", "SubjectAdd", "SubjectConsent", "SubjectList", "SubjectRemove", "SubjectRename",
     "SubjectShow", "SubjectVoice", "ThreadInstruction", "VideoRequest", "parse_command", "parse_reply", "tokenize",
     "MAX_PROMPT", "SUBCOMMANDS", "SUBJECT_ACTIONS", "SETTINGS_KEYS", "SETTINGS_ALIASES", "VIDEO_FLAGS",
     "REPLY_FLAGS", "AVATAR_FLAGS", "FLAG_ALIASES",

@@ -106,6 +106,16 @@ class SubjectVoice:
 
 
 @dataclass(frozen=True)
+class SubjectConsent:
+    """`/video subject consent NAME [note]`: the asker confirms they have the person's permission to
+    use this subject's likeness and voice; `--withdraw` takes it back."""
+
+    name: str
+    note: str = ""
+    withdraw: bool = False
+
+
+@dataclass(frozen=True)
 class SettingsShow:
     """`/video settings`: the channel's settings."""
 
@@ -142,5 +152,5 @@ class ThreadInstruction:
 
 Command = Union[  # noqa: UP007 (a runtime alias that isinstance() and match can use)
     VideoRequest, Help, Models, Jobs, Cancel, Spend, Audit, SubjectAdd, SubjectList, SubjectShow,
-    SubjectRemove, SubjectRename, SubjectVoice, SettingsShow, SettingsSet, Avatar,
+    SubjectRemove, SubjectRename, SubjectVoice, SubjectConsent, SettingsShow, SettingsSet, Avatar,
 ]  # fmt: skip

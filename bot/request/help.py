@@ -34,6 +34,7 @@ key is set).""",
 • `/video subject list` · `/video subject show NAME` · `/video subject remove NAME` · \
 `/video subject rename OLD NEW`
 • `/video subject voice NAME AUDIO_URL` (or attach the recording when you mention me): 5 to 30 s of one clean voice; it speaks the subject's avatars, `lipsync {NAME} "…"` and `kling-2.6-pro` clips from an image
+• `/video subject consent NAME [note]`: you confirm you have the person's permission to use their likeness and voice (e.g. `"signed release 2026-11"`); `/video subject consent NAME --withdraw` takes it back and stops unfinished jobs that use them. Talking avatars, lip-syncs and voices of a subject without it get a button (only you see it) that records your consent and starts the job
 Names are 1 to 32 letters, digits, `-` or `_`. Write `{NAME}` in a prompt or add `--subject NAME`.""",
     "avatar": """*Talking avatar*: `/video avatar {subject} "what they say"` (a script of up to \
 1,000 characters) or `/video avatar {subject} --audio-url URL` (a recording). The subject's first \
@@ -87,7 +88,7 @@ HELP_TOPICS: dict[str, str] = {
     **{word: "threads" for word in ("threads", "thread", "replies", "reply", "edit", "reactions")},
     **{word: "threads" for word in ("again", "extend", "final", "buttons", "lipsync", "lip-sync")},
     **{word: "threads" for word in ("notes", "note", "vertical", "offer")},
-    **{word: "subject" for word in ("voice", "voices")},
+    **{word: "subject" for word in ("voice", "voices", "consent", "withdraw", "permission")},
     **{word: "jobs" for word in ("jobs", "cancel", "spend", "audit")},
     **{word: "settings" for word in ("settings", "budget", "job-limit", "approvers", "approval")},
     **{word: "settings" for word in ("final-model", "draft-model", "default-model", "approver", "limit")},

@@ -21,6 +21,7 @@ from bot.request.commands import (
     Models,
     Spend,
     SubjectAdd,
+    SubjectConsent,
     SubjectList,
     SubjectRemove,
     SubjectRename,
@@ -39,6 +40,7 @@ _SUBJECT_USAGE = {
     "rename": "/video subject rename OLD NEW",
     "list": "/video subject list",
     "voice": "/video subject voice NAME AUDIO_URL` (or attach a 5 to 30 s sample to `/video subject voice NAME",
+    "consent": "/video subject consent NAME [note]` (or `/video subject consent NAME --withdraw",
 }
 SUBJECT_ACTIONS = tuple(_SUBJECT_USAGE)
 _AVATAR_USAGE = '/video avatar {subject} "what they say"` or `/video avatar {subject} --audio-url URL'
@@ -82,13 +84,15 @@ def subject(rest: list[Token], *, has_attachment: bool = False) -> Command | Ref
     args = rest[1:]
     verb = {"ls": "list", "rm": "remove", "delete": "remove"}.get(verb, verb)
     if verb not in _SUBJECT_USAGE:
-        return _shape("subject", "/video subject add|list|show|remove|rename|voice …")
+        return _shape("subject", "/video subject add|list|show|remove|rename|voice|consent …")
     if verb == "list":
         return _shape("subject", _SUBJECT_USAGE[verb]) if args else SubjectList()
     if verb == "add":
         return _subject_add(args, _SUBJECT_USAGE[verb], has_attachment)
     if verb == "voice":
         return _subject_voice(args, _SUBJECT_USAGE[verb])
+    if verb == "consent":
+        return _subject_consent(args, _SUBJECT_USAGE[verb])
     expected = 2 if verb == "rename" else 1
     if len(args) != expected:
         return _shape("subject", _SUBJECT_USAGE[verb])
@@ -135,6 +139,38 @@ def _subject_voice(args: list[Token], usage: str) -> SubjectVoice | Refusal:
         return name
     sample = url(args[1].value, f"`subject voice {name}`") if len(args) == 2 else None
     return sample if isinstance(sample, Refusal) else SubjectVoice(name, sample)
+
+
+_WITHDRAW = ("--withdraw", "—withdraw", "–withdraw")
+
+
+def _subject_consent(args: list[Token], usage: str) -> SubjectConsent | Refusal:
+    """NAME, then a free-text note (quoted or not), or `--withdraw` alone."""
+    if not args:
+        return _shape("subject", usage)
+    name = subject_name(args[0].value)
+    if isinstance(name, Refusal):
+        return name
+    rest = args[1:]
+    withdraw = [t for t in rest if not t.quoted and t.value.lower() in _WITHDRAW]
+    if withdraw:
+        if len(rest) > 1:
+            return Refusal(f"Withdrawing takes no note: `/video subject consent {name} --withdraw`.")
+        return SubjectConsent(name, withdraw=True)
+    flag = next((t for t in rest if not t.quoted and t.value.startswith(("--", "—", "–"))), None)
+    if flag is not None:
+        return Refusal(
+            f"`subject consent` knows only `--withdraw`, not `{flag.value[:30]}`; put a note that "
+            f'starts with dashes in quotes: `/video subject consent {name} "signed release 2026-11"`.'
+        )
+    note = words(rest) if rest else ""
+    if isinstance(note, Refusal):
+        return Refusal(
+            "Keep the consent note to plain words (no @mentions or #channels): `/video subject consent NAME [note]`."
+        )
+    if len(note) > MAX_DESCRIPTION:
+        return Refusal(f"Keep the consent note under {MAX_DESCRIPTION} characters; it has {len(note)}.")
+    return SubjectConsent(name, note)
 
 
 def avatar(

@@ -7,6 +7,7 @@ from bot.providers.base import Mode
 from bot.request import Avatar
 from bot.request.lipsync import spoken_seconds
 from bot.request.pricing import estimate_cost
+from bot.studio.consent import Consents
 from bot.studio.intake import Intake
 from bot.studio.origin import Origin
 from bot.studio.subjects import Unresolved
@@ -20,11 +21,12 @@ NEEDS_AUDIO = (
 
 
 class Avatars:
-    def __init__(self, intake: Intake) -> None:
+    def __init__(self, intake: Intake, consents: Consents) -> None:
         self.routes = intake.routes
         self.library = intake.library
         self.inputs = intake.inputs
         self.starter = intake.starter
+        self.consents = consents  # a person's likeness speaks only with consent on record
 
     async def request(self, origin: Origin, cmd: Avatar) -> str:
         """Store and start a talking-avatar job; returns a message only when something must be fixed."""
@@ -34,7 +36,8 @@ class Avatars:
         return await self.starter.start(new) or ""
 
     async def job_for(self, origin: Origin, cmd: Avatar) -> jobs_db.NewJob | str:
-        """The avatar job to store, or a message for the person saying what to fix."""
+        """The avatar job to store, or a message for the person saying what to fix (an offer to
+        record consent, before anything is fetched, when the subject has none)."""
         model = self.routes.catalogue.get(cmd.model or DEFAULT_MODEL)
         if model is None:
             return f"`{cmd.model}` is not a model I know; see `/video models`."
@@ -51,16 +54,19 @@ class Avatars:
         if not subject["images"]:
             return f"`{{{subject['name']}}}` has no image to animate; add one with `/video subject add`."
         audio_files = origin.audio
+        if not (cmd.audio_url or audio_files):
+            if not cmd.script:
+                return "Give the avatar a script in quotes, an audio link (`--audio-url URL`), or attach an audio file."
+            if not provider.speaks_script:
+                return NEEDS_AUDIO.format(model=model.id, backend=backend)
+        if lacking := await self.consents.lacking([subject]):
+            return await self.consents.offer(origin, "avatar", cmd, lacking)
         speech = None
         if cmd.audio_url or audio_files:
             try:
                 speech = await self.inputs.audio(cmd.audio_url, None if cmd.audio_url else audio_files[0])
             except UserError as exc:
                 return f"The avatar's audio was not used: {exc.message}"
-        elif not cmd.script:
-            return "Give the avatar a script in quotes, an audio link (`--audio-url URL`), or attach an audio file."
-        elif not provider.speaks_script:
-            return NEEDS_AUDIO.format(model=model.id, backend=backend)
         script = None if speech else cmd.script
         seconds = speech["seconds"] if speech else max(2.0, spoken_seconds(script or ""))
         estimate = 0.0

@@ -12,6 +12,7 @@ from bot.studio.origin import Origin
 from storage import channels
 from storage import jobs as jobs_db
 from storage.db import Store
+from storage.rows import JobRow
 
 
 class Cancellation:
@@ -38,15 +39,22 @@ class Cancellation:
         settings = await self.store.run(channels.get_settings, origin.team_id, origin.channel_id)
         if not may_press(origin.user_id, settings.approvers, job["user_id"]):
             return only_pressers(f"cancel J{digits}")
+        ended = await self.stop(origin, job, reason)
+        return f"J{digits} has already {ended}." if ended else f"Cancelled J{digits}."
+
+    async def stop(self, origin: Origin, job: JobRow, reason: str) -> str | None:
+        """Stop an unfinished job whoever asked for it (the caller decided it must stop: a person
+        allowed to cancel it, or a withdrawn consent): one transaction decides, audited, and its card
+        and thread say so. The state it had already ended in, or None once stopped."""
         ended = await self.store.run(
             jobs_db.cancel_job, job["id"], origin.team_id, origin.channel_id, origin.user_id, reason
         )
         if ended:
-            return f"J{digits} has already {ended}."
+            return ended
         await self.stop_job(job["id"])
         shot = await self.store.run(jobs_db.get_shot, job["shot_id"])
         if shot and shot.get("card_ts"):  # the card says it too, so a failed note is only logged
-            text = f":no_entry_sign: J{digits} was {reason} by <@{origin.user_id}>."
+            text = f":no_entry_sign: J{job['id']} was {reason} by <@{origin.user_id}>."
             await self.notes.post(shot["channel_id"], shot["card_ts"], text)
         self.cards.touch(job["shot_id"])
-        return f"Cancelled J{digits}."
+        return None

@@ -18,6 +18,7 @@ from bot.studio.origin import Origin
 from bot.studio.routes import Routes
 from bot.studio.thread_jobs import ThreadJobs
 from storage import approvals, channels
+from storage import consent as consent_db
 from storage import jobs as jobs_db
 from storage import subjects as subjects_db
 from storage.db import Store
@@ -41,7 +42,7 @@ class Checked:
     """A submission that passed the checks: who, where, and the request or reply it makes."""
 
     origin: Origin
-    what: VideoRequest | ThreadInstruction | tuple[str, str]  # a subject's (name, description)
+    what: VideoRequest | ThreadInstruction | tuple[str, str, bool]  # a subject's (name, description, consent)
     shot_id: int | None = None
     version: int | None = None
 
@@ -197,15 +198,21 @@ class Forms:
             message = f"This channel already has a subject {{{named[0]}}}; pick another name."
             return forms.field_errors({"name": message}, view)
         origin = Origin(channel, user_id, team_id, source_key=f"view:{view['id']}")
-        return Checked(origin, named, shot_id, version)
+        return Checked(origin, (*named, forms.read_subject_consent(view)), shot_id, version)
 
     async def save_subject(self, checked: Checked) -> str | None:
         assert isinstance(checked.what, tuple) and checked.shot_id is not None
-        name, description = checked.what
+        name, description, consent = checked.what
         instruction = ThreadInstruction("save_subject", name, checked.version)
-        return await self.clip_subjects.save(
+        answer = await self.clip_subjects.save(
             checked.origin, checked.shot_id, instruction, description=description
         )
+        origin = checked.origin
+        saved = await self.store.run(subjects_db.get_subject, origin.team_id, origin.channel_id, name)
+        if consent and saved is not None and saved["added_by"] == origin.user_id:
+            await self.store.run(consent_db.give, saved, origin.user_id, "", "form")
+            answer = f"{answer or ''} Your consent for `{{{saved['name']}}}`'s likeness and voice is recorded.".strip()
+        return answer
 
     async def tell(self, checked: Checked, text: str) -> None:
         """After the modal closed: the person alone hears what went wrong (in the thread for a clip)."""

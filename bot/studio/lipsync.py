@@ -14,10 +14,12 @@ from bot.providers.base import Mode
 from bot.request import ThreadInstruction
 from bot.request.lipsync import USAGE, clip_problem, lipsync_cost, script_problem, speech_fits, spoken_seconds
 from bot.studio import thread_plan
+from bot.studio.consent import Consents
 from bot.studio.intake import Intake
 from bot.studio.origin import Origin
 from bot.studio.subjects import Unresolved
 from storage import approvals
+from storage import subjects as subjects_db
 from storage.rows import JobRow
 
 NO_LIPSYNC = (
@@ -28,13 +30,14 @@ NO_LIPSYNC = (
 
 
 class LipSyncs:
-    def __init__(self, intake: Intake, cards: CardPublisher) -> None:
+    def __init__(self, intake: Intake, cards: CardPublisher, consents: Consents) -> None:
         self.store = intake.store
         self.routes = intake.routes
         self.library = intake.library
         self.inputs = intake.inputs
         self.starter = intake.starter
         self.cards = cards
+        self.consents = consents  # a person's face and voice are synced only with consent on record
 
     def backend(self) -> str | None:
         """The configured backend that lip-syncs, if any (asked of each provider, never by name)."""
@@ -51,6 +54,14 @@ class LipSyncs:
         if isinstance(take, Refusal):
             return take.message
         job = {j["id"]: j for j in jobs}[take["job_id"]]
+        faces = await self.consents.in_clip(origin, job)
+        voiced = None
+        if ins.voice:
+            voiced = await self.store.run(
+                subjects_db.get_subject, origin.team_id, origin.channel_id, ins.voice
+            )
+        if lacking := await self.consents.lacking(faces + ([voiced] if voiced else [])):
+            return await self.consents.offer(origin, "lipsync", ins, lacking, shot_id=shot_id)
         source = dict(take, model=job["model"], backend=job["backend"])
         provider = self.routes.provider(backend)
         made_by = self.routes.providers.get(source["backend"])
@@ -98,6 +109,7 @@ class LipSyncs:
             "audio": True,
             "subjects": subjects,
             "parent_version": take["version"],
+            "likeness": [s["id"] for s in faces],  # whose face it moves: a withdrawal stops it
         }
         estimate = 0.0 if provider.free else lipsync_cost(said, script=bool(script))
         new = origin.new_job(

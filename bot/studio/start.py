@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 
 from bot.cards.publisher import CardPublisher, permanent_slack_error
+from storage import consent as consent_db
 from storage import jobs as jobs_db
 from storage.clock import month_start_iso
 from storage.db import Store
@@ -14,6 +15,7 @@ from storage.gate import create_gated
 from storage.states import JobState, TakeState
 
 log = logging.getLogger(__name__)
+LIKENESS_MODES = ("avatar", "lipsync")  # jobs that make a person's face speak
 CANT_POST = {
     "not_in_channel": "I'm not in this channel yet: invite me with `/invite @Dailies`, then ask again.",
     "channel_not_found": "I can't post here: this is a private conversation I'm not part of. "
@@ -40,7 +42,7 @@ class Starter:
         runner; a message for the requester when the card can't be posted, None otherwise
         (and for a Slack retry of a trigger already stored). A request its backend refuses as
         asked is answered with why, and no job is made."""
-        refused = self.refusal(new)
+        refused = self.refusal(new) or await self._without_consent(new)
         if refused:
             return refused
         try:
@@ -62,3 +64,25 @@ class Starter:
                 return message + " Nothing was rendered or charged."
         self.wake()
         return None
+
+    async def _without_consent(self, new: jobs_db.NewJob) -> str | None:
+        """A talking avatar or lip-sync (another take, a final) of a subject whose consent was
+        withdrawn since: why it can't start. The features offer the consent button before this."""
+        if new.request.get("mode") not in LIKENESS_MODES:
+            return None
+        subjects = {s["id"]: s["name"] for s in new.request.get("subjects") or () if s.get("id")}
+        ids = [*subjects, *(i for i in new.request.get("likeness") or () if i not in subjects)]
+        given = await self.store.run(consent_db.consents_of, ids)
+        lacking = [i for i in ids if i not in given]
+        if not lacking:
+            return None
+        name = subjects.get(lacking[0])
+        if name is None:
+            found = await self.store.run(
+                consent_db.subject_in_channel, lacking[0], new.team_id, new.channel_id
+            )
+            name = found["name"] if found else "subject"
+        return (
+            f"`{{{name}}}` has no consent on record any more, so nothing was started. If you have the "
+            f"person's permission, record it with `/video subject consent {name} [note]`, then ask again."
+        )

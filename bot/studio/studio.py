@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.cards import answers
-from bot.cards.offers import OFFER_ACTION
+from bot.cards.offers import CONSENT_ACTION, OFFER_ACTION
 from bot.outcomes import Refusal
 from bot.request import (
     Audit,
@@ -20,17 +20,20 @@ from bot.request import (
     SettingsShow,
     Spend,
     SubjectAdd,
+    SubjectConsent,
     SubjectList,
     SubjectRemove,
     SubjectRename,
     SubjectShow,
     SubjectVoice,
+    ThreadInstruction,
     VideoRequest,
 )
 from bot.request.catalogue import Catalogue
 from bot.request.help import help_for
 from bot.studio.avatar import Avatars
 from bot.studio.cancel import Cancellation
+from bot.studio.consent import Consents, origin_of
 from bot.studio.decisions import Decisions
 from bot.studio.forms import Forms
 from bot.studio.new_video import NewVideo
@@ -70,10 +73,12 @@ class Reviewing:
 
 @dataclass(frozen=True)
 class Keeping:
-    """What a channel keeps and is told about: reports and settings, subjects, their voices."""
+    """What a channel keeps and is told about: reports and settings, subjects, the consent on
+    record for their likeness, their voices."""
 
     reports: Reports
     library: Library
+    consents: Consents
     voices: VoiceSamples | None = None
 
 
@@ -94,6 +99,7 @@ class Studio:
         self.library = keeping.library
         self.voices = keeping.voices
         self.thread_talk = reviewing.thread_talk  # who a thread reply is for; review notes and offers
+        self.consents = keeping.consents  # consent for likeness and voice, and its offers
 
     async def first_time(self, key: str, kind: str) -> bool:
         """False when Slack already delivered this (a retry): the caller then does nothing."""
@@ -171,11 +177,38 @@ class Studio:
         await self.decisions.reaction(origin, ts, name, added)
 
     async def button(self, origin: Origin, action_id: str, value: str) -> str | None:
-        """A card button (approve, another_take, final_render, cancel) or a note's render offer;
-        an ephemeral reply or None."""
+        """A card button (approve, another_take, final_render, cancel), a note's render offer or a
+        consent offer's; an ephemeral reply or None."""
+        if action_id == CONSENT_ACTION:
+            return await self.consent_and_run(origin, value)
         if action_id == OFFER_ACTION and self.thread_talk is not None:
             return await self.thread_talk.press_offer(origin, value)
         return await self.decisions.button(origin, action_id, value)
+
+    async def consent_and_run(self, origin: Origin, token: str) -> str:
+        """The consent offer's button: consent recorded as the presser, then the request they held
+        runs exactly as asked, under the same approval, job-limit and budget rules."""
+        pressed = await self.consents.press(origin, token)
+        if isinstance(pressed, str):
+            return pressed
+        kind, held, names = pressed
+        asked = origin_of(held)
+        if kind == "avatar":
+            answer = await self.avatars.request(asked, Avatar(**held["command"]))
+        elif kind == "lipsync":
+            instruction = ThreadInstruction(**held["command"])
+            answer = await self.thread_jobs.start(asked, held["shot_id"], instruction, instruction.takes)
+        elif kind == "voice" and self.voices is not None:
+            answer = await self.voices.set_voice(asked, SubjectVoice(**held["command"]))
+        else:
+            answer = "That part of Dailies is not available in this version."
+        shown = " and ".join(f"`{{{n}}}`" for n in names)
+        recorded = f"Recorded your consent for {shown}."
+        return (
+            f"{recorded} {answer}"
+            if answer
+            else f"{recorded} Your request is on its way: its card shows where it stands."
+        )
 
     async def decide(self, origin: Origin, take_id: int, decision: str, via: str = "button") -> str | None:
         """A decision ("approve", "reject", "withdrawn") on one version, with a reaction's rules."""
@@ -213,6 +246,8 @@ class Studio:
                 return await self.library.remove(origin.team_id, origin.channel_id, name)
             case SubjectRename(old=old, new=new):
                 return await self.library.rename(origin.team_id, origin.channel_id, old, new)
+            case SubjectConsent():
+                return await self.consents.command(origin, command)
             case SubjectVoice() if self.voices is not None:
                 return await self.voices.set_voice(origin, command)
             case Avatar():

@@ -16,6 +16,7 @@ from bot.request.catalogue import ModelSpec
 from bot.request.subject_limits import limit_problem
 from bot.slack.workspace import current_token  # distribution mode: the request's workspace
 from bot.studio.origin import images_in
+from storage import consent as consent_db
 from storage import subjects as subjects_db
 from storage import voices as voices_db
 from storage.db import Store
@@ -37,6 +38,14 @@ def unknown_subject(names: list[str]) -> str:
         f"This channel has no {noun} called {shown}. Subjects belong to the channel they were added in: "
         "see `/video subject list`, or add one with `/video subject add NAME IMAGE_URL -- description`."
     )
+
+
+def consent_line(consent: dict | None) -> str:
+    """How `subject show` and `subject list` say whether a subject has consent on record. Pure."""
+    if not consent:
+        return "no consent on record (avatars, lip-syncs and voices ask for it first)"
+    note = f": {consent['note']}" if consent.get("note") else ""
+    return f"consent confirmed by <@{consent['given_by']}> on {consent['given_at'][:10]}{note}"
 
 
 def stored_subject(subject: dict, voice: dict | None = None) -> dict:
@@ -204,12 +213,13 @@ class Library:
         rows = await self.store.run(subjects_db.list_subjects, team_id, channel_id)
         if not rows:
             return "This channel has no subjects yet. Add one with `/video subject add NAME IMAGE_URL -- description`."
+        consents = await self.store.run(consent_db.consents_of, [s["id"] for s in rows])
         lines = ["*Subjects in this channel*"]
         for s in rows:
             desc = f" — {s['description']}" if s["description"] else ""
             lines.append(
                 f"• `{{{s['name']}}}`{desc} ({s['image_count']} image{'s' if s['image_count'] != 1 else ''},"
-                f" added by <@{s['added_by']}> on {s['created_at'][:10]})"
+                f" added by <@{s['added_by']}> on {s['created_at'][:10]}; {consent_line(consents.get(s['id']))})"
             )
         lines.append("Use one with `{name}` in a prompt or `--subject name`.")
         return "\n".join(lines)
@@ -227,6 +237,8 @@ class Library:
                 f"• image {i['position'] + 1} ({role}): {i['width']}×{i['height']} {i['mime']}, "
                 f"sha256 {i['sha256'][:12]}{came}"
             )
+        consent = await self.store.run(consent_db.consent_of, s["id"])
+        lines.append(f"Likeness and voice: {consent_line(consent)}.")
         voice = await self.store.run(voices_db.sample_of, s["id"])
         if voice:
             made = ", ".join(sorted(voice["voice_ids"])) or "no backend yet"

@@ -11,6 +11,7 @@ from pathlib import Path
 from bot.outcomes import UserError
 from bot.request import SubjectVoice
 from bot.request.lipsync import VOICE_SECONDS
+from bot.studio.consent import Consents
 from bot.studio.inputs import Inputs
 from bot.studio.origin import Origin
 from bot.studio.subjects import unknown_subject
@@ -22,9 +23,10 @@ EXTENSIONS = {"audio/mpeg": ".mp3", "audio/wav": ".wav", "audio/mp4": ".m4a", "a
 
 
 class VoiceSamples:
-    def __init__(self, store: Store, inputs: Inputs, media_dir: str | Path) -> None:
+    def __init__(self, store: Store, inputs: Inputs, media_dir: str | Path, consents: Consents) -> None:
         self.store = store
         self.inputs = inputs
+        self.consents = consents  # a person's voice is kept only with consent on record
         self.dir = Path(media_dir) / "voices"
 
     async def set_voice(self, origin: Origin, cmd: SubjectVoice) -> str:
@@ -33,6 +35,8 @@ class VoiceSamples:
         if subject is None:
             return unknown_subject([cmd.name])
         files = origin.audio
+        if (cmd.audio_url or files) and (lacking := await self.consents.lacking([subject])):
+            return await self.consents.offer(origin, "voice", cmd, lacking)
         if not cmd.audio_url and not files:
             return (
                 f"Give `{{{subject['name']}}}` a voice: attach a 5 to 30 s recording of one clean voice "

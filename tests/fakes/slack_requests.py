@@ -283,7 +283,7 @@ def _field_state(element: dict, value) -> dict:
     if kind in ("static_select", "radio_buttons"):
         chosen = options[value] if value is not None else element.get("initial_option")
         return {"type": kind, "selected_option": chosen}
-    if kind == "multi_static_select":
+    if kind in ("multi_static_select", "checkboxes"):
         chosen = [options[v] for v in value] if value is not None else element.get("initial_options", [])
         return {"type": kind, "selected_options": chosen}
     if kind == "conversations_select":

@@ -21,6 +21,7 @@ async def test_avatar_with_script_on_kling_speaks_through_tts(tmp_path, slack):
                 slack,
                 f"subject add maya {media.url('/img/800x1000.png')} {media.url('/img/700x700.png')}",
             )
+            await ask(bot, slack, "subject consent maya")  # permission on record
             await bot.command('avatar {maya} "Welcome back to the show, everyone."')
             job = await bot.wait_job(("delivered", "failed"))
             assert job["state"] == "delivered", job["error"]
@@ -37,6 +38,7 @@ async def test_avatar_with_attached_audio_file_replaces_the_script(tmp_path, sla
         env = {"KLING_API_KEY": kling.api_key, "KLING_BASE_URL": kling.url}
         async with running_bot(tmp_path, slack, **env) as bot:
             await ask(bot, slack, f"subject add maya {media.url('/img/800x1000.png')}")
+            await ask(bot, slack, "subject consent maya")  # permission on record
             audio = slack.add_file("F0LINE", wav_bytes(3.0), name="line.wav", mimetype="audio/wav")
             event = app_mention_event(
                 'avatar {maya} "ignored"', channel=C1, user="U0ALICE", ts="1700000000.000200", files=[audio]
@@ -52,6 +54,7 @@ async def test_avatar_with_attached_audio_file_replaces_the_script(tmp_path, sla
 async def test_avatar_bad_audio_and_unknown_subject_are_refused(bot, slack):
     async with MediaServer() as media:
         await ask(bot, slack, f"subject add maya {media.url('/img/800x1000.png')}")
+        await ask(bot, slack, "subject consent maya")  # permission on record
         short = await ask(bot, slack, f"avatar {{maya}} --audio-url {media.url('/audio/1s.wav')}")
         assert "between 2 and 300 s" in short
         not_audio = await ask(bot, slack, f"avatar {{maya}} --audio-url {media.url('/img/800x800.png')}")
@@ -65,6 +68,7 @@ async def test_avatar_on_aimlapi_needs_an_audio_file(tmp_path, slack):
         env = {"AIMLAPI_API_KEY": aiml.api_key, "AIMLAPI_BASE_URL": aiml.base_url}
         async with running_bot(tmp_path, slack, **env) as bot:
             await ask(bot, slack, f"subject add maya {media.url('/img/800x1000.png')}")
+            await ask(bot, slack, "subject consent maya")  # permission on record
             answer = await ask(bot, slack, 'avatar {maya} "Hello from the studio"')
             assert "can't speak a script" in answer and "audio" in answer
             assert await bot.jobs() == []
@@ -82,6 +86,7 @@ async def test_avatar_mention_with_only_an_audio_file_and_no_script(tmp_path, sl
         env = {"KLING_API_KEY": kling.api_key, "KLING_BASE_URL": kling.url}
         async with running_bot(tmp_path, slack, **env) as bot:
             await ask(bot, slack, f"subject add maya {media.url('/img/800x1000.png')}")
+            await ask(bot, slack, "subject consent maya")  # permission on record
             no_audio = await ask(bot, slack, "avatar {maya}")  # a slash command carries no file
             assert "attach it when you mention me" in no_audio
             audio = slack.add_file("F0LINE2", wav_bytes(4.0), name="line.wav", mimetype="audio/wav")

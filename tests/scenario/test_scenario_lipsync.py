@@ -109,6 +109,7 @@ async def test_subject_voice_is_made_once_and_speaks_lipsyncs_and_avatars(tmp_pa
         kling.result_mp4 = clip
         async with running_bot(tmp_path, slack, **kling_env(kling)) as bot:
             await ask(bot, slack, f"subject add maya {media.url('/img/800x1000.png')}")
+            await ask(bot, slack, "subject consent maya")  # permission on record
             sample = slack.add_file("F0VOICE", wav_bytes(8.0), name="maya.wav", mimetype="audio/wav")
             await bot.event(
                 app_mention_event(
@@ -152,6 +153,7 @@ async def test_kling_26_image_to_video_speaks_in_the_subjects_voice(tmp_path, sl
     async with FakeKling() as kling, MediaServer() as media:
         async with running_bot(tmp_path, slack, **kling_env(kling)) as bot:
             await ask(bot, slack, f"subject add maya {media.url('/img/800x1000.png')} -- red coat")
+            await ask(bot, slack, "subject consent maya")  # permission on record
             await ask(bot, slack, f"subject voice maya {media.url('/audio/6s.wav')}")
             await bot.command(
                 f"{{maya}} says hello at the harbour --model kling-2.6-pro --image {media.url('/img/1280x720.png')}"
@@ -229,6 +231,7 @@ async def test_lipsync_on_the_gateway_says_what_to_do_instead(tmp_path, slack):
 async def test_voice_samples_outside_5_to_30_seconds_are_refused(bot, slack):
     async with MediaServer() as media:
         await ask(bot, slack, f"subject add maya {media.url('/img/800x1000.png')}")
+        await ask(bot, slack, "subject consent maya")  # permission on record
         short = await ask(bot, slack, f"subject voice maya {media.url('/audio/3s.wav')}")
         assert "between 5 and 30 s" in short and "not kept" in short
         missing = await ask(bot, slack, "subject voice maya")

@@ -123,3 +123,9 @@ def test_comments_point_inside_the_repository_and_do_not_narrate_history():
         if OUTSIDE.search(text) or HISTORY.search(text)
     ]
     assert bad == []
+
+
+def test_consent_and_its_withdrawal_are_documented():
+    for text in ("subject consent NAME [note]", "subject consent NAME --withdraw"):
+        assert text in HELP_TEXT and text in README, text
+    assert "consent is a record" in README.lower()  # what it does not guarantee

@@ -35,6 +35,10 @@ def fill(db, team: str, image: str) -> None:
     put(db, "subject_elements", {"subject_id": subject, "backend": "kling", "element_id": "e"})
     put(db, "subject_voice_samples", {"subject_id": subject, "path": f"/m/{team}.wav"})
     put(db, "subject_voices", {"subject_id": subject, "backend": "kling", "voice_id": "v"})
+    put(
+        db, "subject_consents", {"subject_id": subject, "team_id": team, "channel_id": "C1", "given_by": "U1"}
+    )
+    put(db, "consent_offers", {"token": f"t{team}", "team_id": team, "channel_id": "C1", "user_id": "U1"})
     db.insert("approvals", {"team_id": team, "channel_id": "C1", "shot_id": shot, "user_id": "U1"})
     put(db, "messages", {"team_id": team, "channel_id": "C1", "ts": "1.1", "shot_id": shot, "take_id": take})
     put(db, "workflow_steps", {"execution_id": f"x{team}", "source_key": f"k{team}", "team_id": team})

@@ -20,6 +20,7 @@ from bot.providers.base import Provider
 from bot.providers.registry import build_providers
 from bot.studio.cancel import Cancellation
 from bot.studio.clip_subject import ClipSubjects
+from bot.studio.consent import Consents
 from bot.studio.decisions import Decisions
 from bot.studio.inputs import Inputs
 from bot.studio.intake import Intake, Telling
@@ -161,6 +162,10 @@ def intake(parts: Parts, lib: Library | None = None) -> Intake:
 
 def cancellation(parts: Parts) -> Cancellation:
     return Cancellation(parts.store, parts.cards, parts.notes, parts.stop_job)
+
+
+def consents(parts: Parts) -> Consents:
+    return Consents(parts.store, cancellation(parts))
 
 
 def decisions(parts: Parts) -> Decisions:

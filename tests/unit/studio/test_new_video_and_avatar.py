@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.outcomes import Answer
 from bot.request import Avatar, parse_command
 from bot.studio.avatar import Avatars
 from bot.studio.new_video import NewVideo
 from bot.studio.video_inputs import VideoInputs
 from storage import audit, channels
+from storage import consent as consent_db
 from storage import jobs as jobs_db
+from storage import subjects as subjects_db
 from tests.fakes.media_server import png_bytes
-from tests.unit.studio.conftest import CHANNEL, TEAM, hosts, intake, library, new_job, origin
+from tests.unit.studio.conftest import CHANNEL, TEAM, consents, hosts, intake, library, new_job, origin
 
 
 def new_video(parts) -> NewVideo:
@@ -91,12 +94,18 @@ async def test_an_avatar_needs_a_script_or_audio(parts):
     lib = library(parts)
     portrait = parts.slack.add_file("F0FACE", png_bytes(320, 320))
     assert (await lib.add(TEAM, CHANNEL, "U0ALICE", "ana", (), (portrait,), "")).startswith("Added")
-    avatars = Avatars(intake(parts, lib))
+    avatars = Avatars(intake(parts, lib), consents(parts))
     assert await avatars.request(origin(), Avatar("ana")) == (
         "Give the avatar a script in quotes, an audio link (`--audio-url URL`), or attach an audio file."
     )
     assert "ghost" in await avatars.request(origin(), Avatar("ghost", script="hello"))
+    offer = await avatars.request(origin(source_key="cmd:A0"), Avatar("ana", script="hello there"))
+    assert isinstance(offer, Answer) and "no consent on record" in offer
+    (button,) = offer.blocks[-1]["elements"]
+    assert button["text"]["text"] == "I have ana's permission: record consent and render"
     assert await stored_jobs(parts) == []
+    ana = await parts.store.run(subjects_db.get_subject, TEAM, CHANNEL, "ana")
+    await parts.store.run(consent_db.give, ana, "U0ALICE", "signed release")
     assert await avatars.request(origin(source_key="cmd:A1"), Avatar("ana", script="hello there")) == ""
     (job,) = await stored_jobs(parts)
     shot = await parts.store.run(jobs_db.get_shot, job["shot_id"])
