@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from bot.cards.publisher import CardPublisher
 from bot.media.probe import probe_video
@@ -51,7 +52,7 @@ class LipSyncs:
         if isinstance(take, Refusal):
             return take.message
         job = {j["id"]: j for j in jobs}[take["job_id"]]
-        source = dict(take, model=job["model"], backend=job["backend"])
+        source: dict[str, Any] = {**take, "model": job["model"], "backend": job["backend"]}
         provider = self.routes.provider(backend)
         made_by = self.routes.providers.get(source["backend"])
         if thread_plan.source_problem(
