@@ -9,7 +9,7 @@ from bot.media.disclosure import UNSIGNED, disclosure
 from bot.request.money import usd
 from bot.request.review import can_approve_text, may_review, verdict
 from bot.request.shots import shot_lines
-from storage.rows import JobRow, ShotRow, TakeRow
+from storage.rows import JobRow, ShotRow, TakeRow, TakeView
 from storage.states import JOB_RUNNING, JobState, TakeState
 
 STATE_LINE = {
@@ -39,7 +39,7 @@ RUNNING = JOB_RUNNING
 class CardView:
     shot: ShotRow
     jobs: list[JobRow]
-    takes: list[TakeRow]
+    takes: list[TakeView]  # with their review-note counts (jobs.shot_view)
     now: datetime
     typical_seconds: int = 0  # the model's typical render time, for backends without progress
     backend_label: str = ""  # how the latest job's backend is named ("" = its name)

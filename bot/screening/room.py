@@ -3,6 +3,7 @@ same rules as the job card."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.request.review import may_press, may_review, verdict
@@ -70,7 +71,7 @@ class Room:
 def build_room(
     shot: ShotRow,
     jobs: list[JobRow],
-    takes: list[TakeRow],
+    takes: Sequence[TakeRow],
     decisions: list[dict],
     approvers: tuple[str, ...],
     rule: str,

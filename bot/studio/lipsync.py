@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from bot.cards.publisher import CardPublisher
 from bot.media.probe import probe_video
@@ -62,7 +63,7 @@ class LipSyncs:
             )
         if lacking := await self.consents.lacking(faces + ([voiced] if voiced else [])):
             return await self.consents.offer(origin, "lipsync", ins, lacking, shot_id=shot_id)
-        source = dict(take, model=job["model"], backend=job["backend"])
+        source: dict[str, Any] = {**take, "model": job["model"], "backend": job["backend"]}
         provider = self.routes.provider(backend)
         made_by = self.routes.providers.get(source["backend"])
         if thread_plan.source_problem(
