@@ -260,6 +260,12 @@ M017_DEPARTURES = [
     "CREATE TABLE departures (team_id {text} NOT NULL PRIMARY KEY, departed_at {real})",
 ]
 
+M018_TAKE_INTERACTIONS = [
+    # the conversation a backend keeps for this clip (a Gemini Omni interaction id): an edit or
+    # extension of the version continues it, on whichever replica and after any restart
+    "ALTER TABLE takes ADD COLUMN interaction_id {text}",
+]
+
 MIGRATIONS: list[tuple[str, list[Step]]] = [
     ("m001_core", M001_CORE),
     ("m003_subjects", M003_SUBJECTS),
@@ -277,6 +283,7 @@ MIGRATIONS: list[tuple[str, list[Step]]] = [
     ("m015_messages_by_team", M015_MESSAGES_BY_TEAM),
     ("m016_review_notes", M016_REVIEW_NOTES),
     ("m017_departures", M017_DEPARTURES),
+    ("m018_take_interactions", M018_TAKE_INTERACTIONS),
 ]
 
 
