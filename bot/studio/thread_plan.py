@@ -268,10 +268,11 @@ def continue_or_from_clip(
     if not source.get("interaction_id") or source.get("backend") != plan.backend:
         request["from_clip"] = True  # made elsewhere: there is no conversation to continue
         return replace(plan, request=request)
-    finished = source.get("finished_at") or source.get("updated_at")
-    if keep_seconds is None or not finished:
+    # the backend counts from the conversation's start: the clip's submission, else its end
+    started = source.get("submitted_at") or source.get("finished_at") or source.get("updated_at")
+    if keep_seconds is None or not started:
         return plan
-    at = datetime.fromisoformat(finished)
+    at = datetime.fromisoformat(started)
     if now - (at if at.tzinfo else at.replace(tzinfo=UTC)) < timedelta(seconds=keep_seconds):
         return plan
     note = EXPIRED.format(

@@ -6,16 +6,19 @@ interaction falls back to the clip itself, said on the card."""
 from __future__ import annotations
 
 import base64
+import json
 from datetime import UTC, datetime, timedelta
 
 from tests.fakes.gemini import FakeGemini
 from tests.fakes.media_server import MediaServer, png_bytes
+from tests.fakes.slack_requests import message_shortcut_payload, view_submission_payload
 from tests.harness import running_bot
 from tests.scenario.test_scenario_backends import deliver
 from tests.scenario.test_scenario_subjects import ask
 from tests.scenario.test_scenario_thread_talk import card_text
 from tests.scenario.test_scenario_threads import CHANNEL, reply, uploads
 from tests.scenario.test_scenario_veo import gemini_env
+from tests.scenario.test_slack_surfaces import interact, opened_modal
 
 
 def interaction_posts(fake: FakeGemini) -> list:
@@ -144,10 +147,33 @@ async def test_an_expired_interaction_falls_back_to_the_clip_and_says_so(tmp_pat
         # past the 55 days the API keeps it, the edit starts from the clip without asking
         v2 = (await bot.takes(edit["id"]))[0]
         old = (datetime.now(UTC) - timedelta(days=56)).isoformat(timespec="milliseconds")
-        await bot.dailies.store.run(lambda db: db["takes"].update(v2["id"], {"finished_at": old}))
+        await bot.dailies.store.run(
+            lambda db: db["takes"].update(v2["id"], {"submitted_at": old, "finished_at": old})
+        )
         before = len(interaction_posts(fake))
         await reply(bot, card_ts, "a little more wind")
         late = await _edited(bot, job_index=2)
         (sent,) = interaction_posts(fake)[before:]
         assert "previous_interaction_id" not in sent.json and late["request"]["from_clip"] is True
         assert "has expired (kept 55 days)" in card_text(slack, card_ts)
+
+
+async def test_edit_this_clip_on_an_omni_version_continues_its_interaction(tmp_path, slack):
+    async with FakeGemini() as fake, running_bot(tmp_path, slack, **gemini_env(fake)) as bot:
+        await deliver(bot, slack, "a red kite over a beach --model gemini-omni --seconds 8")
+        card_ts = slack.messages[CHANNEL][0]["ts"]
+        clip = next(m for m in slack.thread(CHANNEL, card_ts) if m.get("files"))
+        payload = message_shortcut_payload(
+            "edit_clip", clip, channel_id=CHANNEL, user_id="U0ALICE", response_url=slack.response_url(),
+            trigger_id=slack.issue_trigger(),
+        )  # fmt: skip
+        assert (await interact(bot, payload))[0] == 200
+        modal = await opened_modal(slack)
+        assert "gemini-omni" in json.dumps(modal["blocks"])  # offered as an edit engine here
+        good = view_submission_payload(modal, {"instruction": "make the kite green"}, user_id="U0ALICE")
+        assert await interact(bot, good) == (200, "")
+        edit = await _edited(bot, job_index=1)
+        v1 = (await bot.takes(1))[0]
+        assert edit["model"] == "gemini-omni" and edit["request"]["parent_version"] == 1
+        assert interaction_posts(fake)[-1].json["previous_interaction_id"] == v1["interaction_id"]
+        assert uploads(slack)[-1]["thread_ts"] == card_ts

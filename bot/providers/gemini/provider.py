@@ -101,6 +101,9 @@ class GeminiProvider(Provider):
     async def _interact(self, spec: RenderSpec, provider_id: str) -> str:
         """Create an Omni interaction in the background; its id is the task id (and what a later
         edit of the clip continues)."""
+        problem = omni.refusal(spec, provider_id)  # also what intake could not see (the clip's length)
+        if problem:
+            raise errors.BadRequest(problem)
         body = omni.build_interaction(spec, provider_id)
         status, answer, headers = await request_json(
             self._client, "POST", self._base + omni.INTERACTIONS_PATH,
