@@ -347,6 +347,19 @@ def set_source_media(db: Db, take_id: int, **fields: Any) -> None:
         db["takes"].update(take_id, allowed)
 
 
+def add_job_note(db: Db, job_id: int, note: str) -> None:
+    """One more line for the job's card (`request.notes`), e.g. how a provider had to run it."""
+    with db.atomic():
+        row = db.execute(f"SELECT request FROM jobs WHERE id = ?{db.for_update}", [job_id]).fetchone()
+        if row is None:
+            return
+        request = json.loads(row[0] or "{}")
+        if note in request.get("notes", []):
+            return
+        request["notes"] = [*request.get("notes", []), note]
+        db["jobs"].update(job_id, {"request": json.dumps(request), "updated_at": now_iso()})
+
+
 def take_ids_of_job(db: Db, job_id: int) -> list[int]:
     return [r[0] for r in db.execute("SELECT id FROM takes WHERE job_id = ? ORDER BY id", [job_id])]
 

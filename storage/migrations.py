@@ -274,6 +274,12 @@ M018_SUBJECT_CONSENT = [
         created_at {text}, used_at {text})""",
 ]
 
+M019_TAKE_INTERACTIONS = [
+    # the conversation a backend keeps for this clip (a Gemini Omni interaction id): an edit or
+    # extension of the version continues it, on whichever replica and after any restart
+    "ALTER TABLE takes ADD COLUMN interaction_id {text}",
+]
+
 MIGRATIONS: list[tuple[str, list[Step]]] = [
     ("m001_core", M001_CORE),
     ("m003_subjects", M003_SUBJECTS),
@@ -292,6 +298,7 @@ MIGRATIONS: list[tuple[str, list[Step]]] = [
     ("m016_review_notes", M016_REVIEW_NOTES),
     ("m017_departures", M017_DEPARTURES),
     ("m018_subject_consent", M018_SUBJECT_CONSENT),
+    ("m019_take_interactions", M019_TAKE_INTERACTIONS),
 ]
 
 

@@ -73,6 +73,7 @@ class TakeRow(TypedDict):
     finished_at: str | None
     updated_at: str
     approved_at: str | None
+    interaction_id: str | None  # the conversation an edit of this clip continues (Gemini Omni)
     claimed_by: str | None  # the replica running it, until its lease lapses
     lease_until: float | None
 

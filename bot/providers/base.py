@@ -53,6 +53,9 @@ class SourceClip:
     result_url: str | None = None
     media: MediaRef | None = None
     seconds: float | None = None
+    # the backend's handle to continue this clip's conversation (a Gemini interaction id) while it
+    # lasts: an edit or extension sent with it keeps whatever the instruction does not name
+    continuation: str | None = None
 
 
 class Mode(enum.StrEnum):
@@ -101,6 +104,8 @@ class SourceInput(enum.StrEnum):
     URL = "url"  # fetches the clip from a URL (another backend's result URL while it lasts)
     URL_OR_FILE = "url_or_file"  # a result URL while it lasts, else our copy of the file
     FILE = "file"  # our copy of the file
+    # continues the clip's own conversation while the backend keeps it, else our copy of the file
+    CONVERSATION = "conversation"
 
 
 class TaskState(enum.StrEnum):
@@ -117,6 +122,7 @@ class TaskStatus:
     result_url: str | None = None  # where the clip can be fetched (may be None if `download` knows)
     cost_usd: float | None = None  # the backend's own figure for this task, when it reports one
     error: ProviderError | None = None  # set when state is FAILED (a Refused for moderation, …)
+    continuation: str | None = None  # what a later edit of this clip continues from (kept per take)
 
     @property
     def done(self) -> bool:
@@ -153,6 +159,8 @@ class Provider(abc.ABC):
     edits_take_images: bool = True  # an edit or extension may carry a reference image
     whole_seconds: bool = False  # renders whole seconds only (an edit of a clip rounds its length)
     lip_sync: bool = False  # makes a clip's face say a line (Mode.LIPSYNC)
+    # how long the backend keeps a clip's conversation for an edit to continue (None: it keeps none)
+    continuation_seconds: float | None = None
 
     @abc.abstractmethod
     def availability(self, model: str, mode: Mode = Mode.TEXT) -> Availability:
@@ -173,6 +181,11 @@ class Provider(abc.ABC):
     @abc.abstractmethod
     async def download(self, task_id: str, status: TaskStatus, dest: Path) -> int:
         """Stream the finished clip to `dest` (never whole in memory); return its size in bytes."""
+
+    def source_input_for(self, model: str) -> SourceInput:
+        """How this backend takes the clip an edit or extension of `model` works on (a backend
+        serving two APIs may take it differently per model)."""
+        return self.source_input
 
     def refusal(self, spec: RenderSpec) -> str | None:
         """Why this backend would refuse `spec` as asked, when that is known from the request alone

@@ -6,6 +6,7 @@
     ├── AuthFailed                the key is missing, wrong or not allowed this model (401/403)
     ├── BadRequest                the backend rejected our request: a bug on our side (400/404 params)
     ├── ModelUnavailable          the backend no longer serves this model (retired Sora 2, 404 model)
+    ├── ContinuationExpired       the clip's conversation an edit continues is gone (Gemini Omni)
     └── Retryable                 worth trying again later, with backoff
         ├── RateLimited           429, Kling 1302/1303: honour `retry_after`
         ├── Unavailable           5xx, connection refused/reset
@@ -61,6 +62,10 @@ class ModelUnavailable(ProviderError):
     def __init__(self, message: str, *, suggestion: str | None = None, **kw) -> None:
         super().__init__(message, **kw)
         self.suggestion = suggestion
+
+
+class ContinuationExpired(ProviderError):
+    """The backend no longer keeps the conversation an edit continues: work from the clip itself."""
 
 
 class Retryable(ProviderError):

@@ -11,7 +11,7 @@ from bot.providers.base import Provider
 from bot.request.catalogue import Catalogue, shipped_catalogue
 
 # a model's direct backend, when its keys are set
-DIRECT = {"kling": "kling", "sora": "openai", "veo": "gemini"}
+DIRECT = {"kling": "kling", "sora": "openai", "veo": "gemini", "gemini": "gemini"}
 
 
 def family(model: str) -> str:
@@ -21,6 +21,8 @@ def family(model: str) -> str:
         return "sora"
     if model.startswith("veo-"):
         return "veo"
+    if model.startswith("gemini-"):
+        return "gemini"
     return "preview"
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.config import ConfigError
 
-FAMILIES = ("kling", "sora", "veo", "preview")
+FAMILIES = ("kling", "sora", "veo", "gemini", "preview")
 BACKENDS = ("kling", "openai", "gemini", "aimlapi")  # the backends a row may name provider ids for
 AUDIO = ("native", "always", "none", "keep")
 INPUTS = ("text", "image", "end_image", "video", "subjects", "script", "speech", "voice")
@@ -33,7 +33,7 @@ class CatalogueError(ConfigError):
 class ModelSpec:
     id: str  # the id people type; each backend maps it to its own (`backends`)
     title: str
-    family: str  # "kling" | "sora" | "veo" | "preview"
+    family: str  # "kling" | "sora" | "veo" | "gemini" | "preview"
     seconds: tuple[int, ...]  # allowed durations; () when the clip follows the speech (avatar)
     seconds_text_only: tuple[int, ...] | None  # durations without any reference; None = `seconds`
     default_seconds: int | None

@@ -49,6 +49,8 @@ def render_spec(
             result_url=source.get("result_url"),
             media=MediaRef(path=source["media_path"], mime="video/mp4") if source.get("media_path") else None,
             seconds=source.get("seconds"),
+            # an edit planned from the clip itself (its conversation had expired) continues nothing
+            continuation=None if req.get("from_clip") else source.get("interaction_id"),
         )
     return RenderSpec(
         model=job["model"],

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,15 +15,27 @@ from bot.delivery.take_context import TakeContext
 from bot.media.probe import probe_mp4
 from bot.outcomes import TakeFailed
 from bot.providers.base import Provider, RenderSpec, TaskState, TaskStatus
-from bot.providers.errors import ModelUnavailable, ProviderError, Refused, Retryable
+from bot.providers.errors import (
+    ContinuationExpired,
+    ModelUnavailable,
+    ProviderError,
+    Refused,
+    Retryable,
+)
 from bot.runner.backoff import backoff
 from bot.runner.elements import SubjectElements
 from bot.runner.poller import Poller
 from bot.runner.voices import SubjectVoices
+from storage import jobs as jobs_db
 from storage.rows import TakeRow
 from storage.states import TakeState
 
 log = logging.getLogger(__name__)
+
+FROM_CLIP = (
+    ":hourglass: v{version} can no longer be continued on {backend} (its conversation there has "
+    "expired), so this {kind} started from the clip itself: details the instruction does not name may change."
+)
 
 
 class Rendering:
@@ -75,6 +88,14 @@ class Rendering:
                 await ctx.update(status_note="waiting for the provider", attempts=attempt + 1)
                 await asyncio.sleep(wait)
                 attempt += 1
+            except ContinuationExpired:
+                if spec.source is None or spec.source.continuation is None:
+                    raise TakeFailed(f"{provider.backend} lost the clip this edit works on.") from None
+                # the backend forgot the clip's conversation: work from the clip, and say so
+                log.info("take %s: the source's conversation expired; editing from the clip", take["id"])
+                spec = replace(spec, source=replace(spec.source, continuation=None))
+                await ctx.store.run(jobs_db.add_job_note, ctx.job["id"], _from_clip(ctx.job, provider))
+                ctx.touch()
             except ModelUnavailable as exc:
                 hint = (
                     f" Try `--model {exc.suggestion}`."
@@ -149,10 +170,17 @@ class Rendering:
                 raise TakeFailed(user_message(provider.backend, exc)) from None
         seconds = _probe_seconds(dest) or job["request"].get("seconds")
         cost = status.cost_usd if status.cost_usd is not None else job["estimate_usd"] / max(1, job["takes"])
+        kept = {"interaction_id": status.continuation} if status.continuation else {}
         await ctx.update(
-            TakeState.UPLOADING, media_path=str(dest), bytes=size, cost_usd=round(cost, 4), seconds=seconds
-        )
+            TakeState.UPLOADING, media_path=str(dest), bytes=size, cost_usd=round(cost, 4), seconds=seconds,
+            **kept,
+        )  # fmt: skip
         return await ctx.take()
+
+
+def _from_clip(job: dict, provider: Provider) -> str:
+    version = job["request"].get("parent_version", "?")
+    return FROM_CLIP.format(version=version, backend=provider.label or provider.backend, kind=job["kind"])
 
 
 def user_message(backend: str, exc: ProviderError | None) -> str:

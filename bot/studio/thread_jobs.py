@@ -184,15 +184,21 @@ class ThreadJobs:
             if isinstance(chosen, Refusal):
                 return chosen
             provider = routes.provider(chosen[1])
+            takes_source = provider.source_input_for(chosen[0])
             problem = thread_plan.source_problem(
-                chosen[1], provider.source_input, source, self._url_seconds(source), datetime.now(UTC)
+                chosen[1], takes_source, source, self._url_seconds(source), datetime.now(UTC)
             )
             if problem:
                 return Refusal(problem)
-            return thread_plan.plan_change(
+            plan = thread_plan.plan_change(
                 ins, takes, source, job, chosen, free=provider.free, whole_seconds=provider.whole_seconds,
                 catalogue=routes.catalogue,
             )  # fmt: skip
+            if takes_source is SourceInput.CONVERSATION and not isinstance(plan, Refusal):
+                plan = thread_plan.continue_or_from_clip(
+                    plan, provider.label or chosen[1], provider.continuation_seconds, datetime.now(UTC)
+                )
+            return plan
         if ins.kind == "final" and not ins.model:
             settings = await self.store.run(channels.get_settings, origin.team_id, origin.channel_id)
             model_id = routes.final_model(settings)
@@ -215,7 +221,7 @@ class ThreadJobs:
         """Make the source clip reachable by the plan's backend: its own URL or id while valid,
         else our copy of the clip, downloaded again from Slack when it was deleted after upload."""
         source = plan.source
-        takes = self.routes.provider(plan.backend).source_input
+        takes = self.routes.provider(plan.backend).source_input_for(plan.model)
         if source is None:
             row = await self.store.run(jobs_db.get_take, plan.parent_take_id)
             parent = await self.store.run(jobs_db.get_job, row["job_id"]) if row else None
@@ -229,7 +235,9 @@ class ThreadJobs:
                 return problem
         if takes in (SourceInput.OWN_TASK, SourceInput.URL):
             return None  # the backend's own id / a URL, checked by source_problem
-        if source.get("result_url") and not thread_plan.result_url_valid(
+        if takes is SourceInput.CONVERSATION:
+            pass  # our copy is what it falls back to when the conversation has expired
+        elif source.get("result_url") and not thread_plan.result_url_valid(
             source, self._url_seconds(source), datetime.now(UTC)
         ):
             await self.store.run(jobs_db.set_source_media, source["id"], result_url=None)
@@ -239,6 +247,9 @@ class ThreadJobs:
         if path and Path(path).is_file():
             return None
         fetched = await self.fetch_back.clip(source)
+        if isinstance(fetched, str) and takes is SourceInput.CONVERSATION:
+            # continuing the conversation needs no copy; only the fallback from the clip does
+            return None if source.get("interaction_id") and not plan.request.get("from_clip") else fetched
         return fetched if isinstance(fetched, str) else None
 
     def _url_seconds(self, source: dict) -> float | None:

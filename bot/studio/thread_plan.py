@@ -4,7 +4,7 @@ model and backend, the source clip, and the request to store (pure; `bot.clipsou
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from bot.outcomes import Refusal
@@ -249,6 +249,41 @@ def plan_change(
     estimate = _estimate(model, free, request, takes, with_video=True)
     mode = Mode.EXTEND if extend else Mode.EDIT
     return ThreadJob(ins.kind, model_id, backend, mode, request, takes, estimate, source["id"], source, True)
+
+
+EXPIRED = (
+    ":hourglass: v{version}'s conversation on {backend} has expired (kept {days} days), so this {kind} "
+    "starts from the clip itself: details the instruction does not name may change."
+)
+
+
+def continue_or_from_clip(
+    plan: ThreadJob, backend_label: str, keep_seconds: float | None, now: datetime
+) -> ThreadJob:
+    """An edit on a backend that continues a clip's conversation: it does while the backend keeps
+    it (the clip was made there, `keep_seconds` ago at most); else it works from the clip itself
+    (`from_clip`), and the card says so when the conversation had expired."""
+    source = plan.source or {}
+    request = dict(plan.request)
+    if not source.get("interaction_id") or source.get("backend") != plan.backend:
+        request["from_clip"] = True  # made elsewhere: there is no conversation to continue
+        return replace(plan, request=request)
+    # the backend counts from the conversation's start: the clip's submission, else its end
+    started = source.get("submitted_at") or source.get("finished_at") or source.get("updated_at")
+    if keep_seconds is None or not started:
+        return plan
+    at = datetime.fromisoformat(started)
+    if now - (at if at.tzinfo else at.replace(tzinfo=UTC)) < timedelta(seconds=keep_seconds):
+        return plan
+    note = EXPIRED.format(
+        version=source.get("version", "?"),
+        backend=backend_label,
+        days=round(keep_seconds / 86400),
+        kind=plan.kind,
+    )
+    request["from_clip"] = True
+    request["notes"] = [*request.get("notes", []), note]
+    return replace(plan, request=request)
 
 
 def _length_note(request: dict, asked: dict, model) -> dict:

@@ -131,6 +131,20 @@ def kling_answer_validator(name: str) -> Draft202012Validator:
     return Draft202012Validator({"$ref": f"{doc['$id']}#/$defs/{name}"}, registry=registry)
 
 
+# ---- Gemini API: the Interactions create body (our written-down shapes) ------------------------------
+GEMINI_BODIES = {"interactions": "create_model_interaction"}
+
+
+@functools.cache
+def gemini_validator(body: str) -> Draft202012Validator:
+    """`body`: "interactions" (POST /v1beta/interactions for Gemini Omni)."""
+    if body not in GEMINI_BODIES:
+        raise NoContract(f"no Gemini API shape written down for {body!r} in tests/contracts/gemini/")
+    doc = _load(HERE / "gemini" / "interactions.schema.json")
+    registry = Registry().with_resource(doc["$id"], Resource.from_contents(doc))
+    return Draft202012Validator({"$ref": f"{doc['$id']}#/$defs/{GEMINI_BODIES[body]}"}, registry=registry)
+
+
 # ---- shared -----------------------------------------------------------------------------------------
 def problems(validator: Draft202012Validator, body: object) -> list[str]:
     """Every violation, worded `path: message`, in a stable order."""

@@ -15,6 +15,8 @@ from bot.providers import errors
 from bot.providers.aimlapi import wire as aimlapi_wire
 from bot.providers.aimlapi.provider import AimlApiProvider
 from bot.providers.base import MediaRef, Mode, Provider, RenderSpec, SourceClip, SubjectRef
+from bot.providers.gemini import interactions as gemini_interactions
+from bot.providers.gemini.provider import GeminiProvider
 from bot.providers.kling import wire as kling_wire
 from bot.providers.kling.provider import KlingProvider
 from bot.providers.openai.provider import OpenAIVideosProvider
@@ -40,6 +42,8 @@ def subject(n: int) -> SubjectRef:
 
 
 def source(backend: str, model: str) -> SourceClip:
+    if backend == "gemini":  # Omni continues the clip's interaction; the from-clip body is in its own test
+        return SourceClip(model=model, backend=backend, task_id="v1_src", continuation="v1_src", seconds=8.0)
     return SourceClip(
         model=model,
         backend=backend,
@@ -70,6 +74,9 @@ def providers() -> dict[str, Provider]:
         "kling": KlingProvider(client, base_url="https://kling.invalid", api_key="k"),
         "aimlapi": AimlApiProvider(client, base_url="https://aimlapi.invalid", api_key="k"),
         "openai": OpenAIVideosProvider(client, base_url="https://openai.invalid/v1", api_key="k"),
+        "gemini": GeminiProvider(
+            client, base_url="https://gemini.invalid", api_key="k", model_ids=CATALOGUE.provider_ids("gemini")
+        ),
     }
 
 
@@ -226,6 +233,14 @@ def kling_bodies(spec: RenderSpec) -> list[Body]:
     return out
 
 
+def gemini_bodies(spec: RenderSpec) -> list[Body]:
+    """Gemini Omni's interaction body (Veo's predictLongRunning bodies are checked by its stand-in)."""
+    provider_id = CATALOGUE["gemini-omni"].provider_ids("gemini")[0] if spec.model == "gemini-omni" else ""
+    if not gemini_interactions.is_omni(provider_id):
+        return []
+    return [Body("gemini:interactions", gemini_interactions.build_interaction(spec, provider_id))]
+
+
 def aimlapi_bodies(spec: RenderSpec) -> list[Body]:
     body = aimlapi_wire.build_request(spec)
     return [Body(f"aimlapi:{body['model']}", body)]
@@ -261,6 +276,8 @@ async def bodies(shape: Shape) -> list[Body] | str:
             return aimlapi_bodies(shape.spec)
         if shape.backend == "openai":
             return await openai_bodies(shape.spec)
+        if shape.backend == "gemini":
+            return gemini_bodies(shape.spec)
     except errors.BadRequest as exc:
         return exc.message
     raise AssertionError(

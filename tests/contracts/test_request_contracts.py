@@ -13,6 +13,7 @@ from tests.contracts import (
     NoContract,
     aimlapi_models,
     aimlapi_request_schema,
+    gemini_validator,
     kling_validator,
     openai_validator,
     problems,
@@ -31,6 +32,8 @@ def contract_problems(contract: str, body: dict) -> list[str]:
         return problems(kling_validator(name), body)
     if owner == "openai":
         return problems(openai_validator(name), body)  # `size` in the VideoSize enum, no exception
+    if owner == "gemini":
+        return problems(gemini_validator(name), body)
     raise NoContract(contract)
 
 

@@ -1,8 +1,12 @@
-"""A stand-in of Google's Gemini API for Veo over real HTTP on 127.0.0.1, following
+"""A stand-in of Google's Gemini API over real HTTP on 127.0.0.1, following
 The Gemini API's Veo route: `x-goog-api-key`, `POST /v1beta/models/{model}:predictLongRunning`, the
 operation polled at `GET /v1beta/{name}` until `done`, the clip downloaded with the same key, and
 Google's error envelope. It rejects what the Gemini Developer API rejects (Vertex-only fields,
-durations other than 4/6/8, 1080p or 4k below 8 s, a last frame without a first one)."""
+durations other than 4/6/8, 1080p or 4k below 8 s, a last frame without a first one).
+Gemini Omni's Interactions API too: `POST /v1beta/interactions` (the body checked against
+tests/contracts/gemini/, Omni ids only, each id's length range), `GET /v1beta/interactions/{id}`,
+and `previous_interaction_id` only for a finished interaction of the same key that has not expired
+(else 400 "Invalid interaction name", as the real one answers)."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from tests.contracts import gemini_validator, problems
 from tests.fakes.base import ScriptedStandIn, record_request, serve
 from tests.fakes.mp4 import sample_mp4
 
@@ -22,6 +27,8 @@ MODELS = {
     "veo-3.1-generate-preview",
     "veo-3.1-fast-generate-preview",
 }
+# Gemini Omni on the Interactions API, and the longest clip each id renders
+OMNI_MODELS = {"gemini-omni-1.2-flash": 15, "gemini-omni-1.1-flash": 10}
 PARAMETERS = {"sampleCount", "durationSeconds", "aspectRatio", "resolution", "personGeneration"}
 PARAMETERS |= {"negativePrompt", "enhancePrompt"}
 VERTEX_ONLY = {"seed", "fps", "generateAudio", "outputGcsUri", "pubsubTopic", "compressionQuality"}
@@ -40,14 +47,36 @@ class Operation:
 
 
 @dataclass
+class Interaction:
+    id: str
+    model: str
+    body: dict
+    key: str  # the API key that made it: another key cannot continue it
+    polls: int = 0
+    refusal: str | None = None
+    stuck: bool = False
+    expired: bool = False
+
+
+@dataclass
 class FakeGemini(ScriptedStandIn):
     """`async with FakeGemini() as fake:` then set GEMINI_BASE_URL to `fake.base_url`."""
 
     api_key: str = "test-gemini-key"
     polls_to_finish: int = 1
     operations: dict[str, Operation] = field(default_factory=dict)
+    interactions: dict[str, Interaction] = field(default_factory=dict)
+    other_keys: set[str] = field(default_factory=set)  # other accounts' keys, also accepted
     downloads: int = 0
     _ids = itertools.count(1)
+
+    def expire_interaction(self, interaction_id: str) -> None:
+        """The API forgets the interaction (retention passed): it can no longer be continued."""
+        self.interactions[interaction_id].expired = True
+
+    def interaction_bodies(self) -> list[dict]:
+        """The body of every interaction created, in order."""
+        return [i.body for i in self.interactions.values()]
 
     def retire_models(self, models: set[str]) -> None:
         self._retired |= models
@@ -58,6 +87,8 @@ class FakeGemini(ScriptedStandIn):
         app.router.add_get("/v1beta/models/{model}/operations/{op}", self._operation)
         app.router.add_get("/v1beta/models", self._models)
         app.router.add_get("/v1beta/files/{name}", self._file)
+        app.router.add_post("/v1beta/interactions", self._create_interaction)
+        app.router.add_get("/v1beta/interactions/{id}", self._interaction)
         self._runner, self.base_url = await serve(app)
         return self
 
@@ -68,7 +99,7 @@ class FakeGemini(ScriptedStandIn):
         )
 
     def _denied(self, request: web.Request) -> web.Response | None:
-        if request.headers.get("x-goog-api-key") != self.api_key:
+        if request.headers.get("x-goog-api-key") not in {self.api_key, *self.other_keys}:
             return self._error(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.")
         return None
 
@@ -138,7 +169,7 @@ class FakeGemini(ScriptedStandIn):
         if denied:
             return denied
         return web.json_response(
-            {"models": [{"name": f"models/{m}"} for m in sorted(MODELS - self._retired)]}
+            {"models": [{"name": f"models/{m}"} for m in sorted((MODELS | set(OMNI_MODELS)) - self._retired)]}
         )
 
     async def _file(self, request: web.Request) -> web.StreamResponse:
@@ -147,10 +178,91 @@ class FakeGemini(ScriptedStandIn):
         if denied:
             return denied
         op = request.match_info["name"].removesuffix(":download")
+        omni = self.interactions.get(op.removeprefix("omni-"))
+        if op.startswith("omni-") and omni is not None and omni.key == request.headers.get("x-goog-api-key"):
+            self.downloads += 1
+            return web.FileResponse(sample_mp4(), headers={"Content-Type": "video/mp4"})
         if not any(name.endswith(f"/operations/{op}") for name in self.operations):
             return self._error(404, "NOT_FOUND", "File not found.")
         self.downloads += 1
         return web.FileResponse(sample_mp4(), headers={"Content-Type": "video/mp4"})
+
+    # ---- Gemini Omni: the Interactions API -------------------------------------------------------
+    @staticmethod
+    def _invalid(message: str, status: int = 400) -> web.Response:
+        """The Interactions error envelope: `code` is a string there."""
+        return web.json_response({"error": {"code": "invalid_request", "message": message}}, status=status)
+
+    def _continued(self, previous: str, key: str) -> Interaction | None:
+        found = self.interactions.get(previous)
+        if found is None or found.expired or found.key != key or found.polls <= self.polls_to_finish:
+            return None
+        return found
+
+    async def _create_interaction(self, request: web.Request) -> web.Response:
+        body = await record_request(request, self.requests)
+        denied = self._denied(request)
+        if denied:
+            return denied
+        if self._failures:
+            status, custom, headers = self._failures.pop(0)
+            if custom is not None:
+                return web.json_response(custom, status=status, headers=headers)
+            return self._error(
+                status, {429: "RESOURCE_EXHAUSTED"}.get(status, "INTERNAL"), "scripted failure"
+            )
+        model = body.get("model") if isinstance(body, dict) else None
+        if not isinstance(model, str) or not model.startswith("gemini-omni-"):
+            return self._invalid(f"Model {model!r} is not supported by the Interactions API for video.")
+        if model not in OMNI_MODELS or model in self._retired:
+            return self._error(404, "NOT_FOUND", f"models/{model} is not found for API version v1beta.")
+        found = problems(gemini_validator("interactions"), body)
+        if found:
+            return self._invalid(f"Invalid request: {found[0]}")
+        duration = (body.get("response_format") or {}).get("duration")
+        if duration and not 3 <= int(duration.removesuffix("s")) <= OMNI_MODELS[model]:
+            return self._invalid(f"duration must be between 3s and {OMNI_MODELS[model]}s for {model}.")
+        key = request.headers["x-goog-api-key"]
+        previous = body.get("previous_interaction_id")
+        if previous is not None and self._continued(previous, key) is None:
+            return self._invalid("Invalid interaction name")
+        made = Interaction(f"v1_omni{next(self._ids)}", model, body, key)
+        made.refusal = self._refusals.pop(0) if self._refusals else None
+        made.stuck = self._never_finish
+        self.interactions[made.id] = made
+        return web.json_response(
+            {"id": made.id, "status": "in_progress", "object": "interaction", "model": model}
+        )
+
+    async def _interaction(self, request: web.Request) -> web.Response:
+        await record_request(request, self.requests)
+        denied = self._denied(request)
+        if denied:
+            return denied
+        made = self.interactions.get(request.match_info["id"])
+        if made is None or made.expired or made.key != request.headers["x-goog-api-key"]:
+            return self._invalid("Invalid interaction name")
+        made.polls += 1
+        answer: dict = {"id": made.id, "object": "interaction", "model": made.model, "status": "in_progress"}
+        if made.stuck or made.polls <= self.polls_to_finish:
+            return web.json_response(answer)
+        prompt = made.body["input"] if isinstance(made.body["input"], str) else "…"
+        steps: list[dict] = [{"type": "user_input", "content": [{"type": "text", "text": prompt}]}]
+        if made.refusal:  # blocked: completed, with text and no video
+            steps.append({"type": "model_output", "content": [{"type": "text", "text": made.refusal}]})
+            tokens = 0
+        else:
+            uri = f"{self.base_url}/v1beta/files/omni-{made.id}:download?alt=media"
+            steps.append(
+                {"type": "model_output", "content": [{"type": "video", "uri": uri, "mime_type": "video/mp4"}]}
+            )
+            tokens = 57920
+        answer.update(status="completed", steps=steps)
+        answer["usage"] = {
+            "total_output_tokens": tokens,
+            "output_tokens_by_modality": [{"modality": "video", "tokens": tokens}],
+        }
+        return web.json_response(answer)
 
 
 def _image_problem(value: object, what: str) -> str | None:

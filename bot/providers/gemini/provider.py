@@ -1,8 +1,9 @@
-"""Veo 3.1 on Google's Gemini API (`GEMINI_API_KEY`): create a long-running operation, poll it,
-download the clip. Wire facts live in `bot.providers.gemini.wire`."""
+"""Google's Gemini API (`GEMINI_API_KEY`): Veo 3.1 as a long-running operation, Gemini Omni as an
+interaction; create, poll, download the clip. Wire facts live in `wire` and `interactions`."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import httpx
 
 from bot.providers import errors
 from bot.providers.base import Availability, Mode, Provider, RenderSpec, SourceInput, TaskStatus
+from bot.providers.gemini import interactions as omni
 from bot.providers.gemini.wire import (
     BACKEND,
     CHECK_KEY,
@@ -29,8 +31,9 @@ _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 class GeminiProvider(Provider):
     backend = BACKEND
-    source_input = SourceInput.OWN_TASK  # extends only clips it made, by their file URI
-    edits_take_images = False  # an extension takes no image
+    source_input = SourceInput.OWN_TASK  # Veo extends only clips it made, by their file URI
+    edits_take_images = False  # an extension takes no image; an Omni edit iterates on its clip alone
+    continuation_seconds = omni.RETENTION_SECONDS  # Omni's stored interactions
 
     def __init__(
         self,
@@ -49,16 +52,40 @@ class GeminiProvider(Provider):
     def _headers(self) -> dict[str, str]:
         return {KEY_HEADER: self._api_key}
 
+    def _omni(self, model: str) -> str | None:
+        """The Omni id `model` is rendered by here, or None when it is not an Omni model."""
+        provider_id = self._model_ids.get(model, "")
+        return provider_id if omni.is_omni(provider_id) else None
+
     def availability(self, model: str, mode: Mode = Mode.TEXT) -> Availability:
         if model not in self._model_ids:
-            return Availability(False, f"the Gemini API serves only Veo, not {model}", suggestion="veo-3.1")
+            return Availability(
+                False, f"the Gemini API serves only Veo and Gemini Omni, not {model}", suggestion="veo-3.1"
+            )
+        if self._omni(model):
+            if mode in omni.MODES:
+                return Availability(True)
+            return Availability(False, f"{model} does text, image, edit and extend, not {mode.value}")
         if mode not in MODES:
             return Availability(
                 False, f"{model} on the Gemini API does text, image and extend, not {mode.value}"
             )
         return Availability(True)
 
+    def source_input_for(self, model: str) -> SourceInput:
+        return SourceInput.CONVERSATION if self._omni(model) else self.source_input
+
+    def refusal(self, spec: RenderSpec) -> str | None:
+        provider_id = self._omni(spec.model)
+        return omni.refusal(spec, provider_id) if provider_id else None
+
+    def _omni_headers(self) -> dict[str, str]:
+        return {**self._headers(), omni.REVISION_HEADER: omni.REVISION}
+
     async def submit(self, spec: RenderSpec) -> str:
+        provider_id = self._omni(spec.model)
+        if provider_id:
+            return await self._interact(spec, provider_id)
         model, body = build_request(spec, self._model_ids)
         status, answer, headers = await request_json(
             self._client, "POST", self._base + CREATE_PATH.format(model=model),
@@ -71,7 +98,42 @@ class GeminiProvider(Provider):
             raise errors.Unavailable("The Gemini API accepted the request but named no operation.")
         return str(name)
 
+    async def _interact(self, spec: RenderSpec, provider_id: str) -> str:
+        """Create an Omni interaction in the background; its id is the task id (and what a later
+        edit of the clip continues)."""
+        problem = omni.refusal(spec, provider_id)  # also what intake could not see (the clip's length)
+        if problem:
+            raise errors.BadRequest(problem)
+        body = omni.build_interaction(spec, provider_id)
+        status, answer, headers = await request_json(
+            self._client, "POST", self._base + omni.INTERACTIONS_PATH,
+            backend=BACKEND, headers=self._omni_headers(), json=body, timeout=120.0,
+        )  # fmt: skip
+        if status >= 300:
+            raise omni.interaction_error(
+                status, answer, headers, model=spec.model, previous=body.get("previous_interaction_id")
+            )
+        interaction = answer.get("id")
+        if not interaction:
+            raise errors.Unavailable("The Gemini API accepted the request but named no interaction.")
+        return str(interaction)
+
+    async def _interaction(self, interaction: str) -> dict:
+        status, answer, headers = await request_json(
+            self._client, "GET", self._base + omni.INTERACTION_PATH.format(id=interaction),
+            backend=BACKEND, headers=self._omni_headers(),
+        )  # fmt: skip
+        if status >= 300:
+            error = omni.interaction_error(status, answer, headers)
+            # one live 400 on a running, billed interaction was an auth-layer glitch: ask again
+            if status == 400 and not isinstance(error, errors.AuthFailed):
+                raise errors.Unavailable(f"The Gemini API could not read the interaction: {error.message}")
+            raise error
+        return answer
+
     async def status(self, task_id: str, spec: RenderSpec) -> TaskStatus:
+        if self._omni(spec.model):
+            return omni.interaction_status(await self._interaction(task_id))
         status, answer, headers = await request_json(
             self._client, "GET", self._base + OPERATION_PATH.format(name=task_id),
             backend=BACKEND, headers=self._headers(),
@@ -84,6 +146,8 @@ class GeminiProvider(Provider):
         """The file URI needs the key, but a redirect off the API's host must not get it: the first
         hop is taken by hand, and a redirect target is fetched without the key."""
         url = status.result_url
+        if not url and not task_id.startswith("models/"):  # an Omni clip that came back inline
+            return _write(omni.inline_video(await self._interaction(task_id)), Path(dest))
         if not url:
             raise errors.ProviderError("Veo reported no video for this clip.")
         if httpx.URL(url).netloc != httpx.URL(self._base).netloc:
@@ -117,6 +181,17 @@ class GeminiProvider(Provider):
         if isinstance(error, errors.AuthFailed):
             return [f"The Gemini API rejected GEMINI_API_KEY: {CHECK_KEY}."]
         return [f"GEMINI_API_KEY: {error.message}"]
+
+
+def _write(data: str | None, dest: Path) -> int:
+    """An inline base64 clip to `dest` (through `dest.part`)."""
+    if not data:
+        raise errors.ProviderError("Gemini Omni reported no video for this clip.")
+    part = dest.with_name(dest.name + ".part")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    part.write_bytes(base64.b64decode(data))
+    part.replace(dest)
+    return dest.stat().st_size
 
 
 async def _save(response: httpx.Response, dest: Path) -> int:

@@ -26,6 +26,7 @@ CONTRACT_IDS = [
     "sora-2-pro",
     "veo-3.1",
     "veo-3.1-fast",
+    "gemini-omni",
     "preview",
 ]
 
@@ -38,7 +39,7 @@ def test_catalogue_has_exactly_the_contract_ids():
 def test_every_model_is_internally_consistent(model_id):
     m = CATALOGUE[model_id]
     assert m.id == model_id and m.title
-    assert m.family in ("kling", "sora", "veo", "preview")
+    assert m.family in ("kling", "sora", "veo", "gemini", "preview")
     assert m.audio in ("native", "always", "none", "keep")
     assert m.inputs <= {"text", "image", "end_image", "video", "subjects", "script", "speech", "voice"}
     assert set(m.aspects) <= {"16:9", "9:16", "1:1"}
@@ -84,7 +85,7 @@ def test_contract_durations_and_shapes():
 
 def test_defaults_point_at_real_models():
     assert DEFAULT_DRAFT_MODEL == "kling-v3"
-    assert FINAL_MODEL_PREFERENCE == ("sora-2-pro", "veo-3.1", "kling-v3-pro")
+    assert FINAL_MODEL_PREFERENCE == ("sora-2-pro", "veo-3.1", "gemini-omni", "kling-v3-pro")
     for model_id in (DEFAULT_DRAFT_MODEL, *FINAL_MODEL_PREFERENCE, *ALIASES.values()):
         assert model_id in CATALOGUE
     assert {key[0] for key in PRICES} == set(CATALOGUE)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from bot.outcomes import Refusal
@@ -11,6 +12,7 @@ from bot.providers.kling.provider import KlingProvider
 from bot.request import ThreadInstruction
 from bot.studio.thread_plan import (
     approved_or_latest,
+    continue_or_from_clip,
     edit_model,
     mark_approved,
     pick_take,
@@ -190,3 +192,24 @@ def test_edit_refuses_seconds_and_points_to_extend():
         ThreadInstruction("edit", "night", seconds=8), 1, source, job, ("kling-o1", "kling")
     )
     assert isinstance(refusal, Refusal) and "extend" in refusal.message
+
+
+def test_an_omni_edit_is_its_own_and_continues_while_the_interaction_lasts():
+    omni = take(1, model="gemini-omni", backend="gemini", seconds=8.0, interaction_id="v1_a")
+    assert edit_model("edit", None, omni, lambda m: "gemini", everywhere) == ("gemini-omni", "gemini")
+    job = {"request": {"seconds": 8, "aspect": "16:9", "resolution": "720p"}}
+    plan = plan_change(
+        ThreadInstruction("edit", "make the kite green"), 1, omni, job, ("gemini-omni", "gemini")
+    )
+    days = 55 * 86400
+    fresh = dict(omni, finished_at=(NOW - timedelta(days=54)).isoformat())
+    kept = continue_or_from_clip(replace(plan, source=fresh), "gemini", days, NOW)
+    assert "from_clip" not in kept.request and not kept.request.get("notes")
+    old = dict(omni, finished_at=(NOW - timedelta(days=56)).isoformat())
+    late = continue_or_from_clip(replace(plan, source=old), "gemini", days, NOW)
+    assert late.request["from_clip"] is True
+    assert "v1's conversation on gemini has expired (kept 55 days)" in late.request["notes"][0]
+    # a clip another model made has no conversation here: the edit works from it, without a note
+    kling = dict(take(1, model="kling-v3", backend="kling"), finished_at=NOW.isoformat())
+    other = continue_or_from_clip(replace(plan, source=kling), "gemini", days, NOW)
+    assert other.request["from_clip"] is True and not other.request.get("notes")
