@@ -237,7 +237,7 @@ def caption(
     *,
     model: str,
     seconds: float | None,
-    cost: float,
+    cost: float | None,
     job_id: int,
     take: TakeRow,
     extra: str = "",

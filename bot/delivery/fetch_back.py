@@ -38,10 +38,11 @@ class FetchBack:
         """Download the take's delivered clip again and remember where it is (the take's
         `media_path`); a message for the person when Slack does not give it back."""
         version = f"v{take['version']}"
-        if not take.get("slack_file_id"):
+        file_id = take["slack_file_id"]
+        if not file_id:
             return f"{version} was never delivered to Slack, so there is no clip to work on."
         try:
-            info = await self.client.files_info(file=take["slack_file_id"])
+            info = await self.client.files_info(file=file_id)
         except SlackApiError as exc:
             error = exc.response.get("error", "unknown error")
             return f"I couldn't get {version} back from Slack ({error}); was the file deleted?"

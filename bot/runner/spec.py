@@ -2,8 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any, TypedDict
+
 from bot.providers.base import MediaRef, Mode, RenderSpec, SourceClip, SubjectRef
-from storage.rows import JobRow, TakeRow
+
+
+class SpecJob(TypedDict):
+    """What a RenderSpec reads of a job (a stored JobRow has these and more)."""
+
+    id: int
+    model: str
+    request: dict[str, Any]
+
+
+class SpecTake(TypedDict):
+    """What a RenderSpec reads of a take (a stored TakeRow has these and more)."""
+
+    id: int
+    seed: int | None
 
 
 def _media(ref: dict | None, default_mime: str) -> MediaRef | None:
@@ -13,8 +29,8 @@ def _media(ref: dict | None, default_mime: str) -> MediaRef | None:
 
 
 def render_spec(
-    job: JobRow,
-    take: TakeRow,
+    job: SpecJob,
+    take: SpecTake,
     *,
     source: dict | None = None,
     callback_url: str | None = None,
@@ -58,7 +74,7 @@ def render_spec(
         aspect=req.get("aspect") or "16:9",
         resolution=req.get("resolution") or "720p",
         audio=bool(req.get("audio")),
-        seed=take.get("seed"),
+        seed=take["seed"],
         negative=req.get("negative"),
         image=MediaRef(url=image.get("url"), path=image.get("path"), mime=image.get("mime", "image/png"))
         if image
@@ -84,8 +100,7 @@ def render_spec(
 def intake_spec(model: str, request: dict) -> RenderSpec:
     """The RenderSpec a request will become, before it is stored (no job or take ids yet): what a
     backend's `refusal` judges at intake."""
-    job = {"id": 0, "model": model, "request": request}
-    return render_spec(job, {"id": 0, "seed": None})  # type: ignore[arg-type]
+    return render_spec({"id": 0, "model": model, "request": request}, {"id": 0, "seed": None})
 
 
 def external_id(installation: str, job_id: int, take_id: int) -> str:

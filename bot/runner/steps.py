@@ -130,7 +130,7 @@ class Rendering:
         """The task's status now (a take resumed mid-download needs its result URL again)."""
         return await self.poller.check(task_id, spec, 0)
 
-    async def download(self, ctx: TakeContext, take: TakeRow, task_id: str, status: TaskStatus) -> dict:
+    async def download(self, ctx: TakeContext, take: TakeRow, task_id: str, status: TaskStatus) -> TakeRow:
         """Fetch the finished clip into the media folder; returns the take, now uploading."""
         provider, job = self.provider, ctx.job
         await ctx.update(TakeState.DOWNLOADING, result_url=status.result_url, progress=100)
@@ -152,7 +152,7 @@ class Rendering:
         await ctx.update(
             TakeState.UPLOADING, media_path=str(dest), bytes=size, cost_usd=round(cost, 4), seconds=seconds
         )
-        return await ctx.take()
+        return await ctx.take_now()
 
 
 def user_message(backend: str, exc: ProviderError | None) -> str:
