@@ -11,7 +11,7 @@ from bot.request.shots import shot_lines
 from storage.rows import JobRow, ShotRow, TakeRow
 from storage.states import JOB_RUNNING, JobState, TakeState
 
-STATE_LINE = {
+STATE_LINE: dict[str, str] = {
     JobState.AWAITING_APPROVAL: ":raised_hand: Awaiting approval",
     JobState.QUEUED: ":hourglass_flowing_sand: Queued",
     JobState.RENDERING: ":clapper: Rendering",
@@ -20,7 +20,7 @@ STATE_LINE = {
     JobState.FAILED: ":x: Failed",
     JobState.CANCELLED: ":no_entry_sign: Cancelled",
 }
-TAKE_ICON = {
+TAKE_ICON: dict[str, str] = {
     TakeState.HELD: ":raised_hand:",
     TakeState.QUEUED: ":hourglass_flowing_sand:",
     TakeState.SUBMITTING: ":hourglass_flowing_sand:",
@@ -57,8 +57,9 @@ def _elapsed(since: str | None, now: datetime) -> str:
 
 
 def _progress(take: TakeRow, view: CardView) -> str:
-    if take.get("status_note") and take["state"] in (TakeState.SUBMITTING, TakeState.RENDERING):
-        return take["status_note"]  # e.g. "waiting for the provider" while a 429 is retried
+    note = take["status_note"]
+    if note and take["state"] in (TakeState.SUBMITTING, TakeState.RENDERING):
+        return note  # e.g. "waiting for the provider" while a 429 is retried
     if take["state"] != TakeState.RENDERING:
         return take["state"].replace("_", " ")
     if take.get("progress"):
