@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from bot.request.review import verdict
 from storage import audit, channels, jobs, review_notes
 from storage.clock import now_iso
 from storage.db import Db
+from storage.rows import JobRow, ShotRow, TakeView
 from storage.states import JobState, TakeState
 
 DECISIONS = ("approve", "reject", "withdrawn")
@@ -43,19 +45,17 @@ def record(
     )
 
 
-def latest_for_shot(db: Db, shot_id: int) -> list[dict]:
+def latest_for_shot(db: Db, shot_id: int) -> list[dict[str, Any]]:
     """Each person's latest decision on each subject (take, or job when take_id is NULL) of a shot."""
     return _rows(db, shot_id)
 
 
-def _rows(db: Db, shot_id: int) -> list[dict]:
-    cursor = db.execute(
+def _rows(db: Db, shot_id: int) -> list[dict[str, Any]]:
+    return db.query(
         "SELECT a.* FROM approvals a JOIN (SELECT max(id) AS id FROM approvals WHERE shot_id = ? "
         "GROUP BY job_id, coalesce(take_id, 0), user_id) m ON a.id = m.id ORDER BY a.id",
         [shot_id],
     )
-    cols = [d[0] for d in cursor.description]
-    return [dict(zip(cols, row, strict=True)) for row in cursor.fetchall()]
 
 
 def index_message(db: Db, team_id: str, channel_id: str, ts: str, shot_id: int, take_id: int | None) -> None:
@@ -65,14 +65,14 @@ def index_message(db: Db, team_id: str, channel_id: str, ts: str, shot_id: int, 
     )
 
 
-def message_target(db: Db, team_id: str, channel_id: str, ts: str) -> dict | None:
+def message_target(db: Db, team_id: str, channel_id: str, ts: str) -> dict[str, Any] | None:
     rows = list(
         db["messages"].rows_where("team_id = ? AND channel_id = ? AND ts = ?", [team_id, channel_id, ts])
     )
     return rows[0] if rows else None
 
 
-def take_by_file(db: Db, team_id: str, channel_id: str, file_id: str) -> dict | None:
+def take_by_file(db: Db, team_id: str, channel_id: str, file_id: str) -> dict[str, Any] | None:
     row = db.execute(
         "SELECT takes.id, takes.shot_id FROM takes JOIN jobs ON takes.job_id = jobs.id "
         "WHERE jobs.team_id = ? AND jobs.channel_id = ? AND takes.slack_file_id = ?",
@@ -81,7 +81,7 @@ def take_by_file(db: Db, team_id: str, channel_id: str, file_id: str) -> dict | 
     return {"id": row[0], "shot_id": row[1]} if row else None
 
 
-def unindexed_clips(db: Db, team_id: str, channel_id: str, limit: int) -> list[dict]:
+def unindexed_clips(db: Db, team_id: str, channel_id: str, limit: int) -> list[dict[str, Any]]:
     """The channel's latest delivered clips whose message ts is not known yet (newest first):
     `id`, `shot_id`, `slack_file_id`."""
     return db.query(
@@ -201,14 +201,18 @@ def decide(
     return Decided(changed, job["state"], started)
 
 
-def shot_with_decisions(db: Db, shot_id: int) -> tuple[dict, list[dict], list[dict], list[dict]]:
+def shot_with_decisions(
+    db: Db, shot_id: int
+) -> tuple[ShotRow | None, list[JobRow], list[TakeView], list[dict[str, Any]]]:
     """The shot, its jobs and takes (as `jobs.shot_view`), and each person's latest decisions."""
     return (*jobs.shot_view(db, shot_id), latest_for_shot(db, shot_id))
 
 
 def room_of(
     db: Db, shot_id: int, team_id: str, channel_id: str
-) -> tuple[list[dict], list[dict], list[dict], channels.ChannelSettings, list[dict]]:
+) -> tuple[
+    list[JobRow], list[TakeView], list[dict[str, Any]], channels.ChannelSettings, list[dict[str, Any]]
+]:
     """What the screening room shows of a shot, read in one go: its jobs and takes, each person's
     latest decisions, the channel's settings (who approves, by which rule) and the review notes."""
     _, shot_jobs, takes = jobs.shot_view(db, shot_id)

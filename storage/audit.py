@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from storage.clock import now_iso
 from storage.db import Db
 
@@ -30,7 +32,7 @@ def record(
     )
 
 
-def latest(db: Db, team_id: str, channel_id: str, limit: int = 20) -> list[dict]:
+def latest(db: Db, team_id: str, channel_id: str, limit: int = 20) -> list[dict[str, Any]]:
     return list(
         db["audit"].rows_where(
             "team_id = ? AND channel_id = ?", [team_id, channel_id], order_by="id desc", limit=limit

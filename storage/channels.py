@@ -4,6 +4,7 @@ budget, per-job limit, approvers, who may talk to Dailies in a job's thread."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from storage.clock import now_iso
@@ -56,9 +57,14 @@ COLUMNS = {
 }
 
 
-def set_setting(db: Db, team_id: str, channel_id: str, key: str, value) -> None:
+def set_setting(
+    db: Db, team_id: str, channel_id: str, key: str, value: str | float | Sequence[str] | None
+) -> None:
+    """Store one setting (`key` as `/video settings` names it); approvers are a sequence of user ids."""
     column = COLUMNS[key]
     if column == "approvers":
+        if not isinstance(value, Sequence) or isinstance(value, str):
+            raise TypeError(f"approvers are a sequence of user ids, not {value!r}")
         value = json.dumps(list(value))
     with db.atomic():
         db["channels"].upsert(

@@ -6,7 +6,7 @@ How a storage function is written (one copy of the SQL serves both engines):
     def set_card_ts(db: Db, shot_id: int, card_ts: str) -> None:
         db.execute("UPDATE shots SET card_ts = ? WHERE id = ?", [card_ts, shot_id])
 
-    def recent_jobs(db: Db, channel_id: str) -> list[dict]:
+    def recent_jobs(db: Db, channel_id: str) -> list[dict[str, Any]]:
         return db.query("SELECT * FROM jobs WHERE channel_id = ? ORDER BY id DESC", [channel_id])
 
 - a plain function `verb(db, ...)` in a `storage/` module; call it as `await store.run(verb, ...)`;
@@ -35,16 +35,35 @@ import re
 import secrets
 import socket
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlite_utils.utils import dedupe_keys
 
 T = TypeVar("T")
+
+Row = dict[str, Any]  # one row as `query` gives it: column name → value
+
+
+class Cursor(Protocol):
+    """What `Db.execute` gives on both engines (a DB-API cursor: sqlite3's or psycopg's). Its rows
+    are tuples whose values the SQL decides, so they are typed `Any` here."""
+
+    @property
+    def description(self) -> Sequence[Sequence[Any]] | None: ...
+
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> Sequence[Any]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
 
 
 class StorageError(Exception):
@@ -62,10 +81,10 @@ class Db(ABC):
     for_update = ""  # appended to a SELECT whose rows the transaction goes on to change
     types: dict[str, str] = {}  # DDL type names: {id}, {real}, {text}, {int}
 
-    def execute(self, sql: str, params: Sequence[Any] = ()):
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
         return self._run(sql, list(params))
 
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict]:
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """The rows of a statement that returns rows, as dicts; a name the result repeats gets `_2`,
         `_3`, … (as sqlite-utils names them, so both engines give the same keys)."""
         cursor = self._run(sql, list(params))
@@ -74,7 +93,7 @@ class Db(ABC):
         cols = dedupe_keys(d[0] for d in cursor.description)
         return [dict(zip(cols, row, strict=True)) for row in cursor.fetchall()]
 
-    def one(self, sql: str, params: Sequence[Any] = ()) -> dict | None:
+    def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         rows = self.query(sql, params)
         return rows[0] if rows else None
 
@@ -82,9 +101,10 @@ class Db(ABC):
         """Insert a row into a table with an `id` key; returns the new id."""
         cols = ", ".join(row)
         marks = ", ".join("?" * len(row))
-        return self._run(
+        new_id: int = self._run(
             f"INSERT INTO {table} ({cols}) VALUES ({marks}) RETURNING id", list(row.values())
         ).fetchone()[0]
+        return new_id
 
     def upsert(self, table: str, row: dict[str, Any], pk: str | tuple[str, ...]) -> None:
         """Insert, or update the given columns of the row with the same primary key."""
@@ -108,7 +128,7 @@ class Db(ABC):
     # ---- engine-specific ----
 
     @abstractmethod
-    def _run(self, sql: str, params: list[Any]):
+    def _run(self, sql: str, params: list[Any]) -> Cursor:
         """Run one statement with `?` placeholders; returns the engine's cursor."""
 
     @abstractmethod
@@ -160,7 +180,7 @@ class Table:
         self.db, self.name = db, name
         self.last_pk: int | None = None
 
-    def get(self, pk: int) -> dict | None:
+    def get(self, pk: int) -> Row | None:
         return self.db.one(f"SELECT * FROM {self.name} WHERE id = ?", [pk])
 
     def rows_where(
@@ -170,7 +190,7 @@ class Table:
         *,
         order_by: str | None = None,
         limit: int | None = None,
-    ) -> list[dict]:
+    ) -> list[Row]:
         sql = f"SELECT * FROM {self.name}"
         if where:
             sql += f" WHERE {where}"
@@ -181,12 +201,13 @@ class Table:
         return self.db.query(sql, params or ())
 
     @property
-    def rows(self) -> list[dict]:
+    def rows(self) -> list[Row]:
         return self.rows_where()
 
     @property
     def count(self) -> int:
-        return self.db.execute(f"SELECT count(*) FROM {self.name}").fetchone()[0]
+        count: int = self.db.execute(f"SELECT count(*) FROM {self.name}").fetchone()[0]
+        return count
 
     @property
     def columns_dict(self) -> dict[str, type]:
@@ -276,7 +297,7 @@ class Store:
         """The driver's base error, for a caller that carries on without the database."""
         return self.db.Error
 
-    async def run(self, fn: Callable[..., T], *args, **kwargs) -> T:
+    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, lambda: fn(self.db, *args, **kwargs))
 

@@ -4,12 +4,13 @@ and held jobs waiting for them as an approver."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from storage import subjects
 from storage.db import Db
 
 
-def home_of(db: Db, team_id: str, user_id: str, shots: int, review: int, channels: int) -> dict:
+def home_of(db: Db, team_id: str, user_id: str, shots: int, review: int, channels: int) -> dict[str, Any]:
     """What the tab shows, read in one go: the user's latest `shots`, what waits for their review,
     and the subject libraries of the (at most `channels`) channels they use."""
     used = subjects.channels_of_user(db, team_id, user_id)[:channels]
@@ -20,7 +21,7 @@ def home_of(db: Db, team_id: str, user_id: str, shots: int, review: int, channel
     }
 
 
-def recent_shots_of_user(db: Db, team_id: str, user_id: str, limit: int) -> list[dict]:
+def recent_shots_of_user(db: Db, team_id: str, user_id: str, limit: int) -> list[dict[str, Any]]:
     """The user's latest shots in the team (newest first), each with its latest job and latest version."""
     shots = db.query(
         "SELECT id, channel_id, title, card_ts FROM shots WHERE team_id = ? AND user_id = ? "
@@ -51,7 +52,7 @@ def channels_approved_by(db: Db, team_id: str, user_id: str) -> list[str]:
     return [r["channel_id"] for r in rows if user_id in json.loads(r["approvers"] or "[]")]
 
 
-def awaiting_review(db: Db, team_id: str, user_id: str, limit: int) -> list[dict]:
+def awaiting_review(db: Db, team_id: str, user_id: str, limit: int) -> list[dict[str, Any]]:
     """Held jobs and delivered, unapproved versions in the channels this user approves for, which
     they have not approved or rejected yet; newest first."""
     channels = channels_approved_by(db, team_id, user_id)

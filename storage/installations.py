@@ -4,6 +4,8 @@ one replica at a time refresh a workspace's token (Slack's refresh tokens work o
 
 from __future__ import annotations
 
+from typing import Any
+
 from storage.db import Db
 from storage.states import JOB_UNFINISHED, JobState, TakeState
 
@@ -26,7 +28,7 @@ COLUMNS = (
 )
 
 
-def save_installation(db: Db, row: dict) -> None:
+def save_installation(db: Db, row: dict[str, Any]) -> None:
     """Store a workspace's installation (the latest install wins); a refresh claim survives it, and
     a workspace that had removed Dailies is no longer due for its purge."""
     values = {c: row.get(c) for c in COLUMNS}
@@ -37,7 +39,7 @@ def save_installation(db: Db, row: dict) -> None:
         db.execute("DELETE FROM departures WHERE team_id = ?", [values["team_id"]])
 
 
-def find_installation(db: Db, team_id: str) -> dict | None:
+def find_installation(db: Db, team_id: str) -> dict[str, Any] | None:
     return db.one("SELECT * FROM slack_installations WHERE team_id = ?", [team_id or ""])
 
 
@@ -46,12 +48,12 @@ def delete_installation(db: Db, team_id: str) -> bool:
     return db.execute("DELETE FROM slack_installations WHERE team_id = ?", [team_id or ""]).rowcount > 0
 
 
-def token_rows(db: Db) -> list[dict]:
+def token_rows(db: Db) -> list[dict[str, Any]]:
     """Each workspace's stored tokens, as stored (sealed or not)."""
     return db.query("SELECT team_id, bot_token, bot_refresh_token FROM slack_installations ORDER BY team_id")
 
 
-def replace_tokens(db: Db, old: dict, new: dict) -> bool:
+def replace_tokens(db: Db, old: dict[str, Any], new: dict[str, Any]) -> bool:
     """Store `new`'s tokens for the workspace if it still holds `old`'s (one UPDATE decides)."""
     cursor = db.execute(
         "UPDATE slack_installations SET bot_token = ?, bot_refresh_token = ? WHERE team_id = ? "
@@ -147,7 +149,7 @@ def team_of_take(db: Db, take_id: int) -> str:
     return (row or {}).get("team_id") or ""
 
 
-def installed_teams(db: Db) -> list[dict]:
+def installed_teams(db: Db) -> list[dict[str, Any]]:
     """Every installed workspace, oldest install first (for `dailies doctor`)."""
     return db.query(
         "SELECT team_id, team_name, bot_token_expires_at, bot_refresh_token IS NOT NULL AS rotating "

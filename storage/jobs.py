@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from storage import audit, review_notes
 from storage.clock import now_iso
-from storage.db import Db
-from storage.rows import JobRow, ShotRow, TakeRow
+from storage.db import Db, Row
+from storage.rows import JobRow, ShotRow, TakeRow, TakeView
 from storage.states import ENDED, TAKE_ACTIVE, JobState, TakeState
 
 WORK = "dailies_work"  # notified when takes become ready to run, so idle replicas pick them up
@@ -63,42 +63,36 @@ def _insert_job(db: Db, new: NewJob) -> tuple[int, int, list[int]]:
     with db.atomic():
         shot_id = new.shot_id
         if shot_id is None:
-            shot_id = (
-                db["shots"]
-                .insert(
-                    {
-                        "channel_id": new.channel_id,
-                        "team_id": new.team_id,
-                        "user_id": new.user_id,
-                        "title": new.title[:300],
-                        "created_at": now,
-                    }
-                )
-                .last_pk
-            )
-        job_id = (
-            db["jobs"]
-            .insert(
+            shot_id = db.insert(
+                "shots",
                 {
-                    "shot_id": shot_id,
-                    "team_id": new.team_id,
                     "channel_id": new.channel_id,
+                    "team_id": new.team_id,
                     "user_id": new.user_id,
-                    "kind": new.kind,
-                    "state": new.state,
-                    "model": new.model,
-                    "backend": new.backend,
-                    "request": json.dumps(new.request),
-                    "takes": new.takes,
-                    "estimate_usd": new.estimate_usd,
-                    "cost_usd": 0.0,
-                    "parent_take_id": new.parent_take_id,
-                    "source_key": new.source_key,
+                    "title": new.title[:300],
                     "created_at": now,
-                    "updated_at": now,
-                }
+                },
             )
-            .last_pk
+        job_id = db.insert(
+            "jobs",
+            {
+                "shot_id": shot_id,
+                "team_id": new.team_id,
+                "channel_id": new.channel_id,
+                "user_id": new.user_id,
+                "kind": new.kind,
+                "state": new.state,
+                "model": new.model,
+                "backend": new.backend,
+                "request": json.dumps(new.request),
+                "takes": new.takes,
+                "estimate_usd": new.estimate_usd,
+                "cost_usd": 0.0,
+                "parent_take_id": new.parent_take_id,
+                "source_key": new.source_key,
+                "created_at": now,
+                "updated_at": now,
+            },
         )
         next_version = (
             db.execute("SELECT coalesce(max(version), 0) FROM takes WHERE shot_id = ?", [shot_id]).fetchone()[
@@ -107,12 +101,12 @@ def _insert_job(db: Db, new: NewJob) -> tuple[int, int, list[int]]:
             + 1
         )
         take_state = TakeState.QUEUED if new.state == JobState.QUEUED else TakeState.HELD
-        take_ids = []
+        take_ids: list[int] = []
         for i in range(new.takes):
             seed = new.seeds[i] if i < len(new.seeds) else None
             take_ids.append(
-                db["takes"]
-                .insert(
+                db.insert(
+                    "takes",
                     {
                         "job_id": job_id,
                         "shot_id": shot_id,
@@ -124,9 +118,8 @@ def _insert_job(db: Db, new: NewJob) -> tuple[int, int, list[int]]:
                         "cost_usd": 0.0,
                         "created_at": now,
                         "updated_at": now,
-                    }
+                    },
                 )
-                .last_pk
             )
         _record(db, job_id, None, None, new.state, "created", now)
         if take_state == TakeState.QUEUED:
@@ -205,7 +198,10 @@ def job_state_from_takes(states: list[str], current: str) -> str:
     active = [s for s in states if s in TAKE_ACTIVE]
     if active:
         lead = min(active, key=TAKE_ACTIVE.index)
-        shown = {TakeState.SUBMITTING: JobState.QUEUED, TakeState.DOWNLOADING: JobState.RENDERING}
+        shown: dict[str, JobState] = {
+            TakeState.SUBMITTING: JobState.QUEUED,
+            TakeState.DOWNLOADING: JobState.RENDERING,
+        }
         return shown[lead] if lead in shown else JobState(lead)
     if states and all(s == TakeState.CANCELLED for s in states):
         return JobState.CANCELLED
@@ -258,12 +254,15 @@ def set_job_state(db: Db, job_id: int, state: str, note: str = "", take_state: s
             db.notify(WORK)
 
 
-def lock_job(db: Db, job_id: int) -> dict:
+def lock_job(db: Db, job_id: int) -> Row:
     """Inside a transaction: hold the job's takes and then the job's row until it ends, and return
     the row. Takes before their job, the order `update_take` locks them in, so the two never wait
     on each other in a circle."""
     db.execute(f"SELECT id FROM takes WHERE job_id = ? ORDER BY id{db.for_update}", [job_id])
-    return db.one(f"SELECT * FROM jobs WHERE id = ?{db.for_update}", [job_id])
+    job = db.one(f"SELECT * FROM jobs WHERE id = ?{db.for_update}", [job_id])
+    if job is None:
+        raise LookupError(f"no job {job_id}")
+    return job
 
 
 def cancel_job(db: Db, job_id: int, team_id: str, channel_id: str, user_id: str, reason: str) -> str | None:
@@ -271,7 +270,7 @@ def cancel_job(db: Db, job_id: int, team_id: str, channel_id: str, user_id: str,
     holding the job (`lock_job`), so a job that ends meanwhile is not cancelled after the fact. Returns
     the state of a job that had already ended (nothing changed), else None."""
     with db.atomic():
-        state = lock_job(db, job_id)["state"]
+        state: str = lock_job(db, job_id)["state"]
         if state in ENDED:
             return state
         set_job_state(db, job_id, JobState.CANCELLED, f"by {user_id}", TakeState.CANCELLED)
@@ -283,14 +282,18 @@ def get_job(db: Db, job_id: int) -> JobRow | None:
     rows = list(db["jobs"].rows_where("id = ?", [job_id]))
     if not rows:
         return None
-    job = rows[0]
-    job["request"] = json.loads(job["request"] or "{}")
-    return job
+    return _job(rows[0])
+
+
+def _job(row: Row) -> JobRow:
+    """A jobs row with its request decoded."""
+    row["request"] = json.loads(row["request"] or "{}")
+    return cast(JobRow, row)
 
 
 def get_shot(db: Db, shot_id: int) -> ShotRow | None:
     rows = list(db["shots"].rows_where("id = ?", [shot_id]))
-    return rows[0] if rows else None
+    return cast(ShotRow, rows[0]) if rows else None
 
 
 def shot_by_card(db: Db, team_id: str, channel_id: str, card_ts: str) -> ShotRow | None:
@@ -299,24 +302,21 @@ def shot_by_card(db: Db, team_id: str, channel_id: str, card_ts: str) -> ShotRow
             "team_id = ? AND channel_id = ? AND card_ts = ?", [team_id, channel_id, card_ts]
         )
     )
-    return rows[0] if rows else None
+    return cast(ShotRow, rows[0]) if rows else None
 
 
 def get_take(db: Db, take_id: int) -> TakeRow | None:
     rows = list(db["takes"].rows_where("id = ?", [take_id]))
-    return rows[0] if rows else None
+    return cast(TakeRow, rows[0]) if rows else None
 
 
-def shot_view(db: Db, shot_id: int) -> tuple[ShotRow | None, list[JobRow], list[TakeRow]]:
+def shot_view(db: Db, shot_id: int) -> tuple[ShotRow | None, list[JobRow], list[TakeView]]:
     """The shot with its jobs and takes, for rendering the card."""
     shot = get_shot(db, shot_id)
-    jobs = [
-        dict(j, request=json.loads(j["request"] or "{}"))
-        for j in db["jobs"].rows_where("shot_id = ?", [shot_id], order_by="id")
-    ]
+    jobs = [_job(dict(j)) for j in db["jobs"].rows_where("shot_id = ?", [shot_id], order_by="id")]
     notes = review_notes.counts(db, [shot_id])
     takes = [
-        dict(t, notes=notes.get(t["id"], 0))  # how many review notes the version has
+        cast(TakeView, dict(t, notes=notes.get(t["id"], 0)))  # how many review notes the version has
         for t in db["takes"].rows_where("shot_id = ?", [shot_id], order_by="version")
     ]
     return shot, jobs, takes
@@ -324,10 +324,10 @@ def shot_view(db: Db, shot_id: int) -> tuple[ShotRow | None, list[JobRow], list[
 
 def takes_of_shot(db: Db, shot_id: int) -> list[TakeRow]:
     """A shot's versions, oldest first."""
-    return list(db["takes"].rows_where("shot_id = ?", [shot_id], order_by="version"))
+    return cast(list[TakeRow], db["takes"].rows_where("shot_id = ?", [shot_id], order_by="version"))
 
 
-def recent_jobs(db: Db, team_id: str, channel_id: str, limit: int = 10) -> list[dict]:
+def recent_jobs(db: Db, team_id: str, channel_id: str, limit: int = 10) -> list[Row]:
     return list(
         db["jobs"].rows_where(
             "team_id = ? AND channel_id = ?", [team_id, channel_id], order_by="id desc", limit=limit
@@ -335,7 +335,7 @@ def recent_jobs(db: Db, team_id: str, channel_id: str, limit: int = 10) -> list[
     )
 
 
-def transitions(db: Db, job_id: int) -> list[dict]:
+def transitions(db: Db, job_id: int) -> list[Row]:
     return list(db["transitions"].rows_where("job_id = ?", [job_id], order_by="id"))
 
 
@@ -352,7 +352,7 @@ def take_ids_of_job(db: Db, job_id: int) -> list[int]:
 
 
 def takes_of_job(db: Db, job_id: int) -> list[TakeRow]:
-    return list(db["takes"].rows_where("job_id = ?", [job_id], order_by="id"))
+    return cast(list[TakeRow], db["takes"].rows_where("job_id = ?", [job_id], order_by="id"))
 
 
 def job_id_for_source(db: Db, source_key: str) -> int | None:
@@ -370,7 +370,7 @@ def unposted_gated_shots(db: Db) -> list[int]:
     return [r[0] for r in rows]
 
 
-def source_take(db: Db, take_id: int) -> dict | None:
+def source_take(db: Db, take_id: int) -> Row | None:
     """A take with its job's model and backend: the clip an edit or extension works on."""
     rows = list(
         db.query(
@@ -390,10 +390,11 @@ def find_task(db: Db, backend: str, task_id: str) -> str | None:
         "WHERE jobs.backend = ? AND (takes.provider_task_id = ? OR takes.provider_task_id LIKE ?) LIMIT 1",
         [backend, task_id, f"%:{task_id}"],
     ).fetchone()
-    return row[0] if row else None
+    found: str | None = row[0] if row else None
+    return found
 
 
-def recent_jobs_of_user(db: Db, user_id: str, limit: int) -> list[dict]:
+def recent_jobs_of_user(db: Db, user_id: str, limit: int) -> list[Row]:
     """A user's latest jobs in any channel, each with its card's ts and the shot's title."""
     return [
         dict(r)
@@ -405,7 +406,7 @@ def recent_jobs_of_user(db: Db, user_id: str, limit: int) -> list[dict]:
     ]
 
 
-def recent_shots(db: Db, team_id: str, channel_id: str, limit: int = 8, scan: int = 30) -> list[dict]:
+def recent_shots(db: Db, team_id: str, channel_id: str, limit: int = 8, scan: int = 30) -> list[Row]:
     """The channel's latest shots (from its last `scan` jobs), each with its `jobs` and `takes`."""
     shot_ids = list(dict.fromkeys(j["shot_id"] for j in recent_jobs(db, team_id, channel_id, scan)))
     views = [shot_view(db, shot_id) for shot_id in shot_ids[:limit]]

@@ -98,6 +98,8 @@ def claim_card_post(db: Db, shot_id: int, replica: str, now: float, seconds: flo
             f"SELECT card_ts, card_nonce, card_poster, card_post_until FROM shots WHERE id = ?{db.for_update}",
             [shot_id],
         )
+        if shot is None:
+            raise LookupError(f"no shot {shot_id}")
         if shot["card_ts"]:
             return "posted", shot["card_ts"]
         poster = shot["card_poster"]
@@ -133,15 +135,18 @@ def claim_card_edit(db: Db, shot_id: int, replica: str, now: float, seconds: flo
     # held by another: a restart on the same machine takes its killed predecessor's hold at once,
     # as with takes (the look-up only happens on this path, not on every edit)
     row = db.execute("SELECT card_editor FROM shots WHERE id = ?", [shot_id]).fetchone()
-    editor = row[0] if row else None
-    return bool(editor) and dead_predecessor(editor, replica) and take(editor)
+    editor: str | None = row[0] if row else None
+    if not editor:
+        return False
+    return dead_predecessor(editor, replica) and take(editor)
 
 
 def held(db: Db, replica: str) -> int:
     """How many active takes this replica holds (for /healthz)."""
-    return db.execute(
+    count: int = db.execute(
         f"SELECT count(*) FROM takes WHERE claimed_by = ? AND state IN ({_ACTIVE})", [replica, *TAKE_ACTIVE]
     ).fetchone()[0]
+    return count
 
 
 def _pid_alive(pid: int) -> bool:

@@ -12,7 +12,7 @@ from storage.db import Db
 
 Step = str | Callable[[Db], None]
 
-M001_CORE = [
+M001_CORE: list[Step] = [
     """CREATE TABLE channels (
         channel_id {text} NOT NULL PRIMARY KEY, team_id {text}, default_model {text}, final_model {text},
         budget_usd {real}, job_limit_usd {real},
@@ -60,7 +60,7 @@ M001_CORE = [
     "CREATE INDEX idx_audit_channel_id_id ON audit (channel_id, id)",
 ]
 
-M003_SUBJECTS = [
+M003_SUBJECTS: list[Step] = [
     # a channel's subject library: names are unique per channel, case-insensitive (name_key)
     """CREATE TABLE subjects (
         id {id}, channel_id {text}, name {text}, name_key {text}, description {text}, added_by {text},
@@ -79,7 +79,7 @@ M003_SUBJECTS = [
         created_at {text}, PRIMARY KEY (subject_id, backend))""",
 ]
 
-M002_REVIEW = [
+M002_REVIEW: list[Step] = [
     # one row per decision (approve | reject | withdrawn); the latest row per person and subject wins
     """CREATE TABLE approvals (
         id {id}, channel_id {text}, shot_id {int}, job_id {int},
@@ -95,12 +95,12 @@ M002_REVIEW = [
         PRIMARY KEY (channel_id, ts))""",
 ]
 
-M005_SUBJECT_IMAGE_SOURCE = [
+M005_SUBJECT_IMAGE_SOURCE: list[Step] = [
     # where a subject's image came from (its URL, a Slack file, or a clip's version), for `subject show`
     "ALTER TABLE subject_images ADD COLUMN source {text}",
 ]
 
-M006_CARD_NONCE = [
+M006_CARD_NONCE: list[Step] = [
     # set just before a card's chat.postMessage: the nonce travels in the message metadata, so a
     # restart that finds a marker without card_ts can look for the card instead of posting twice
     "ALTER TABLE shots ADD COLUMN card_nonce {text}",
@@ -117,7 +117,7 @@ def _installation_id(db: Db) -> None:
     )
 
 
-M007_REPLICAS = [
+M007_REPLICAS: list[Step] = [
     "CREATE TABLE meta (key {text} NOT NULL PRIMARY KEY, value {text}, at {text})",
     _installation_id,
     # the replica running a take, until when (Unix time); another takes it over once the lease lapses
@@ -125,14 +125,14 @@ M007_REPLICAS = [
     "ALTER TABLE takes ADD COLUMN lease_until {real}",
 ]
 
-M008_CARD_POSTER = [
+M008_CARD_POSTER: list[Step] = [
     # the replica posting a shot's card, and until when: another waits for its ts instead of posting
     # a second card, or looks for the card (by nonce) once that replica is gone
     "ALTER TABLE shots ADD COLUMN card_poster {text}",
     "ALTER TABLE shots ADD COLUMN card_post_until {real}",
 ]
 
-M009_SUBJECT_VOICES = [
+M009_SUBJECT_VOICES: list[Step] = [
     # a subject's voice sample (5-30 s of one clean voice), stored under DAILIES_MEDIA_DIR/voices/
     """CREATE TABLE subject_voice_samples (
         subject_id {int} NOT NULL PRIMARY KEY REFERENCES subjects (id), path {text}, mime {text},
@@ -144,14 +144,14 @@ M009_SUBJECT_VOICES = [
         created_at {text}, PRIMARY KEY (subject_id, backend))""",
 ]
 
-M010_CARD_EDITOR = [
+M010_CARD_EDITOR: list[Step] = [
     # the replica editing a shot's card, and until when: one replica edits a card at a time, so an
     # older state never lands after a newer one
     "ALTER TABLE shots ADD COLUMN card_editor {text}",
     "ALTER TABLE shots ADD COLUMN card_edit_until {real}",
 ]
 
-M011_WORKFLOW_STEPS = [
+M011_WORKFLOW_STEPS: list[Step] = [
     # a Workflow Builder step running as a job: completed (functions.completeSuccess/Error) once the
     # job ends, also after a restart; the step's short-lived workflow token is not kept
     """CREATE TABLE workflow_steps (
@@ -161,7 +161,7 @@ M011_WORKFLOW_STEPS = [
     "CREATE UNIQUE INDEX idx_workflow_steps_source_key ON workflow_steps (source_key)",
 ]
 
-M012_INSTALLATIONS = [
+M012_INSTALLATIONS: list[Step] = [
     # a workspace that installed Dailies through OAuth (distribution mode): one row per workspace
     """CREATE TABLE slack_installations (
         team_id {text} NOT NULL PRIMARY KEY, enterprise_id {text}, team_name {text}, enterprise_name {text},
@@ -174,7 +174,7 @@ M012_INSTALLATIONS = [
     "CREATE TABLE slack_oauth_states (state {text} NOT NULL PRIMARY KEY, expires_at {real})",
 ]
 
-M013_SLACK_BUCKETS = [
+M013_SLACK_BUCKETS: list[Step] = [
     # the Slack budget shared by every replica: one token bucket per (workspace, method, channel or
     # ""), its numbers as `bot.slack.budget.Bucket` holds them (last_429 NULL: never limited)
     """CREATE TABLE slack_buckets (
@@ -197,7 +197,7 @@ def _one_team_backfill(db: Db) -> None:
         db.execute(f"UPDATE {table} SET team_id = ? WHERE team_id = ''", [team])
 
 
-M014_TEAM_KEYS = [
+M014_TEAM_KEYS: list[Step] = [
     # every workspace's data kept to itself (distribution mode): what is found by channel is found
     # by (team, channel), as two workspaces may each have a channel of the same id
     """CREATE TABLE channels_by_team (
@@ -226,7 +226,7 @@ M014_TEAM_KEYS = [
     _one_team_backfill,
 ]
 
-M015_MESSAGES_BY_TEAM = [
+M015_MESSAGES_BY_TEAM: list[Step] = [
     # a clip's message found by (team, channel, ts): a channel shared between two workspaces that
     # both installed Dailies (Slack Connect) has one id in both
     """CREATE TABLE messages_by_team (
@@ -239,7 +239,7 @@ M015_MESSAGES_BY_TEAM = [
     "ALTER TABLE messages_by_team RENAME TO messages",
 ]
 
-M016_REVIEW_NOTES = [
+M016_REVIEW_NOTES: list[Step] = [
     # who may talk to Dailies in a job's thread without mentioning it: requester | anyone | mention
     "ALTER TABLE channels ADD COLUMN replies {text}",
     # a reply that was conversation, kept as a note on the version it is about; found again by
@@ -255,7 +255,7 @@ M016_REVIEW_NOTES = [
     "CREATE INDEX idx_review_notes_shot_id ON review_notes (shot_id)",
 ]
 
-M017_DEPARTURES = [
+M017_DEPARTURES: list[Step] = [
     # a workspace that removed Dailies, and when: its data is purged DAILIES_RETENTION_DAYS later
     "CREATE TABLE departures (team_id {text} NOT NULL PRIMARY KEY, departed_at {real})",
 ]

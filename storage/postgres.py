@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import psycopg
 from psycopg import sql as pgsql
@@ -60,7 +61,7 @@ class PostgresDb(Db):
         self.conn = _open(url)
         self._depth = 0
 
-    def _run(self, sql: str, params: list):
+    def _run(self, sql: str, params: list[Any]) -> psycopg.Cursor[tuple[Any, ...]]:
         self._reconnect()
         return self.conn.execute(pyformat(sql), params)
 
@@ -69,7 +70,7 @@ class PostgresDb(Db):
             self.conn = _open(self.url)  # the server restarted or the pooler dropped us: reconnect
 
     @contextmanager
-    def atomic(self):
+    def atomic(self) -> Iterator[None]:
         self._reconnect()  # a transaction's first statement is its BEGIN, not through _run
         self._depth += 1
         try:

@@ -3,6 +3,8 @@ about, with its author, time and the moment it points at; edited and deleted wit
 
 from __future__ import annotations
 
+from typing import Any
+
 from storage.clock import now_iso
 from storage.db import Db
 
@@ -29,7 +31,7 @@ def add(
     return row["id"] if row else None
 
 
-def get(db: Db, note_id: int) -> dict | None:
+def get(db: Db, note_id: int) -> dict[str, Any] | None:
     return db.one("SELECT * FROM review_notes WHERE id = ?", [note_id])
 
 
@@ -57,7 +59,7 @@ def remove(db: Db, team_id: str, channel_id: str, ts: str) -> int | None:
     return row["shot_id"] if row else None
 
 
-def for_shot(db: Db, shot_id: int) -> list[dict]:
+def for_shot(db: Db, shot_id: int) -> list[dict[str, Any]]:
     """The shot's notes, oldest first."""
     return db.query("SELECT * FROM review_notes WHERE shot_id = ? ORDER BY ts, id", [shot_id])
 

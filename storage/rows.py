@@ -75,3 +75,9 @@ class TakeRow(TypedDict):
     approved_at: str | None
     claimed_by: str | None  # the replica running it, until its lease lapses
     lease_until: float | None
+
+
+class TakeView(TakeRow):
+    """A take as the card shows it (`jobs.shot_view`): with how many review notes it has."""
+
+    notes: int

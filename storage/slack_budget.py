@@ -6,7 +6,7 @@ processes: a row lock on PostgreSQL (`FOR UPDATE`), the single writer's transact
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from storage.db import Db
 
@@ -23,7 +23,11 @@ _UPDATE = (
 
 
 def change_bucket(
-    db: Db, team: str, method: str, channel: str, change: Callable[[dict | None], tuple[dict, T]]
+    db: Db,
+    team: str,
+    method: str,
+    channel: str,
+    change: Callable[[dict[str, Any] | None], tuple[dict[str, Any], T]],
 ) -> T:
     """Lock the bucket's row, give its numbers to `change` (None for a bucket never used: a
     full one), store the numbers it returns and return its result; one transaction."""
@@ -53,6 +57,6 @@ def paused_until(db: Db, team: str, method: str, channel: str = "") -> float:
     return (row["paused_until"] or 0.0) if row else 0.0
 
 
-def buckets(db: Db, team: str) -> list[dict]:
+def buckets(db: Db, team: str) -> list[dict[str, Any]]:
     """A workspace's buckets (for tests and the operator): key columns and numbers."""
     return db.query("SELECT * FROM slack_buckets WHERE team_id = ? ORDER BY method, channel_id", [team])

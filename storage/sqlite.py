@@ -4,14 +4,20 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from itertools import count
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlite_utils import Database
 
-from storage.db import Db, StorageError
+from storage.db import Db, Row, StorageError
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsRichComparison
+
+V = TypeVar("V", bound="SupportsRichComparison")
 
 
 def strpos(text: str | None, part: str | None) -> int | None:
@@ -21,7 +27,7 @@ def strpos(text: str | None, part: str | None) -> int | None:
     return text.find(part) + 1
 
 
-def greatest(a, b):
+def greatest(a: V | None, b: V | None) -> V | None:
     """PostgreSQL's greatest of two values, which skips NULLs (SQLite's scalar max() does not)."""
     present = [v for v in (a, b) if v is not None]
     return max(present) if present else None
@@ -43,14 +49,14 @@ class SqliteDb(Db):
         lite.register_function(strpos, deterministic=True)
         lite.register_function(greatest, deterministic=True)
 
-    def _run(self, sql: str, params: list):
+    def _run(self, sql: str, params: list[Any]) -> sqlite3.Cursor:
         return self.lite.execute(sql, params)
 
-    def query(self, sql: str, params=()) -> list[dict[str, Any]]:
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return list(self.lite.query(sql, list(params)))
 
     @contextmanager
-    def atomic(self):
+    def atomic(self) -> Iterator[None]:
         # not sqlite-utils' atomic(): its plain BEGIN defers the write lock to the first write, and
         # the outermost level must take it at once, so another process' writer cannot slip in
         # between this transaction's reads and its writes
@@ -118,7 +124,7 @@ def open_sqlite(path: str | Path) -> SqliteDb:
     return SqliteDb(lite, str(path))
 
 
-def unusable(path, exc: Exception) -> StorageError:
+def unusable(path: str | Path, exc: Exception) -> StorageError:
     return StorageError(
         f"DAILIES_DB={path} cannot be used ({exc}): point DAILIES_DB at a writable SQLite file "
         "(a corrupt file can be moved aside; Dailies creates a new one)."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from storage import backend_ids
 from storage.clock import now_iso
@@ -29,7 +30,7 @@ def _key(name: str) -> str:
     return name.strip().lower()
 
 
-def get_subject(db: Db, team_id: str, channel_id: str, name: str) -> dict | None:
+def get_subject(db: Db, team_id: str, channel_id: str, name: str) -> dict[str, Any] | None:
     """The subject called `name` in this channel (any case), with its images and element ids."""
     rows = list(
         db["subjects"].rows_where(
@@ -39,7 +40,7 @@ def get_subject(db: Db, team_id: str, channel_id: str, name: str) -> dict | None
     return _with_details(db, rows[0]) if rows else None
 
 
-def _with_details(db: Db, row: dict) -> dict:
+def _with_details(db: Db, row: dict[str, Any]) -> dict[str, Any]:
     subject = dict(row)
     subject["images"] = list(
         db["subject_images"].rows_where("subject_id = ?", [row["id"]], order_by="position")
@@ -53,34 +54,33 @@ def _with_details(db: Db, row: dict) -> dict:
 
 def add_subject(
     db: Db, team_id: str, channel_id: str, name: str, description: str, added_by: str, images: list[NewImage]
-) -> dict:
+) -> dict[str, Any]:
     """Insert a subject and its images in one transaction (none of it stays if any write fails);
     raises SubjectExists."""
     with db.atomic():
         if get_subject(db, team_id, channel_id, name) is not None:
             raise SubjectExists(name)
-        subject_id = (
-            db["subjects"]
-            .insert(
-                {
-                    "team_id": team_id,
-                    "channel_id": channel_id,
-                    "name": name,
-                    "name_key": _key(name),
-                    "description": description,
-                    "added_by": added_by,
-                    "created_at": now_iso(),
-                }
-            )
-            .last_pk
+        subject_id = db.insert(
+            "subjects",
+            {
+                "team_id": team_id,
+                "channel_id": channel_id,
+                "name": name,
+                "name_key": _key(name),
+                "description": description,
+                "added_by": added_by,
+                "created_at": now_iso(),
+            },
         )
         db["subject_images"].insert_all(
             {"subject_id": subject_id, "position": i, **vars(img)} for i, img in enumerate(images)
         )
-    return get_subject(db, team_id, channel_id, name)
+    added = get_subject(db, team_id, channel_id, name)
+    assert added is not None  # inserted above
+    return added
 
 
-def list_subjects(db: Db, team_id: str, channel_id: str) -> list[dict]:
+def list_subjects(db: Db, team_id: str, channel_id: str) -> list[dict[str, Any]]:
     """The channel's subjects by name, each with `image_count`."""
     return [
         dict(row)
@@ -92,7 +92,7 @@ def list_subjects(db: Db, team_id: str, channel_id: str) -> list[dict]:
     ]
 
 
-def remove_subject(db: Db, team_id: str, channel_id: str, name: str) -> dict | None:
+def remove_subject(db: Db, team_id: str, channel_id: str, name: str) -> dict[str, Any] | None:
     """Delete a subject (and its images' rows and elements); returns what was removed, or None."""
     subject = get_subject(db, team_id, channel_id, name)
     if subject is None:
@@ -106,7 +106,7 @@ def remove_subject(db: Db, team_id: str, channel_id: str, name: str) -> dict | N
     return subject
 
 
-def rename_subject(db: Db, team_id: str, channel_id: str, old: str, new: str) -> dict | None:
+def rename_subject(db: Db, team_id: str, channel_id: str, old: str, new: str) -> dict[str, Any] | None:
     """Rename; None when `old` is unknown; raises SubjectExists when `new` is taken by another."""
     subject = get_subject(db, team_id, channel_id, old)
     if subject is None:

@@ -4,6 +4,7 @@ backend made from it, cached so a voice is created once per backend."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from storage import backend_ids
 from storage.clock import now_iso
@@ -42,7 +43,7 @@ def set_sample(db: Db, subject_id: int, sample: VoiceSample, added_by: str) -> s
     return old["path"] if old and old["path"] != sample.path else None
 
 
-def sample_of(db: Db, subject_id: int) -> dict | None:
+def sample_of(db: Db, subject_id: int) -> dict[str, Any] | None:
     """The subject's voice sample with the voice ids made from it (`voice_ids`: backend -> id)."""
     row = db.one("SELECT * FROM subject_voice_samples WHERE subject_id = ?", [subject_id])
     if row is None:

@@ -3,6 +3,8 @@ has been told how it ended."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from storage.clock import now_iso
 from storage.db import Db
 from storage.states import ENDED
@@ -18,7 +20,7 @@ def begin_step(db: Db, execution_id: str, source_key: str, channel_id: str, team
     return cursor.rowcount == 1
 
 
-def step_for_job(db: Db, source_key: str) -> dict | None:
+def step_for_job(db: Db, source_key: str) -> dict[str, Any] | None:
     """The step waiting for the job with this source key, if one is."""
     return db.one("SELECT * FROM workflow_steps WHERE source_key = ?", [source_key])
 
@@ -32,7 +34,7 @@ def finish_step(db: Db, execution_id: str, outcome: str) -> None:
     )
 
 
-def steps_to_settle(db: Db, started_before: str) -> list[dict]:
+def steps_to_settle(db: Db, started_before: str) -> list[dict[str, Any]]:
     """Open steps whose job has ended, and open steps started before `started_before` whose job
     was never stored (a restart between the two): what a start-up sweep completes."""
     ended = ",".join("?" * len(ENDED))

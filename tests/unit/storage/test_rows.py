@@ -9,7 +9,7 @@ from typing import get_args, get_origin, get_type_hints
 import pytest
 
 from storage import jobs as jobs_db
-from storage.rows import JobRow, ShotRow, TakeRow
+from storage.rows import JobRow, ShotRow, TakeRow, TakeView
 from tests.unit.storage.test_storage import new_job
 
 
@@ -34,4 +34,5 @@ def test_the_rows_storage_hands_out_have_the_typed_keys(fresh_db):
     shot, jobs, takes = jobs_db.shot_view(fresh_db, shot_id)
     assert set(shot) == set(ShotRow.__annotations__)
     assert [set(j) for j in jobs] == [set(JobRow.__annotations__)]
+    assert [set(t) for t in takes] == [set(TakeView.__annotations__)] and takes[0]["notes"] == 0
     assert jobs_db.find_version(fresh_db, shot_id, take_id=take_id) == (job, take)
