@@ -8,7 +8,7 @@ from datetime import datetime
 from bot.request.money import usd
 from bot.request.review import can_approve_text, may_review, verdict
 from bot.request.shots import shot_lines
-from storage.rows import JobRow, ShotRow, TakeRow
+from storage.rows import JobRow, ShotRow, TakeRow, TakeView
 from storage.states import JOB_RUNNING, JobState, TakeState
 
 STATE_LINE: dict[str, str] = {
@@ -38,7 +38,7 @@ RUNNING = JOB_RUNNING
 class CardView:
     shot: ShotRow
     jobs: list[JobRow]
-    takes: list[TakeRow]
+    takes: list[TakeView]
     now: datetime
     typical_seconds: int = 0  # the model's typical render time, for backends without progress
     backend_label: str = ""  # how the latest job's backend is named ("" = its name)
@@ -57,7 +57,7 @@ def _elapsed(since: str | None, now: datetime) -> str:
 
 
 def _progress(take: TakeRow, view: CardView) -> str:
-    note = take["status_note"]
+    note = take.get("status_note")
     if note and take["state"] in (TakeState.SUBMITTING, TakeState.RENDERING):
         return note  # e.g. "waiting for the provider" while a 429 is retried
     if take["state"] != TakeState.RENDERING:
@@ -111,7 +111,7 @@ def _review_note(take: TakeRow, job: JobRow, view: CardView) -> str:
     return f" · *{state}* ({who})" if state != "pending" else f" · {who}"
 
 
-def _version_line(take: TakeRow, job: JobRow, view: CardView) -> str:
+def _version_line(take: TakeView, job: JobRow, view: CardView) -> str:
     label = f"v{take['version']}"
     if job["kind"] == "final":
         label += " *final*"

@@ -38,7 +38,7 @@ class FetchBack:
         """Download the take's delivered clip again and remember where it is (the take's
         `media_path`); a message for the person when Slack does not give it back."""
         version = f"v{take['version']}"
-        file_id = take["slack_file_id"]
+        file_id = take.get("slack_file_id")
         if not file_id:
             return f"{version} was never delivered to Slack, so there is no clip to work on."
         try:

@@ -66,7 +66,7 @@ class Handover:
                 comment=comment,
             )
 
-        started = take["upload_file_id"]
+        started = take.get("upload_file_id")
         if started:
             # resumed after a crash between the upload and its completion: finish that upload
             try:

@@ -130,7 +130,7 @@ class StepCompletion:
     async def _permalink(self, job: JobRow) -> str:
         """The delivered clip's Slack permalink, else the job card's ("" when neither has one)."""
         for take in await self.store.run(jobs_db.takes_of_job, job["id"]):
-            file_id = take["slack_file_id"]
+            file_id = take.get("slack_file_id")
             if take["state"] == "delivered" and file_id:
                 try:
                     info = await self.slack.files_info(file=file_id)

@@ -263,6 +263,7 @@ class JobRunner:
 
 def _started(take: TakeRow) -> float:
     """When the take's clock started: its submission (a job that waited for approval did not render)."""
-    if take["submitted_at"]:
-        return datetime.fromisoformat(take["submitted_at"]).timestamp()
+    submitted = take.get("submitted_at")
+    if submitted:
+        return datetime.fromisoformat(submitted).timestamp()
     return time.time()

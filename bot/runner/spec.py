@@ -74,7 +74,7 @@ def render_spec(
         aspect=req.get("aspect") or "16:9",
         resolution=req.get("resolution") or "720p",
         audio=bool(req.get("audio")),
-        seed=take["seed"],
+        seed=take.get("seed"),
         negative=req.get("negative"),
         image=MediaRef(url=image.get("url"), path=image.get("path"), mime=image.get("mime", "image/png"))
         if image

@@ -3,10 +3,11 @@ same rules as the job card."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.request.review import may_press, may_review, verdict
-from storage.rows import JobRow, ShotRow, TakeRow
+from storage.rows import JobRow, ShotRow, TakeView
 from storage.states import TakeState
 
 
@@ -34,7 +35,7 @@ class Version:
     kind: str  # generate | edit | again | extend | final | avatar
     model: str
     seconds: float | None
-    cost: float
+    cost: float | None  # None: not recorded (shown as $0.00)
     asked_by: str
     prompt: str
     state: str  # the take's state
@@ -70,12 +71,12 @@ class Room:
 def build_room(
     shot: ShotRow,
     jobs: list[JobRow],
-    takes: list[TakeRow],
+    takes: list[TakeView],
     decisions: list[dict],
     approvers: tuple[str, ...],
     rule: str,
     viewer: str = "",
-    notes: list[dict] = (),  # storage.review_notes rows of the shot
+    notes: Sequence[dict] = (),  # storage.review_notes rows of the shot
 ) -> Room:
     by_id = {j["id"]: j for j in jobs}
     delivered = [t for t in takes if t["state"] == TakeState.DELIVERED]

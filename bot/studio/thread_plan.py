@@ -3,7 +3,7 @@ model and backend, the source clip, and the request to store (pure; `bot.clipsou
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -41,11 +41,11 @@ class ThreadJob:
     seeds: tuple[int | None, ...] = field(default_factory=tuple)
 
 
-def _versions(takes: list[TakeRow]) -> str:
+def _versions(takes: Sequence[TakeRow]) -> str:
     return ", ".join(f"v{t['version']}" for t in takes) or "none yet"
 
 
-def pick_take(takes: list[TakeRow], version: int | None, kind: str) -> TakeRow | Refusal:
+def pick_take(takes: Sequence[TakeRow], version: int | None, kind: str) -> TakeRow | Refusal:
     """The version a reply works on: the one it names, else the latest delivered one. An edit or
     extension of "the latest" while a newer version is still rendering is refused with a reason."""
     delivered = [t for t in takes if t["state"] == TakeState.DELIVERED]
@@ -74,7 +74,7 @@ def pick_take(takes: list[TakeRow], version: int | None, kind: str) -> TakeRow |
 
 
 def mark_approved(
-    takes: list[TakeRow],
+    takes: Sequence[TakeRow],
     jobs: dict[int, JobRow],
     decisions: list[dict],
     approvers: tuple[str, ...],
@@ -89,7 +89,7 @@ def mark_approved(
     return out
 
 
-def approved_or_latest(takes: list[TakeRow], version: int | None) -> TakeRow | Refusal:
+def approved_or_latest(takes: Sequence[TakeRow], version: int | None) -> TakeRow | Refusal:
     """The version a final render polishes: the named one, the approved one, else the latest delivered."""
     if version is None:
         approved = [t for t in takes if t.get("approved") and t["state"] == TakeState.DELIVERED]

@@ -5,6 +5,7 @@ change earns its author alone a priced offer to render it. Notes follow their me
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 
 from bot.cards.offers import offer_blocks
@@ -72,7 +73,7 @@ class ThreadTalk:
             await self._offer(origin, shot_id, thread_ts, note_id, text, takes)
 
     async def _offer(
-        self, origin: Origin, shot_id: int, thread_ts: str, note_id: int, text: str, takes: list[TakeRow]
+        self, origin: Origin, shot_id: int, thread_ts: str, note_id: int, text: str, takes: Sequence[TakeRow]
     ) -> None:
         """The note's author alone is offered its render, priced; nothing when it can't be rendered."""
         ins = parse_reply(without_people(text))
@@ -127,7 +128,7 @@ class ThreadTalk:
             self.cards.touch(shot_id)
 
 
-def note_take(takes: list[TakeRow], version: int | None) -> TakeRow | None:
+def note_take(takes: Sequence[TakeRow], version: int | None) -> TakeRow | None:
     """The version a note is about: the one it names, else the latest delivered, else the latest."""
     if version is not None:
         named = [t for t in takes if t["version"] == version]
