@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from bot.cards.publisher import CardPublisher
 from bot.media.probe import probe_video
@@ -51,7 +52,7 @@ class LipSyncs:
         if isinstance(take, Refusal):
             return take.message
         job = {j["id"]: j for j in jobs}[take["job_id"]]
-        source = dict(take, model=job["model"], backend=job["backend"])
+        source: dict[str, Any] = {**take, "model": job["model"], "backend": job["backend"]}
         provider = self.routes.provider(backend)
         made_by = self.routes.providers.get(source["backend"])
         if thread_plan.source_problem(
@@ -85,7 +86,7 @@ class LipSyncs:
                     f"`/video subject voice {name}`, or drop `{{{name}}}` to use the stock voice."
                 )
         script = None if speech else ins.text
-        request = {
+        request: dict[str, Any] = {
             "mode": Mode.LIPSYNC.value,
             "prompt": "",
             "instruction": f"“{script}”" if script else "(the attached audio)",
