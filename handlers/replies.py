@@ -25,8 +25,8 @@ async def tell(context: AsyncBoltContext, body: dict, text: str) -> bool:
     elif (body.get("view") or {}).get("type") == "home" and context.user_id:
         studio = context["studio"]
         await publish(context.client, studio.store, context.team_id or "", context.user_id, notice=text)
-    elif context.response_url:
-        await context.respond(text=text, response_type="ephemeral", replace_original=False)
+    elif context.response_url and (respond := context.respond) is not None:  # Bolt sets both together
+        await respond(text=text, response_type="ephemeral", replace_original=False)
     elif context.channel_id and context.user_id:
         await context.client.chat_postEphemeral(
             channel=context.channel_id, user=context.user_id, text=text, thread_ts=event.get("thread_ts")
