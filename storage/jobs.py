@@ -8,7 +8,7 @@ from typing import Any, cast
 
 from storage import audit, review_notes
 from storage.clock import now_iso
-from storage.db import Db, Row
+from storage.db import Db
 from storage.rows import JobRow, ShotRow, TakeRow, TakeView
 from storage.states import ENDED, TAKE_ACTIVE, JobState, TakeState
 
@@ -254,7 +254,7 @@ def set_job_state(db: Db, job_id: int, state: str, note: str = "", take_state: s
             db.notify(WORK)
 
 
-def lock_job(db: Db, job_id: int) -> Row:
+def lock_job(db: Db, job_id: int) -> dict[str, Any]:
     """Inside a transaction: hold the job's takes and then the job's row until it ends, and return
     the row. Takes before their job, the order `update_take` locks them in, so the two never wait
     on each other in a circle."""
@@ -285,7 +285,7 @@ def get_job(db: Db, job_id: int) -> JobRow | None:
     return _job(rows[0])
 
 
-def _job(row: Row) -> JobRow:
+def _job(row: dict[str, Any]) -> JobRow:
     """A jobs row with its request decoded."""
     row["request"] = json.loads(row["request"] or "{}")
     return cast(JobRow, row)
@@ -327,7 +327,7 @@ def takes_of_shot(db: Db, shot_id: int) -> list[TakeRow]:
     return cast(list[TakeRow], db["takes"].rows_where("shot_id = ?", [shot_id], order_by="version"))
 
 
-def recent_jobs(db: Db, team_id: str, channel_id: str, limit: int = 10) -> list[Row]:
+def recent_jobs(db: Db, team_id: str, channel_id: str, limit: int = 10) -> list[dict[str, Any]]:
     return list(
         db["jobs"].rows_where(
             "team_id = ? AND channel_id = ?", [team_id, channel_id], order_by="id desc", limit=limit
@@ -335,7 +335,7 @@ def recent_jobs(db: Db, team_id: str, channel_id: str, limit: int = 10) -> list[
     )
 
 
-def transitions(db: Db, job_id: int) -> list[Row]:
+def transitions(db: Db, job_id: int) -> list[dict[str, Any]]:
     return list(db["transitions"].rows_where("job_id = ?", [job_id], order_by="id"))
 
 
@@ -370,7 +370,7 @@ def unposted_gated_shots(db: Db) -> list[int]:
     return [r[0] for r in rows]
 
 
-def source_take(db: Db, take_id: int) -> Row | None:
+def source_take(db: Db, take_id: int) -> dict[str, Any] | None:
     """A take with its job's model and backend: the clip an edit or extension works on."""
     rows = list(
         db.query(
@@ -394,7 +394,7 @@ def find_task(db: Db, backend: str, task_id: str) -> str | None:
     return found
 
 
-def recent_jobs_of_user(db: Db, user_id: str, limit: int) -> list[Row]:
+def recent_jobs_of_user(db: Db, user_id: str, limit: int) -> list[dict[str, Any]]:
     """A user's latest jobs in any channel, each with its card's ts and the shot's title."""
     return [
         dict(r)
@@ -406,7 +406,9 @@ def recent_jobs_of_user(db: Db, user_id: str, limit: int) -> list[Row]:
     ]
 
 
-def recent_shots(db: Db, team_id: str, channel_id: str, limit: int = 8, scan: int = 30) -> list[Row]:
+def recent_shots(
+    db: Db, team_id: str, channel_id: str, limit: int = 8, scan: int = 30
+) -> list[dict[str, Any]]:
     """The channel's latest shots (from its last `scan` jobs), each with its `jobs` and `takes`."""
     shot_ids = list(dict.fromkeys(j["shot_id"] for j in recent_jobs(db, team_id, channel_id, scan)))
     views = [shot_view(db, shot_id) for shot_id in shot_ids[:limit]]

@@ -38,7 +38,7 @@ RUNNING = JOB_RUNNING
 class CardView:
     shot: ShotRow
     jobs: list[JobRow]
-    takes: list[TakeView]
+    takes: list[TakeView]  # with their review-note counts (jobs.shot_view)
     now: datetime
     typical_seconds: int = 0  # the model's typical render time, for backends without progress
     backend_label: str = ""  # how the latest job's backend is named ("" = its name)

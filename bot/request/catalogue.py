@@ -267,7 +267,7 @@ class _Row:
         return value
 
     def words(
-        self, field: str, choices: tuple[str, ...] = (), default: list | None = None
+        self, field: str, choices: tuple[str, ...] = (), default: list[str] | None = None
     ) -> tuple[str, ...]:
         value = self.row.get(field, default) if default is not None else self.required(field)
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):

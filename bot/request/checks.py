@@ -4,18 +4,20 @@ before any work, naming the allowed values and the models that can."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 
 from bot.outcomes import Refusal
 from bot.request.catalogue import Catalogue, ModelSpec, shipped_catalogue
 from bot.request.commands import VideoRequest
 
 
-def describe_choices(values: tuple, unit: str = "") -> str:
+def describe_choices(values: Sequence[int | str], unit: str = "") -> str:
     """ "3 to 15 seconds" for a run of whole numbers, "5 or 10 seconds", "16:9, 9:16 or 1:1"."""
     suffix = f" {unit}" if unit else ""
-    if len(values) > 2 and all(isinstance(v, int) for v in values):
-        if list(values) == list(range(values[0], values[-1] + 1)):
-            return f"{values[0]} to {values[-1]}{suffix}"
+    numbers = [v for v in values if isinstance(v, int)]
+    if len(values) > 2 and len(numbers) == len(values):
+        if numbers == list(range(numbers[0], numbers[-1] + 1)):
+            return f"{numbers[0]} to {numbers[-1]}{suffix}"
     words = [str(v) for v in values]
     if len(words) == 1:
         return words[0] + suffix
@@ -26,11 +28,11 @@ def _nearest(values: tuple[int, ...], wanted: int) -> int:
     return min(values, key=lambda v: (abs(v - wanted), v))
 
 
-def _models_with(catalogue: Catalogue, predicate) -> str:
+def _models_with(catalogue: Catalogue, predicate: Callable[[ModelSpec], bool]) -> str:
     return ", ".join(m.id for m in catalogue.values() if predicate(m)) or "none"
 
 
-def _sibling(catalogue: Catalogue, model: ModelSpec, predicate) -> str:
+def _sibling(catalogue: Catalogue, model: ModelSpec, predicate: Callable[[ModelSpec], bool]) -> str:
     """The closest model of the same family (by shared id prefix, e.g. kling-v3 -> kling-v3-pro)
     that satisfies `predicate`, as advice; "" when there is none."""
     others = [m for m in catalogue.values() if m.family == model.family and m.id != model.id]
@@ -145,9 +147,10 @@ def check_request(
         referenced = has_reference and (
             editing or bool(req.subjects) or has_video or bool(req.video_url) or not image
         )
-        text_only = model.seconds_text_only is not None and not referenced
-        if text_only:
-            allowed = model.seconds_text_only
+        text_seconds = None if referenced else model.seconds_text_only
+        text_only = text_seconds is not None
+        if text_seconds is not None:
+            allowed = text_seconds
         if req.seconds not in allowed:
             extra = ""
             if text_only:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from typing import Any
 
 from bot.outcomes import Refusal
 from bot.request.catalogue import Catalogue, shipped_catalogue
@@ -102,9 +103,9 @@ def split_flags(
     return flags, words
 
 
-def _common_values(flags: Flags, catalogue: Catalogue | None) -> dict | Refusal:
+def _common_values(flags: Flags, catalogue: Catalogue | None) -> dict[str, Any] | Refusal:
     """Convert the flags shared by requests and replies: model, seconds, audio, image."""
-    out: dict = {}
+    out: dict[str, Any] = {}
     catalogue = shipped_catalogue() if catalogue is None else catalogue
     if "--model" in flags:
         out["model"] = model_id(flags["--model"][0].value, catalogue)
@@ -122,7 +123,7 @@ def _common_values(flags: Flags, catalogue: Catalogue | None) -> dict | Refusal:
 
 def parse_flags(
     tokens: list[Token], allowed: frozenset[str], where: str, catalogue: Catalogue | None = None
-) -> tuple[Flags, list[Token], dict] | Refusal:
+) -> tuple[Flags, list[Token], dict[str, Any]] | Refusal:
     """(flags, the other words, converted shared values) or the first refusal among them."""
     split = split_flags(tokens, allowed, where)
     if isinstance(split, Refusal):

@@ -172,4 +172,6 @@ def subject_from_form(name: str, description: str) -> tuple[str, str] | FieldErr
     text = " ".join(clean(description).split())
     if len(text) > MAX_DESCRIPTION:
         errors["description"] = f"Keep the description to {MAX_DESCRIPTION} characters (it has {len(text)})."
-    return FieldErrors(errors) if errors else (checked, text)
+    if errors or isinstance(checked, Refusal):  # a refused name is among the errors
+        return FieldErrors(errors)
+    return checked, text

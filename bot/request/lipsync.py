@@ -9,7 +9,7 @@ from bot.outcomes import Refusal
 from bot.request.commands import MAX_SCRIPT, ThreadInstruction
 from bot.request.flags import split_flags
 from bot.request.lexer import Token, words
-from bot.request.values import first_refusal, subject_name, url
+from bot.request.values import subject_name, url
 
 LIPSYNC_WORDS = ("lipsync", "lip-sync", "lipsynch")
 LIPSYNC_FLAGS = frozenset({"--audio-url"})
@@ -90,9 +90,13 @@ def parse_lipsync(rest: list[Token], version: int | None) -> ThreadInstruction |
         spoken = spoken[1:]
     audio_url = url(flags["--audio-url"][0].value, "--audio-url") if "--audio-url" in flags else None
     script = words(spoken) if spoken else ""
-    refusal = first_refusal((voice, audio_url, script))
-    if refusal is not None:
-        return refusal
+    # the first refusal, in this order (each test narrows its value for what follows)
+    if isinstance(voice, Refusal):
+        return voice
+    if isinstance(audio_url, Refusal):
+        return audio_url
+    if isinstance(script, Refusal):
+        return script
     if script and audio_url:
         return Refusal(f"Give the lip-sync either a line or an audio file, not both: {USAGE}.")
     if audio_url and voice:

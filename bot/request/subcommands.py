@@ -30,7 +30,7 @@ from bot.request.commands import (
 from bot.request.flags import AVATAR_FLAGS, split_flags
 from bot.request.lexer import Token, words
 from bot.request.settings import settings
-from bot.request.values import first_refusal, model_id, subject_name, subject_names, url
+from bot.request.values import model_id, subject_name, subject_names, url
 
 _SUBJECT_USAGE = {
     "add": "/video subject add NAME IMAGE_URL… [-- description]",
@@ -157,9 +157,13 @@ def avatar(
         model = Refusal(f"{model} doesn't make talking avatars; use {avatars}.")
     audio_url = url(flags["--audio-url"][0].value, "--audio-url") if "--audio-url" in flags else None
     script = (words(spoken[1:]) or None) if len(spoken) > 1 else None
-    refusal = first_refusal((model, audio_url, script))
-    if refusal is not None:
-        return refusal
+    # the first refusal, in this order (each test narrows its value for what follows)
+    if isinstance(model, Refusal):
+        return model
+    if isinstance(audio_url, Refusal):
+        return audio_url
+    if isinstance(script, Refusal):
+        return script
     if script is not None and audio_url is not None:
         return Refusal(f"Give the avatar either a script or an audio file, not both: `{_AVATAR_USAGE}`.")
     if script is None and audio_url is None and not has_audio:  # an attached audio file speaks

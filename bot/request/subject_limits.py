@@ -4,6 +4,8 @@ overall, and elements when a clip is edited or extended (pure; checked by bot.st
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from bot.request.catalogue import ModelSpec
 
@@ -13,7 +15,11 @@ _NAME_IN_BRACES = re.compile(r"\{([A-Za-z0-9_-]{1,32})\}")
 
 
 def limit_problem(
-    subjects: list[dict], model: ModelSpec | None, *, extra_images: int = 0, with_video: bool = False
+    subjects: Sequence[Mapping[str, Any]],
+    model: ModelSpec | None,
+    *,
+    extra_images: int = 0,
+    with_video: bool = False,
 ) -> str | None:
     """Why these subjects can't go into one request on `model` (None when they can). Pure.
     Only models that take subjects natively are limited: the others get descriptions as text."""

@@ -4,6 +4,7 @@ work is queued."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from bot.outcomes import Refusal
 from bot.request.catalogue import Catalogue, shipped_catalogue
@@ -35,7 +36,7 @@ def _prompt(tokens: list[Token]) -> str | Refusal:
     return prompt
 
 
-def _render_fields(flags: Flags, fields: dict) -> Refusal | None:
+def _render_fields(flags: Flags, fields: dict[str, Any]) -> Refusal | None:
     """Add aspect, resolution, takes, seed and negative prompt to `fields`; refuse a bad one."""
     if "--aspect" in flags:
         raw = unescape(flags["--aspect"][0].value).strip().lower()

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.request.review import may_press, may_review, verdict
-from storage.rows import JobRow, ShotRow, TakeView
+from storage.rows import JobRow, ShotRow, TakeRow
 from storage.states import TakeState
 
 
@@ -71,7 +71,7 @@ class Room:
 def build_room(
     shot: ShotRow,
     jobs: list[JobRow],
-    takes: list[TakeView],
+    takes: Sequence[TakeRow],
     decisions: list[dict],
     approvers: tuple[str, ...],
     rule: str,
