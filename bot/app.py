@@ -209,7 +209,9 @@ def bolt_app(
         client=AsyncWebClient(base_url=config.slack_api_url, retry_handlers=client.retry_handlers),
         signing_secret=signing_secret,
         oauth_flow=flow,
-        authorize=authorize,
+        # Bolt's annotation says AuthorizeResult, but its AsyncCallableAuthorize takes None as "not
+        # installed" (slack_bolt/authorization/async_authorize.py), which is what ours answers
+        authorize=authorize,  # type: ignore[arg-type]
         installation_store=flow.settings.installation_store,
         user_facing_authorize_error_message=NOT_INSTALLED,
         logger=logger,
@@ -328,7 +330,7 @@ def build(config: Config, *, slack_file_hosts: tuple[str, ...] = ("files.slack.c
     )
     handlers.rate_limits.register(app, clients)
     retention = Retention(store, config.retention_days, config.media_dir) if tokens is not None else None
-    if retention is not None:
+    if retention is not None and app.installation_store is not None:  # both set in distribution mode
         uninstalls = Uninstalls(store, app.installation_store, runner.cancel_job, retention)
         handlers.installs.register(app, uninstalls)
     room = screening_room(

@@ -109,7 +109,8 @@ async def _purge(config, team_id: str, force: bool) -> int:
 
     store = Store(connect(config.db_path, database_url=config.database_url))
     try:
-        if not force and await store.run(installations.find_installation, team_id):
+        installed = None if force else await store.run(installations.find_installation, team_id)
+        if installed:
             print(
                 f"dailies: {team_id} still has Dailies installed: remove the app from that workspace "
                 "first (its data is then purged after DAILIES_RETENTION_DAYS), or pass --force",

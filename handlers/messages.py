@@ -34,7 +34,7 @@ async def handle_mention(event: dict, body: dict, context: AsyncBoltContext, stu
         return
     text = MENTION.sub("", event.get("text", ""), count=1).strip()
     origin = _origin(event, body)
-    thread_ts = event.get("thread_ts")
+    thread_ts: str = event.get("thread_ts") or ""
     in_thread = bool(thread_ts and thread_ts != event["ts"])
     if in_thread and await studio.in_job_thread(origin.team_id, origin.channel_id, thread_ts):
         reply = await studio.thread_reply(origin, thread_ts, text, origin.files)

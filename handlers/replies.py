@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from slack_bolt.async_app import AsyncBoltContext
 
 from bot.cards.home import publish
+from bot.outcomes import Answer
 
 log = logging.getLogger(__name__)
 SOMETHING_WRONG = "Something went wrong on our side and nothing changed. Please try again."
@@ -20,14 +22,15 @@ async def tell(context: AsyncBoltContext, body: dict, text: str) -> bool:
     reaction gets an ephemeral (in the message's thread). False where nothing can reach them (a closed
     modal). An answer with buttons (a consent offer: `bot.outcomes.Answer`) carries its blocks."""
     event = body.get("event") or {}
-    extra = {"blocks": text.blocks} if getattr(text, "blocks", None) else {}
+    blocks = text.blocks if isinstance(text, Answer) else None
+    extra: dict[str, Any] = {"blocks": blocks} if blocks else {}
     if event.get("type") == "function_executed":
         await context.fail(error=text)
     elif (body.get("view") or {}).get("type") == "home" and context.user_id:
         studio = context["studio"]
         await publish(context.client, studio.store, context.team_id or "", context.user_id, notice=text)
-    elif context.response_url:
-        await context.respond(text=text, response_type="ephemeral", replace_original=False, **extra)
+    elif context.response_url and (respond := context.respond) is not None:  # Bolt sets both together
+        await respond(text=text, response_type="ephemeral", replace_original=False, **extra)
     elif context.channel_id and context.user_id:
         await context.client.chat_postEphemeral(
             channel=context.channel_id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from storage import audit
 from storage.clock import now_iso
@@ -14,12 +15,12 @@ from storage.states import JOB_UNFINISHED
 OFFER_HOURS = 24  # a held request older than this is not run: its inputs and prices may have moved on
 
 
-def consent_of(db: Db, subject_id: int) -> dict | None:
+def consent_of(db: Db, subject_id: int) -> dict[str, Any] | None:
     """The subject's standing consent ({given_by, given_at, note}), or None."""
     return db.one("SELECT given_by, given_at, note FROM subject_consents WHERE subject_id = ?", [subject_id])
 
 
-def consents_of(db: Db, subject_ids: list[int]) -> dict[int, dict]:
+def consents_of(db: Db, subject_ids: list[int]) -> dict[int, dict[str, Any]]:
     """Subject id -> standing consent, for those of `subject_ids` that have one."""
     if not subject_ids:
         return {}
@@ -31,7 +32,9 @@ def consents_of(db: Db, subject_ids: list[int]) -> dict[int, dict]:
     return {r.pop("subject_id"): r for r in rows}
 
 
-def give(db: Db, subject: dict, user_id: str, note: str = "", via: str = "command") -> dict:
+def give(
+    db: Db, subject: dict[str, Any], user_id: str, note: str = "", via: str = "command"
+) -> dict[str, Any]:
     """Record (or renew) `user_id`'s confirmation that they have permission for `subject`, with an
     audit row naming how it was given (`via`: command, button, form), in one transaction; returns
     the consent as stored."""
@@ -48,7 +51,7 @@ def give(db: Db, subject: dict, user_id: str, note: str = "", via: str = "comman
     return consent
 
 
-def withdraw(db: Db, subject: dict, user_id: str) -> bool:
+def withdraw(db: Db, subject: dict[str, Any], user_id: str) -> bool:
     """Withdraw the subject's consent, with an audit row; False when it had none (nothing recorded)."""
     with db.atomic():
         gone = db.execute("DELETE FROM subject_consents WHERE subject_id = ?", [subject["id"]]).rowcount
@@ -60,7 +63,7 @@ def withdraw(db: Db, subject: dict, user_id: str) -> bool:
     return bool(gone)
 
 
-def subject_in_channel(db: Db, subject_id: int, team_id: str, channel_id: str) -> dict | None:
+def subject_in_channel(db: Db, subject_id: int, team_id: str, channel_id: str) -> dict[str, Any] | None:
     """The subject with this id (id, team_id, channel_id, name), if it is still in this channel."""
     return db.one(
         "SELECT id, team_id, channel_id, name FROM subjects WHERE id = ? AND team_id = ? AND channel_id = ?",
@@ -68,7 +71,7 @@ def subject_in_channel(db: Db, subject_id: int, team_id: str, channel_id: str) -
     )
 
 
-def unfinished_jobs_using(db: Db, team_id: str, channel_id: str, subject_id: int) -> list[dict]:
+def unfinished_jobs_using(db: Db, team_id: str, channel_id: str, subject_id: int) -> list[dict[str, Any]]:
     """The channel's unfinished jobs whose request carries the subject (its images or voice), or
     whose request names it among `likeness` (a lip-sync of a clip that shows it)."""
     marks = ",".join("?" for _ in JOB_UNFINISHED)
@@ -86,7 +89,9 @@ def unfinished_jobs_using(db: Db, team_id: str, channel_id: str, subject_id: int
 
 
 # ---- requests held for consent ---------------------------------------------------------------------
-def hold(db: Db, token: str, team_id: str, channel_id: str, user_id: str, kind: str, request: dict) -> None:
+def hold(
+    db: Db, token: str, team_id: str, channel_id: str, user_id: str, kind: str, request: dict[str, Any]
+) -> None:
     """Keep a request that waits for its requester to confirm consent, under an unguessable token."""
     db.execute(
         "INSERT INTO consent_offers (token, team_id, channel_id, user_id, kind, request, created_at) "
@@ -97,7 +102,7 @@ def hold(db: Db, token: str, team_id: str, channel_id: str, user_id: str, kind: 
 
 def take_offer(
     db: Db, token: str, team_id: str, channel_id: str, user_id: str, now: datetime | None = None
-) -> dict | None:
+) -> dict[str, Any] | None:
     """The held request behind `token`, once: only for the person who made it, in its own workspace
     and channel, within OFFER_HOURS, and only the first time it is taken (None otherwise)."""
     since = ((now or datetime.now(UTC)) - timedelta(hours=OFFER_HOURS)).isoformat(timespec="milliseconds")

@@ -260,7 +260,7 @@ M017_DEPARTURES: list[Step] = [
     "CREATE TABLE departures (team_id {text} NOT NULL PRIMARY KEY, departed_at {real})",
 ]
 
-M018_SUBJECT_CONSENT = [
+M018_SUBJECT_CONSENT: list[Step] = [
     # who confirmed having the person's permission to use a subject's likeness and voice (one row
     # per subject while consent stands; withdrawing deletes it, the audit keeps every change)
     """CREATE TABLE subject_consents (
@@ -274,7 +274,7 @@ M018_SUBJECT_CONSENT = [
         created_at {text}, used_at {text})""",
 ]
 
-M019_TAKE_INTERACTIONS = [
+M019_TAKE_INTERACTIONS: list[Step] = [
     # the conversation a backend keeps for this clip (a Gemini Omni interaction id): an edit or
     # extension of the version continues it, on whichever replica and after any restart
     "ALTER TABLE takes ADD COLUMN interaction_id {text}",

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.cards.blocks import note_count
 from bot.providers.base import Availability
 from bot.request.catalogue import Catalogue, ModelSpec, modes_of
 from bot.request.money import usd
 from bot.request.pricing import price_per_second
 from storage.channels import ChannelSettings
-from storage.rows import JobRow, ShotRow, TakeRow
+from storage.rows import JobRow, TakeView
 from storage.states import JobState
 
 
@@ -89,7 +91,7 @@ def jobs_text(shots: list[dict], permalink) -> str:
     return "\n".join(lines)
 
 
-def _version(take: TakeRow, job: JobRow) -> str:
+def _version(take: TakeView, job: JobRow) -> str:
     """ "v2 edit of v1 `kling-o1` delivered ✅" """
     kind = job["kind"]
     parent = job["request"].get("parent_version")
@@ -111,7 +113,7 @@ def _state(state: str) -> str:
     return state.replace("_", " ")
 
 
-def _has_takes(shot: ShotRow, job: JobRow) -> bool:
+def _has_takes(shot: dict[str, Any], job: JobRow) -> bool:
     return any(t["job_id"] == job["id"] for t in shot["takes"])
 
 

@@ -12,7 +12,7 @@ from bot.request.shots import shot_lines
 from storage.rows import JobRow, ShotRow, TakeRow, TakeView
 from storage.states import JOB_RUNNING, JobState, TakeState
 
-STATE_LINE = {
+STATE_LINE: dict[str, str] = {
     JobState.AWAITING_APPROVAL: ":raised_hand: Awaiting approval",
     JobState.QUEUED: ":hourglass_flowing_sand: Queued",
     JobState.RENDERING: ":clapper: Rendering",
@@ -21,7 +21,7 @@ STATE_LINE = {
     JobState.FAILED: ":x: Failed",
     JobState.CANCELLED: ":no_entry_sign: Cancelled",
 }
-TAKE_ICON = {
+TAKE_ICON: dict[str, str] = {
     TakeState.HELD: ":raised_hand:",
     TakeState.QUEUED: ":hourglass_flowing_sand:",
     TakeState.SUBMITTING: ":hourglass_flowing_sand:",
@@ -58,8 +58,9 @@ def _elapsed(since: str | None, now: datetime) -> str:
 
 
 def _progress(take: TakeRow, view: CardView) -> str:
-    if take.get("status_note") and take["state"] in (TakeState.SUBMITTING, TakeState.RENDERING):
-        return take["status_note"]  # e.g. "waiting for the provider" while a 429 is retried
+    note = take.get("status_note")
+    if note and take["state"] in (TakeState.SUBMITTING, TakeState.RENDERING):
+        return note  # e.g. "waiting for the provider" while a 429 is retried
     if take["state"] != TakeState.RENDERING:
         return take["state"].replace("_", " ")
     if take.get("progress"):
@@ -111,7 +112,7 @@ def _review_note(take: TakeRow, job: JobRow, view: CardView) -> str:
     return f" · *{state}* ({who})" if state != "pending" else f" · {who}"
 
 
-def _version_line(take: TakeRow, job: JobRow, view: CardView) -> str:
+def _version_line(take: TakeView, job: JobRow, view: CardView) -> str:
     label = f"v{take['version']}"
     if job["kind"] == "final":
         label += " *final*"
@@ -238,7 +239,7 @@ def caption(
     *,
     model: str,
     seconds: float | None,
-    cost: float,
+    cost: float | None,
     job_id: int,
     take: TakeRow,
     extra: str = "",

@@ -6,6 +6,7 @@ items, with a line saying where the rest is."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -14,7 +15,6 @@ from bot.cards.blocks import note_count
 from bot.request.money import usd
 from storage import home as home_db
 from storage.db import Store
-from storage.rows import ShotRow
 from storage.states import TakeState
 
 MAX_SHOTS = 25
@@ -81,7 +81,7 @@ def _title(text: str | None) -> str:
     return (words[:80] + "…") if len(words) > 80 else words
 
 
-def _standing(shot: ShotRow) -> str:
+def _standing(shot: dict[str, Any]) -> str:
     """The latest version's state and cost, in the card's words."""
     job, take = shot["job"], shot.get("take")
     if take is None:
@@ -98,7 +98,7 @@ def _standing(shot: ShotRow) -> str:
     return f"v{take['version']} {state} · {cost}{notes}"
 
 
-def _shot(shot: ShotRow, links: dict) -> list[dict]:
+def _shot(shot: dict[str, Any], links: dict) -> list[dict]:
     job = shot["job"]
     line = (
         f"*J{job['id']}* in <#{shot['channel_id']}> · {_standing(shot)} · `{job['model']}`"

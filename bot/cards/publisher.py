@@ -94,6 +94,8 @@ class CardPublisher:
 
     async def view(self, shot_id: int) -> CardView:
         shot, jobs, takes = await self.store.run(jobs_db.shot_view, shot_id)
+        if shot is None:
+            raise LookupError(f"no shot {shot_id}")
         decisions = await self.store.run(approvals.latest_for_shot, shot_id)
         settings = await self.store.run(channels.get_settings, shot["team_id"] or "", shot["channel_id"])
         return CardView(
@@ -121,9 +123,11 @@ class CardPublisher:
                 if claim != "wait":
                     break
                 await asyncio.sleep(0.2)
-            if claim == "posted":
+            if claim == "posted" and value is not None:
                 return value
             shot = await self.store.run(jobs_db.get_shot, shot_id)
+            if shot is None:
+                raise LookupError(f"no shot {shot_id}")
             if claim == "recover":
                 # an earlier attempt (a process that died, a replica gone) may have posted it
                 async with self.serving(shot.get("team_id") or ""):

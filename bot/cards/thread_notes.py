@@ -16,7 +16,7 @@ class ThreadNotes:
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client
 
-    async def post(self, channel_id: str, thread_ts: str, text: str) -> bool:
+    async def post(self, channel_id: str, thread_ts: str | None, text: str) -> bool:
         """A line in a thread for everyone in it; False when Slack did not take it."""
         try:
             await self.client.chat_postMessage(channel=channel_id, thread_ts=thread_ts, text=text)

@@ -3,7 +3,9 @@ when an edit or a saved subject needs its bytes and neither our copy nor the bac
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -13,7 +15,6 @@ from bot.media.netpolicy import FetchRefused
 from bot.slack.workspace import current_token  # distribution mode: the request's workspace
 from storage import jobs as jobs_db
 from storage.db import Store
-from storage.rows import TakeRow
 
 VIDEO_LIMIT = 500 * 1024 * 1024
 
@@ -34,14 +35,15 @@ class FetchBack:
         self.token = token
         self.slack_file_hosts = slack_file_hosts  # "host:port" entries too (the tests' stand-in)
 
-    async def clip(self, take: TakeRow) -> Path | str:
+    async def clip(self, take: Mapping[str, Any]) -> Path | str:
         """Download the take's delivered clip again and remember where it is (the take's
         `media_path`); a message for the person when Slack does not give it back."""
         version = f"v{take['version']}"
-        if not take.get("slack_file_id"):
+        file_id = take.get("slack_file_id")
+        if not file_id:
             return f"{version} was never delivered to Slack, so there is no clip to work on."
         try:
-            info = await self.client.files_info(file=take["slack_file_id"])
+            info = await self.client.files_info(file=file_id)
         except SlackApiError as exc:
             error = exc.response.get("error", "unknown error")
             return f"I couldn't get {version} back from Slack ({error}); was the file deleted?"

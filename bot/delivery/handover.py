@@ -44,8 +44,10 @@ class Handover:
     async def deliver(self, ctx: TakeContext, take: TakeRow) -> None:
         """Upload the downloaded clip into the shot's thread, captioned, then mark the take delivered."""
         job = ctx.job
-        shot = await ctx.store.run(jobs_db.get_shot, job["shot_id"])
+        shot = await ctx.shot()
         thread_ts = await ctx.cards.ensure_posted(job["shot_id"])
+        if not take["media_path"]:
+            raise TakeFailed("The rendered clip was lost before it could be uploaded; ask for another take.")
         path = Path(take["media_path"])
         title = f"{job['model']} v{take['version']}"
         # labelled first, even when resuming an upload: the caption says whether the clip is signed
@@ -71,11 +73,12 @@ class Handover:
                 comment=comment,
             )
 
-        if take.get("upload_file_id"):
+        started = take.get("upload_file_id")
+        if started:
             # resumed after a crash between the upload and its completion: finish that upload
             try:
-                await complete(take["upload_file_id"])
-                return await self.delivered(ctx, take["upload_file_id"], path, labelled)
+                await complete(started)
+                return await self.delivered(ctx, started, path, labelled)
             except Exception:
                 log.info("resuming take %s: the earlier upload is gone; uploading again", take["id"])
         if labelled is None:
@@ -112,7 +115,7 @@ class Handover:
     async def _index_clip_message(self, ctx: TakeContext, file_id: str) -> None:
         """Remember where the clip's message is (files.info shares, Tier 4), so that a reaction on it
         resolves without conversations.replies (one call a minute for a distributed app)."""
-        shot = await ctx.store.run(jobs_db.get_shot, ctx.job["shot_id"])
+        shot = await ctx.shot()
         ts = await upload.shared_message_ts(self.slack, file_id, shot["channel_id"])
         if ts:
             await ctx.store.run(
@@ -130,8 +133,8 @@ class Handover:
             await ctx.update(TakeState.FAILED, error=message[:500], cost_usd=0.0)
         except TakeEnded:
             return ctx.touch()
-        shot = await ctx.store.run(jobs_db.get_shot, ctx.job["shot_id"])
-        take = await ctx.take()
+        shot = await ctx.shot()
+        take = await ctx.take_now()
         if shot.get("card_ts"):
             try:
                 await self.slack.chat_postMessage(

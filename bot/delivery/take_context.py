@@ -8,7 +8,7 @@ from bot.cards.publisher import CardPublisher
 from bot.outcomes import TakeEnded
 from storage import jobs as jobs_db
 from storage.db import Store
-from storage.rows import JobRow
+from storage.rows import JobRow, ShotRow, TakeRow
 
 
 @dataclass(frozen=True)
@@ -29,9 +29,23 @@ class TakeContext:
         if not applied:
             raise TakeEnded(self.take_id)
 
-    async def take(self) -> dict | None:
+    async def take(self) -> TakeRow | None:
         """The take as stored now."""
         return await self.store.run(jobs_db.get_take, self.take_id)
+
+    async def take_now(self) -> TakeRow:
+        """The take as stored now, when it must be there (takes are never deleted)."""
+        take = await self.take()
+        if take is None:
+            raise LookupError(f"no take {self.take_id}")
+        return take
+
+    async def shot(self) -> ShotRow:
+        """The take's shot as stored now (shots are never deleted)."""
+        shot = await self.store.run(jobs_db.get_shot, self.job["shot_id"])
+        if shot is None:
+            raise LookupError(f"no shot {self.job['shot_id']}")
+        return shot
 
     def touch(self) -> None:
         """The card shows the take's latest state (throttled by the publisher)."""

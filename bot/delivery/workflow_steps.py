@@ -130,14 +130,18 @@ class StepCompletion:
     async def _permalink(self, job: JobRow) -> str:
         """The delivered clip's Slack permalink, else the job card's ("" when neither has one)."""
         for take in await self.store.run(jobs_db.takes_of_job, job["id"]):
-            if take["state"] == "delivered" and take.get("slack_file_id"):
+            file_id = take.get("slack_file_id")
+            if take["state"] == "delivered" and file_id:
                 try:
-                    info = await self.slack.files_info(file=take["slack_file_id"])
+                    info = await self.slack.files_info(file=file_id)
                     if info["file"].get("permalink"):
                         return info["file"]["permalink"]
                 except SlackApiError as exc:
                     log.info("no permalink for %s (%s)", take["slack_file_id"], exc.response.get("error"))
         shot = await self.store.run(jobs_db.get_shot, job["shot_id"])
+        if shot is None or not shot["card_ts"]:
+            log.info("no permalink for J%s's card (no card)", job["id"])
+            return ""
         try:
             found = await self.slack.chat_getPermalink(channel=shot["channel_id"], message_ts=shot["card_ts"])
             return found.get("permalink") or ""

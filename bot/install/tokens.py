@@ -88,9 +88,10 @@ class WorkspaceTokens:
         if row is None:
             self._cache.pop(team_id, None)
             return None
-        grant = self._grant(row, now)
-        if self._due(grant, now):
-            grant = await self._refresh(team_id) or (grant if not self._expired(grant, now) else None)
+        stored = self._grant(row, now)
+        grant: Grant | None = stored
+        if self._due(stored, now):
+            grant = await self._refresh(team_id) or (stored if not self._expired(stored, now) else None)
         if grant is not None:
             self._cache[team_id] = grant
         return grant

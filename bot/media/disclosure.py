@@ -4,6 +4,7 @@ container tags and the C2PA manifest's definition. Pure."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 AI_SOURCE = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
 # kinds of job that work on an earlier clip (that clip is their source), not only on its prompt
@@ -59,7 +60,7 @@ def manifest_definition(facts: ClipFacts, *, provider_parent: bool) -> dict:
     `c2pa.opened` on its source then `c2pa.edited`. When the provider's file carries its own manifest,
     that file is the parent (opened; Dailies only labelled it) and an edit's source is an input."""
     agent = {"name": facts.model}
-    what = {
+    what: dict[str, Any] = {
         "digitalSourceType": AI_SOURCE,
         "softwareAgent": agent,
         "description": f"{disclosure(facts.model)} on {facts.provider}, via {facts.generator}",

@@ -119,7 +119,7 @@ async def _save_body(response: httpx.Response, dest: Path, *, kind: str, max_byt
                 digest.update(chunk)
                 out.write(chunk)
         mime = sniff(head)
-        if not accepts(kind, mime):
+        if mime is None or not accepts(kind, mime):
             raise FetchRefused(
                 f"That link didn't return {_an(kind)} file I can use ({mime or 'unknown type'})."
             )

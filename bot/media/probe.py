@@ -28,10 +28,10 @@ def probe_mp4(path: Path) -> dict:
         }
 
 
-def first_frame_jpeg(source: BinaryIO | Path, width: int = 480, quality: int = 78) -> bytes:
+def first_frame_jpeg(source: BinaryIO | io.RawIOBase | Path, width: int = 480, quality: int = 78) -> bytes:
     """The clip's first frame as a small JPEG (a poster), scaled down to at most `width` pixels.
     `source` may be any seekable file object, so a clip can be read in ranges without a copy."""
-    with av.open(source if not isinstance(source, Path) else str(source)) as container:
+    with av.open(source if not isinstance(source, Path) else str(source), "r") as container:
         if not container.streams.video:
             raise ValueError("the clip has no video stream")
         frame = next(container.decode(video=0))

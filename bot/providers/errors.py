@@ -18,6 +18,15 @@ when it gave one (for the logs, never a secret), and `retry_after` seconds when 
 
 from __future__ import annotations
 
+from typing import TypedDict
+
+
+class ErrorContext(TypedDict, total=False):
+    """The keyword arguments a backend's error mapping passes to every error it builds."""
+
+    request_id: str | None
+    code: str | None
+
 
 class ProviderError(Exception):
     retryable = False

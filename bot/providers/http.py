@@ -50,7 +50,7 @@ def error_for_status(
     """The generic ProviderError for an HTTP error status; backends with finer codes map those first."""
     name = backend_name(backend)
     text = f"{name}: {message}" if message else f"{name} answered HTTP {status}."
-    kw = {"request_id": request_id, "code": code}
+    kw: errors.ErrorContext = {"request_id": request_id, "code": code}
     if status == 429:
         return errors.RateLimited(text, retry_after=retry_after, **kw)
     if status >= 500:

@@ -81,7 +81,9 @@ def verify_standard_webhook(
     msg_id = lowered.get("webhook-id")
     timestamp = lowered.get("webhook-timestamp")
     signatures = lowered.get("webhook-signature")
-    if not all(isinstance(v, str) and v for v in (msg_id, timestamp, signatures)):
+    if not (isinstance(msg_id, str) and msg_id and isinstance(timestamp, str) and timestamp):
+        return False
+    if not (isinstance(signatures, str) and signatures):
         return False
     # int() would also take " 12", "+12" and "1_2"; a timestamp is plain ASCII digits only.
     if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):

@@ -189,7 +189,11 @@ class JobRunner:
 
     async def _run_take(self, take_id: int) -> None:
         take = await self.store.run(jobs_db.get_take, take_id)
+        if take is None:
+            raise LookupError(f"no take {take_id}")
         job = await self.store.run(jobs_db.get_job, take["job_id"])
+        if job is None:
+            raise LookupError(f"no job {take['job_id']}")
         ctx = TakeContext(job, take_id, self.store, self.cards, holder=self.replica)
         try:
             await self.cards.ensure_posted(job["shot_id"])
@@ -234,8 +238,13 @@ class JobRunner:
                 status = await rendering.wait(ctx, task_id, spec, deadline)
             take = await rendering.download(ctx, take, task_id, status)
         elif take["state"] == TakeState.DOWNLOADING:
-            status = await rendering.look(take["provider_task_id"], spec)
-            take = await rendering.download(ctx, take, take["provider_task_id"], status)
+            submitted = take["provider_task_id"]
+            if not submitted:  # set when the take was submitted, before any download
+                raise TakeFailed(
+                    "The render's task was lost before its clip came back; ask for another take."
+                )
+            status = await rendering.look(submitted, spec)
+            take = await rendering.download(ctx, take, submitted, status)
         await self.handover.deliver(ctx, take)
 
     def _callback_url(self, provider: Provider) -> str | None:
@@ -247,6 +256,7 @@ class JobRunner:
 
 def _started(take: TakeRow) -> float:
     """When the take's clock started: its submission (a job that waited for approval did not render)."""
-    if take.get("submitted_at"):
-        return datetime.fromisoformat(take["submitted_at"]).timestamp()
+    submitted = take.get("submitted_at")
+    if submitted:
+        return datetime.fromisoformat(submitted).timestamp()
     return time.time()

@@ -2,8 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any, TypedDict
+
 from bot.providers.base import MediaRef, Mode, RenderSpec, SourceClip, SubjectRef
-from storage.rows import JobRow, TakeRow
+
+
+class SpecJob(TypedDict):
+    """What a RenderSpec reads of a job (a stored JobRow has these and more)."""
+
+    id: int
+    model: str
+    request: dict[str, Any]
+
+
+class SpecTake(TypedDict):
+    """What a RenderSpec reads of a take (a stored TakeRow has these and more)."""
+
+    id: int
+    seed: int | None
 
 
 def _media(ref: dict | None, default_mime: str) -> MediaRef | None:
@@ -13,8 +29,8 @@ def _media(ref: dict | None, default_mime: str) -> MediaRef | None:
 
 
 def render_spec(
-    job: JobRow,
-    take: TakeRow,
+    job: SpecJob,
+    take: SpecTake,
     *,
     source: dict | None = None,
     callback_url: str | None = None,
@@ -86,8 +102,7 @@ def render_spec(
 def intake_spec(model: str, request: dict) -> RenderSpec:
     """The RenderSpec a request will become, before it is stored (no job or take ids yet): what a
     backend's `refusal` judges at intake."""
-    job = {"id": 0, "model": model, "request": request}
-    return render_spec(job, {"id": 0, "seed": None})  # type: ignore[arg-type]
+    return render_spec({"id": 0, "model": model, "request": request}, {"id": 0, "seed": None})
 
 
 def external_id(installation: str, job_id: int, take_id: int) -> str:

@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from bot.config import Config
 from bot.delivery.take_context import TakeContext
@@ -151,7 +153,7 @@ class Rendering:
         """The task's status now (a take resumed mid-download needs its result URL again)."""
         return await self.poller.check(task_id, spec, 0)
 
-    async def download(self, ctx: TakeContext, take: TakeRow, task_id: str, status: TaskStatus) -> dict:
+    async def download(self, ctx: TakeContext, take: TakeRow, task_id: str, status: TaskStatus) -> TakeRow:
         """Fetch the finished clip into the media folder; returns the take, now uploading."""
         provider, job = self.provider, ctx.job
         await ctx.update(TakeState.DOWNLOADING, result_url=status.result_url, progress=100)
@@ -175,10 +177,10 @@ class Rendering:
             TakeState.UPLOADING, media_path=str(dest), bytes=size, cost_usd=round(cost, 4), seconds=seconds,
             **kept,
         )  # fmt: skip
-        return await ctx.take()
+        return await ctx.take_now()
 
 
-def _from_clip(job: dict, provider: Provider) -> str:
+def _from_clip(job: Mapping[str, Any], provider: Provider) -> str:
     version = job["request"].get("parent_version", "?")
     return FROM_CLIP.format(version=version, backend=provider.label or provider.backend, kind=job["kind"])
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from abc import ABC, abstractmethod
+from typing import Any
 
 from bot.providers.base import Provider, RenderSpec, SubjectRef
 from storage.db import Store
@@ -57,9 +58,11 @@ class CachedSubjectIds(ABC):
         if not ids:
             return spec
         subjects = tuple(
-            dataclasses.replace(s, **{self.field: {**getattr(s, self.field), backend: ids[s.name]}})
-            if ids.get(s.name)
-            else s
-            for s in spec.subjects
+            self._with_id(s, backend, ids[s.name]) if ids.get(s.name) else s for s in spec.subjects
         )
         return dataclasses.replace(spec, subjects=subjects)
+
+    def _with_id(self, subject: SubjectRef, backend: str, backend_id: str) -> SubjectRef:
+        # `field` is named at run time, so the change is a keyword dict
+        change: dict[str, Any] = {self.field: {**getattr(subject, self.field), backend: backend_id}}
+        return dataclasses.replace(subject, **change)

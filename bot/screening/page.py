@@ -21,7 +21,7 @@ KIND_LABEL = {
     "final": "final",
     "avatar": "avatar",
 }
-STATE_LABEL = {
+STATE_LABEL: dict[str, str] = {
     TakeState.HELD: "waiting for approval",
     TakeState.QUEUED: "queued",
     TakeState.SUBMITTING: "queued",

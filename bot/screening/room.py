@@ -35,7 +35,7 @@ class Version:
     kind: str  # generate | edit | again | extend | final | avatar
     model: str
     seconds: float | None
-    cost: float
+    cost: float | None  # None: not recorded (shown as $0.00)
     asked_by: str
     prompt: str
     state: str  # the take's state
@@ -76,7 +76,7 @@ def build_room(
     approvers: tuple[str, ...],
     rule: str,
     viewer: str = "",
-    notes: list[dict] = (),  # storage.review_notes rows of the shot
+    notes: Sequence[dict] = (),  # storage.review_notes rows of the shot
 ) -> Room:
     by_id = {j["id"]: j for j in jobs}
     delivered = [t for t in takes if t["state"] == TakeState.DELIVERED]

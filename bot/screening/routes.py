@@ -94,7 +94,7 @@ class ScreeningRoom:
         app.router.add_get("/review-assets/{name}", self.asset)
 
     # ---- what a pass opens ---------------------------------------------------------------------------
-    async def _shot(self, token: str) -> tuple[tokens.Pass, dict] | None:
+    async def _shot(self, token: str) -> tuple[tokens.Pass, ShotRow] | None:
         found = tokens.read(self.key, token, time.time())
         if found is None:
             return None
@@ -133,10 +133,11 @@ class ScreeningRoom:
         """The version's file as Slack has it; call inside `_for_workspace(shot)`."""
         takes = await self.store.run(jobs_db.takes_of_shot, shot["id"])
         take = next((t for t in takes if t["version"] == version and t["state"] == TakeState.DELIVERED), None)
-        if take is None or not take.get("slack_file_id"):
+        file_id = take.get("slack_file_id") if take is not None else None
+        if not file_id:
             raise web.HTTPNotFound()
         try:
-            return await self.clips.locate(take["slack_file_id"])
+            return await self.clips.locate(file_id)
         except ClipUnavailable as exc:
             log.info("v%s of shot %s is not available from Slack (%s)", version, shot["id"], exc)
             raise web.HTTPNotFound() from None

@@ -164,7 +164,7 @@ class BudgetedWebClient(AsyncWebClient):
         self.budget = budget
         self.budget_team = budget_team
 
-    async def api_call(self, api_method: str, **kwargs) -> AsyncSlackResponse:  # type: ignore[override]
+    async def api_call(self, api_method: str, **kwargs) -> AsyncSlackResponse:
         channel = _channel(kwargs) if api_method in ("chat.postMessage",) else ""
         team = self.budget_team
         if not self.token and not _explicit_token(kwargs):

@@ -53,8 +53,9 @@ class Cancellation:
             return ended
         await self.stop_job(job["id"])
         shot = await self.store.run(jobs_db.get_shot, job["shot_id"])
-        if shot and shot.get("card_ts"):  # the card says it too, so a failed note is only logged
+        card_ts = shot.get("card_ts") if shot else None
+        if shot and card_ts:  # the card says it too, so a failed note is only logged
             text = f":no_entry_sign: J{job['id']} was {reason} by <@{origin.user_id}>."
-            await self.notes.post(shot["channel_id"], shot["card_ts"], text)
+            await self.notes.post(shot["channel_id"], card_ts, text)
         self.cards.touch(job["shot_id"])
         return None

@@ -47,17 +47,19 @@ class ClipSubjects:
         (or, when the thread can't be told, the confirmation for the person alone). Without a
         `description` (a form gives one), the version's prompt describes it."""
         shot, jobs, versions = await self.store.run(jobs_db.shot_view, shot_id)
+        if shot is None:
+            raise LookupError(f"no shot {shot_id}")
         by_id = {j["id"]: j for j in jobs}
         images = origin.images
         take = thread_plan.pick_take(versions, ins.version, "edit")
-        if isinstance(take, Refusal) and not images:
-            return take.message.replace("to change", "to save").replace("to work on", "to save")
         prompt = by_id[take["job_id"]]["request"].get("prompt", "") if not isinstance(take, Refusal) else ""
         description = describe(prompt) if description is None else description
         if images:
             answer = await self.library.add(
                 origin.team_id, origin.channel_id, origin.user_id, ins.text, (), images[:1], description
             )
+        elif isinstance(take, Refusal):
+            return take.message.replace("to change", "to save").replace("to work on", "to save")
         else:
             frame = await self._frame(take)
             if isinstance(frame, str):
@@ -78,7 +80,7 @@ class ClipSubjects:
 
     async def _frame(self, take: TakeRow) -> Path | str:
         """The take's first frame as a PNG in the media dir, or a message for the person."""
-        path = take.get("media_path")
+        path: str | Path | None = take.get("media_path")
         if not path or not Path(path).is_file():
             fetched = await self.fetch_back.clip(take)
             if isinstance(fetched, str):

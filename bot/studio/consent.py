@@ -5,7 +5,9 @@ who pressed it and hands back the held request to run as it was asked."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
 
 from bot.cards.offers import consent_button_label, consent_offer_blocks
 from bot.outcomes import Answer
@@ -14,6 +16,9 @@ from bot.studio.cancel import Cancellation
 from bot.studio.origin import Origin
 from bot.studio.subjects import unknown_subject
 from storage import consent as consent_db
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 from storage import jobs as jobs_db
 from storage import subjects as subjects_db
 from storage.db import Store
@@ -92,7 +97,7 @@ class Consents:
         given = await self.store.run(consent_db.consents_of, [s["id"] for s in subjects])
         return [s for s in subjects if s["id"] not in given]
 
-    async def in_clip(self, origin: Origin, job: dict) -> list[dict]:
+    async def in_clip(self, origin: Origin, job: Mapping[str, Any]) -> list[dict]:
         """The channel's subjects whose likeness a job's clip shows: those its request gave the
         provider (with their images), and those a lip-sync's source showed (its `likeness`)."""
         request = job.get("request") or {}
@@ -108,7 +113,7 @@ class Consents:
         return found
 
     async def offer(
-        self, origin: Origin, kind: str, command: object, subjects: list[dict], **extra
+        self, origin: Origin, kind: str, command: DataclassInstance, subjects: list[dict], **extra: Any
     ) -> Answer:
         """Hold the request (`command`, a grammar value, with `extra` such as the shot it is for)
         and answer its requester with the offer: text, and the button that records consent and runs it."""

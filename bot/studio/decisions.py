@@ -58,6 +58,7 @@ class Decisions:
         if kind == "again":
             if not added:
                 return
+            reply: str | None
             if take is None:
                 state = job["state"].replace("_", " ")
                 reply = f"J{job['id']} is still {state}; react :repeat: on a version once it has landed."
@@ -65,7 +66,9 @@ class Decisions:
                 reply = await self.thread_jobs.another_take(origin, take["id"])
             if reply:
                 shot = await self.store.run(jobs_db.get_shot, shot_id)
-                await self.notes.tell(origin.channel_id, origin.user_id, reply, (shot or {}).get("card_ts"))
+                await self.notes.tell(
+                    origin.channel_id, origin.user_id, reply, shot.get("card_ts") if shot else None
+                )
             return
         await self._decide(origin, job, take, kind if added else "withdrawn", "reaction")
 
@@ -133,8 +136,9 @@ class Decisions:
             return await self.cancellation.cancel(origin, f"J{job['id']}", reason="rejected")
         elif take is not None and changed == "approved":
             shot = await self.store.run(jobs_db.get_shot, job["shot_id"])
-            if shot and shot.get("card_ts"):
-                await self.notes.mark_approved(shot["channel_id"], shot["card_ts"])
+            card_ts = shot.get("card_ts") if shot else None
+            if shot and card_ts:
+                await self.notes.mark_approved(shot["channel_id"], card_ts)
             return f"Approved v{take['version']}."
         if decision == "approve" and take is None and state == JobState.AWAITING_APPROVAL:
             return f"Noted. J{job['id']} still needs every approver's approval."
@@ -159,7 +163,7 @@ class Decisions:
                 return take["shot_id"], take["id"]
         return None
 
-    async def _subject(self, shot_id: int, take_id: int | None) -> tuple[dict, dict | None] | None:
+    async def _subject(self, shot_id: int, take_id: int | None) -> tuple[JobRow, TakeRow | None] | None:
         """What a reaction decides on: a clip's own version, or for the card, the latest job while
         it is waiting or running, else the latest delivered version."""
         _shot, jobs, takes = await self.store.run(jobs_db.shot_view, shot_id)

@@ -146,7 +146,7 @@ class Forms:
         if shot is None:
             return None
         first = await self.store.run(jobs_db.get_job, take["job_id"]) if take else None
-        prompt = (first or {}).get("request", {}).get("prompt") or shot.get("title") or ""
+        prompt = (first["request"].get("prompt") if first else None) or shot.get("title") or ""
         return Clip(
             channel_id, shot["id"], take["version"] if take else None, shot.get("title") or "", prompt
         )
@@ -219,5 +219,5 @@ class Forms:
         thread_ts = None
         if checked.shot_id is not None:
             shot = await self.store.run(jobs_db.get_shot, checked.shot_id)
-            thread_ts = (shot or {}).get("card_ts")
+            thread_ts = shot.get("card_ts") if shot else None
         await self.notes.tell(checked.origin.channel_id, checked.origin.user_id, text, thread_ts)

@@ -67,4 +67,6 @@ class Inputs:
                 slack_file, dest, token=self.token or current_token(), kind=kind, max_bytes=max_bytes,
                 allowed_hosts=self.slack_file_hosts, extra_allowed_hosts=self.slack_file_hosts,
             )  # fmt: skip
+        if url is None:
+            raise ValueError("nothing to fetch: neither a URL nor a Slack file")
         return await fetch_url(url, dest, kind=kind, max_bytes=max_bytes, allow_private=self.allow_private)

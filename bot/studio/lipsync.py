@@ -97,7 +97,7 @@ class LipSyncs:
                     f"`/video subject voice {name}`, or drop `{{{name}}}` to use the stock voice."
                 )
         script = None if speech else ins.text
-        request = {
+        request: dict[str, Any] = {
             "mode": Mode.LIPSYNC.value,
             "prompt": "",
             "instruction": f"“{script}”" if script else "(the attached audio)",

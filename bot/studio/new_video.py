@@ -4,6 +4,7 @@ the starting image and any reference video fetched, the job stored and started."
 from __future__ import annotations
 
 import random
+from typing import Any
 
 from bot.outcomes import Refusal, UserError
 from bot.providers.base import Mode, SourceInput
@@ -117,7 +118,7 @@ class NewVideo:
                 model, seconds=seconds or 0, resolution=resolution, audio=audio, takes=req.takes,
                 with_video=with_video, motion=motion,
             )  # fmt: skip
-        request = {
+        request: dict[str, Any] = {
             "mode": mode.value,
             "prompt": req.prompt,
             "seconds": seconds,

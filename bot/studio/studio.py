@@ -52,13 +52,13 @@ from storage.db import Store
 @dataclass(frozen=True)
 class Making:
     """The ways a job is asked for: /video, an avatar, a thread reply or card button, the modals
-    (None without them) and the Workflow Builder step "Render a video" (None without it)."""
+    and the Workflow Builder step "Render a video"."""
 
     new_video: NewVideo
     avatars: Avatars
     thread_jobs: ThreadJobs
-    forms: Forms | None = None
-    workflow_steps: WorkflowSteps | None = None
+    forms: Forms
+    workflow_steps: WorkflowSteps
 
 
 @dataclass(frozen=True)
@@ -193,6 +193,7 @@ class Studio:
             return pressed
         kind, held, names = pressed
         asked = origin_of(held)
+        answer: str | None
         if kind == "avatar":
             answer = await self.avatars.request(asked, Avatar(**held["command"]))
         elif kind == "lipsync":

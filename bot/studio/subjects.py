@@ -154,6 +154,8 @@ class Library:
                     allowed_hosts=self.slack_file_hosts,
                     extra_allowed_hosts=self.slack_file_hosts,  # "host:port" entries (tests' stand-in)
                 )  # fmt: skip
+            elif url is None:
+                raise ValueError("nothing to fetch: neither a URL nor a Slack file")
             else:
                 fetched = await fetch_url(
                     url, tmp, kind="image", max_bytes=IMAGE_LIMIT, allow_private=self.allow_private
@@ -290,8 +292,9 @@ class Library:
         missing = [n for n, s in zip(names, found, strict=True) if s is None]
         if missing:
             raise Unresolved(unknown_subject(missing))
-        voices = [await self.store.run(voices_db.sample_of, s["id"]) for s in found]
-        subjects = [stored_subject(s, v) for s, v in zip(found, voices, strict=True)]
+        rows = [s for s in found if s is not None]
+        voices = [await self.store.run(voices_db.sample_of, s["id"]) for s in rows]
+        subjects = [stored_subject(s, v) for s, v in zip(rows, voices, strict=True)]
         problem = limit_problem(subjects, model, extra_images=extra_images, with_video=with_video)
         if problem:
             raise Unresolved(problem)

@@ -90,6 +90,8 @@ class ThreadJobs:
         if isinstance(plan, str):
             return plan
         if isinstance(plan, dict):  # another take of a lip-sync: its own feature
+            if self.lip_syncs is None:  # _prepare hands back the job only when lip-sync is set up
+                return "Lip-sync is not available in this Dailies."
             return await self.lip_syncs.again(origin, shot_id, plan)
         if plan.parent_take_id is not None:
             problem = await self._ready_source(plan)
@@ -124,18 +126,21 @@ class ThreadJobs:
         plan = await self._prepare(origin, shot_id, ins, ins.takes)
         return "That is a lip-sync's take." if isinstance(plan, dict) else plan
 
-    async def _prepare(self, origin: Origin, shot_id: int, ins: ThreadInstruction, takes: int):
+    async def _prepare(
+        self, origin: Origin, shot_id: int, ins: ThreadInstruction, takes: int
+    ) -> thread_plan.ThreadJob | JobRow | str:
         """The plan for `ins` on the version it names: a ThreadJob, a message when it can't be done,
         or the lip-sync job whose take `again` asks for again."""
         _shot, jobs, versions, decisions = await self.store.run(approvals.shot_with_decisions, shot_id)
         by_id = {j["id"]: j for j in jobs}
         if ins.kind == "final":
             settings = await self.store.run(channels.get_settings, origin.team_id, origin.channel_id)
-            versions = thread_plan.mark_approved(
+            marked = thread_plan.mark_approved(
                 versions, by_id, decisions, settings.approvers, settings.approval_rule
             )
-        pick = thread_plan.approved_or_latest if ins.kind == "final" else thread_plan.pick_take
-        take = pick(versions, ins.version) if ins.kind == "final" else pick(versions, ins.version, ins.kind)
+            take = thread_plan.approved_or_latest(marked, ins.version)
+        else:
+            take = thread_plan.pick_take(versions, ins.version, ins.kind)
         if isinstance(take, Refusal):
             return take.message
         job = by_id[take["job_id"]]
@@ -152,7 +157,9 @@ class ThreadJobs:
             return plan.message
         return await self._with_subjects(origin, ins, plan)
 
-    async def _with_subjects(self, origin: Origin, ins, plan: thread_plan.ThreadJob):
+    async def _with_subjects(
+        self, origin: Origin, ins: ThreadInstruction, plan: thread_plan.ThreadJob
+    ) -> thread_plan.ThreadJob | str:
         """An edit or extension naming `{subject}`s gets them, checked against the model's limits
         (with the clip, and any attached image) before anything is fetched or sent."""
         names = subject_names(ins.text) if ins.kind in ("edit", "extend") else ()
@@ -169,7 +176,9 @@ class ThreadJobs:
             return exc.message
         return dataclasses.replace(plan, request=apply_subjects(plan.request, subjects, model))
 
-    async def _plan(self, origin: Origin, ins, takes: int, take: TakeRow, job: JobRow):
+    async def _plan(
+        self, origin: Origin, ins: ThreadInstruction, takes: int, take: TakeRow, job: JobRow
+    ) -> thread_plan.ThreadJob | Refusal:
         routes = self.routes
         if ins.kind in ("edit", "extend"):
             source = dict(take, model=job["model"], backend=job["backend"])

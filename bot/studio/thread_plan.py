@@ -3,9 +3,10 @@ model and backend, the source clip, and the request to store (pure; `bot.clipsou
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from bot.outcomes import Refusal
 from bot.providers.base import Availability, Mode, SourceInput
@@ -38,7 +39,6 @@ class ThreadJob:
     estimate_usd: float
     parent_take_id: int | None  # the clip an edit/extend works on
     source: dict | None = None  # that clip's take row, with its job's model and backend
-    seeds: tuple[int | None, ...] = field(default_factory=tuple)
 
 
 def _versions(takes: Sequence[TakeRow]) -> str:
@@ -73,23 +73,29 @@ def pick_take(takes: Sequence[TakeRow], version: int | None, kind: str) -> TakeR
     return latest
 
 
+class ApprovedTake(TakeRow):
+    """A take with whether its review decisions approve it (`mark_approved`)."""
+
+    approved: bool
+
+
 def mark_approved(
     takes: Sequence[TakeRow],
     jobs: dict[int, JobRow],
     decisions: list[dict],
     approvers: tuple[str, ...],
     rule: str,
-) -> list[dict]:
+) -> list[ApprovedTake]:
     """The takes, each with `approved` set from the review decisions (bot.request.review's rules)."""
-    out = []
+    out: list[ApprovedTake] = []
     for take in takes:
         mine = {d["user_id"]: d["decision"] for d in decisions if d["take_id"] == take["id"]}
         requester = jobs[take["job_id"]]["user_id"]
-        out.append(dict(take, approved=verdict(mine, approvers, rule, requester) == "approved"))
+        out.append({**take, "approved": verdict(mine, approvers, rule, requester) == "approved"})
     return out
 
 
-def approved_or_latest(takes: Sequence[TakeRow], version: int | None) -> TakeRow | Refusal:
+def approved_or_latest(takes: Sequence[ApprovedTake], version: int | None) -> TakeRow | Refusal:
     """The version a final render polishes: the named one, the approved one, else the latest delivered."""
     if version is None:
         approved = [t for t in takes if t.get("approved") and t["state"] == TakeState.DELIVERED]
@@ -98,7 +104,7 @@ def approved_or_latest(takes: Sequence[TakeRow], version: int | None) -> TakeRow
     return pick_take(takes, version, "final")
 
 
-def result_url_valid(take: TakeRow, lifetime_seconds: float | None, now: datetime) -> bool:
+def result_url_valid(take: Mapping[str, Any], lifetime_seconds: float | None, now: datetime) -> bool:
     """Whether the backend's own URL of a clip can still be fetched: `lifetime_seconds` is how long
     the backend that made it keeps it there (its `result_url_seconds`; None: no usable URL)."""
     if not take.get("result_url"):
@@ -134,7 +140,11 @@ def edit_model(
     else:
         own = catalogue.get(source["model"])
         own_ok = own is not None and getattr(own, able) and route(own.id) == source["backend"]
-        model_id = own.id if own_ok and available(source["backend"], own.id, mode).ok else EDIT_MODEL
+        model_id = (
+            own.id
+            if own is not None and own_ok and available(source["backend"], own.id, mode).ok
+            else EDIT_MODEL
+        )
     backend = route(model_id)
     availability = available(backend, model_id, mode)
     if not availability.ok:
@@ -203,7 +213,7 @@ def plan_change(
     ins: ThreadInstruction,
     takes: int,
     source: dict,
-    source_job: dict,
+    source_job: JobRow,
     model_backend: tuple[str, str],
     *,
     free: bool = False,
@@ -248,7 +258,7 @@ def plan_change(
     }
     estimate = _estimate(model, free, request, takes, with_video=True)
     mode = Mode.EXTEND if extend else Mode.EDIT
-    return ThreadJob(ins.kind, model_id, backend, mode, request, takes, estimate, source["id"], source, True)
+    return ThreadJob(ins.kind, model_id, backend, mode, request, takes, estimate, source["id"], source)
 
 
 EXPIRED = (
@@ -362,12 +372,13 @@ def plan_repeat(
     if kind == "final":
         # the highest resolution the model renders at this length (Veo: 1080p only at 8 s)
         fits = [r for r in model.resolutions if request.get("seconds") in seconds_at(model, r)]
-        request["resolution"] = (fits or list(model.resolutions) or [request.get("resolution")])[-1]
+        choices: list[str | None] = list(fits or model.resolutions) or [request.get("resolution")]
+        request["resolution"] = choices[-1]
     request = _length_note(request, job["request"], model)
     request = _shots_for(request, model)
     backend = route(model_id)
     estimate = _estimate(model, is_free(backend), request, takes, with_video=bool(job["parent_take_id"]))
     return ThreadJob(
         kind, model_id, backend, Mode(request.get("mode", "text")), request, takes, estimate,
-        job["parent_take_id"], None, False,
+        job["parent_take_id"], None,
     )  # fmt: skip

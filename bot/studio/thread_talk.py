@@ -135,7 +135,9 @@ def note_take(takes: Sequence[TakeRow], version: int | None) -> TakeRow | None:
         if named:
             return named[0]
     delivered = [t for t in takes if t["state"] == TakeState.DELIVERED]
-    return (delivered or takes or [None])[-1]
+    if delivered:
+        return delivered[-1]
+    return takes[-1] if takes else None
 
 
 def reading(ins: ThreadInstruction, plan: thread_plan.ThreadJob) -> str:

@@ -58,6 +58,8 @@ class VideoInputs:
                 allowed_hosts=self._hosts, extra_allowed_hosts=self._hosts,
             )  # fmt: skip
             name = slack_file.get("name") or "the attached video"
+        elif url is None:
+            raise ValueError("nothing to fetch: neither a URL nor a Slack file")
         else:
             fetched = await fetch_url(
                 url, dest, kind="video", max_bytes=VIDEO_LIMIT, allow_private=self._allow_private

@@ -89,7 +89,7 @@ def manifest(http_url: str | None = None, *, distribute: bool = False) -> dict:
         settings["event_subscriptions"]["request_url"] = url
         settings["interactivity"]["request_url"] = url
     oauth_config: dict = {"scopes": {"bot": list(SCOPES)}}
-    if distribute:
+    if distribute and http_url:  # checked above; this tells the type checker
         oauth_config = {"redirect_urls": [http_url.rstrip("/") + "/slack/oauth_redirect"], **oauth_config}
         settings["token_rotation_enabled"] = True
         settings["event_subscriptions"]["bot_events"] += list(DISTRIBUTED_EVENTS)

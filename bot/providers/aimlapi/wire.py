@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
 import httpx
 
@@ -55,6 +56,17 @@ class WireModel:
     reference_video: bool = False  # video_url (required): a camera/style reference, image_list frames
 
 
+class _Fields(TypedDict, total=False):
+    """WireModel fields several ids share, spread into each (`**_VEO_FIELDS`)."""
+
+    aspect: bool
+    resolution: bool
+    audio: bool
+    negative: bool
+    video: bool
+    duration: bool
+
+
 _V26 = "klingai/video-v2-6-pro"
 _V3 = "klingai/video-v3"
 _O1 = "klingai/video-o1"
@@ -63,8 +75,8 @@ _O1_SECONDS = (5, 10)
 _VEO = "google/veo-3.1"
 # Only the text-to-video ids' schemas have `negative_prompt`; i2v and first+last-frame ids drop it
 # without a word, so `--negative` is refused there (shape_refusal) rather than silently lost.
-_VEO_FIELDS = {"aspect": True, "resolution": True, "audio": True}
-_VEO_T2V = {**_VEO_FIELDS, "negative": True}
+_VEO_FIELDS: _Fields = {"aspect": True, "resolution": True, "audio": True}
+_VEO_T2V: _Fields = {**_VEO_FIELDS, "negative": True}
 
 # (user model id, mode) -> the AI/ML id and its fields, from the gateway's model pages
 WIRE_MODELS: dict[tuple[str, Mode], WireModel] = {
@@ -116,7 +128,7 @@ WIRE_MODELS: dict[tuple[str, Mode], WireModel] = {
     ("veo-3.1-fast", Mode.IMAGE): WireModel(f"{_VEO}-i2v-fast", image=True, **_VEO_FIELDS),
 }
 # Veo 3.1 extension: the gateway's own length (7 s) and resolution (720p), so neither is sent
-_VEO_EXTEND = {"aspect": True, "audio": True, "video": True, "duration": False}
+_VEO_EXTEND: _Fields = {"aspect": True, "audio": True, "video": True, "duration": False}
 WIRE_MODELS[("veo-3.1", Mode.EXTEND)] = WireModel("google/veo3-1-extend-video", **_VEO_EXTEND)
 WIRE_MODELS[("veo-3.1-fast", Mode.EXTEND)] = WireModel("google/veo3-1-fast-extend-video", **_VEO_EXTEND)
 # Subjects as reference images: only Veo 3.1 has a reference id there (8 s only; no aspect field)
@@ -197,8 +209,10 @@ def client_request_id(external_id: str | None) -> str | None:
     return cleaned or None
 
 
-def media_url(media: MediaRef) -> str:
+def media_url(media: MediaRef | None) -> str:
     """A public URL the gateway fetches itself, else the local copy inlined as a data URI."""
+    if media is None:  # `unsupported` refuses a spec missing a required input before this is reached
+        raise errors.BadRequest("An input image or clip is missing.")
     if media.url:
         return media.url
     if media.path:
@@ -290,7 +304,8 @@ def unsupported(spec: RenderSpec) -> str | None:
     if wire.image and spec.image is None and not portrait:
         return f"{spec.model} on the AI/ML API needs an image (--image URL)."
     if wire.seconds and wire.duration and spec.seconds is not None and spec.seconds not in wire.seconds:
-        nearest = min(wire.seconds, key=lambda s: (abs(s - spec.seconds), s))
+        asked = spec.seconds
+        nearest = min(wire.seconds, key=lambda s: (abs(s - asked), s))
         return (
             f"{spec.model} on the AI/ML API renders {' or '.join(map(str, wire.seconds))} seconds; "
             f"you asked for {spec.seconds}. Try --seconds {nearest}."
@@ -314,9 +329,11 @@ def build_request(spec: RenderSpec, offered: frozenset[str] | None = None) -> di
     problem = unsupported(spec)
     if problem:
         raise errors.BadRequest(problem)
-    if spec.shots and not wire_for(spec).multi_shot:
-        raise errors.BadRequest(f"{spec.model} on the AI/ML API renders one shot.")
     wire = wire_for(spec)
+    if wire is None:  # `unsupported` has refused it already; this tells the type checker
+        raise errors.BadRequest(availability_for(spec.model, spec.mode).reason)
+    if spec.shots and not wire.multi_shot:
+        raise errors.BadRequest(f"{spec.model} on the AI/ML API renders one shot.")
     model_id = motion_id(spec.model, offered) if wire.motion else wire.id
     body: dict = {"model": model_id.format(res=spec.resolution)}
     prompt = subject_prompt(spec.prompt, spec.subjects, inline_elements=wire.elements)
@@ -349,8 +366,8 @@ def build_request(spec: RenderSpec, offered: frozenset[str] | None = None) -> di
     if wire.end_image:
         body["last_image_url"] = media_url(spec.end_image)
     if wire.motion:
-        portrait = spec.subjects[0].images[0] if spec.subjects and spec.subjects[0].images else None
-        body["image_url"] = media_url(spec.image or portrait)
+        character = spec.subjects[0].images[0] if spec.subjects and spec.subjects[0].images else None
+        body["image_url"] = media_url(spec.image or character)
         body["video_url"] = media_url(spec.motion)
         body["character_orientation"] = spec.orientation
         body["mode"] = wire.mode
@@ -372,7 +389,9 @@ def build_request(spec: RenderSpec, offered: frozenset[str] | None = None) -> di
 
 def listed_ids(body: dict) -> frozenset[str]:
     """The model ids in a `GET /v1/models` answer (`{"data": [{"id": …}, …]}`)."""
-    data = body.get("data") if isinstance(body.get("data"), list) else []
+    data = body.get("data")
+    if not isinstance(data, list):
+        data = []
     return frozenset(str(m["id"]) for m in data if isinstance(m, dict) and m.get("id"))
 
 
@@ -407,7 +426,7 @@ def error_for(
     """The ProviderError for an AI/ML error envelope {message, path, requestId, statusCode, timestamp}."""
     message = str(body.get("message") or "").strip()
     request_id = body.get("requestId") or headers.get("x-inference-id")
-    kw = {"request_id": request_id, "code": str(status)}
+    kw: errors.ErrorContext = {"request_id": request_id, "code": str(status)}
     if status == 404 or (status == 400 and RETIRED_WORDS.search(message)):
         if model is None:
             return errors.ModelUnavailable(f"AI/ML API: {message or 'not found'}", **kw)
@@ -440,7 +459,7 @@ def task_error(body: dict, request_id: str | None) -> errors.ProviderError:
 def parse_status(body: dict, headers: httpx.Headers) -> TaskStatus:
     """A `GET /v2/video/generations` answer as a TaskStatus."""
     word = body.get("status")
-    state = STATES.get(word)
+    state = STATES.get(word) if isinstance(word, str) else None
     if state is None:
         raise errors.Unavailable(f"AI/ML API answered an unknown generation status {word!r}.")
     if state is TaskState.FAILED:
@@ -456,6 +475,8 @@ def parse_status(body: dict, headers: httpx.Headers) -> TaskStatus:
 def usd_spent(body: dict, headers: httpx.Headers) -> float | None:
     usage = (body.get("meta") or {}).get("usage") or {}
     for raw in (usage.get("usd_spent"), headers.get("x-aimlapi-usd-spent")):
+        if raw is None:
+            continue
         try:
             return float(raw)
         except (TypeError, ValueError):

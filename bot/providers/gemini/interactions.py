@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import mimetypes
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -95,7 +97,7 @@ def _prompt(spec: RenderSpec) -> str:
     for subject in spec.subjects:
         tag = f" <IMAGE_REF_{with_images.index(subject)}>" if subject in with_images else ""
         said = f"{subject.name}{tag}" + (f" ({subject.description})" if subject.description else "")
-        text = re.sub(r"\{\s*" + re.escape(subject.name) + r"\s*\}", lambda _m, t=said: t, text, flags=re.I)
+        text = re.sub(r"\{\s*" + re.escape(subject.name) + r"\s*\}", _literal(said), text, flags=re.I)
     return f"<FIRST_FRAME> {text}" if spec.image is not None else text
 
 
@@ -216,12 +218,18 @@ def inline_video(body: dict) -> str | None:
     return str(video["data"]) if video and video.get("data") else None
 
 
+def _literal(text: str) -> Callable[[re.Match[str]], str]:
+    """A re.sub replacement that inserts `text` as it is (no backslash escapes)."""
+    return lambda _match: text
+
+
 def interaction_error(
     status: int, body: dict, headers: httpx.Headers, *, model: str | None = None, previous: str | None = None
 ) -> errors.ProviderError:
     """Interactions errors carry a string `code` (`invalid_request`) where Google's front end has a
     number and a status word; an unknown or expired interaction is a 400 "Invalid interaction name"."""
-    error = body.get("error") if isinstance(body.get("error"), dict) else {}
+    found = body.get("error")
+    error: dict[str, Any] = found if isinstance(found, dict) else {}
     message = str(error.get("message") or "").strip()
     if previous and status in (400, 404) and _GONE.search(message):
         return errors.ContinuationExpired(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import mimetypes
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import httpx
@@ -75,14 +75,17 @@ def build_request(spec: RenderSpec, model_ids: Mapping[str, str]) -> tuple[str, 
     return model, {"instances": [instance], "parameters": parameters}
 
 
+def _literally(text: str) -> Callable[[re.Match[str]], str]:
+    """A `re.sub` replacement that puts `text` in as is (a template would read its backslashes)."""
+    return lambda _m: text
+
+
 def prompt_with_subjects(spec: RenderSpec) -> str:
     """`{name}` becomes the subject's name and description; its front image goes as a reference."""
     prompt = spec.prompt
     for subject in spec.subjects:
         text = f"{subject.name} ({subject.description})" if subject.description else subject.name
-        prompt = re.sub(
-            r"\{\s*" + re.escape(subject.name) + r"\s*\}", lambda _m, t=text: t, prompt, flags=re.I
-        )
+        prompt = re.sub(r"\{\s*" + re.escape(subject.name) + r"\s*\}", _literally(text), prompt, flags=re.I)
     return prompt
 
 
@@ -127,10 +130,12 @@ def error_for(
     status: int, body: dict, headers: httpx.Headers, *, model: str | None = None
 ) -> errors.ProviderError:
     """The ProviderError for Google's envelope `{"error": {"code", "message", "status"}}`."""
-    error = body.get("error") if isinstance(body.get("error"), dict) else {}
+    error = body.get("error")
+    if not isinstance(error, dict):
+        error = {}
     message = str(error.get("message") or "").strip()
     word = str(error.get("status") or "")
-    kw = {"code": word or str(status)}
+    kw: errors.ErrorContext = {"code": word or str(status)}
     said = f": {message}" if message else ""
     if status in (401, 403) or "API key" in message or word in ("UNAUTHENTICATED", "PERMISSION_DENIED"):
         return errors.AuthFailed(f"The Gemini API rejected the key{said}; {CHECK_KEY}.", **kw)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
@@ -280,7 +281,7 @@ class KlingProvider(Provider):
                 subject.name,
                 tuple((i.url, i.path) for i in subject.images),
             )
-            ids[subject.name] = await self._once(key, lambda s=subject: self._create_element(s))
+            ids[subject.name] = await self._once(key, functools.partial(self._create_element, subject))
         return ids
 
     async def _once(self, key: tuple, make: Callable[[], Awaitable[str]]) -> str:
@@ -376,7 +377,7 @@ class KlingProvider(Provider):
                 ids[subject.name] = known
                 continue
             key = ("voice", subject.subject_id, subject.name, subject.voice.url, subject.voice.path)
-            ids[subject.name] = await self._once(key, lambda s=subject: self._create_voice(s))
+            ids[subject.name] = await self._once(key, functools.partial(self._create_voice, subject))
         return ids
 
     async def _create_voice(self, subject: SubjectRef) -> str:
@@ -434,7 +435,9 @@ def callback_ids(body: object) -> tuple[str, str | None] | None:
     if not isinstance(body, dict):
         return None
     if body.get("task_id"):
-        info = body.get("task_info") if isinstance(body.get("task_info"), dict) else {}
+        info = body.get("task_info")
+        if not isinstance(info, dict):
+            info = {}
         external = info.get("external_task_id") or None
         return str(body["task_id"]), None if external is None else str(external)
     if body.get("id"):

@@ -9,10 +9,11 @@ import hashlib
 import hmac
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
+from typing import TypedDict
 
 import httpx
 
@@ -84,7 +85,25 @@ RES_MODE = {"720p": "std", "1080p": "pro", "4k": "4k"}
 _TI = frozenset({Mode.TEXT, Mode.IMAGE})
 _TIM = _TI | {Mode.MOTION}
 _OMNI_MODES = frozenset({Mode.TEXT, Mode.IMAGE, Mode.EDIT, Mode.EXTEND})
-_V3 = {"sound": True, "omni_name": "kling-v3-omni", "omni_sound": True, "multi_shot": True, "end_frame": True}
+
+
+class _V3Fields(TypedDict):
+    """The ModelWire fields both kling-v3 ids share."""
+
+    sound: bool
+    omni_name: str
+    omni_sound: bool
+    multi_shot: bool
+    end_frame: bool
+
+
+_V3: _V3Fields = {
+    "sound": True,
+    "omni_name": "kling-v3-omni",
+    "omni_sound": True,
+    "multi_shot": True,
+    "end_frame": True,
+}
 MODELS: Mapping[str, ModelWire] = {
     "kling-2.6-pro": ModelWire("kling-v2-6", _TIM, "pro", sound=True, motion_name="kling-v2-6", voices=True),
     "kling-v3": ModelWire("kling-v3", _TIM, "std", motion_name="kling-v3", **_V3),
@@ -199,6 +218,16 @@ def _subject_pattern(name: str) -> re.Pattern[str]:
     return re.compile(r"\{\s*" + re.escape(name) + r"\s*\}", re.I)
 
 
+def _literally(text: str) -> Callable[[re.Match[str]], str]:
+    """A `re.sub` replacement that puts `text` in as is (a template would read its backslashes)."""
+    return lambda _m: text
+
+
+def _followed_by(text: str) -> Callable[[re.Match[str]], str]:
+    """A `re.sub` replacement that keeps the match and puts `text` after it."""
+    return lambda m: f"{m.group(0)} {text}"
+
+
 def prompt_with_elements(prompt: str, subjects: tuple[SubjectRef, ...]) -> str:
     """`{name}` becomes `<<<element_N>>>`; a subject the prompt does not mention is appended so
     Kling still uses it (it was asked for with --subject)."""
@@ -206,7 +235,7 @@ def prompt_with_elements(prompt: str, subjects: tuple[SubjectRef, ...]) -> str:
         token = f"<<<element_{n}>>>"
         pattern = _subject_pattern(subject.name)
         if pattern.search(prompt):
-            prompt = pattern.sub(lambda _m, t=token: t, prompt)
+            prompt = pattern.sub(_literally(token), prompt)
         else:
             prompt = f"{prompt} {token}".strip()
     return prompt
@@ -216,7 +245,7 @@ def prompt_with_descriptions(prompt: str, subjects: tuple[SubjectRef, ...]) -> s
     """For models without elements: `{name}` becomes the subject's name and description."""
     for subject in subjects:
         text = f"{subject.name} ({subject.description})" if subject.description else subject.name
-        prompt = _subject_pattern(subject.name).sub(lambda _m, t=text: t, prompt)
+        prompt = _subject_pattern(subject.name).sub(_literally(text), prompt)
     return prompt
 
 
@@ -231,7 +260,7 @@ def prompt_with_voices(prompt: str, subjects: tuple[SubjectRef, ...], voiced: li
         token = f"<<<voice_{n}>>>"
         pattern = _subject_pattern(subject.name)
         if pattern.search(prompt):
-            prompt = pattern.sub(lambda m, t=token: f"{m.group(0)} {t}", prompt, count=1)
+            prompt = pattern.sub(_followed_by(token), prompt, count=1)
         else:
             prompt = f"{prompt} {subject.name} {token}".strip()
     return prompt_with_descriptions(prompt, subjects)
@@ -601,7 +630,10 @@ def envelope_error(
     if status < 400 and code in (0, None):
         return None
     message = str(body.get("message") or "").strip()
-    kw = {"request_id": body.get("request_id"), "code": None if code is None else str(code)}
+    kw: errors.ErrorContext = {
+        "request_id": body.get("request_id"),
+        "code": None if code is None else str(code),
+    }
     said = f": {message}" if message else ""
     code_text = f"code {code}" if code is not None else f"HTTP {status}"
     if code in (1000, 1001, 1002, 1003, 1004) or (status == 401 and code is None):

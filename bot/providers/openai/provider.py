@@ -68,7 +68,9 @@ def is_retired_answer(status: int, body: dict) -> bool:
 
     A 404 for a route we call is the endpoint or model gone, unless it names a missing video;
     `model_not_found` or shutdown wording means the same at any status."""
-    error = body.get("error") if isinstance(body.get("error"), dict) else {}
+    error = body.get("error")
+    if not isinstance(error, dict):
+        error = {}
     code = str(error.get("code") or "")
     message = str(error.get("message") or body.get("message") or "")
     if code in RETIRED_CODES or RETIRED_WORDS.search(message):
@@ -89,10 +91,15 @@ def retired_message(base_url: str) -> str:
 
 def error_for(status: int, body: dict, headers: httpx.Headers, *, base_url: str) -> errors.ProviderError:
     """The ProviderError for an OpenAI error envelope {"error": {message, type, param, code}}."""
-    error = body.get("error") if isinstance(body.get("error"), dict) else {}
+    error = body.get("error")
+    if not isinstance(error, dict):
+        error = {}
     message = str(error.get("message") or "").strip()
     code = error.get("code") or error.get("type")
-    kw = {"request_id": headers.get("x-request-id"), "code": str(code) if code else str(status)}
+    kw: errors.ErrorContext = {
+        "request_id": headers.get("x-request-id"),
+        "code": str(code) if code else str(status),
+    }
     if is_retired_answer(status, body):
         return errors.ModelUnavailable(retired_message(base_url), suggestion=SUGGESTION, **kw)
     if status == 400 and (REFUSAL_WORDS.search(str(code or "")) or REFUSAL_WORDS.search(message)):
@@ -153,10 +160,13 @@ def create_body(spec: RenderSpec) -> dict:
         body["seconds"] = seconds
     if spec.mode is Mode.IMAGE:
         image = spec.image
-        if image is None or not (image.url or image.path):
-            raise errors.BadRequest(f"{spec.model} image-to-video needs an image (--image URL).")
         # exactly one of image_url / file_id; the image must match `size` (the catalogue checks it)
-        url = image.url if image.url else data_uri(Path(image.path), image.mime)
+        if image is not None and image.url:
+            url = image.url
+        elif image is not None and image.path:
+            url = data_uri(Path(image.path), image.mime)
+        else:
+            raise errors.BadRequest(f"{spec.model} image-to-video needs an image (--image URL).")
         body["input_reference"] = {"image_url": url}
     return body
 
@@ -171,7 +181,7 @@ def source_id(spec: RenderSpec) -> str:
 def parse_video(body: dict) -> TaskStatus:
     """A video object as a TaskStatus (no result URL: the content route needs our key)."""
     word = body.get("status")
-    state = STATES.get(word)
+    state = STATES.get(word) if isinstance(word, str) else None
     if state is None:
         raise errors.Unavailable(f"OpenAI answered an unknown video status {word!r}.")
     progress = body.get("progress")
@@ -280,7 +290,9 @@ class OpenAIVideosProvider(Provider):
         prompt = prompt_for(spec)
         answer = await self._call("POST", PATHS["edit"], {"prompt": prompt, "video": {"id": video_id}})
         status, body, _ = answer
-        error = body.get("error") if isinstance(body.get("error"), dict) else {}
+        error = body.get("error")
+        if not isinstance(error, dict):
+            error = {}
         route_missing = status in (404, 405) and error.get("code") not in RETIRED_CODES
         if route_missing and not RETIRED_WORDS.search(str(error.get("message") or "")):
             answer = await self._call("POST", PATHS["remix"].format(id=video_id), {"prompt": prompt})

@@ -76,7 +76,9 @@ def render_animatic(
             sound = _Soundtrack(container, seconds, seed) if audio else None
             for i in range(frames):
                 t = i / max(1, frames - 1)
-                frame = background.resize((width, height), Image.BILINEAR, box=_camera(t, background, seed))
+                frame = background.resize(
+                    (width, height), Image.Resampling.BILINEAR, box=_camera(t, background, seed)
+                )
                 frame.paste(overlay, (0, 0), overlay)
                 draw_clock(frame, bar, timecode_font, i, frames, fps)
                 vf = av.VideoFrame.from_image(frame)
@@ -106,7 +108,7 @@ def _plate(source: Path | None, width: int, height: int, seed: int) -> Image.Ima
     picture = _load_picture(source) if source else None
     if picture is None:
         return _generated_plate(size, seed)
-    return ImageOps.fit(picture, size, Image.BICUBIC)
+    return ImageOps.fit(picture, size, Image.Resampling.BICUBIC)
 
 
 def _load_picture(path: Path) -> Image.Image | None:
@@ -146,7 +148,7 @@ def _generated_plate(size: tuple[int, int], seed: int) -> Image.Image:
     vignette = 1 - 0.45 * ((x - 0.5) ** 2 + (y - 0.5) ** 2) * 2
     img = np.clip(img * vignette[..., None], 0, 1)
     small = Image.fromarray((img * 255).astype(np.uint8), "RGB")
-    return small.resize(size, Image.BICUBIC)
+    return small.resize(size, Image.Resampling.BICUBIC)
 
 
 def _camera(t: float, plate: Image.Image, seed: int) -> tuple[float, float, float, float]:

@@ -10,10 +10,10 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.tools.slack_standin.records import _LOGIN_PAGE, StoredFile, _random_id
+from bot.tools.slack_standin.records import _LOGIN_PAGE, StandInState, StoredFile, _random_id
 
 
-class FileHosting:
+class FileHosting(StandInState):
     """Mixed into SlackStandIn: files a user shared and files the bot uploads, kept on disk."""
 
     def file_object(self, file_id: str) -> dict:

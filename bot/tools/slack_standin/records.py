@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 import secrets
 import string
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 JSON_TYPE = "application/json;charset=utf-8"
 # Values that Slack clients send as JSON strings inside form or query parameters.
@@ -74,3 +78,36 @@ def _public(message: dict, *, metadata: bool = False) -> dict:
     message metadata is shown only where the caller asked for it, as with include_all_metadata)."""
     hidden = ("channel",) if metadata else ("channel", "metadata")
     return {k: v for k, v in message.items() if k not in hidden}
+
+
+class StandInState:
+    """What SlackStandIn sets up and its parts (WebApi, FileHosting) share, declared once so each part
+    type-checks on its own; nothing here exists at run time until SlackStandIn.__init__ sets it."""
+
+    team_id: str
+    bot_user_id: str
+    bot_id: str
+    token_prefix: str
+    scopes: tuple[str, ...]
+    base_url: str
+    calls: list[Call]
+    messages: dict[str, list[dict]]
+    ephemerals: list[dict]
+    responses: list[dict]
+    files: dict[str, StoredFile]
+    _reactions: dict[tuple[str, str], dict[str, list[str]]]
+    _upload_tickets: dict[str, str]  # upload URL token -> file id
+    _api: dict[str, Callable[[dict], dict]]
+    _app_level_api: dict[str, Callable[[str], dict]]
+    _credential_api: dict[str, Callable[[dict, str], dict]]
+
+    if TYPE_CHECKING:  # methods one part calls and another (or SlackStandIn) defines
+
+        def message(self, channel: str, ts: str) -> dict | None: ...
+        def thread(self, channel: str, thread_ts: str) -> list[dict]: ...
+        def _dir(self) -> Path: ...
+        def _next_ts(self) -> str: ...
+        def _store(self, channel: str, message: dict, thread_ts: str | None) -> dict: ...
+        def _bot_message(self, params: dict) -> dict: ...
+        async def _record(self, request: web.Request, method: str, params: dict, body_size: int) -> None: ...
+        def _scripted(self, method: str) -> web.Response | None: ...

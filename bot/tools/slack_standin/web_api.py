@@ -9,10 +9,10 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from bot.tools.slack_standin.records import JSON_TYPE, Call, _normalise, _public, _ts_key
+from bot.tools.slack_standin.records import JSON_TYPE, Call, StandInState, _normalise, _public, _ts_key
 
 
-class WebApi:
+class WebApi(StandInState):
     """Mixed into SlackStandIn: the /api/{method} endpoint, response_url posts and the methods behind them."""
 
     async def _record(self, request: web.Request, method: str, params: dict, body_size: int) -> None:
