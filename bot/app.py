@@ -123,7 +123,9 @@ def shared_buckets(config: Config, store: Store) -> SharedBuckets | None:
     its own; one process on SQLite sees every call it makes and keeps its budget in memory."""
     if not config.database_url:
         return None
-    return SharedBuckets(Store(connect(database_url=config.database_url), replica=store.replica))
+    # quiet: the replica's main store already logs the database going away and coming back
+    budget_store = Store(connect(database_url=config.database_url), replica=store.replica, quiet=True)
+    return SharedBuckets(budget_store)
 
 
 NOT_INSTALLED = (
@@ -241,15 +243,17 @@ def build(config: Config, *, slack_file_hosts: tuple[str, ...] = ("files.slack.c
     # Kling 4.0 joins the catalogue only under the slugs the operator named (KLING_4_MODEL_NAMES)
     enable_kling_4(model for model, _name in config.kling_4_model_names)
     providers = build_providers(config, http)
+    # background work waits out a database outage and carries on; a person's request fails fast
+    background = store.patient()
     cards = CardPublisher(
         client,
-        store,
+        background,
         interval=config.card_interval_seconds,
         typical_seconds=lambda model: getattr(get_model(model), "typical_seconds", 0),
         backend_label=lambda backend, model: _backend_label(providers, backend, model),
         serving=clients.serving,
     )
-    runner = JobRunner(config, store, providers, client, cards, http, serving=clients.serving)
+    runner = JobRunner(config, background, providers, client, cards, http, serving=clients.serving)
     studio = build_studio(config, store, providers, runner, cards, clients, slack_file_hosts=slack_file_hosts)
     handlers.rate_limits.register(app, clients)
     retention = Retention(store, config.retention_days, config.media_dir) if tokens is not None else None

@@ -1,0 +1,136 @@
+"""Outages of what Dailies depends on, against `dailies serve` as a real process: the PostgreSQL server
+restarted mid-job, Slack's Web API answering 503 for a while, a provider not answering. Each ends
+with every clip delivered exactly once and every card in its final state."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections import Counter
+
+import aiohttp
+import pytest
+
+from tests.fakes.kling import FakeKling
+from tests.fakes.slack import ScriptedSlack, running
+from tests.fakes.slack_requests import JSON, app_mention_event, event_body, post_signed
+from tests.faultbot import FaultBot
+from tests.postgres_server import NoPostgres, PostgresServer
+
+pytestmark = pytest.mark.faults
+
+CHANNEL = "C0CHANNEL"
+DB_AWAY = "Dailies can't reach its database; try again in a minute"
+
+
+@pytest.fixture
+def restartable_postgres():
+    """A PostgreSQL server of this test's own, so it can be stopped and started again under the bot."""
+    try:
+        server = PostgresServer().start()
+    except NoPostgres as exc:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"PostgreSQL is needed in CI and could not be started: {exc}")
+        pytest.skip(f"PostgreSQL could not be started: {exc}")
+    yield server
+    server.stop()
+
+
+async def healthz(url: str) -> tuple[int, dict]:
+    async with aiohttp.ClientSession() as session, session.get(url + "/healthz") as resp:
+        return resp.status, await resp.json()
+
+
+async def until_healthy(url: str, timeout: float = 15) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while (await healthz(url))[0] != 200:
+        assert loop.time() < deadline, "the health check did not come back to 200"
+        await asyncio.sleep(0.1)
+
+
+def cards(slack: ScriptedSlack) -> list[dict]:
+    return [m for m in slack.messages.get(CHANNEL, []) if m.get("thread_ts", m["ts"]) == m["ts"]]
+
+
+def completes_per_card(slack: ScriptedSlack) -> Counter:
+    """How many times each card's thread was given a clip (files.completeUploadExternal that shared)."""
+    return Counter(
+        c.params.get("thread_ts") for c in slack.calls_to("files.completeUploadExternal") if c.params
+    )
+
+
+async def all_delivered_once(bot: FaultBot, slack: ScriptedSlack, jobs: int, timeout: float = 30) -> None:
+    await bot.wait(
+        lambda: [j["state"] for j in bot.jobs()] == ["delivered"] * jobs, "every job delivered", timeout
+    )
+    await bot.wait(
+        lambda: (
+            len(cards(slack)) == jobs
+            and all(c["text"].startswith(":white_check_mark: Delivered") for c in cards(slack))
+        ),
+        "every card showing Delivered",
+    )
+    for card in cards(slack):
+        clips = [m for m in slack.thread(CHANNEL, card["ts"]) if m.get("files")]
+        assert len(clips) == 1, f"card {card['ts']}: its clip is in the thread exactly once"
+    assert len([f for f in slack.files.values() if f.completed]) == jobs
+
+
+async def test_postgres_restart_mid_render_loses_nothing_and_doubles_nothing(tmp_path, restartable_postgres):
+    pg = restartable_postgres
+    async with running() as slack, FakeKling() as kling:
+        kling.never_finish = True  # rendering until the database has been away and come back
+        bot = FaultBot(
+            tmp_path,
+            slack,
+            DATABASE_URL=pg.new_database(),
+            KLING_API_KEY=kling.api_key,
+            KLING_BASE_URL=kling.url,
+        )
+        await bot.start()
+        try:
+            for i in range(4):
+                status, _ = await bot.command(f"shot {i} of a fox in the snow --model kling-v3 --seconds 5")
+                assert status == 200
+            await bot.wait(lambda: len(kling.tasks) == 4 and kling.polls >= 8, "four takes rendering")
+
+            pg.halt()
+            loop = asyncio.get_running_loop()
+            away_since = loop.time()
+            status, _ = await healthz(bot.url)
+            assert status == 503, "the health check says the database is away"
+            sent = loop.time()
+            status, _ = await bot.command("one more fox --model kling-v3 --seconds 5")
+            assert status == 200 and loop.time() - sent < 3, "the command is acknowledged in Slack's 3 s"
+            await slack.wait_for(
+                lambda: any(DB_AWAY in r["body"].get("text", "") for r in slack.responses), timeout=3
+            )
+            status, body = await healthz(bot.url)
+            assert status == 503 and "database" in body["reason"]
+            mention = event_body(
+                app_mention_event("a paper boat --model kling-v3 --seconds 5", channel=CHANNEL,
+                                  user="U0ALICE", ts="1732500001.000100"),
+                event_id="Ev0DURING",
+            )  # fmt: skip
+            status, _ = await post_signed(bot.url, "/slack/events", mention, JSON)
+            assert status == 503, "not acknowledged: Slack delivers the event again later"
+            await asyncio.sleep(max(0.0, 3 - (loop.time() - away_since)))
+            pg.resume()
+
+            await until_healthy(bot.url)
+            assert len(bot.jobs()) == 4, "the command sent meanwhile left nothing half-made"
+            for retry in (1, 2):  # Slack's retries of the event: one job
+                headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_error"}
+                status, _ = await post_signed(bot.url, "/slack/events", mention, JSON, extra_headers=headers)
+                assert status == 200
+            kling.never_finish = False
+            await all_delivered_once(bot, slack, jobs=5)
+            assert len(kling.creates) == 5, "no take was submitted twice"
+            assert set(completes_per_card(slack).values()) == {1}, completes_per_card(slack)
+            assert (await healthz(bot.url))[0] == 200
+            log = bot.log()
+            assert log.count("database unreachable") == 1, "one line when it went away, not one per try"
+            assert log.count("database reachable again") == 1
+        finally:
+            bot.stop()
