@@ -314,6 +314,10 @@ class Store:
         """Why the database cannot be reached right now; "" while it answers."""
         return self._link.away
 
+    async def back(self) -> None:
+        """Return once the database answers (at once while it does)."""
+        await self._link.back.wait()
+
     async def run(self, fn: Callable[..., T], *args, **kwargs) -> T:
         loop = asyncio.get_running_loop()
         link = self._link
