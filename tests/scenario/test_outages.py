@@ -134,3 +134,35 @@ async def test_postgres_restart_mid_render_loses_nothing_and_doubles_nothing(tmp
             assert log.count("database reachable again") == 1
         finally:
             bot.stop()
+
+
+async def test_slack_answering_503_for_20_seconds_mid_render_delivers_each_clip_once(tmp_path):
+    async with running() as slack, FakeKling() as kling:
+        kling.never_finish = True
+        bot = FaultBot(tmp_path, slack, KLING_API_KEY=kling.api_key, KLING_BASE_URL=kling.url)
+        await bot.start()
+        try:
+            for i in range(3):
+                await bot.command(f"shot {i} of a paper boat --model kling-v3 --seconds 5")
+            await bot.wait(lambda: len(kling.tasks) == 3 and len(cards(slack)) == 3, "three takes rendering")
+
+            slack.unavailable = True
+            kling.never_finish = False  # the clips are ready while Slack is away
+            await bot.wait(
+                lambda: [t["state"] for t in bot.takes()] == ["uploading"] * 3, "every take waiting on Slack"
+            )
+            await asyncio.sleep(20 - 1)
+            assert [j["state"] for j in bot.jobs()] == ["uploading"] * 3, "no job failed meanwhile"
+            answers = slack.unavailable_answers
+            # the first share after Slack is back is made, but its answer is lost on the way
+            slack.shares_again = slack.drop_next_complete_answer = True
+            slack.unavailable = False
+
+            await all_delivered_once(bot, slack, jobs=3)
+            assert answers >= 6, "Slack was really asked meanwhile"
+            assert set(completes_per_card(slack).values()) == {1}, "files.info, not a second share"
+            log = bot.log()
+            # one line as the outage began and one as it ended; the same for the lost answer
+            assert log.count("Slack is not answering") == 2 and log.count("Slack answers again") == 2
+        finally:
+            bot.stop()
