@@ -10,11 +10,13 @@ from collections import Counter
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from tests.fakes.kling import FakeKling
 from tests.fakes.slack import ScriptedSlack, running
 from tests.fakes.slack_requests import JSON, app_mention_event, event_body, post_signed
 from tests.faultbot import FaultBot
+from tests.harness import running_bot
 from tests.postgres_server import NoPostgres, PostgresServer
 
 pytestmark = pytest.mark.faults
@@ -166,3 +168,65 @@ async def test_slack_answering_503_for_20_seconds_mid_render_delivers_each_clip_
             assert log.count("Slack is not answering") == 2 and log.count("Slack answers again") == 2
         finally:
             bot.stop()
+
+
+class AwayKling(FakeKling):
+    """FakeKling that can be away: while `away`, every connection is dropped unanswered."""
+
+    def __init__(self, **kw) -> None:
+        super().__init__(**kw)
+        self.away = False
+        self.dropped = 0
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler):
+        if self.away:
+            self.dropped += 1
+            request.transport.abort()  # type: ignore[union-attr]
+            raise asyncio.CancelledError
+        return await super()._middleware(request, handler)
+
+
+async def test_kling_away_at_submit_and_while_polling_waits_then_delivers(tmp_path, slack):
+    async with (
+        AwayKling(polls_to_finish=3) as kling,
+        running_bot(tmp_path, slack, KLING_API_KEY=kling.api_key, KLING_BASE_URL=kling.url) as bot,
+    ):
+        kling.away = True
+        await bot.command("a fox in the snow --model kling-v3 --seconds 5")
+        await slack.wait_for(
+            lambda: any("Kling is not answering; retrying" in c["text"] for c in cards(slack)), timeout=10
+        )
+        await slack.wait_for(lambda: kling.dropped >= 4, timeout=10)  # several creates, none made
+        (take,) = await bot.takes()
+        assert take["state"] == "submitting" and take["provider_task_id"] is None
+        kling.away = False
+        await bot.wait_job("rendering")
+        await slack.wait_for(lambda: kling.polls >= 1, timeout=10)
+        kling.away = True  # and away again while the take is rendering, for several polls
+        dropped = kling.dropped
+        await slack.wait_for(lambda: kling.dropped >= dropped + 4, timeout=10)
+        kling.away = False
+        job = await bot.wait_job(("delivered", "failed"))
+        assert job["state"] == "delivered", job["error"]
+        await bot.settle()
+        assert len(kling.creates) == 1
+        assert cards(slack)[0]["text"].startswith(":white_check_mark: Delivered")
+
+
+async def test_kling_away_past_the_deadline_fails_the_job_with_the_reason_at_no_cost(tmp_path, slack):
+    async with AwayKling(polls_to_finish=10**6) as kling, running_bot(
+        tmp_path, slack, KLING_API_KEY=kling.api_key, KLING_BASE_URL=kling.url,
+        DAILIES_JOB_DEADLINE_SECONDS="2",
+    ) as bot:  # fmt: skip
+        await bot.command("a fox in the snow --model kling-v3 --seconds 5")
+        await bot.wait_job("rendering")
+        kling.away = True
+        job = await bot.wait_job(("failed", "delivered"))
+        await bot.settle()
+        assert job["state"] == "failed" and "Kling was not answering" in job["error"], job["error"]
+        (take,) = await bot.takes()
+        assert take["cost_usd"] == 0 and job["cost_usd"] == 0
+        thread = slack.thread(CHANNEL, cards(slack)[0]["ts"])
+        assert any("Kling was not answering" in m["text"] for m in thread)
+        assert kling.dropped >= 3, "asked several times before giving up"
