@@ -11,6 +11,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.app import Dailies
 from bot.providers.webhooks import CallbackRejected
+from handlers.replies import DATABASE_AWAY
 from storage import jobs as jobs_db
 from storage import leases
 from storage.db import DatabaseAway, Store
@@ -52,14 +53,15 @@ def web_app(dailies: Dailies) -> web.Application:
 
     async def slack_events(request: web.Request) -> web.Response:
         bolt_request = await to_bolt_request(request)
-        if (
-            dailies.store.away
-            and bolt_request.body.get("type") == "event_callback"
-            and verifier.is_valid_request(bolt_request.raw_body, dict(request.headers))
-        ):
-            # not acknowledged: Slack delivers the event again later (its retries carry the same
-            # event_id, stored once the database is back, so it is handled once)
-            return unavailable(dailies.store.away)
+        if dailies.store.away and verifier.is_valid_request(bolt_request.raw_body, dict(request.headers)):
+            if bolt_request.body.get("type") == "event_callback":
+                # not acknowledged: Slack delivers the event again later (its retries carry the same
+                # event_id, stored once the database is back, so it is handled once)
+                return unavailable(dailies.store.away)
+            if bolt_request.body.get("command"):
+                # the answer is the ack itself: nothing is looked up (not even the workspace's
+                # installation), nothing is started
+                return web.json_response({"response_type": "ephemeral", "text": DATABASE_AWAY})
         return await to_aiohttp_response(await dailies.app.async_dispatch(bolt_request))
 
     async def healthz(request: web.Request) -> web.Response:
