@@ -80,70 +80,72 @@ async def all_delivered_once(bot: FaultBot, slack: ScriptedSlack, jobs: int, tim
     assert len([f for f in slack.files.values() if f.completed]) == jobs
 
 
-async def test_postgres_restart_mid_render_loses_nothing_and_doubles_nothing(tmp_path, restartable_postgres):
+async def test_postgres_restart_under_two_replicas_loses_nothing_and_doubles_nothing(
+    tmp_path, restartable_postgres
+):
     pg = restartable_postgres
     async with running() as slack, FakeKling() as kling:
         kling.never_finish = True  # rendering until the database has been away and come back
-        bot = FaultBot(
-            tmp_path,
-            slack,
-            DATABASE_URL=pg.new_database(),
-            KLING_API_KEY=kling.api_key,
-            KLING_BASE_URL=kling.url,
-        )
-        await bot.start()
+        env = dict(DATABASE_URL=pg.new_database(), KLING_API_KEY=kling.api_key, KLING_BASE_URL=kling.url)
+        bots = [FaultBot(tmp_path / name, slack, **env) for name in ("a", "b")]
+        a, b = bots
         try:
+            for bot in bots:
+                await bot.start()
             for i in range(4):
-                status, _ = await bot.command(f"shot {i} of a fox in the snow --model kling-v3 --seconds 5")
+                status, _ = await bots[i % 2].command(
+                    f"shot {i} of a fox in the snow --model kling-v3 --seconds 5"
+                )
                 assert status == 200
-            await bot.wait(lambda: len(kling.tasks) == 4 and kling.polls >= 8, "four takes rendering")
+            await a.wait(lambda: len(kling.tasks) == 4 and kling.polls >= 8, "four takes rendering")
 
             pg.halt()
             loop = asyncio.get_running_loop()
             away_since = loop.time()
             # at once: whether Dailies has noticed yet (an error behind the ack, told on the
             # response_url) or not (the ack itself says so), the person hears why within 3 s
-            status, ack = await bot.command("a fox at once --model kling-v3 --seconds 5")
+            status, ack = await a.command("a fox at once --model kling-v3 --seconds 5")
             assert status == 200 and loop.time() - away_since < 3
             if DB_AWAY not in ack:
                 await slack.wait_for(
                     lambda: any(DB_AWAY in r["body"].get("text", "") for r in slack.responses),
                     timeout=3 - (loop.time() - away_since),
                 )
-            status, _ = await healthz(bot.url)
-            assert status == 503, "the health check says the database is away"
+            for bot in bots:
+                status, body = await healthz(bot.url)
+                assert status == 503 and "database" in body["reason"], "the health check says why"
             sent = loop.time()
-            status, ack = await bot.command("one more fox --model kling-v3 --seconds 5")
+            status, ack = await b.command("one more fox --model kling-v3 --seconds 5")
             assert status == 200 and loop.time() - sent < 3, "the command is acknowledged in Slack's 3 s"
             assert json.loads(ack) == {"response_type": "ephemeral", "text": DB_AWAY + "."}
-            status, body = await healthz(bot.url)
-            assert status == 503 and "database" in body["reason"]
             mention = event_body(
                 app_mention_event("a paper boat --model kling-v3 --seconds 5", channel=CHANNEL,
                                   user="U0ALICE", ts="1732500001.000100"),
                 event_id="Ev0DURING",
             )  # fmt: skip
-            status, _ = await post_signed(bot.url, "/slack/events", mention, JSON)
+            status, _ = await post_signed(a.url, "/slack/events", mention, JSON)
             assert status == 503, "not acknowledged: Slack delivers the event again later"
             await asyncio.sleep(max(0.0, 3 - (loop.time() - away_since)))
             pg.resume()
 
-            await until_healthy(bot.url)
-            assert len(bot.jobs()) == 4, "the command sent meanwhile left nothing half-made"
-            for retry in (1, 2):  # Slack's retries of the event: one job
+            for bot in bots:
+                await until_healthy(bot.url)
+            assert len(a.jobs()) == 4, "the commands sent meanwhile left nothing half-made"
+            for retry, bot in ((1, b), (2, a)):  # Slack's retries of the event, on either replica: one job
                 headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_error"}
                 status, _ = await post_signed(bot.url, "/slack/events", mention, JSON, extra_headers=headers)
                 assert status == 200
             kling.never_finish = False
-            await all_delivered_once(bot, slack, jobs=5)
+            await all_delivered_once(a, slack, jobs=5)
             assert len(kling.creates) == 5, "no take was submitted twice"
             assert set(completes_per_card(slack).values()) == {1}, completes_per_card(slack)
-            assert (await healthz(bot.url))[0] == 200
-            log = bot.log()
-            assert log.count("database unreachable") == 1, "one line when it went away, not one per try"
-            assert log.count("database reachable again") == 1
+            for bot in bots:
+                log = bot.log()
+                assert log.count("database unreachable") == 1, "one line as it went away, not one per try"
+                assert log.count("database reachable again") == 1
         finally:
-            bot.stop()
+            for bot in bots:
+                bot.stop()
 
 
 async def test_slack_answering_503_for_20_seconds_mid_render_delivers_each_clip_once(tmp_path):
