@@ -17,7 +17,8 @@ from pathlib import Path
 from bench.ack import percentile
 from bot.slack.budget import BucketStore, InProcessBuckets, Tier
 from bot.slack.shared_buckets import SharedBuckets
-from storage.db import Store, connect
+from storage.db import Store
+from storage.engines import connect
 from tests.postgres_server import PostgresServer
 
 ROOMY = Tier(per_minute=10**9, burst=10**6)  # never waits: only the take's own cost is timed

@@ -58,7 +58,8 @@ from bot.studio.video_inputs import VideoInputs
 from bot.studio.voices import VoiceSamples
 from bot.studio.workflow_steps import WorkflowSteps
 from storage import jobs as jobs_db
-from storage.db import Store, connect
+from storage.db import Store
+from storage.engines import connect
 
 
 @dataclass(frozen=True)
@@ -179,7 +180,9 @@ def shared_buckets(config: Config, store: Store) -> SharedBuckets | None:
     its own; one process on SQLite sees every call it makes and keeps its budget in memory."""
     if not config.database_url:
         return None
-    return SharedBuckets(Store(connect(database_url=config.database_url), replica=store.replica))
+    # quiet: the replica's main store already logs the database going away and coming back
+    budget_store = Store(connect(database_url=config.database_url), replica=store.replica, quiet=True)
+    return SharedBuckets(budget_store)
 
 
 NOT_INSTALLED = (
@@ -309,6 +312,8 @@ def build(config: Config, *, slack_file_hosts: tuple[str, ...] = ("files.slack.c
     client = clients.durable
     app, identity = bolt_app(config, client, oauth)
     providers = build_providers(config, http, catalogue)
+    # background work waits out a database outage and carries on; a person's request fails fast
+    background = store.patient()
     links = room_links(config)
     pacing = SlackPacing(clients.budget, clients.team, clients.serving)
     facts = CardFacts(
@@ -316,14 +321,16 @@ def build(config: Config, *, slack_file_hosts: tuple[str, ...] = ("files.slack.c
         backend_label=lambda backend, model: _backend_label(providers, backend, model),
         screening_link=links.watch if links is not None else None,
     )
-    cards = CardPublisher(client, store, interval=config.card_interval_seconds, pacing=pacing, facts=facts)
+    cards = CardPublisher(
+        client, background, interval=config.card_interval_seconds, pacing=pacing, facts=facts
+    )
     # a Workflow Builder step completes with its job
     completion = StepCompletion(client, store, clients.serving)
     labeller = Labeller(config.c2pa_cert, config.c2pa_key)  # every clip says it is AI-generated
     handover = Handover(
         client, http, keep_media=config.keep_media, job_ended=completion.job_ended, labeller=labeller
     )
-    runner = JobRunner(config, store, providers, Reporting(handover, cards, clients.serving))
+    runner = JobRunner(config, background, providers, Reporting(handover, cards, clients.serving))
     hooks = RunnerHooks(cards, runner.wake, runner.cancel_job, completion)
     studio = build_studio(
         config, store, providers, hooks, clients, catalogue, slack_file_hosts=slack_file_hosts

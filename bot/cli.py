@@ -105,7 +105,8 @@ async def _models(config) -> int:
 async def _purge(config, team_id: str, force: bool) -> int:
     from bot.install.retention import Retention
     from storage import installations
-    from storage.db import Store, connect
+    from storage.db import Store
+    from storage.engines import connect
 
     store = Store(connect(config.db_path, database_url=config.database_url))
     try:

@@ -2,27 +2,72 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_sdk.signature import SignatureVerifier
 
 from bot.app import Dailies
 from bot.providers.webhooks import CallbackRejected
+from handlers.replies import DATABASE_AWAY
 from storage import jobs as jobs_db
 from storage import leases
+from storage.db import DatabaseAway, Store
 from storage.health import ping
 
 log = logging.getLogger(__name__)
+# the health check's own wait for the database; longer and it says so
+HEALTH_WAIT_SECONDS = 5.0
+
+
+@web.middleware
+async def database_away(request: web.Request, handler):
+    """Any route that needed the database while it was away: 503, so the caller tries again later."""
+    try:
+        return await handler(request)
+    except DatabaseAway as away:
+        return unavailable(str(away))
+
+
+def unavailable(reason: str) -> web.Response:
+    return web.json_response({"ok": False, "reason": reason}, status=503, headers={"Retry-After": "5"})
+
+
+async def database_reason(store: Store) -> str:
+    """Why the database cannot serve right now, or "" when it answers."""
+    if store.away:
+        return store.away
+    try:
+        await asyncio.wait_for(store.run(ping), HEALTH_WAIT_SECONDS)
+    except DatabaseAway as away:
+        return str(away)
+    except TimeoutError:
+        return f"the database did not answer within {HEALTH_WAIT_SECONDS:.0f} s"
+    return ""
 
 
 def web_app(dailies: Dailies) -> web.Application:
+    verifier = SignatureVerifier(dailies.config.slack_signing_secret)
+
     async def slack_events(request: web.Request) -> web.Response:
         bolt_request = await to_bolt_request(request)
+        if dailies.store.away and verifier.is_valid_request(bolt_request.raw_body, dict(request.headers)):
+            if bolt_request.body.get("type") == "event_callback":
+                # not acknowledged: Slack delivers the event again later (its retries carry the same
+                # event_id, stored once the database is back, so it is handled once)
+                return unavailable(dailies.store.away)
+            if bolt_request.body.get("command"):
+                # the answer is the ack itself: nothing is looked up (not even the workspace's
+                # installation), nothing is started
+                return web.json_response({"response_type": "ephemeral", "text": DATABASE_AWAY})
         return await to_aiohttp_response(await dailies.app.async_dispatch(bolt_request))
 
     async def healthz(request: web.Request) -> web.Response:
-        await dailies.store.run(ping)
+        reason = await database_reason(dailies.store)
+        if reason:
+            return unavailable(reason)
         held = await dailies.store.run(leases.held, dailies.runner.replica)
         return web.json_response(
             {
@@ -53,7 +98,7 @@ def web_app(dailies: Dailies) -> web.Application:
         dailies.runner.poke(backend, stored)
         return web.json_response({"ok": True})
 
-    app = web.Application(client_max_size=1024**2)
+    app = web.Application(client_max_size=1024**2, middlewares=[database_away])
     app.router.add_post("/slack/events", slack_events)
     flow = dailies.app.oauth_flow
     if flow is not None:  # distribution mode: the install link and Slack's OAuth callback
@@ -75,9 +120,12 @@ def web_app(dailies: Dailies) -> web.Application:
 
 def screening_app(dailies: Dailies) -> web.Application:
     """Beside Socket Mode (`dailies run`): only the screening room and the health check."""
-    app = web.Application(client_max_size=64 * 1024)
+    app = web.Application(client_max_size=64 * 1024, middlewares=[database_away])
 
     async def healthz(request: web.Request) -> web.Response:
+        reason = await database_reason(dailies.store)
+        if reason:
+            return unavailable(reason)
         return web.json_response({"ok": True, "jobs_in_flight": dailies.runner.in_flight})
 
     app.router.add_get("/healthz", healthz)

@@ -11,9 +11,11 @@ from slack_bolt.async_app import AsyncBoltContext
 
 from bot.cards.home import publish
 from bot.outcomes import Answer
+from storage.db import DatabaseAway
 
 log = logging.getLogger(__name__)
 SOMETHING_WRONG = "Something went wrong on our side and nothing changed. Please try again."
+DATABASE_AWAY = "Dailies can't reach its database; try again in a minute."
 
 
 async def tell(context: AsyncBoltContext, body: dict, text: str) -> bool:
@@ -46,11 +48,16 @@ async def tell(context: AsyncBoltContext, body: dict, text: str) -> bool:
 
 async def unexpected(error: Exception, body: dict, context: AsyncBoltContext) -> None:
     """Bolt's error handler: a listener or middleware raised. Logged with its traceback (never the
-    body, which carries Slack's verification token), and the person hears SOMETHING_WRONG."""
-    log.error("%s failed", _what(body), exc_info=error)
+    body, which carries Slack's verification token), and the person hears SOMETHING_WRONG; while the
+    database is away (logged once by the store), DATABASE_AWAY instead."""
+    away = isinstance(error, DatabaseAway)
+    if away:
+        log.info("%s answered: the database is away", _what(body))
+    else:
+        log.error("%s failed", _what(body), exc_info=error)
     await _let_the_ack_out(context)
     try:
-        told = await tell(context, body, SOMETHING_WRONG)
+        told = await tell(context, body, DATABASE_AWAY if away else SOMETHING_WRONG)
     except Exception:
         log.warning("could not tell %s that %s failed", context.user_id, _what(body), exc_info=True)
         return

@@ -30,21 +30,28 @@ On SQLite the facade is sqlite-utils' `Database` over the storage thread's conne
 from __future__ import annotations
 
 import asyncio
+import copy
+import logging
 import os
 import re
 import secrets
 import socket
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from sqlite_utils.utils import dedupe_keys
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+# while the database is away, how often to try it again: soon at first, then at most this often
+RECONNECT_FIRST_SECONDS = 0.25
+RECONNECT_CEILING_SECONDS = 2.0
 
 Row = dict[str, Any]  # one row as `query` gives it: column name → value
 
@@ -68,6 +75,11 @@ class Cursor(Protocol):
 
 class StorageError(Exception):
     """The database cannot be opened or written; the message says which one and what to do."""
+
+
+class DatabaseAway(StorageError):
+    """The database cannot be reached right now (a restart, a failover, a file another process holds
+    locked): nothing was changed; the same request later will work."""
 
 
 class Db(ABC):
@@ -159,6 +171,20 @@ class Db(ABC):
     def columns(self, table: str) -> dict[str, type]:
         """A table's columns in order, each with the Python type its values have ({} if no such table)."""
 
+    def lost(self, exc: Exception) -> bool:
+        """Whether `exc` means the database cannot be reached for now (try again later), rather than
+        a mistake in a statement."""
+        return False
+
+    def away_reason(self, exc: Exception) -> str:
+        """Why the database is away, for /healthz and the log (no password)."""
+        first = str(exc).strip().splitlines()
+        return f"{self.describe()} is unreachable ({first[0] if first else type(exc).__name__})"
+
+    def reconnect(self) -> None:
+        """Try the database again after it was away: raises while it still is."""
+        self.execute("SELECT 1").fetchone()
+
     def unusable(self, exc: Exception) -> StorageError:
         """The operator's message for a database that opened but cannot be used."""
         return StorageError(f"The {self.engine} database cannot be used ({exc}).")
@@ -249,31 +275,21 @@ def pyformat(sql: str) -> str:
     return "".join(out)
 
 
-def connect(path: str | Path = "./dailies.db", *, database_url: str = "") -> Db:
-    """Open and migrate PostgreSQL when `database_url` is set, else the SQLite file at `path`
-    (":memory:" for tests). Raises StorageError with a message for the operator."""
-    from storage.migrations import migrate
-
-    if database_url:
-        from storage.postgres import open_postgres  # psycopg is only imported when it is used
-
-        db: Db = open_postgres(database_url)
-    else:
-        from storage.sqlite import open_sqlite
-
-        db = open_sqlite(path)
-    try:
-        migrate(db)
-    except db.Error as exc:
-        db.close()
-        raise db.unusable(exc) from None
-    return db
-
-
 def new_replica_id() -> str:
     """`host/pid/random`: unique per process start; host and pid let a restart on the same machine
     take back its predecessor's takes at once instead of waiting out their lease."""
     return f"{socket.gethostname()}/{os.getpid()}/{secrets.token_hex(3)}"
+
+
+class _Link:
+    """Whether the database answers, shared by a Store and its patient view."""
+
+    def __init__(self) -> None:
+        self.away = ""  # why, while the database cannot be reached
+        self.since = 0.0
+        self.back = asyncio.Event()
+        self.back.set()
+        self.reconnecting: asyncio.Task[None] | None = None
 
 
 class Store:
@@ -281,12 +297,36 @@ class Store:
     wait on the database. That thread makes nothing atomic: each storage function that decides
     something runs its own transaction (see the module docstring). PostgreSQL is reached with
     psycopg's sync API on this same thread: the storage functions stay one plain-function copy for
-    both engines, and each replica needs a single connection (plus one for LISTEN)."""
+    both engines, and each replica needs a single connection (plus one for LISTEN).
 
-    def __init__(self, db: Db, replica: str = "") -> None:
+    When the connection breaks (a restart, a failover, a locked SQLite file) the store is *away*:
+    one line is logged, a reconnect is tried with capped backoff, and `run` raises `DatabaseAway` at
+    once, so a person gets an answer instead of a wait. Background work uses `patient()`, a view
+    whose `run` instead waits for the database and runs the function then, so takes resume from
+    their last committed state with no error loop."""
+
+    def __init__(self, db: Db, replica: str = "", *, quiet: bool = False) -> None:
         self.db = db
+        self._say = log.debug if quiet else log.warning  # the going away and coming back
         self.replica = replica or new_replica_id()  # this process, among replicas on one database
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dailies-db")
+        self._link = _Link()
+        self._patient = False
+
+    def patient(self) -> Store:
+        """The same store, whose `run` waits out the database being away instead of raising."""
+        view = copy.copy(self)
+        view._patient = True
+        return view
+
+    @property
+    def away(self) -> str:
+        """Why the database cannot be reached right now; "" while it answers."""
+        return self._link.away
+
+    async def back(self) -> None:
+        """Return once the database answers (at once while it does)."""
+        await self._link.back.wait()
 
     @property
     def engine(self) -> str:
@@ -299,7 +339,62 @@ class Store:
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, lambda: fn(self.db, *args, **kwargs))
+        link = self._link
+        while True:
+            if link.away:
+                if not self._patient:
+                    raise DatabaseAway(link.away)
+                await link.back.wait()
+                continue
+            try:
+                return await loop.run_in_executor(self._pool, lambda: fn(self.db, *args, **kwargs))
+            except Exception as exc:
+                if not self.db.lost(exc):
+                    raise
+                # one dropped connection (a pooler recycling it) is mended at once; else it is away
+                if not await self._mended():
+                    self._went_away(exc)
+                if not self._patient:
+                    raise DatabaseAway(self.db.away_reason(exc)) from None
+                # patient: the broken statement's transaction was rolled back; run it again
+
+    async def _mended(self) -> bool:
+        if self._link.away:
+            return False
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._pool, self.db.reconnect)
+        except Exception:
+            return False
+        return True
+
+    def _went_away(self, exc: Exception) -> None:
+        link = self._link
+        if link.away:
+            return
+        link.away = self.db.away_reason(exc)
+        link.since = time.monotonic()
+        link.back.clear()
+        self._say("database unreachable: %s; pausing database work until it is back", link.away)
+        link.reconnecting = asyncio.create_task(self._reconnect(), name="db-reconnect")
+
+    async def _reconnect(self) -> None:
+        loop = asyncio.get_running_loop()
+        link = self._link
+        delay = RECONNECT_FIRST_SECONDS
+        while True:
+            await asyncio.sleep(delay)
+            try:
+                await loop.run_in_executor(self._pool, self.db.reconnect)
+            except Exception as exc:
+                if not self.db.lost(exc):
+                    log.warning("database check failed: %s", type(exc).__name__)
+                delay = min(delay * 2, RECONNECT_CEILING_SECONDS)
+                continue
+            self._say("database reachable again after %.1f s", time.monotonic() - link.since)
+            link.away = ""
+            link.back.set()
+            link.reconnecting = None
+            return
 
     async def watch(self, channel: str, on_notify: Callable[[], None]) -> None:
         """Call `on_notify` whenever another replica notifies `channel` (PostgreSQL; SQLite has no
@@ -309,5 +404,7 @@ class Store:
             await listen(channel, on_notify)
 
     def close(self) -> None:
+        if self._link.reconnecting is not None:
+            self._link.reconnecting.cancel()
         self._pool.shutdown(wait=True)
         self.db.close()

@@ -17,6 +17,8 @@ from psycopg.types.numeric import FloatLoader
 from storage.db import Db, StorageError, pyformat
 
 log = logging.getLogger(__name__)
+# a server that does not answer (a failover in progress) blocks the storage thread this long per try
+CONNECT_TIMEOUT = 5
 
 
 def where(url: str) -> str:
@@ -66,8 +68,23 @@ class PostgresDb(Db):
         return self.conn.execute(pyformat(sql), params)
 
     def _reconnect(self) -> None:
-        if self.conn.broken and self._depth == 0:
+        if (self.conn.broken or self.conn.closed) and self._depth == 0:
             self.conn = _open(self.url)  # the server restarted or the pooler dropped us: reconnect
+
+    def lost(self, exc: Exception) -> bool:
+        # a broken connection, or none to be had; an error inside a working session is the statement's
+        return isinstance(exc, psycopg.OperationalError) and (self.conn.broken or self.conn.closed)
+
+    def reconnect(self) -> None:
+        self._depth = 0  # whatever transaction was open died with the connection
+        self._reconnect()
+        self.conn.execute("SELECT 1").fetchone()
+
+    def away_reason(self, exc: Exception) -> str:
+        first = str(exc).strip().splitlines()
+        return (
+            f"the database at {where(self.url)} is unreachable ({first[0] if first else type(exc).__name__})"
+        )
 
     @contextmanager
     def atomic(self) -> Iterator[None]:
@@ -93,18 +110,26 @@ class PostgresDb(Db):
         self.conn.execute("SELECT pg_notify(%s, '')", [channel])
 
     async def listen(self, channel: str, on_notify: Callable[[], None]) -> None:
-        """LISTEN on a connection of its own (in the event loop), reconnecting until cancelled."""
-        delay = 0.5
+        """LISTEN on a connection of its own (in the event loop), reconnecting until cancelled; one
+        log line when it is lost and one when it is back, not one per attempt."""
+        delay, lost = 0.5, False
         while True:
             try:
-                async with await psycopg.AsyncConnection.connect(self.url, autocommit=True) as conn:
+                async with await psycopg.AsyncConnection.connect(
+                    self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT
+                ) as conn:
                     await conn.execute(pgsql.SQL("LISTEN {}").format(pgsql.Identifier(channel)))
-                    delay = 0.5
+                    if lost:
+                        log.info("LISTEN %s back", channel)
+                        on_notify()  # something may have been missed meanwhile
+                    delay, lost = 0.5, False
                     async for _ in conn.notifies():
                         on_notify()
             except psycopg.Error as exc:
-                log.warning("LISTEN %s lost (%s); reconnecting", channel, type(exc).__name__)
-                on_notify()  # something may have been missed meanwhile
+                if not lost:
+                    log.warning("LISTEN %s lost (%s); reconnecting", channel, type(exc).__name__)
+                    on_notify()
+                lost = True
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)
 
@@ -133,7 +158,7 @@ class PostgresDb(Db):
 
 
 def _open(url: str) -> psycopg.Connection:
-    conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
+    conn = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT)
     conn.adapters.register_loader("numeric", FloatLoader)  # sum() of integers: a float, as in SQLite
     return conn
 

@@ -80,6 +80,23 @@ class SqliteDb(Db):
         # nothing more to take: the outermost atomic() began IMMEDIATE, so this transaction already
         # holds the database's one write lock, for every key, until it ends
 
+    def lost(self, exc: Exception) -> bool:
+        # another process holds the file's write lock past the busy timeout, or the file (or its
+        # folder) was made read-only: nothing was written; the same call works once that ends
+        return isinstance(exc, sqlite3.OperationalError) and any(
+            words in str(exc) for words in ("database is locked", "readonly database")
+        )
+
+    def away_reason(self, exc: Exception) -> str:
+        if "readonly" in str(exc):
+            return f"DAILIES_DB={self.path} cannot be written (read-only file or folder)"
+        return f"DAILIES_DB={self.path} is locked by another process"
+
+    def reconnect(self) -> None:
+        # the write lock, taken and given back at once: reads alone succeed on a locked file
+        self.lite.execute("BEGIN IMMEDIATE")
+        self.lite.execute("ROLLBACK")
+
     def table_names(self) -> list[str]:
         return sorted(self.lite.table_names())
 

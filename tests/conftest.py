@@ -5,7 +5,7 @@ import os
 import pytest
 import pytest_asyncio
 
-from storage.db import connect
+from storage.engines import connect
 from tests.fakes.block_kit import PAYLOADS
 from tests.fakes.slack import running
 from tests.harness import running_bot

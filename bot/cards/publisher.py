@@ -19,7 +19,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.cards.blocks import CardView, render_card
 from bot.cards.pace import CardQueue, Pending, edit_priority, state_key
 from bot.slack.budget import Priority, SlackBudget
-from bot.slack.clients import prepaid
+from bot.slack.clients import (
+    OUTAGE,
+    SLACK_RETRY_CEILING,
+    SLACK_RETRY_FIRST,
+    prepaid,
+    single_attempt,
+    slack_away,
+)
 from storage import approvals, channels, leases
 from storage import jobs as jobs_db
 from storage.db import Store
@@ -73,6 +80,7 @@ class CardPublisher:
     ) -> None:
         pacing = pacing or SlackPacing()
         self.client = client
+        self._once = single_attempt(client)  # card edits: Slack failing to answer comes back to _edit
         self.serving = pacing.serving  # Slack calls made inside are for that workspace, with its token
         self.store = store
         self.interval = interval
@@ -235,7 +243,9 @@ class CardPublisher:
                 timeout = None if due is None else max(0.0, due - time.monotonic())
                 await _nap(lane.wake, timeout)
                 continue
-            if not await self._token(lane, best.priority):
+            if lane.credit:
+                lane.credit -= 1  # an edit that Slack failed to answer left its token unspent
+            elif not await self._token(lane, best.priority):
                 continue
             chosen = lane.queue.best(time.monotonic()) or best
             if chosen.shot_id not in lane.queue.pending:  # sent meanwhile; the token is spent
@@ -276,7 +286,19 @@ class CardPublisher:
             lane.queue.add(shot_id, entry.priority, entry.since)
         except Exception as exc:
             failures = self._failures[shot_id] = self._failures.get(shot_id, 0) + 1
-            if not _transient(exc) or failures >= 30:
+            if slack_away(exc):
+                # Slack did not answer: the token is unspent, and the edit is retried only if it
+                # shows a state (a progress tick is dropped: the next one says more)
+                lane.credit += 1
+                OUTAGE.failed("card edits", exc)
+                if entry.priority == Priority.PROGRESS:
+                    self._failures.pop(shot_id, None)
+                    sent_at = time.monotonic()
+                else:
+                    wait = min(SLACK_RETRY_CEILING, SLACK_RETRY_FIRST * 2 ** (failures - 1))
+                    sent_at = time.monotonic() + wait - self.interval  # due again after `wait`
+                    lane.queue.add(shot_id, entry.priority, entry.since)
+            elif not _transient(exc) or failures >= 30:
                 # e.g. the card was deleted or the bot left the channel: nothing to edit any more
                 log.warning("card %s cannot be updated (%s); giving up", shot_id, _describe(exc))
                 self._failures.pop(shot_id, None)
@@ -302,9 +324,9 @@ class CardPublisher:
             raise CardHeld(shot_id)
         async with self.serving(view.shot.get("team_id") or ""):
             with prepaid(priority):  # the lane's token for the card's team was taken for this edit
-                await self.client.chat_update(
-                    channel=view.shot["channel_id"], ts=ts, text=text, blocks=blocks
-                )
+                # one attempt: a failure comes back to _edit, which retries a state and drops a tick
+                await self._once.chat_update(channel=view.shot["channel_id"], ts=ts, text=text, blocks=blocks)
+        OUTAGE.answered()
         sent_at = time.monotonic()
         self._shown[shot_id] = state_key(view)
         await self.store.run(jobs_db.set_card_state, shot_id, signature)
@@ -341,6 +363,7 @@ class Lane:
     queue: CardQueue
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task | None = None
+    credit: int = 0  # tokens taken for edits Slack never answered, spent before taking more
 
 
 async def _nap(wake: asyncio.Event, timeout: float | None) -> None:

@@ -16,6 +16,7 @@ from bot.delivery.labelling import label_clip
 from bot.delivery.take_context import TakeContext
 from bot.media.provenance import Labelled, Labeller
 from bot.outcomes import TakeEnded, TakeFailed
+from bot.slack.clients import single_attempt, until_slack_answers
 from storage import approvals
 from storage import jobs as jobs_db
 from storage.rows import JobRow, TakeRow
@@ -83,11 +84,15 @@ class Handover:
                 log.info("resuming take %s: the earlier upload is gone; uploading again", take["id"])
         if labelled is None:
             raise TakeFailed("The rendered clip was lost before it could be uploaded; ask for another take.")
+        clip = labelled.path
         try:
-            # the durable client rides out 429s (through the budget), 5xx and Slack being unreachable
-            clip = labelled.path
-            file_id, url = await upload.start_upload(self.slack, clip, f"{title}.mp4".replace(" ", "-"))
-            await upload.send_bytes(self.http, url, clip)
+            # 429s wait in the budget; 5xx answers and Slack being unreachable are waited out here
+            once = single_attempt(self.slack)
+            file_id, url = await until_slack_answers(
+                lambda: upload.start_upload(once, clip, f"{title}.mp4".replace(" ", "-")),
+                "files.getUploadURLExternal",
+            )
+            await until_slack_answers(lambda: upload.send_bytes(self.http, url, clip), "the clip's upload")
             await ctx.store.run(jobs_db.update_take, take["id"], None, "", upload_file_id=file_id)
             await complete(file_id)
         except BaseException:

@@ -17,16 +17,22 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cards.thread_notes import share_ts
+from bot.slack.clients import single_attempt, until_slack_answers
 
 log = logging.getLogger(__name__)
 CHUNK = 256 * 1024
-SEND_ATTEMPTS = 6  # the upload URL stays valid for a while; Slack's file host may blink meanwhile
+SEND_ATTEMPTS = 3  # a blink of Slack's file host; a longer outage is waited out by the caller
 # what Slack answers when a file was already shared (the stand-in's name; Slack's own is unconfirmed)
 ALREADY_COMPLETED = ("upload_already_completed", "file_already_completed", "already_completed")
 
 
 class UploadFailed(Exception):
-    """Slack did not take the file; the message is safe to show."""
+    """Slack did not take the file; the message is safe to show. `slack_away`: the file host did not
+    answer (5xx, unreachable), so the same upload later may work."""
+
+    def __init__(self, message: str, *, slack_away: bool = False) -> None:
+        super().__init__(message)
+        self.slack_away = slack_away
 
 
 async def _chunks(path: Path) -> AsyncIterator[bytes]:
@@ -55,12 +61,16 @@ async def send_bytes(http: httpx.AsyncClient, upload_url: str, path: Path) -> No
             )
         except httpx.TransportError as exc:
             if attempt == SEND_ATTEMPTS - 1:
-                raise UploadFailed(f"Slack's file host could not be reached ({type(exc).__name__})") from exc
+                raise UploadFailed(
+                    f"Slack's file host could not be reached ({type(exc).__name__})", slack_away=True
+                ) from exc
         else:
             if resp.status_code == 200:
                 return
             if resp.status_code < 500 or attempt == SEND_ATTEMPTS - 1:
-                raise UploadFailed(f"Slack refused the upload (HTTP {resp.status_code})")
+                raise UploadFailed(
+                    f"Slack refused the upload (HTTP {resp.status_code})", slack_away=resp.status_code >= 500
+                )
         delay = min(30.0, 2.0**attempt)
         log.warning("upload of %s failed; sending it again in %.0f s", path.name, delay)
         await asyncio.sleep(delay)
@@ -69,19 +79,31 @@ async def send_bytes(http: httpx.AsyncClient, upload_url: str, path: Path) -> No
 async def complete_upload(
     client: AsyncWebClient, file_id: str, *, title: str, channel_id: str, thread_ts: str, comment: str
 ) -> bool:
-    """Step 3: share the file into the thread. True when shared now or already earlier (a resumed
-    job that crashed after this call must not post the clip twice)."""
-    try:
-        await client.files_completeUploadExternal(
-            files=[{"id": file_id, "title": title}],
-            channel_id=channel_id,
-            thread_ts=thread_ts,
-            initial_comment=comment,
-        )
-    except SlackApiError as exc:
-        if exc.response.get("error") in ALREADY_COMPLETED:
-            return True
-        raise
+    """Step 3: share the file into the thread, waiting out Slack being away. True when shared now or
+    already earlier (a resumed job that crashed after this call must not post the clip twice). A
+    failure that leaves it unknown whether Slack shared the file (a timeout, a dropped connection,
+    a 5xx) is followed by `files.info` before asking again: the clip is posted once."""
+    once = single_attempt(client)
+
+    async def share() -> bool:
+        try:
+            await once.files_completeUploadExternal(
+                files=[{"id": file_id, "title": title}],
+                channel_id=channel_id,
+                thread_ts=thread_ts,
+                initial_comment=comment,
+            )
+        except SlackApiError as exc:
+            if exc.response.get("error") in ALREADY_COMPLETED:
+                return True
+            raise
+        return True
+
+    async def landed() -> bool:
+        resp = await once.files_info(file=file_id)
+        return share_ts(resp.get("file") or {}, channel_id) is not None
+
+    await until_slack_answers(share, "files.completeUploadExternal", landed=landed)
     return True
 
 

@@ -25,7 +25,7 @@ from bot.runner.steps import Rendering
 from bot.slack.workspace import WorkspaceGone
 from storage import installations, leases, meta
 from storage import jobs as jobs_db
-from storage.db import Store
+from storage.db import DatabaseAway, Store
 from storage.rows import TakeRow
 from storage.states import TakeState
 
@@ -172,8 +172,16 @@ class JobRunner:
 
     async def _admitted(self, take_id: int) -> None:
         try:
-            async with self.serving(await self.store.run(installations.team_of_take, take_id)):
-                await self._run_take(take_id)
+            while True:
+                try:
+                    async with self.serving(await self.store.run(installations.team_of_take, take_id)):
+                        await self._run_take(take_id)
+                    return
+                except DatabaseAway:
+                    # a lookup on another path (a workspace's token) found the database away: once
+                    # it is back, carry on from the take's last committed state, as after a restart
+                    await self.store.back()
+                    await asyncio.sleep(0.25)  # and never a tight loop, whatever raised it
         except WorkspaceGone as gone:
             # the workspace removed Dailies: stop here, without a word to Slack (its token is dead)
             log.info("take %s stopped: %s", take_id, gone)
@@ -207,6 +215,8 @@ class JobRunner:
             ctx.touch()
         except TakeFailed as exc:
             await self.handover.fail(ctx, str(exc))
+        except DatabaseAway:
+            raise  # not the take's failure: it resumes when the database is back
         except Exception as exc:
             log.exception("take %s failed unexpectedly", take_id)
             await self.handover.fail(

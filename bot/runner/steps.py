@@ -21,9 +21,11 @@ from bot.providers.errors import (
     ContinuationExpired,
     ModelUnavailable,
     ProviderError,
+    RateLimited,
     Refused,
     Retryable,
 )
+from bot.providers.http import backend_name
 from bot.runner.backoff import backoff
 from bot.runner.elements import SubjectElements
 from bot.runner.poller import Poller
@@ -84,11 +86,12 @@ class Rendering:
                     task_id = await provider.submit(spec)
                 break
             except Retryable as exc:
+                # busy or away: asked again, at most every poll ceiling, until the job's deadline
                 wait = backoff(attempt, config.poll_seconds, config.poll_ceiling_seconds, exc.retry_after)
-                if time.time() + wait > deadline or attempt >= 8:
-                    raise TakeFailed(f"{provider.backend} stayed busy: {exc.message}") from None
-                await ctx.update(status_note="waiting for the provider", attempts=attempt + 1)
-                await asyncio.sleep(wait)
+                if time.time() >= deadline:
+                    raise TakeFailed(gave_up(provider.backend, exc, config.job_deadline_seconds)) from None
+                await ctx.update(status_note=waiting_note(provider.backend, exc), attempts=attempt + 1)
+                await asyncio.sleep(min(wait, max(0.0, deadline - time.time())))
                 attempt += 1
             except ContinuationExpired:
                 if spec.source is None or spec.source.continuation is None:
@@ -117,10 +120,12 @@ class Rendering:
         base = provider.poll_seconds or config.poll_seconds
         delay = 0.0 if provider.poll_seconds else config.poll_seconds
         attempt, last_progress = 0, None
-        polled = False
+        polled, failing = False, None  # failing: the error of the polls since the last answer
         while True:
             # a job never hangs; but after a restart it gets one look at the provider before this
             if polled and time.time() > deadline:
+                if failing is not None:
+                    raise TakeFailed(gave_up(provider.backend, failing, config.job_deadline_seconds))
                 raise TakeFailed(
                     f"{provider.backend} did not finish within {_duration(config.job_deadline_seconds)}; "
                     "the job was stopped. Try again, or pick another model."
@@ -131,10 +136,16 @@ class Rendering:
             except Retryable as exc:
                 attempt += 1
                 delay = backoff(attempt, config.poll_seconds, config.poll_ceiling_seconds, exc.retry_after)
-                await ctx.update(status_note="waiting for the provider")
+                note = waiting_note(provider.backend, exc)
+                if failing is None or waiting_note(provider.backend, failing) != note:
+                    await ctx.update(status_note=note)  # once per change, not once per poll
+                failing = exc
                 continue
             except ProviderError as exc:
                 raise TakeFailed(user_message(provider.backend, exc)) from None
+            if failing is not None:
+                failing = None
+                await ctx.update(status_note=None)
             attempt = 0
             if status.state == TaskState.SUCCEEDED:
                 return status
@@ -183,6 +194,24 @@ class Rendering:
 def _from_clip(job: Mapping[str, Any], provider: Provider) -> str:
     version = job["request"].get("parent_version", "?")
     return FROM_CLIP.format(version=version, backend=provider.label or provider.backend, kind=job["kind"])
+
+
+def waiting_note(backend: str, exc: Retryable) -> str:
+    """What the card says while a backend is asked again: busy (429), or not answering at all."""
+    if isinstance(exc, RateLimited):
+        return "waiting for the provider"
+    return f"{backend_name(backend)} is not answering; retrying"
+
+
+def gave_up(backend: str, exc: Retryable, deadline_seconds: float) -> str:
+    """Why a take that could not reach its backend by its deadline was stopped (at no cost)."""
+    name = backend_name(backend)
+    if isinstance(exc, RateLimited):
+        return f"{name} stayed busy for {_duration(deadline_seconds)}: {exc.message} Nothing was charged."
+    return (
+        f"{name} was not answering for {_duration(deadline_seconds)} ({exc.message}); the job was "
+        "stopped and nothing was charged. Try again later, or pick another model."
+    )
 
 
 def user_message(backend: str, exc: ProviderError | None) -> str:

@@ -9,13 +9,18 @@ capped interval) and "interactive" (answers a person is waiting for: give up qui
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
-from collections.abc import AsyncIterator, Iterator
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
+import httpx
 from aiohttp import ClientOSError, ServerConnectionError, ServerDisconnectedError
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -34,6 +39,11 @@ from bot.slack.budget import Priority, SlackBudget
 from bot.slack.workspace import TokenSource, Workspace, WorkspaceGone
 
 log = logging.getLogger(__name__)
+# a call that must land (an upload, a card's final state) while Slack is away: tried again after
+# a jittered wait growing to this ceiling, for at most SLACK_AWAY_LIMIT seconds in all
+SLACK_RETRY_FIRST = 1.0
+SLACK_RETRY_CEILING = 8.0
+SLACK_AWAY_LIMIT = 30 * 60.0
 
 
 @dataclass(frozen=True)
@@ -146,6 +156,92 @@ def interactive_handlers(budget: SlackBudget) -> list[AsyncRetryHandler]:
         BudgetRateLimitRetryHandler(budget, max_retry_count=2),
         AsyncServerErrorRetryHandler(max_retry_count=1),
     ]
+
+
+def slack_away(exc: BaseException) -> bool:
+    """Slack failed to answer (5xx, a dropped connection, a timeout): the same call later may work.
+    A refusal (4xx with an error name) is not this."""
+    if isinstance(exc, SlackApiError):
+        return getattr(exc.response, "status_code", 200) >= 500
+    # (an error of ours that says so: an upload whose host did not answer)
+    return isinstance(exc, (*CONNECTION_ERRORS, httpx.TransportError)) or getattr(exc, "slack_away", False)
+
+
+def single_attempt(client: AsyncWebClient) -> AsyncWebClient:
+    """The same client (token, budget, session) whose 5xx answers and connection errors come straight
+    back to the caller, who decides (a progress edit is dropped, a share is checked before it is
+    asked for again); a 429 still waits its turn in the budget."""
+    once = copy.copy(client)
+    once.retry_handlers = [h for h in client.retry_handlers if isinstance(h, AsyncRateLimitErrorRetryHandler)]
+    return once
+
+
+class SlackAway:
+    """Whether Slack answers, as the calls that must land see it: one log line when it stops
+    answering and one when it is back, not one per attempt."""
+
+    def __init__(self) -> None:
+        self.since: float | None = None
+
+    def failed(self, what: str, exc: BaseException) -> None:
+        if self.since is None:
+            self.since = time.monotonic()
+            log.warning("Slack is not answering (%s, on %s); retrying until it does", _named(exc), what)
+
+    def answered(self) -> None:
+        if self.since is not None:
+            log.warning("Slack answers again after %.0f s", time.monotonic() - self.since)
+            self.since = None
+
+
+OUTAGE = SlackAway()
+
+
+async def until_slack_answers(
+    call: Callable[[], Awaitable],
+    what: str,
+    *,
+    landed: Callable[[], Awaitable[bool]] | None = None,
+):
+    """`call()` until Slack answers it, waiting out 5xx answers, dropped connections and timeouts
+    with capped, jittered backoff; a refusal is raised at once. After an ambiguous failure (Slack
+    may have acted before its answer was lost) `landed()` is asked first: True ends the retries
+    (with None as the result). Retries take no token from the budget: the failed call paid."""
+    delay, started = SLACK_RETRY_FIRST, time.monotonic()
+    attempt = 0
+    while True:
+        try:
+            with prepaid() if attempt else _unchanged():
+                result = await call()
+        except Exception as exc:
+            if not slack_away(exc) or time.monotonic() - started > SLACK_AWAY_LIMIT:
+                raise
+            OUTAGE.failed(what, exc)
+            await asyncio.sleep(delay * (0.5 + random.random() / 2))
+            delay = min(delay * 2, SLACK_RETRY_CEILING)
+            attempt += 1
+            if landed is not None:
+                try:
+                    if await landed():
+                        OUTAGE.answered()
+                        return None
+                except Exception as check:
+                    if not slack_away(check):
+                        raise
+            continue
+        OUTAGE.answered()
+        return result
+
+
+@contextmanager
+def _unchanged() -> Iterator[None]:
+    yield
+
+
+def _named(exc: BaseException) -> str:
+    if isinstance(exc, SlackApiError):
+        return f"HTTP {getattr(exc.response, 'status_code', '?')}"
+    return type(exc).__name__
 
 
 def _channel(kwargs: dict) -> str:

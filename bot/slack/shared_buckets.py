@@ -14,7 +14,7 @@ import math
 
 from bot.slack.budget import Bucket, InProcessBuckets, Key, Tier, fresh, limited, take
 from storage import slack_budget
-from storage.db import Store
+from storage.db import DatabaseAway, Store
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ class SharedBuckets:
 
         try:
             wait = await self.store.run(slack_budget.change_bucket, *key, taken)
-        except self.store.Error as exc:
+        except (self.store.Error, DatabaseAway) as exc:
             self._lost(exc)
             return await self.local.take(key, tier, now, keep)
         self._found()
@@ -70,14 +70,14 @@ class SharedBuckets:
 
         try:
             await self.store.run(slack_budget.change_bucket, *key, paused)
-        except self.store.Error as exc:
+        except (self.store.Error, DatabaseAway) as exc:
             self._lost(exc)
             await self.local.limited(key, tier, now, retry_after)
 
     async def paused_until(self, key: Key) -> float:
         try:
             return await self.store.run(slack_budget.paused_until, *key)
-        except self.store.Error as exc:
+        except (self.store.Error, DatabaseAway) as exc:
             self._lost(exc)
             return await self.local.paused_until(key)
 

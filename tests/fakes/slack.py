@@ -54,6 +54,10 @@ class ScriptedSlack(SocketMode, Surfaces, SlackStandIn):
         super().__init__(**options)
         self.offline = False
         self.offline_attempts = 0  # /api/ calls dropped while offline
+        self.unavailable = False  # a Slack incident: every Web API call and upload answered 503
+        self.unavailable_answers = 0
+        self.drop_next_complete_answer = False  # share the file, then drop the connection unanswered
+        self.shares_again = False  # a Slack that shares an already shared file again when asked
         self._answers: dict[str, list[_Answer]] = {}
         self._init_socket_mode()
         self._init_surfaces()
@@ -150,7 +154,34 @@ class ScriptedSlack(SocketMode, Surfaces, SlackStandIn):
             self.offline_attempts += 1
             request.transport.abort()  # type: ignore[union-attr]
             raise asyncio.CancelledError
-        return await super()._handle_api(request)
+        if self.unavailable:
+            self.unavailable_answers += 1
+            return web.Response(
+                status=503, text="<html>Slack is having trouble</html>", content_type="text/html"
+            )
+        answer = await super()._handle_api(request)
+        if self.drop_next_complete_answer and request.match_info["method"] == "files.completeUploadExternal":
+            self.drop_next_complete_answer = False  # shared, but the bot never hears so
+            request.transport.abort()  # type: ignore[union-attr]
+            raise asyncio.CancelledError
+        return answer
+
+    async def _handle_upload(self, request: web.Request) -> web.StreamResponse:
+        if self.unavailable:
+            self.unavailable_answers += 1
+            await request.read()
+            return web.Response(
+                status=503, text="<html>Slack is having trouble</html>", content_type="text/html"
+            )
+        return await super()._handle_upload(request)
+
+    def _complete_upload(self, params: dict) -> dict:
+        if self.shares_again:
+            for entry in params.get("files") or []:
+                stored = self.files.get(entry.get("id", "")) if isinstance(entry, dict) else None
+                if stored is not None:
+                    stored.completed = False
+        return super()._complete_upload(params)
 
 
 @asynccontextmanager

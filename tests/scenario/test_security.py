@@ -10,7 +10,7 @@ import sys
 import aiohttp
 import pytest
 
-from storage.db import connect
+from storage.engines import connect
 from tests.fakes.kling import FakeKling
 from tests.fakes.media_server import MediaServer
 from tests.fakes.slack import BOT_TOKEN

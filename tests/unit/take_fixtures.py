@@ -13,7 +13,8 @@ from bot.cards.publisher import CardPublisher
 from bot.config import Config, load_config
 from bot.delivery.take_context import TakeContext
 from storage import jobs as jobs_db
-from storage.db import Store, connect
+from storage.db import Store
+from storage.engines import connect
 from tests.fakes.slack import web_client
 
 CHANNEL = "C0RUNNER"

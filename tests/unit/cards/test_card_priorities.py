@@ -10,7 +10,8 @@ from bot.cards.publisher import CardPublisher, SlackPacing
 from bot.slack.budget import SlackBudget, Tier
 from bot.slack.clients import SlackClients
 from storage import jobs as jobs_db
-from storage.db import Store, connect
+from storage.db import Store
+from storage.engines import connect
 from tests.fakes.slack import BOT_TOKEN, web_client
 from tests.unit.cards.test_cardpub import new_shot
 
@@ -134,3 +135,47 @@ async def test_each_workspace_edits_its_cards_on_its_own_budget_with_its_own_tok
     assert asked == [TEAM, "T0OTHER", "T0OTHER"]  # the two posts, then only their edit
     await cards.stop()
     await budget.close()
+
+
+async def test_edits_slack_failed_to_answer_take_no_more_of_the_budget(slack, store, monkeypatch):
+    monkeypatch.setattr("bot.cards.publisher.SLACK_RETRY_FIRST", 0.01)
+    budget = SlackBudget({"chat.update": Tier(per_minute=600, burst=5)})
+    taken: list[str] = []
+    acquire = budget.acquire
+
+    async def counted(team, method, **kw):
+        taken.append(method)
+        return await acquire(team, method, **kw)
+
+    budget.acquire = counted  # type: ignore[method-assign]
+    cards = CardPublisher(web_client(slack), store, interval=0.0, pacing=SlackPacing(budget))
+    shot = await new_shot(store)
+    take = await take_of(store, shot)
+    await cards.ensure_posted(shot)
+    slack.fail_next("chat.update", status=503, times=3)  # Slack having trouble
+    await store.run(jobs_db.update_take, take, "uploading", "")
+    await store.run(jobs_db.update_take, take, "delivered", "", slack_file_id="F1")
+    cards.touch(shot)
+    await slack.wait_for(lambda: slack.count("chat.update") == 4)
+    await cards.drain()
+    await cards.stop()
+    await budget.close()
+    assert slack.calls_to("chat.update")[-1].params["text"].startswith(":white_check_mark: Delivered")
+    assert taken.count("chat.update") == 1, "three failed tries and the edit that landed: one token"
+
+
+async def test_a_progress_tick_slack_failed_to_answer_is_dropped(slack, store):
+    cards = CardPublisher(web_client(slack), store, interval=0.0)
+    shot = await new_shot(store)
+    take = await take_of(store, shot)
+    await cards.ensure_posted(shot)
+    await store.run(jobs_db.update_take, take, "rendering", "", progress=10)
+    cards.touch(shot)
+    await cards.drain()
+    before = slack.count("chat.update")
+    slack.fail_next("chat.update", status=503)
+    await store.run(jobs_db.update_take, take, None, "", progress=40)
+    cards.touch(shot)
+    await cards.drain()
+    await cards.stop()
+    assert slack.count("chat.update") == before + 1, "tried once, not queued for another try"

@@ -10,7 +10,8 @@ from slack_sdk.errors import SlackApiError
 
 from bot.cards.publisher import CARD_EVENT, CardPublisher
 from storage import jobs as jobs_db
-from storage.db import Store, connect
+from storage.db import Store
+from storage.engines import connect
 from tests.fakes.slack import ScriptedSlack, web_client
 
 CHANNEL = "C0CHANNEL"

@@ -75,6 +75,12 @@ def test_without_provider_progress_the_card_shows_elapsed_and_typical_time():
     assert "1m 20s elapsed" in headline(v) and "typically ~5 min" in headline(v)
 
 
+def test_a_take_not_yet_handed_over_says_why_on_the_card():
+    note = "Kling is not answering; retrying"
+    v = view([job(state="queued")], [take(state="submitting", status_note=note)])
+    assert headline(v) == f":hourglass_flowing_sand: Queued · {note}"
+
+
 def test_a_waiting_note_replaces_the_progress():
     v = view([job(state="rendering")], [take(state="rendering", status_note="waiting for the provider")])
     assert "waiting for the provider" in headline(v)

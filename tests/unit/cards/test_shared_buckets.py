@@ -13,7 +13,8 @@ from bot.config import load_config
 from bot.slack.budget import Bucket, SlackBudget, Tier
 from bot.slack.shared_buckets import SharedBuckets, bucket_of, row_of
 from storage import slack_budget
-from storage.db import Store, connect
+from storage.db import Store
+from storage.engines import connect
 
 NOW = 1_800_000_000.0
 TIER = Tier(per_minute=60, burst=5)  # one token a second, five back to back

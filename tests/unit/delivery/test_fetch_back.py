@@ -9,7 +9,8 @@ import pytest
 
 from bot.delivery.fetch_back import FetchBack
 from storage import jobs as jobs_db
-from storage.db import Store, connect
+from storage.db import Store
+from storage.engines import connect
 from tests.fakes.slack import BOT_TOKEN, web_client
 
 

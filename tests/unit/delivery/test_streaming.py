@@ -17,7 +17,8 @@ from bot.delivery import upload
 from bot.providers.base import Availability, Mode, Provider, RenderSpec, TaskState, TaskStatus
 from bot.runner.poller import Poller
 from storage import jobs as jobs_db
-from storage.db import Store, connect
+from storage.db import Store
+from storage.engines import connect
 from tests.fakes.slack import web_client
 
 SPEC = RenderSpec(model="kling-v3", mode=Mode.TEXT, prompt="a red fox in the snow")

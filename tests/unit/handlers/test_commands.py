@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.request import VideoRequest
 from bot.request.help import help_for
 from handlers.commands import handle_video
-from handlers.replies import SOMETHING_WRONG
+from handlers.replies import DATABASE_AWAY, SOMETHING_WRONG, unexpected
+from storage.db import DatabaseAway
 from tests.fakes.slack_requests import slash_command_payload
 
 from .conftest import RESPONSE_URL, Broken, FakeStudio, bolt_request, run, run_failing
@@ -74,4 +77,17 @@ async def test_a_failure_behind_the_ack_is_the_one_ephemeral():
     request.context.ack.assert_awaited_once_with()
     request.context.respond.assert_awaited_once_with(
         text=SOMETHING_WRONG, response_type="ephemeral", replace_original=False
+    )
+
+
+async def test_the_database_away_behind_the_ack_says_to_try_again_in_a_minute():
+    studio = FakeStudio()
+    studio.answer("handle", DatabaseAway("the database at db:5432/dailies is unreachable"))
+    request = bolt_request(command("a fox --model preview"), studio)
+    with pytest.raises(DatabaseAway) as raised:
+        await run(handle_video, request)
+    await unexpected(raised.value, request.body, request.context)
+    request.context.ack.assert_awaited_once_with()
+    request.context.respond.assert_awaited_once_with(
+        text=DATABASE_AWAY, response_type="ephemeral", replace_original=False
     )

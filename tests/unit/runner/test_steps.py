@@ -72,7 +72,7 @@ async def test_a_busy_backend_is_retried_and_the_card_says_so(rendering, kling, 
 async def test_busy_past_the_deadline_fails_with_the_backends_reason(rendering, kling, store, cards):
     kling.fail_next_create()
     ctx, take = await new_take(store, cards)
-    with pytest.raises(TakeFailed, match="kling stayed busy: .*parallel task over resource pack limit"):
+    with pytest.raises(TakeFailed, match="Kling stayed busy for .*parallel task over resource pack limit"):
         await rendering.submit(ctx, take, render_spec(ctx.job, take), deadline=0)
     assert kling.creates == []
 
@@ -130,3 +130,14 @@ async def test_a_take_whose_backend_calls_back_is_polled_only_as_a_safety_net(
     assert rendering.poller.poke(task_id)  # what the callback does
     status = await asyncio.wait_for(waiting, 10)
     assert status.state is TaskState.SUCCEEDED and kling.polls == 2
+
+
+def test_the_card_says_a_backend_is_busy_or_not_answering():
+    from bot.providers.errors import RateLimited, Timeout, Unavailable
+    from bot.runner.steps import gave_up, waiting_note
+
+    assert waiting_note("kling", RateLimited("too many")) == "waiting for the provider"
+    assert waiting_note("kling", Unavailable("down")) == "Kling is not answering; retrying"
+    assert waiting_note("kling", Timeout("slow")) == "Kling is not answering; retrying"
+    reason = gave_up("kling", Unavailable("Kling could not be reached (api, ConnectError)."), 1800)
+    assert reason.startswith("Kling was not answering for 30 minutes") and "nothing was charged" in reason

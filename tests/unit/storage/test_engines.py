@@ -8,7 +8,7 @@ import sqlite3
 
 import pytest
 
-from storage.db import connect
+from storage.engines import connect
 
 
 @pytest.mark.parametrize(

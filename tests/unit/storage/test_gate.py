@@ -16,7 +16,8 @@ import pytest
 from storage import approvals, audit, channels
 from storage import jobs as jobs_db
 from storage.clock import month_start_iso
-from storage.db import Db, connect
+from storage.db import Db
+from storage.engines import connect
 from storage.gate import create_gated
 from tests.unit.storage.test_storage import new_job
 

@@ -12,7 +12,8 @@ import pytest
 from bot.config import ConfigError, load_config
 from storage import jobs as jobs_db
 from storage import leases, meta, migrations
-from storage.db import StorageError, connect, pyformat
+from storage.db import StorageError, pyformat
+from storage.engines import connect
 from tests.unit.storage.test_storage import new_job
 
 A, B = "host-a/101/aaa", "host-b/202/bbb"

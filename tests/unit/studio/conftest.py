@@ -31,7 +31,8 @@ from bot.studio.subjects import Library
 from bot.studio.thread_jobs import ThreadJobs
 from bot.tools.slack_standin.standin import SlackStandIn
 from storage import jobs as jobs_db
-from storage.db import Store, connect
+from storage.db import Store
+from storage.engines import connect
 from tests.fakes.slack import web_client
 from tests.harness import bot_config
 

@@ -1,0 +1,242 @@
+"""Outages of what Dailies depends on, against `dailies serve` as a real process: the PostgreSQL server
+restarted mid-job, Slack's Web API answering 503 for a while, a provider not answering. Each ends
+with every clip delivered exactly once and every card in its final state."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections import Counter
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from tests.fakes.kling import FakeKling
+from tests.fakes.slack import ScriptedSlack, running
+from tests.fakes.slack_requests import JSON, app_mention_event, event_body, post_signed
+from tests.faultbot import FaultBot
+from tests.harness import running_bot
+from tests.postgres_server import NoPostgres, PostgresServer
+
+pytestmark = pytest.mark.faults
+
+CHANNEL = "C0CHANNEL"
+DB_AWAY = "Dailies can't reach its database; try again in a minute"
+
+
+@pytest.fixture
+def restartable_postgres():
+    """A PostgreSQL server of this test's own, so it can be stopped and started again under the bot."""
+    try:
+        server = PostgresServer().start()
+    except NoPostgres as exc:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"PostgreSQL is needed in CI and could not be started: {exc}")
+        pytest.skip(f"PostgreSQL could not be started: {exc}")
+    yield server
+    server.stop()
+
+
+async def healthz(url: str) -> tuple[int, dict]:
+    async with aiohttp.ClientSession() as session, session.get(url + "/healthz") as resp:
+        return resp.status, await resp.json()
+
+
+async def until_healthy(url: str, timeout: float = 15) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while (await healthz(url))[0] != 200:
+        assert loop.time() < deadline, "the health check did not come back to 200"
+        await asyncio.sleep(0.1)
+
+
+def cards(slack: ScriptedSlack) -> list[dict]:
+    return [m for m in slack.messages.get(CHANNEL, []) if m.get("thread_ts", m["ts"]) == m["ts"]]
+
+
+def completes_per_card(slack: ScriptedSlack) -> Counter:
+    """How many times each card's thread was given a clip (files.completeUploadExternal that shared)."""
+    return Counter(
+        c.params.get("thread_ts") for c in slack.calls_to("files.completeUploadExternal") if c.params
+    )
+
+
+async def all_delivered_once(bot: FaultBot, slack: ScriptedSlack, jobs: int, timeout: float = 30) -> None:
+    await bot.wait(
+        lambda: [j["state"] for j in bot.jobs()] == ["delivered"] * jobs, "every job delivered", timeout
+    )
+    await bot.wait(
+        lambda: (
+            len(cards(slack)) == jobs
+            and all(c["text"].startswith(":white_check_mark: Delivered") for c in cards(slack))
+        ),
+        "every card showing Delivered",
+    )
+    for card in cards(slack):
+        clips = [m for m in slack.thread(CHANNEL, card["ts"]) if m.get("files")]
+        assert len(clips) == 1, f"card {card['ts']}: its clip is in the thread exactly once"
+    assert len([f for f in slack.files.values() if f.completed]) == jobs
+
+
+async def test_postgres_restart_under_two_replicas_loses_nothing_and_doubles_nothing(
+    tmp_path, restartable_postgres
+):
+    pg = restartable_postgres
+    async with running() as slack, FakeKling() as kling:
+        kling.never_finish = True  # rendering until the database has been away and come back
+        env = dict(DATABASE_URL=pg.new_database(), KLING_API_KEY=kling.api_key, KLING_BASE_URL=kling.url)
+        bots = [FaultBot(tmp_path / name, slack, **env) for name in ("a", "b")]
+        a, b = bots
+        try:
+            for bot in bots:
+                await bot.start()
+            for i in range(4):
+                status, _ = await bots[i % 2].command(
+                    f"shot {i} of a fox in the snow --model kling-v3 --seconds 5"
+                )
+                assert status == 200
+            await a.wait(lambda: len(kling.tasks) == 4 and kling.polls >= 8, "four takes rendering")
+
+            pg.halt()
+            loop = asyncio.get_running_loop()
+            away_since = loop.time()
+            # at once: whether Dailies has noticed yet (an error behind the ack, told on the
+            # response_url) or not (the ack itself says so), the person hears why within 3 s
+            status, ack = await a.command("a fox at once --model kling-v3 --seconds 5")
+            assert status == 200 and loop.time() - away_since < 3
+            if DB_AWAY not in ack:
+                await slack.wait_for(
+                    lambda: any(DB_AWAY in r["body"].get("text", "") for r in slack.responses),
+                    timeout=3 - (loop.time() - away_since),
+                )
+            for bot in bots:
+                status, body = await healthz(bot.url)
+                assert status == 503 and "database" in body["reason"], "the health check says why"
+            sent = loop.time()
+            status, ack = await b.command("one more fox --model kling-v3 --seconds 5")
+            assert status == 200 and loop.time() - sent < 3, "the command is acknowledged in Slack's 3 s"
+            assert json.loads(ack) == {"response_type": "ephemeral", "text": DB_AWAY + "."}
+            mention = event_body(
+                app_mention_event("a paper boat --model kling-v3 --seconds 5", channel=CHANNEL,
+                                  user="U0ALICE", ts="1732500001.000100"),
+                event_id="Ev0DURING",
+            )  # fmt: skip
+            status, _ = await post_signed(a.url, "/slack/events", mention, JSON)
+            assert status == 503, "not acknowledged: Slack delivers the event again later"
+            await asyncio.sleep(max(0.0, 3 - (loop.time() - away_since)))
+            pg.resume()
+
+            for bot in bots:
+                await until_healthy(bot.url)
+            assert len(a.jobs()) == 4, "the commands sent meanwhile left nothing half-made"
+            for retry, bot in ((1, b), (2, a)):  # Slack's retries of the event, on either replica: one job
+                headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_error"}
+                status, _ = await post_signed(bot.url, "/slack/events", mention, JSON, extra_headers=headers)
+                assert status == 200
+            kling.never_finish = False
+            await all_delivered_once(a, slack, jobs=5)
+            assert len(kling.creates) == 5, "no take was submitted twice"
+            assert set(completes_per_card(slack).values()) == {1}, completes_per_card(slack)
+            for bot in bots:
+                log = bot.log()
+                assert log.count("database unreachable") == 1, "one line as it went away, not one per try"
+                assert log.count("database reachable again") == 1
+        finally:
+            for bot in bots:
+                bot.stop()
+
+
+async def test_slack_answering_503_for_20_seconds_mid_render_delivers_each_clip_once(tmp_path):
+    async with running() as slack, FakeKling() as kling:
+        kling.never_finish = True
+        bot = FaultBot(tmp_path, slack, KLING_API_KEY=kling.api_key, KLING_BASE_URL=kling.url)
+        await bot.start()
+        try:
+            for i in range(3):
+                await bot.command(f"shot {i} of a paper boat --model kling-v3 --seconds 5")
+            await bot.wait(lambda: len(kling.tasks) == 3 and len(cards(slack)) == 3, "three takes rendering")
+
+            slack.unavailable = True
+            kling.never_finish = False  # the clips are ready while Slack is away
+            await bot.wait(
+                lambda: [t["state"] for t in bot.takes()] == ["uploading"] * 3, "every take waiting on Slack"
+            )
+            await asyncio.sleep(20 - 1)
+            assert [j["state"] for j in bot.jobs()] == ["uploading"] * 3, "no job failed meanwhile"
+            answers = slack.unavailable_answers
+            # the first share after Slack is back is made, but its answer is lost on the way
+            slack.shares_again = slack.drop_next_complete_answer = True
+            slack.unavailable = False
+
+            await all_delivered_once(bot, slack, jobs=3)
+            assert answers >= 6, "Slack was really asked meanwhile"
+            assert set(completes_per_card(slack).values()) == {1}, "files.info, not a second share"
+            log = bot.log()
+            # one line as the outage began and one as it ended; the same for the lost answer
+            assert log.count("Slack is not answering") == 2 and log.count("Slack answers again") == 2
+        finally:
+            bot.stop()
+
+
+class AwayKling(FakeKling):
+    """FakeKling that can be away: while `away`, every connection is dropped unanswered."""
+
+    def __init__(self, **kw) -> None:
+        super().__init__(**kw)
+        self.away = False
+        self.dropped = 0
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler):
+        if self.away:
+            self.dropped += 1
+            request.transport.abort()  # type: ignore[union-attr]
+            raise asyncio.CancelledError
+        return await super()._middleware(request, handler)
+
+
+async def test_kling_away_at_submit_and_while_polling_waits_then_delivers(tmp_path, slack):
+    async with (
+        AwayKling(polls_to_finish=3) as kling,
+        running_bot(tmp_path, slack, KLING_API_KEY=kling.api_key, KLING_BASE_URL=kling.url) as bot,
+    ):
+        kling.away = True
+        await bot.command("a fox in the snow --model kling-v3 --seconds 5")
+        await slack.wait_for(
+            lambda: any("Kling is not answering; retrying" in c["text"] for c in cards(slack)), timeout=10
+        )
+        await slack.wait_for(lambda: kling.dropped >= 4, timeout=10)  # several creates, none made
+        (take,) = await bot.takes()
+        assert take["state"] == "submitting" and take["provider_task_id"] is None
+        kling.away = False
+        await bot.wait_job("rendering")
+        await slack.wait_for(lambda: kling.polls >= 1, timeout=10)
+        kling.away = True  # and away again while the take is rendering, for several polls
+        dropped = kling.dropped
+        await slack.wait_for(lambda: kling.dropped >= dropped + 4, timeout=10)
+        kling.away = False
+        job = await bot.wait_job(("delivered", "failed"))
+        assert job["state"] == "delivered", job["error"]
+        await bot.settle()
+        assert len(kling.creates) == 1
+        assert cards(slack)[0]["text"].startswith(":white_check_mark: Delivered")
+
+
+async def test_kling_away_past_the_deadline_fails_the_job_with_the_reason_at_no_cost(tmp_path, slack):
+    async with AwayKling(polls_to_finish=10**6) as kling, running_bot(
+        tmp_path, slack, KLING_API_KEY=kling.api_key, KLING_BASE_URL=kling.url,
+        DAILIES_JOB_DEADLINE_SECONDS="2",
+    ) as bot:  # fmt: skip
+        await bot.command("a fox in the snow --model kling-v3 --seconds 5")
+        await bot.wait_job("rendering")
+        kling.away = True
+        job = await bot.wait_job(("failed", "delivered"))
+        await bot.settle()
+        assert job["state"] == "failed" and "Kling was not answering" in job["error"], job["error"]
+        (take,) = await bot.takes()
+        assert take["cost_usd"] == 0 and job["cost_usd"] == 0
+        thread = slack.thread(CHANNEL, cards(slack)[0]["ts"])
+        assert any("Kling was not answering" in m["text"] for m in thread)
+        assert kling.dropped >= 3, "asked several times before giving up"
