@@ -260,6 +260,16 @@ M017_DEPARTURES = [
     "CREATE TABLE departures (team_id {text} NOT NULL PRIMARY KEY, departed_at {real})",
 ]
 
+M018_MODEL_SIGHTINGS = [
+    # the backends' model lists as every replica sees them (storage.model_sightings): shared by
+    # all workspaces, so never purged with one
+    "CREATE TABLE model_lists (backend {text} NOT NULL PRIMARY KEY, read_at {text})",
+    """CREATE TABLE model_sightings (
+        backend {text} NOT NULL, provider_id {text} NOT NULL,
+        last_seen {text}, missing_since {text}, gone_at {text},
+        PRIMARY KEY (backend, provider_id))""",
+]
+
 MIGRATIONS: list[tuple[str, list[Step]]] = [
     ("m001_core", M001_CORE),
     ("m003_subjects", M003_SUBJECTS),
@@ -277,6 +287,7 @@ MIGRATIONS: list[tuple[str, list[Step]]] = [
     ("m015_messages_by_team", M015_MESSAGES_BY_TEAM),
     ("m016_review_notes", M016_REVIEW_NOTES),
     ("m017_departures", M017_DEPARTURES),
+    ("m018_model_sightings", M018_MODEL_SIGHTINGS),
 ]
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from bot.delivery.take_context import TakeContext
 from bot.media.probe import probe_mp4
 from bot.outcomes import TakeFailed
 from bot.providers.base import Provider, RenderSpec, TaskState, TaskStatus
-from bot.providers.errors import ModelUnavailable, ProviderError, Refused, Retryable
+from bot.providers.errors import ModelGone, ModelUnavailable, ProviderError, Refused, Retryable
 from bot.runner.backoff import backoff
 from bot.runner.elements import SubjectElements
 from bot.runner.poller import Poller
@@ -37,6 +38,7 @@ class Rendering:
         config: Config,
         *,
         submits_at_once: int,
+        gone: Callable[[Provider, RenderSpec], Awaitable[str]] | None = None,
     ) -> None:
         self.provider = provider
         self.poller = poller
@@ -45,6 +47,8 @@ class Rendering:
         self.config = config
         self.media_dir = Path(config.media_dir)  # where downloads land
         self.submits = asyncio.Semaphore(submits_at_once)
+        # the backend said a model is gone: mark it (the model watch) and say what to use instead
+        self.gone = gone
 
     async def submit(self, ctx: TakeContext, take: TakeRow, spec: RenderSpec, deadline: float) -> str:
         """Hand the take to its backend (once, even across a crash mid-submit); returns the task id."""
@@ -75,6 +79,11 @@ class Rendering:
                 await ctx.update(status_note="waiting for the provider", attempts=attempt + 1)
                 await asyncio.sleep(wait)
                 attempt += 1
+            except ModelGone as exc:
+                instead = await self.gone(provider, spec) if self.gone else ""
+                if not instead and exc.suggestion and exc.suggestion not in exc.message:
+                    instead = f" Try `--model {exc.suggestion}`."
+                raise TakeFailed(f"{exc.message} Nothing was charged.{instead}") from None
             except ModelUnavailable as exc:
                 hint = (
                     f" Try `--model {exc.suggestion}`."

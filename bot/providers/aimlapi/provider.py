@@ -17,6 +17,7 @@ from bot.providers.aimlapi.wire import (
     MODELS_PATH,
     RETIRED_SUGGESTION,
     STATUS_PATH,
+    WIRE_MODELS,
     availability_for,
     build_request,
     client_request_id,
@@ -31,6 +32,7 @@ from bot.providers.http import request_json, stream_to_file
 
 class AimlApiProvider(Provider):
     backend = BACKEND
+    publishes_models = True
     result_url_seconds = 20 * 3600.0  # the gateway keeps a finished clip for about a day
     source_input = SourceInput.URL_OR_FILE  # a result URL while it lasts, else our file inline
 
@@ -59,6 +61,19 @@ class AimlApiProvider(Provider):
         if self._offered is None and model in RETIRED_SUGGESTION:
             return False
         return self.availability(model).ok
+
+    def provider_ids(self, model: str, mode: Mode = Mode.TEXT) -> tuple[str, ...]:
+        wire = WIRE_MODELS.get((model, mode))
+        return (wire.id,) if wire is not None else ()
+
+    async def list_models(self) -> frozenset[str]:
+        status, answer, headers = await request_json(
+            self._client, "GET", self._base + MODELS_PATH, backend=BACKEND, headers=self._headers()
+        )
+        if status >= 300:
+            raise error_for(status, answer, headers)
+        self._offered = listed_ids(answer)
+        return self._offered
 
     async def submit(self, spec: RenderSpec) -> str:
         # motion control has two documented ids for one model: the model list says which is live

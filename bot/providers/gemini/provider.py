@@ -10,6 +10,7 @@ import httpx
 
 from bot.providers import errors
 from bot.providers.base import Availability, Mode, Provider, RenderSpec, SourceInput, TaskStatus
+from bot.providers.gemini.models import list_model_ids
 from bot.providers.gemini.wire import (
     BACKEND,
     CHECK_KEY,
@@ -29,6 +30,7 @@ _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 class GeminiProvider(Provider):
     backend = BACKEND
+    publishes_models = True
     source_input = SourceInput.OWN_TASK  # extends only clips it made, by their file URI
     edits_take_images = False  # an extension takes no image
 
@@ -40,8 +42,8 @@ class GeminiProvider(Provider):
         api_key: str,
         model_ids: Mapping[str, tuple[str, ...]],
     ) -> None:
-        # our model id -> the Gemini API's, the first of the catalogue's ids for this backend
-        self._model_ids = {model: ids[0] for model, ids in model_ids.items()}
+        # our model id -> the Gemini API's ids, most preferred first; the first listed is sent
+        self._candidates = dict(model_ids)
         self._client = client
         self._base = base_url.rstrip("/")
         self._api_key = api_key
@@ -50,7 +52,7 @@ class GeminiProvider(Provider):
         return {KEY_HEADER: self._api_key}
 
     def availability(self, model: str, mode: Mode = Mode.TEXT) -> Availability:
-        if model not in self._model_ids:
+        if model not in self._candidates:
             return Availability(False, f"the Gemini API serves only Veo, not {model}", suggestion="veo-3.1")
         if mode not in MODES:
             return Availability(
@@ -59,7 +61,12 @@ class GeminiProvider(Provider):
         return Availability(True)
 
     async def submit(self, spec: RenderSpec) -> str:
-        model, body = build_request(spec, self._model_ids)
+        state = self.model_state(spec.model, spec.mode)
+        if state.provider_id is None:  # never send an id the key's list has dropped
+            raise errors.ModelUnavailable(
+                f"The Gemini API no longer serves {spec.model}: {state.describe()}."
+            )
+        model, body = build_request(spec, {spec.model: state.provider_id})
         status, answer, headers = await request_json(
             self._client, "POST", self._base + CREATE_PATH.format(model=model),
             backend=BACKEND, headers=self._headers(), json=body,
@@ -79,6 +86,12 @@ class GeminiProvider(Provider):
         if status >= 300:
             raise error_for(status, answer, headers)
         return operation_status(answer)
+
+    def provider_ids(self, model: str, mode: Mode = Mode.TEXT) -> tuple[str, ...]:
+        return self._candidates.get(model, ())
+
+    async def list_models(self) -> frozenset[str]:
+        return await list_model_ids(self._client, self._base, self._headers())
 
     async def download(self, task_id: str, status: TaskStatus, dest: Path) -> int:
         """The file URI needs the key, but a redirect off the API's host must not get it: the first
