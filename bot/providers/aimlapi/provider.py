@@ -15,6 +15,7 @@ from bot.providers.aimlapi.wire import (
     BACKEND,
     CREATE_PATH,
     MODELS_PATH,
+    MOTION_IDS,
     RETIRED_SUGGESTION,
     STATUS_PATH,
     WIRE_MODELS,
@@ -40,7 +41,6 @@ class AimlApiProvider(Provider):
         self._client = client
         self._base = base_url.rstrip("/")
         self._api_key = api_key
-        self._retired: set[str] = set()  # models this gateway said it no longer serves
         self._offered: frozenset[str] | None = None  # its model list, once read (check())
 
     def _headers(self, external_id: str | None = None) -> dict[str, str]:
@@ -51,7 +51,8 @@ class AimlApiProvider(Provider):
         return headers
 
     def availability(self, model: str, mode: Mode = Mode.TEXT) -> Availability:
-        return availability_for(model, mode, frozenset(self._retired), self._offered)
+        # a model the gateway answered "gone" is marked by the model watch (Provider.models)
+        return availability_for(model, mode, offered=self._offered)
 
     def refusal(self, spec: RenderSpec) -> str | None:
         return shape_refusal(spec)
@@ -63,6 +64,8 @@ class AimlApiProvider(Provider):
         return self.availability(model).ok
 
     def provider_ids(self, model: str, mode: Mode = Mode.TEXT) -> tuple[str, ...]:
+        if mode is Mode.MOTION and model in MOTION_IDS:  # two documented ids: the list says which
+            return MOTION_IDS[model]
         wire = WIRE_MODELS.get((model, mode))
         return (wire.id,) if wire is not None else ()
 
@@ -88,10 +91,7 @@ class AimlApiProvider(Provider):
             json=body,
         )
         if status >= 300:
-            error = error_for(status, answer, headers, model=spec.model)
-            if isinstance(error, errors.ModelUnavailable):
-                self._retired.add(spec.model)
-            raise error
+            raise error_for(status, answer, headers, model=spec.model)
         task_id = answer.get("id") or headers.get("x-inference-id")
         if not task_id:
             raise errors.Unavailable("AI/ML API accepted the request but returned no generation id.")

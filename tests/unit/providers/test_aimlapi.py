@@ -223,7 +223,7 @@ def envelope(status: int, message: str) -> dict:
         (400, "Body validation error! Expected number, received string", errors.BadRequest),
         (401, "This request requires a valid API key", errors.AuthFailed),
         (403, "You've run out of credits. Please top up your balance", errors.OutOfBalance),
-        (404, "Model is deprecated", errors.ModelUnavailable),
+        (404, "Model is deprecated", errors.ModelGone),
         (429, "Too Many Requests", errors.RateLimited),
         (500, "Internal server error", errors.Unavailable),
         (503, "Upstream service is unavailable", errors.Unavailable),
@@ -332,11 +332,13 @@ async def test_moderation_ends_the_task_as_refused(fake, provider):
     assert "violates our policy" in status.error.message
 
 
-async def test_retired_sora_is_model_unavailable_and_stays_so(fake, provider):
+async def test_retired_sora_answers_model_gone_and_leaves_the_list(fake, provider):
+    """The answer is a ModelGone (the model watch marks it); the next list read lacks the id."""
     fake.retire_models({"sora-2", "sora-2-pro"})
-    with pytest.raises(errors.ModelUnavailable) as caught:
+    with pytest.raises(errors.ModelGone) as caught:
         await provider.submit(spec("sora-2-pro", seconds=8))
     assert caught.value.suggestion == "kling-v3-pro"
+    assert "openai/sora-2-pro-t2v" not in await provider.list_models()
     later = provider.availability("sora-2-pro")
     assert not later.ok and later.suggestion == "kling-v3-pro"
 

@@ -22,6 +22,7 @@ ORDER = [
     "m015_messages_by_team",
     "m016_review_notes",
     "m017_departures",
+    "m018_model_sightings",
 ]
 
 
