@@ -6,6 +6,7 @@ from __future__ import annotations
 from bot.config import Config
 from bot.providers.base import Availability, Mode, Provider
 from bot.providers.discovery import ModelState
+from bot.providers.http import backend_name
 from bot.providers.registry import available_here, living_alternative, route
 from bot.request.catalogue import Catalogue, shipped_catalogue
 from storage.channels import ChannelSettings
@@ -40,7 +41,7 @@ class Routes:
         listing = f"; models available here: {', '.join(here)}" if here else ""
         return Availability(
             False,
-            f"{provider.label or backend} no longer serves it ({state.describe()}){listing}",
+            f"{provider.label or backend_name(backend)} no longer serves it ({state.describe()}){listing}",
             suggestion=living_alternative(model_id, self.catalogue, self.config, self.providers),
         )
 
@@ -82,7 +83,9 @@ class Routes:
             provider = self.providers[backend]
             state = provider.model_state(model_id)
             if not provider.local and not state.usable:
-                skipped.append(f"{model_id} is {state.describe()} on {provider.label or backend}")
+                skipped.append(
+                    f"{model_id} is {state.describe()} on {provider.label or backend_name(backend)}"
+                )
                 continue
             if provider.local or not provider.known_to_serve(model_id):
                 skipped.append(f"{model_id} is not served here")

@@ -13,6 +13,7 @@ from tests.fakes.gemini import FakeGemini
 from tests.harness import running_bot
 from tests.scenario.test_scenario_backends import aiml_env, deliver
 from tests.scenario.test_scenario_provider_errors import ephemeral, failed_job
+from tests.scenario.test_scenario_threads import reply
 from tests.scenario.test_scenario_veo import creates, gemini_env
 
 PREVIEW_IDS = {"veo-3.1-generate-preview", "veo-3.1-fast-generate-preview"}
@@ -67,10 +68,20 @@ async def test_a_model_the_list_drops_is_refused_before_any_call_naming_alternat
         posts = len(creates(fake))
         assert (await bot.command("a lighthouse at dusk --model veo-3.1 --seconds 8"))[0] == 200
         body = await ephemeral(slack)
-        assert "`veo-3.1` can't run here" in body and "unavailable since" in body and "last seen" in body
+        assert "`veo-3.1` can't run here: Gemini API no longer serves it (unavailable since" in body
+        assert "last seen" in body
         assert "models available here:" in body and "veo-3.1-fast" in body
         assert "Try `--model kling-v3-pro`" in body  # the catalogue's alternative, running here
         assert len(creates(fake)) == posts and len(await bot.jobs()) == 1  # no call, no job
+        # in the delivered clip's thread, another take gets the same check
+        (job,) = await bot.jobs()
+        card_ts = (await bot.dailies.store.run(lambda db: db["shots"].get(job["shot_id"])))["card_ts"]
+        await reply(bot, card_ts, "again")
+        await slack.wait_for(lambda: slack.count("chat.postEphemeral") == 1)
+        (told,) = slack.calls_to("chat.postEphemeral")
+        assert told.params["user"] == "U0ALICE" and "`veo-3.1` can't run here" in told.params["text"]
+        assert "Gemini API no longer serves it (unavailable since" in told.params["text"]
+        assert len(creates(fake)) == posts and len(await bot.jobs()) == 1
         # every replica agrees: the database has it, not only this process
         reads, rows = await bot.dailies.store.run(model_sightings.everything)
         dropped = {r["provider_id"]: r for r in rows if r["backend"] == "gemini"}
