@@ -10,8 +10,9 @@ from bot.providers.discovery import State
 from storage import model_sightings
 from tests.fakes.aimlapi import FakeAimlApi
 from tests.fakes.gemini import FakeGemini
+from tests.fakes.kling import FakeKling
 from tests.harness import running_bot
-from tests.scenario.test_scenario_backends import aiml_env, deliver
+from tests.scenario.test_scenario_backends import aiml_env, deliver, kling_env
 from tests.scenario.test_scenario_provider_errors import ephemeral, failed_job
 from tests.scenario.test_scenario_threads import reply
 from tests.scenario.test_scenario_veo import creates, gemini_env
@@ -111,3 +112,19 @@ async def test_a_model_the_gateway_starts_answering_gone_fails_at_no_cost_and_is
         assert "`veo-3.1` can't run here" in body and "unavailable since" in body
         assert "kling-v3-pro" in body
         assert len(fake.created()) == 1 and len(await bot.jobs()) == 1
+
+
+async def test_kling_direct_has_no_list_so_its_models_are_unknown_until_it_answers_gone(tmp_path, slack):
+    async with FakeKling(polls_to_finish=1) as fake, running_bot(tmp_path, slack, **kling_env(fake)) as bot:
+        kling = bot.dailies.providers["kling"]
+        assert kling.model_state("kling-v3-pro").state is State.UNKNOWN
+        fake.fail_next_create(code=1203, http=400, message="model_name kling-v3 is not supported")
+        assert (await bot.command("a fox at dawn --model kling-v3-pro --seconds 5"))[0] == 200
+        _, message = await failed_job(bot, slack)  # at $0
+        assert "Kling does not serve that model" in message and "Nothing was charged" in message
+        assert kling.model_state("kling-v3-pro").state is State.UNAVAILABLE
+        creates = len([r for r in fake.requests if r.method == "POST"])
+        assert (await bot.command("a fox at dawn --model kling-v3 --seconds 5"))[0] == 200  # same Kling id
+        body = await ephemeral(slack)
+        assert "`kling-v3` can't run here: Kling no longer serves it (unavailable since" in body
+        assert len([r for r in fake.requests if r.method == "POST"]) == creates
