@@ -49,13 +49,13 @@ class Routes:
         return available_here(self.catalogue, self.config, self.providers)
 
     def model_states(self) -> dict[str, dict[str, ModelState]]:
-        """Every catalogue model's state on each configured remote backend that names it
+        """Every catalogue model's state on each configured remote backend that has an id for it
         (`dailies models`, `dailies doctor`): available, unavailable since when, unknown."""
         states: dict[str, dict[str, ModelState]] = {}
         for model in self.catalogue.values():
             mode = Mode.TEXT if "text" in model.inputs else Mode.AVATAR
             for name, provider in self.providers.items():
-                if not provider.local and provider.availability(model.id, mode).ok:
+                if not provider.local and provider.provider_ids(model.id, mode):
                     states.setdefault(model.id, {})[name] = provider.model_state(model.id, mode)
         return states
 
@@ -81,14 +81,13 @@ class Routes:
         for model_id in preference:
             backend = self.backend_for(model_id)
             provider = self.providers[backend]
+            if provider.local:
+                continue  # no backend here for it: nothing changed, nothing to say
             state = provider.model_state(model_id)
-            if not provider.local and not state.usable:
+            if not state.usable:  # the news a card should carry: a model that went away
                 skipped.append(
                     f"{model_id} is {state.describe()} on {provider.label or backend_name(backend)}"
                 )
-                continue
-            if provider.local or not provider.known_to_serve(model_id):
-                skipped.append(f"{model_id} is not served here")
-                continue
-            return model_id, "; ".join(skipped)
-        return preference[-1], "; ".join(skipped[:-1])
+            elif provider.known_to_serve(model_id):
+                return model_id, "; ".join(skipped)
+        return preference[-1], "; ".join(skipped)

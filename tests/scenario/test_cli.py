@@ -147,8 +147,10 @@ async def test_doctor_and_models_with_a_retired_openai_endpoint(tmp_path, slack)
         }
         code, out, err = await dailies(tmp_path, "doctor", **env)
         assert code != 0 and "Traceback" not in err
-        unavailable = [line for line in out.splitlines() if "sora-2" in line and "unavailable" in line]
+        problems = [line for line in out.splitlines() if line.startswith("problem:")]
+        unavailable = [line for line in problems if "sora-2" in line and "unavailable" in line]
         assert len(unavailable) == 2 and all("kling" in line for line in unavailable), out
+        assert "model: sora-2-pro on openai: unavailable since" in out  # its model list lacks it
 
         code, out, err = await dailies(tmp_path, "models", **env)
         assert code == 0, err
