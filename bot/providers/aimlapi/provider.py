@@ -67,7 +67,10 @@ class AimlApiProvider(Provider):
         if mode is Mode.MOTION and model in MOTION_IDS:  # two documented ids: the list says which
             return MOTION_IDS[model]
         wire = WIRE_MODELS.get((model, mode))
-        return (wire.id,) if wire is not None else ()
+        if wire is None:
+            return ()
+        # an id with the resolution in it is one id per resolution: listed at any, the model is here
+        return tuple(wire.id.format(res=r) for r in wire.resolutions) if wire.resolutions else (wire.id,)
 
     async def list_models(self) -> frozenset[str]:
         status, answer, headers = await request_json(

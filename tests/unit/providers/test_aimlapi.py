@@ -11,6 +11,7 @@ from bot.providers import errors
 from bot.providers.aimlapi.provider import AimlApiProvider
 from bot.providers.aimlapi.wire import (
     AVATAR_NEEDS_AUDIO,
+    WIRE_MODELS,
     build_request,
     client_request_id,
     error_for,
@@ -368,3 +369,13 @@ async def test_check_names_the_key_when_it_is_wrong(fake):
         assert await good.check() == []
         problems = await bad.check()
     assert len(problems) == 1 and "AIMLAPI_API_KEY" in problems[0] and "wrong" not in problems[0]
+
+
+async def test_every_id_discovery_checks_is_one_the_gateway_lists(fake, provider):
+    """What the model list is checked for is the gateway's real ids (a resolution template expanded),
+    so a model the gateway serves is never taken for one it dropped."""
+    listed = await provider.list_models()
+    for model, mode in WIRE_MODELS:
+        ids = provider.provider_ids(model, mode)
+        assert ids and all("{" not in i for i in ids), (model, mode)
+        assert any(i in listed for i in ids), (model, mode, ids)
