@@ -15,6 +15,7 @@ from bot.providers.aimlapi.wire import (
     build_request,
     client_request_id,
     error_for,
+    listed_ids,
     parse_status,
 )
 from bot.providers.base import MediaRef, Mode, RenderSpec, SourceClip, SubjectRef, TaskState
@@ -379,3 +380,10 @@ async def test_every_id_discovery_checks_is_one_the_gateway_lists(fake, provider
         ids = provider.provider_ids(model, mode)
         assert ids and all("{" not in i for i in ids), (model, mode)
         assert any(i in listed for i in ids), (model, mode, ids)
+
+
+def test_the_model_list_matches_aliases_too():
+    """A model published under a new canonical id keeps the name we send as an alias (reference §c.2)."""
+    body = {"object": "list", "data": [{"id": "google/veo-3.1-t2v-2", "aliases": ["google/veo-3.1-t2v"]}]}
+    assert listed_ids(body) == {"google/veo-3.1-t2v-2", "google/veo-3.1-t2v"}
+    assert listed_ids({"data": [{"id": "x", "aliases": None}, "junk"]}) == {"x"}
