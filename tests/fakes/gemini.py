@@ -159,13 +159,7 @@ class FakeGemini(ScriptedStandIn):
         except ValueError:
             return self._error(400, "INVALID_ARGUMENT", "Invalid page token or size.")
         page = ids[start : start + max(size, 1)]
-        methods = lambda m: ["generateContent"] if m.startswith("gemini") else ["predictLongRunning"]  # noqa: E731
-        body: dict = {
-            "models": [
-                {"name": f"models/{m}", "baseModelId": m, "supportedGenerationMethods": methods(m)}
-                for m in page
-            ]
-        }
+        body: dict = {"models": [_listed_model(m) for m in page]}
         if start + len(page) < len(ids):
             body["nextPageToken"] = str(start + len(page))
         return web.json_response(body)
@@ -254,3 +248,9 @@ def validate(body: object) -> str | None:
         if resolution != "720p" or "durationSeconds" in parameters:
             return "video extension is 720p and takes no durationSeconds."
     return None
+
+
+def _listed_model(model: str) -> dict:
+    """One entry of `GET /v1beta/models` (reference §c.1): Veo ids list `predictLongRunning`."""
+    method = "generateContent" if model.startswith("gemini") else "predictLongRunning"
+    return {"name": f"models/{model}", "baseModelId": model, "supportedGenerationMethods": [method]}
