@@ -30,6 +30,7 @@ from bot.providers.base import Provider
 from bot.providers.registry import build_providers
 from bot.request.catalogue import Catalogue, load_catalogue
 from bot.runner.job_runner import JobRunner, Reporting
+from bot.runner.model_watch import ModelWatch
 from bot.runner.spec import intake_spec
 from bot.screening.routes import ScreeningRoom, room_links, room_slack, screening_room
 from bot.slack.budget import SlackBudget, Tier
@@ -85,6 +86,7 @@ class Services:
     runner: JobRunner
     studio: Studio
     screening: ScreeningRoom | None = None
+    models: ModelWatch | None = None  # the backends' model lists, read at start and hourly
 
 
 @dataclass
@@ -136,6 +138,11 @@ class Dailies:
     async def start(self) -> None:
         if self.tokens is not None:
             await self.tokens.seal_stored()  # before any token is used: plaintext or old-key rows
+        if self.services.models is not None:
+            await self.services.models.refresh()  # before any request: never send a dropped id
+            self._background.append(
+                asyncio.create_task(self.services.models.keep_watching(), name="model-lists")
+            )
         await self.runner.start()
         if self.studio.workflow_steps is not None:
             self.studio.workflow_steps.start_sweep()  # steps a restart left open
@@ -259,7 +266,15 @@ def build_studio(
 
     def refusal(new: jobs_db.NewJob) -> str | None:
         provider = providers.get(new.backend)
-        return provider.refusal(intake_spec(new.model, new.request)) if provider else None
+        if provider is None:
+            return None
+        spec = intake_spec(new.model, new.request)
+        # every feature's last check: a model its backend stopped listing since the plan was made
+        availability = routes.availability(new.backend, new.model, spec.mode)
+        if not availability.ok:
+            hint = f" Try `--model {availability.suggestion}`." if availability.suggestion else ""
+            return f"`{new.model}` can't run here: {availability.reason}.{hint}"
+        return provider.refusal(spec)
 
     intake = Intake(store, routes, library, inputs, Starter(store, runner.cards, runner.wake, refusal))
 
@@ -330,7 +345,8 @@ def build(config: Config, *, slack_file_hosts: tuple[str, ...] = ("files.slack.c
     handover = Handover(
         client, http, keep_media=config.keep_media, job_ended=completion.job_ended, labeller=labeller
     )
-    runner = JobRunner(config, background, providers, Reporting(handover, cards, clients.serving))
+    models = ModelWatch(store, providers, catalogue, config)
+    runner = JobRunner(config, background, providers, Reporting(handover, cards, clients.serving), models)
     hooks = RunnerHooks(cards, runner.wake, runner.cancel_job, completion)
     studio = build_studio(
         config, store, providers, hooks, clients, catalogue, slack_file_hosts=slack_file_hosts
@@ -349,5 +365,5 @@ def build(config: Config, *, slack_file_hosts: tuple[str, ...] = ("files.slack.c
         store,
         http,
         SlackSide(app, clients, identity, tokens, buckets, retention),
-        Services(providers, cards, runner, studio, room),
+        Services(providers, cards, runner, studio, room, models),
     )

@@ -94,8 +94,13 @@ async def _models(config) -> int:
     try:
         for problem in await _provider_checks(dailies):
             print(f"note: {problem}", file=sys.stderr)
+        if dailies.services.models is not None:
+            await dailies.services.models.refresh(force=True)  # the backends' lists, read now
+        routes = dailies.studio.routes
         print(
-            answers.models_table(answers.model_rows(dailies.studio.model_routes(), dailies.studio.catalogue))
+            answers.models_table(
+                answers.model_rows(routes.model_routes(), routes.catalogue, routes.model_states())
+            )
         )
     finally:
         await dailies.close()

@@ -94,6 +94,7 @@ class Config:
     db_path: str = "./dailies.db"
     database_url: str = ""  # postgresql://…: PostgreSQL instead of the SQLite file (what replicas share)
     lease_seconds: float = 60.0  # a replica's claim on a running take, renewed while it runs
+    model_list_seconds: float = 3600.0  # DAILIES_MODEL_LIST_SECONDS: how often backends' model lists are read
     media_dir: str = "./media"
     keep_media: bool = False
     poll_seconds: float = 5.0
@@ -243,6 +244,7 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = Path
         db_path=s("DAILIES_DB", "./dailies.db"),
         database_url=_database_url(s("DATABASE_URL")),
         lease_seconds=_float(env, "DAILIES_LEASE_SECONDS", 60.0),
+        model_list_seconds=_float(env, "DAILIES_MODEL_LIST_SECONDS", 3600.0),
         media_dir=s("DAILIES_MEDIA_DIR", "./media"),
         keep_media=s("DAILIES_KEEP_MEDIA") in ("1", "true", "yes"),
         poll_seconds=_float(env, "DAILIES_POLL_SECONDS", 5.0),

@@ -280,6 +280,16 @@ M019_TAKE_INTERACTIONS: list[Step] = [
     "ALTER TABLE takes ADD COLUMN interaction_id {text}",
 ]
 
+M020_MODEL_SIGHTINGS: list[Step] = [
+    # the backends' model lists as every replica sees them (storage.model_sightings): shared by
+    # all workspaces, so never purged with one
+    "CREATE TABLE model_lists (backend {text} NOT NULL PRIMARY KEY, read_at {text})",
+    """CREATE TABLE model_sightings (
+        backend {text} NOT NULL, provider_id {text} NOT NULL,
+        last_seen {text}, missing_since {text}, gone_at {text},
+        PRIMARY KEY (backend, provider_id))""",
+]
+
 MIGRATIONS: list[tuple[str, list[Step]]] = [
     ("m001_core", M001_CORE),
     ("m003_subjects", M003_SUBJECTS),
@@ -299,6 +309,7 @@ MIGRATIONS: list[tuple[str, list[Step]]] = [
     ("m017_departures", M017_DEPARTURES),
     ("m018_subject_consent", M018_SUBJECT_CONSENT),
     ("m019_take_interactions", M019_TAKE_INTERACTIONS),
+    ("m020_model_sightings", M020_MODEL_SIGHTINGS),
 ]
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from bot.cards.blocks import note_count
 from bot.providers.base import Availability
+from bot.providers.discovery import ModelState
 from bot.request.catalogue import Catalogue, ModelSpec, modes_of
 from bot.request.money import usd
 from bot.request.pricing import price_per_second
@@ -23,8 +24,13 @@ def _seconds(model: ModelSpec) -> str:
     return ", ".join(str(x) for x in s) + " s"
 
 
-def model_rows(routes: dict[str, tuple[str, Availability]], catalogue: Catalogue) -> list[dict]:
-    """One row per catalogue model: id, backend here, modes, durations, aspects, audio, edits, $/s."""
+def model_rows(
+    routes: dict[str, tuple[str, Availability]],
+    catalogue: Catalogue,
+    states: dict[str, dict[str, ModelState]] | None = None,
+) -> list[dict]:
+    """One row per catalogue model: id, backend here, modes, durations, aspects, audio, edits, $/s,
+    and with `states` its state on each configured backend (available, unavailable since, unknown)."""
     rows = []
     for model in catalogue.values():
         backend, avail = routes[model.id]  # every catalogue model is routed
@@ -44,6 +50,11 @@ def model_rows(routes: dict[str, tuple[str, Availability]], catalogue: Catalogue
                 "edits": "yes" if model.edits else "no",
                 "price": f"${price:.3f}/s",
                 "suggestion": living or avail.suggestion,
+                "lists": "; ".join(
+                    f"{backend}: {state.describe()}"
+                    for backend, state in (states or {}).get(model.id, {}).items()
+                )
+                or "-",
             }
         )
     return rows
@@ -64,6 +75,7 @@ def models_text(rows: list[dict]) -> str:
 def models_table(rows: list[dict]) -> str:
     """`dailies models` in a terminal."""
     cols = ["id", "backend", "modes", "seconds", "aspects", "resolutions", "audio", "edits", "price"]
+    cols += ["lists"]  # the model's state on each configured backend, from its model list
     widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in cols}
     out = ["  ".join(c.upper().ljust(widths[c]) for c in cols)]
     out += ["  ".join(str(r[c]).ljust(widths[c]) for c in cols) for r in rows]

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.providers.discovery import BackendModels, ModelState
 from bot.providers.errors import ProviderError
 from bot.providers.webhooks import CallbackRejected
 
@@ -161,6 +162,11 @@ class Provider(abc.ABC):
     lip_sync: bool = False  # makes a clip's face say a line (Mode.LIPSYNC)
     # how long the backend keeps a clip's conversation for an edit to continue (None: it keeps none)
     continuation_seconds: float | None = None
+    # publishes the models it serves (`list_models`): a model none of whose ids it lists is
+    # unavailable here; without a list a model's state is unknown until the backend says it is gone
+    publishes_models: bool = False
+    # what the database knows of this backend's model list, kept current by the model watch
+    models: BackendModels = BackendModels()
 
     @abc.abstractmethod
     def availability(self, model: str, mode: Mode = Mode.TEXT) -> Availability:
@@ -196,6 +202,24 @@ class Provider(abc.ABC):
         """Whether this backend is known to render `model` here (the final render prefers only
         those); a backend whose model list is unknown answers from `availability`."""
         return self.availability(model).ok
+
+    def provider_ids(self, model: str, mode: Mode = Mode.TEXT) -> tuple[str, ...]:
+        """The ids this backend could know `model` in `mode` by, most preferred first (what its
+        model list is checked for); () when it names none."""
+        return ()
+
+    def model_state(self, model: str, mode: Mode = Mode.TEXT) -> ModelState:
+        """`model` here now, from the backend's model list and its "gone" answers."""
+        return self.models.state(self.provider_ids(model, mode))
+
+    def sent_id(self, model: str, mode: Mode = Mode.TEXT) -> str | None:
+        """The provider id a submit of `model` sends now: the first candidate not known gone."""
+        return self.model_state(model, mode).provider_id
+
+    async def list_models(self) -> frozenset[str]:
+        """The provider ids the backend lists now (every page). Only asked of backends with
+        `publishes_models`; raises ProviderError when the list cannot be read."""
+        raise NotImplementedError(f"{self.backend} publishes no model list")
 
     async def find(self, spec: RenderSpec) -> str | None:
         """The task an earlier submit of `spec` created (by `spec.external_id`), or None: lets a

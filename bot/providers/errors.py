@@ -6,6 +6,7 @@
     ├── AuthFailed                the key is missing, wrong or not allowed this model (401/403)
     ├── BadRequest                the backend rejected our request: a bug on our side (400/404 params)
     ├── ModelUnavailable          the backend no longer serves this model (retired Sora 2, 404 model)
+    │   └── ModelGone             ...and it said so in an answer: the model is marked unavailable
     ├── ContinuationExpired       the clip's conversation an edit continues is gone (Gemini Omni)
     └── Retryable                 worth trying again later, with backoff
         ├── RateLimited           429, Kling 1302/1303: honour `retry_after`
@@ -71,6 +72,11 @@ class ModelUnavailable(ProviderError):
     def __init__(self, message: str, *, suggestion: str | None = None, **kw) -> None:
         super().__init__(message, **kw)
         self.suggestion = suggestion
+
+
+class ModelGone(ModelUnavailable):
+    """The backend answered that the model is gone (404, `model_not_found`, "is no longer
+    available"): Dailies marks it unavailable there at once (`bot.providers.discovery`)."""
 
 
 class ContinuationExpired(ProviderError):

@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 
 from bot.config import Config
-from bot.providers.base import Provider
+from bot.providers.base import Mode, Provider
 from bot.request.catalogue import Catalogue, shipped_catalogue
 
 # a model's direct backend, when its keys are set
@@ -104,3 +104,28 @@ def build_providers(
             http, base_url=config.aimlapi_base_url, api_key=config.aimlapi_api_key
         )
     return providers
+
+
+def serves_now(provider: Provider, model: str, mode: Mode = Mode.TEXT) -> bool:
+    """Can `provider` render `model` now: by its own rules and by its model list ("unknown" counts)."""
+    return provider.availability(model, mode).ok and provider.model_state(model, mode).usable
+
+
+def available_here(catalogue: Catalogue, config: Config, providers: dict[str, Provider]) -> list[str]:
+    """The catalogue's models that the backend each is routed to serves now, in catalogue order."""
+    found = []
+    for model in catalogue.values():
+        provider = providers.get(route(model.id, config, model.family))
+        mode = Mode.TEXT if "text" in model.inputs else Mode.AVATAR
+        if provider is not None and serves_now(provider, model.id, mode):
+            found.append(model.id)
+    return found
+
+
+def living_alternative(
+    model_id: str, catalogue: Catalogue, config: Config, providers: dict[str, Provider]
+) -> str | None:
+    """The first of `model_id`'s catalogue alternatives that runs here now, else None."""
+    model = catalogue.get(model_id)
+    here = set(available_here(catalogue, config, providers))
+    return next((m for m in (model.alternatives if model else ()) if m in here), None)

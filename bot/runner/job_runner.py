@@ -19,6 +19,7 @@ from bot.delivery.take_context import TakeContext
 from bot.outcomes import TakeEnded, TakeFailed
 from bot.providers.base import Provider
 from bot.runner.elements import SubjectElements
+from bot.runner.model_watch import ModelWatch
 from bot.runner.poller import Poller
 from bot.runner.spec import render_spec
 from bot.runner.steps import Rendering
@@ -62,6 +63,7 @@ class JobRunner:
         store: Store,
         providers: dict[str, Provider],
         reporting: Reporting,
+        models: ModelWatch | None = None,
     ) -> None:
         self.config = config
         self.serving = reporting.serving  # Slack calls made inside are for that workspace, with its token
@@ -70,7 +72,14 @@ class JobRunner:
         self.media_dir = Path(config.media_dir)
         elements = SubjectElements(store)
         self.renderings = {
-            name: Rendering(provider, Poller(provider), elements, config, submits_at_once=SUBMITS_AT_ONCE)
+            name: Rendering(
+                provider,
+                Poller(provider),
+                elements,
+                config,
+                submits_at_once=SUBMITS_AT_ONCE,
+                gone=models.gone if models is not None else None,
+            )  # fmt: skip
             for name, provider in providers.items()
         }
         self.handover = reporting.handover

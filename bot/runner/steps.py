@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +19,7 @@ from bot.outcomes import TakeFailed
 from bot.providers.base import Provider, RenderSpec, TaskState, TaskStatus
 from bot.providers.errors import (
     ContinuationExpired,
+    ModelGone,
     ModelUnavailable,
     ProviderError,
     RateLimited,
@@ -54,6 +55,7 @@ class Rendering:
         config: Config,
         *,
         submits_at_once: int,
+        gone: Callable[[Provider, RenderSpec], Awaitable[str]] | None = None,
     ) -> None:
         self.provider = provider
         self.poller = poller
@@ -62,6 +64,8 @@ class Rendering:
         self.config = config
         self.media_dir = Path(config.media_dir)  # where downloads land
         self.submits = asyncio.Semaphore(submits_at_once)
+        # the backend said a model is gone: mark it (the model watch) and say what to use instead
+        self.gone = gone
 
     async def submit(self, ctx: TakeContext, take: TakeRow, spec: RenderSpec, deadline: float) -> str:
         """Hand the take to its backend (once, even across a crash mid-submit); returns the task id."""
@@ -101,6 +105,11 @@ class Rendering:
                 spec = replace(spec, source=replace(spec.source, continuation=None))
                 await ctx.store.run(jobs_db.add_job_note, ctx.job["id"], _from_clip(ctx.job, provider))
                 ctx.touch()
+            except ModelGone as exc:
+                instead = await self.gone(provider, spec) if self.gone else ""
+                if not instead and exc.suggestion and exc.suggestion not in exc.message:
+                    instead = f" Try `--model {exc.suggestion}`."
+                raise TakeFailed(f"{exc.message} Nothing was charged.{instead}") from None
             except ModelUnavailable as exc:
                 hint = (
                     f" Try `--model {exc.suggestion}`."

@@ -43,7 +43,7 @@ class Avatars:
             return f"`{cmd.model}` is not a model I know; see `/video models`."
         backend = self.routes.backend_for(model.id)
         provider = self.routes.provider(backend)
-        availability = provider.availability(model.id, Mode.AVATAR)
+        availability = self.routes.availability(backend, model.id, Mode.AVATAR)
         if not availability.ok:
             hint = f" Try `--model {availability.suggestion}`." if availability.suggestion else ""
             return f"`{model.id}` can't run here: {availability.reason}.{hint}"

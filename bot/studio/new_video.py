@@ -77,7 +77,7 @@ class NewVideo:
         ):
             flag = "--motion" if motion else "--video"
             return NEEDS_LINK.format(backend=provider.label or backend.capitalize(), flag=flag)
-        availability = provider.availability(model.id, mode)
+        availability = self.routes.availability(backend, model.id, mode)
         if not availability.ok:
             hint = f" Try `--model {availability.suggestion}`." if availability.suggestion else ""
             return f"`{model.id}` can't run here: {availability.reason}.{hint}"

@@ -208,9 +208,10 @@ class ThreadJobs:
                     plan, provider.label or chosen[1], provider.continuation_seconds, datetime.now(UTC)
                 )
             return plan
+        why = ""
         if ins.kind == "final" and not ins.model:
             settings = await self.store.run(channels.get_settings, origin.team_id, origin.channel_id)
-            model_id = routes.final_model(settings)
+            model_id, why = routes.final_choice(settings)
         else:
             wanted = routes.catalogue.get(ins.model) if ins.model else None
             model_id = wanted.id if wanted else (ins.model or job["model"])
@@ -220,6 +221,8 @@ class ThreadJobs:
         )  # fmt: skip
         if isinstance(plan, Refusal):
             return plan
+        if why:  # the card says which model the final render used, and why not the ones before it
+            plan.request["read_as"] = f"on {plan.model}: {why}"
         availability = routes.availability(plan.backend, plan.model, plan.mode)
         if not availability.ok:
             hint = f" Try `--model {availability.suggestion}`." if availability.suggestion else ""

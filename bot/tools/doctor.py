@@ -111,6 +111,7 @@ async def doctor(config: Config) -> int:
     problems: list[str] = []
     ok: list[str] = []
     shapes: list[str] = []  # what each backend's requests are checked against
+    models: list[str] = []  # each model's state on each configured backend, from its model list
     # opens and migrates the database (StorageError if unusable); Bolt needs some token to build
     dailies = build(replace(config, slack_bot_token=config.slack_bot_token or "xoxb-not-set"))
     try:
@@ -155,6 +156,10 @@ async def doctor(config: Config) -> int:
                     if provider.local
                     else f"backend {name} is reachable with its key"
                 )
+        if dailies.services.models is not None:
+            await dailies.services.models.refresh(force=True)  # the backends' lists, read now
+        for model, states in dailies.studio.routes.model_states().items():
+            models += [f"{model} on {backend}: {state.describe()}" for backend, state in states.items()]
         routes = dailies.studio.model_routes()
         for model, (backend, avail) in routes.items():
             if not avail.ok:
@@ -166,6 +171,8 @@ async def doctor(config: Config) -> int:
         print(f"ok: {line}")
     for line in problems:
         print(f"problem: {line}")
+    for line in models:
+        print(f"model: {line}")
     for line in shapes:
         print(f"shapes: {line}")
     return 1 if problems else 0

@@ -109,6 +109,7 @@ class FakeAimlApi(ScriptedStandIn):
     api_key: str = "test-aimlapi-key"
     polls_to_finish: int = 2  # status answers before "completed" (queued, then generating, …)
     generations: dict[str, Generation] = field(default_factory=dict)
+    listed: set[str] | None = None  # what the model list shows; None: the served, unretired ids
     _ids = itertools.count(1)
 
     # --- scripting hooks (the shared ones are in ScriptedStandIn) -------------------------------
@@ -116,6 +117,11 @@ class FakeAimlApi(ScriptedStandIn):
         """Answer 404 "Model is deprecated" for these AI/ML ids, or user ids like "sora-2"."""
         for model in models:
             self._retired |= {model, f"openai/{model}-t2v", f"openai/{model}-i2v"}
+
+    def set_listed(self, models: set[str] | None) -> None:
+        """What `GET /v1/models` lists from now on (None: every served id not retired); an id not
+        listed is still answered, as a gateway's list and its routes may disagree."""
+        self.listed = None if models is None else set(models)
 
     # --- server ----------------------------------------------------------------------------------
     async def __aenter__(self) -> FakeAimlApi:
@@ -206,7 +212,10 @@ class FakeAimlApi(ScriptedStandIn):
         await self._record(request)
         if not self._authorised(request):
             return self._error(request, 401, "This request requires a valid API key. Get one at aimlapi.com")
-        data = [{"id": m, "type": "video", "info": {}} for m in MODELS if m not in self._retired]
+        ids = (
+            sorted(self.listed) if self.listed is not None else [m for m in MODELS if m not in self._retired]
+        )
+        data = [{"id": m, "aliases": [], "type": "video", "info": {}} for m in ids]
         return web.json_response({"object": "list", "data": data})
 
     async def _file(self, request: web.Request) -> web.StreamResponse:

@@ -70,6 +70,9 @@ class FakeGemini(ScriptedStandIn):
     downloads: int = 0
     _ids = itertools.count(1)
 
+    listed: set[str] | None = None  # what the model list shows; None: the served, unretired models
+    page_size_cap: int = 1000  # the most models one page of the list holds (smaller: more pages)
+
     def expire_interaction(self, interaction_id: str) -> None:
         """The API forgets the interaction (retention passed): it can no longer be continued."""
         self.interactions[interaction_id].expired = True
@@ -79,7 +82,13 @@ class FakeGemini(ScriptedStandIn):
         return [i.body for i in self.interactions.values()]
 
     def retire_models(self, models: set[str]) -> None:
+        """These ids answer 404 NOT_FOUND "is no longer available" and leave the model list."""
         self._retired |= models
+
+    def set_listed(self, models: set[str] | None) -> None:
+        """What `GET /v1beta/models` lists from now on (None: every served id not retired); an id
+        not listed is still answered, so a test shows it is never sent."""
+        self.listed = None if models is None else set(models)
 
     async def __aenter__(self) -> FakeGemini:
         app = web.Application()
@@ -118,7 +127,12 @@ class FakeGemini(ScriptedStandIn):
             return self._error(
                 status, {429: "RESOURCE_EXHAUSTED"}.get(status, "INTERNAL"), "scripted failure"
             )
-        if model not in MODELS or model in self._retired:
+        if model in self._retired:  # the shape of a shut-down id (reference §a.2)
+            return self._error(
+                404, "NOT_FOUND", f"models/{model} is no longer available. Please update your code to "
+                "use models/gemini-omni-1.1-flash.",
+            )  # fmt: skip
+        if model not in MODELS:
             return self._error(404, "NOT_FOUND", f"models/{model} is not found for API version v1beta.")
         problem = validate(body)
         video = (body["instances"][0].get("video") or {}).get("uri") if not problem else None
@@ -168,9 +182,18 @@ class FakeGemini(ScriptedStandIn):
         denied = self._denied(request)
         if denied:
             return denied
-        return web.json_response(
-            {"models": [{"name": f"models/{m}"} for m in sorted((MODELS | set(OMNI_MODELS)) - self._retired)]}
-        )
+        ids = sorted(self.listed if self.listed is not None else (MODELS | set(OMNI_MODELS)) - self._retired)
+        ids += ["gemini-3.5-flash-lite"]  # a text model: the list is not only video
+        try:
+            size = min(int(request.query.get("pageSize", "50")), self.page_size_cap, 1000)
+            start = int(request.query.get("pageToken") or 0)
+        except ValueError:
+            return self._error(400, "INVALID_ARGUMENT", "Invalid page token or size.")
+        page = ids[start : start + max(size, 1)]
+        body: dict = {"models": [_listed_model(m) for m in page]}
+        if start + len(page) < len(ids):
+            body["nextPageToken"] = str(start + len(page))
+        return web.json_response(body)
 
     async def _file(self, request: web.Request) -> web.StreamResponse:
         await record_request(request, self.requests)
@@ -337,3 +360,9 @@ def validate(body: object) -> str | None:
         if resolution != "720p" or "durationSeconds" in parameters:
             return "video extension is 720p and takes no durationSeconds."
     return None
+
+
+def _listed_model(model: str) -> dict:
+    """One entry of `GET /v1beta/models` (reference §c.1): Veo ids list `predictLongRunning`."""
+    method = "generateContent" if model.startswith("gemini") else "predictLongRunning"
+    return {"name": f"models/{model}", "baseModelId": model, "supportedGenerationMethods": [method]}

@@ -23,6 +23,7 @@ SIZES = {
     "sora-2-pro": ("1280x720", "720x1280", "1024x1792", "1792x1024"),  # the VideoSize enum
 }
 SECONDS = ("4", "8", "12")
+LISTED = {*SIZES, "gpt-5.5", "gpt-image-1"}  # `GET /v1/models` has every kind of model, videos too
 
 
 @dataclass
@@ -72,11 +73,16 @@ class FakeOpenAIVideos(ScriptedStandIn):
     videos: dict[str, Video] = field(default_factory=dict)
     _ids = itertools.count(1)
     default_refusal: ClassVar[str] = "Your request was blocked by our moderation system."
+    listed: set[str] | None = None  # what the model list shows; None: the served, unretired models
 
     # --- scripting hooks (the shared ones are in ScriptedStandIn) -------------------------------
     def retire_models(self, models: set[str]) -> None:
         """Answer like the shut-down API for these models: 404 `model_not_found`."""
         self._retired |= set(models)
+
+    def set_listed(self, models: set[str] | None) -> None:
+        """What `GET /v1/models` lists from now on (None: every served model that is not retired)."""
+        self.listed = None if models is None else set(models)
 
     # --- server ----------------------------------------------------------------------------------
     async def __aenter__(self) -> FakeOpenAIVideos:
@@ -89,6 +95,7 @@ class FakeOpenAIVideos(ScriptedStandIn):
         app.router.add_get("/v1/videos/{id}/content", self._content)
         app.router.add_post("/v1/videos/{id}/remix", self._remix)
         app.router.add_get("/v1/models/{model}", self._model)
+        app.router.add_get("/v1/models", self._models)
         self._runner, root = await serve(app)
         self.base_url = f"{root}/v1"
         return self
@@ -105,6 +112,17 @@ class FakeOpenAIVideos(ScriptedStandIn):
             payload = custom if custom is not None else error_body(f"HTTP {status}", type_="server_error")
             return body, web.json_response(payload, status=status, headers=extra)
         return body, None
+
+    async def _models(self, request: web.Request) -> web.Response:
+        """`GET /v1/models`: the whole list, no cursor, behind the same Bearer key."""
+        _, answer = await self._begin(request)
+        if answer is not None:
+            return answer
+        ids = self.listed if self.listed is not None else LISTED - self._retired
+        data = [
+            {"id": m, "object": "model", "created": 1727136000, "owned_by": "openai"} for m in sorted(ids)
+        ]
+        return web.json_response({"object": "list", "data": data})
 
     def _retired_answer(self, model: str) -> web.Response:
         message = f"The model `{model}` does not exist or you do not have access to it."

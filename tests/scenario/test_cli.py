@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from bot.request.catalogue import shipped_catalogue
+from tests.fakes.gemini import FakeGemini
 from tests.fakes.kling import FakeKling
 from tests.fakes.openai_videos import FakeOpenAIVideos
 from tests.fakes.slack import BOT_TOKEN
@@ -146,14 +147,43 @@ async def test_doctor_and_models_with_a_retired_openai_endpoint(tmp_path, slack)
         }
         code, out, err = await dailies(tmp_path, "doctor", **env)
         assert code != 0 and "Traceback" not in err
-        unavailable = [line for line in out.splitlines() if "sora-2" in line and "unavailable" in line]
+        problems = [line for line in out.splitlines() if line.startswith("problem:")]
+        unavailable = [line for line in problems if "sora-2" in line and "unavailable" in line]
         assert len(unavailable) == 2 and all("kling" in line for line in unavailable), out
+        assert "model: sora-2-pro on openai: unavailable since" in out  # its model list lacks it
 
         code, out, err = await dailies(tmp_path, "models", **env)
         assert code == 0, err
         rows = {line.split()[0]: line for line in out.splitlines()[1:] if line.strip()}
         assert "unavailable" in rows["sora-2"] and "unavailable" in rows["sora-2-pro"]
         assert "unavailable" not in rows["kling-v3"]
+
+
+async def test_models_and_doctor_show_each_models_state_per_backend(tmp_path, slack):
+    """The Gemini key lists Veo 3.1's -001 id only; Kling publishes no list."""
+    async with FakeGemini() as gemini, FakeKling() as kling:
+        gemini.set_listed({"veo-3.1-generate-001"})
+        env = {
+            "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": slack.api_url,
+            "GEMINI_API_KEY": gemini.api_key, "GEMINI_BASE_URL": gemini.base_url,
+            "KLING_API_KEY": kling.api_key, "KLING_BASE_URL": kling.url,
+        }  # fmt: skip
+        code, out, err = await dailies(tmp_path, "models", **env)
+        assert code == 0, err
+        rows = {line.split()[0]: line for line in out.splitlines()[1:] if line.strip()}
+        assert "LISTS" in out.splitlines()[0]
+        assert "gemini: available (veo-3.1-generate-001)" in rows["veo-3.1"]
+        assert re.search(
+            r"gemini: unavailable since \d{4}-\d\d-\d\d \d\d:\d\d UTC, never listed", rows["veo-3.1-fast"]
+        )
+        assert "kling: unknown (no model list)" in rows["kling-v3"]
+
+        code, out, err = await dailies(tmp_path, "doctor", **env)
+        assert "model: veo-3.1 on gemini: available (veo-3.1-generate-001)" in out, out + err
+        assert "model: kling-v3 on kling: unknown (no model list)" in out
+        problems = [line for line in out.splitlines() if line.startswith("problem:")]
+        assert any("veo-3.1-fast" in line and "unavailable since" in line for line in problems), out
+        assert code != 0
 
 
 def free_port() -> int:

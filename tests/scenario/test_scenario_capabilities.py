@@ -112,21 +112,18 @@ async def test_motion_control_on_kling_direct(tmp_path, slack):
 
 
 async def test_motion_control_on_the_aimlapi_gateway_picks_the_listed_id(tmp_path, slack):
-    async with (
-        FakeAimlApi(polls_to_finish=1) as fake,
-        MediaServer() as media,
-        running_bot(tmp_path, slack, **aiml_env(fake)) as bot,
-    ):
+    async with FakeAimlApi(polls_to_finish=1) as fake, MediaServer() as media:
         fake.retire_models({"klingai/video-v2-6-motion-control"})  # this gateway lists the -pro- id
-        moves, image = media.url("/video/4s_640x360.mp4"), media.url("/img/720x1280.png")
-        await deliver(
-            bot, slack, f"dance --model kling-2.6-pro --motion {moves} --image {image} --orient image"
-        )
-        body = fake.created()[-1]
-        assert body == {
-            "model": "klingai/video-v2-6-pro-motion-control", "prompt": "dance", "keep_audio": True,
-            "image_url": image, "video_url": moves, "character_orientation": "image", "mode": "pro",
-        }  # fmt: skip
+        async with running_bot(tmp_path, slack, **aiml_env(fake)) as bot:
+            moves, image = media.url("/video/4s_640x360.mp4"), media.url("/img/720x1280.png")
+            await deliver(
+                bot, slack, f"dance --model kling-2.6-pro --motion {moves} --image {image} --orient image"
+            )
+            body = fake.created()[-1]
+            assert body == {
+                "model": "klingai/video-v2-6-pro-motion-control", "prompt": "dance", "keep_audio": True,
+                "image_url": image, "video_url": moves, "character_orientation": "image", "mode": "pro",
+            }  # fmt: skip
 
 
 async def test_motion_control_refusals(tmp_path, slack):

@@ -126,20 +126,27 @@ async def _final(bot, slack, job) -> dict:
     return final
 
 
-async def test_final_render_goes_to_veo_when_no_backend_is_known_to_serve_sora(tmp_path, slack):
-    """Only the AI/ML API: its Sora ids are not known to render, so the final is Veo 3.1 there,
-    at the nearest length Veo takes, and the card says so."""
-    async with FakeAimlApi(polls_to_finish=1) as fake, running_bot(tmp_path, slack, **aiml_env(fake)) as bot:
-        job, _ = await deliver(bot, slack, "a harbour at dawn --model kling-v3 --seconds 5")
-        final = await _final(bot, slack, job)
-        assert final["state"] == "delivered" and final["model"] == "veo-3.1" and final["kind"] == "final"
-        body = fake.created()[-1]
-        assert (
-            body["model"] == "google/veo-3.1-t2v" and body["duration"] == 4 and body["resolution"] == "720p"
-        )
-        card_ts = (await bot.dailies.store.run(lambda db: db["shots"].get(job["shot_id"])))["card_ts"]
-        blocks = str(slack.message(CHANNEL, card_ts)["blocks"])
-        assert "Rendered at 4 s" in blocks and "the draft was 5 s" in blocks
+async def test_final_render_skips_a_model_the_gateway_no_longer_lists(tmp_path, slack):
+    """Only the AI/ML API, whose model list (read at start) has no Sora 2 Pro: the final is Veo 3.1
+    there, at the nearest length Veo takes, and the card says which model it used and why."""
+    async with FakeAimlApi(polls_to_finish=1) as fake:
+        fake.retire_models({"sora-2-pro"})  # off the gateway's list before Dailies starts
+        async with running_bot(tmp_path, slack, **aiml_env(fake)) as bot:
+            job, _ = await deliver(bot, slack, "a harbour at dawn --model kling-v3 --seconds 5")
+            final = await _final(bot, slack, job)
+            assert final["state"] == "delivered" and final["model"] == "veo-3.1" and final["kind"] == "final"
+            assert not any("sora" in body["model"] for body in fake.created())
+            body = fake.created()[-1]
+            assert (
+                body["model"] == "google/veo-3.1-t2v"
+                and body["duration"] == 4
+                and body["resolution"] == "720p"
+            )
+            card_ts = (await bot.dailies.store.run(lambda db: db["shots"].get(job["shot_id"])))["card_ts"]
+            blocks = str(slack.message(CHANNEL, card_ts)["blocks"])
+            assert "Rendered at 4 s" in blocks and "the draft was 5 s" in blocks
+            # which model the final used, and why not the one before it in the preference
+            assert "final* (on veo-3.1: sora-2-pro is unavailable since" in blocks
 
 
 async def test_final_render_prefers_sora_where_the_gateway_lists_it_and_not_after_it_retired(tmp_path, slack):

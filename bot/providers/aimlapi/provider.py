@@ -15,8 +15,10 @@ from bot.providers.aimlapi.wire import (
     BACKEND,
     CREATE_PATH,
     MODELS_PATH,
+    MOTION_IDS,
     RETIRED_SUGGESTION,
     STATUS_PATH,
+    WIRE_MODELS,
     availability_for,
     build_request,
     client_request_id,
@@ -31,6 +33,7 @@ from bot.providers.http import request_json, stream_to_file
 
 class AimlApiProvider(Provider):
     backend = BACKEND
+    publishes_models = True
     result_url_seconds = 20 * 3600.0  # the gateway keeps a finished clip for about a day
     source_input = SourceInput.URL_OR_FILE  # a result URL while it lasts, else our file inline
 
@@ -38,7 +41,6 @@ class AimlApiProvider(Provider):
         self._client = client
         self._base = base_url.rstrip("/")
         self._api_key = api_key
-        self._retired: set[str] = set()  # models this gateway said it no longer serves
         self._offered: frozenset[str] | None = None  # its model list, once read (check())
 
     def _headers(self, external_id: str | None = None) -> dict[str, str]:
@@ -49,7 +51,8 @@ class AimlApiProvider(Provider):
         return headers
 
     def availability(self, model: str, mode: Mode = Mode.TEXT) -> Availability:
-        return availability_for(model, mode, frozenset(self._retired), self._offered)
+        # a model the gateway answered "gone" is marked by the model watch (Provider.models)
+        return availability_for(model, mode, offered=self._offered)
 
     def refusal(self, spec: RenderSpec) -> str | None:
         return shape_refusal(spec)
@@ -59,6 +62,24 @@ class AimlApiProvider(Provider):
         if self._offered is None and model in RETIRED_SUGGESTION:
             return False
         return self.availability(model).ok
+
+    def provider_ids(self, model: str, mode: Mode = Mode.TEXT) -> tuple[str, ...]:
+        if mode is Mode.MOTION and model in MOTION_IDS:  # two documented ids: the list says which
+            return MOTION_IDS[model]
+        wire = WIRE_MODELS.get((model, mode))
+        if wire is None:
+            return ()
+        # an id with the resolution in it is one id per resolution: listed at any, the model is here
+        return tuple(wire.id.format(res=r) for r in wire.resolutions) if wire.resolutions else (wire.id,)
+
+    async def list_models(self) -> frozenset[str]:
+        status, answer, headers = await request_json(
+            self._client, "GET", self._base + MODELS_PATH, backend=BACKEND, headers=self._headers()
+        )
+        if status >= 300:
+            raise error_for(status, answer, headers)
+        self._offered = listed_ids(answer)
+        return self._offered
 
     async def submit(self, spec: RenderSpec) -> str:
         # motion control has two documented ids for one model: the model list says which is live
@@ -73,10 +94,7 @@ class AimlApiProvider(Provider):
             json=body,
         )
         if status >= 300:
-            error = error_for(status, answer, headers, model=spec.model)
-            if isinstance(error, errors.ModelUnavailable):
-                self._retired.add(spec.model)
-            raise error
+            raise error_for(status, answer, headers, model=spec.model)
         task_id = answer.get("id") or headers.get("x-inference-id")
         if not task_id:
             raise errors.Unavailable("AI/ML API accepted the request but returned no generation id.")

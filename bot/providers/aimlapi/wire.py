@@ -388,11 +388,16 @@ def build_request(spec: RenderSpec, offered: frozenset[str] | None = None) -> di
 
 
 def listed_ids(body: dict) -> frozenset[str]:
-    """The model ids in a `GET /v1/models` answer (`{"data": [{"id": …}, …]}`)."""
-    data = body.get("data")
-    if not isinstance(data, list):
-        data = []
-    return frozenset(str(m["id"]) for m in data if isinstance(m, dict) and m.get("id"))
+    """The model ids in a `GET /v1/models` answer (`{"data": [{"id": …, "aliases": […]}, …]}`),
+    aliases too: a model may be published under a new canonical id while ours lives on as an alias."""
+    found = body.get("data")
+    data: list[object] = found if isinstance(found, list) else []
+    ids = set()
+    for m in data:
+        if isinstance(m, dict) and m.get("id"):
+            ids.add(str(m["id"]))
+            ids.update(str(a) for a in m.get("aliases") or [] if isinstance(a, str))
+    return frozenset(ids)
 
 
 def availability_for(
@@ -430,7 +435,7 @@ def error_for(
     if status == 404 or (status == 400 and RETIRED_WORDS.search(message)):
         if model is None:
             return errors.ModelUnavailable(f"AI/ML API: {message or 'not found'}", **kw)
-        return errors.ModelUnavailable(retired_message(model), suggestion=RETIRED_SUGGESTION.get(model), **kw)
+        return errors.ModelGone(retired_message(model), suggestion=RETIRED_SUGGESTION.get(model), **kw)
     if status == 400:
         return errors.BadRequest(f"AI/ML API rejected the request: {message or 'HTTP 400'}", **kw)
     if status == 401:

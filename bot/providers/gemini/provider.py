@@ -12,6 +12,7 @@ import httpx
 from bot.providers import errors
 from bot.providers.base import Availability, Mode, Provider, RenderSpec, SourceInput, TaskStatus
 from bot.providers.gemini import interactions as omni
+from bot.providers.gemini.models import list_model_ids
 from bot.providers.gemini.wire import (
     BACKEND,
     CHECK_KEY,
@@ -31,6 +32,7 @@ _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 class GeminiProvider(Provider):
     backend = BACKEND
+    publishes_models = True
     source_input = SourceInput.OWN_TASK  # Veo extends only clips it made, by their file URI
     edits_take_images = False  # an extension takes no image; an Omni edit iterates on its clip alone
     continuation_seconds = omni.RETENTION_SECONDS  # Omni's stored interactions
@@ -43,8 +45,8 @@ class GeminiProvider(Provider):
         api_key: str,
         model_ids: Mapping[str, tuple[str, ...]],
     ) -> None:
-        # our model id -> the Gemini API's, the first of the catalogue's ids for this backend
-        self._model_ids = {model: ids[0] for model, ids in model_ids.items()}
+        # our model id -> the Gemini API's ids, most preferred first; the first listed is sent
+        self._candidates = dict(model_ids)
         self._client = client
         self._base = base_url.rstrip("/")
         self._api_key = api_key
@@ -52,17 +54,20 @@ class GeminiProvider(Provider):
     def _headers(self) -> dict[str, str]:
         return {KEY_HEADER: self._api_key}
 
+    def _is_omni(self, model: str) -> bool:
+        return any(omni.is_omni(i) for i in self._candidates.get(model, ()))
+
     def _omni(self, model: str) -> str | None:
-        """The Omni id `model` is rendered by here, or None when it is not an Omni model."""
-        provider_id = self._model_ids.get(model, "")
-        return provider_id if omni.is_omni(provider_id) else None
+        """The Omni id a submit of `model` sends now, or None when it is not an Omni model (or the
+        key's list serves none of its ids)."""
+        return self.sent_id(model) if self._is_omni(model) else None
 
     def availability(self, model: str, mode: Mode = Mode.TEXT) -> Availability:
-        if model not in self._model_ids:
+        if model not in self._candidates:
             return Availability(
                 False, f"the Gemini API serves only Veo and Gemini Omni, not {model}", suggestion="veo-3.1"
             )
-        if self._omni(model):
+        if self._is_omni(model):
             if mode in omni.MODES:
                 return Availability(True)
             return Availability(False, f"{model} does text, image, edit and extend, not {mode.value}")
@@ -73,7 +78,7 @@ class GeminiProvider(Provider):
         return Availability(True)
 
     def source_input_for(self, model: str) -> SourceInput:
-        return SourceInput.CONVERSATION if self._omni(model) else self.source_input
+        return SourceInput.CONVERSATION if self._is_omni(model) else self.source_input
 
     def refusal(self, spec: RenderSpec) -> str | None:
         provider_id = self._omni(spec.model)
@@ -83,10 +88,14 @@ class GeminiProvider(Provider):
         return {**self._headers(), omni.REVISION_HEADER: omni.REVISION}
 
     async def submit(self, spec: RenderSpec) -> str:
-        provider_id = self._omni(spec.model)
-        if provider_id:
-            return await self._interact(spec, provider_id)
-        model, body = build_request(spec, self._model_ids)
+        state = self.model_state(spec.model, spec.mode)
+        if state.provider_id is None:  # never send an id the key's list has dropped
+            raise errors.ModelUnavailable(
+                f"The Gemini API no longer serves {spec.model}: {state.describe()}."
+            )
+        if omni.is_omni(state.provider_id):
+            return await self._interact(spec, state.provider_id)
+        model, body = build_request(spec, {spec.model: state.provider_id})
         status, answer, headers = await request_json(
             self._client, "POST", self._base + CREATE_PATH.format(model=model),
             backend=BACKEND, headers=self._headers(), json=body,
@@ -132,7 +141,7 @@ class GeminiProvider(Provider):
         return answer
 
     async def status(self, task_id: str, spec: RenderSpec) -> TaskStatus:
-        if self._omni(spec.model):
+        if self._is_omni(spec.model):
             return omni.interaction_status(await self._interaction(task_id))
         status, answer, headers = await request_json(
             self._client, "GET", self._base + OPERATION_PATH.format(name=task_id),
@@ -141,6 +150,12 @@ class GeminiProvider(Provider):
         if status >= 300:
             raise error_for(status, answer, headers)
         return operation_status(answer)
+
+    def provider_ids(self, model: str, mode: Mode = Mode.TEXT) -> tuple[str, ...]:
+        return self._candidates.get(model, ())
+
+    async def list_models(self) -> frozenset[str]:
+        return await list_model_ids(self._client, self._base, self._headers())
 
     async def download(self, task_id: str, status: TaskStatus, dest: Path) -> int:
         """The file URI needs the key, but a redirect off the API's host must not get it: the first

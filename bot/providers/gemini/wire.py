@@ -141,7 +141,7 @@ def error_for(
         return errors.AuthFailed(f"The Gemini API rejected the key{said}; {CHECK_KEY}.", **kw)
     if status == 404:
         what = f" {model}" if model else " that model"
-        return errors.ModelUnavailable(
+        return errors.ModelGone(
             f"The Gemini API does not serve{what} for this key{said}.", suggestion="kling-v3-pro", **kw
         )
     if status == 429:

@@ -146,6 +146,11 @@ class KlingProvider(Provider):
             raise error
 
     # ---- Provider --------------------------------------------------------------------------------
+    def provider_ids(self, model: str, mode: Mode = Mode.TEXT) -> tuple[str, ...]:
+        """Kling publishes no model list: the id is only what its "gone" answers are marked on."""
+        wire = self._models.get(model)
+        return (wire.model_name,) if wire is not None and wire.model_name else ()
+
     def availability(self, model: str, mode: Mode = Mode.TEXT) -> Availability:
         if mode is Mode.LIPSYNC:  # model-independent (§2.4): any clip Kling can fetch
             return Availability(True)

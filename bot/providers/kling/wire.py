@@ -654,7 +654,7 @@ def envelope_error(
         retry = retry_after_seconds(headers) if headers is not None else None
         return errors.RateLimited(f"Kling is busy ({code_text}){said}.", retry_after=retry or 2.0, **kw)
     if code == 1203 and "model" in message.lower():
-        return errors.ModelUnavailable(f"Kling does not serve that model ({code_text}){said}.", **kw)
+        return errors.ModelGone(f"Kling does not serve that model ({code_text}){said}.", **kw)
     if code in (1200, 1201, 1202, 1203):
         return errors.BadRequest(f"Kling rejected the request ({code_text}){said}.", **kw)
     if (isinstance(code, int) and 5000 <= code < 6000) or status >= 500:

@@ -46,6 +46,7 @@ PATHS = {
     "remix": "/videos/{id}/remix",
     "extend": "/videos/extensions",
     "model": "/models/{model}",
+    "models": "/models",  # the OpenAI-compatible model list: {"data": [{"id": …}, …]}
 }
 STATES = {
     "queued": TaskState.PENDING,
@@ -101,7 +102,7 @@ def error_for(status: int, body: dict, headers: httpx.Headers, *, base_url: str)
         "code": str(code) if code else str(status),
     }
     if is_retired_answer(status, body):
-        return errors.ModelUnavailable(retired_message(base_url), suggestion=SUGGESTION, **kw)
+        return errors.ModelGone(retired_message(base_url), suggestion=SUGGESTION, **kw)
     if status == 400 and (REFUSAL_WORDS.search(str(code or "")) or REFUSAL_WORDS.search(message)):
         return errors.Refused(f"OpenAI refused the prompt: {message or code}", **kw)
     if status == 401:
@@ -215,6 +216,7 @@ def callback_video_id(body: object) -> str | None:
 
 class OpenAIVideosProvider(Provider):
     backend = BACKEND
+    publishes_models = True
     has_progress = True
     sends_callbacks = True
     source_input = SourceInput.OWN_TASK  # edits and remixes work on its own video ids
@@ -244,6 +246,17 @@ class OpenAIVideosProvider(Provider):
         if mode not in MODES:
             return Availability(False, f"{model} does text, image, edit and extend, not {mode.value}.")
         return Availability(True)
+
+    def provider_ids(self, model: str, mode: Mode = Mode.TEXT) -> tuple[str, ...]:
+        return (model,) if model in {m for (m, _, _) in SIZES} else ()  # Sora's ids are ours
+
+    async def list_models(self) -> frozenset[str]:
+        status, body, headers = await self._call("GET", PATHS["models"])
+        if status >= 300:
+            raise error_for(status, body, headers, base_url=self._base)
+        found = body.get("data")
+        data: list[object] = found if isinstance(found, list) else []
+        return frozenset(str(m["id"]) for m in data if isinstance(m, dict) and m.get("id"))
 
     async def _call(
         self, method: str, path: str, json: dict | None = None, params: dict | None = None

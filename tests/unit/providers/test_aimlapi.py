@@ -11,9 +11,11 @@ from bot.providers import errors
 from bot.providers.aimlapi.provider import AimlApiProvider
 from bot.providers.aimlapi.wire import (
     AVATAR_NEEDS_AUDIO,
+    WIRE_MODELS,
     build_request,
     client_request_id,
     error_for,
+    listed_ids,
     parse_status,
 )
 from bot.providers.base import MediaRef, Mode, RenderSpec, SourceClip, SubjectRef, TaskState
@@ -223,7 +225,7 @@ def envelope(status: int, message: str) -> dict:
         (400, "Body validation error! Expected number, received string", errors.BadRequest),
         (401, "This request requires a valid API key", errors.AuthFailed),
         (403, "You've run out of credits. Please top up your balance", errors.OutOfBalance),
-        (404, "Model is deprecated", errors.ModelUnavailable),
+        (404, "Model is deprecated", errors.ModelGone),
         (429, "Too Many Requests", errors.RateLimited),
         (500, "Internal server error", errors.Unavailable),
         (503, "Upstream service is unavailable", errors.Unavailable),
@@ -332,11 +334,13 @@ async def test_moderation_ends_the_task_as_refused(fake, provider):
     assert "violates our policy" in status.error.message
 
 
-async def test_retired_sora_is_model_unavailable_and_stays_so(fake, provider):
+async def test_retired_sora_answers_model_gone_and_leaves_the_list(fake, provider):
+    """The answer is a ModelGone (the model watch marks it); the next list read lacks the id."""
     fake.retire_models({"sora-2", "sora-2-pro"})
-    with pytest.raises(errors.ModelUnavailable) as caught:
+    with pytest.raises(errors.ModelGone) as caught:
         await provider.submit(spec("sora-2-pro", seconds=8))
     assert caught.value.suggestion == "kling-v3-pro"
+    assert "openai/sora-2-pro-t2v" not in await provider.list_models()
     later = provider.availability("sora-2-pro")
     assert not later.ok and later.suggestion == "kling-v3-pro"
 
@@ -366,3 +370,20 @@ async def test_check_names_the_key_when_it_is_wrong(fake):
         assert await good.check() == []
         problems = await bad.check()
     assert len(problems) == 1 and "AIMLAPI_API_KEY" in problems[0] and "wrong" not in problems[0]
+
+
+async def test_every_id_discovery_checks_is_one_the_gateway_lists(fake, provider):
+    """What the model list is checked for is the gateway's real ids (a resolution template expanded),
+    so a model the gateway serves is never taken for one it dropped."""
+    listed = await provider.list_models()
+    for model, mode in WIRE_MODELS:
+        ids = provider.provider_ids(model, mode)
+        assert ids and all("{" not in i for i in ids), (model, mode)
+        assert any(i in listed for i in ids), (model, mode, ids)
+
+
+def test_the_model_list_matches_aliases_too():
+    """A model published under a new canonical id keeps the name we send as an alias (reference §c.2)."""
+    body = {"object": "list", "data": [{"id": "google/veo-3.1-t2v-2", "aliases": ["google/veo-3.1-t2v"]}]}
+    assert listed_ids(body) == {"google/veo-3.1-t2v-2", "google/veo-3.1-t2v"}
+    assert listed_ids({"data": [{"id": "x", "aliases": None}, "junk"]}) == {"x"}

@@ -242,7 +242,7 @@ async def test_availability(client):
         (400, 1200, "bad", errors.BadRequest),
         (400, 1201, "duration invalid", errors.BadRequest),
         (404, 1202, "bad method", errors.BadRequest),
-        (404, 1203, "model not found", errors.ModelUnavailable),
+        (404, 1203, "model not found", errors.ModelGone),
         (404, 1203, "task not found", errors.BadRequest),
         (400, 1300, "policy", errors.Refused),
         (400, 1301, "content security", errors.Refused),

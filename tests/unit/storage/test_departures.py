@@ -9,7 +9,10 @@ import pytest
 from storage import departures, installations
 
 # tables that hold no one workspace's rows
-SHARED = {"deliveries", "meta", "slack_oauth_states", "schema_migrations", "_sqlite_migrations"}
+SHARED = {
+    "deliveries", "meta", "slack_oauth_states", "schema_migrations", "_sqlite_migrations",
+    "model_lists", "model_sightings",
+}  # fmt: skip
 OWNER_COLUMNS = ("team_id", "shot_id", "job_id", "take_id", "subject_id")
 
 

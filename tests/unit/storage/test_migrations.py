@@ -24,6 +24,7 @@ ORDER = [
     "m017_departures",
     "m018_subject_consent",
     "m019_take_interactions",
+    "m020_model_sightings",
 ]
 
 
