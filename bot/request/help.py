@@ -41,7 +41,7 @@ image is the portrait; the clip lasts as long as the speech. `--model` is option
 (`kling-avatar-pro`).""",
     "threads": """*In a job's thread*: a reply that mentions me is for me; so is the requester's, unless it mentions someone else. Anyone else's reply is a *note* on the version (a time like `0:03` or `at 3s` marks the moment); notes cost nothing, and when one asks for a change its author alone gets a button to render it.
 • reply with a change (`warmer light, slower camera`) to edit the latest clip; `v2: …` picks take 2
-• plain requests: `vertical` / `for TikTok` / `Reels` / `Shorts` / `Stories` (9:16), `square` (1:1), `landscape` / `for YouTube` (16:9) re-render at that aspect; `make it 10 seconds` / `10s version` at that length; `3 more` / `more variations` = `again --n 3`
+• plain requests: `vertical` / `for TikTok` / `Reels` / `Shorts` / `Stories` (9:16), `square` (1:1), `landscape` / `for YouTube` (16:9) re-render at that aspect; `make it 10 seconds` / `10s version` at that length; `3 more` / `more variations` = `again --n 3`; with a language model set up (`DAILIES_INTENT_MODEL`), freer words too: `same thing but for Instagram and a bit slower`
 • `again` (or `another take`), `extend …` (or `next shot …`), `final` (render on the final model), \
 `save as subject NAME`
 • `lipsync "line"` (or `lipsync` with an audio file attached, `--audio-url URL`, or `lipsync {subject} "line"` in their voice): the clip's one face says it, 2 to 60 s of speech, on Kling direct
