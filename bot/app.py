@@ -47,6 +47,7 @@ from bot.studio.lipsync import LipSyncs
 from bot.studio.new_video import NewVideo
 from bot.studio.reports import Reports
 from bot.studio.routes import Routes
+from bot.studio.share import Shares
 from bot.studio.start import Starter
 from bot.studio.studio import Keeping, Making, Reviewing, Studio
 from bot.studio.subjects import Library
@@ -274,6 +275,7 @@ def build_studio(
         thread_jobs,
         forms=forms,
         workflow_steps=WorkflowSteps(store, new_video, runner.completion),
+        shares=Shares(store, fetch_back, telling.cards, runner.wake, media),
     )
     reviewing = Reviewing(
         Decisions(store, telling, runner.wake, cancellation, thread_jobs),

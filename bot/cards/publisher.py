@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cards.blocks import CardView, render_card
+from bot.cards.dm_studio import is_dm, status_line
 from bot.cards.pace import CardQueue, Pending, edit_priority, state_key
 from bot.slack.budget import Priority, SlackBudget
 from bot.slack.clients import prepaid
@@ -91,6 +92,7 @@ class CardPublisher:
         self._ranker: asyncio.Task | None = None
         self._sends: set[asyncio.Task] = set()
         self._post_locks: dict[int, asyncio.Lock] = {}
+        self._statuses: dict[int, str] = {}  # DM cards whose thread shows a status line, and its text
 
     async def view(self, shot_id: int) -> CardView:
         shot, jobs, takes = await self.store.run(jobs_db.shot_view, shot_id)
@@ -288,6 +290,13 @@ class CardPublisher:
         """Edit the card to its state now; when the edit went out, or None when nothing changed."""
         ts = await self.ensure_posted(shot_id)
         view = await self.view(shot_id)
+        if is_dm(view.shot["channel_id"]):
+            status = status_line(view.jobs[-1]["state"], view.takes)
+            if status is not None or shot_id in self._statuses:
+                # a DM thread shows Slack's status line while it renders, not card edits
+                await self._status(view, ts, status or "")
+                if status is not None:
+                    return time.monotonic()
         text, blocks = render_card(view)
         signature = text + repr(blocks)
         if view.shot.get("card_state") == signature:
@@ -305,6 +314,25 @@ class CardPublisher:
         self._shown[shot_id] = state_key(view)
         await self.store.run(jobs_db.set_card_state, shot_id, signature)
         return sent_at
+
+    async def _status(self, view: CardView, ts: str, status: str) -> None:
+        """Set (or with "" clear) the status line of a DM card's thread; it lapses by itself two
+        minutes after the last one, and a progress change sends it again."""
+        shot_id = view.shot["id"]
+        if self._statuses.get(shot_id) == status:
+            return
+        try:
+            async with self.serving(view.shot.get("team_id") or ""):  # its own method's budget, not prepaid
+                await self.client.api_call(
+                    "assistant.threads.setStatus",
+                    json={"channel_id": view.shot["channel_id"], "thread_ts": ts, "status": status},
+                )
+        except Exception as exc:  # a status line is a courtesy: the card's own state still lands
+            log.warning("card %s: status line not set (%s)", shot_id, _describe(exc))
+        if status:
+            self._statuses[shot_id] = status
+        else:
+            self._statuses.pop(shot_id, None)
 
     async def drain(self, timeout: float = 30.0) -> None:
         """Wait until every pending card edit has landed (used at shutdown and by `dailies try`)."""

@@ -50,6 +50,7 @@ Buttons on the card: Approve, Another take, Final render, Cancel, and Screening 
 version side by side in the browser, played in sync; it also sends you a personal link to decide \
 there). Reactions: :white_check_mark: approves, :x: rejects, :repeat: asks for another take; without approvers anyone in the channel may, the requester included.
 On a clip's (or the card's) message, the shortcuts *Edit this clip* (a reply as a form) and *Save as subject*; in Workflow Builder, the step *Render a video*.""",
+    "dm": """*Your DM with me is a private studio*: write a request there as after `/video` (same words and flags, no slash), and reply in its card's thread as in a channel; while a job renders, the thread shows my status line. Your DM is its own budget line (`/video settings budget USD` or `job-limit USD` there; you approve your own held jobs). When a version is worth the team's time, pick a channel under its card and press *Post to #channel*: it becomes a normal job card there, asked by you, with the clip as v1 in its thread and nothing charged twice.""",
     "jobs": """*Jobs and spend*:
 • `/video jobs`: recent shots in this channel with their versions
 • `/video cancel JOB`: stop a job (its id is on the card); the requester or an approver
@@ -92,6 +93,7 @@ HELP_TOPICS: dict[str, str] = {
     **{word: "settings" for word in ("settings", "budget", "job-limit", "approvers", "approval")},
     **{word: "settings" for word in ("final-model", "draft-model", "default-model", "approver", "limit")},
     **{word: "text" for word in ("text", "quotes", "mentions", "help")},
+    **{word: "dm" for word in ("dm", "studio", "share", "post", "drafts")},
 }
 
 HELP_TEXT: str = "\n\n".join(SECTIONS.values())

@@ -15,7 +15,7 @@ _JSON_PARAMS = ("files", "blocks", "attachments", "view", "metadata")
 _LOGIN_PAGE = "<!DOCTYPE html><html><head><title>Slack</title></head><body>Sign in to Slack</body></html>"
 _TS_BASE = 1732500000
 DEFAULT_SCOPES = tuple(
-    "app_mentions:read channels:history chat:write chat:write.public commands files:read files:write"
+    "app_mentions:read assistant:write channels:history chat:write chat:write.public commands files:read files:write"
     " groups:history im:history mpim:history reactions:read reactions:write users:read".split()
 )
 
