@@ -6,6 +6,14 @@ from __future__ import annotations
 from storage.rows import TakeRow
 from storage.states import JOB_RUNNING, TakeState
 
+# pinned at the top of the Messages tab when it opens (assistant.threads.setSuggestedPrompts)
+PROMPTS_TITLE = "Draft a clip here; post the good one to a channel"
+SUGGESTED_PROMPTS = (
+    {"title": "A 5 s draft", "message": "a lighthouse at dusk, waves rolling in --seconds 5"},
+    {"title": "Vertical, for Reels", "message": "a barista pouring latte art, close-up --aspect 9:16"},
+    {"title": "Three takes to choose from", "message": "a red fox trotting through fresh snow --n 3"},
+    {"title": "How this works", "message": "help dm"},
+)
 SHARE_SELECT = "share_channel"  # the channel menu (its own action: acknowledged, nothing else)
 SHARE_BUTTON = "share_post"
 

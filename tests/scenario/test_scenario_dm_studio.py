@@ -111,3 +111,15 @@ async def test_subcommands_work_in_the_dm_too(bot, slack):
     answer = slack.calls_to("chat.postEphemeral")[0].params
     assert (answer["channel"], answer["user"]) == (DM, ALICE) and "Post to #channel" in answer["text"]
     assert await bot.jobs() == []
+
+
+async def test_opening_the_messages_tab_pins_requests_to_start_from(bot, slack):
+    await bot.event({"type": "app_home_opened", "user": ALICE, "channel": DM, "tab": "messages"})
+    await slack.wait_for(lambda: DM in slack.suggested_prompts)
+    prompts = slack.suggested_prompts[DM]["prompts"]
+    assert prompts and all(p["title"] and p["message"] for p in prompts)
+    assert slack.count("views.publish") == 0, "the Messages tab is not the Home tab"
+    # a suggested prompt, sent as Alice's message, is a request like any
+    await bot.event(message_event(prompts[0]["message"], channel=DM, user=ALICE, ts=ts()))
+    job = await bot.wait_job("delivered")
+    assert (job["channel_id"], job["user_id"]) == (DM, ALICE)

@@ -49,6 +49,7 @@ class SlackStandIn(WebApi, FileHosting):
         self._reactions: dict[tuple[str, str], dict[str, list[str]]] = {}
         # (channel, thread_ts) -> (status, monotonic time set): a thread's status line
         self._statuses: dict[tuple[str, str], tuple[str, float]] = {}
+        self.suggested_prompts: dict[str, dict] = {}  # DM channel -> the prompts pinned in it
         self._upload_tickets: dict[str, str] = {}  # upload URL token -> file id
         self._ts_counter = itertools.count(1)
         self._tmp: Path | None = None
@@ -68,6 +69,7 @@ class SlackStandIn(WebApi, FileHosting):
             "conversations.history": self._history,
             "chat.getPermalink": self._get_permalink,
             "assistant.threads.setStatus": self._set_status,
+            "assistant.threads.setSuggestedPrompts": self._set_suggested_prompts,
         }
         # methods called with an app-level (xapp-) token rather than the bot token
         self._app_level_api: dict[str, Callable[[str], dict]] = {}

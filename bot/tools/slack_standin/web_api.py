@@ -129,6 +129,35 @@ class WebApi:
             self._statuses.pop((channel, thread_ts), None)
         return {"ok": True}
 
+    def _set_suggested_prompts(self, params: dict) -> dict:
+        """assistant:write only; a DM's channel_id and a list of {title, message} prompts (the
+        thread is optional under agent messaging)."""
+        if "assistant:write" not in self.scopes:
+            return {
+                "ok": False,
+                "error": "missing_scope",
+                "needed": "assistant:write",
+                "provided": ",".join(self.scopes),
+            }
+        channel, prompts = params.get("channel_id") or "", params.get("prompts")
+        if not channel.startswith("D"):
+            return {"ok": False, "error": "channel_not_found", "detail": "Invalid channel_id"}
+        if (
+            not isinstance(prompts, list)
+            or not prompts
+            or not all(
+                isinstance(p, dict)
+                and isinstance(p.get("title"), str)
+                and isinstance(p.get("message"), str)
+                and p["title"]
+                and p["message"]
+                for p in prompts
+            )
+        ):
+            return {"ok": False, "error": "invalid_arguments", "detail": "prompts: [{title, message}]"}
+        self.suggested_prompts[channel] = {"title": params.get("title", ""), "prompts": prompts}
+        return {"ok": True}
+
     def status(self, channel: str, thread_ts: str) -> str:
         """The thread's status line as people see it now ("" when none, or after two minutes)."""
         status, at = self._statuses.get((channel, thread_ts), ("", 0.0))

@@ -448,3 +448,18 @@ async def test_set_status_needs_chat_write_or_assistant_write() -> None:
         root = (await client.chat_postMessage(channel="D0ALICE", text="card"))["ts"]
         answer = await set_status(client, channel_id="D0ALICE", thread_ts=root, status="x")
         assert (answer["error"], answer["needed"]) == ("missing_scope", "chat:write")
+
+
+async def test_suggested_prompts_need_assistant_write_a_dm_and_titled_prompts() -> None:
+    prompts = [{"title": "A draft", "message": "a fox --seconds 5"}]
+    async with running() as slack:
+        client = web_client(slack)
+        call = "assistant.threads.setSuggestedPrompts"
+        assert (await client.api_call(call, json={"channel_id": "D0ALICE", "prompts": prompts}))["ok"]
+        for bad in ({"channel_id": "C0CHANNEL", "prompts": prompts}, {"channel_id": "D0ALICE", "prompts": []},
+                    {"channel_id": "D0ALICE", "prompts": [{"title": "no message"}]}):  # fmt: skip
+            with pytest.raises(SlackApiError):
+                await client.api_call(call, json=bad)
+    async with running(scopes=("chat:write", "im:history")) as slack:
+        with pytest.raises(SlackApiError, match="missing_scope"):
+            await web_client(slack).api_call(call, json={"channel_id": "D0ALICE", "prompts": prompts})
