@@ -31,6 +31,7 @@ STOP_SECONDS = 5.0
 CARD_EVENT = "dailies_card"  # message metadata event_type of a job card
 POST_LEASE_SECONDS = 60.0  # a replica posting a card holds it this long; then another looks for it
 EDIT_LEASE_SECONDS = 10.0  # a replica editing a card holds it this long after each edit
+STATUS_REFRESH_SECONDS = 90.0  # a DM thread's status line is sent again before Slack drops it (2 min)
 
 
 class CardHeld(Exception):
@@ -92,7 +93,8 @@ class CardPublisher:
         self._ranker: asyncio.Task | None = None
         self._sends: set[asyncio.Task] = set()
         self._post_locks: dict[int, asyncio.Lock] = {}
-        self._statuses: dict[int, str] = {}  # DM cards whose thread shows a status line, and its text
+        # DM cards whose thread shows a status line: its text and when it was last sent
+        self._statuses: dict[int, tuple[str, float]] = {}
 
     async def view(self, shot_id: int) -> CardView:
         shot, jobs, takes = await self.store.run(jobs_db.shot_view, shot_id)
@@ -316,10 +318,11 @@ class CardPublisher:
         return sent_at
 
     async def _status(self, view: CardView, ts: str, status: str) -> None:
-        """Set (or with "" clear) the status line of a DM card's thread; it lapses by itself two
-        minutes after the last one, and a progress change sends it again."""
+        """Set (or with "" clear) the status line of a DM card's thread: again when it changes, or
+        when it is due to lapse (Slack drops a status two minutes after it was set)."""
         shot_id = view.shot["id"]
-        if self._statuses.get(shot_id) == status:
+        shown, at = self._statuses.get(shot_id, ("", 0.0))
+        if shown == status and (not status or time.monotonic() - at < STATUS_REFRESH_SECONDS):
             return
         try:
             async with self.serving(view.shot.get("team_id") or ""):  # its own method's budget, not prepaid
@@ -330,7 +333,7 @@ class CardPublisher:
         except Exception as exc:  # a status line is a courtesy: the card's own state still lands
             log.warning("card %s: status line not set (%s)", shot_id, _describe(exc))
         if status:
-            self._statuses[shot_id] = status
+            self._statuses[shot_id] = (status, time.monotonic())
         else:
             self._statuses.pop(shot_id, None)
 

@@ -74,10 +74,9 @@ class ChatClient:
         if not isinstance(message, dict) or not isinstance(message.get("content"), str):
             refusal = message.get("refusal") if isinstance(message, dict) else None
             raise errors.Refused(f"AI/ML API: the model gave no content ({refusal or 'empty'}).")
-        usage = answer.get("usage") if isinstance(answer.get("usage"), dict) else {}
-        spent = ((answer.get("meta") or {}).get("usage") or {}).get("usd_spent")
-        usd = float(spent) if isinstance(spent, int | float) else None
-        return message["content"], usd, usage.get("total_tokens")
+        spent = _dict(_dict(answer.get("meta")).get("usage")).get("usd_spent")
+        usd = float(spent) if isinstance(spent, int | float) and not isinstance(spent, bool) else None
+        return message["content"], usd, _count(_dict(answer.get("usage")).get("total_tokens"))
 
     async def _gemini(
         self, system: str, user: str, schema: dict, timeout: float
@@ -101,18 +100,25 @@ class ChatClient:
             text = "".join(p.get("text", "") for p in parts)
         except (KeyError, IndexError, TypeError, AttributeError):
             raise errors.BadRequest("Gemini API: the answer has no candidate text.") from None
-        usage = answer.get("usageMetadata") if isinstance(answer.get("usageMetadata"), dict) else {}
-        return text, None, usage.get("totalTokenCount")
+        return text, None, _count(_dict(answer.get("usageMetadata")).get("totalTokenCount"))
 
     async def _post(self, url: str, headers: dict, body: dict, timeout: float) -> dict:
         status, answer, got = await request_json(
             self._client, "POST", url, backend=self.backend, headers=headers, json=body, timeout=timeout
         )
         if status >= 400:
-            error = answer.get("error") if isinstance(answer.get("error"), dict) else {}
-            message = str(error.get("message") or answer.get("message") or "")[:200]
+            message = str(_dict(answer.get("error")).get("message") or answer.get("message") or "")[:200]
             raise error_for_status(status, message, backend=self.backend)
         return answer
+
+
+def _dict(value: object) -> dict:
+    """`value` when the answer put an object there, else {}: a field of the wrong shape is absent."""
+    return value if isinstance(value, dict) else {}
+
+
+def _count(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def chat_client(

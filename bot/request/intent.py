@@ -14,9 +14,10 @@ ASPECTS = ("16:9", "9:16", "1:1")
 KEEP = "keep"  # the aspect stays the version's
 MAX_SECONDS = 60  # a length beyond any model's is not a reading, it is a mistake
 SCHEMA_NAME = "thread_reply_plan"
+FIELDS = ("kind", "instruction", "aspect", "seconds", "takes")
 
 # strict structured output: every field required, no others (AI/ML API and Gemini take this shape)
-SCHEMA: dict = {
+SCHEMA: dict[str, object] = {
     "type": "object",
     "properties": {
         "kind": {"type": "string", "enum": list(KINDS)},
@@ -25,7 +26,7 @@ SCHEMA: dict = {
         "seconds": {"type": "integer"},
         "takes": {"type": "integer"},
     },
-    "required": ["kind", "instruction", "aspect", "seconds", "takes"],
+    "required": list(FIELDS),
     "additionalProperties": False,
 }
 
@@ -58,7 +59,7 @@ def read_answer(raw: str, version: int | None = None) -> ThreadInstruction | Ref
         answer = json.loads(raw)
     except (TypeError, ValueError):
         return Refusal("the answer is not JSON")
-    if not isinstance(answer, dict) or set(answer) != set(SCHEMA["required"]):
+    if not isinstance(answer, dict) or set(answer) != set(FIELDS):
         return Refusal(f"the answer has fields {sorted(answer) if isinstance(answer, dict) else answer!r}")
     kind, aspect, seconds, takes = answer["kind"], answer["aspect"], answer["seconds"], answer["takes"]
     text = answer["instruction"]

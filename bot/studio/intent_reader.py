@@ -48,6 +48,9 @@ class IntentReader:
             plan = Refusal(f"no answer within {self.budget:g} s")
         except ProviderError as exc:
             plan = Refusal(exc.message)
+        except Exception as exc:  # whatever else went wrong, the rules still read the reply
+            log.exception("intent model %s failed", self.chat.model)
+            plan = Refusal(f"it failed ({type(exc).__name__})")
         if isinstance(plan, Refusal):
             log.warning("intent model %s: %s; the rules read the reply", self.chat.model, plan.message)
         await self._audit(origin, answer, plan)

@@ -17,6 +17,7 @@ from bot.studio.start import CANT_POST
 from storage import audit, shares
 from storage import jobs as jobs_db
 from storage.db import Store
+from storage.rows import TakeRow
 from storage.states import JobState, TakeState
 
 log = logging.getLogger(__name__)
@@ -84,10 +85,11 @@ class Shares:
         self.wake()
         return f"Posted to <#{channel_id}> as J{job_id}: its card is there, and the clip lands in its thread."
 
-    async def _copy(self, take: dict) -> Path | str:
+    async def _copy(self, take: TakeRow) -> Path | str:
         """A copy of the draft's clip for the share (its upload deletes it): the local one, else
         downloaded again from Slack."""
-        path = Path(take["media_path"]) if take.get("media_path") else None
+        media = take.get("media_path")
+        path = Path(media) if media else None
         if path is None or not path.is_file():
             fetched = await self.fetch_back.clip(take)
             if isinstance(fetched, str):
