@@ -27,6 +27,7 @@ from bot.install.tokens import WorkspaceTokens
 from bot.install.uninstall import Uninstalls
 from bot.media.provenance import Labeller
 from bot.providers.base import Provider
+from bot.providers.chat import chat_client
 from bot.providers.registry import build_providers
 from bot.request.catalogue import Catalogue, load_catalogue
 from bot.runner.job_runner import JobRunner, Reporting
@@ -46,10 +47,12 @@ from bot.studio.decisions import Decisions
 from bot.studio.forms import Forms, Submissions
 from bot.studio.inputs import Inputs
 from bot.studio.intake import Intake, Telling
+from bot.studio.intent_reader import IntentReader
 from bot.studio.lipsync import LipSyncs
 from bot.studio.new_video import NewVideo
 from bot.studio.reports import Reports
 from bot.studio.routes import Routes
+from bot.studio.share import Shares
 from bot.studio.start import Starter
 from bot.studio.studio import Keeping, Making, Reviewing, Studio
 from bot.studio.subjects import Library
@@ -249,6 +252,7 @@ def build_studio(
     catalogue: Catalogue,
     *,
     slack_file_hosts: tuple[str, ...],
+    intent: IntentReader | None = None,
 ) -> Studio:
     """The studio's features, each given only the collaborators it uses."""
     media = Path(config.media_dir)
@@ -286,7 +290,7 @@ def build_studio(
     consents = Consents(store, cancellation)
     clip_subjects = ClipSubjects(store, library, telling.notes, fetch_back, media)
     lip_syncs = LipSyncs(intake, telling.cards, consents)
-    thread_jobs = ThreadJobs(intake, fetch_back, telling.cards, clip_subjects, lip_syncs)
+    thread_jobs = ThreadJobs(intake, fetch_back, telling.cards, clip_subjects, lip_syncs, intent)
     new_video = NewVideo(intake, videos)
     forms = Forms(store, routes, Submissions(new_video, thread_jobs, clip_subjects), telling.notes)
     making = Making(
@@ -295,6 +299,7 @@ def build_studio(
         thread_jobs,
         forms=forms,
         workflow_steps=WorkflowSteps(store, new_video, runner.completion),
+        shares=Shares(store, fetch_back, telling.cards, runner.wake, media),
     )
     reviewing = Reviewing(
         Decisions(store, telling, runner.wake, cancellation, thread_jobs),
@@ -348,9 +353,15 @@ def build(config: Config, *, slack_file_hosts: tuple[str, ...] = ("files.slack.c
     models = ModelWatch(store, providers, catalogue, config)
     runner = JobRunner(config, background, providers, Reporting(handover, cards, clients.serving), models)
     hooks = RunnerHooks(cards, runner.wake, runner.cancel_job, completion)
+    # DAILIES_INTENT_MODEL: a chat model on whichever of the AI/ML API and the Gemini API has a key
+    chat = chat_client(
+        http, config.intent_model, aimlapi=(config.aimlapi_api_key, config.aimlapi_base_url),
+        gemini=(config.gemini_api_key, config.gemini_base_url),
+    )  # fmt: skip
     studio = build_studio(
-        config, store, providers, hooks, clients, catalogue, slack_file_hosts=slack_file_hosts
-    )
+        config, store, providers, hooks, clients, catalogue, slack_file_hosts=slack_file_hosts,
+        intent=IntentReader(store, chat) if chat else None,
+    )  # fmt: skip
     handlers.rate_limits.register(app, clients)
     retention = Retention(store, config.retention_days, config.media_dir) if tokens is not None else None
     if retention is not None and app.installation_store is not None:  # both set in distribution mode

@@ -117,6 +117,7 @@ class Config:
     models_file: str = ""  # DAILIES_MODELS_FILE: a TOML file over the shipped catalogue
     gemini_api_key: str = ""
     gemini_base_url: str = "https://generativelanguage.googleapis.com"
+    intent_model: str = ""  # DAILIES_INTENT_MODEL: a chat model that reads thread replies; off when unset
     public_base_url: str = ""  # HTTP mode: where providers can reach /webhooks/* and /media/*
     review_secret: str = ""  # DAILIES_REVIEW_SECRET: signs screening-room links (else the signing secret)
     allow_private_urls: bool = False
@@ -227,6 +228,12 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = Path
             "DAILIES_SECRET_KEY is not set: distribution mode stores each workspace's tokens sealed with "
             f"it; make one with {MAKE_A_KEY} and keep it with your other secrets."
         )
+    if s("DAILIES_INTENT_MODEL") and not (s("AIMLAPI_API_KEY") or s("GEMINI_API_KEY")):
+        raise ConfigError(
+            "DAILIES_INTENT_MODEL is set but neither AIMLAPI_API_KEY nor GEMINI_API_KEY is: the model that "
+            "reads thread replies runs on one of them (e.g. google/gemini-3.5-flash-lite on the AI/ML API), "
+            "or unset DAILIES_INTENT_MODEL to let the built-in rules read replies."
+        )
     c2pa_cert, c2pa_key = _c2pa_files(s("DAILIES_C2PA_CERT"), s("DAILIES_C2PA_KEY"))
     api_url = s("SLACK_API_URL", "https://slack.com/api/")
     if not api_url.endswith("/"):
@@ -266,6 +273,7 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = Path
         models_file=s("DAILIES_MODELS_FILE"),
         gemini_api_key=s("GEMINI_API_KEY"),
         gemini_base_url=s("GEMINI_BASE_URL", "https://generativelanguage.googleapis.com").rstrip("/"),
+        intent_model=s("DAILIES_INTENT_MODEL"),
         public_base_url=s("DAILIES_PUBLIC_URL").rstrip("/"),
         review_secret=s("DAILIES_REVIEW_SECRET"),
         allow_private_urls=s("DAILIES_ALLOW_PRIVATE_URLS") in ("1", "true", "yes"),

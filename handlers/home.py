@@ -1,16 +1,24 @@
-"""The App Home tab: published when opened, and again after its Approve / Reject buttons act
+"""The App Home tab: published when opened (the Messages tab, the DM studio, gets suggested prompts), and again after its Approve / Reject buttons act
 (they do what ✅ / ❌ on the clip do, with the same rules). Its New video button is in views.py."""
 
 from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
+from bot.cards.dm_studio import PROMPTS_TITLE, SUGGESTED_PROMPTS
 from bot.cards.home import DECIDE, publish
 from bot.studio.origin import Origin
 from bot.studio.studio import Studio
 
 
 async def home_opened(event: dict, body: dict, client, studio: Studio):
+    if event.get("tab") == "messages" and event.get("channel"):
+        # the DM studio opened (agent messaging): a few requests to start from, pinned on top
+        await client.api_call(
+            "assistant.threads.setSuggestedPrompts",
+            json={"channel_id": event["channel"], "title": PROMPTS_TITLE, "prompts": list(SUGGESTED_PROMPTS)},
+        )
+        return
     if event.get("tab", "home") != "home" or not event.get("user"):
         return
     await publish(client, studio.store, body.get("team_id", ""), event["user"])

@@ -1,4 +1,5 @@
-"""Mentions of the bot (same text as /video) and channel messages (acked; thread replies)."""
+"""Mentions of the bot (same text as /video), channel messages (acked; thread replies) and the DM
+with Dailies (a private studio: requests, and replies in its jobs' threads)."""
 
 from __future__ import annotations
 
@@ -67,10 +68,14 @@ async def handle_message(event: dict, body: dict, context: AsyncBoltContext, stu
     failures); a person's reply in a job card's thread does something, and an edit or deletion of one."""
     if await _edited_or_deleted(studio, event, body.get("team_id", "")):
         return
-    if not is_person_reply(event, context.get("bot_user_id")):
+    bot_user_id = context.get("bot_user_id")
+    in_dm = event.get("channel_type") == "im" and is_persons(event, bot_user_id)
+    if not in_dm and not is_person_reply(event, bot_user_id):
         return
-    channel, thread_ts = event["channel"], event["thread_ts"]
+    channel, thread_ts = event["channel"], event.get("thread_ts") or event["ts"]
     if not await studio.in_job_thread(body.get("team_id", ""), channel, thread_ts):
+        if in_dm:
+            await dm_request(event, body, context, studio)
         return
     if not await studio.first_time(f"ev:{body.get('event_id') or event['ts']}", "thread_reply"):
         return
@@ -82,19 +87,39 @@ async def handle_message(event: dict, body: dict, context: AsyncBoltContext, stu
         await tell(context, body, reply)
 
 
+async def dm_request(event: dict, body: dict, context: AsyncBoltContext, studio: Studio) -> None:
+    """The DM with Dailies is a private studio: a message there outside a job's thread is a request
+    as after /video (same grammar); its card and thread stay in the DM."""
+    if not await studio.first_time(f"ev:{body.get('event_id') or event['ts']}", "dm_request"):
+        return
+    origin = _origin(event, body)
+    text = MENTION.sub("", event.get("text", ""), count=1).strip()
+    parsed = parse_command(
+        text, has_attachment=bool(origin.images), has_audio=bool(origin.audio), catalogue=studio.catalogue
+    )
+    reply = await studio.handle(origin, parsed)
+    if reply:
+        await tell(context, body, reply)
+
+
 def register(app: AsyncApp) -> None:
     app.event("app_mention")(handle_mention)
     app.event("message")(handle_message)
 
 
-def is_person_reply(event: dict, bot_user_id: str | None) -> bool:
-    """A person's own reply inside a thread (not a bot's post, an edit or deletion, a broadcast we
-    posted, or a mention of the bot, which the app_mention listener handles)."""
+def is_persons(event: dict, bot_user_id: str | None) -> bool:
+    """A person's own message (not a bot's post, an edit or deletion)."""
     if event.get("subtype") not in (None, "file_share", "thread_broadcast"):
         return False
     if event.get("bot_id") or event.get("bot_profile") or not event.get("user"):
         return False
-    if bot_user_id and event.get("user") == bot_user_id:
+    return not (bot_user_id and event.get("user") == bot_user_id)
+
+
+def is_person_reply(event: dict, bot_user_id: str | None) -> bool:
+    """A person's own reply inside a thread (not a bot's post, an edit or deletion, a broadcast we
+    posted, or a mention of the bot, which the app_mention listener handles)."""
+    if not is_persons(event, bot_user_id):
         return False
     thread_ts = event.get("thread_ts")
     if not thread_ts or thread_ts == event.get("ts") or not event.get("channel"):

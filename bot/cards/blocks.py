@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.cards.dm_studio import is_dm, share_block
 from bot.media.disclosure import UNSIGNED, disclosure
 from bot.request.money import usd
 from bot.request.review import can_approve_text, may_review, verdict
@@ -193,6 +194,9 @@ def render_card(view: CardView) -> tuple[str, list[dict]]:
     actions = _buttons(view, job)
     if actions:
         blocks.append({"type": "actions", "block_id": f"card-{view.shot['id']}", "elements": actions})
+    delivered = [t for t in view.takes if t["state"] == TakeState.DELIVERED]
+    if delivered and is_dm(view.shot.get("channel_id") or ""):
+        blocks.append(share_block(view.shot["id"], delivered[-1]))  # the private studio's way out
     return f"{head}: {prompt[:150]}", blocks
 
 

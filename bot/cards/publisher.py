@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cards.blocks import CardView, render_card
+from bot.cards.dm_studio import is_dm, status_line
 from bot.cards.pace import CardQueue, Pending, edit_priority, state_key
 from bot.slack.budget import Priority, SlackBudget
 from bot.slack.clients import (
@@ -37,6 +38,7 @@ STOP_SECONDS = 5.0
 CARD_EVENT = "dailies_card"  # message metadata event_type of a job card
 POST_LEASE_SECONDS = 60.0  # a replica posting a card holds it this long; then another looks for it
 EDIT_LEASE_SECONDS = 10.0  # a replica editing a card holds it this long after each edit
+STATUS_REFRESH_SECONDS = 90.0  # a DM thread's status line is sent again before Slack drops it (2 min)
 
 
 class CardHeld(Exception):
@@ -99,6 +101,8 @@ class CardPublisher:
         self._ranker: asyncio.Task | None = None
         self._sends: set[asyncio.Task] = set()
         self._post_locks: dict[int, asyncio.Lock] = {}
+        # DM cards whose thread shows a status line: its text and when it was last sent
+        self._statuses: dict[int, tuple[str, float]] = {}
 
     async def view(self, shot_id: int) -> CardView:
         shot, jobs, takes = await self.store.run(jobs_db.shot_view, shot_id)
@@ -314,6 +318,13 @@ class CardPublisher:
         """Edit the card to its state now; when the edit went out, or None when nothing changed."""
         ts = await self.ensure_posted(shot_id)
         view = await self.view(shot_id)
+        if is_dm(view.shot["channel_id"]):
+            status = status_line(view.jobs[-1]["state"], view.takes)
+            if status is not None or shot_id in self._statuses:
+                # a DM thread shows Slack's status line while it renders, not card edits
+                await self._status(view, ts, status or "")
+                if status is not None:
+                    return time.monotonic()
         text, blocks = render_card(view)
         signature = text + repr(blocks)
         if view.shot.get("card_state") == signature:
@@ -331,6 +342,26 @@ class CardPublisher:
         self._shown[shot_id] = state_key(view)
         await self.store.run(jobs_db.set_card_state, shot_id, signature)
         return sent_at
+
+    async def _status(self, view: CardView, ts: str, status: str) -> None:
+        """Set (or with "" clear) the status line of a DM card's thread: again when it changes, or
+        when it is due to lapse (Slack drops a status two minutes after it was set)."""
+        shot_id = view.shot["id"]
+        shown, at = self._statuses.get(shot_id, ("", 0.0))
+        if shown == status and (not status or time.monotonic() - at < STATUS_REFRESH_SECONDS):
+            return
+        try:
+            async with self.serving(view.shot.get("team_id") or ""):  # its own method's budget, not prepaid
+                await self.client.api_call(
+                    "assistant.threads.setStatus",
+                    json={"channel_id": view.shot["channel_id"], "thread_ts": ts, "status": status},
+                )
+        except Exception as exc:  # a status line is a courtesy: the card's own state still lands
+            log.warning("card %s: status line not set (%s)", shot_id, _describe(exc))
+        if status:
+            self._statuses[shot_id] = (status, time.monotonic())
+        else:
+            self._statuses.pop(shot_id, None)
 
     async def drain(self, timeout: float = 30.0) -> None:
         """Wait until every pending card edit has landed (used at shutdown and by `dailies try`)."""

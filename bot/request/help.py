@@ -42,7 +42,7 @@ image is the portrait; the clip lasts as long as the speech. `--model` is option
 (`kling-avatar-pro`).""",
     "threads": """*In a job's thread*: a reply that mentions me is for me; so is the requester's, unless it mentions someone else. Anyone else's reply is a *note* on the version (a time like `0:03` or `at 3s` marks the moment); notes cost nothing, and when one asks for a change its author alone gets a button to render it.
 • reply with a change (`warmer light, slower camera`) to edit the latest clip; `v2: …` picks take 2
-• plain requests: `vertical` / `for TikTok` / `Reels` / `Shorts` / `Stories` (9:16), `square` (1:1), `landscape` / `for YouTube` (16:9) re-render at that aspect; `make it 10 seconds` / `10s version` at that length; `3 more` / `more variations` = `again --n 3`
+• plain requests: `vertical` / `for TikTok` / `Reels` / `Shorts` / `Stories` (9:16), `square` (1:1), `landscape` / `for YouTube` (16:9) re-render at that aspect; `make it 10 seconds` / `10s version` at that length; `3 more` / `more variations` = `again --n 3`; with a language model set up (`DAILIES_INTENT_MODEL`), freer words too: `same thing but for Instagram and a bit slower`
 • `again` (or `another take`), `extend …` (or `next shot …`), `final` (render on the final model), \
 `save as subject NAME`
 • `lipsync "line"` (or `lipsync` with an audio file attached, `--audio-url URL`, or `lipsync {subject} "line"` in their voice): the clip's one face says it, 2 to 60 s of speech, on Kling direct
@@ -51,6 +51,7 @@ Buttons on the card: Approve, Another take, Final render, Cancel, and Screening 
 version side by side in the browser, played in sync; it also sends you a personal link to decide \
 there). Reactions: :white_check_mark: approves, :x: rejects, :repeat: asks for another take; without approvers anyone in the channel may, the requester included.
 On a clip's (or the card's) message, the shortcuts *Edit this clip* (a reply as a form) and *Save as subject*; in Workflow Builder, the step *Render a video*.""",
+    "dm": """*Your DM with me is a private studio*: write a request there as after `/video` (same words and flags, no slash), and reply in its card's thread as in a channel; while a job renders, the thread shows my status line. Your DM is its own budget line (`/video settings budget USD` or `job-limit USD` there; you approve your own held jobs). When a version is worth the team's time, pick a channel under its card and press *Post to #channel*: it becomes a normal job card there, asked by you, with the clip as v1 in its thread and nothing charged twice.""",
     "jobs": """*Jobs and spend*:
 • `/video jobs`: recent shots in this channel with their versions
 • `/video cancel JOB`: stop a job (its id is on the card); the requester or an approver
@@ -93,6 +94,7 @@ HELP_TOPICS: dict[str, str] = {
     **{word: "settings" for word in ("settings", "budget", "job-limit", "approvers", "approval")},
     **{word: "settings" for word in ("final-model", "draft-model", "default-model", "approver", "limit")},
     **{word: "text" for word in ("text", "quotes", "mentions", "help")},
+    **{word: "dm" for word in ("dm", "studio", "share", "post", "drafts")},
 }
 
 HELP_TEXT: str = "\n\n".join(SECTIONS.values())

@@ -60,6 +60,7 @@ TIERS: dict[str, Tier] = {
     "views.publish": TIER_4,
     "users.info": TIER_4,
     "auth.test": TIER_4,
+    "assistant.threads.setStatus": TIER_4,  # Slack's "special" tier, unpublished: Tier 4's floor
 }
 DEFAULT_TIER = TIER_2  # a method not in the table
 # chat.postMessage also "generally allows one message per second per channel"; configured as

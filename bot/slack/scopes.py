@@ -4,6 +4,7 @@ from __future__ import annotations
 
 SCOPES = (
     "app_mentions:read",
+    "assistant:write",  # the DM studio (agent messaging): its prompts; thread status needs chat:write
     "channels:history",
     "chat:write",
     "chat:write.public",

@@ -40,6 +40,7 @@ from bot.studio.new_video import NewVideo
 from bot.studio.origin import Origin
 from bot.studio.reports import Reports
 from bot.studio.routes import Routes
+from bot.studio.share import Shares
 from bot.studio.subjects import Library
 from bot.studio.thread_jobs import ThreadJobs
 from bot.studio.thread_talk import ThreadTalk
@@ -59,6 +60,7 @@ class Making:
     thread_jobs: ThreadJobs
     forms: Forms
     workflow_steps: WorkflowSteps
+    shares: Shares | None = None  # Post to #channel: a DM draft shared into a channel
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,7 @@ class Studio:
         self.thread_jobs = making.thread_jobs
         self.forms = making.forms  # the New video modal and the clip shortcuts' modals
         self.workflow_steps = making.workflow_steps  # the Workflow Builder step "Render a video"
+        self.shares = making.shares
         self.decisions = reviewing.decisions
         self.cancellation = reviewing.cancellation
         self.reports = keeping.reports

@@ -18,6 +18,7 @@ from bot.request.subject_limits import subject_names
 from bot.studio import thread_plan
 from bot.studio.clip_subject import ClipSubjects
 from bot.studio.intake import Intake
+from bot.studio.intent_reader import IntentReader
 from bot.studio.lipsync import LipSyncs
 from bot.studio.origin import Origin
 from bot.studio.subjects import Unresolved, apply_subjects
@@ -34,6 +35,7 @@ class ThreadJobs:
         cards: CardPublisher,
         clip_subjects: ClipSubjects,
         lip_syncs: LipSyncs | None = None,
+        intent: IntentReader | None = None,
     ) -> None:
         self.store = intake.store
         self.routes = intake.routes
@@ -44,6 +46,7 @@ class ThreadJobs:
         self.cards = cards
         self.clip_subjects = clip_subjects
         self.lip_syncs = lip_syncs
+        self.intent = intent  # DAILIES_INTENT_MODEL: reads what the rules take for a plain edit
 
     async def in_job_thread(self, team_id: str, channel_id: str, thread_ts: str) -> bool:
         return await self.store.run(jobs_db.shot_by_card, team_id, channel_id, thread_ts) is not None
@@ -59,9 +62,24 @@ class ThreadJobs:
         instruction = parse_reply(text, catalogue=self.routes.catalogue)
         if isinstance(instruction, Refusal):
             return instruction.message
-        return await self.start(
-            replace(origin, files=tuple(files)), shot["id"], instruction, instruction.takes
-        )
+        origin = replace(origin, files=tuple(files))
+        if self.intent is not None and _plain_edit(instruction):
+            instruction = await self._model_reading(origin, shot["id"], instruction)
+        return await self.start(origin, shot["id"], instruction, instruction.takes)
+
+    async def _model_reading(
+        self, origin: Origin, shot_id: int, rules: ThreadInstruction
+    ) -> ThreadInstruction:
+        """The language model's plan for a reply the rules read as a plain edit, when it passes the
+        same checks as any reply; otherwise (logged) the rules' edit."""
+        assert self.intent is not None
+
+        async def check(plan: ThreadInstruction) -> str | None:
+            checked = await self.plan(origin, shot_id, plan)
+            return checked if isinstance(checked, str) else None
+
+        read = await self.intent.read(origin, rules.text, rules.version, check)
+        return rules if read is None else read
 
     async def another_take(self, origin: Origin, take_id: int) -> str | None:
         """The same request as that version again, as a new version with a new seed."""
@@ -287,6 +305,15 @@ class ThreadJobs:
             return await self.inputs.image(ins.image_url, files[0] if files else None)
         except UserError as exc:
             return Refusal(exc.message)
+
+
+def _plain_edit(ins: ThreadInstruction) -> bool:
+    """An edit in words alone (no flags): what the language model may read better than the rules."""
+    return (
+        ins.kind == "edit"
+        and ins.takes == 1
+        and not any((ins.model, ins.seconds, ins.audio is not None, ins.image_url, ins.reading))
+    )
 
 
 def _seeds(takes: int) -> tuple[int, ...]:

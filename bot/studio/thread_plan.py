@@ -319,6 +319,19 @@ def _shots_for(request: dict, model) -> dict:
     return {**out, "prompt": prompt, "notes": [*request.get("notes", []), note]}
 
 
+def _with_change(request: dict, change: str) -> dict:
+    """A re-render that also asks for a change (`for Instagram and a bit slower`): the change is
+    added to the prompt, and to each shot of a multi-shot request."""
+
+    def add(prompt: str) -> str:
+        return f"{(prompt or '').rstrip(' .')}. {change}".lstrip(". ")
+
+    out = {**request, "prompt": add(request.get("prompt") or "")}
+    if request.get("shots"):
+        out["shots"] = [{**shot, "prompt": add(shot.get("prompt") or "")} for shot in request["shots"]]
+    return out
+
+
 def plan_repeat(
     kind: str,
     takes: int,
@@ -352,6 +365,8 @@ def plan_repeat(
         request["seconds"] = ins.seconds
     if ins is not None and ins.aspect:
         request["aspect"] = ins.aspect
+    if ins is not None and ins.kind == "again" and ins.text:
+        request = _with_change(request, ins.text)
     request.pop("read_as", None)
     if ins is not None and ins.reading:
         request["read_as"] = f"{ins.reading} of v{take['version']}"  # the card says how it was read

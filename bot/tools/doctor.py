@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from dataclasses import replace
@@ -13,8 +14,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.app import build
 from bot.config import HOW_TO_GET, Config
 from bot.media.credentials import CredentialsError, describe, load_credentials
+from bot.outcomes import Refusal
 from bot.providers.contracts import shape_sources
+from bot.providers.errors import ProviderError
+from bot.providers.http import backend_name
+from bot.request.intent import SCHEMA, SCHEMA_NAME, SYSTEM_PROMPT, read_answer, user_message
 from bot.slack.scopes import SCOPES
+from bot.studio.intent_reader import IntentReader
 from storage import installations
 from storage.db import Store
 from storage.health import check_writable
@@ -107,6 +113,38 @@ def c2pa_checks(config: Config, ok: list[str], problems: list[str]) -> None:
         problems.append(warning)
 
 
+async def intent_check(reader: IntentReader, ok: list[str], problems: list[str]) -> None:
+    """DAILIES_INTENT_MODEL answers a plan: one short test call (a fraction of a cent), since a
+    wrong model id would otherwise only show as the rules reading every reply."""
+    where = f"DAILIES_INTENT_MODEL {reader.chat.model} on {backend_name(reader.chat.backend)}"
+    try:
+        answer = await asyncio.wait_for(
+            reader.chat.json_answer(
+                SYSTEM_PROMPT,
+                user_message("make it vertical"),
+                SCHEMA,
+                name=SCHEMA_NAME,
+                timeout=reader.budget,
+            ),
+            reader.budget,
+        )
+    except TimeoutError:
+        problems.append(
+            f"{where} did not answer within {reader.budget:g} s: the rules will read every reply."
+        )
+        return
+    except ProviderError as exc:
+        problems.append(f"{where} failed ({exc.message}): check the model id and the key's access to it.")
+        return
+    plan = read_answer(answer.text)
+    if isinstance(plan, Refusal):
+        problems.append(
+            f"{where} answers no usable plan ({plan.message}): pick a model with structured output."
+        )
+    else:
+        ok.append(f"thread replies are read by {where} ({answer.milliseconds} ms for a test reply)")
+
+
 async def doctor(config: Config) -> int:
     problems: list[str] = []
     ok: list[str] = []
@@ -160,6 +198,8 @@ async def doctor(config: Config) -> int:
             await dailies.services.models.refresh(force=True)  # the backends' lists, read now
         for model, states in dailies.studio.routes.model_states().items():
             models += [f"{model} on {backend}: {state.describe()}" for backend, state in states.items()]
+        if dailies.studio.thread_jobs.intent is not None:
+            await intent_check(dailies.studio.thread_jobs.intent, ok, problems)
         routes = dailies.studio.model_routes()
         for model, (backend, avail) in routes.items():
             if not avail.ok:

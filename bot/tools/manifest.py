@@ -59,6 +59,11 @@ FUNCTIONS = {
 }  # fmt: skip
 
 
+AGENT_DESCRIPTION = (
+    "Your private video studio: draft clips here with the same words as /video, reply in a clip's "
+    "thread to change it, and post the one worth your team's time to a channel."
+)  # at most 300 characters
+
 # what a distributed app hears of a workspace removing it (Bolt delivers them without authorization)
 DISTRIBUTED_EVENTS = ("app_uninstalled", "tokens_revoked")
 
@@ -106,6 +111,8 @@ def manifest(http_url: str | None = None, *, distribute: bool = False) -> dict:
                 "messages_tab_enabled": True,
                 "messages_tab_read_only_enabled": False,
             },
+            # the DM with Dailies as a private studio: Slack's agent messaging (Messages tab)
+            "agent_view": {"agent_description": AGENT_DESCRIPTION},
             "bot_user": {"display_name": "Dailies", "always_online": True},
             "slash_commands": [command],
             "shortcuts": [dict(s) for s in SHORTCUTS],

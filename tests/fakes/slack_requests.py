@@ -198,8 +198,10 @@ def block_actions_payload(
     block_id: str = "card",
     thread_ts: str | None = None,
     message: dict | None = None,
+    state: dict | None = None,
 ) -> dict:
-    """A button click on a message (block_actions_with_message.json); `message` is the card as posted."""
+    """A button click on a message (block_actions_with_message.json); `message` is the card as posted,
+    `state` the values of its menus ({block_id: {action_id: {...}}})."""
     container = {"type": "message", "message_ts": message_ts, "channel_id": channel_id, "is_ephemeral": False}
     shown = dict(message or {"type": "message", "text": "", "user": "UBOT", "bot_id": "BBOT", "blocks": []})
     shown["ts"] = message_ts
@@ -218,7 +220,7 @@ def block_actions_payload(
         "is_enterprise_install": False,
         "channel": {"id": channel_id, "name": "video"},
         "message": shown,
-        "state": {"values": {}},
+        "state": {"values": state or {}},
         "response_url": response_url,
         "actions": [
             {

@@ -234,3 +234,25 @@ async def test_serve_checks_backends_at_startup_so_retired_sora_is_refused_befor
         finally:
             proc.terminate()
             await proc.wait()
+
+
+async def test_doctor_tries_the_intent_model_once(tmp_path, slack):
+    from tests.fakes.chat_model import KEY, FakeChatModel
+
+    chat = await FakeChatModel(
+        plan={"kind": "again", "instruction": "", "aspect": "9:16", "seconds": 0, "takes": 1}
+    ).start()
+    try:
+        env = {
+            "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": slack.api_url, "GEMINI_API_KEY": KEY,
+            "GEMINI_BASE_URL": chat.base_url, "DAILIES_INTENT_MODEL": "gemini-3.5-flash-lite",
+        }  # fmt: skip
+        code, out, err = await dailies(tmp_path, "doctor", **env)
+        assert "ok: thread replies are read by DAILIES_INTENT_MODEL gemini-3.5-flash-lite" in out, out + err
+        assert len(chat.calls()) == 1
+        chat.garbage = "not a plan"
+        code, out, err = await dailies(tmp_path, "doctor", **env)
+        assert "answers no usable plan" in out and code != 0, out + err
+        assert KEY not in out + err, "never print a key"
+    finally:
+        await chat.close()

@@ -44,6 +44,7 @@ def test_slack_api_url_gets_its_trailing_slash():
         ({"KLING_SECRET_KEY": "sk"}, "KLING_ACCESS_KEY is not set"),
         ({"DAILIES_PREVIEW_SCALE": "2"}, "DAILIES_PREVIEW_SCALE must be between 0.1 and 1"),
         ({"DAILIES_PREVIEW_SCALE": "half"}, "DAILIES_PREVIEW_SCALE must be a fraction"),
+        ({"DAILIES_INTENT_MODEL": "gemini-3.5-flash-lite"}, "DAILIES_INTENT_MODEL is set but neither"),
     ],
 )
 def test_bad_settings_name_the_variable(env, named):

@@ -19,7 +19,7 @@ _JSON_PARAMS = ("files", "blocks", "attachments", "view", "metadata")
 _LOGIN_PAGE = "<!DOCTYPE html><html><head><title>Slack</title></head><body>Sign in to Slack</body></html>"
 _TS_BASE = 1732500000
 DEFAULT_SCOPES = tuple(
-    "app_mentions:read channels:history chat:write chat:write.public commands files:read files:write"
+    "app_mentions:read assistant:write channels:history chat:write chat:write.public commands files:read files:write"
     " groups:history im:history mpim:history reactions:read reactions:write users:read".split()
 )
 
@@ -100,6 +100,8 @@ class StandInState:
     _api: dict[str, Callable[[dict], dict]]
     _app_level_api: dict[str, Callable[[str], dict]]
     _credential_api: dict[str, Callable[[dict, str], dict]]
+    _statuses: dict[tuple[str, str], tuple[str, float]]  # (DM, thread) -> (status line, when set)
+    suggested_prompts: dict[str, dict]  # DM channel -> the prompts pinned in it
 
     if TYPE_CHECKING:  # methods one part calls and another (or SlackStandIn) defines
 

@@ -47,6 +47,9 @@ class SlackStandIn(WebApi, FileHosting):
         self.responses: list[dict] = []
         self.files: dict[str, StoredFile] = {}
         self._reactions: dict[tuple[str, str], dict[str, list[str]]] = {}
+        # (channel, thread_ts) -> (status, monotonic time set): a thread's status line
+        self._statuses: dict[tuple[str, str], tuple[str, float]] = {}
+        self.suggested_prompts: dict[str, dict] = {}  # DM channel -> the prompts pinned in it
         self._upload_tickets: dict[str, str] = {}  # upload URL token -> file id
         self._ts_counter = itertools.count(1)
         self._tmp: Path | None = None
@@ -65,6 +68,8 @@ class SlackStandIn(WebApi, FileHosting):
             "conversations.replies": self._replies,
             "conversations.history": self._history,
             "chat.getPermalink": self._get_permalink,
+            "assistant.threads.setStatus": self._set_status,
+            "assistant.threads.setSuggestedPrompts": self._set_suggested_prompts,
         }
         # methods called with an app-level (xapp-) token rather than the bot token
         self._app_level_api: dict[str, Callable[[str], dict]] = {}
@@ -172,6 +177,8 @@ class SlackStandIn(WebApi, FileHosting):
                 parent["latest_reply"] = message["ts"]
                 message["parent_user_id"] = parent.get("user", "")
         self.messages.setdefault(channel, []).append(message)
+        if thread_ts and message.get("bot_id") == self.bot_id:
+            self._statuses.pop((channel, thread_ts), None)  # the app's reply replaces its status line
         return message
 
     def _bot_message(self, params: dict) -> dict:

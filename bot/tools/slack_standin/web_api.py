@@ -98,6 +98,71 @@ class WebApi(StandInState):
             "is_enterprise_install": False,
         }  # fmt: skip
 
+    # ---- assistant.threads.setStatus: a thread's status line -------------------------------------------
+
+    STATUS_SCOPES = ("chat:write", "assistant:write")  # either, for now (Slack's 2026-03-05 change)
+    STATUS_SECONDS = 120.0  # a status nobody replies under lapses after two minutes
+
+    def _set_status(self, params: dict) -> dict:
+        """As Slack enforces it: a scope, a channel the app can see, a message's ts in it as the
+        thread, a `status` (an empty one clears it) and at most 10 loading messages."""
+        if not any(scope in self.scopes for scope in self.STATUS_SCOPES):
+            return {
+                "ok": False,
+                "error": "missing_scope",
+                "needed": "chat:write",
+                "provided": ",".join(self.scopes),
+            }
+        channel, thread_ts = params.get("channel_id") or "", params.get("thread_ts") or ""
+        if not channel or channel not in self.messages:
+            return {"ok": False, "error": "channel_not_found", "detail": "Invalid channel_id"}
+        if not thread_ts or self.message(channel, thread_ts) is None:
+            return {"ok": False, "error": "invalid_thread_ts"}
+        status, loading = params.get("status"), params.get("loading_messages")
+        if not isinstance(status, str):
+            return {"ok": False, "error": "invalid_arguments", "detail": "status is required"}
+        if loading is not None and (not isinstance(loading, list) or len(loading) > 10):
+            return {"ok": False, "error": "invalid_arguments", "detail": "loading_messages: at most 10"}
+        if status:
+            self._statuses[(channel, thread_ts)] = (status, time.monotonic())
+        else:
+            self._statuses.pop((channel, thread_ts), None)
+        return {"ok": True}
+
+    def _set_suggested_prompts(self, params: dict) -> dict:
+        """assistant:write only; a DM's channel_id and a list of {title, message} prompts (the
+        thread is optional under agent messaging)."""
+        if "assistant:write" not in self.scopes:
+            return {
+                "ok": False,
+                "error": "missing_scope",
+                "needed": "assistant:write",
+                "provided": ",".join(self.scopes),
+            }
+        channel, prompts = params.get("channel_id") or "", params.get("prompts")
+        if not channel.startswith("D"):
+            return {"ok": False, "error": "channel_not_found", "detail": "Invalid channel_id"}
+        if (
+            not isinstance(prompts, list)
+            or not prompts
+            or not all(
+                isinstance(p, dict)
+                and isinstance(p.get("title"), str)
+                and isinstance(p.get("message"), str)
+                and p["title"]
+                and p["message"]
+                for p in prompts
+            )
+        ):
+            return {"ok": False, "error": "invalid_arguments", "detail": "prompts: [{title, message}]"}
+        self.suggested_prompts[channel] = {"title": params.get("title", ""), "prompts": prompts}
+        return {"ok": True}
+
+    def status(self, channel: str, thread_ts: str) -> str:
+        """The thread's status line as people see it now ("" when none, or after two minutes)."""
+        status, at = self._statuses.get((channel, thread_ts), ("", 0.0))
+        return status if time.monotonic() - at < self.STATUS_SECONDS else ""
+
     def _post_message(self, params: dict) -> dict:
         channel = params.get("channel")
         if not channel:

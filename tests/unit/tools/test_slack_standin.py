@@ -411,3 +411,55 @@ async def test_the_shipped_standin_carries_no_fault_injection_socket_mode_or_sur
         *("issue_trigger", "start_function", "modals", "views", "executions"),
     )
     assert not any(hasattr(shipped, name) for name in test_only)
+
+
+async def set_status(client: AsyncWebClient, **params) -> dict:
+    try:
+        return (await client.api_call("assistant.threads.setStatus", json=params)).data
+    except SlackApiError as exc:
+        return exc.response.data
+
+
+async def test_set_status_is_enforced_as_slack_does(slack: ScriptedSlack) -> None:
+    client = web_client(slack)
+    root = (await client.chat_postMessage(channel="D0ALICE", text="card"))["ts"]
+    ok = {"channel_id": "D0ALICE", "thread_ts": root, "status": "is rendering… 40%"}
+    assert (await set_status(client, **{**ok, "channel_id": "D0NOBODY"}))["error"] == "channel_not_found"
+    assert (await set_status(client, **{**ok, "thread_ts": "1.000001"}))["error"] == "invalid_thread_ts"
+    assert (await set_status(client, channel_id="D0ALICE", thread_ts=root))["error"] == "invalid_arguments"
+    too_many = {**ok, "loading_messages": [f"step {i}" for i in range(11)]}
+    assert (await set_status(client, **too_many))["error"] == "invalid_arguments"
+    assert (await set_status(client, **ok))["ok"] and slack.status("D0ALICE", root) == "is rendering… 40%"
+    # the app's reply in the thread replaces the status line; an empty status clears it too
+    await client.chat_postMessage(channel="D0ALICE", thread_ts=root, text="the clip")
+    assert slack.status("D0ALICE", root) == ""
+    await set_status(client, **ok)
+    await set_status(client, **{**ok, "status": ""})
+    assert slack.status("D0ALICE", root) == ""
+
+
+async def test_set_status_needs_chat_write_or_assistant_write() -> None:
+    async with running(scopes=("channels:history", "assistant:write")) as slack:
+        client = web_client(slack)
+        root = (await client.chat_postMessage(channel="D0ALICE", text="card"))["ts"]
+        assert (await set_status(client, channel_id="D0ALICE", thread_ts=root, status="x"))["ok"]
+    async with running(scopes=("channels:history", "im:history")) as slack:
+        client = web_client(slack)
+        root = (await client.chat_postMessage(channel="D0ALICE", text="card"))["ts"]
+        answer = await set_status(client, channel_id="D0ALICE", thread_ts=root, status="x")
+        assert (answer["error"], answer["needed"]) == ("missing_scope", "chat:write")
+
+
+async def test_suggested_prompts_need_assistant_write_a_dm_and_titled_prompts() -> None:
+    prompts = [{"title": "A draft", "message": "a fox --seconds 5"}]
+    async with running() as slack:
+        client = web_client(slack)
+        call = "assistant.threads.setSuggestedPrompts"
+        assert (await client.api_call(call, json={"channel_id": "D0ALICE", "prompts": prompts}))["ok"]
+        for bad in ({"channel_id": "C0CHANNEL", "prompts": prompts}, {"channel_id": "D0ALICE", "prompts": []},
+                    {"channel_id": "D0ALICE", "prompts": [{"title": "no message"}]}):  # fmt: skip
+            with pytest.raises(SlackApiError):
+                await client.api_call(call, json=bad)
+    async with running(scopes=("chat:write", "im:history")) as slack:
+        with pytest.raises(SlackApiError, match="missing_scope"):
+            await web_client(slack).api_call(call, json={"channel_id": "D0ALICE", "prompts": prompts})
