@@ -274,6 +274,13 @@ M018_SUBJECT_CONSENT = [
         created_at {text}, used_at {text})""",
 ]
 
+M019_SIGNIN_STATES: list[Step] = [
+    # Sign in with Slack for the screening room: a state handed to one browser, with the nonce the
+    # id_token must carry and the room to return to; used once, by whichever replica gets the callback
+    """CREATE TABLE signin_states (
+        state {text} NOT NULL PRIMARY KEY, nonce {text} NOT NULL, back_to {text}, expires_at {real})""",
+]
+
 MIGRATIONS: list[tuple[str, list[Step]]] = [
     ("m001_core", M001_CORE),
     ("m003_subjects", M003_SUBJECTS),
@@ -292,6 +299,7 @@ MIGRATIONS: list[tuple[str, list[Step]]] = [
     ("m016_review_notes", M016_REVIEW_NOTES),
     ("m017_departures", M017_DEPARTURES),
     ("m018_subject_consent", M018_SUBJECT_CONSENT),
+    ("m019_signin_states", M019_SIGNIN_STATES),
 ]
 
 

@@ -9,7 +9,14 @@ import pytest
 from storage import departures, installations
 
 # tables that hold no one workspace's rows
-SHARED = {"deliveries", "meta", "slack_oauth_states", "schema_migrations", "_sqlite_migrations"}
+SHARED = {
+    "deliveries",
+    "meta",
+    "slack_oauth_states",
+    "signin_states",
+    "schema_migrations",
+    "_sqlite_migrations",
+}
 OWNER_COLUMNS = ("team_id", "shot_id", "job_id", "take_id", "subject_id")
 
 
