@@ -149,6 +149,10 @@ async def test_a_signed_in_member_of_the_workspace_approves_and_the_card_shows_i
         browser = Browser(bot)
         try:
             token = urlsplit(room).path.rsplit("/", 1)[1]
+            # the card's Screening room button says the page asks for a sign-in
+            await bot.action("screening_room", "1", user_id=REQUESTER, channel_id=CHANNEL, message_ts=card_ts)
+            await slack.wait_for(lambda: slack.count("response_url") > 0)
+            assert "sign in with Slack there" in slack.calls_to("response_url")[-1].params["text"]
             # not signed in: deciding sends the browser to sign in, and nothing is decided
             status, _, location = await browser.post("/review", decision("", token))
             assert status == 303 and location.startswith("/review-signin?to="), (status, location)
