@@ -111,7 +111,9 @@ def decision(page: str, token: str, action: str = "approve") -> dict[str, str]:
     }
 
 
-async def sign_in(browser: Browser, slack: WorkspacesSlack, room: str, user: str, team: str) -> str:
+async def sign_in(
+    browser: Browser, slack: WorkspacesSlack, room: str, user: str, team: str, *, shot_team: str = TEAM_ID
+) -> str:
     """From the room's "Sign in with Slack to decide" link through Slack's page and back; the room page."""
     status, page, _ = await browser.get(room)
     assert status == 200 and "Sign in with Slack to decide" in page
@@ -123,7 +125,7 @@ async def sign_in(browser: Browser, slack: WorkspacesSlack, room: str, user: str
     query = query_of(to_slack)
     assert query["client_id"] == CLIENT_ID and {"openid", "profile"} <= set(query["scope"].split(","))
     assert query["redirect_uri"] == PUBLIC + "/review-signin/callback"
-    assert query["state"] and query["nonce"] and query["team"] == TEAM_ID
+    assert query["state"] and query["nonce"] and query["team"] == shot_team
     status, _, back = await browser.get(to_slack)
     assert status == 302 and back.startswith(PUBLIC + "/review-signin/callback?"), back
     status, _, to_room = await browser.get(back)
@@ -232,3 +234,49 @@ async def test_no_csrf_token_or_a_forged_or_expired_cookie_decides_nothing(tmp_p
             assert await approvals(bot) == 1
         finally:
             await browser.close()
+
+
+async def test_in_distribution_mode_only_the_shots_workspace_decides(tmp_path):
+    """Two workspaces installed; Acme's shot: a Beta member signed in is refused, Acme's requester
+    approves, and the card is updated with Acme's token."""
+    from tests.scenario.test_oauth import distributed, install
+
+    async with distributed(tmp_path, DAILIES_PUBLIC_URL=PUBLIC) as (bot, slack):
+        slack.redirect_url = f"{PUBLIC}/slack/oauth_redirect"
+        for team_id in ("T0ACME", "T0BETA"):
+            await install(bot, slack, team_id, PUBLIC)
+        await bot.command("a lighthouse --model preview --seconds 2", team_id="T0ACME", channel_id="C0SHARED")
+        await bot.wait_job("delivered")
+        await bot.settle()
+        card = next(m for m in slack.messages["C0SHARED"] if m.get("blocks") and "ts" in m)
+        buttons = [e for b in card["blocks"] if b["type"] == "actions" for e in b["elements"]]
+        room = next(b["url"] for b in buttons if b["action_id"] == "screening_room")
+        token = urlsplit(room).path.rsplit("/", 1)[1]
+
+        stranger = Browser(bot)
+        try:
+            page = await sign_in(stranger, slack, room, "U0BOB", "T0BETA", shot_team="T0ACME")
+            assert 'value="approve"' not in page
+            csrf = bot.dailies.screening.sign_in.csrf(
+                bot.dailies.screening.sign_in.session(stranger.cookies[sessions.COOKIE])
+            )
+            status, _, _ = await stranger.post("/review", {**decision(page, token), "csrf": csrf})
+            assert status == 403 and await approvals(bot) == 0
+        finally:
+            await stranger.close()
+
+        member = Browser(bot)
+        try:
+            page = await sign_in(member, slack, room, REQUESTER, "T0ACME", shot_team="T0ACME")
+            edits = len(slack.calls_for("T0ACME", "chat.update"))
+            status, page, _ = await member.post("/review", decision(page, token))
+            assert status == 200 and "Approved v1" in page
+            await slack.wait_for(
+                lambda: any(
+                    str(c.params.get("text", "")).startswith(":white_check_mark: Approved v1")
+                    for c in slack.calls_for("T0ACME", "chat.update")[edits:]
+                )
+            )
+            assert not slack.calls_for("T0BETA", "chat.update") and not slack.refused_calls()
+        finally:
+            await member.close()
