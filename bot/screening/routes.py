@@ -113,7 +113,7 @@ class ScreeningRoom:
             app.router.add_get(CALLBACK_PATH, self.sign_in_callback)
 
     # ---- what a pass opens ---------------------------------------------------------------------------
-    async def _shot(self, token: str) -> tuple[tokens.Pass, dict] | None:
+    async def _shot(self, token: str) -> tuple[tokens.Pass, ShotRow] | None:
         found = tokens.read(self.key, token, time.time())
         if found is None:
             return None

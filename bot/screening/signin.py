@@ -109,14 +109,17 @@ class SignIn:
         return sessions.new_session(*who, time.time()), back_to
 
     async def _claims(self, token: str, nonce: str) -> dict[str, Any]:
-        checks = dict(
-            issuer=self.settings.issuer, audience=self.settings.client_id, nonce=nonce, now=time.time()
-        )
+        def check(jwks: dict[str, Any]) -> dict[str, Any]:
+            issuer, audience = self.settings.issuer, self.settings.client_id
+            return id_token.verify(
+                token, jwks, issuer=issuer, audience=audience, nonce=nonce, now=time.time()
+            )
+
         try:
             try:
-                return id_token.verify(token, await self._keys(), **checks)
+                return check(await self._keys())
             except id_token.UnknownKey:  # Slack rotated its keys since they were fetched
-                return id_token.verify(token, await self._keys(refresh=True), **checks)
+                return check(await self._keys(refresh=True))
         except id_token.TokenRejected as exc:
             log.warning("an id_token from openid.connect.token was rejected: %s", exc)
             raise SignInFailed("Slack's answer could not be verified, so nobody was signed in.") from None

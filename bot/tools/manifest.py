@@ -95,7 +95,7 @@ def manifest(http_url: str | None = None, *, distribute: bool = False, public_ur
     scopes: dict = {"bot": list(SCOPES)}
     redirects = []
     if distribute:
-        redirects.append(http_url.rstrip("/") + "/slack/oauth_redirect")
+        redirects.append((http_url or "").rstrip("/") + "/slack/oauth_redirect")
         settings["token_rotation_enabled"] = True
         settings["event_subscriptions"]["bot_events"] += list(DISTRIBUTED_EVENTS)
     if room_url:  # deciding in the screening room: people sign in with Slack, back to this URL

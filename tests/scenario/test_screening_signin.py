@@ -280,3 +280,25 @@ async def test_in_distribution_mode_only_the_shots_workspace_decides(tmp_path):
             assert not slack.calls_for("T0BETA", "chat.update") and not slack.refused_calls()
         finally:
             await member.close()
+
+
+async def test_doctor_checks_the_sign_in_credentials_beside_a_bot_token(tmp_path, capsys):
+    from bot.tools.doctor import doctor
+    from tests.harness import bot_config
+
+    async with running_workspaces() as slack:
+        env = {
+            "SLACK_CLIENT_ID": CLIENT_ID,
+            "SLACK_CLIENT_SECRET": CLIENT_SECRET,
+            "DAILIES_PUBLIC_URL": PUBLIC,
+        }
+        await doctor(bot_config(tmp_path, slack, **env))
+        out = capsys.readouterr().out
+        assert (
+            f"ok: Sign in with Slack decides in the screening room; the app must list the redirect URL {PUBLIC}/review-signin/callback"
+            in out
+        )
+        assert "ok: Slack: connected as" in out  # still the one workspace of the bot token
+
+        await doctor(bot_config(tmp_path, slack, **{**env, "SLACK_CLIENT_SECRET": "nope"}))
+        assert "problem: Slack refused SLACK_CLIENT_SECRET for Sign in with Slack" in capsys.readouterr().out
