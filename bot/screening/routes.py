@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from importlib.resources import files
@@ -241,24 +241,34 @@ class ScreeningRoom:
         if opened is None:
             return _refused()
         found, shot = opened
-        decider = found.user_id
-        if self.sign_in is not None:  # the signed-in person decides, whatever the pass says
-            session = self._session(request)
-            back = f"/review/{token}"
-            if session is None:
-                raise web.HTTPSeeOther(f"{START_PATH}?{urlencode({'to': token})}", headers=PAGE_HEADERS)
-            if not self.sign_in.csrf_ok(session, str(form.get("csrf", ""))):
-                return _page(403, stale_form_page(back))
-            if session.team_id != (shot.get("team_id") or ""):
-                log.info("a member of %s was refused a decision on shot %s", session.team_id, shot["id"])
-                return _page(403, other_workspace_page(back))
-            decider = session.user_id
+        # with Sign in with Slack the signed-in person decides, whatever the pass says
+        decider = found.user_id if self.sign_in is None else self._signed_in(request, form, token, shot)
+        if isinstance(decider, web.Response):
+            return decider
         if not decider:
             return _refused()
         async with self._for_workspace(shot):
             return await self._decide(
                 request, token, action, version, str(form.get("once", "")), decider, opened
             )
+
+    def _signed_in(
+        self, request: web.Request, form: Mapping[str, object], token: str, shot: ShotRow
+    ) -> str | web.Response:
+        """The signed-in decider, or the answer refusing the decision: no session (or a forged or
+        expired cookie) goes to sign in; a form without this session's CSRF token, or a member of
+        another workspace, gets a page saying nothing was decided."""
+        assert self.sign_in is not None
+        session = self._session(request)
+        back = f"/review/{token}"
+        if session is None:
+            raise web.HTTPSeeOther(f"{START_PATH}?{urlencode({'to': token})}", headers=PAGE_HEADERS)
+        if not self.sign_in.csrf_ok(session, str(form.get("csrf", ""))):
+            return _page(403, stale_form_page(back))
+        if session.team_id != (shot.get("team_id") or ""):
+            log.info("a member of %s was refused a decision on shot %s", session.team_id, shot["id"])
+            return _page(403, other_workspace_page(back))
+        return session.user_id
 
     async def _decide(
         self,
