@@ -33,6 +33,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="for many workspaces installing through OAuth (needs --http-url)",
     )
+    p_manifest.add_argument(
+        "--public-url",
+        default=None,
+        help="the screening room's DAILIES_PUBLIC_URL (default: --http-url): adds Sign in with Slack's "
+        "redirect URL and user scopes",
+    )
     sub.add_parser("doctor", help="check the configuration")
     p_purge = sub.add_parser("purge", help="delete everything a workspace owns now (distribution mode)")
     p_purge.add_argument("--team", required=True, help="the workspace id (T…)")
@@ -57,7 +63,7 @@ def _manifest(args) -> int:
             file=sys.stderr,
         )
         return 2
-    sys.stdout.write(manifest_yaml(args.http_url, distribute=args.distribute))
+    sys.stdout.write(manifest_yaml(args.http_url, distribute=args.distribute, public_url=args.public_url))
     return 0
 
 

@@ -84,7 +84,8 @@ class Config:
     slack_app_token: str = ""
     slack_signing_secret: str = ""
     slack_api_url: str = "https://slack.com/api/"
-    # distribution mode (OAuth installs into many workspaces) instead of one SLACK_BOT_TOKEN
+    # without SLACK_BOT_TOKEN: distribution mode (OAuth installs into many workspaces); with it (and
+    # always): Sign in with Slack for the screening room
     slack_client_id: str = ""
     slack_client_secret: str = ""
     # DAILIES_SECRET_KEY: Fernet key(s) sealing stored workspace tokens; the first seals, all open
@@ -213,15 +214,10 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = Path
     if bool(client_id) != bool(client_secret):
         missing = "SLACK_CLIENT_SECRET" if client_id else "SLACK_CLIENT_ID"
         raise ConfigError(
-            f"{missing} is not set: distribution mode needs both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET "
-            "(your app's Basic Information page, App Credentials), or neither to serve one workspace."
+            f"{missing} is not set: distribution mode and Sign in with Slack need both SLACK_CLIENT_ID and "
+            "SLACK_CLIENT_SECRET (your app's Basic Information page, App Credentials), or neither."
         )
-    if client_id and s("SLACK_BOT_TOKEN"):
-        raise ConfigError(
-            "SLACK_BOT_TOKEN and SLACK_CLIENT_ID are both set: unset SLACK_BOT_TOKEN to let workspaces "
-            "install Dailies through OAuth, or unset SLACK_CLIENT_ID and SLACK_CLIENT_SECRET to serve "
-            "the one workspace of that token."
-        )
+    # with SLACK_BOT_TOKEN too, the client id and secret serve only Sign in with Slack (the screening room)
     secret_key = s("DAILIES_SECRET_KEY")
     if client_id and not s("SLACK_BOT_TOKEN") and not secret_key:
         raise ConfigError(

@@ -1,5 +1,6 @@
 """The card's "Screening room" link button: the browser opens the watch-only page, and this
-listener answers the click with a personal link whose decisions count as the clicker's."""
+listener answers the click with a personal link whose decisions count as the clicker's (with
+Sign in with Slack, the page asks the person to sign in instead)."""
 
 from __future__ import annotations
 
@@ -19,9 +20,16 @@ async def screening_room(ack, body: dict, action: dict, respond, room: Screening
     if link is None:
         return
     text = f"<{link}|Open the screening room as you>: approve, reject or ask for another take there."
+    fine_print, label = "This link is yours alone and expires in 12 hours.", "Open as me"
+    if room.sign_in is not None:  # the page decides as whoever signs in with Slack there
+        text = f"<{link}|Open the screening room>: sign in with Slack there to approve, reject or ask for another take."
+        fine_print = (
+            "Decisions on the page count for the person signed in, and only for members of this workspace."
+        )
+        label = "Open"
     button = {
         "type": "button",
-        "text": {"type": "plain_text", "text": "Open as me"},
+        "text": {"type": "plain_text", "text": label},
         "action_id": "screening_room_open",
         "url": link,
         "style": "primary",
@@ -30,7 +38,7 @@ async def screening_room(ack, body: dict, action: dict, respond, room: Screening
         {"type": "section", "text": {"type": "mrkdwn", "text": text}, "accessory": button},
         {
             "type": "context",
-            "elements": [{"type": "mrkdwn", "text": "This link is yours alone and expires in 12 hours."}],
+            "elements": [{"type": "mrkdwn", "text": fine_print}],
         },
     ]
     await respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)

@@ -290,6 +290,13 @@ M020_MODEL_SIGHTINGS: list[Step] = [
         PRIMARY KEY (backend, provider_id))""",
 ]
 
+M021_SIGNIN_STATES: list[Step] = [
+    # Sign in with Slack for the screening room: a state handed to one browser, with the nonce the
+    # id_token must carry and the room to return to; used once, by whichever replica gets the callback
+    """CREATE TABLE signin_states (
+        state {text} NOT NULL PRIMARY KEY, nonce {text} NOT NULL, back_to {text}, expires_at {real})""",
+]
+
 MIGRATIONS: list[tuple[str, list[Step]]] = [
     ("m001_core", M001_CORE),
     ("m003_subjects", M003_SUBJECTS),
@@ -310,6 +317,7 @@ MIGRATIONS: list[tuple[str, list[Step]]] = [
     ("m018_subject_consent", M018_SUBJECT_CONSENT),
     ("m019_take_interactions", M019_TAKE_INTERACTIONS),
     ("m020_model_sightings", M020_MODEL_SIGHTINGS),
+    ("m021_signin_states", M021_SIGNIN_STATES),
 ]
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from html import escape, unescape
 
 from bot.request.money import usd
@@ -31,6 +32,16 @@ STATE_LABEL: dict[str, str] = {
     TakeState.FAILED: "failed",
     TakeState.CANCELLED: "cancelled",
 }
+
+
+@dataclass(frozen=True)
+class SignInView:
+    """What the page shows of Sign in with Slack (None on a room without it: the personal link decides)."""
+
+    url: str  # "Sign in with Slack to decide", coming back to this room
+    user_id: str = ""  # signed in, to this shot's workspace
+    csrf: str = ""  # the session's CSRF token, carried by every decision form
+    elsewhere: bool = False  # signed in, to another workspace: watch only
 
 
 def _when(iso: str) -> str:
@@ -128,7 +139,7 @@ def _marks(room: Room, names: Mapping[str, str]) -> str:
     return f'<div class="marks" id="marks" aria-label="Notes on the timeline">{buttons}</div>'
 
 
-def _actions(v: Version, token: str, once: str) -> str:
+def _actions(v: Version, token: str, once: str, csrf: str = "") -> str:
     if not v.delivered or not (v.viewer_decides or v.viewer_presses):
         return ""
     buttons = []
@@ -146,7 +157,9 @@ def _actions(v: Version, token: str, once: str) -> str:
         f'<form class="decide" method="post" action="/review">'
         f'<input type="hidden" name="token" value="{escape(token)}">'
         f'<input type="hidden" name="version" value="{v.number}">'
-        f'<input type="hidden" name="once" value="{escape(once)}">{inner}</form>'
+        f'<input type="hidden" name="once" value="{escape(once)}">'
+        + (f'<input type="hidden" name="csrf" value="{escape(csrf)}">' if csrf else "")
+        + f"{inner}</form>"
     )
 
 
@@ -168,7 +181,7 @@ def _player(v: Version, base: str) -> str:
     )
 
 
-def _version(v: Version, base: str, token: str, once: str, names: Mapping[str, str]) -> str:
+def _version(v: Version, base: str, token: str, once: str, names: Mapping[str, str], csrf: str = "") -> str:
     classes = ["version", v.verdict]
     if v.final:
         classes.append("is-final")
@@ -183,7 +196,7 @@ def _version(v: Version, base: str, token: str, once: str, names: Mapping[str, s
         f"{_player(v, base)}"
         f'<header><h2>v{v.number}</h2><div class="badges">{_badges(v)}</div>{sync}</header>'
         f"{prompt}<dl>{_facts(v, names)}</dl>{_review(v, names)}{_notes(v, names)}"
-        f"{_actions(v, token, once)}</article>"
+        f"{_actions(v, token, once, csrf)}</article>"
     )
 
 
@@ -195,7 +208,17 @@ def _rule(room: Room, names: Mapping[str, str]) -> str:
     return f"Approvers: {people} ({need} decides)."
 
 
-def _viewer(room: Room, names: Mapping[str, str]) -> str:
+def _viewer(room: Room, names: Mapping[str, str], sign_in: SignInView | None = None) -> str:
+    if sign_in is not None:
+        link = f'<a class="signin" href="{escape(sign_in.url)}">Sign in with Slack to decide</a>'
+        if sign_in.user_id:
+            return f"Signed in with Slack as {_person(sign_in.user_id, names)}: your decisions count as yours in Slack."
+        if sign_in.elsewhere:
+            return (
+                "You are signed in with Slack to another workspace: only members of the workspace this shot "
+                f'belongs to decide here. <a class="signin" href="{escape(sign_in.url)}">Sign in as someone else</a>.'
+            )
+        return f"Watch-only until you sign in. {link}."
     if room.viewer:
         return f"Signed link for {_person(room.viewer, names)}: your decisions count as yours in Slack."
     return (
@@ -211,6 +234,7 @@ def render_page(
     names: Mapping[str, str] | None = None,
     note: str = "",
     once: str = "",
+    sign_in: SignInView | None = None,
 ) -> str:
     """The whole page; `token` is the pass in the URL, `note` the answer to a decision just posted,
     `once` a fresh value each form carries so a double click decides once."""
@@ -222,7 +246,8 @@ def render_page(
     if approved:
         summary += " · approved " + ", ".join(f"v{n}" for n in approved)
     notice = f'<p class="notice" role="status">{escape(note)}</p>' if note else ""
-    versions = "".join(_version(v, base, token, once, names) for v in reversed(room.versions))
+    csrf = sign_in.csrf if sign_in is not None else ""
+    versions = "".join(_version(v, base, token, once, names, csrf) for v in reversed(room.versions))
     transport = (
         '<section class="transport" id="transport" hidden aria-label="Play versions in sync">'
         '<button type="button" id="play" class="primary" aria-label="Play">▶ Play in sync</button>'
@@ -251,7 +276,7 @@ def render_page(
   <div class="brand">Dailies <span>screening room</span></div>
   <h1>{escape(room.title)}</h1>
   <p class="meta">Shot {room.shot_id} · {summary}</p>
-  <p class="meta">{_rule(room, names)} {_viewer(room, names)}</p>
+  <p class="meta">{_rule(room, names)} {_viewer(room, names, sign_in)}</p>
 </header>
 {notice}
 {transport}
@@ -275,3 +300,38 @@ def refused_page() -> str:
         "<p>It may have expired. Press <b>Screening room</b> on the job card in Slack for a fresh one.</p>"
         "</main></body></html>"
     )
+
+
+def _plain_page(title: str, heading: str, body_html: str) -> str:
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<link rel="stylesheet" href="/review-assets/room.css"><title>{escape(title)}</title></head>'
+        f'<body><main class="refused"><h1>{escape(heading)}</h1>{body_html}</main></body></html>'
+    )
+
+
+def other_workspace_page(back: str) -> str:
+    """A signed-in member of another workspace tried to decide: nothing changed, and why."""
+    return _plain_page(
+        "Not your workspace",
+        "Only members of this shot's workspace can decide",
+        "<p>You are signed in with Slack to another workspace, so your decision was not counted. "
+        "Anyone with the link may still watch.</p>"
+        f'<p><a href="{escape(back)}">Back to the screening room</a></p>',
+    )
+
+
+def stale_form_page(back: str) -> str:
+    """A decision without the page's CSRF token (another site's form, or a page from before sign-in)."""
+    return _plain_page(
+        "Form out of date",
+        "Nothing was decided",
+        "<p>This form did not come from your signed-in screening-room page. Reload the page and try again.</p>"
+        f'<p><a href="{escape(back)}">Back to the screening room</a></p>',
+    )
+
+
+def sign_in_failed_page(message: str, back: str) -> str:
+    link = f'<p><a href="{escape(back)}">Back to the screening room</a></p>' if back else ""
+    return _plain_page("Sign-in failed", "You are not signed in", f"<p>{escape(message)}</p>{link}")

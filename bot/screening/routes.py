@@ -1,18 +1,18 @@
 """The screening room's HTTP routes: the page, each version's clip (ranged, relayed from Slack)
-and poster, and decisions posted from the page, which go through the studio's button entry point
-(the same rules, audit and card update as in Slack)."""
+and poster, Sign in with Slack when configured, and decisions posted from the page, which go
+through the studio's entry points (the same rules, audit and card update as in Slack)."""
 
 from __future__ import annotations
 
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 from aiohttp import web
@@ -20,10 +20,18 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Config
 from bot.delivery.slack_clip import ClipUnavailable, SlackClips, SlackFile
-from bot.screening import tokens
-from bot.screening.page import refused_page, render_page
+from bot.screening import sessions, tokens
+from bot.screening.page import (
+    SignInView,
+    other_workspace_page,
+    refused_page,
+    render_page,
+    sign_in_failed_page,
+    stale_form_page,
+)
 from bot.screening.posters import Posters
 from bot.screening.room import Room, build_room
+from bot.screening.signin import CALLBACK_PATH, START_PATH, STATE_COOKIE, SignIn, SignInFailed, SignInSettings
 from bot.screening.stream import serve_clip
 from bot.slack.people import People
 from bot.slack.workspace import WorkspaceGone
@@ -63,8 +71,16 @@ class RoomSlack:
 
 class ScreeningRoom:
     def __init__(
-        self, studio: Studio, store: Store, slack: RoomSlack, links: tokens.RoomLinks, posters_dir: Path
+        self,
+        studio: Studio,
+        store: Store,
+        slack: RoomSlack,
+        links: tokens.RoomLinks,
+        posters_dir: Path,
+        sign_in: SignIn | None = None,
     ) -> None:
+        # with Sign in with Slack, the signed-in person decides (a pass only opens the room)
+        self.sign_in = sign_in
         self.serving = slack.serving  # Slack calls made inside are for that workspace, with its token
         self.studio = studio  # decisions go through its public entry points, as Slack's do
         self.store = store
@@ -92,6 +108,9 @@ class ScreeningRoom:
         app.router.add_get(r"/review/{token}/v{version:\d+}.mp4", self.clip)
         app.router.add_get(r"/review/{token}/v{version:\d+}.jpg", self.poster)
         app.router.add_get("/review-assets/{name}", self.asset)
+        if self.sign_in is not None:
+            app.router.add_get(START_PATH, self.sign_in_start)
+            app.router.add_get(CALLBACK_PATH, self.sign_in_callback)
 
     # ---- what a pass opens ---------------------------------------------------------------------------
     async def _shot(self, token: str) -> tuple[tokens.Pass, ShotRow] | None:
@@ -120,14 +139,31 @@ class ScreeningRoom:
                 text=refused_page(), content_type="text/html", headers=PAGE_HEADERS
             ) from None
 
-    async def _room(self, found: tokens.Pass, shot: ShotRow) -> Room:
+    async def _room(self, viewer: str, shot: ShotRow) -> Room:
         jobs, takes, decisions, settings, notes = await self.store.run(
             approvals.room_of, shot["id"], shot["team_id"] or "", shot["channel_id"]
         )
         return build_room(
-            shot, jobs, takes, decisions, tuple(settings.approvers), settings.approval_rule, found.user_id,
-            notes,
-        )  # fmt: skip
+            shot, jobs, takes, decisions, tuple(settings.approvers), settings.approval_rule, viewer, notes
+        )
+
+    def _session(self, request: web.Request) -> sessions.Session | None:
+        return self.sign_in.session(request.cookies.get(sessions.COOKIE)) if self.sign_in else None
+
+    def _viewer(
+        self, request: web.Request, token: str, found: tokens.Pass, shot: ShotRow
+    ) -> tuple[str, SignInView | None]:
+        """Whose decisions the page offers: the pass's user without sign-in; with it, the signed-in
+        person, and only when they belong to the shot's workspace."""
+        if self.sign_in is None:
+            return found.user_id, None
+        url = f"{START_PATH}?{urlencode({'to': token})}"
+        session = self._session(request)
+        if session is None:
+            return "", SignInView(url)
+        if session.team_id != (shot.get("team_id") or ""):
+            return "", SignInView(url, elsewhere=True)
+        return session.user_id, SignInView(url, session.user_id, self.sign_in.csrf(session))
 
     async def _take_file(self, shot: ShotRow, version: int) -> SlackFile:
         """The version's file as Slack has it; call inside `_for_workspace(shot)`."""
@@ -149,15 +185,18 @@ class ScreeningRoom:
         if opened is None:
             return _refused()
         async with self._for_workspace(opened[1]):
-            return await self._render(token, *opened)
+            return await self._render(request, token, *opened)
 
-    async def _render(self, token: str, found: tokens.Pass, shot: ShotRow, note: str = "") -> web.Response:
-        room = await self._room(found, shot)
-        people = [found.user_id, *room.approvers]
+    async def _render(
+        self, request: web.Request, token: str, found: tokens.Pass, shot: ShotRow, note: str = ""
+    ) -> web.Response:
+        viewer, sign_in = self._viewer(request, token, found, shot)
+        room = await self._room(viewer, shot)
+        people = [viewer, *room.approvers]
         for v in room.versions:
             people += [v.asked_by, *(d.user_id for d in v.decisions), *(n.user_id for n in v.notes)]
         names = await self.people.names(people)
-        html = render_page(room, token, names=names, note=note, once=secrets.token_hex(8))
+        html = render_page(room, token, names=names, note=note, once=secrets.token_hex(8), sign_in=sign_in)
         return web.Response(text=html, content_type="text/html", headers=PAGE_HEADERS)
 
     async def clip(self, request: web.Request) -> web.StreamResponse:
@@ -200,28 +239,63 @@ class ScreeningRoom:
         form = await request.post()
         token, action, version = (str(form.get(k, "")) for k in ("token", "action", "version"))
         opened = await self._shot(token)
-        if opened is None or not opened[0].can_decide:
+        if opened is None:
             return _refused()
-        async with self._for_workspace(opened[1]):
-            return await self._decide(token, action, version, str(form.get("once", "")), *opened)
+        found, shot = opened
+        # with Sign in with Slack the signed-in person decides, whatever the pass says
+        decider = found.user_id if self.sign_in is None else self._signed_in(request, form, token, shot)
+        if isinstance(decider, web.Response):
+            return decider
+        if not decider:
+            return _refused()
+        async with self._for_workspace(shot):
+            return await self._decide(
+                request, token, action, version, str(form.get("once", "")), decider, opened
+            )
+
+    def _signed_in(
+        self, request: web.Request, form: Mapping[str, object], token: str, shot: ShotRow
+    ) -> str | web.Response:
+        """The signed-in decider, or the answer refusing the decision: no session (or a forged or
+        expired cookie) goes to sign in; a form without this session's CSRF token, or a member of
+        another workspace, gets a page saying nothing was decided."""
+        assert self.sign_in is not None
+        session = self._session(request)
+        back = f"/review/{token}"
+        if session is None:
+            raise web.HTTPSeeOther(f"{START_PATH}?{urlencode({'to': token})}", headers=PAGE_HEADERS)
+        if not self.sign_in.csrf_ok(session, str(form.get("csrf", ""))):
+            return _page(403, stale_form_page(back))
+        if session.team_id != (shot.get("team_id") or ""):
+            log.info("a member of %s was refused a decision on shot %s", session.team_id, shot["id"])
+            return _page(403, other_workspace_page(back))
+        return session.user_id
 
     async def _decide(
-        self, token: str, action: str, version: str, once: str, found: tokens.Pass, shot: ShotRow
+        self,
+        request: web.Request,
+        token: str,
+        action: str,
+        version: str,
+        once: str,
+        decider: str,
+        opened: tuple[tokens.Pass, ShotRow],
     ) -> web.Response:
+        found, shot = opened
         if action not in ACTIONS or not version.isdigit():
-            return await self._render(token, found, shot, "That button is not one Dailies knows.")
+            return await self._render(request, token, found, shot, "That button is not one Dailies knows.")
         takes = await self.store.run(jobs_db.takes_of_shot, shot["id"])
         take = next((t for t in takes if t["version"] == int(version)), None)
         if take is None:
-            return await self._render(token, found, shot, f"There is no v{version} in this shot.")
+            return await self._render(request, token, found, shot, f"There is no v{version} in this shot.")
         origin = Origin(
             channel_id=shot["channel_id"],
-            user_id=found.user_id,
+            user_id=decider,
             team_id=found.team_id,
             source_key=f"room:{shot['id']}:{secrets.token_hex(8)}",
         )
         if once and not await self.studio.first_time(f"room:{once}:{action}:{version}", "screening"):
-            return await self._render(token, found, shot, "Already done.")
+            return await self._render(request, token, found, shot, "Already done.")
         try:
             if action in ("approve", "reject"):
                 reply = await self.studio.decide(origin, take["id"], action, via="screening room")
@@ -230,7 +304,41 @@ class ScreeningRoom:
         except Exception:
             log.exception("screening-room %s on shot %s failed", action, shot["id"])
             reply = "Something went wrong on our side and nothing changed. Please try again."
-        return await self._render(token, found, shot, reply or "Done: the card in Slack says so too.")
+        return await self._render(
+            request, token, found, shot, reply or "Done: the card in Slack says so too."
+        )
+
+    # ---- Sign in with Slack -----------------------------------------------------------------------
+    async def sign_in_start(self, request: web.Request) -> web.Response:
+        """ "Sign in with Slack to decide": off to Slack's authorize page, back to this room after."""
+        assert self.sign_in is not None
+        token = request.query.get("to", "")
+        opened = await self._shot(token)
+        if opened is None:
+            return _refused()
+        url, state = await self.sign_in.start(token, opened[1].get("team_id") or "")
+        response = web.Response(status=302, headers={**PAGE_HEADERS, "Location": url})
+        response.headers.add("Set-Cookie", self.sign_in.state_cookie(state))
+        return response
+
+    async def sign_in_callback(self, request: web.Request) -> web.Response:
+        assert self.sign_in is not None
+        query = request.query
+        try:
+            if query.get("error"):
+                raise SignInFailed("The sign-in was cancelled on Slack's page, so nobody was signed in.")
+            session, back_to = await self.sign_in.finish(
+                query.get("code", ""), query.get("state", ""), request.cookies.get(STATE_COOKIE, "")
+            )
+        except SignInFailed as exc:
+            response = _page(400, sign_in_failed_page(str(exc), ""))
+            response.headers.add("Set-Cookie", self.sign_in.clear_state_cookie())
+            return response
+        log.info("%s of %s signed in to the screening room", session.user_id, session.team_id)
+        response = web.Response(status=303, headers={**PAGE_HEADERS, "Location": f"/review/{back_to}"})
+        response.headers.add("Set-Cookie", self.sign_in.cookie(session))
+        response.headers.add("Set-Cookie", self.sign_in.clear_state_cookie())
+        return response
 
     def _same_origin(self, request: web.Request) -> bool:
         """A form posted from another site carries its Origin: only this one's is accepted."""
@@ -246,8 +354,12 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def _page(status: int, html: str) -> web.Response:
+    return web.Response(status=status, text=html, content_type="text/html", headers=PAGE_HEADERS)
+
+
 def _refused() -> web.Response:
-    return web.Response(status=403, text=refused_page(), content_type="text/html", headers=PAGE_HEADERS)
+    return _page(403, refused_page())
 
 
 def room_links(config: Config) -> tokens.RoomLinks | None:
@@ -283,4 +395,10 @@ def screening_room(
     """The room behind `links`; none without them (no public URL or nothing to sign with)."""
     if links is None:
         return None
-    return ScreeningRoom(studio, store, slack, links, Path(config.media_dir) / "posters")
+    sign_in = None
+    if config.slack_client_id and config.slack_client_secret:
+        settings = SignInSettings(
+            config.slack_client_id, config.slack_client_secret, config.slack_api_url, links.public_url
+        )
+        sign_in = SignIn(settings, store, links.key)
+    return ScreeningRoom(studio, store, slack, links, Path(config.media_dir) / "posters", sign_in)

@@ -19,6 +19,7 @@ from bot.providers.contracts import shape_sources
 from bot.providers.errors import ProviderError
 from bot.providers.http import backend_name
 from bot.request.intent import SCHEMA, SCHEMA_NAME, SYSTEM_PROMPT, read_answer, user_message
+from bot.screening.signin import CALLBACK_PATH as SIGN_IN_CALLBACK
 from bot.slack.scopes import SCOPES
 from bot.studio.intent_reader import IntentReader
 from storage import installations
@@ -42,6 +43,41 @@ def shape_lines(backend: str) -> list[str]:
         where = "" if sources.published else f" ({sources.source})"
         lines.append(f"{backend}: on documentation only{where}: {', '.join(sources.documented)}")
     return lines
+
+
+async def sign_in_checks(config: Config, ok: list[str], problems: list[str]) -> None:
+    """Sign in with Slack for the screening room: its credentials (distribution mode checks them
+    already), the public URL it returns to, and the redirect URL the app must list."""
+    if not config.public_base_url:
+        ok.append(
+            "SLACK_CLIENT_ID is set but DAILIES_PUBLIC_URL is not: no screening room, so no Sign in with Slack"
+        )
+        return
+    if not config.distribution:  # the same made-up-code test as for installs, on the sign-in method
+        try:
+            await AsyncWebClient(base_url=config.slack_api_url).openid_connect_token(
+                client_id=config.slack_client_id,
+                client_secret=config.slack_client_secret,
+                code="dailies-doctor",
+            )
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            if error in ("invalid_client_id", "bad_client_secret"):
+                name = "SLACK_CLIENT_ID" if error == "invalid_client_id" else "SLACK_CLIENT_SECRET"
+                problems.append(f"Slack refused {name} for Sign in with Slack: set it to {HOW_TO_GET[name]}.")
+                return
+        except Exception as exc:
+            problems.append(f"Slack is not reachable at {config.slack_api_url} ({type(exc).__name__}).")
+            return
+    redirect = f"{config.public_base_url}{SIGN_IN_CALLBACK}"
+    if not redirect.startswith("https://"):
+        problems.append(
+            f"DAILIES_PUBLIC_URL must be https for Sign in with Slack's redirect (got {redirect})."
+        )
+    else:
+        ok.append(
+            f"Sign in with Slack decides in the screening room; the app must list the redirect URL {redirect}"
+        )
 
 
 async def oauth_checks(config: Config, store: Store, ok: list[str], problems: list[str]) -> None:
@@ -184,6 +220,8 @@ async def doctor(config: Config) -> int:
                 )
             except Exception as exc:
                 problems.append(f"Slack is not reachable at {config.slack_api_url} ({type(exc).__name__}).")
+        if config.slack_client_id and config.slack_client_secret:
+            await sign_in_checks(config, ok, problems)
         for name, provider in dailies.providers.items():
             found = await provider.check()
             problems += found

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from bot.screening.signin import CALLBACK_PATH
+from bot.screening.signin import SCOPES as SIGN_IN_SCOPES
 from bot.slack.scopes import SCOPES
 
 EVENTS = (
@@ -68,11 +70,13 @@ AGENT_DESCRIPTION = (
 DISTRIBUTED_EVENTS = ("app_uninstalled", "tokens_revoked")
 
 
-def manifest(http_url: str | None = None, *, distribute: bool = False) -> dict:
+def manifest(http_url: str | None = None, *, distribute: bool = False, public_url: str | None = None) -> dict:
     """The manifest; `distribute`: for many workspaces installing through OAuth (HTTP mode only):
-    the redirect URL, token rotation and the uninstall events."""
+    the redirect URL, token rotation and the uninstall events. With a public URL for the screening
+    room (`public_url`, else `http_url`): Sign in with Slack's redirect URL and user scopes."""
     if distribute and not http_url:
         raise ValueError("a distributed app needs its public URL (--http-url)")
+    room_url = (public_url or http_url or "").rstrip("/")
     command = {
         "command": "/video",
         "description": "Generate or edit a video clip with Kling, Sora or the local preview",
@@ -93,11 +97,16 @@ def manifest(http_url: str | None = None, *, distribute: bool = False) -> dict:
         command["url"] = url
         settings["event_subscriptions"]["request_url"] = url
         settings["interactivity"]["request_url"] = url
-    oauth_config: dict = {"scopes": {"bot": list(SCOPES)}}
-    if distribute and http_url:  # checked above; this tells the type checker
-        oauth_config = {"redirect_urls": [http_url.rstrip("/") + "/slack/oauth_redirect"], **oauth_config}
+    scopes: dict = {"bot": list(SCOPES)}
+    redirects: list[str] = []
+    if distribute:
+        redirects.append((http_url or "").rstrip("/") + "/slack/oauth_redirect")
         settings["token_rotation_enabled"] = True
         settings["event_subscriptions"]["bot_events"] += list(DISTRIBUTED_EVENTS)
+    if room_url:  # deciding in the screening room: people sign in with Slack, back to this URL
+        redirects.append(room_url + CALLBACK_PATH)
+        scopes["user"] = list(SIGN_IN_SCOPES)
+    oauth_config: dict = {"redirect_urls": redirects, "scopes": scopes} if redirects else {"scopes": scopes}
     return {
         "_metadata": {"major_version": 1, "minor_version": 1},
         "display_information": {
@@ -155,5 +164,7 @@ def _scalar(value) -> str:
     return json.dumps(str(value), ensure_ascii=False)
 
 
-def manifest_yaml(http_url: str | None = None, *, distribute: bool = False) -> str:
-    return to_yaml(manifest(http_url, distribute=distribute)) + "\n"
+def manifest_yaml(
+    http_url: str | None = None, *, distribute: bool = False, public_url: str | None = None
+) -> str:
+    return to_yaml(manifest(http_url, distribute=distribute, public_url=public_url)) + "\n"

@@ -1,6 +1,7 @@
 """The Slack stand-in as a distributed app sees it: several workspaces, Slack's authorize page and
 `oauth.v2.access` (codes and refresh tokens work once, client id and secret checked, rotating
-tokens that expire), and every Web API call answered for the workspace its token belongs to."""
+tokens that expire), Sign in with Slack, and every Web API call answered for the workspace its
+token belongs to."""
 
 from __future__ import annotations
 
@@ -16,9 +17,10 @@ from aiohttp import web
 
 from bot.tools.slack_standin.records import _LOGIN_PAGE
 from tests.fakes.slack import Call, ScriptedSlack
+from tests.fakes.slack_signin import SIGNIN_CLIENT_ID, SIGNIN_CLIENT_SECRET, SignInWithSlack
 
-CLIENT_ID = "1111111111.2222222222"
-CLIENT_SECRET = "test-client-secret"
+CLIENT_ID = SIGNIN_CLIENT_ID  # one app: the bot's OAuth and Sign in with Slack share its credentials
+CLIENT_SECRET = SIGNIN_CLIENT_SECRET
 
 
 @dataclass
@@ -45,9 +47,11 @@ class Grants:
     refresh: dict[str, str] = field(default_factory=dict)  # refresh token -> team id (single use)
 
 
-class WorkspacesSlack(ScriptedSlack):
+class WorkspacesSlack(SignInWithSlack, ScriptedSlack):
     """`approve(team)` makes the next visit to the authorize page come back as that team's admin
-    clicking Allow; `rotation_seconds` turns token rotation on (tokens expire after that long)."""
+    clicking Allow; `rotation_seconds` turns token rotation on (tokens expire after that long);
+    `sign_in_as(user, team)` does the same for Sign in with Slack. Without `add_team` it serves the
+    one workspace of the bot token, as the plain stand-in does."""
 
     def __init__(self, **options) -> None:
         super().__init__(**options)
@@ -58,6 +62,7 @@ class WorkspacesSlack(ScriptedSlack):
         self.approving: str | None = None
         self.authorize_visits: list[dict] = []
         self._credential_api["oauth.v2.access"] = self._oauth_v2_access
+        self._init_sign_in()
         # a file belongs to the workspace whose token uploaded it: another's token neither sees
         # it (files.info) nor downloads it (Slack answers its login page)
         self.file_team: dict[str, str] = {}
@@ -68,6 +73,7 @@ class WorkspacesSlack(ScriptedSlack):
     def _app(self) -> web.Application:
         app = super()._app()
         app.router.add_get("/oauth/v2/authorize", self._authorize_page)
+        self._add_sign_in_routes(app)
         return app
 
     # ---- what tests arrange and read ------------------------------------------------------------

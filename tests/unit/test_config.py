@@ -71,3 +71,20 @@ def test_repr_and_secret_list_never_show_values_but_know_them():
     assert "secret" not in repr(config)
     assert {"xoxb-very-secret", "aiml-secret-key", "kling-secret"} <= set(config.secrets())
     assert configured(config) == ("kling", "aimlapi", "preview")
+
+
+def test_a_bot_token_with_the_client_id_and_secret_is_one_workspace_with_sign_in():
+    config = load_config(
+        {
+            "SLACK_BOT_TOKEN": "xoxb-1",
+            "SLACK_APP_TOKEN": "xapp-1",
+            "SLACK_CLIENT_ID": "1.2",
+            "SLACK_CLIENT_SECRET": "s",
+        },
+        dotenv=None,
+    )
+    assert not config.distribution and config.slack_client_id == "1.2"
+    config.require_slack("run")  # Socket Mode serves one workspace; the pair only signs people in
+    assert load_config(
+        {"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "s", "DAILIES_SECRET_KEY": "k"}, dotenv=None
+    ).distribution

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from bot.screening.page import refused_page, render_page
+from bot.screening.page import SignInView, other_workspace_page, refused_page, render_page
 from bot.screening.room import build_room
 
 SHOT = {"id": 3, "channel_id": "C0CHANNEL", "team_id": "T0TEAM", "title": "a lighthouse at dusk"}
@@ -121,3 +121,19 @@ def test_notes_sit_beside_their_version_and_timecoded_ones_mark_the_timeline():
     assert 'class="marks"' not in render_page(
         build_room(SHOT, JOBS, TAKES, DECISIONS, (), "any"), "T", once="n"
     )
+
+
+def test_with_sign_in_the_page_offers_it_and_every_form_carries_the_csrf_token():
+    _, html = page(sign_in=SignInView("/review-signin?to=TOKEN.SIG"))
+    assert 'class="signin" href="/review-signin?to=TOKEN.SIG">Sign in with Slack to decide' in html
+    assert "<form" not in html
+    _, html = page("U0ALICE", sign_in=SignInView("/review-signin?to=TOKEN.SIG", "U0ALICE", "c5rf"))
+    assert "Signed in with Slack as @alice" in html
+    assert html.count('<input type="hidden" name="csrf" value="c5rf">') == html.count("<form") == 2
+    _, html = page(sign_in=SignInView("/review-signin?to=TOKEN.SIG", elsewhere=True))
+    assert "signed in with Slack to another workspace" in html and "<form" not in html
+
+
+def test_a_member_of_another_workspace_is_told_nothing_was_counted():
+    html = other_workspace_page("/review/TOKEN.SIG")
+    assert "not counted" in html and 'href="/review/TOKEN.SIG"' in html

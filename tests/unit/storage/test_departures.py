@@ -11,7 +11,7 @@ from storage import departures, installations
 # tables that hold no one workspace's rows
 SHARED = {
     "deliveries", "meta", "slack_oauth_states", "schema_migrations", "_sqlite_migrations",
-    "model_lists", "model_sightings",
+    "model_lists", "model_sightings", "signin_states",
 }  # fmt: skip
 OWNER_COLUMNS = ("team_id", "shot_id", "job_id", "take_id", "subject_id")
 

@@ -25,6 +25,7 @@ ORDER = [
     "m018_subject_consent",
     "m019_take_interactions",
     "m020_model_sightings",
+    "m021_signin_states",
 ]
 
 
