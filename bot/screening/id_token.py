@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicNumbers
 from cryptography.hazmat.primitives.hashes import SHA256
 
-from bot.screening.tokens import _unb64
+from bot.screening.signed import unb64
 
 LEEWAY = 60  # seconds of clock difference tolerated on exp and iat
 TEAM_CLAIM = "https://slack.com/team_id"
@@ -30,7 +30,7 @@ class UnknownKey(TokenRejected):
 
 def _part(text: str) -> dict[str, Any]:
     try:
-        value = json.loads(_unb64(text))
+        value = json.loads(unb64(text))
     except (ValueError, TypeError):
         raise TokenRejected("not a JWT") from None
     if not isinstance(value, dict):
@@ -39,7 +39,7 @@ def _part(text: str) -> dict[str, Any]:
 
 
 def _int(text: str) -> int:
-    return int.from_bytes(_unb64(text), "big")
+    return int.from_bytes(unb64(text), "big")
 
 
 def _verify_signature(header: dict, signed: bytes, signature: bytes, jwks: Mapping[str, Any]) -> None:
@@ -66,7 +66,7 @@ def verify(
         raise TokenRejected("not a JWT")
     header, claims = _part(pieces[0]), _part(pieces[1])
     try:
-        signature = _unb64(pieces[2])
+        signature = unb64(pieces[2])
     except (ValueError, TypeError):
         raise TokenRejected("not a JWT") from None
     _verify_signature(header, f"{pieces[0]}.{pieces[1]}".encode(), signature, jwks)

@@ -8,7 +8,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from bot.screening.tokens import _b64, _unb64
+from bot.screening import signed
 
 COOKIE = "dailies_room"
 VERSION = "s1"
@@ -32,31 +32,17 @@ def new_session(team_id: str, user_id: str, now: float) -> Session:
     return Session(team_id, user_id, int(now) + SESSION_SECONDS, secrets.token_hex(16))
 
 
-def _mac(key: bytes, payload: bytes) -> bytes:
-    return hmac.new(key, payload, hashlib.sha256).digest()
-
-
 def issue(key: bytes, s: Session) -> str:
     fields = (VERSION, s.team_id, s.user_id, str(s.expires), s.sid)
-    if any("|" in f or not f for f in fields):
-        raise ValueError("a session field is empty or contains '|'")
-    payload = "|".join(fields).encode()
-    return f"{_b64(payload)}.{_b64(_mac(key, payload))}"
+    if not all(fields):
+        raise ValueError("a session field is empty")
+    return signed.sign(key, fields)
 
 
 def read(key: bytes, cookie: str, now: float) -> Session | None:
     """The session, or None when the cookie is malformed, altered, signed with another key, or expired."""
-    body, dot, signature = cookie.partition(".")
-    if not dot or len(cookie) > 600:
-        return None
-    try:
-        payload, mac = _unb64(body), _unb64(signature)
-    except (ValueError, TypeError):
-        return None
-    if not hmac.compare_digest(mac, _mac(key, payload)):
-        return None
-    parts = payload.decode("utf-8", "replace").split("|")
-    if len(parts) != 5 or parts[0] != VERSION or not parts[3].isdigit():
+    parts = signed.verify(key, cookie, count=5, max_length=600)
+    if parts is None or parts[0] != VERSION or not parts[3].isdigit():
         return None
     found = Session(parts[1], parts[2], int(parts[3]), parts[4])
     return found if found.expires > now else None

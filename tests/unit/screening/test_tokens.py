@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.screening import tokens
+from bot.screening import signed, tokens
 from bot.screening.tokens import Pass
 
 KEY = tokens.derive_key("signing-secret")
@@ -23,7 +23,7 @@ def test_expired_altered_or_foreign_passes_are_refused():
     for i in range(len(body)):
         flipped = body[:i] + ("A" if body[i] != "A" else "B") + body[i + 1 :]
         assert tokens.read(KEY, f"{flipped}.{mac}", NOW) is None
-    forged = tokens._b64(b"r1|T0TEAM|C0CHANNEL|43|1900000000|U0BOSS")
+    forged = signed.b64(b"r1|T0TEAM|C0CHANNEL|43|1900000000|U0BOSS")
     assert tokens.read(KEY, f"{forged}.{mac}", NOW) is None
     for junk in ("", ".", "abc", "a.b", "%%%.***", "x" * 500 + "." + mac):
         assert tokens.read(KEY, junk, NOW) is None
@@ -56,10 +56,10 @@ def test_a_shortened_empty_or_padded_signature_is_refused():
     real one with bytes after it decides nothing, even if the check truncated the expected MAC too."""
     token = tokens.issue(KEY, Pass("T0TEAM", "C0CHANNEL", 42, NOW + 60, "U0ALICE"))
     body, _, signature = token.partition(".")
-    mac = tokens._unb64(signature)
+    mac = signed.unb64(signature)
     assert tokens.read(KEY, token, NOW) is not None
     for length in range(len(mac)):
-        assert tokens.read(KEY, f"{body}.{tokens._b64(mac[:length])}", NOW) is None, length
+        assert tokens.read(KEY, f"{body}.{signed.b64(mac[:length])}", NOW) is None, length
     for extra in (b"\0", b"x", mac):
-        assert tokens.read(KEY, f"{body}.{tokens._b64(mac + extra)}", NOW) is None
+        assert tokens.read(KEY, f"{body}.{signed.b64(mac + extra)}", NOW) is None
     assert tokens.read(KEY, f"{body}.", NOW) is None and tokens.read(KEY, f"{body}.{signature}=", NOW) is None
