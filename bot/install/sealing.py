@@ -53,7 +53,7 @@ class Sealer:
             return value  # empty, or plaintext left from before sealing (sealed at the next start)
         try:
             return self._all.decrypt(value[len(PREFIX) :].encode()).decode()
-        except InvalidToken:
+        except (InvalidToken, UnicodeDecodeError):  # not ours, or a key list whose halves collide
             raise SealedWithUnknownKey(
                 "a workspace token was sealed with a key DAILIES_SECRET_KEY does not list: add the old "
                 "key after the new one (DAILIES_SECRET_KEY=new,old) until Dailies has sealed it again"

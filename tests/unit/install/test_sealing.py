@@ -8,8 +8,10 @@ import pytest
 from bot.config import ConfigError, load_config
 from bot.install.sealing import PREFIX, BadSecretKey, SealedWithUnknownKey, Sealer
 
-# fixed keys: test ids must be the same on every xdist worker
-OLD, NEW = "Zm9yLXRlc3RzLW9ubHktdGhlLW9sZC1rZXktMzJieXQ=", "Zm9yLXRlc3RzLW9ubHktdGhlLW5ldy1rZXktMzJieXQ="
+# fixed keys (test ids must be the same on every xdist worker) whose halves differ: a Fernet key is
+# a signing key then an encryption key, and two keys sharing the first would verify each other's tokens
+OLD = "b2xkLXNpZ25pbmcta2V5IW9sZC1lbmNyeXB0LWtleSE="  # old-signing-key!old-encrypt-key!
+NEW = "bmV3LXNpZ25pbmcta2V5IW5ldy1lbmNyeXB0LWtleSE="  # new-signing-key!new-encrypt-key!
 TOKEN = "xoxb-1234-5678-abcdefabcdef"
 
 
