@@ -61,6 +61,14 @@ async def test_gemini_omni_delivers_on_the_ai_ml_api_where_its_list_has_it(tmp_p
         assert body["prompt"] == "make the kite green. Keep everything else the same."
         assert "duration" not in body
         assert uploads(slack)[-1]["thread_ts"] == card_ts
+        # an extension likewise: the clip, 3 to 10 more seconds
+        v2 = (await bot.takes(edit["id"]))[0]
+        await reply(bot, card_ts, "extend the kite flies out to sea --seconds 5")
+        extend = await bot.wait_job(("delivered", "failed"), job_index=3)
+        assert extend["state"] == "delivered" and extend["kind"] == "extend", extend["error"]
+        body = _creates(fake)[-1]
+        assert body["task"] == "extend" and body["duration"] == 5
+        assert body["video_url"] == f"{fake.base_url}/files/{v2['provider_task_id']}_output.mp4"
 
 
 async def test_gemini_omni_is_refused_before_any_call_where_the_list_lacks_it(tmp_path, slack):
