@@ -87,6 +87,19 @@ MOTION_MODELS = {"klingai/video-v3-motion-control", "klingai/video-v2-6-motion-c
 MOTION_MODELS |= {"klingai/video-v2-6-pro-motion-control"}
 for _id in MOTION_MODELS:
     MODELS[_id] = _MOTION
+# Gemini Omni 1.2 Flash: one id, `task` says what the inputs are for (fields: the vendored schema)
+GEMINI_OMNI = "google/gemini-omni-1.2-flash"
+MODELS[GEMINI_OMNI] = {
+    "durations": set(range(3, 16)), "aspects": {"16:9", "9:16"},
+    "resolutions": {"360p", "720p", "1080p", "4k"}, "fields": set(),
+}  # fmt: skip
+OMNI_TASK_INPUTS = {
+    "text_to_video": set(),
+    "image_to_video": {"image_url"},
+    "reference_to_video": {"image_urls"},
+    "edit": {"video_url"},
+    "extend": {"video_url"},
+}
 REQUIRED = ("image_url", "video_url", "audio_url", "last_image_url")  # required wherever a model takes them
 ASPECTS = {"16:9", "9:16", "1:1"}
 USD_PER_SECOND = 0.168
@@ -226,6 +239,25 @@ class FakeAimlApi(ScriptedStandIn):
         return web.FileResponse(sample_mp4(), headers={"Content-Type": "video/mp4"})
 
 
+def _omni_problem(body: dict) -> str | None:
+    """Gemini Omni's rules the schema leaves to prose: the task's own input and no other media,
+    a first frame or an extension 3-10 s, and no interaction id (this gateway's answers hand none out)."""
+    task = body.get("task")
+    if task not in OMNI_TASK_INPUTS:
+        return "task: Required (the inputs alone leave the task ambiguous here)"
+    media = {name for name in ("image_url", "image_urls", "video_url", "audio_url") if name in body}
+    wanted = OMNI_TASK_INPUTS[task]
+    if wanted - media:
+        return f"{sorted(wanted - media)[0]}: Required for task {task}"
+    if media - wanted:
+        return f"{sorted(media - wanted)[0]}: not used by task {task}"
+    if task in ("extend", "image_to_video") and body.get("duration", 8) not in range(3, 11):
+        return f"duration: {task} takes 3 to 10 seconds"
+    if "previous_interaction_id" in body:
+        return "previous_interaction_id: no such interaction"
+    return None
+
+
 _DEFAULT_FAILURES = {
     400: "Body validation error!",
     403: "You've run out of credits. Please top up your balance to continue.",
@@ -284,6 +316,10 @@ def validate(body: dict) -> str | None:
         return f"Invalid enum value. Expected {sorted(aspects)}, received '{body['aspect_ratio']}'"
     if "resolutions" in spec and body.get("resolution", "720p") not in spec["resolutions"]:
         return f"Invalid enum value. Expected {sorted(spec['resolutions'])}, received '{body['resolution']}'"
+    if model == GEMINI_OMNI:
+        problem = _omni_problem(body)
+        if problem:
+            return problem
     if model in MOTION_MODELS:
         if body.get("character_orientation", "video") not in ("image", "video"):
             return "character_orientation: Invalid enum value. Expected 'image' | 'video'"

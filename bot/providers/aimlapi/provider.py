@@ -1,4 +1,4 @@
-"""The AI/ML API gateway (aimlapi.com): Kling and Sora models through `/v2/video/generations`.
+"""The AI/ML API gateway (aimlapi.com): Kling, Veo, Gemini Omni and Sora through `/v2/video/generations`.
 
 Wire facts live in `bot.providers.aimlapi.wire`; this module is the Provider that sends them.
 """
@@ -14,6 +14,7 @@ from bot.providers.aimlapi.wire import (
     AUTH_MESSAGE,
     BACKEND,
     CREATE_PATH,
+    FROM_CLIP_NOTE,
     MODELS_PATH,
     MOTION_IDS,
     RETIRED_SUGGESTION,
@@ -56,6 +57,10 @@ class AimlApiProvider(Provider):
 
     def refusal(self, spec: RenderSpec) -> str | None:
         return shape_refusal(spec)
+
+    def card_note(self, model: str) -> str:
+        # Omni's conversational edits need Google's interaction id, which the gateway does not return
+        return FROM_CLIP_NOTE if model == "gemini-omni" else ""
 
     def known_to_serve(self, model: str) -> bool:
         """Sora is upstream-dependent: known only once the model list has shown it."""

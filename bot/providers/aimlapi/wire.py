@@ -54,6 +54,8 @@ class WireModel:
     resolutions: tuple[str, ...] = ()
     references: bool = False  # image_urls (required): subjects' front views as reference images
     reference_video: bool = False  # video_url (required): a camera/style reference, image_list frames
+    task: str | None = None  # `task` (Gemini Omni: one id for every task, this field says which)
+    fixed_seconds: int | None = None  # `duration` is always this (the id takes one length only)
 
 
 class _Fields(TypedDict, total=False):
@@ -133,9 +135,12 @@ WIRE_MODELS[("veo-3.1", Mode.EXTEND)] = WireModel("google/veo3-1-extend-video", 
 WIRE_MODELS[("veo-3.1-fast", Mode.EXTEND)] = WireModel("google/veo3-1-fast-extend-video", **_VEO_EXTEND)
 # Subjects as reference images: only Veo 3.1 has a reference id there (8 s only; no aspect field)
 REFERENCES: dict[str, WireModel] = {
-    "veo-3.1": WireModel(f"{_VEO}-reference-to-video", references=True, resolution=True, audio=True),
+    "veo-3.1": WireModel(
+        f"{_VEO}-reference-to-video", references=True, resolution=True, audio=True, fixed_seconds=8
+    ),
 }
 MAX_VEO_REFERENCES = 3
+MAX_OMNI_REFERENCES = 6  # `image_urls` maxItems in the Omni schema
 # A reference video for camera and style (`--video`): O1's video-to-video-reference id. The gateway
 # documents no such id for 3.0 Omni (its v3-omni `elements` take a video as a character, not a camera).
 REFERENCE_VIDEO: dict[str, WireModel] = {
@@ -144,6 +149,32 @@ REFERENCE_VIDEO: dict[str, WireModel] = {
         seconds=_O1_SECONDS, reference_video=True,
     ),
 }  # fmt: skip
+# Gemini Omni 1.2 Flash: one id, `task` names the work; audio always comes with it (no field).
+# The 1.2 page has no schema in the docs snapshot: the fields are 1.1's schema (same page layout),
+# the lengths 1.2's 3-15 s (UNCONFIRMED, one line of data). The gateway's answer carries no Gemini
+# interaction id, so an edit sends the clip itself (task "edit"), never previous_interaction_id.
+_GEMINI_OMNI = "google/gemini-omni-1.2-flash"
+_GEMINI_OMNI_SECONDS = tuple(range(3, 16))  # UNCONFIRMED for 1.2 on the gateway (1.1's schema: 3-10)
+_GEMINI_OMNI_SHORT = tuple(range(3, 11))  # from a first frame, and an extension's added seconds [3p]
+# Omni's prompting guide: an edit names the change and asks for the rest unchanged
+_GEMINI_OMNI_KEEP = "Keep everything else the same."
+_GEMINI_OMNI_NEW: _Fields = {"aspect": True, "resolution": True}
+WIRE_MODELS[("gemini-omni", Mode.TEXT)] = WireModel(
+    _GEMINI_OMNI, task="text_to_video", seconds=_GEMINI_OMNI_SECONDS, **_GEMINI_OMNI_NEW
+)
+WIRE_MODELS[("gemini-omni", Mode.IMAGE)] = WireModel(
+    _GEMINI_OMNI, task="image_to_video", image=True, seconds=_GEMINI_OMNI_SHORT, **_GEMINI_OMNI_NEW
+)
+# an edit keeps the clip's length and frame: only the resolution is asked
+WIRE_MODELS[("gemini-omni", Mode.EDIT)] = WireModel(
+    _GEMINI_OMNI, task="edit", video=True, duration=False, resolution=True
+)
+WIRE_MODELS[("gemini-omni", Mode.EXTEND)] = WireModel(
+    _GEMINI_OMNI, task="extend", video=True, resolution=True, seconds=_GEMINI_OMNI_SHORT
+)
+REFERENCES["gemini-omni"] = WireModel(
+    _GEMINI_OMNI, task="reference_to_video", references=True, seconds=_GEMINI_OMNI_SECONDS, **_GEMINI_OMNI_NEW
+)
 # Kling 3.0 Omni: tier baked into the id; no 4K on the gateway
 _OMNI = f"{_V3}-omni-{{res}}"
 _OMNI_RES = ("720p", "1080p")
@@ -192,6 +223,10 @@ STATES = {
     "error": TaskState.FAILED,
 }
 
+FROM_CLIP_NOTE = (
+    "An edit of a gemini-omni version on the AI/ML API starts from the clip itself (the gateway hands "
+    "back no conversation to continue): details the instruction does not name may change."
+)
 AUTH_MESSAGE = "AI/ML API rejected AIMLAPI_API_KEY: check the key at aimlapi.com/app/keys."
 BALANCE_MESSAGE = "AI/ML API says the account is out of credit: top up at aimlapi.com."
 AVATAR_NEEDS_AUDIO = (
@@ -259,9 +294,21 @@ def wire_for(spec: RenderSpec) -> WireModel | None:
         return REFERENCE_VIDEO.get(spec.model)
     if spec.end_image is not None:
         return FIRST_LAST.get(spec.model)
-    if spec.subjects and spec.mode in (Mode.TEXT, Mode.IMAGE) and spec.model.startswith("veo-"):
+    if spec.subjects and spec.mode in (Mode.TEXT, Mode.IMAGE) and _takes_references(spec.model):
         return REFERENCES.get(spec.model)
     return WIRE_MODELS.get((spec.model, spec.mode))
+
+
+def _choices(seconds: tuple[int, ...]) -> str:
+    """`5 or 10`, or `3 to 10` for a run of whole seconds."""
+    if len(seconds) > 2 and list(seconds) == list(range(seconds[0], seconds[-1] + 1)):
+        return f"{seconds[0]} to {seconds[-1]}"
+    return " or ".join(map(str, seconds))
+
+
+def _takes_references(model: str) -> bool:
+    """Models whose subjects go as reference images on their own id (Veo's, Omni's `task`)."""
+    return model.startswith("veo-") or model == "gemini-omni"
 
 
 def shape_refusal(spec: RenderSpec) -> str | None:
@@ -278,9 +325,17 @@ def shape_refusal(spec: RenderSpec) -> str | None:
         return f"{spec.model} takes no last frame with a reference video; drop --end-image or --video."
     if wire is None and spec.end_image is not None:
         return f"{spec.model} on the AI/ML API takes no last frame (--end-image)."
-    if wire is None and spec.subjects and spec.model.startswith("veo-"):
+    if wire is None and spec.subjects and _takes_references(spec.model):
         others = ", ".join(sorted(REFERENCES))
         return f"{spec.model} on the AI/ML API takes no reference images; use --model {others} for subjects."
+    if wire is not None and wire.seconds and wire.duration and spec.seconds not in (None, *wire.seconds):
+        asked = int(spec.seconds or 0)
+        nearest = min(wire.seconds, key=lambda s: (abs(s - asked), s))
+        return (
+            f"{spec.model} on the AI/ML API renders {_choices(wire.seconds)} seconds"
+            f"{' from a first frame' if wire.image and wire.task else ''}; you asked for {asked}. "
+            f"Try --seconds {nearest}."
+        )
     if wire is not None and spec.negative and not wire.negative:
         return (
             f"{spec.model} on the AI/ML API takes no negative prompt here ({wire.id.format(res=spec.resolution)} "
@@ -303,13 +358,6 @@ def unsupported(spec: RenderSpec) -> str | None:
     portrait = wire.speech and spec.subjects and spec.subjects[0].images  # an avatar's face
     if wire.image and spec.image is None and not portrait:
         return f"{spec.model} on the AI/ML API needs an image (--image URL)."
-    if wire.seconds and wire.duration and spec.seconds is not None and spec.seconds not in wire.seconds:
-        asked = spec.seconds
-        nearest = min(wire.seconds, key=lambda s: (abs(s - asked), s))
-        return (
-            f"{spec.model} on the AI/ML API renders {' or '.join(map(str, wire.seconds))} seconds; "
-            f"you asked for {spec.seconds}. Try --seconds {nearest}."
-        )
     if wire.resolutions and spec.resolution not in wire.resolutions:
         return (
             f"{spec.model} on the AI/ML API renders {' or '.join(wire.resolutions)}, not {spec.resolution}."
@@ -336,10 +384,14 @@ def build_request(spec: RenderSpec, offered: frozenset[str] | None = None) -> di
         raise errors.BadRequest(f"{spec.model} on the AI/ML API renders one shot.")
     model_id = motion_id(spec.model, offered) if wire.motion else wire.id
     body: dict = {"model": model_id.format(res=spec.resolution)}
+    if wire.task:
+        body["task"] = wire.task
     prompt = subject_prompt(spec.prompt, spec.subjects, inline_elements=wire.elements)
     if spec.shots and wire.multi_shot:  # `prompt` xor `multi_prompt`
         body["multi_prompt"] = [f"{text.rstrip('.')}, {seconds} seconds." for seconds, text in spec.shots]
         body["shot_type"] = "customize"
+    elif wire.task == "edit" and not prompt.strip().endswith(_GEMINI_OMNI_KEEP):
+        body["prompt"] = f"{prompt.strip().rstrip('.')}. {_GEMINI_OMNI_KEEP}"
     elif prompt or not wire.speech:  # the avatar's prompt is optional; every other model needs one
         body["prompt"] = prompt
     if wire.duration and spec.seconds is not None:
@@ -382,8 +434,10 @@ def build_request(spec: RenderSpec, offered: frozenset[str] | None = None) -> di
         refs = ([spec.image] if spec.image is not None else []) + [
             s.images[0] for s in spec.subjects if s.images
         ]
-        body["image_urls"] = [media_url(r) for r in refs[:MAX_VEO_REFERENCES]]
-        body["duration"] = 8  # the only length the reference id takes
+        most = MAX_OMNI_REFERENCES if wire.id == _GEMINI_OMNI else MAX_VEO_REFERENCES
+        body["image_urls"] = [media_url(r) for r in refs[:most]]
+    if wire.fixed_seconds is not None:
+        body["duration"] = wire.fixed_seconds
     return body
 
 
