@@ -273,6 +273,24 @@ M018_SUBJECT_CONSENT = [
         request {text},  -- JSON: the command and where it came from, replayed as it was asked
         created_at {text}, used_at {text})""",
 ]
+M019_CAMPAIGNS = [
+    # a campaign is a brief of shots S1…Sn; each is a shot (its versions, jobs and takes) whose clips
+    # land in the thread of one board message, itself a shot row (so it posts and edits like a card)
+    """CREATE TABLE campaigns (
+        id {id}, team_id {text} NOT NULL DEFAULT '', channel_id {text}, user_id {text}, title {text},
+        brief {text},  -- JSON: model, seconds, aspects, takes
+        board_shot_id {int} REFERENCES shots (id), estimate_usd {real},
+        sheet_key {text},  -- the versions the last contact sheet showed
+        source_key {text}, created_at {text})""",
+    "CREATE UNIQUE INDEX idx_campaigns_source_key ON campaigns (source_key)",
+    "CREATE INDEX idx_campaigns_team_id_channel_id ON campaigns (team_id, channel_id)",
+    "ALTER TABLE shots ADD COLUMN campaign_id {int}",
+    "ALTER TABLE shots ADD COLUMN campaign_shot {int}",  # its S number; NULL on the board's row
+    # a campaign's shots share the board's message as their thread
+    "DROP INDEX idx_shots_team_id_channel_id_card_ts",
+    "CREATE UNIQUE INDEX idx_shots_team_id_channel_id_card_ts ON shots (team_id, channel_id, card_ts) "
+    "WHERE campaign_shot IS NULL",
+]
 
 MIGRATIONS: list[tuple[str, list[Step]]] = [
     ("m001_core", M001_CORE),
@@ -292,6 +310,7 @@ MIGRATIONS: list[tuple[str, list[Step]]] = [
     ("m016_review_notes", M016_REVIEW_NOTES),
     ("m017_departures", M017_DEPARTURES),
     ("m018_subject_consent", M018_SUBJECT_CONSENT),
+    ("m019_campaigns", M019_CAMPAIGNS),
 ]
 
 

@@ -23,6 +23,7 @@ ORDER = [
     "m016_review_notes",
     "m017_departures",
     "m018_subject_consent",
+    "m019_campaigns",
 ]
 
 
