@@ -284,6 +284,7 @@ M019_CAMPAIGNS = [
         source_key {text}, created_at {text})""",
     "CREATE UNIQUE INDEX idx_campaigns_source_key ON campaigns (source_key)",
     "CREATE INDEX idx_campaigns_team_id_channel_id ON campaigns (team_id, channel_id)",
+    "CREATE INDEX idx_campaigns_board_shot_id ON campaigns (board_shot_id)",
     "ALTER TABLE shots ADD COLUMN campaign_id {int}",
     "ALTER TABLE shots ADD COLUMN campaign_shot {int}",  # its S number; NULL on the board's row
     # a campaign's shots share the board's message as their thread

@@ -17,10 +17,12 @@ from datetime import UTC, datetime
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cards.blocks import CardView, render_card
+from bot.cards.board import BoardView, board_key, board_priority, render_board
 from bot.cards.pace import CardQueue, Pending, edit_priority, state_key
 from bot.slack.budget import Priority, SlackBudget
 from bot.slack.clients import prepaid
 from storage import approvals, channels, leases
+from storage import campaigns as campaigns_db
 from storage import jobs as jobs_db
 from storage.db import Store
 from storage.rows import ShotRow
@@ -92,8 +94,10 @@ class CardPublisher:
         self._sends: set[asyncio.Task] = set()
         self._post_locks: dict[int, asyncio.Lock] = {}
 
-    async def view(self, shot_id: int) -> CardView:
+    async def view(self, shot_id: int) -> CardView | BoardView:
         shot, jobs, takes = await self.store.run(jobs_db.shot_view, shot_id)
+        if shot is not None and shot.get("campaign_id") and shot.get("campaign_shot") is None:
+            return await self._board_view(shot)
         decisions = await self.store.run(approvals.latest_for_shot, shot_id)
         settings = await self.store.run(channels.get_settings, shot["team_id"] or "", shot["channel_id"])
         return CardView(
@@ -108,6 +112,12 @@ class CardPublisher:
             rule=settings.approval_rule,
             screening_url=self.facts.screening_link(shot) if self.facts.screening_link else "",
         )
+
+    async def _board_view(self, board: ShotRow) -> BoardView:
+        campaign_id = board.get("campaign_id")
+        campaign = await self.store.run(campaigns_db.campaign_view, campaign_id)
+        settings = await self.store.run(channels.get_settings, board["team_id"] or "", board["channel_id"])
+        return BoardView(campaign, settings.approvers)
 
     async def ensure_posted(self, shot_id: int) -> str:
         """The card's ts, posting the card first if it has not been posted yet (also after a restart)."""
@@ -124,6 +134,12 @@ class CardPublisher:
             if claim == "posted":
                 return value
             shot = await self.store.run(jobs_db.get_shot, shot_id)
+            if shot.get("campaign_shot") is not None:
+                # a campaign's shot posts nothing of its own: its thread is the board's
+                board = await self.store.run(campaigns_db.board_of, shot_id)
+                ts = await self.ensure_posted(board)
+                await self.store.run(jobs_db.set_card_ts, shot_id, ts)
+                return ts
             if claim == "recover":
                 # an earlier attempt (a process that died, a replica gone) may have posted it
                 async with self.serving(shot.get("team_id") or ""):
@@ -132,7 +148,7 @@ class CardPublisher:
                     await self.store.run(jobs_db.set_card_ts, shot_id, found)
                     return found
             view = await self.view(shot_id)
-            text, blocks = render_card(view)
+            text, blocks = _render(view)
             metadata = {
                 "event_type": CARD_EVENT,
                 "event_payload": {"shot": shot_id, "nonce": shot["card_nonce"]},
@@ -147,7 +163,7 @@ class CardPublisher:
             await self.store.run(jobs_db.set_card_ts, shot_id, resp["ts"])
             await self.store.run(jobs_db.set_card_state, shot_id, text)
             self._lane(self._team_of(shot)).queue.finished(shot_id, time.monotonic())
-            self._shown[shot_id] = state_key(view)
+            self._shown[shot_id] = _state(view)
             return resp["ts"]
 
     async def _find_posted(self, shot: ShotRow) -> str | None:
@@ -211,8 +227,14 @@ class CardPublisher:
                     continue
                 finally:
                     self._ranking -= 1
+                if isinstance(view, CardView) and view.shot.get("campaign_shot") is not None:
+                    # a campaign's shot changed: its board shows it, one edit for every shot
+                    board = await self.store.run(campaigns_db.board_of, shot_id)
+                    if board is not None:
+                        self._dirty.add(board)
+                    continue
                 lane = self._lane(self._team_of(view.shot))
-                lane.queue.add(shot_id, edit_priority(view, self._shown.get(shot_id)), time.monotonic())
+                lane.queue.add(shot_id, _priority(view, self._shown.get(shot_id)), time.monotonic())
                 lane.queue.drop_stale_progress(time.monotonic())
                 lane.wake.set()
                 if lane.task is None or lane.task.done():
@@ -288,7 +310,7 @@ class CardPublisher:
         """Edit the card to its state now; when the edit went out, or None when nothing changed."""
         ts = await self.ensure_posted(shot_id)
         view = await self.view(shot_id)
-        text, blocks = render_card(view)
+        text, blocks = _render(view)
         signature = text + repr(blocks)
         if view.shot.get("card_state") == signature:
             return None
@@ -302,7 +324,7 @@ class CardPublisher:
                     channel=view.shot["channel_id"], ts=ts, text=text, blocks=blocks
                 )
         sent_at = time.monotonic()
-        self._shown[shot_id] = state_key(view)
+        self._shown[shot_id] = _state(view)
         await self.store.run(jobs_db.set_card_state, shot_id, signature)
         return sent_at
 
@@ -337,6 +359,20 @@ class Lane:
     queue: CardQueue
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task | None = None
+
+
+def _render(view: CardView | BoardView) -> tuple[str, list[dict]]:
+    return render_board(view) if isinstance(view, BoardView) else render_card(view)
+
+
+def _state(view: CardView | BoardView) -> tuple:
+    return board_key(view) if isinstance(view, BoardView) else state_key(view)
+
+
+def _priority(view: CardView | BoardView, last_sent: tuple | None) -> Priority:
+    if isinstance(view, BoardView):
+        return board_priority(view, last_sent)
+    return edit_priority(view, last_sent)
 
 
 async def _nap(wake: asyncio.Event, timeout: float | None) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, replace
 
 from bot.outcomes import Refusal
@@ -113,16 +114,18 @@ def typed_lines(text: str) -> list[tuple[int, list[Token]] | LineError]:
     return rows
 
 
-def check_brief(brief: Brief, catalogue: Catalogue) -> Refusal | None:
+def check_brief(brief: Brief, catalogue: Catalogue) -> dict[str, str]:
+    """What is wrong with the form's own choices, by field (empty when nothing is)."""
+    errors = {}
     if not brief.title.strip():
-        return Refusal("Give the campaign a title.")
+        errors["title"] = "Give the campaign a title."
     if catalogue.get(brief.model) is None:
-        return Refusal(f"Unknown model `{brief.model}`; `/video models` lists them.")
+        errors["model"] = f"Unknown model `{brief.model}`; `/video models` lists them."
     if not brief.aspects or any(a not in ASPECTS for a in brief.aspects):
-        return Refusal("Pick one or more aspects: 16:9, 9:16, 1:1.")
+        errors["aspects"] = "Pick one or more aspects: 16:9, 9:16, 1:1."
     if not 1 <= brief.takes <= MAX_TAKES:
-        return Refusal(f"Takes per shot are 1 to {MAX_TAKES}.")
-    return None
+        errors["takes"] = f"Takes per shot are 1 to {MAX_TAKES}."
+    return errors
 
 
 def parse_campaign(
@@ -195,3 +198,22 @@ def estimate(campaign: Campaign, catalogue: Catalogue) -> float:
         )
         total += each * len(shot.aspects)
     return round(total, 2)
+
+
+_SHOT_REPLY = re.compile(r"^\s*S(\d{1,3})\b\s*:?\s*(.*)$", re.IGNORECASE | re.DOTALL)
+_WHOLE = ("final",)
+
+
+def campaign_reply(text: str) -> tuple[int | None, str] | Refusal:
+    """A reply in a board's thread: (shot number, what the rest asks of it, as in a job's thread),
+    or (None, "final") for every shot's approved version on the final model."""
+    words = " ".join(text.split())
+    if words.lower().strip(" .!") in _WHOLE:
+        return None, "final"
+    match = _SHOT_REPLY.match(words)
+    if match is None or not match.group(2).strip():
+        return Refusal(
+            "Name the shot first: `S3: make it dusk`, `S3 v1: warmer light`, `S3 again`, "
+            "or reply `final` for every shot's approved version."
+        )
+    return int(match.group(1)), match.group(2).strip()

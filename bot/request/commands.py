@@ -55,6 +55,11 @@ class Jobs:
 
 
 @dataclass(frozen=True)
+class CampaignForm:
+    """`/video campaign`: the campaign form."""
+
+
+@dataclass(frozen=True)
 class Cancel:
     job_id: str
 
@@ -152,5 +157,5 @@ class ThreadInstruction:
 
 Command = Union[  # noqa: UP007 (a runtime alias that isinstance() and match can use)
     VideoRequest, Help, Models, Jobs, Cancel, Spend, Audit, SubjectAdd, SubjectList, SubjectShow,
-    SubjectRemove, SubjectRename, SubjectVoice, SubjectConsent, SettingsShow, SettingsSet, Avatar,
+    SubjectRemove, SubjectRename, SubjectVoice, SubjectConsent, SettingsShow, SettingsSet, Avatar, CampaignForm,
 ]  # fmt: skip

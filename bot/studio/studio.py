@@ -30,8 +30,10 @@ from bot.request import (
     VideoRequest,
 )
 from bot.request.catalogue import Catalogue
+from bot.request.commands import CampaignForm
 from bot.request.help import help_for
 from bot.studio.avatar import Avatars
+from bot.studio.campaigns import Campaigns
 from bot.studio.cancel import Cancellation
 from bot.studio.consent import Consents, origin_of
 from bot.studio.decisions import Decisions
@@ -59,6 +61,7 @@ class Making:
     thread_jobs: ThreadJobs
     forms: Forms | None = None
     workflow_steps: WorkflowSteps | None = None
+    campaigns: Campaigns | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,7 @@ class Studio:
         self.thread_jobs = making.thread_jobs
         self.forms = making.forms  # the New video modal and the clip shortcuts' modals
         self.workflow_steps = making.workflow_steps  # the Workflow Builder step "Render a video"
+        self.campaigns = making.campaigns  # a brief of shots, one board
         self.decisions = reviewing.decisions
         self.cancellation = reviewing.cancellation
         self.reports = keeping.reports
@@ -252,6 +256,8 @@ class Studio:
                 return await self.voices.set_voice(origin, command)
             case Avatar():
                 return await self.avatars.request(origin, command)
+            case CampaignForm():
+                return "`/video campaign` opens the campaign form: type it in this channel."
         return "That part of Dailies is not available in this version; see `/video help`."
 
     async def cancel(self, origin: Origin, ref: str, reason: str = "cancelled") -> str:

@@ -14,6 +14,7 @@ from bot.delivery.fetch_back import FetchBack
 from bot.outcomes import Refusal, UserError
 from bot.providers.base import Mode, SourceInput
 from bot.request import ThreadInstruction, parse_reply
+from bot.request.campaign import campaign_reply
 from bot.request.subject_limits import subject_names
 from bot.studio import thread_plan
 from bot.studio.clip_subject import ClipSubjects
@@ -22,6 +23,7 @@ from bot.studio.lipsync import LipSyncs
 from bot.studio.origin import Origin
 from bot.studio.subjects import Unresolved, apply_subjects
 from storage import approvals, channels
+from storage import campaigns as campaigns_db
 from storage import jobs as jobs_db
 from storage.rows import JobRow, TakeRow
 
@@ -53,6 +55,11 @@ class ThreadJobs:
     ) -> str | None:
         """A person's reply in a thread: an edit, `again`, `extend …`, `final`, `save as subject`.
         None when the thread is not a job's (ignored) or the job started; otherwise a message."""
+        campaign_id = await self.store.run(
+            campaigns_db.campaign_in_thread, origin.team_id, origin.channel_id, thread_ts
+        )
+        if campaign_id is not None:
+            return await self._on_board(replace(origin, files=tuple(files)), campaign_id, text)
         shot = await self.store.run(jobs_db.shot_by_card, origin.team_id, origin.channel_id, thread_ts)
         if shot is None:
             return None
@@ -62,6 +69,30 @@ class ThreadJobs:
         return await self.start(
             replace(origin, files=tuple(files)), shot["id"], instruction, instruction.takes
         )
+
+    async def _on_board(self, origin: Origin, campaign_id: int, text: str) -> str | None:
+        """A reply in a campaign board's thread: `S3: …` works on that shot as a reply in its own
+        thread would; `final` renders every shot's approved version on the final model."""
+        said = campaign_reply(text)
+        if isinstance(said, Refusal):
+            return said.message
+        number, rest = said
+        if number is None:
+            view = await self.store.run(campaigns_db.campaign_view, campaign_id)
+            told = []
+            for shot in view.shots if view else ():
+                each = replace(origin, source_key=f"{origin.source_key}:S{shot.number}")
+                message = await self.start(each, shot.shot["id"], ThreadInstruction("final"), 1)
+                if message:
+                    told.append(f"S{shot.number}: {message}")
+            return "\n".join(told) or None
+        shot_id = await self.store.run(campaigns_db.shot_number, campaign_id, number)
+        if shot_id is None:
+            return f"This campaign has no S{number}."
+        instruction = parse_reply(rest, catalogue=self.routes.catalogue)
+        if isinstance(instruction, Refusal):
+            return instruction.message
+        return await self.start(origin, shot_id, instruction, instruction.takes)
 
     async def another_take(self, origin: Origin, take_id: int) -> str | None:
         """The same request as that version again, as a new version with a new seed."""

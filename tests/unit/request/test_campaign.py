@@ -95,11 +95,13 @@ def test_a_table_without_prompt_column_or_with_unknown_ones():
 
 
 def test_check_brief():
-    assert check_brief(brief(), CAT) is None
-    assert check_brief(brief(title=" "), CAT) is not None
-    assert check_brief(brief(aspects=()), CAT) is not None
-    assert check_brief(brief(takes=5), CAT) is not None
-    assert check_brief(brief(model="nope"), CAT) is not None
+    assert check_brief(brief(), CAT) == {}
+    assert set(check_brief(brief(title=" ", aspects=(), takes=5, model="nope"), CAT)) == {
+        "title",
+        "aspects",
+        "takes",
+        "model",
+    }
 
 
 def test_estimate_covers_shots_takes_and_aspects():
@@ -110,3 +112,15 @@ def test_estimate_covers_shots_takes_and_aspects():
     assert abs(estimate(many, CAT) - 12 * estimate(one, CAT)) < 0.011
     free = parse_campaign(brief(model="preview"), typed_lines("a"), CAT)
     assert isinstance(free, Campaign) and estimate(free, CAT) == 0
+
+
+def test_a_reply_on_the_board_names_its_shot():
+    from bot.outcomes import Refusal
+    from bot.request.campaign import campaign_reply
+
+    assert campaign_reply("S3: make it dusk") == (3, "make it dusk")
+    assert campaign_reply("s3 v1: warmer light") == (3, "v1: warmer light")
+    assert campaign_reply("S12 again") == (12, "again")
+    assert campaign_reply(" final ") == (None, "final")
+    assert isinstance(campaign_reply("make it dusk"), Refusal)
+    assert isinstance(campaign_reply("S3:"), Refusal)

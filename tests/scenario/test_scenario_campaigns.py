@@ -1,0 +1,140 @@
+"""Issue 24, the way Slack drives it: the campaign form makes one board, every shot renders into the
+board's thread (captioned S1…Sn), a contact sheet follows, a bad line comes back on the form with
+nothing made, and `S2: …` in the board's thread works on S2 alone."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from tests.fakes.slack_requests import FORM, interactive_body, post_signed, view_submission_payload
+
+CHANNEL = "C0CHANNEL"
+ALICE = "U0ALICE"
+SIX = "\n".join(
+    f"{what} --seconds {n}"
+    for n, what in enumerate(
+        [
+            "a red sneaker on wet asphalt",
+            "the sneaker spins",
+            "a runner laces it up",
+            "close-up on the sole",
+            "the runner sprints at dawn",
+            "logo on a white wall",
+        ],  # fmt: skip
+        start=1,
+    )
+)
+
+
+async def interact(bot, payload: dict) -> tuple[int, str]:
+    return await post_signed(bot.url, "/slack/events", interactive_body(payload), FORM)
+
+
+async def eventually(check, timeout: float = 30.0):
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        result = await check()
+        if result:
+            return result
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition never held")
+
+
+async def campaign_form(bot, slack) -> dict:
+    status, body = await bot.command("campaign")
+    assert (status, body) == (200, "")
+    await slack.wait_for_count("views.open", 1)
+    return next(v for v in slack.modals.values() if v["callback_id"] == "campaign_form")
+
+
+def top_level_posts(slack) -> list:
+    return [c for c in slack.calls_to("chat.postMessage") if not c.params.get("thread_ts")]
+
+
+async def board_ts(bot) -> str:
+    rows = await bot.dailies.store.run(
+        lambda db: db.query("SELECT s.card_ts FROM campaigns c JOIN shots s ON s.id = c.board_shot_id")
+    )
+    return rows[0]["card_ts"]
+
+
+async def delivered(bot, n: int) -> bool:
+    jobs = await bot.jobs()
+    return len(jobs) >= n and sum(j["state"] == "delivered" for j in jobs) >= n
+
+
+async def test_six_lines_make_one_board_six_clips_in_its_thread_and_a_contact_sheet(bot, slack):
+    view = await campaign_form(bot, slack)
+    blocks = {b.get("block_id"): b for b in view["blocks"]}
+    assert {"title", "model", "seconds", "aspects", "takes", "shots", "file"} <= set(blocks)
+    assert blocks["file"]["element"]["type"] == "file_input"
+    values = {"title": "Spring drop", "model": "preview", "aspects": ["16:9"], "shots": SIX}
+    assert await interact(bot, view_submission_payload(view, values, user_id=ALICE)) == (200, "")
+    await eventually(lambda: delivered(bot, 6))
+    ts = await board_ts(bot)
+
+    def sheet():
+        return [
+            m
+            for m in slack.thread(CHANNEL, ts)
+            if any(f["name"].endswith(".png") for f in m.get("files", []))
+        ]
+
+    await eventually(lambda: asyncio.sleep(0, sheet()))
+    await bot.settle()
+    jobs = await bot.jobs()
+    assert len(jobs) == 6 and len(top_level_posts(slack)) == 1
+    assert sorted(j["request"]["seconds"] for j in jobs) == [1, 2, 3, 4, 5, 6]
+    clips = [
+        m for m in slack.thread(CHANNEL, ts) if any(f["name"].endswith(".mp4") for f in m.get("files", []))
+    ]
+    assert len(clips) == 6 and len(sheet()) == 1
+    captions = sorted(m["text"].split(" · ")[0] for m in clips)
+    assert captions == [f"S{n} v1" for n in range(1, 7)]
+    board = slack.message(CHANNEL, ts)
+    assert "6 of 6 delivered" in board["text"]
+    assert "6 of 6 delivered" in json.dumps(board["blocks"])
+    # each clip's message is indexed for reactions on that version
+    indexed = await bot.dailies.store.run(
+        lambda db: db.execute("SELECT count(*) FROM messages").fetchone()[0]
+    )
+    assert indexed == 6
+
+
+async def test_a_bad_line_comes_back_on_the_form_and_nothing_is_made(bot, slack):
+    view = await campaign_form(bot, slack)
+    lines = "a red sneaker --seconds 2\na sneaker on the moon --seconds 99\nfine"
+    values = {"title": "Spring drop", "model": "preview", "aspects": ["16:9"], "shots": lines}
+    status, body = await interact(bot, view_submission_payload(view, values, user_id=ALICE))
+    answer = json.loads(body)
+    assert status == 200 and answer["response_action"] == "errors"
+    assert answer["errors"]["shots"].startswith("line 2: ")
+    await asyncio.sleep(0.3)
+    assert await bot.jobs() == [] and top_level_posts(slack) == []
+    count = await bot.dailies.store.run(lambda db: db.execute("SELECT count(*) FROM campaigns").fetchone()[0])
+    assert count == 0
+
+
+async def test_s2_in_the_boards_thread_works_on_s2_alone(bot, slack):
+    view = await campaign_form(bot, slack)
+    values = {"title": "Spring drop", "model": "preview", "seconds": "2", "aspects": ["16:9"],
+              "shots": "a red sneaker\na blue sneaker\na green sneaker"}  # fmt: skip
+    await interact(bot, view_submission_payload(view, values, user_id=ALICE))
+    await eventually(lambda: delivered(bot, 3))
+    await bot.settle()
+    ts = await board_ts(bot)
+    posted = slack.add_message(CHANNEL, "S2: make it dusk --model preview", user=ALICE, thread_ts=ts)
+    event = {"type": "message", "channel": CHANNEL, "user": ALICE, "text": posted["text"],
+             "ts": posted["ts"], "thread_ts": ts, "team": "T0TEAM"}  # fmt: skip
+    await bot.event(event)
+    await eventually(lambda: delivered(bot, 4))
+    jobs = await bot.jobs()
+    assert len(jobs) == 4
+    shots = await bot.dailies.store.run(
+        lambda db: {r["id"]: r["campaign_shot"] for r in db.query("SELECT id, campaign_shot FROM shots")}
+    )
+    assert shots[jobs[-1]["shot_id"]] == 2
+    assert jobs[-1]["request"].get("instruction") == "make it dusk"
+    assert len(top_level_posts(slack)) == 1
