@@ -138,3 +138,52 @@ async def test_s2_in_the_boards_thread_works_on_s2_alone(bot, slack):
     assert shots[jobs[-1]["shot_id"]] == 2
     assert jobs[-1]["request"].get("instruction") == "make it dusk"
     assert len(top_level_posts(slack)) == 1
+
+
+async def test_over_the_budget_the_campaign_waits_for_one_approval_on_its_board(tmp_path, slack):
+    from tests.fakes.kling import FakeKling
+    from tests.fakes.slack_requests import reaction_event
+    from tests.harness import running_bot
+
+    async with FakeKling(polls_to_finish=1) as fake:
+        env = {"KLING_BASE_URL": fake.url, "KLING_API_KEY": fake.api_key}
+        async with running_bot(tmp_path, slack, **env) as bot:
+            await bot.command("settings budget 1")
+            view = await campaign_form(bot, slack)
+            values = {"title": "Spring drop", "model": "kling-v3", "seconds": "5", "aspects": ["16:9"],
+                      "shots": "a red sneaker\na blue sneaker\na green sneaker"}  # fmt: skip
+            await interact(bot, view_submission_payload(view, values, user_id=ALICE))
+            await eventually(lambda: bot.jobs())
+            await bot.settle()
+            jobs = await bot.jobs()
+            assert len(jobs) == 3 and {j["state"] for j in jobs} == {"awaiting_approval"}
+            ts = await board_ts(bot)
+            board = slack.message(CHANNEL, ts)
+            assert "waits for one approval" in json.dumps(board["blocks"]) and not fake.creates
+            await bot.event(reaction_event("white_check_mark", user=ALICE, channel=CHANNEL, ts=ts))
+            await eventually(lambda: delivered(bot, 3))
+            assert len(fake.creates) == 3 and len(top_level_posts(slack)) == 1
+
+
+async def test_thirty_shots_edit_the_board_about_as_often_as_one_card_is_edited(tmp_path, slack):
+    """The board follows the card's throttle (one edit per interval at most), so thirty shots
+    moving through their states at once do not make thirty times the edits."""
+    from tests.harness import running_bot
+
+    interval = 1.0
+    async with running_bot(tmp_path, slack, DAILIES_CARD_INTERVAL_SECONDS=str(interval)) as bot:
+        view = await campaign_form(bot, slack)
+        lines = "\n".join(f"shot number {n}" for n in range(1, 31))
+        values = {"title": "Thirty", "model": "preview", "seconds": "1", "aspects": ["16:9"], "shots": lines}
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        await interact(bot, view_submission_payload(view, values, user_id=ALICE))
+        await eventually(lambda: delivered(bot, 30), timeout=120)
+        await bot.settle()
+        took = loop.time() - began
+        ts = await board_ts(bot)
+        edits = [c for c in slack.calls_to("chat.update") if c.params.get("ts") == ts]
+        assert len(slack.calls_to("chat.update")) == len(edits)  # no shot has a card of its own
+        assert len(top_level_posts(slack)) == 1
+        assert 1 <= len(edits) <= took / interval + 2
+        assert "30 of 30 delivered" in slack.message(CHANNEL, ts)["text"]
