@@ -107,6 +107,32 @@ class Campaigns:
         origin = Origin(fields.channel_id, user_id, team_id, source_key=f"view:{view['id']}")
         return CheckedCampaign(origin, parsed)
 
+    async def from_mention(self, origin: Origin) -> str | None:
+        """`@Dailies campaign` with a CSV/TSV attached: the campaign it describes, with the channel's
+        draft model and its defaults where a column is empty; a message when it can't start."""
+        tables = [f for f in origin.files if _is_table(f)]
+        if not tables:
+            return (
+                "Attach a CSV or TSV file of shots (a `prompt` column, and optionally `model`, `seconds`, "
+                "`aspect`, `image`, `subject`) to `@Dailies campaign`, or use `/video campaign` for the form."
+            )
+        settings = await self.store.run(channels.get_settings, origin.team_id, origin.channel_id)
+        catalogue = self.routes.catalogue
+        model = catalogue.get(settings.default_model or catalogue.default_draft)
+        if model is None:
+            return "The channel's draft model is unknown; set one with `/video settings model ID`."
+        name = tables[0].get("name") or "Campaign"
+        title = name.rsplit(".", 1)[0] or "Campaign"
+        brief = Brief(title, model.id, None, (model.aspects[0] if model.aspects else "16:9",), 1)
+        try:
+            rows = table_lines(await self.inputs.table(tables[0]))
+        except UserError as exc:
+            return exc.message
+        parsed = parse_campaign(brief, rows, catalogue)
+        if isinstance(parsed, list):
+            return f"{name}: {_listed(parsed)}"
+        return await self.start(CheckedCampaign(origin, parsed))
+
     async def start(self, checked: CheckedCampaign) -> str | None:
         """Make every shot × aspect's job, store them with the board (one gate decision), post the
         board and wake the runner; a message for the person when nothing could be made."""
@@ -155,6 +181,14 @@ class Campaigns:
                 await self.store.run(
                     jobs_db.set_job_state, job["id"], JobState.FAILED, "board not posted", TakeState.FAILED
                 )
+
+
+def _is_table(file: dict) -> bool:
+    name = (file.get("name") or "").lower()
+    return name.endswith((".csv", ".tsv")) or (file.get("mimetype") or "") in (
+        "text/csv",
+        "text/tab-separated-values",
+    )
 
 
 def _listed(errors: list[LineError]) -> str:

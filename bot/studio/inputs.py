@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bot.media.check import MediaRejected, check_audio, check_image
 from bot.media.fetch import Fetched, fetch_slack_file, fetch_url
+from bot.media.netpolicy import FetchRefused
 from bot.slack.workspace import current_token  # distribution mode: the request's workspace
 
 IMAGE_LIMIT = 10 * 1024 * 1024
@@ -65,6 +66,8 @@ class Inputs:
             raw = fetched.path.read_bytes()
         finally:
             fetched.path.unlink(missing_ok=True)
+        if b"\x00" in raw:
+            raise FetchRefused(f"{slack_file.get('name') or 'That file'} is not a CSV or TSV text file.")
         try:
             return raw.decode("utf-8-sig")
         except UnicodeDecodeError:

@@ -256,8 +256,8 @@ class Studio:
                 return await self.voices.set_voice(origin, command)
             case Avatar():
                 return await self.avatars.request(origin, command)
-            case CampaignForm():
-                return "`/video campaign` opens the campaign form: type it in this channel."
+            case CampaignForm() if self.campaigns is not None:
+                return await self.campaigns.from_mention(origin) or ""
         return "That part of Dailies is not available in this version; see `/video help`."
 
     async def cancel(self, origin: Origin, ref: str, reason: str = "cancelled") -> str:

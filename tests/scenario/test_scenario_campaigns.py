@@ -187,3 +187,48 @@ async def test_thirty_shots_edit_the_board_about_as_often_as_one_card_is_edited(
         assert len(top_level_posts(slack)) == 1
         assert 1 <= len(edits) <= took / interval + 2
         assert "30 of 30 delivered" in slack.message(CHANNEL, ts)["text"]
+
+
+async def test_a_csv_on_the_form_makes_the_campaign_with_its_own_durations(bot, slack):
+    table = 'prompt,seconds,aspect\n"a red sneaker, wet asphalt",2,\nthe sneaker spins,3,9:16\n'
+    file = slack.add_file("F0SHOTS", table.encode(), name="shots.csv", mimetype="text/csv")
+    view = await campaign_form(bot, slack)
+    values = {"title": "From a file", "model": "preview", "aspects": ["16:9", "1:1"],
+              "file": [{"id": file["id"], "name": "shots.csv", "mimetype": "text/csv"}]}  # fmt: skip
+    assert await interact(bot, view_submission_payload(view, values, user_id=ALICE)) == (200, "")
+    await eventually(lambda: delivered(bot, 3))
+    jobs = await bot.jobs()
+    got = sorted((j["request"]["prompt"], j["request"]["seconds"], j["request"]["aspect"]) for j in jobs)
+    assert got == [
+        ("a red sneaker, wet asphalt", 2, "16:9"),
+        ("a red sneaker, wet asphalt", 2, "1:1"),
+        ("the sneaker spins", 3, "9:16"),
+    ]
+
+
+async def test_a_bad_row_in_the_csv_is_reported_on_the_file_field(bot, slack):
+    table = "prompt\tseconds\nfine\t2\ntoo long\t99\n"
+    file = slack.add_file("F0BAD", table.encode(), name="shots.tsv", mimetype="text/tab-separated-values")
+    view = await campaign_form(bot, slack)
+    values = {"title": "From a file", "model": "preview", "aspects": ["16:9"], "file": [{"id": file["id"]}]}
+    status, body = await interact(bot, view_submission_payload(view, values, user_id=ALICE))
+    answer = json.loads(body)
+    assert answer["response_action"] == "errors" and answer["errors"]["file"].startswith("line 3: ")
+    assert await bot.jobs() == []
+
+
+async def test_a_csv_attached_to_a_mention_makes_the_campaign(bot, slack):
+    from tests.fakes.slack_requests import app_mention_event
+
+    await bot.command("settings model preview")
+    table = "prompt,seconds\na red sneaker,2\na blue sneaker,3\na green sneaker,1\n"
+    file = slack.add_file("F0MENTION", table.encode(), name="spring.csv", mimetype="text/csv")
+    await bot.event(
+        app_mention_event("campaign", channel=CHANNEL, user=ALICE, ts="1700000100.000100", files=[file])
+    )
+    await eventually(lambda: delivered(bot, 3))
+    await bot.settle()
+    jobs = await bot.jobs()
+    assert sorted(j["request"]["seconds"] for j in jobs) == [1, 2, 3] and len(top_level_posts(slack)) == 1
+    board = slack.message(CHANNEL, await board_ts(bot))
+    assert "spring" in board["text"] and "3 of 3 delivered" in board["text"]
