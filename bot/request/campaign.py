@@ -202,14 +202,23 @@ def estimate(campaign: Campaign, catalogue: Catalogue) -> float:
 
 _SHOT_REPLY = re.compile(r"^\s*S(\d{1,3})\b\s*:?\s*(.*)$", re.IGNORECASE | re.DOTALL)
 _WHOLE = ("final",)
+_FOR_ASPECTS = re.compile(r"for\s+((?:[\w:]+[\s,]*)+)", re.IGNORECASE)
+_ASPECT_WORDS = {"vertical": "9:16", "portrait": "9:16", "square": "1:1", "landscape": "16:9"}
 
 
 def campaign_reply(text: str) -> tuple[int | None, str] | Refusal:
     """A reply in a board's thread: (shot number, what the rest asks of it, as in a job's thread),
-    or (None, "final") for every shot's approved version on the final model."""
+    (None, "final") for every shot's approved version on the final model, or (None, "for 9:16 1:1")
+    for every approved version again at those aspects."""
     words = " ".join(text.split())
     if words.lower().strip(" .!") in _WHOLE:
         return None, "final"
+    if match := _FOR_ASPECTS.fullmatch(words):
+        wanted = [_ASPECT_WORDS.get(w.lower(), w.lower()) for w in match.group(1).replace(",", " ").split()]
+        unknown = [w for w in wanted if w not in ASPECTS]
+        if unknown:
+            return Refusal(f"`for` takes aspects: 16:9, 9:16, 1:1; `{unknown[0]}` is none of them.")
+        return None, "for " + " ".join(dict.fromkeys(wanted))
     match = _SHOT_REPLY.match(words)
     if match is None or not match.group(2).strip():
         return Refusal(

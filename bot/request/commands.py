@@ -153,6 +153,7 @@ class ThreadInstruction:
     voice: str | None = None  # lipsync: the subject whose voice says the line
     aspect: str | None = None  # a re-render at this aspect ("vertical", "for TikTok")
     reading: str = ""  # how a plain request was read, for the card ("re-render at 9:16")
+    same_seed: bool = False  # a campaign's `for 9:16`: the version again with its own seed
 
 
 Command = Union[  # noqa: UP007 (a runtime alias that isinstance() and match can use)

@@ -77,12 +77,23 @@ class ThreadJobs:
         if isinstance(said, Refusal):
             return said.message
         number, rest = said
+        if number is None and rest.startswith("for "):
+            return await self._every_aspect(origin, campaign_id, rest.split()[1:])
         if number is None:
             view = await self.store.run(campaigns_db.campaign_view, campaign_id)
             told = []
-            for shot in view.shots if view else ():
+            approved = [
+                (shot, [t for t in shot.takes if t.get("approved_at")])
+                for shot in (view.shots if view else ())
+            ]
+            approved = [(shot, takes[-1]["version"]) for shot, takes in approved if takes]
+            if not approved:
+                return "No shot has an approved version yet: approve one (react :white_check_mark: on its clip) first."
+            for shot, version in approved:
                 each = replace(origin, source_key=f"{origin.source_key}:S{shot.number}")
-                message = await self.start(each, shot.shot["id"], ThreadInstruction("final"), 1)
+                message = await self.start(
+                    each, shot.shot["id"], ThreadInstruction("final", version=version), 1
+                )
                 if message:
                     told.append(f"S{shot.number}: {message}")
             return "\n".join(told) or None
@@ -93,6 +104,30 @@ class ThreadJobs:
         if isinstance(instruction, Refusal):
             return instruction.message
         return await self.start(origin, shot_id, instruction, instruction.takes)
+
+    async def _every_aspect(self, origin: Origin, campaign_id: int, aspects: list[str]) -> str | None:
+        """`for 9:16 1:1`: each shot's approved version again at each aspect (same prompt, model
+        and seed), as new versions of that shot."""
+        view = await self.store.run(campaigns_db.campaign_view, campaign_id)
+        told, started = [], 0
+        for shot in view.shots if view else ():
+            approved = [t for t in shot.takes if t.get("approved_at")]
+            if not approved:
+                continue
+            version = approved[-1]["version"]
+            for aspect in aspects:
+                each = replace(origin, source_key=f"{origin.source_key}:S{shot.number}:{aspect}")
+                ins = ThreadInstruction(
+                    "again", version=version, aspect=aspect, reading=f"re-render at {aspect}", same_seed=True
+                )
+                message = await self.start(each, shot.shot["id"], ins, 1)
+                if message:
+                    told.append(f"S{shot.number} v{version} at {aspect}: {message}")
+                else:
+                    started += 1
+        if not started and not told:
+            return "No shot has an approved version yet: approve one (react :white_check_mark: on its clip) first."
+        return "\n".join(told) or None
 
     async def another_take(self, origin: Origin, take_id: int) -> str | None:
         """The same request as that version again, as a new version with a new seed."""
@@ -137,7 +172,7 @@ class ThreadJobs:
                 mode = Mode.IMAGE
             request["mode"] = mode.value
         model = self.routes.catalogue[plan.model]
-        seeds = _seeds(plan.takes) if model.seeds else ()
+        seeds = (plan.seeds or _seeds(plan.takes)) if model.seeds else ()
         new = origin.new_job(
             plan.kind, plan.model, plan.backend, request,
             estimate_usd=plan.estimate_usd, title=request.get("instruction") or request.get("prompt") or "",
@@ -181,6 +216,8 @@ class ThreadJobs:
         plan = await self._plan(origin, ins, takes, take, job)
         if isinstance(plan, Refusal):
             return plan.message
+        if ins.same_seed and take.get("seed") is not None:
+            plan = dataclasses.replace(plan, seeds=(take["seed"],))
         return await self._with_subjects(origin, ins, plan)
 
     async def _with_subjects(self, origin: Origin, ins, plan: thread_plan.ThreadJob):

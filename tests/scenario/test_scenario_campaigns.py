@@ -232,3 +232,52 @@ async def test_a_csv_attached_to_a_mention_makes_the_campaign(bot, slack):
     assert sorted(j["request"]["seconds"] for j in jobs) == [1, 2, 3] and len(top_level_posts(slack)) == 1
     board = slack.message(CHANNEL, await board_ts(bot))
     assert "spring" in board["text"] and "3 of 3 delivered" in board["text"]
+
+
+async def approve_clip_of(bot, slack, ts: str, number: int) -> dict:
+    """✅ on S`number`'s clip in the board's thread; its take once marked approved."""
+    from tests.fakes.slack_requests import reaction_event
+
+    clip = next(m for m in slack.thread(CHANNEL, ts) if m.get("text", "").startswith(f"S{number} v1 "))
+    await bot.event(reaction_event("white_check_mark", user=ALICE, channel=CHANNEL, ts=clip["ts"]))
+
+    async def approved():
+        rows = await bot.dailies.store.run(
+            lambda db: db.query(
+                "SELECT t.* FROM takes t JOIN shots s ON s.id = t.shot_id "
+                "WHERE s.campaign_shot = ? AND t.approved_at IS NOT NULL",
+                [number],
+            )
+        )
+        return rows[0] if rows else None
+
+    return await eventually(approved)
+
+
+async def reply_on_board(bot, slack, ts: str, text: str) -> None:
+    posted = slack.add_message(CHANNEL, text, user=ALICE, thread_ts=ts)
+    event = {"type": "message", "channel": CHANNEL, "user": ALICE, "text": text,
+             "ts": posted["ts"], "thread_ts": ts, "team": "T0TEAM"}  # fmt: skip
+    await bot.event(event)
+
+
+async def test_for_9_16_renders_only_the_approved_shot_again_and_final_the_approved_versions(bot, slack):
+    view = await campaign_form(bot, slack)
+    values = {"title": "Spring drop", "model": "preview", "seconds": "2", "aspects": ["16:9"],
+              "shots": "a red sneaker\na blue sneaker\na green sneaker"}  # fmt: skip
+    await interact(bot, view_submission_payload(view, values, user_id=ALICE))
+    await eventually(lambda: delivered(bot, 3))
+    await bot.settle()
+    ts = await board_ts(bot)
+    take = await approve_clip_of(bot, slack, ts, 2)
+    await reply_on_board(bot, slack, ts, "for 9:16")
+    await eventually(lambda: delivered(bot, 4))
+    jobs = await bot.jobs()
+    again = jobs[-1]
+    assert len(jobs) == 4 and again["shot_id"] == take["shot_id"] and again["request"]["aspect"] == "9:16"
+    assert take["seed"] is not None and (await bot.takes(again["id"]))[0]["seed"] == take["seed"]
+    await reply_on_board(bot, slack, ts, "final")
+    await eventually(lambda: delivered(bot, 5))
+    jobs = await bot.jobs()
+    assert len(jobs) == 5 and jobs[-1]["kind"] == "final" and jobs[-1]["shot_id"] == take["shot_id"]
+    assert len(top_level_posts(slack)) == 1

@@ -124,3 +124,12 @@ def test_a_reply_on_the_board_names_its_shot():
     assert campaign_reply(" final ") == (None, "final")
     assert isinstance(campaign_reply("make it dusk"), Refusal)
     assert isinstance(campaign_reply("S3:"), Refusal)
+
+
+def test_for_aspects_on_the_board():
+    from bot.outcomes import Refusal
+    from bot.request.campaign import campaign_reply
+
+    assert campaign_reply("for 9:16 1:1") == (None, "for 9:16 1:1")
+    assert campaign_reply("for vertical, square") == (None, "for 9:16 1:1")
+    assert isinstance(campaign_reply("for 4:3"), Refusal)
