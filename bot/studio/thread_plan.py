@@ -248,7 +248,7 @@ def plan_change(
     }
     estimate = _estimate(model, free, request, takes, with_video=True)
     mode = Mode.EXTEND if extend else Mode.EDIT
-    return ThreadJob(ins.kind, model_id, backend, mode, request, takes, estimate, source["id"], source, True)
+    return ThreadJob(ins.kind, model_id, backend, mode, request, takes, estimate, source["id"], source)
 
 
 def _length_note(request: dict, asked: dict, model) -> dict:
@@ -334,5 +334,5 @@ def plan_repeat(
     estimate = _estimate(model, is_free(backend), request, takes, with_video=bool(job["parent_take_id"]))
     return ThreadJob(
         kind, model_id, backend, Mode(request.get("mode", "text")), request, takes, estimate,
-        job["parent_take_id"], None, False,
+        job["parent_take_id"], None,
     )  # fmt: skip
