@@ -183,6 +183,28 @@ def held_jobs(db: Db, campaign_id: int) -> list[int]:
     return [r["id"] for r in rows]
 
 
+def recent_campaigns(db: Db, team_id: str, channel_id: str, limit: int = 5) -> list[dict[str, Any]]:
+    """The channel's latest campaigns: id, title, how many shots, how many have a delivered clip."""
+    return db.query(
+        "SELECT c.id, c.title, "
+        "(SELECT count(*) FROM shots s WHERE s.campaign_id = c.id AND s.campaign_shot IS NOT NULL) AS shots, "
+        "(SELECT count(DISTINCT t.shot_id) FROM takes t JOIN shots s ON s.id = t.shot_id "
+        " WHERE s.campaign_id = c.id AND t.state = ?) AS delivered "
+        "FROM campaigns c WHERE c.team_id = ? AND c.channel_id = ? ORDER BY c.id DESC LIMIT ?",
+        [TakeState.DELIVERED, team_id, channel_id, limit],
+    )
+
+
+def unfinished_jobs(db: Db, campaign_id: int) -> list[int]:
+    """The campaign's jobs still waiting or rendering, oldest first."""
+    rows = db.query(
+        "SELECT j.id FROM jobs j JOIN shots s ON s.id = j.shot_id WHERE s.campaign_id = ? "
+        "AND j.state IN (?, ?, ?, ?) ORDER BY j.id",
+        [campaign_id, JobState.AWAITING_APPROVAL, JobState.QUEUED, JobState.RENDERING, JobState.UPLOADING],
+    )
+    return [r["id"] for r in rows]
+
+
 def claim_sheet(db: Db, campaign_id: int) -> list[tuple[int, dict[str, Any]]] | None:
     """When every shot has a delivered version and none is still rendering, and the sheet has not
     shown these versions yet: record them as shown and return (S number, latest delivered take)

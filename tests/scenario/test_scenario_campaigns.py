@@ -281,3 +281,43 @@ async def test_for_9_16_renders_only_the_approved_shot_again_and_final_the_appro
     jobs = await bot.jobs()
     assert len(jobs) == 5 and jobs[-1]["kind"] == "final" and jobs[-1]["shot_id"] == take["shot_id"]
     assert len(top_level_posts(slack)) == 1
+
+
+async def test_cancel_c1_stops_every_unfinished_shot(tmp_path, slack):
+    from tests.fakes.kling import FakeKling
+    from tests.harness import running_bot
+
+    async with FakeKling(polls_to_finish=1) as fake:
+        env = {"KLING_BASE_URL": fake.url, "KLING_API_KEY": fake.api_key}
+        async with running_bot(tmp_path, slack, **env) as bot:
+            await bot.command("settings budget 0.5")
+            view = await campaign_form(bot, slack)
+            values = {"title": "Held", "model": "kling-v3", "seconds": "5", "aspects": ["16:9", "9:16"],
+                      "shots": "a red sneaker\na blue sneaker"}  # fmt: skip
+            await interact(bot, view_submission_payload(view, values, user_id=ALICE))
+            await eventually(lambda: bot.jobs())
+            campaign = await bot.dailies.store.run(lambda db: db.query("SELECT id FROM campaigns")[0]["id"])
+            await bot.command(f"cancel C{campaign}", user_id=ALICE)
+
+            async def cancelled():
+                jobs = await bot.jobs()
+                return len(jobs) == 4 and all(j["state"] == "cancelled" for j in jobs)
+
+            await eventually(cancelled)
+            await bot.settle()
+            assert not fake.creates
+            assert "0 of 2 delivered" in slack.message(CHANNEL, await board_ts(bot))["text"]
+
+
+async def test_jobs_lists_the_channels_campaigns(bot, slack):
+    view = await campaign_form(bot, slack)
+    values = {"title": "Listed", "model": "preview", "seconds": "1", "aspects": ["16:9"], "shots": "a\nb"}
+    await interact(bot, view_submission_payload(view, values, user_id=ALICE))
+    await eventually(lambda: delivered(bot, 2))
+    await bot.command("jobs")
+
+    def answered():
+        return [r for r in slack.responses if "Listed" in json.dumps(r["body"])]
+
+    answers = await eventually(lambda: asyncio.sleep(0, answered()))
+    assert "C1 *Listed*: 2 of 2 delivered" in json.dumps(answers[-1]["body"])

@@ -58,6 +58,7 @@ def test_over_the_budget_the_whole_campaign_waits_for_one_approval(db):
     view = campaigns.campaign_view(db, stored.campaign_id)
     assert {j["state"] for s in view.shots for j in s.jobs} == {JobState.AWAITING_APPROVAL}
     assert len(campaigns.held_jobs(db, stored.campaign_id)) == 3
+    assert campaigns.unfinished_jobs(db, stored.campaign_id) == campaigns.held_jobs(db, stored.campaign_id)
 
 
 def test_under_the_limit_it_starts(db):
@@ -83,6 +84,8 @@ def test_the_contact_sheet_is_claimed_once_every_shot_has_a_clip(db):
     sheet = campaigns.claim_sheet(db, stored.campaign_id)
     assert [(n, t["id"]) for n, t in sheet] == [(1, takes[0]), (2, takes[1])]
     assert campaigns.claim_sheet(db, stored.campaign_id) is None  # shown already
+    listed = campaigns.recent_campaigns(db, "T1", "C1")
+    assert [(c["title"], c["shots"], c["delivered"]) for c in listed] == [("Spring", 2, 2)]
 
 
 def test_a_departed_workspaces_campaigns_are_purged(db):
