@@ -139,6 +139,39 @@ async def test_s2_in_the_boards_thread_works_on_s2_alone(bot, slack):
     assert jobs[-1]["request"].get("instruction") == "make it dusk"
     assert len(top_level_posts(slack)) == 1
 
+    def sheets():
+        return [
+            m
+            for m in slack.thread(CHANNEL, ts)
+            if any(f["name"].endswith(".png") for f in m.get("files", []))
+        ]
+
+    await eventually(lambda: asyncio.sleep(0, len(sheets()) == 2))  # again after the round of changes
+
+
+async def test_a_colleagues_s1_reply_is_a_note_on_s1_and_starts_nothing(bot, slack):
+    view = await campaign_form(bot, slack)
+    values = {"title": "Notes", "model": "preview", "seconds": "1", "aspects": ["16:9"], "shots": "a\nb"}
+    await interact(bot, view_submission_payload(view, values, user_id=ALICE))
+    await eventually(lambda: delivered(bot, 2))
+    ts = await board_ts(bot)
+    posted = slack.add_message(CHANNEL, "S1: the light is too cold at 0:01", user="U0EVE", thread_ts=ts)
+    event = {"type": "message", "channel": CHANNEL, "user": "U0EVE", "text": posted["text"],
+             "ts": posted["ts"], "thread_ts": ts, "team": "T0TEAM"}  # fmt: skip
+    await bot.event(event)
+
+    async def noted():
+        return await bot.dailies.store.run(
+            lambda db: db.query(
+                "SELECT n.text, s.campaign_shot FROM review_notes n JOIN shots s ON s.id = n.shot_id"
+            )
+        )
+
+    notes = await eventually(noted)
+    assert [(n["campaign_shot"], n["text"]) for n in notes] == [(1, "the light is too cold at 0:01")]
+    await asyncio.sleep(0.3)
+    assert len(await bot.jobs()) == 2
+
 
 async def test_over_the_budget_the_campaign_waits_for_one_approval_on_its_board(tmp_path, slack):
     from tests.fakes.kling import FakeKling
@@ -321,3 +354,31 @@ async def test_jobs_lists_the_channels_campaigns(bot, slack):
 
     answers = await eventually(lambda: asyncio.sleep(0, answered()))
     assert "C1 *Listed*: 2 of 2 delivered" in json.dumps(answers[-1]["body"])
+
+
+async def test_a_campaign_survives_a_restart_with_one_board_and_each_clip_once(tmp_path, slack):
+    from tests.fakes.kling import FakeKling
+    from tests.harness import running_bot
+
+    async with FakeKling(polls_to_finish=40) as fake:
+        env = {"KLING_BASE_URL": fake.url, "KLING_API_KEY": fake.api_key}
+        async with running_bot(tmp_path, slack, **env) as bot:
+            view = await campaign_form(bot, slack)
+            values = {"title": "Restarted", "model": "kling-v3", "seconds": "5", "aspects": ["16:9"],
+                      "shots": "a red sneaker\na blue sneaker\na green sneaker"}  # fmt: skip
+            await interact(bot, view_submission_payload(view, values, user_id=ALICE))
+            await eventually(lambda: asyncio.sleep(0, len(fake.creates) == 3))
+        async with running_bot(tmp_path, slack, **env) as bot:
+            await eventually(lambda: delivered(bot, 3), timeout=60)
+            await bot.settle()
+            ts = await board_ts(bot)
+            await eventually(lambda: asyncio.sleep(0, any(
+                f["name"].endswith(".png") for m in slack.thread(CHANNEL, ts) for f in m.get("files", [])
+            )))  # fmt: skip
+            clips = [
+                m
+                for m in slack.thread(CHANNEL, ts)
+                if any(f["name"].endswith(".mp4") for f in m.get("files", []))
+            ]
+            assert len(fake.creates) == 3 and len(clips) == 3 and len(top_level_posts(slack)) == 1
+            assert "3 of 3 delivered" in slack.message(CHANNEL, ts)["text"]
