@@ -57,10 +57,12 @@ seconds, one or more aspects, takes per shot, and the shots, one `/video` line e
 Every line is checked before anything starts (errors come back with their line numbers), and the estimate \
 covers every shot × take × aspect. The channel gets one *board* (S1, S2, …, `N of M delivered`); clips land \
 in its thread, captioned `S3 v1`, and a contact sheet follows once every shot has one. In the board's \
-thread: `S3: make it dusk`, `S3 v1: warmer light`, `S3 again`, or `final` for every shot's approved version.""",
+thread: `S3: make it dusk`, `S3 v1: warmer light`, `S3 again`, `final` (every approved version on the final \
+model) or `for 9:16 1:1` (every approved version again at those aspects, same seed). Over the job limit or \
+budget the campaign waits for one :white_check_mark: on its board; `/video cancel C7` stops it.""",
     "jobs": """*Jobs and spend*:
 • `/video jobs`: recent shots in this channel with their versions
-• `/video cancel JOB`: stop a job (its id is on the card); the requester or an approver
+• `/video cancel JOB`: stop a job (its id is on the card), or `C7` a whole campaign; the requester or an approver
 • `/video spend`: this month's spend against the budget
 • `/video audit`: who approved or rejected what, and when""",
     "settings": """*Settings* (per channel): `/video settings` shows them.
