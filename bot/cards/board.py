@@ -12,7 +12,7 @@ from storage.campaigns import CampaignView
 from storage.rows import ShotRow
 from storage.states import JobState, TakeState
 
-MAX_LISTED = 45  # shots listed as their own line (Slack allows 50 blocks; the rest are summed up)
+MAX_LISTED = 40  # shots listed one line each (a message holds 50 blocks; the rest are summed up)
 BOARD_EVENT = "dailies_board"
 
 
