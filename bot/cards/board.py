@@ -13,7 +13,21 @@ from storage.rows import ShotRow
 from storage.states import JobState, TakeState
 
 MAX_LISTED = 40  # shots listed one line each (a message holds 50 blocks; the rest are summed up)
-BOARD_EVENT = "dailies_board"
+EVERY_ASPECT = "campaign_every_aspect"  # each approved version again at the other aspects
+CANCEL_CAMPAIGN = "campaign_cancel"
+_UNFINISHED = (JobState.AWAITING_APPROVAL, JobState.QUEUED, JobState.RENDERING, JobState.UPLOADING)
+
+
+def _button(text: str, action_id: str, value: str, style: str | None = None) -> dict:
+    button = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": text},
+        "action_id": action_id,
+        "value": value,
+    }
+    if style:
+        button["style"] = style
+    return button
 
 
 @dataclass(frozen=True)
@@ -101,6 +115,13 @@ def render_board(view: BoardView) -> tuple[str, list[dict]]:
         done = sum(1 for s in rest if any(t["state"] == TakeState.DELIVERED for t in s.takes))
         more = f"…and S{rest[0].number}–S{rest[-1].number}: {done} of {len(rest)} delivered"
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": more}]})
+    buttons = []
+    if any(t.get("approved_at") for s in shots for t in s.takes):
+        buttons.append(_button("Every aspect", EVERY_ASPECT, str(campaign["id"])))
+    if any(j["state"] in _UNFINISHED for s in shots for j in s.jobs):
+        buttons.append(_button("Cancel campaign", CANCEL_CAMPAIGN, str(campaign["id"]), "danger"))
+    if buttons:
+        blocks.append({"type": "actions", "block_id": f"campaign_{campaign['id']}", "elements": buttons})
     blocks.append(
         {
             "type": "context",

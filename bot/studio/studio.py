@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.cards import answers
+from bot.cards.board import CANCEL_CAMPAIGN, EVERY_ASPECT
 from bot.cards.offers import CONSENT_ACTION, OFFER_ACTION
 from bot.outcomes import Refusal
 from bot.request import (
@@ -187,6 +188,10 @@ class Studio:
             return await self.consent_and_run(origin, value)
         if action_id == OFFER_ACTION and self.thread_talk is not None:
             return await self.thread_talk.press_offer(origin, value)
+        if action_id == CANCEL_CAMPAIGN:
+            return await self.cancellation.cancel(origin, f"C{value}")
+        if action_id == EVERY_ASPECT and value.isdigit():
+            return await self.thread_jobs.every_aspect(origin, int(value), None)
         return await self.decisions.button(origin, action_id, value)
 
     async def consent_and_run(self, origin: Origin, token: str) -> str:

@@ -14,7 +14,7 @@ from bot.delivery.fetch_back import FetchBack
 from bot.outcomes import Refusal, UserError
 from bot.providers.base import Mode, SourceInput
 from bot.request import ThreadInstruction, parse_reply
-from bot.request.campaign import campaign_reply
+from bot.request.campaign import ASPECTS, campaign_reply
 from bot.request.subject_limits import subject_names
 from bot.studio import thread_plan
 from bot.studio.clip_subject import ClipSubjects
@@ -78,7 +78,7 @@ class ThreadJobs:
             return said.message
         number, rest = said
         if number is None and rest.startswith("for "):
-            return await self._every_aspect(origin, campaign_id, rest.split()[1:])
+            return await self.every_aspect(origin, campaign_id, rest.split()[1:])
         if number is None:
             view = await self.store.run(campaigns_db.campaign_view, campaign_id)
             told = []
@@ -105,17 +105,23 @@ class ThreadJobs:
             return instruction.message
         return await self.start(origin, shot_id, instruction, instruction.takes)
 
-    async def _every_aspect(self, origin: Origin, campaign_id: int, aspects: list[str]) -> str | None:
+    async def every_aspect(self, origin: Origin, campaign_id: int, aspects: list[str] | None) -> str | None:
         """`for 9:16 1:1`: each shot's approved version again at each aspect (same prompt, model
-        and seed), as new versions of that shot."""
+        and seed), as new versions of that shot; `aspects` None (the board's Every aspect button):
+        at each aspect the version was not rendered at."""
         view = await self.store.run(campaigns_db.campaign_view, campaign_id)
+        if view is None or view.campaign["channel_id"] != origin.channel_id:
+            return "That campaign is not in this channel."
         told, started = [], 0
-        for shot in view.shots if view else ():
+        for shot in view.shots:
             approved = [t for t in shot.takes if t.get("approved_at")]
             if not approved:
                 continue
             version = approved[-1]["version"]
-            for aspect in aspects:
+            own = next(
+                (j["request"].get("aspect") for j in shot.jobs if j["id"] == approved[-1]["job_id"]), None
+            )
+            for aspect in aspects if aspects is not None else [a for a in ASPECTS if a != own]:
                 each = replace(origin, source_key=f"{origin.source_key}:S{shot.number}:{aspect}")
                 ins = ThreadInstruction(
                     "again", version=version, aspect=aspect, reading=f"re-render at {aspect}", same_seed=True

@@ -382,3 +382,22 @@ async def test_a_campaign_survives_a_restart_with_one_board_and_each_clip_once(t
             ]
             assert len(fake.creates) == 3 and len(clips) == 3 and len(top_level_posts(slack)) == 1
             assert "3 of 3 delivered" in slack.message(CHANNEL, ts)["text"]
+
+
+async def test_the_boards_every_aspect_button_renders_the_approved_version_at_the_other_aspects(bot, slack):
+    view = await campaign_form(bot, slack)
+    values = {"title": "Buttons", "model": "preview", "seconds": "1", "aspects": ["16:9"], "shots": "a\nb"}
+    await interact(bot, view_submission_payload(view, values, user_id=ALICE))
+    await eventually(lambda: delivered(bot, 2))
+    await bot.settle()
+    ts = await board_ts(bot)
+    take = await approve_clip_of(bot, slack, ts, 1)
+    await bot.settle()
+    board = slack.message(CHANNEL, ts)
+    buttons = [e for b in board["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    every = next(b for b in buttons if b["action_id"] == "campaign_every_aspect")
+    await bot.action(every["action_id"], every["value"], user_id=ALICE, channel_id=CHANNEL, message_ts=ts)
+    await eventually(lambda: delivered(bot, 4))
+    jobs = (await bot.jobs())[2:]
+    assert {j["request"]["aspect"] for j in jobs} == {"9:16", "1:1"}
+    assert {j["shot_id"] for j in jobs} == {take["shot_id"]}
