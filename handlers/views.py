@@ -79,9 +79,18 @@ async def subject_submitted(ack, body, view, studio: Studio):
     await _submitted(ack, body, view, studio, studio.forms.check_subject, studio.forms.save_subject)
 
 
-async def open_campaign_form(client, trigger_id: str, team_id: str, channel_id: str, studio: Studio) -> None:
+async def open_campaign_form(
+    client, trigger_id: str, team_id: str, channel_id: str | None, studio: Studio
+) -> None:
     """Open the campaign form on `trigger_id` (already acked)."""
     await client.views_open(trigger_id=trigger_id, view=await studio.campaigns.form(team_id, channel_id))
+
+
+async def new_campaign_button(ack, body, client, studio: Studio):
+    """App Home's New campaign button: the campaign form, with a channel select first."""
+    await ack()
+    team = (body.get("team") or {}).get("id", "")
+    await open_campaign_form(client, body["trigger_id"], team, None, studio)
 
 
 async def campaign_submitted(ack, body, view, client, studio: Studio):
@@ -107,3 +116,4 @@ def register(app: AsyncApp) -> None:
     app.view(CAMPAIGN_FORM)(campaign_submitted)
     app.action(forms.CHANNEL_PICKED)(channel_picked)
     app.action("home_new_video")(new_video_button)
+    app.action("home_new_campaign")(new_campaign_button)

@@ -37,8 +37,9 @@ def _input(block_id: str, label: str, element: dict, *, optional: bool = False, 
     return block
 
 
-def campaign_modal(channel_id: str, models: list[ModelChoice], default_model: str) -> dict:
-    """The campaign form for `channel_id`, its model preselected."""
+def campaign_modal(channel_id: str | None, models: list[ModelChoice], default_model: str) -> dict:
+    """The campaign form for `channel_id`, its model preselected; without a channel (App Home's New
+    campaign button) it starts with a channel select."""
     model_options = [_option(m.id, m.id, m.what) for m in models[:100]]
     model = {"type": "static_select", "placeholder": _text("model", 150), "options": model_options}
     chosen = next((o for o in model_options if o["value"] == default_model), None)
@@ -94,6 +95,13 @@ def campaign_modal(channel_id: str, models: list[ModelChoice], default_model: st
             hint="Columns: prompt, and optionally model, seconds, aspect, image, subject",
         ),
     ]
+    if channel_id is None:
+        picker = {
+            "type": "conversations_select",
+            "placeholder": _text("Where the board goes", 150),
+            "filter": {"include": ["public", "private"], "exclude_bot_users": True},
+        }
+        blocks.insert(0, _input("channel", "Channel", picker))
     return {
         "type": "modal",
         "callback_id": CAMPAIGN_FORM,
@@ -127,6 +135,7 @@ def read_campaign_form(view: dict) -> CampaignFields:
         channel = json.loads(view.get("private_metadata") or "{}").get("channel") or ""
     except ValueError:
         channel = ""
+    channel = channel or _field(values, "channel").get("selected_conversation") or ""
     seconds = _field(values, "seconds").get("value")
     takes = (_field(values, "takes").get("selected_option") or {}).get("value") or "1"
     return CampaignFields(

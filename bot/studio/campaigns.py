@@ -64,9 +64,12 @@ class Campaigns:
         self.wake = wake  # the runner's
         self.models = models
 
-    async def form(self, team_id: str, channel_id: str) -> dict:
-        settings = await self.store.run(channels.get_settings, team_id, channel_id)
-        default = settings.default_model or self.routes.catalogue.default_draft
+    async def form(self, team_id: str, channel_id: str | None) -> dict:
+        """The campaign form for a channel (None: App Home's, which picks one first)."""
+        default = self.routes.catalogue.default_draft
+        if channel_id:
+            settings = await self.store.run(channels.get_settings, team_id, channel_id)
+            default = settings.default_model or default
         return campaign_modal(channel_id, self.models(), default)
 
     async def check(self, view: dict, user_id: str, team_id: str) -> CheckedCampaign | dict[str, str]:
@@ -75,6 +78,8 @@ class Campaigns:
         catalogue = self.routes.catalogue
         brief = Brief(fields.title, fields.model, fields.seconds, fields.aspects, fields.takes)
         errors = check_brief(brief, catalogue)
+        if not fields.channel_id:
+            errors["channel"] = "Pick the channel the board goes to."
         where = "shots"
         if fields.files and fields.shots.strip():
             errors["file"] = "Give the shots as lines or as a file, not both."

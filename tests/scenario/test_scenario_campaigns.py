@@ -401,3 +401,32 @@ async def test_the_boards_every_aspect_button_renders_the_approved_version_at_th
     jobs = (await bot.jobs())[2:]
     assert {j["request"]["aspect"] for j in jobs} == {"9:16", "1:1"}
     assert {j["shot_id"] for j in jobs} == {take["shot_id"]}
+
+
+async def test_app_homes_new_campaign_picks_a_channel_then_posts_the_board_there(bot, slack):
+    from tests.fakes.slack_requests import view_action_payload
+
+    await bot.event({"type": "app_home_opened", "user": ALICE, "channel": "D0HOME", "tab": "home"})
+    await slack.wait_for(lambda: ALICE in slack.views)
+    home = slack.views[ALICE]
+    button = next(
+        e
+        for b in home["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "home_new_campaign"
+    )
+    await interact(
+        bot, view_action_payload(home, "home-new", button, user_id=ALICE, trigger_id=slack.issue_trigger())
+    )
+    await slack.wait_for_count("views.open", 1)
+    modal = next(v for v in slack.modals.values() if v["callback_id"] == "campaign_form")
+    assert modal["blocks"][0]["block_id"] == "channel"
+    values = {"title": "From home", "model": "preview", "seconds": "1", "aspects": ["16:9"], "shots": "a\nb"}
+    unpicked = json.loads((await interact(bot, view_submission_payload(modal, values, user_id=ALICE)))[1])
+    assert set(unpicked["errors"]) == {"channel"}
+    values["channel"] = CHANNEL
+    assert await interact(bot, view_submission_payload(modal, values, user_id=ALICE)) == (200, "")
+    await eventually(lambda: delivered(bot, 2))
+    await bot.settle()
+    assert "2 of 2 delivered" in slack.message(CHANNEL, await board_ts(bot))["text"]
