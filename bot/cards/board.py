@@ -3,7 +3,7 @@ totals, the one message a campaign posts; edited in place like a job card."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.cards.blocks import STATE_LINE
 from bot.request.money import usd
@@ -34,6 +34,7 @@ def _button(text: str, action_id: str, value: str, style: str | None = None) -> 
 class BoardView:
     campaign: CampaignView
     approvers: tuple[str, ...] = ()
+    rooms: dict[int, str] = field(default_factory=dict)  # S number -> its screening room's link
 
     @property
     def shot(self) -> ShotRow:
@@ -107,7 +108,9 @@ def render_board(view: BoardView) -> tuple[str, list[dict]]:
         line = (
             f"*S{shot.number}* {STATE_LINE.get(state, state)} · {len(versions)} version(s)"
             + (f" · approved v{approved[-1]['version']}" if approved else "")
-            + f" · {usd(_cost(shot.takes))}\n>{prompt}"
+            + f" · {usd(_cost(shot.takes))}"
+            + (f" · <{view.rooms[shot.number]}|screening room>" if shot.number in view.rooms else "")
+            + f"\n>{prompt}"
         )
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": line[:3000]}})
     if len(shots) > MAX_LISTED:

@@ -117,7 +117,9 @@ class CardPublisher:
         campaign_id = board.get("campaign_id")
         campaign = await self.store.run(campaigns_db.campaign_view, campaign_id)
         settings = await self.store.run(channels.get_settings, board["team_id"] or "", board["channel_id"])
-        return BoardView(campaign, settings.approvers)
+        link = self.facts.screening_link
+        rooms = {s.number: link(s.shot) for s in campaign.shots} if link else {}
+        return BoardView(campaign, settings.approvers, rooms)
 
     async def ensure_posted(self, shot_id: int) -> str:
         """The card's ts, posting the card first if it has not been posted yet (also after a restart)."""

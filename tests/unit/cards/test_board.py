@@ -20,13 +20,13 @@ def shot(n: int, job_state: str, take_states: tuple[str, ...], approved: bool = 
     return CampaignShotView(n, row, [{"id": n, "state": job_state}], takes)
 
 
-def view(shots, approvers=()) -> BoardView:
+def view(shots, approvers=(), rooms=None) -> BoardView:
     campaign = {
         "id": 7, "title": "Spring drop", "user_id": "U1", "estimate_usd": 3.0,
         "brief": {"model": "kling-v3", "aspects": ["16:9", "9:16"], "takes": 1},
     }  # fmt: skip
     board = {"id": 1, "team_id": "T1", "channel_id": "C1", "campaign_id": 7, "campaign_shot": None}
-    return BoardView(CampaignView(campaign, board, tuple(shots)), approvers)
+    return BoardView(CampaignView(campaign, board, tuple(shots)), approvers, rooms or {})
 
 
 def test_each_shot_and_the_totals():
@@ -59,3 +59,10 @@ def test_a_settled_board_goes_first_then_a_state_change_then_progress():
     busy = view([shot(1, "rendering", ("rendering",))])
     assert board_priority(busy, None) == Priority.STATE
     assert board_priority(busy, board_key(busy)) == Priority.PROGRESS
+
+
+def test_each_shot_links_its_screening_room_when_there_is_one():
+    _, blocks = render_board(
+        view([shot(1, "delivered", ("delivered",))], rooms={1: "https://d.example/review/t1"})
+    )
+    assert "<https://d.example/review/t1|screening room>" in json.dumps(blocks)
