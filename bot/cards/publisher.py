@@ -93,6 +93,7 @@ class CardPublisher:
         self._ranker: asyncio.Task | None = None
         self._sends: set[asyncio.Task] = set()
         self._post_locks: dict[int, asyncio.Lock] = {}
+        self._boards: dict[int, int | None] = {}  # shot -> its campaign's board (None: its own card)
 
     async def view(self, shot_id: int) -> CardView | BoardView:
         shot, jobs, takes = await self.store.run(jobs_db.shot_view, shot_id)
@@ -204,6 +205,13 @@ class CardPublisher:
         if self._ranker is None or self._ranker.done():
             self._ranker = asyncio.create_task(self._rank(), name="card-ranks")
 
+    async def _board_of(self, shot_id: int) -> int | None:
+        """The board a campaign's shot is shown on (None for any other shot); a shot never changes
+        campaign, so each is looked up once."""
+        if shot_id not in self._boards:
+            self._boards[shot_id] = await self.store.run(campaigns_db.board_of, shot_id)
+        return self._boards[shot_id]
+
     def _team_of(self, shot: ShotRow) -> str:
         """The workspace whose budget and token a card's calls use."""
         return self.team if self.one_workspace else shot.get("team_id") or ""
@@ -223,18 +231,17 @@ class CardPublisher:
                 shot_id = self._dirty.pop()
                 self._ranking += 1
                 try:
+                    board = await self._board_of(shot_id)
+                    if board is not None:
+                        # a campaign's shot changed: its board shows it, one edit for every shot
+                        self._dirty.add(board)
+                        continue
                     view = await self.view(shot_id)
                 except Exception:  # the shot is gone (or the database is closing): nothing to show
                     log.exception("card %s: could not read its state", shot_id)
                     continue
                 finally:
                     self._ranking -= 1
-                if isinstance(view, CardView) and view.shot.get("campaign_shot") is not None:
-                    # a campaign's shot changed: its board shows it, one edit for every shot
-                    board = await self.store.run(campaigns_db.board_of, shot_id)
-                    if board is not None:
-                        self._dirty.add(board)
-                    continue
                 lane = self._lane(self._team_of(view.shot))
                 lane.queue.add(shot_id, _priority(view, self._shown.get(shot_id)), time.monotonic())
                 lane.queue.drop_stale_progress(time.monotonic())
