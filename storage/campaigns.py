@@ -131,6 +131,14 @@ def board_of(db: Db, shot_id: int) -> int | None:
     return row[0] if row else None
 
 
+def share_board(db: Db, campaign_id: int, board_ts: str) -> None:
+    """The board was posted at `board_ts`: every shot of the campaign has its thread there."""
+    db.execute(
+        "UPDATE shots SET card_ts = ? WHERE campaign_id = ? AND campaign_shot IS NOT NULL AND card_ts IS NULL",
+        [board_ts, campaign_id],
+    )
+
+
 def campaign_of_board(db: Db, board_shot_id: int) -> int | None:
     row = db.execute("SELECT id FROM campaigns WHERE board_shot_id = ?", [board_shot_id]).fetchone()
     return row[0] if row else None

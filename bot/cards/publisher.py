@@ -149,6 +149,8 @@ class CardPublisher:
                     found = await self._find_posted(shot)
                 if found:
                     await self.store.run(jobs_db.set_card_ts, shot_id, found)
+                    if shot.get("campaign_id"):
+                        await self.store.run(campaigns_db.share_board, shot["campaign_id"], found)
                     return found
             view = await self.view(shot_id)
             text, blocks = _render(view)
@@ -164,6 +166,8 @@ class CardPublisher:
                         channel=shot["channel_id"], text=text, blocks=blocks, metadata=metadata
                     )
             await self.store.run(jobs_db.set_card_ts, shot_id, resp["ts"])
+            if shot.get("campaign_id"):  # a board: its shots' thread from now on
+                await self.store.run(campaigns_db.share_board, shot["campaign_id"], resp["ts"])
             await self.store.run(jobs_db.set_card_state, shot_id, text)
             self._lane(self._team_of(shot)).queue.finished(shot_id, time.monotonic())
             self._shown[shot_id] = _state(view)

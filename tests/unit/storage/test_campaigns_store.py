@@ -69,8 +69,9 @@ def test_under_the_limit_it_starts(db):
 
 def test_the_boards_thread_and_its_shots_share_the_boards_message(db):
     stored = campaigns.create_campaign(db, campaign(2), month_start_iso())
-    for shot_id in (stored.board_shot_id, *stored.shot_ids):
-        jobs_db.set_card_ts(db, shot_id, "111.1")  # the shots' thread is the board's
+    jobs_db.set_card_ts(db, stored.board_shot_id, "111.1")
+    campaigns.share_board(db, stored.campaign_id, "111.1")  # the shots' thread is the board's
+    assert {jobs_db.get_shot(db, s)["card_ts"] for s in stored.shot_ids} == {"111.1"}
     assert campaigns.campaign_in_thread(db, "T1", "C1", "111.1") == stored.campaign_id
     assert campaigns.campaign_in_thread(db, "T2", "C1", "111.1") is None
 
