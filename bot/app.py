@@ -18,6 +18,7 @@ import handlers.rate_limits
 from bot.cards.publisher import CardFacts, CardPublisher, SlackPacing
 from bot.cards.thread_notes import ThreadNotes
 from bot.config import Config
+from bot.delivery.contact_sheets import ContactSheets
 from bot.delivery.fetch_back import FetchBack
 from bot.delivery.handover import Handover
 from bot.delivery.workflow_steps import StepCompletion
@@ -40,6 +41,7 @@ from bot.slack.identity import BotIdentity
 from bot.slack.scopes import SCOPES
 from bot.slack.shared_buckets import SharedBuckets
 from bot.studio.avatar import Avatars
+from bot.studio.campaigns import Campaigns
 from bot.studio.cancel import Cancellation
 from bot.studio.clip_subject import ClipSubjects
 from bot.studio.consent import Consents
@@ -293,6 +295,9 @@ def build_studio(
     thread_jobs = ThreadJobs(intake, fetch_back, telling.cards, clip_subjects, lip_syncs, intent)
     new_video = NewVideo(intake, videos)
     forms = Forms(store, routes, Submissions(new_video, thread_jobs, clip_subjects), telling.notes)
+    campaigns = Campaigns(
+        store, routes, new_video, inputs, telling.cards, wake=runner.wake, models=forms.model_choices
+    )
     making = Making(
         new_video,
         Avatars(intake, consents),
@@ -300,6 +305,7 @@ def build_studio(
         forms=forms,
         workflow_steps=WorkflowSteps(store, new_video, runner.completion),
         shares=Shares(store, fetch_back, telling.cards, runner.wake, media),
+        campaigns=campaigns,
     )
     reviewing = Reviewing(
         Decisions(store, telling, runner.wake, cancellation, thread_jobs),
@@ -347,9 +353,11 @@ def build(config: Config, *, slack_file_hosts: tuple[str, ...] = ("files.slack.c
     # a Workflow Builder step completes with its job
     completion = StepCompletion(client, store, clients.serving)
     labeller = Labeller(config.c2pa_cert, config.c2pa_key)  # every clip says it is AI-generated
+    sheets = ContactSheets(client, http, store, cards, Path(config.media_dir))  # campaigns' contact sheets
     handover = Handover(
-        client, http, keep_media=config.keep_media, job_ended=completion.job_ended, labeller=labeller
-    )
+        client, http, keep_media=config.keep_media, job_ended=completion.job_ended, labeller=labeller,
+        sheets=sheets,
+    )  # fmt: skip
     models = ModelWatch(store, providers, catalogue, config)
     runner = JobRunner(config, background, providers, Reporting(handover, cards, clients.serving), models)
     hooks = RunnerHooks(cards, runner.wake, runner.cancel_job, completion)

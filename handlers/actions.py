@@ -13,7 +13,9 @@ from bot.studio.origin import Origin
 from bot.studio.studio import Studio
 from handlers.replies import tell
 
-CARD_BUTTONS = re.compile(r"^(approve|another_take|final_render|cancel|render_offer|consent_render)$")
+CARD_BUTTONS = re.compile(
+    r"^(approve|another_take|final_render|cancel|render_offer|consent_render|campaign_cancel|campaign_every_aspect)$"
+)
 
 
 async def card_button(ack, body: dict, action: dict, context: AsyncBoltContext, studio: Studio):

@@ -9,11 +9,12 @@ from slack_sdk.errors import SlackApiError
 
 from bot.outcomes import Refusal
 from bot.request import Help, parse_command
+from bot.request.commands import CampaignForm
 from bot.request.help import help_for, usage_hint
 from bot.studio.origin import Origin
 from bot.studio.studio import Studio
 from handlers.replies import tell
-from handlers.views import open_video_form
+from handlers.views import open_campaign_form, open_video_form
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,10 @@ async def handle_video(ack, body: dict, command: dict, client, context: AsyncBol
         return
     if isinstance(parsed, Help):
         await ack(text=help_for(parsed.topic))
+        return
+    if isinstance(parsed, CampaignForm) and command.get("trigger_id"):
+        await ack()  # the form opens on the command's trigger, inside Slack's 3 s
+        await _open_campaign_form(command, body, client, context, studio)
         return
     await ack()
     origin = Origin(
@@ -56,6 +61,20 @@ async def _open_form(command: dict, body: dict, client, context: AsyncBoltContex
     except SlackApiError as exc:
         log.warning("the New video form did not open (%s)", exc.response.get("error"))
         await tell(context, body, usage_hint())
+
+
+async def _open_campaign_form(
+    command: dict, body: dict, client, context: AsyncBoltContext, studio: Studio
+) -> None:
+    if not await studio.first_time(f"cmd:{command['trigger_id']}", "command"):
+        return
+    try:
+        await open_campaign_form(
+            client, command["trigger_id"], command.get("team_id", ""), command["channel_id"], studio
+        )
+    except SlackApiError as exc:
+        log.warning("the campaign form did not open (%s)", exc.response.get("error"))
+        await tell(context, body, "The campaign form didn't open; try `/video campaign` again.")
 
 
 def register(app: AsyncApp) -> None:

@@ -10,7 +10,7 @@ import logging
 from slack_bolt.async_app import AsyncApp
 
 from bot.cards import forms
-from bot.studio.forms import Checked
+from bot.cards.campaign_form import CAMPAIGN_FORM
 from bot.studio.studio import Studio
 from handlers.replies import SOMETHING_WRONG
 
@@ -52,7 +52,7 @@ async def _submitted(ack, body, view, studio: Studio, check, run) -> None:
         first = next((b["block_id"] for b in view["blocks"] if b.get("type") == "input"), "")
         await ack(response_action="errors", errors={first: SOMETHING_WRONG})
         return
-    if not isinstance(checked, Checked):
+    if isinstance(checked, dict):
         await ack(response_action="errors", errors=checked)
         return
     await ack()
@@ -79,9 +79,43 @@ async def subject_submitted(ack, body, view, studio: Studio):
     await _submitted(ack, body, view, studio, studio.forms.check_subject, studio.forms.save_subject)
 
 
+async def open_campaign_form(
+    client, trigger_id: str, team_id: str, channel_id: str | None, studio: Studio
+) -> None:
+    """Open the campaign form on `trigger_id` (already acked)."""
+    if studio.campaigns is not None:
+        await client.views_open(trigger_id=trigger_id, view=await studio.campaigns.form(team_id, channel_id))
+
+
+async def new_campaign_button(ack, body, client, studio: Studio):
+    """App Home's New campaign button: the campaign form, with a channel select first."""
+    await ack()
+    team = (body.get("team") or {}).get("id", "")
+    await open_campaign_form(client, body["trigger_id"], team, None, studio)
+
+
+async def campaign_submitted(ack, body, view, client, studio: Studio):
+    """The campaign form: a CSV attached to it is looked up first (the submission carries only
+    the file's id and name), then checked and started like the other forms."""
+    field = (view.get("state", {}).get("values", {}).get("file") or {}).get("value") or {}
+    files = []
+    for file in field.get("files") or ():
+        try:
+            files.append((await client.files_info(file=file["id"]))["file"])
+        except Exception:
+            log.warning("the campaign form's file %s could not be looked up", file.get("id"))
+            files.append(file)
+    if files:
+        field["files"] = files
+    if studio.campaigns is not None:
+        await _submitted(ack, body, view, studio, studio.campaigns.check, studio.campaigns.start)
+
+
 def register(app: AsyncApp) -> None:
     app.view(forms.VIDEO_FORM)(video_submitted)
     app.view(forms.EDIT_FORM)(edit_submitted)
     app.view(forms.SUBJECT_FORM)(subject_submitted)
+    app.view(CAMPAIGN_FORM)(campaign_submitted)
     app.action(forms.CHANNEL_PICKED)(channel_picked)
     app.action("home_new_video")(new_video_button)
+    app.action("home_new_campaign")(new_campaign_button)

@@ -24,6 +24,7 @@ OWNED: tuple[tuple[str, str], ...] = (
     ("messages", "team_id = ?"),
     ("workflow_steps", "team_id = ?"),
     ("audit", "team_id = ?"),
+    ("campaigns", "team_id = ?"),
     ("jobs", "team_id = ?"),
     ("shots", "team_id = ?"),
     ("subjects", "team_id = ?"),

@@ -299,7 +299,9 @@ def get_shot(db: Db, shot_id: int) -> ShotRow | None:
 def shot_by_card(db: Db, team_id: str, channel_id: str, card_ts: str) -> ShotRow | None:
     rows = list(
         db["shots"].rows_where(
-            "team_id = ? AND channel_id = ? AND card_ts = ?", [team_id, channel_id, card_ts]
+            "team_id = ? AND channel_id = ? AND card_ts = ?",
+            [team_id, channel_id, card_ts],
+            order_by="id",  # a campaign's board before its shots, which share its message
         )
     )
     return cast(ShotRow, rows[0]) if rows else None

@@ -273,7 +273,6 @@ M018_SUBJECT_CONSENT: list[Step] = [
         request {text},  -- JSON: the command and where it came from, replayed as it was asked
         created_at {text}, used_at {text})""",
 ]
-
 M019_TAKE_INTERACTIONS: list[Step] = [
     # the conversation a backend keeps for this clip (a Gemini Omni interaction id): an edit or
     # extension of the version continues it, on whichever replica and after any restart
@@ -297,6 +296,26 @@ M021_SIGNIN_STATES: list[Step] = [
         state {text} NOT NULL PRIMARY KEY, nonce {text} NOT NULL, back_to {text}, expires_at {real})""",
 ]
 
+M022_CAMPAIGNS: list[Step] = [
+    # a campaign is a brief of shots S1…Sn; each is a shot (its versions, jobs and takes) whose clips
+    # land in the thread of one board message, itself a shot row (so it posts and edits like a card)
+    """CREATE TABLE campaigns (
+        id {id}, team_id {text} NOT NULL DEFAULT '', channel_id {text}, user_id {text}, title {text},
+        brief {text},  -- JSON: model, seconds, aspects, takes
+        board_shot_id {int} REFERENCES shots (id), estimate_usd {real},
+        sheet_key {text},  -- the versions the last contact sheet showed
+        source_key {text}, created_at {text})""",
+    "CREATE UNIQUE INDEX idx_campaigns_source_key ON campaigns (source_key)",
+    "CREATE INDEX idx_campaigns_team_id_channel_id ON campaigns (team_id, channel_id)",
+    "CREATE INDEX idx_campaigns_board_shot_id ON campaigns (board_shot_id)",
+    "ALTER TABLE shots ADD COLUMN campaign_id {int}",
+    "ALTER TABLE shots ADD COLUMN campaign_shot {int}",  # its S number; NULL on the board's row
+    # a campaign's shots share the board's message as their thread
+    "DROP INDEX idx_shots_team_id_channel_id_card_ts",
+    "CREATE UNIQUE INDEX idx_shots_team_id_channel_id_card_ts ON shots (team_id, channel_id, card_ts) "
+    "WHERE campaign_shot IS NULL",
+]
+
 MIGRATIONS: list[tuple[str, list[Step]]] = [
     ("m001_core", M001_CORE),
     ("m003_subjects", M003_SUBJECTS),
@@ -318,6 +337,7 @@ MIGRATIONS: list[tuple[str, list[Step]]] = [
     ("m019_take_interactions", M019_TAKE_INTERACTIONS),
     ("m020_model_sightings", M020_MODEL_SIGHTINGS),
     ("m021_signin_states", M021_SIGNIN_STATES),
+    ("m022_campaigns", M022_CAMPAIGNS),
 ]
 
 

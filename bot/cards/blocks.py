@@ -252,14 +252,16 @@ def caption(
     extra: str = "",
     shots: list[dict] | tuple = (),
     unsigned: bool = False,
+    shot: str = "",
 ) -> str:
     """The one-line caption of a delivered clip in the thread (then a multi-shot clip's shots); it
-    says the clip is AI-generated, and that it is unsigned when its C2PA signing failed."""
+    says the clip is AI-generated, and that it is unsigned when its C2PA signing failed; `shot`
+    prefixes a campaign shot's number ("S3 ")."""
     secs = f"{seconds:g}s" if seconds else "?s"
     seed = f" · seed {take['seed']}" if take.get("seed") is not None else ""
     mark = f" · {UNSIGNED}" if unsigned else ""
     line = (
-        f"v{take['version']} · {disclosure(model)} · {secs} · {usd(cost)} · job J{job_id} · "
+        f"{shot}v{take['version']} · {disclosure(model)} · {secs} · {usd(cost)} · job J{job_id} · "
         f"take {take['id']}{seed}{mark}"
     )
     lines = [line, *([extra] if extra else []), *shot_lines(_shots({"shots": shots}))]

@@ -22,6 +22,7 @@ MAX_REVIEW = 20
 MAX_CHANNELS = 8
 MAX_BLOCKS = 100  # a Home tab's limit
 NEW_VIDEO = "home_new_video"
+NEW_CAMPAIGN = "home_new_campaign"
 DECIDE = {"home_approve": "approve", "home_reject": "reject"}
 HOW_TO = (
     "Use a subject with `{name}` in a prompt (e.g. `/video {maya} walks into the studio`) or `--subject name`; "
@@ -156,9 +157,13 @@ def home_view(data: dict, notice: str = "") -> dict:
         "type": "button", "text": {"type": "plain_text", "text": "New video"}, "style": "primary",
         "action_id": NEW_VIDEO, "value": "new",
     }  # fmt: skip
+    campaign = {
+        "type": "button", "text": {"type": "plain_text", "text": "New campaign"},
+        "action_id": NEW_CAMPAIGN, "value": "new",
+    }  # fmt: skip
     groups: list[list[dict]] = [
         [
-            {"type": "actions", "block_id": "home-new", "elements": [new]},
+            {"type": "actions", "block_id": "home-new", "elements": [new, campaign]},
             _context("…or type `/video` in a channel."),
         ]
     ]

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cards.blocks import CardView, render_card
+from bot.cards.board import BoardView, board_key, board_priority, render_board
 from bot.cards.dm_studio import is_dm, status_line
 from bot.cards.pace import CardQueue, Pending, edit_priority, state_key
 from bot.slack.budget import Priority, SlackBudget
@@ -29,6 +30,7 @@ from bot.slack.clients import (
     slack_away,
 )
 from storage import approvals, channels, leases
+from storage import campaigns as campaigns_db
 from storage import jobs as jobs_db
 from storage.db import Store
 from storage.rows import ShotRow
@@ -103,11 +105,14 @@ class CardPublisher:
         self._post_locks: dict[int, asyncio.Lock] = {}
         # DM cards whose thread shows a status line: its text and when it was last sent
         self._statuses: dict[int, tuple[str, float]] = {}
+        self._boards: dict[int, int | None] = {}  # shot -> its campaign's board (None: its own card)
 
-    async def view(self, shot_id: int) -> CardView:
+    async def view(self, shot_id: int) -> CardView | BoardView:
         shot, jobs, takes = await self.store.run(jobs_db.shot_view, shot_id)
         if shot is None:
             raise LookupError(f"no shot {shot_id}")
+        if shot.get("campaign_id") and shot.get("campaign_shot") is None:
+            return await self._board_view(shot)
         decisions = await self.store.run(approvals.latest_for_shot, shot_id)
         settings = await self.store.run(channels.get_settings, shot["team_id"] or "", shot["channel_id"])
         return CardView(
@@ -122,6 +127,16 @@ class CardPublisher:
             rule=settings.approval_rule,
             screening_url=self.facts.screening_link(shot) if self.facts.screening_link else "",
         )
+
+    async def _board_view(self, board: ShotRow) -> BoardView:
+        campaign_id = board.get("campaign_id")
+        campaign = await self.store.run(campaigns_db.campaign_view, campaign_id)
+        if campaign is None:
+            raise LookupError(f"no campaign {campaign_id} for board {board['id']}")
+        settings = await self.store.run(channels.get_settings, board["team_id"] or "", board["channel_id"])
+        link = self.facts.screening_link
+        rooms = {s.number: link(s.shot) for s in campaign.shots} if link else {}
+        return BoardView(campaign, settings.approvers, rooms)
 
     async def ensure_posted(self, shot_id: int) -> str:
         """The card's ts, posting the card first if it has not been posted yet (also after a restart)."""
@@ -140,15 +155,25 @@ class CardPublisher:
             shot = await self.store.run(jobs_db.get_shot, shot_id)
             if shot is None:
                 raise LookupError(f"no shot {shot_id}")
+            if shot.get("campaign_shot") is not None:
+                # a campaign's shot posts nothing of its own: its thread is the board's
+                board = await self.store.run(campaigns_db.board_of, shot_id)
+                if board is None:
+                    raise LookupError(f"shot {shot_id} is a campaign's, but its board is gone")
+                ts = await self.ensure_posted(board)
+                await self.store.run(jobs_db.set_card_ts, shot_id, ts)
+                return ts
             if claim == "recover":
                 # an earlier attempt (a process that died, a replica gone) may have posted it
                 async with self.serving(shot.get("team_id") or ""):
                     found = await self._find_posted(shot)
                 if found:
                     await self.store.run(jobs_db.set_card_ts, shot_id, found)
+                    if shot.get("campaign_id"):
+                        await self.store.run(campaigns_db.share_board, shot["campaign_id"], found)
                     return found
             view = await self.view(shot_id)
-            text, blocks = render_card(view)
+            text, blocks = _render(view)
             metadata = {
                 "event_type": CARD_EVENT,
                 "event_payload": {"shot": shot_id, "nonce": shot["card_nonce"]},
@@ -161,9 +186,11 @@ class CardPublisher:
                         channel=shot["channel_id"], text=text, blocks=blocks, metadata=metadata
                     )
             await self.store.run(jobs_db.set_card_ts, shot_id, resp["ts"])
+            if shot.get("campaign_id"):  # a board: its shots' thread from now on
+                await self.store.run(campaigns_db.share_board, shot["campaign_id"], resp["ts"])
             await self.store.run(jobs_db.set_card_state, shot_id, text)
             self._lane(self._team_of(shot)).queue.finished(shot_id, time.monotonic())
-            self._shown[shot_id] = state_key(view)
+            self._shown[shot_id] = _state(view)
             return resp["ts"]
 
     async def _find_posted(self, shot: ShotRow) -> str | None:
@@ -202,6 +229,13 @@ class CardPublisher:
         if self._ranker is None or self._ranker.done():
             self._ranker = asyncio.create_task(self._rank(), name="card-ranks")
 
+    async def _board_of(self, shot_id: int) -> int | None:
+        """The board a campaign's shot is shown on (None for any other shot); a shot never changes
+        campaign, so each is looked up once."""
+        if shot_id not in self._boards:
+            self._boards[shot_id] = await self.store.run(campaigns_db.board_of, shot_id)
+        return self._boards[shot_id]
+
     def _team_of(self, shot: ShotRow) -> str:
         """The workspace whose budget and token a card's calls use."""
         return self.team if self.one_workspace else shot.get("team_id") or ""
@@ -221,6 +255,11 @@ class CardPublisher:
                 shot_id = self._dirty.pop()
                 self._ranking += 1
                 try:
+                    board = await self._board_of(shot_id)
+                    if board is not None:
+                        # a campaign's shot changed: its board shows it, one edit for every shot
+                        self._dirty.add(board)
+                        continue
                     view = await self.view(shot_id)
                 except Exception:  # the shot is gone (or the database is closing): nothing to show
                     log.exception("card %s: could not read its state", shot_id)
@@ -228,7 +267,7 @@ class CardPublisher:
                 finally:
                     self._ranking -= 1
                 lane = self._lane(self._team_of(view.shot))
-                lane.queue.add(shot_id, edit_priority(view, self._shown.get(shot_id)), time.monotonic())
+                lane.queue.add(shot_id, _priority(view, self._shown.get(shot_id)), time.monotonic())
                 lane.queue.drop_stale_progress(time.monotonic())
                 lane.wake.set()
                 if lane.task is None or lane.task.done():
@@ -318,14 +357,14 @@ class CardPublisher:
         """Edit the card to its state now; when the edit went out, or None when nothing changed."""
         ts = await self.ensure_posted(shot_id)
         view = await self.view(shot_id)
-        if is_dm(view.shot["channel_id"]):
+        if isinstance(view, CardView) and is_dm(view.shot["channel_id"]):
             status = status_line(view.jobs[-1]["state"], view.takes)
             if status is not None or shot_id in self._statuses:
                 # a DM thread shows Slack's status line while it renders, not card edits
                 await self._status(view, ts, status or "")
                 if status is not None:
                     return time.monotonic()
-        text, blocks = render_card(view)
+        text, blocks = _render(view)
         signature = text + repr(blocks)
         if view.shot.get("card_state") == signature:
             return None
@@ -339,7 +378,7 @@ class CardPublisher:
                 await self._once.chat_update(channel=view.shot["channel_id"], ts=ts, text=text, blocks=blocks)
         OUTAGE.answered()
         sent_at = time.monotonic()
-        self._shown[shot_id] = state_key(view)
+        self._shown[shot_id] = _state(view)
         await self.store.run(jobs_db.set_card_state, shot_id, signature)
         return sent_at
 
@@ -395,6 +434,20 @@ class Lane:
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task | None = None
     credit: int = 0  # tokens taken for edits Slack never answered, spent before taking more
+
+
+def _render(view: CardView | BoardView) -> tuple[str, list[dict]]:
+    return render_board(view) if isinstance(view, BoardView) else render_card(view)
+
+
+def _state(view: CardView | BoardView) -> tuple:
+    return board_key(view) if isinstance(view, BoardView) else state_key(view)
+
+
+def _priority(view: CardView | BoardView, last_sent: tuple | None) -> Priority:
+    if isinstance(view, BoardView):
+        return board_priority(view, last_sent)
+    return edit_priority(view, last_sent)
 
 
 async def _nap(wake: asyncio.Event, timeout: float | None) -> None:

@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cards.blocks import caption
 from bot.delivery import upload
+from bot.delivery.contact_sheets import ContactSheets
 from bot.delivery.labelling import label_clip
 from bot.delivery.take_context import TakeContext
 from bot.media.provenance import Labelled, Labeller
@@ -34,6 +35,7 @@ class Handover:
         keep_media: bool,
         job_ended: Callable[[int], Awaitable[None]] | None = None,
         labeller: Labeller | None = None,
+        sheets: ContactSheets | None = None,
     ) -> None:
         self.slack = slack
         self.http = http
@@ -41,6 +43,7 @@ class Handover:
         self.labeller = labeller or Labeller()  # every clip is labelled AI-generated; signed when configured
         # told each time a take ends, with its job's id (a Workflow Builder step completes then)
         self.job_ended = job_ended
+        self.sheets = sheets  # a campaign's contact sheet, once every shot has a clip
 
     async def deliver(self, ctx: TakeContext, take: TakeRow) -> None:
         """Upload the downloaded clip into the shot's thread, captioned, then mark the take delivered."""
@@ -62,7 +65,10 @@ class Handover:
             extra=_reproduce_line(job),
             shots=job["request"].get("shots", ()),
             unsigned=bool(labelled and labelled.unsigned),
+            shot=f"S{shot['campaign_shot']} " if shot.get("campaign_shot") else "",
         )
+        if self.sheets is not None and shot.get("campaign_shot") and path.exists():
+            await self.sheets.keep_frame(take["id"], path)
 
         def complete(file_id: str):
             return upload.complete_upload(
@@ -153,6 +159,11 @@ class Handover:
         await self._ended(ctx)
 
     async def _ended(self, ctx: TakeContext) -> None:
+        if self.sheets is not None:
+            try:
+                await self.sheets.after(ctx.job["shot_id"])
+            except Exception:  # the clip stands; the next take's end tries the sheet again
+                log.exception("the contact sheet after take %s was not posted", ctx.take_id)
         if self.job_ended is None:
             return
         try:

@@ -94,7 +94,10 @@ def sniff(head: bytes) -> str | None:
 
 
 def accepts(kind: str, mime: str | None) -> bool:
-    """Whether a sniffed type is acceptable where a `kind` ("image", "audio", "video") is wanted."""
+    """Whether a sniffed type is acceptable where a `kind` ("image", "audio", "video", "text") is
+    wanted; text (a CSV) is what announces no media type (its bytes are checked as it is read)."""
+    if kind == "text":
+        return mime is None
     return mime is not None and mime in ACCEPTED.get(kind, frozenset())
 
 

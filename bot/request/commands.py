@@ -55,6 +55,11 @@ class Jobs:
 
 
 @dataclass(frozen=True)
+class CampaignForm:
+    """`/video campaign`: the campaign form."""
+
+
+@dataclass(frozen=True)
 class Cancel:
     job_id: str
 
@@ -148,9 +153,10 @@ class ThreadInstruction:
     voice: str | None = None  # lipsync: the subject whose voice says the line
     aspect: str | None = None  # a re-render at this aspect ("vertical", "for TikTok")
     reading: str = ""  # how a plain request was read, for the card ("re-render at 9:16")
+    same_seed: bool = False  # a campaign's `for 9:16`: the version again with its own seed
 
 
 Command = Union[  # noqa: UP007 (a runtime alias that isinstance() and match can use)
     VideoRequest, Help, Models, Jobs, Cancel, Spend, Audit, SubjectAdd, SubjectList, SubjectShow,
-    SubjectRemove, SubjectRename, SubjectVoice, SubjectConsent, SettingsShow, SettingsSet, Avatar,
+    SubjectRemove, SubjectRename, SubjectVoice, SubjectConsent, SettingsShow, SettingsSet, Avatar, CampaignForm,
 ]  # fmt: skip

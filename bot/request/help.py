@@ -52,9 +52,18 @@ version side by side in the browser, played in sync; it also sends you a persona
 there). Reactions: :white_check_mark: approves, :x: rejects, :repeat: asks for another take; without approvers anyone in the channel may, the requester included.
 On a clip's (or the card's) message, the shortcuts *Edit this clip* (a reply as a form) and *Save as subject*; in Workflow Builder, the step *Render a video*.""",
     "dm": """*Your DM with me is a private studio*: write a request there as after `/video` (same words and flags, no slash), and reply in its card's thread as in a channel; while a job renders, the thread shows my status line. Your DM is its own budget line (`/video settings budget USD` or `job-limit USD` there; you approve your own held jobs). When a version is worth the team's time, pick a channel under its card and press *Post to #channel*: it becomes a normal job card there, asked by you, with the clip as v1 in its thread and nothing charged twice.""",
+    "campaign": """*Campaigns* (a brief of up to 50 shots): `/video campaign` opens a form: title, model, \
+seconds, one or more aspects, takes per shot, and the shots, one `/video` line each (its own flags and \
+`{subjects}`), or a CSV/TSV file (`prompt`, and optionally `model`, `seconds`, `aspect`, `image`, `subject`). \
+Every line is checked before anything starts (errors come back with their line numbers), and the estimate \
+covers every shot × take × aspect. The channel gets one *board* (S1, S2, …, `N of M delivered`); clips land \
+in its thread, captioned `S3 v1`, and a contact sheet follows once every shot has one. In the board's \
+thread: `S3: make it dusk`, `S3 v1: warmer light`, `S3 again`, `final` (every approved version on the final \
+model) or `for 9:16 1:1` (every approved version again at those aspects, same seed). Over the job limit or \
+budget the campaign waits for one :white_check_mark: on its board; `/video cancel C7` stops it.""",
     "jobs": """*Jobs and spend*:
 • `/video jobs`: recent shots in this channel with their versions
-• `/video cancel JOB`: stop a job (its id is on the card); the requester or an approver
+• `/video cancel JOB`: stop a job (its id is on the card), or `C7` a whole campaign; the requester or an approver
 • `/video spend`: this month's spend against the budget
 • `/video audit`: who approved or rejected what, and when""",
     "settings": """*Settings* (per channel): `/video settings` shows them.
@@ -69,8 +78,8 @@ it waits for approval); `none` removes either
     "text": """*Writing commands*:
 • `/video help [TOPIC]`: this help, or one part of it (`/video help settings`, `/video help seconds`)
 • Quote a value with spaces: `--negative "blurry, text"`; Slack's curly quotes work too
-• The first word `help`, `models`, `jobs`, `cancel`, `subject`, `settings`, `avatar`, `spend` or \
-`audit` is always a command. To start a prompt with one of them, quote the prompt: \
+• The first word `help`, `models`, `jobs`, `cancel`, `subject`, `settings`, `avatar`, `spend`, \
+`campaign` or `audit` is always a command. To start a prompt with one of them, quote the prompt: \
 `/video "help wanted sign on a diner door"`
 • @mentions, #channels and @here are refused in prompts (a video model can't see who they are): \
 describe the person, or use a subject
@@ -91,6 +100,7 @@ HELP_TOPICS: dict[str, str] = {
     **{word: "threads" for word in ("notes", "note", "vertical", "offer")},
     **{word: "subject" for word in ("voice", "voices", "consent", "withdraw", "permission")},
     **{word: "jobs" for word in ("jobs", "cancel", "spend", "audit")},
+    **{word: "campaign" for word in ("campaign", "campaigns", "board", "brief", "csv")},
     **{word: "settings" for word in ("settings", "budget", "job-limit", "approvers", "approval")},
     **{word: "settings" for word in ("final-model", "draft-model", "default-model", "approver", "limit")},
     **{word: "text" for word in ("text", "quotes", "mentions", "help")},

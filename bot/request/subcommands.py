@@ -14,6 +14,7 @@ from bot.request.commands import (
     MAX_SCRIPT,
     Audit,
     Avatar,
+    CampaignForm,
     Cancel,
     Command,
     Help,
@@ -223,5 +224,6 @@ SUBCOMMAND_PARSERS: dict[str, Callable[[list[Token]], Command | Refusal]] = {
     "avatar": avatar,
     "spend": _no_args("spend", Spend()),
     "audit": _no_args("audit", Audit()),
+    "campaign": _no_args("campaign", CampaignForm()),
 }
 SUBCOMMANDS = tuple(SUBCOMMAND_PARSERS)

@@ -11,6 +11,7 @@ from bot.studio.intake import Telling
 from bot.studio.origin import Origin
 from bot.studio.thread_jobs import ThreadJobs
 from storage import approvals, channels
+from storage import campaigns as campaigns_db
 from storage import jobs as jobs_db
 from storage.db import Store
 from storage.rows import JobRow, TakeRow
@@ -48,6 +49,11 @@ class Decisions:
         if target is None:
             return
         shot_id, take_id = target
+        if take_id is None and kind != "again" and added:
+            campaign_id = await self.store.run(campaigns_db.campaign_of_board, shot_id)
+            if campaign_id is not None:
+                await self._decide_campaign(origin, campaign_id, shot_id, kind)
+                return
         subject = await self._subject(shot_id, take_id)
         if subject is None:
             return
@@ -71,6 +77,27 @@ class Decisions:
                 )
             return
         await self._decide(origin, job, take, kind if added else "withdrawn", "reaction")
+
+    async def _decide_campaign(self, origin: Origin, campaign_id: int, board: int, kind: str) -> None:
+        """✅ or ❌ on a campaign's board: the decision on every job it holds for approval (each
+        under the channel's rules, so of two approvers at once one starts each job)."""
+        campaign = await self.store.run(campaigns_db.get_campaign, campaign_id)
+        settings = await self.store.run(channels.get_settings, origin.team_id, origin.channel_id)
+        if campaign is None or not may_review(origin.user_id, settings.approvers, campaign["user_id"]):
+            return
+        started = False
+        for job_id in await self.store.run(campaigns_db.held_jobs, campaign_id):
+            if kind == "reject":
+                await self.cancellation.cancel(origin, f"J{job_id}", reason="rejected")
+                continue
+            decided = await self.store.run(
+                approvals.decide, team_id=origin.team_id, channel_id=origin.channel_id, job_id=job_id,
+                take_id=None, user_id=origin.user_id, decision="approve", via="reaction", label=f"J{job_id}",
+            )  # fmt: skip
+            started = started or decided.started
+        self.cards.touch(board)
+        if started:
+            self.wake()
 
     async def button(self, origin: Origin, action_id: str, value: str) -> str | None:
         """A button on a card (or the screening room), acting on the version it was rendered

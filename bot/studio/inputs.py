@@ -9,9 +9,11 @@ from pathlib import Path
 
 from bot.media.check import MediaRejected, check_audio, check_image
 from bot.media.fetch import Fetched, fetch_slack_file, fetch_url
+from bot.media.netpolicy import FetchRefused
 from bot.slack.workspace import current_token  # distribution mode: the request's workspace
 
 IMAGE_LIMIT = 10 * 1024 * 1024
+TABLE_LIMIT = 1024 * 1024  # a campaign's CSV of up to 50 shots is a few KB
 AUDIO_LIMIT = 5 * 1024 * 1024
 
 
@@ -55,6 +57,21 @@ class Inputs:
             raise
         url = None if slack_file else url
         return {"url": url, "path": str(fetched.path), "mime": info.mime, "seconds": info.seconds}
+
+    async def table(self, slack_file: dict) -> str:
+        """A CSV/TSV file attached in Slack, as text (UTF-8, or Latin-1 when it is not). Raises
+        FetchRefused with a message for the person."""
+        fetched = await self._fetch(None, slack_file, "table", kind="text", max_bytes=TABLE_LIMIT)
+        try:
+            raw = fetched.path.read_bytes()
+        finally:
+            fetched.path.unlink(missing_ok=True)
+        if b"\x00" in raw:
+            raise FetchRefused(f"{slack_file.get('name') or 'That file'} is not a CSV or TSV text file.")
+        try:
+            return raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            return raw.decode("latin-1")
 
     async def _fetch(
         self, url: str | None, slack_file: dict | None, prefix: str, *, kind: str, max_bytes: int

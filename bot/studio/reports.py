@@ -8,6 +8,7 @@ from bot.request.money import usd
 from bot.studio.origin import Origin
 from bot.studio.routes import Routes
 from storage import approvals, audit, channels
+from storage import campaigns as campaigns_db
 from storage import jobs as jobs_db
 from storage.clock import month_start_iso
 from storage.db import Store
@@ -21,9 +22,17 @@ class Reports:
     async def jobs_text(self, origin: Origin) -> str:
         """The channel's recent shots with their jobs and versions."""
         shots = await self.store.run(jobs_db.recent_shots, origin.team_id, origin.channel_id)
-        return answers.jobs_text(
+        text = answers.jobs_text(
             shots, lambda shot: f"(thread {shot['card_ts']})" if shot.get("card_ts") else ""
         )
+        campaigns = await self.store.run(campaigns_db.recent_campaigns, origin.team_id, origin.channel_id)
+        if not campaigns:
+            return text
+        lines = [
+            f"• C{c['id']} *{c['title']}*: {c['delivered']} of {c['shots']} delivered (`/video cancel C{c['id']}` stops it)"
+            for c in campaigns
+        ]
+        return "*Campaigns*\n" + "\n".join(lines) + "\n\n" + text
 
     async def settings_text(self, origin: Origin) -> str:
         """The channel's settings and this month's spend."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.cards import answers
+from bot.cards.board import CANCEL_CAMPAIGN, EVERY_ASPECT
 from bot.cards.offers import CONSENT_ACTION, OFFER_ACTION
 from bot.outcomes import Refusal
 from bot.request import (
@@ -30,8 +31,10 @@ from bot.request import (
     VideoRequest,
 )
 from bot.request.catalogue import Catalogue
+from bot.request.commands import CampaignForm
 from bot.request.help import help_for
 from bot.studio.avatar import Avatars
+from bot.studio.campaigns import Campaigns
 from bot.studio.cancel import Cancellation
 from bot.studio.consent import Consents, origin_of
 from bot.studio.decisions import Decisions
@@ -61,6 +64,7 @@ class Making:
     forms: Forms
     workflow_steps: WorkflowSteps
     shares: Shares | None = None  # Post to #channel: a DM draft shared into a channel
+    campaigns: Campaigns | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,7 @@ class Studio:
         self.forms = making.forms  # the New video modal and the clip shortcuts' modals
         self.workflow_steps = making.workflow_steps  # the Workflow Builder step "Render a video"
         self.shares = making.shares
+        self.campaigns = making.campaigns  # a brief of shots, one board
         self.decisions = reviewing.decisions
         self.cancellation = reviewing.cancellation
         self.reports = keeping.reports
@@ -186,6 +191,10 @@ class Studio:
             return await self.consent_and_run(origin, value)
         if action_id == OFFER_ACTION and self.thread_talk is not None:
             return await self.thread_talk.press_offer(origin, value)
+        if action_id == CANCEL_CAMPAIGN:
+            return await self.cancellation.cancel(origin, f"C{value}")
+        if action_id == EVERY_ASPECT and value.isdigit():
+            return await self.thread_jobs.every_aspect(origin, int(value), None)
         return await self.decisions.button(origin, action_id, value)
 
     async def consent_and_run(self, origin: Origin, token: str) -> str:
@@ -256,6 +265,8 @@ class Studio:
                 return await self.voices.set_voice(origin, command)
             case Avatar():
                 return await self.avatars.request(origin, command)
+            case CampaignForm() if self.campaigns is not None:
+                return await self.campaigns.from_mention(origin) or ""
         return "That part of Dailies is not available in this version; see `/video help`."
 
     async def cancel(self, origin: Origin, ref: str, reason: str = "cancelled") -> str:

@@ -14,6 +14,7 @@ from bot.delivery.fetch_back import FetchBack
 from bot.outcomes import Refusal, UserError
 from bot.providers.base import Mode, SourceInput
 from bot.request import ThreadInstruction, parse_reply
+from bot.request.campaign import ASPECTS, campaign_reply
 from bot.request.subject_limits import subject_names
 from bot.studio import thread_plan
 from bot.studio.clip_subject import ClipSubjects
@@ -23,6 +24,7 @@ from bot.studio.lipsync import LipSyncs
 from bot.studio.origin import Origin
 from bot.studio.subjects import Unresolved, apply_subjects
 from storage import approvals, channels
+from storage import campaigns as campaigns_db
 from storage import jobs as jobs_db
 from storage.rows import JobRow, TakeRow
 
@@ -56,6 +58,11 @@ class ThreadJobs:
     ) -> str | None:
         """A person's reply in a thread: an edit, `again`, `extend …`, `final`, `save as subject`.
         None when the thread is not a job's (ignored) or the job started; otherwise a message."""
+        campaign_id = await self.store.run(
+            campaigns_db.campaign_in_thread, origin.team_id, origin.channel_id, thread_ts
+        )
+        if campaign_id is not None:
+            return await self._on_board(replace(origin, files=tuple(files)), campaign_id, text)
         shot = await self.store.run(jobs_db.shot_by_card, origin.team_id, origin.channel_id, thread_ts)
         if shot is None:
             return None
@@ -80,6 +87,71 @@ class ThreadJobs:
 
         read = await self.intent.read(origin, rules.text, rules.version, check)
         return rules if read is None else read
+
+    async def _on_board(self, origin: Origin, campaign_id: int, text: str) -> str | None:
+        """A reply in a campaign board's thread: `S3: …` works on that shot as a reply in its own
+        thread would; `final` renders every shot's approved version on the final model."""
+        said = campaign_reply(text)
+        if isinstance(said, Refusal):
+            return said.message
+        number, rest = said
+        if number is None and rest.startswith("for "):
+            return await self.every_aspect(origin, campaign_id, rest.split()[1:])
+        if number is None:
+            view = await self.store.run(campaigns_db.campaign_view, campaign_id)
+            told = []
+            per_shot = [
+                (shot, [t for t in shot.takes if t.get("approved_at")])
+                for shot in (view.shots if view else ())
+            ]
+            approved = [(shot, takes[-1]["version"]) for shot, takes in per_shot if takes]
+            if not approved:
+                return "No shot has an approved version yet: approve one (react :white_check_mark: on its clip) first."
+            for shot, version in approved:
+                each = replace(origin, source_key=f"{origin.source_key}:S{shot.number}")
+                message = await self.start(
+                    each, shot.shot["id"], ThreadInstruction("final", version=version), 1
+                )
+                if message:
+                    told.append(f"S{shot.number}: {message}")
+            return "\n".join(told) or None
+        shot_id = await self.store.run(campaigns_db.shot_number, campaign_id, number)
+        if shot_id is None:
+            return f"This campaign has no S{number}."
+        instruction = parse_reply(rest, catalogue=self.routes.catalogue)
+        if isinstance(instruction, Refusal):
+            return instruction.message
+        return await self.start(origin, shot_id, instruction, instruction.takes)
+
+    async def every_aspect(self, origin: Origin, campaign_id: int, aspects: list[str] | None) -> str | None:
+        """`for 9:16 1:1`: each shot's approved version again at each aspect (same prompt, model
+        and seed), as new versions of that shot; `aspects` None (the board's Every aspect button):
+        at each aspect the version was not rendered at."""
+        view = await self.store.run(campaigns_db.campaign_view, campaign_id)
+        if view is None or view.campaign["channel_id"] != origin.channel_id:
+            return "That campaign is not in this channel."
+        told, started = [], 0
+        for shot in view.shots:
+            approved = [t for t in shot.takes if t.get("approved_at")]
+            if not approved:
+                continue
+            version = approved[-1]["version"]
+            own = next(
+                (j["request"].get("aspect") for j in shot.jobs if j["id"] == approved[-1]["job_id"]), None
+            )
+            for aspect in aspects if aspects is not None else [a for a in ASPECTS if a != own]:
+                each = replace(origin, source_key=f"{origin.source_key}:S{shot.number}:{aspect}")
+                ins = ThreadInstruction(
+                    "again", version=version, aspect=aspect, reading=f"re-render at {aspect}", same_seed=True
+                )
+                message = await self.start(each, shot.shot["id"], ins, 1)
+                if message:
+                    told.append(f"S{shot.number} v{version} at {aspect}: {message}")
+                else:
+                    started += 1
+        if not started and not told:
+            return "No shot has an approved version yet: approve one (react :white_check_mark: on its clip) first."
+        return "\n".join(told) or None
 
     async def another_take(self, origin: Origin, take_id: int) -> str | None:
         """The same request as that version again, as a new version with a new seed."""
@@ -126,7 +198,7 @@ class ThreadJobs:
                 mode = Mode.IMAGE
             request["mode"] = mode.value
         model = self.routes.catalogue[plan.model]
-        seeds = _seeds(plan.takes) if model.seeds else ()
+        seeds = (plan.seeds or _seeds(plan.takes)) if model.seeds else ()
         new = origin.new_job(
             plan.kind, plan.model, plan.backend, request,
             estimate_usd=plan.estimate_usd, title=request.get("instruction") or request.get("prompt") or "",
@@ -173,6 +245,8 @@ class ThreadJobs:
         plan = await self._plan(origin, ins, takes, take, job)
         if isinstance(plan, Refusal):
             return plan.message
+        if ins.same_seed and take.get("seed") is not None:
+            plan = dataclasses.replace(plan, seeds=(take["seed"],))
         return await self._with_subjects(origin, ins, plan)
 
     async def _with_subjects(

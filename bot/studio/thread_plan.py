@@ -39,6 +39,7 @@ class ThreadJob:
     estimate_usd: float
     parent_take_id: int | None  # the clip an edit/extend works on
     source: dict | None = None  # that clip's take row, with its job's model and backend
+    seeds: tuple[int | None, ...] = ()  # set: these takes' seeds (a campaign's `for 9:16`, same seed)
 
 
 def _versions(takes: Sequence[TakeRow]) -> str:

@@ -14,11 +14,13 @@ from bot.cards.thread_notes import ThreadNotes
 from bot.outcomes import Refusal
 from bot.request import ThreadInstruction, parse_reply
 from bot.request.addressee import for_dailies, named_version
+from bot.request.campaign import campaign_reply
 from bot.request.note_kinds import CHANGE, note_kind, without_people
 from bot.request.timecode import find_timecode
 from bot.studio import thread_plan
 from bot.studio.origin import Origin
 from bot.studio.thread_jobs import ThreadJobs
+from storage import campaigns as campaigns_db
 from storage import channels, review_notes
 from storage import jobs as jobs_db
 from storage.db import Store
@@ -53,7 +55,17 @@ class ThreadTalk:
         )  # fmt: skip
         if spoken_to:
             return await self.thread_jobs.reply(origin, thread_ts, text, origin.files)
-        await self._keep(origin, shot["id"], thread_ts, ts, text, bot_user_id)
+        shot_id = shot["id"]
+        if shot.get("campaign_id") and shot.get("campaign_shot") is None:
+            # on a campaign's board, `S3: …` is a note on that shot's version
+            said = campaign_reply(text)
+            if isinstance(said, Refusal) or said[0] is None:
+                return None
+            found = await self.store.run(campaigns_db.shot_number, shot["campaign_id"], said[0])
+            if found is None:
+                return None
+            shot_id, text = found, said[1]
+        await self._keep(origin, shot_id, thread_ts, ts, text, bot_user_id)
         return None
 
     async def _keep(

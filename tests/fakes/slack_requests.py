@@ -288,6 +288,8 @@ def _field_state(element: dict, value) -> dict:
     if kind in ("multi_static_select", "checkboxes"):
         chosen = [options[v] for v in value] if value is not None else element.get("initial_options", [])
         return {"type": kind, "selected_options": chosen}
+    if kind == "file_input":  # the file objects Slack holds (ids and names), or none
+        return {"type": kind, "files": value or []}
     if kind == "conversations_select":
         return {"type": kind, "selected_conversation": value or element.get("initial_conversation")}
     return {"type": kind, "value": value if value is not None else element.get("initial_value")}

@@ -26,6 +26,7 @@ ORDER = [
     "m019_take_interactions",
     "m020_model_sightings",
     "m021_signin_states",
+    "m022_campaigns",
 ]
 
 

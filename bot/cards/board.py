@@ -1,0 +1,159 @@
+"""A campaign's board: a pure rendering of its shots S1…Sn (prompt, state, versions, cost) and the
+totals, the one message a campaign posts; edited in place like a job card."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.cards.blocks import STATE_LINE
+from bot.request.money import usd
+from bot.slack.budget import Priority
+from storage.campaigns import CampaignView
+from storage.rows import ShotRow
+from storage.states import JobState, TakeState
+
+MAX_LISTED = 40  # shots listed one line each (a message holds 50 blocks; the rest are summed up)
+EVERY_ASPECT = "campaign_every_aspect"  # each approved version again at the other aspects
+CANCEL_CAMPAIGN = "campaign_cancel"
+_UNFINISHED = (JobState.AWAITING_APPROVAL, JobState.QUEUED, JobState.RENDERING, JobState.UPLOADING)
+
+
+def _button(text: str, action_id: str, value: str, style: str | None = None) -> dict:
+    button = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": text},
+        "action_id": action_id,
+        "value": value,
+    }
+    if style:
+        button["style"] = style
+    return button
+
+
+@dataclass(frozen=True)
+class BoardView:
+    campaign: CampaignView
+    approvers: tuple[str, ...] = ()
+    rooms: dict[int, str] = field(default_factory=dict)  # S number -> its screening room's link
+
+    @property
+    def shot(self) -> ShotRow:
+        """The board's own row (its message ts, its workspace), as a card's view has its shot."""
+        return self.campaign.board
+
+
+def _shot_state(jobs: list) -> str:
+    states = [j["state"] for j in jobs]
+    for state in (
+        JobState.AWAITING_APPROVAL,
+        JobState.RENDERING,
+        JobState.UPLOADING,
+        JobState.QUEUED,
+    ):
+        if state in states:
+            return state
+    return states[-1] if states else JobState.QUEUED
+
+
+def _delivered(view: BoardView) -> int:
+    return sum(1 for s in view.campaign.shots if any(t["state"] == TakeState.DELIVERED for t in s.takes))
+
+
+def _cost(takes: list) -> float:
+    return sum(t.get("cost_usd") or 0.0 for t in takes)
+
+
+def render_board(view: BoardView) -> tuple[str, list[dict]]:
+    """(fallback text, blocks) of the board."""
+    campaign = view.campaign.campaign
+    shots = view.campaign.shots
+    delivered, total = _delivered(view), len(shots)
+    spent = sum(_cost(s.takes) for s in shots)
+    held = any(j["state"] == JobState.AWAITING_APPROVAL for s in shots for j in s.jobs)
+    brief = campaign["brief"]
+    title = f":clapper: *{campaign['title']}* · campaign C{campaign['id']}"
+    facts = (
+        f"{brief.get('model', '')} · {', '.join(brief.get('aspects', ()))} · "
+        f"{brief.get('takes', 1)} take(s) per shot · asked by <@{campaign['user_id']}>"
+    )
+    totals = (
+        f"*{delivered} of {total} delivered* · spent {usd(spent)} of {usd(campaign['estimate_usd'] or 0)} "
+        "estimated"
+    )
+    blocks: list[dict] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"{title}\n{facts}"}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": totals}},
+    ]
+    if held:
+        who = ", ".join(f"<@{u}>" for u in view.approvers) or "anyone in the channel"
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [
+                    {
+                        "type": "mrkdwn",
+                        "text": f":raised_hand: The campaign waits for one approval of "
+                        f"{usd(campaign['estimate_usd'] or 0)}: {who} can react :white_check_mark: here.",
+                    }
+                ],
+            }
+        )
+    blocks.append({"type": "divider"})
+    for shot in shots[:MAX_LISTED]:
+        state = _shot_state(shot.jobs)
+        versions = [t for t in shot.takes if t["state"] == TakeState.DELIVERED]
+        approved = [t for t in shot.takes if t.get("approved_at")]
+        prompt = (shot.shot.get("title") or "").replace("\n", " ")
+        prompt = prompt if len(prompt) <= 120 else prompt[:119] + "…"
+        line = (
+            f"*S{shot.number}* {STATE_LINE.get(state, state)} · {len(versions)} version(s)"
+            + (f" · approved v{approved[-1]['version']}" if approved else "")
+            + f" · {usd(_cost(shot.takes))}"
+            + (f" · <{view.rooms[shot.number]}|screening room>" if shot.number in view.rooms else "")
+            + f"\n>{prompt}"
+        )
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": line[:3000]}})
+    if len(shots) > MAX_LISTED:
+        rest = shots[MAX_LISTED:]
+        done = sum(1 for s in rest if any(t["state"] == TakeState.DELIVERED for t in s.takes))
+        more = f"…and S{rest[0].number}–S{rest[-1].number}: {done} of {len(rest)} delivered"
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": more}]})
+    buttons = []
+    if any(t.get("approved_at") for s in shots for t in s.takes):
+        buttons.append(_button("Every aspect", EVERY_ASPECT, str(campaign["id"])))
+    if any(j["state"] in _UNFINISHED for s in shots for j in s.jobs):
+        buttons.append(_button("Cancel campaign", CANCEL_CAMPAIGN, str(campaign["id"]), "danger"))
+    if buttons:
+        blocks.append({"type": "actions", "block_id": f"campaign_{campaign['id']}", "elements": buttons})
+    blocks.append(
+        {
+            "type": "context",
+            "elements": [
+                {
+                    "type": "mrkdwn",
+                    "text": "Reply here with `S3: make it dusk` to change a shot, `final` for the approved "
+                    "versions on the final model. React on a clip to decide on it.",
+                }
+            ],
+        }
+    )
+    text = f"{campaign['title']}: {delivered} of {total} delivered"
+    return text, blocks
+
+
+def board_key(view: BoardView) -> tuple:
+    """What the board's reader would call its state: each shot's job and take states."""
+    return tuple(
+        (s.number, tuple(j["state"] for j in s.jobs), tuple(t["state"] for t in s.takes))
+        for s in view.campaign.shots
+    )
+
+
+def board_priority(view: BoardView, last_sent: tuple | None) -> Priority:
+    """A board whose every shot has settled goes first; a changed state next; else progress."""
+    jobs = [j for s in view.campaign.shots for j in s.jobs]
+    if all(j["state"] not in (JobState.QUEUED, JobState.RENDERING, JobState.UPLOADING) for j in jobs):
+        return Priority.URGENT
+    if board_key(view) != last_sent:
+        return Priority.STATE
+    return Priority.PROGRESS

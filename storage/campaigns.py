@@ -1,0 +1,243 @@
+"""Campaigns: the board (a shot row whose message is every campaign shot's thread), shots S1…Sn
+each with its jobs, stored with one cost-gate decision for the whole campaign."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from typing import Any
+
+from bot.request.review import GateDecision, gate
+from storage import approvals, audit, channels
+from storage.clock import now_iso
+from storage.db import Db
+from storage.gate import HELD_NOTE
+from storage.jobs import DuplicateTrigger, NewJob, create_job, get_shot, shot_view
+from storage.rows import JobRow, ShotRow, TakeView
+from storage.states import JobState, TakeState
+
+
+@dataclass(frozen=True)
+class NewCampaign:
+    team_id: str
+    channel_id: str
+    user_id: str
+    title: str
+    brief: dict[str, Any]
+    source_key: str  # what triggered it: one campaign per trigger
+    shots: tuple[tuple[str, tuple[NewJob, ...]], ...]  # per shot: its title and its jobs (one per aspect)
+
+
+@dataclass(frozen=True)
+class StoredCampaign:
+    campaign_id: int
+    board_shot_id: int
+    shot_ids: tuple[int, ...]
+    decision: GateDecision | None  # None: nothing to decide (no limit or budget set)
+
+
+@dataclass(frozen=True)
+class CampaignShotView:
+    number: int
+    shot: ShotRow
+    jobs: list[JobRow]
+    takes: list[TakeView]
+
+
+@dataclass(frozen=True)
+class CampaignView:
+    campaign: dict[str, Any]
+    board: ShotRow
+    shots: tuple[CampaignShotView, ...]
+
+
+def create_campaign(db: Db, new: NewCampaign, since: str) -> StoredCampaign:
+    """Store the board, the campaign, its shots and their jobs in one transaction under the
+    channel's lock, all started or all held on one gate decision for the campaign's total.
+    Raises DuplicateTrigger for a trigger already stored."""
+    total = round(sum(j.estimate_usd for _, jobs in new.shots for j in jobs), 2)
+    with db.atomic():
+        existing = db.execute("SELECT id FROM campaigns WHERE source_key = ?", [new.source_key]).fetchone()
+        if existing:
+            raise DuplicateTrigger(existing[0])
+        channels.lock_channel(db, new.team_id, new.channel_id)
+        settings = channels.get_settings(db, new.team_id, new.channel_id)
+        decision = None
+        if settings.job_limit_usd is not None or settings.budget_usd is not None:
+            decision = gate(
+                total,
+                job_limit=settings.job_limit_usd,
+                budget=settings.budget_usd,
+                spent=channels.month_spend(db, new.team_id, new.channel_id, since),
+                reserved=approvals.reserved(db, new.team_id, new.channel_id),
+            )
+        now = now_iso()
+        owner = {"team_id": new.team_id, "channel_id": new.channel_id, "user_id": new.user_id}
+        board = db.insert("shots", {**owner, "title": new.title[:300], "created_at": now})
+        campaign_id = db.insert(
+            "campaigns",
+            {
+                **owner,
+                "title": new.title[:300],
+                "brief": json.dumps(new.brief),
+                "board_shot_id": board,
+                "estimate_usd": total,
+                "source_key": new.source_key,
+                "created_at": now,
+            },
+        )
+        db.execute("UPDATE shots SET campaign_id = ? WHERE id = ?", [campaign_id, board])
+        held_for = decision.reason if decision is not None and not decision.start else None
+        shot_ids = []
+        for number, (title, jobs) in enumerate(new.shots, start=1):
+            shot_id = db.insert("shots", {**owner, "title": title[:300], "created_at": now})
+            db.execute(
+                "UPDATE shots SET campaign_id = ?, campaign_shot = ? WHERE id = ?",
+                [campaign_id, number, shot_id],
+            )
+            for job in jobs:
+                job = replace(job, shot_id=shot_id)
+                if held_for is not None:
+                    note = HELD_NOTE.format(reason=f"the campaign's {held_for}")
+                    notes = [*job.request.get("notes", []), note]
+                    job = replace(
+                        job, state=JobState.AWAITING_APPROVAL, request={**job.request, "notes": notes}
+                    )
+                create_job(db, job)
+            shot_ids.append(shot_id)
+        if decision is not None:
+            note = f"held: {held_for}" if held_for is not None else f"started: ${total:,.2f}"
+            audit.record(db, new.team_id, new.channel_id, new.user_id, "gate", f"campaign {note}", None)
+    return StoredCampaign(campaign_id, board, tuple(shot_ids), decision)
+
+
+def get_campaign(db: Db, campaign_id: int) -> dict[str, Any] | None:
+    rows = list(db["campaigns"].rows_where("id = ?", [campaign_id]))
+    if not rows:
+        return None
+    row = dict(rows[0])
+    row["brief"] = json.loads(row["brief"] or "{}")
+    return row
+
+
+def board_of(db: Db, shot_id: int) -> int | None:
+    """The board shot of the campaign `shot_id` is a shot of (None outside campaigns and for the
+    board itself)."""
+    row = db.execute(
+        "SELECT c.board_shot_id FROM shots s JOIN campaigns c ON c.id = s.campaign_id "
+        "WHERE s.id = ? AND s.campaign_shot IS NOT NULL",
+        [shot_id],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def share_board(db: Db, campaign_id: int, board_ts: str) -> None:
+    """The board was posted at `board_ts`: every shot of the campaign has its thread there."""
+    db.execute(
+        "UPDATE shots SET card_ts = ? WHERE campaign_id = ? AND campaign_shot IS NOT NULL AND card_ts IS NULL",
+        [board_ts, campaign_id],
+    )
+
+
+def campaign_of_board(db: Db, board_shot_id: int) -> int | None:
+    row = db.execute("SELECT id FROM campaigns WHERE board_shot_id = ?", [board_shot_id]).fetchone()
+    return row[0] if row else None
+
+
+def campaign_in_thread(db: Db, team_id: str, channel_id: str, thread_ts: str) -> int | None:
+    """The campaign whose board is the message `thread_ts` (None for any other thread)."""
+    row = db.execute(
+        "SELECT c.id FROM campaigns c JOIN shots s ON s.id = c.board_shot_id "
+        "WHERE s.team_id = ? AND s.channel_id = ? AND s.card_ts = ?",
+        [team_id, channel_id, thread_ts],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def shot_number(db: Db, campaign_id: int, number: int) -> int | None:
+    """The shot id of S`number` in the campaign."""
+    row = db.execute(
+        "SELECT id FROM shots WHERE campaign_id = ? AND campaign_shot = ?", [campaign_id, number]
+    ).fetchone()
+    return row[0] if row else None
+
+
+def campaign_view(db: Db, campaign_id: int) -> CampaignView | None:
+    """The campaign, its board row and each shot with its jobs and takes, in shot order."""
+    campaign = get_campaign(db, campaign_id)
+    if campaign is None:
+        return None
+    board = get_shot(db, campaign["board_shot_id"])
+    assert board is not None
+    rows = db.query(
+        "SELECT id, campaign_shot FROM shots WHERE campaign_id = ? AND campaign_shot IS NOT NULL "
+        "ORDER BY campaign_shot",
+        [campaign_id],
+    )
+    shots = []
+    for row in rows:
+        shot, jobs, takes = shot_view(db, row["id"])
+        assert shot is not None
+        shots.append(CampaignShotView(row["campaign_shot"], shot, jobs, takes))
+    return CampaignView(campaign, board, tuple(shots))
+
+
+def held_jobs(db: Db, campaign_id: int) -> list[int]:
+    """The campaign's jobs waiting for its approval."""
+    rows = db.query(
+        "SELECT j.id FROM jobs j JOIN shots s ON s.id = j.shot_id WHERE s.campaign_id = ? AND j.state = ?",
+        [campaign_id, JobState.AWAITING_APPROVAL],
+    )
+    return [r["id"] for r in rows]
+
+
+def recent_campaigns(db: Db, team_id: str, channel_id: str, limit: int = 5) -> list[dict[str, Any]]:
+    """The channel's latest campaigns: id, title, how many shots, how many have a delivered clip."""
+    return db.query(
+        "SELECT c.id, c.title, "
+        "(SELECT count(*) FROM shots s WHERE s.campaign_id = c.id AND s.campaign_shot IS NOT NULL) AS shots, "
+        "(SELECT count(DISTINCT t.shot_id) FROM takes t JOIN shots s ON s.id = t.shot_id "
+        " WHERE s.campaign_id = c.id AND t.state = ?) AS delivered "
+        "FROM campaigns c WHERE c.team_id = ? AND c.channel_id = ? ORDER BY c.id DESC LIMIT ?",
+        [TakeState.DELIVERED, team_id, channel_id, limit],
+    )
+
+
+def unfinished_jobs(db: Db, campaign_id: int) -> list[int]:
+    """The campaign's jobs still waiting or rendering, oldest first."""
+    rows = db.query(
+        "SELECT j.id FROM jobs j JOIN shots s ON s.id = j.shot_id WHERE s.campaign_id = ? "
+        "AND j.state IN (?, ?, ?, ?) ORDER BY j.id",
+        [campaign_id, JobState.AWAITING_APPROVAL, JobState.QUEUED, JobState.RENDERING, JobState.UPLOADING],
+    )
+    return [r["id"] for r in rows]
+
+
+def claim_sheet(db: Db, campaign_id: int) -> list[tuple[int, dict[str, Any]]] | None:
+    """When every shot has a delivered version and none is still rendering, and the sheet has not
+    shown these versions yet: record them as shown and return (S number, latest delivered take)
+    per shot, for this caller to post; otherwise None. One transaction, so one replica posts it."""
+    with db.atomic():
+        row = db.execute(
+            f"SELECT sheet_key FROM campaigns WHERE id = ?{db.for_update}", [campaign_id]
+        ).fetchone()
+        if row is None:
+            return None
+        view = campaign_view(db, campaign_id)
+        assert view is not None
+        latest = []
+        for shot in view.shots:
+            if any(t["state"] not in _SETTLED for t in shot.takes):
+                return None
+            delivered = [t for t in shot.takes if t["state"] == TakeState.DELIVERED]
+            if not delivered:
+                return None
+            latest.append((shot.number, dict(delivered[-1])))
+        key = ",".join(str(t["id"]) for _, t in latest)
+        if not latest or key == row[0]:
+            return None
+        db.execute("UPDATE campaigns SET sheet_key = ? WHERE id = ?", [key, campaign_id])
+    return latest
+
+
+_SETTLED = (TakeState.DELIVERED, TakeState.FAILED, TakeState.CANCELLED, TakeState.HELD)
