@@ -109,7 +109,7 @@ async def test_veo_extension_and_reference_images_on_the_aimlapi_gateway(tmp_pat
         assert reference["duration"] == 8 and len(reference["image_urls"]) == 1
         assert reference["image_urls"][0].startswith("data:image/png;base64,")
         # the gateway has no fast reference id: refused at once with what to use, before a job exists
-            assert "takes no reference images" in refused and "veo-3.1 for subjects" in refused
+        assert "takes no reference images" in refused and "veo-3.1 for subjects" in refused
         assert len(await bot.jobs()) == 3 and len(fake.created()) == 3
 
 
