@@ -118,11 +118,13 @@ async def _save_body(response: httpx.Response, dest: Path, *, kind: str, max_byt
                     head += chunk[: _HEAD - len(head)]
                 digest.update(chunk)
                 out.write(chunk)
-        mime = sniff(head)
-        if mime is None or not accepts(kind, mime):
+        sniffed = sniff(head)
+        if not accepts(kind, sniffed):
             raise FetchRefused(
-                f"That link didn't return {_an(kind)} file I can use ({mime or 'unknown type'})."
+                f"That link didn't return {_an(kind)} file I can use ({sniffed or 'unknown type'})."
             )
+        # text (a CSV) announces no media type: its bytes are checked as it is read
+        mime = sniffed or "text/plain"
         part.replace(dest)
     except BaseException:
         part.unlink(missing_ok=True)
