@@ -135,6 +135,8 @@ class Rendering:
         delay = 0.0 if provider.poll_seconds else config.poll_seconds
         attempt, last_progress = 0, None
         polled, failing = False, None  # failing: the error of the polls since the last answer
+        answered = time.monotonic()  # the delay runs from the last answer, not from our bookkeeping:
+        # a take that waited for the database (restarted meanwhile) polls at once when it is back
         while True:
             # a job never hangs; but after a restart it gets one look at the provider before this
             if polled and time.time() > deadline:
@@ -145,9 +147,11 @@ class Rendering:
                     "the job was stopped. Try again, or pick another model."
                 )
             polled = True
+            due = max(0.0, delay - (time.monotonic() - answered))
             try:
-                status = await self.poller.check(task_id, spec, min(delay, max(0.0, deadline - time.time())))
+                status = await self.poller.check(task_id, spec, min(due, max(0.0, deadline - time.time())))
             except Retryable as exc:
+                answered = time.monotonic()
                 attempt += 1
                 delay = backoff(attempt, config.poll_seconds, config.poll_ceiling_seconds, exc.retry_after)
                 note = waiting_note(provider.backend, exc)
@@ -157,6 +161,7 @@ class Rendering:
                 continue
             except ProviderError as exc:
                 raise TakeFailed(user_message(provider.backend, exc)) from None
+            answered = time.monotonic()
             if failing is not None:
                 failing = None
                 await ctx.update(status_note=None)
