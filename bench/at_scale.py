@@ -239,17 +239,24 @@ def _reset(url: str) -> None:
         pg.execute("SELECT pg_stat_statements_reset()")
 
 
-def _statements(url: str, roles: list[str]) -> dict[str, int]:
-    """Statements each role ran since the last reset (pg_stat_statements, top-level, with
-    BEGIN/COMMIT and other utility statements)."""
+def _statements(url: str, roles: list[str]) -> dict[str, dict[str, int]]:
+    """Statements each role ran since the last reset, by their first word (pg_stat_statements,
+    top-level statements, BEGIN/COMMIT and other utility statements included)."""
     with psycopg.connect(url, autocommit=True) as pg:
         rows = pg.execute(
-            "SELECT r.rolname, coalesce(sum(s.calls), 0) FROM pg_roles r"
-            " LEFT JOIN pg_stat_statements s ON s.userid = r.oid"
-            " WHERE r.rolname = ANY(%s) GROUP BY r.rolname",
+            "SELECT r.rolname, upper(split_part(ltrim(s.query), ' ', 1)), sum(s.calls)"
+            " FROM pg_stat_statements s JOIN pg_roles r ON s.userid = r.oid"
+            " WHERE r.rolname = ANY(%s) GROUP BY 1, 2",
             [roles],
         ).fetchall()
-    return {name: int(calls) for name, calls in rows}
+    found: dict[str, dict[str, int]] = {role: {} for role in roles}
+    for role, kind, calls in rows:
+        found[role][kind] = found[role].get(kind, 0) + int(calls)
+    return found
+
+
+def _total(by_role: dict[str, dict[str, int]]) -> int:
+    return sum(sum(kinds.values()) for kinds in by_role.values())
 
 
 async def cost_per_job(server: StatsPostgres, count: int, jobs: int) -> dict:
@@ -274,7 +281,7 @@ async def cost_per_job(server: StatsPostgres, count: int, jobs: int) -> dict:
             cpu_before = [cpu_seconds(st.proc.pid) for st in stages]
             await asyncio.sleep(IDLE_SECONDS)
             idle_cpu = sum(cpu_seconds(st.proc.pid) - b for st, b in zip(stages, cpu_before, strict=True))
-            idle_statements = sum(_statements(url, roles).values())
+            idle_statements = _total(_statements(url, roles))
             _reset(url)
             cpu_before = [cpu_seconds(st.proc.pid) for st in stages]
             begun = time.monotonic()
@@ -307,8 +314,12 @@ async def cost_per_job(server: StatsPostgres, count: int, jobs: int) -> dict:
         "seconds": round(took, 1),
         "cpu_s_per_job": round(sum(cpu) / jobs, 4),
         "cpu_s_each": [round(c, 2) for c in cpu],
-        "statements_per_job": round(sum(statements.values()) / jobs, 1),
-        "statements_each": [statements.get(role, 0) for role in roles],
+        "statements_per_job": round(_total(statements) / jobs, 1),
+        "statements_each": [sum(statements[role].values()) for role in roles],
+        "statements_by_kind_per_job": {
+            kind: round(sum(statements[role].get(kind, 0) for role in roles) / jobs, 1)
+            for kind in sorted({k for kinds in statements.values() for k in kinds})
+        },
         "idle_cpu_s_per_min": round(idle_cpu / IDLE_SECONDS * 60, 2),
         "idle_statements_per_min": round(idle_statements / IDLE_SECONDS * 60, 1),
     }
