@@ -13,6 +13,7 @@ from pathlib import Path
 import psycopg
 
 from bench.ack import PROMPT, percentile
+from bench.campaign import _loop_lag
 from bench.replicas import replicas
 from bench.stack import BenchKling, BenchSlack, Stage
 from tests.fakes.kling import Task
@@ -129,7 +130,12 @@ async def ack_with_1000_in_flight(url: str, jobs: int, probes: int) -> dict:
             started = await _start_jobs(stages, slack, kling, 0, jobs, "FILL")
             await asyncio.sleep(1.0)
             in_flight = [await st.in_flight() for st in stages]
+            edits = slack.count("chat.update")
+            lags: list[float] = []  # this process's own loop lag: the stand-ins and probes share it
+            ticker = asyncio.create_task(_loop_lag(lags))
             busy = _ms(await _acks(stages, probes, "BUSY"))
+            ticker.cancel()
+            edits = slack.count("chat.update") - edits
     finally:
         await kling.close()
         await slack.stop()
@@ -140,6 +146,8 @@ async def ack_with_1000_in_flight(url: str, jobs: int, probes: int) -> dict:
         "started_s": round(started, 1),
         "idle": idle,
         "busy": busy,
+        "edits_during_probes": edits,
+        "bench_loop_lag_p99_ms": round(percentile(lags, 99) * 1000, 1),
         "p99_ratio": round(busy["p99_ms"] / idle["p99_ms"], 2),
     }
 
