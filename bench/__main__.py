@@ -1,8 +1,8 @@
 """`python -m bench`: run the benchmarks against local stand-ins and print one table.
 
 python -m bench                    # everything (20 minutes or more on 2 cores; the campaign is ~10)
-python -m bench --quick            # smaller runs (7 min 55 s on 2 cores, 2026-12-01)
-python -m bench --only ack,try     # a subset: ack, burst, delivery, screening, traffic, try, preview, replicas,
+python -m bench --quick            # smaller runs (7 min 55 s on 2 cores, 2026-12-01; `scale` adds ~2 min)
+python -m bench --only ack,try     # a subset: ack, burst, delivery, screening, traffic, try, preview, replicas, scale,
                                    # reference_video
 python -m bench --only campaign    # Slack-tier campaign only: 80 jobs, then 300 (about 10 minutes)
 python -m bench --only scale       # PostgreSQL at scale: 1,000 in flight on 2 replicas, a restart under
