@@ -6,7 +6,7 @@ python -m bench --only ack,try     # a subset: ack, burst, delivery, screening, 
                                    # reference_video
 python -m bench --only campaign    # Slack-tier campaign only: 80 jobs, then 300 (about 10 minutes)
 python -m bench --only scale       # PostgreSQL at scale: 1,000 in flight on 2 replicas, a restart under
-                                   # 200 takes, CPU and SQL per job for 1 and 2 replicas (--quick: ~3 min)
+                                   # 200 takes, CPU and SQL per job for 1 and 2 replicas (--quick: ~2 min)
 """
 
 from __future__ import annotations
