@@ -1,10 +1,12 @@
 """`python -m bench`: run the benchmarks against local stand-ins and print one table.
 
 python -m bench                    # everything (20 minutes or more on 2 cores; the campaign is ~10)
-python -m bench --quick            # smaller runs (7 min 55 s on 2 cores, 2026-12-01)
-python -m bench --only ack,try     # a subset: ack, burst, delivery, screening, traffic, try, preview, replicas,
+python -m bench --quick            # smaller runs (7 min 55 s on 2 cores, 2026-12-01; `scale` adds ~2 min)
+python -m bench --only ack,try     # a subset: ack, burst, delivery, screening, traffic, try, preview, replicas, scale,
                                    # reference_video
 python -m bench --only campaign    # Slack-tier campaign only: 80 jobs, then 300 (about 10 minutes)
+python -m bench --only scale       # PostgreSQL at scale: 1,000 in flight on 2 replicas, a restart under
+                                   # 200 takes, CPU and SQL per job for 1 and 2 replicas (--quick: ~2 min)
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import subprocess
 import sys
 
 from bench.ack import measure_ack
+from bench.at_scale import measure_at_scale
 from bench.burst import measure_burst
 from bench.campaign import measure_campaigns
 from bench.preview_speed import measure_preview_speed
@@ -29,7 +32,7 @@ from bench.traffic import measure_traffic
 from bench.try_wall import measure_try
 
 NAMES = ("ack", "burst", "delivery", "screening", "traffic", "try", "preview", "replicas", "reference_video")
-NAMES += ("campaign",)
+NAMES += ("campaign", "scale")
 
 
 def run(name: str, quick: bool) -> dict:
@@ -49,6 +52,12 @@ def run(name: str, quick: bool) -> dict:
         return measure_try()
     if name == "reference_video":
         return asyncio.run(measure_reference_video((5, 50) if quick else (5, 50, 100)))
+    if name == "scale":  # the 1,000 in flight and the 200 takes restarted are kept in --quick
+        return asyncio.run(
+            measure_at_scale(
+                jobs=1000, probes=30 if quick else 100, takes=200, delivered=60 if quick else 200
+            )
+        )
     if name == "replicas":
         return asyncio.run(measure_replicas(jobs=300 if quick else 600, probes=30 if quick else 100))
     return measure_preview_speed()

@@ -47,8 +47,11 @@ class PollLog(BenchKling):
 
 
 @asynccontextmanager
-async def replicas(count: int, slack, kling, **env: str) -> AsyncIterator[list[Stage]]:
-    """`count` `dailies serve` processes on the same database (DATABASE_URL in `env`)."""
+async def replicas(
+    count: int, slack, kling, *, each: list[dict[str, str]] | None = None, **env: str
+) -> AsyncIterator[list[Stage]]:
+    """`count` `dailies serve` processes on the same database (DATABASE_URL in `env`); `each` adds
+    settings of one replica's own (its DATABASE_URL's role, say)."""
     session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64))
     stages: list[Stage] = []
     with tempfile.TemporaryDirectory(prefix="dailies-bench-replicas-") as tmp_name:
@@ -73,6 +76,7 @@ async def replicas(count: int, slack, kling, **env: str) -> AsyncIterator[list[S
                     "DAILIES_BACKEND_CONCURRENCY": "5000",
                     "PYTHONPATH": str(ROOT),
                     **env,
+                    **(each[n] if each else {}),
                 }
                 log_path = tmp / "serve.log"
                 with log_path.open("wb") as log:

@@ -107,6 +107,8 @@ def _rows(result: dict) -> list[tuple[str, str, str]]:
                 )
             ]
         )
+    if name == "scale":
+        return _scale_rows(result)
     if name == "reference_video":
         return [
             (
@@ -128,6 +130,49 @@ def _rows(result: dict) -> list[tuple[str, str, str]]:
             f"{result['speed']}× real time ({result['seconds']} s)",
             "",
         )
+    ]
+
+
+def _scale_rows(r: dict) -> list[tuple[str, str, str]]:
+    ack, resume, (one, two) = r["ack"], r["resume"], r["cost"]
+    idle, busy = ack["idle"], ack["busy"]
+    return [
+        (
+            "ack p50 / p99 / max, 2 replicas on PostgreSQL, nothing in flight (baseline)",
+            f"{idle['p50_ms']} / {idle['p99_ms']} / {idle['max_ms']} ms ({ack['probes']} probes)",
+            "p99 < 100 ms",
+        ),
+        (
+            f"ack p50 / p99 / max, 2 replicas on PostgreSQL, {ack['jobs']:,} jobs in flight "
+            f"({' + '.join(str(n) for n in ack['in_flight'])} on each)",
+            f"{busy['p50_ms']} / {busy['p99_ms']} / {busy['max_ms']} ms (p99 ×{ack['p99_ratio']} the "
+            f"baseline; all started in {ack['started_s']} s)",
+            "p99 < 100 ms",
+        ),
+        (
+            f"PostgreSQL restarted under {resume['takes']} takes in flight on 2 replicas (away "
+            f"{resume['away_s']:g} s): database answering → every take's state stored again / "
+            "/healthz 200 / every take polled again (p50)",
+            f"{resume['written_s']} / {resume['healthy_s']} / {resume['resumed_s']} s "
+            f"({resume['resumed_p50_s']} s); steady poll cycle {resume['steady_cycle_s']} s "
+            f"(×{resume['ratio']}); {resume['failed']} failed, {resume['creates'] - resume['takes']} "
+            "submitted twice",
+            "≤ reconnect (2 s) + one poll cycle",
+        ),
+        (
+            f"CPU-seconds of the bot per delivered job ({one['jobs']} jobs): 1 replica / 2 replicas",
+            f"{one['cpu_s_per_job']} / {two['cpu_s_per_job']} s (×{r['cpu_ratio']}; "
+            f"{' + '.join(str(c) for c in two['cpu_s_each'])} s on the two); idle "
+            f"{one['idle_cpu_s_per_min']} / {two['idle_cpu_s_per_min']} CPU-s a minute",
+            "flat in the replicas",
+        ),
+        (
+            f"SQL statements per delivered job ({one['jobs']} jobs): 1 replica / 2 replicas",
+            f"{one['statements_per_job']} / {two['statements_per_job']} (×{r['statements_ratio']}; "
+            f"{' + '.join(str(c) for c in two['statements_each'])} on the two); idle "
+            f"{one['idle_statements_per_min']} / {two['idle_statements_per_min']} a minute",
+            "flat in the replicas",
+        ),
     ]
 
 

@@ -82,9 +82,14 @@ def headline(view: CardView) -> str:
             best = rendering[0]
             detail = _progress(best, view)
             line = f"{line} {detail.removeprefix('rendering').strip(' ·')}".rstrip()
-    waiting = [t for t in live if t["state"] == TakeState.SUBMITTING and t.get("status_note")]
-    if waiting and job["state"] in (JobState.QUEUED, JobState.RENDERING):
-        line += f" · {waiting[0]['status_note']}"  # not handed over yet, and why ("… is not answering")
+    waiting = [
+        t
+        for t in live
+        if t["state"] in (TakeState.SUBMITTING, TakeState.DOWNLOADING) and t.get("status_note")
+    ]
+    if waiting and job["state"] in (JobState.QUEUED, JobState.RENDERING, JobState.UPLOADING):
+        # held up, and why ("… is not answering", "the media disk is full …")
+        line += f" · {waiting[0]['status_note']}"
     if job["state"] == JobState.AWAITING_APPROVAL:
         line += f" · estimate {usd(job['estimate_usd'])} · {can_approve_text(view.approvers, view.rule, job['user_id'])}"
     if job["state"] == JobState.DELIVERED:

@@ -4,6 +4,7 @@ download the clip; provider errors become messages for the person who asked."""
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -36,6 +37,10 @@ from storage.rows import TakeRow
 from storage.states import TakeState
 
 log = logging.getLogger(__name__)
+
+# No space left on the media disk (or the user's quota there): waited out, never the take's failure.
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+DISK_FULL = "the media disk is full; the clip will be saved as soon as there is space"
 
 FROM_CLIP = (
     ":hourglass: v{version} can no longer be continued on {backend} (its conversation there has "
@@ -130,6 +135,8 @@ class Rendering:
         delay = 0.0 if provider.poll_seconds else config.poll_seconds
         attempt, last_progress = 0, None
         polled, failing = False, None  # failing: the error of the polls since the last answer
+        answered = time.monotonic()  # the delay runs from the last answer, not from our bookkeeping:
+        # a take that waited for the database (restarted meanwhile) polls at once when it is back
         while True:
             # a job never hangs; but after a restart it gets one look at the provider before this
             if polled and time.time() > deadline:
@@ -140,9 +147,11 @@ class Rendering:
                     "the job was stopped. Try again, or pick another model."
                 )
             polled = True
+            due = max(0.0, delay - (time.monotonic() - answered))
             try:
-                status = await self.poller.check(task_id, spec, min(delay, max(0.0, deadline - time.time())))
+                status = await self.poller.check(task_id, spec, min(due, max(0.0, deadline - time.time())))
             except Retryable as exc:
+                answered = time.monotonic()
                 attempt += 1
                 delay = backoff(attempt, config.poll_seconds, config.poll_ceiling_seconds, exc.retry_after)
                 note = waiting_note(provider.backend, exc)
@@ -152,6 +161,7 @@ class Rendering:
                 continue
             except ProviderError as exc:
                 raise TakeFailed(user_message(provider.backend, exc)) from None
+            answered = time.monotonic()
             if failing is not None:
                 failing = None
                 await ctx.update(status_note=None)
@@ -174,11 +184,13 @@ class Rendering:
         return await self.poller.check(task_id, spec, 0)
 
     async def download(self, ctx: TakeContext, take: TakeRow, task_id: str, status: TaskStatus) -> TakeRow:
-        """Fetch the finished clip into the media folder; returns the take, now uploading."""
+        """Fetch the finished clip into the media folder; returns the take, now uploading. A full
+        media disk is waited out (the render is paid for): the card says so until there is room."""
         provider, job = self.provider, ctx.job
         await ctx.update(TakeState.DOWNLOADING, result_url=status.result_url, progress=100)
         dest = self.media_dir / f"J{job['id']}-v{take['version']}-take{take['id']}.mp4"
-        for attempt in range(4):
+        attempt, full = 0, 0  # full: tries since the disk was found full (0: it was not)
+        while True:
             try:
                 size = await provider.download(task_id, status, dest)
                 break
@@ -188,14 +200,29 @@ class Rendering:
                         f"The clip could not be fetched from {provider.backend}: {exc.message}"
                     ) from None
                 await asyncio.sleep(backoff(attempt, 1.0, 30.0, exc.retry_after))
+                attempt += 1
             except ProviderError as exc:
                 raise TakeFailed(user_message(provider.backend, exc)) from None
+            except OSError as exc:
+                if exc.errno not in DISK_FULL_ERRNOS:
+                    raise
+                if not full:  # one line and one card change as it fills, not one per try
+                    log.warning("take %s: the media disk is full (%s); waiting for space", take["id"], exc)
+                    await ctx.update(status_note=DISK_FULL)
+                # the partial file is gone; ask again as the poller would, up to its ceiling
+                config = self.config
+                await asyncio.sleep(
+                    backoff(min(full, 16), config.poll_seconds, config.poll_ceiling_seconds, None)
+                )
+                full += 1
+        if full:
+            log.warning("take %s: the media disk has space again; clip saved", take["id"])
         seconds = _probe_seconds(dest) or job["request"].get("seconds")
         cost = status.cost_usd if status.cost_usd is not None else job["estimate_usd"] / max(1, job["takes"])
         kept = {"interaction_id": status.continuation} if status.continuation else {}
         await ctx.update(
             TakeState.UPLOADING, media_path=str(dest), bytes=size, cost_usd=round(cost, 4), seconds=seconds,
-            **kept,
+            status_note=None, **kept,
         )  # fmt: skip
         return await ctx.take_now()
 

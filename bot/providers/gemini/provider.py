@@ -204,7 +204,11 @@ def _write(data: str | None, dest: Path) -> int:
         raise errors.ProviderError("Gemini Omni reported no video for this clip.")
     part = dest.with_name(dest.name + ".part")
     dest.parent.mkdir(parents=True, exist_ok=True)
-    part.write_bytes(base64.b64decode(data))
+    try:
+        part.write_bytes(base64.b64decode(data))
+    except BaseException:
+        part.unlink(missing_ok=True)  # a full disk keeps no partial clip taking its room
+        raise
     part.replace(dest)
     return dest.stat().st_size
 

@@ -4,7 +4,10 @@ may be continued, the expired shape) and what the provider makes of it."""
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import errno
+from pathlib import Path
 
 import httpx
 import pytest
@@ -12,6 +15,7 @@ import pytest
 from bot.providers import errors
 from bot.providers.base import Mode, RenderSpec, SourceClip, SourceInput, TaskState
 from bot.providers.gemini import interactions
+from bot.providers.gemini import provider as gemini_provider
 from bot.providers.gemini.provider import GeminiProvider
 from bot.request.catalogue import shipped_catalogue
 from tests.fakes.gemini import FakeGemini
@@ -148,3 +152,20 @@ async def test_the_stand_in_refuses_what_the_real_api_refuses():
         assert (await client.post(url, json=good, headers=key)).status_code == 200
         unknown = await client.get(fake.base_url + "/v1beta/interactions/v1_nobody", headers=key)
         assert unknown.status_code == 400 and unknown.json()["error"]["message"] == "Invalid interaction name"
+
+
+def test_an_inline_clip_that_does_not_fit_on_the_disk_leaves_no_partial_file(tmp_path, monkeypatch):
+    """A full disk mid-write: the error goes up (the runner waits for space) and the partial file is
+    removed, so it takes no room meanwhile."""
+
+    def half_then_full(self: Path, data: bytes) -> int:
+        with self.open("wb") as out:
+            out.write(data[: len(data) // 2])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_bytes", half_then_full)
+    dest = tmp_path / "clip.mp4"
+    with pytest.raises(OSError) as raised:
+        gemini_provider._write(base64.b64encode(b"\0" * 4096).decode(), dest)
+    assert raised.value.errno == errno.ENOSPC
+    assert list(tmp_path.iterdir()) == []

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -14,6 +16,7 @@ from bot.outcomes import TakeEnded, TakeFailed
 from bot.providers.base import TaskState
 from bot.providers.errors import ProviderError, Refused
 from bot.providers.kling.provider import KlingProvider
+from bot.runner import steps
 from bot.runner.elements import SubjectElements
 from bot.runner.poller import Poller
 from bot.runner.spec import render_spec
@@ -141,3 +144,35 @@ def test_the_card_says_a_backend_is_busy_or_not_answering():
     assert waiting_note("kling", Timeout("slow")) == "Kling is not answering; retrying"
     reason = gave_up("kling", Unavailable("Kling could not be reached (api, ConnectError)."), 1800)
     assert reason.startswith("Kling was not answering for 30 minutes") and "nothing was charged" in reason
+
+
+async def test_a_poll_due_while_its_answer_was_being_stored_is_not_waited_for_again(
+    rendering, kling, store, cards, config, monkeypatch
+):
+    """The wait between polls runs from the last answer: storing it took a minute (the database was
+    restarting), so the next poll is due at once, not a whole interval after the database is back."""
+    rendering.config = dataclasses.replace(config, poll_seconds=30.0, poll_ceiling_seconds=30.0)
+    clock = [1000.0]
+    monkeypatch.setattr(steps, "time", SimpleNamespace(time=time.time, monotonic=lambda: clock[0]))
+    asked: list[float] = []
+    answer = rendering.poller.check
+
+    async def check(task_id, spec, after):
+        asked.append(after)
+        return await answer(task_id, spec, 0)  # the clock is ours: answer now
+
+    monkeypatch.setattr(rendering.poller, "check", check)
+    ctx, take = await new_take(store, cards)
+    spec = render_spec(ctx.job, take)
+    task_id = await rendering.submit(ctx, take, spec, FAR)
+    run = store.run
+
+    async def stored_a_minute_later(fn, *args, **kwargs):
+        if fn is jobs_db.update_take and "progress" in kwargs:
+            clock[0] += 60  # the database away meanwhile: the store waited for it
+        return await run(fn, *args, **kwargs)
+
+    monkeypatch.setattr(store, "run", stored_a_minute_later)
+    status = await rendering.wait(ctx, task_id, spec, FAR)
+    assert status.state is TaskState.SUCCEEDED and kling.polls == 3
+    assert asked == [30.0, 0.0, 0.0], "each poll due while its predecessor's answer was stored"
