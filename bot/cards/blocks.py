@@ -214,16 +214,17 @@ def _quote(text: str) -> str:
     return (text[:1500] + "…") if len(text) > 1500 else text
 
 
-def _button(text: str, action_id: str, value: str, style: str | None = None) -> dict:
-    button = {
+def button(text: str, action_id: str, value: str, style: str | None = None) -> dict:
+    """A Block Kit button."""
+    found = {
         "type": "button",
         "text": {"type": "plain_text", "text": text},
         "action_id": action_id,
         "value": value,
     }
     if style:
-        button["style"] = style
-    return button
+        found["style"] = style
+    return found
 
 
 def _buttons(view: CardView, job: JobRow) -> list[dict]:
@@ -231,18 +232,18 @@ def _buttons(view: CardView, job: JobRow) -> list[dict]:
     delivered = [t for t in view.takes if t["state"] == TakeState.DELIVERED]
     buttons = []
     if job["state"] == JobState.AWAITING_APPROVAL:
-        buttons.append(_button("Approve", "approve", f"{shot_id}:job:{job['id']}", "primary"))
+        buttons.append(button("Approve", "approve", f"{shot_id}:job:{job['id']}", "primary"))
     elif delivered:
         take = delivered[-1]
-        buttons.append(_button("Approve", "approve", f"{shot_id}:take:{take['id']}", "primary"))
-        buttons.append(_button("Another take", "another_take", f"{shot_id}:take:{take['id']}"))
-        buttons.append(_button("Final render", "final_render", f"{shot_id}:take:{take['id']}"))
+        buttons.append(button("Approve", "approve", f"{shot_id}:take:{take['id']}", "primary"))
+        buttons.append(button("Another take", "another_take", f"{shot_id}:take:{take['id']}"))
+        buttons.append(button("Final render", "final_render", f"{shot_id}:take:{take['id']}"))
     if job["state"] in RUNNING or job["state"] == JobState.AWAITING_APPROVAL:
-        buttons.append(_button("Cancel", "cancel", f"{shot_id}:job:{job['id']}", "danger"))
+        buttons.append(button("Cancel", "cancel", f"{shot_id}:job:{job['id']}", "danger"))
     if view.screening_url and delivered:
         # a link button still sends an action: the listener answers with a personal link
         buttons.append(
-            {**_button("Screening room", "screening_room", str(shot_id)), "url": view.screening_url}
+            {**button("Screening room", "screening_room", str(shot_id)), "url": view.screening_url}
         )
     return buttons
 

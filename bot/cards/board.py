@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.cards.blocks import STATE_LINE
+from bot.cards.blocks import STATE_LINE, button
 from bot.request.money import usd
 from bot.slack.budget import Priority
 from storage.campaigns import CampaignView
@@ -16,18 +16,6 @@ MAX_LISTED = 40  # shots listed one line each (a message holds 50 blocks; the re
 EVERY_ASPECT = "campaign_every_aspect"  # each approved version again at the other aspects
 CANCEL_CAMPAIGN = "campaign_cancel"
 _UNFINISHED = (JobState.AWAITING_APPROVAL, JobState.QUEUED, JobState.RENDERING, JobState.UPLOADING)
-
-
-def _button(text: str, action_id: str, value: str, style: str | None = None) -> dict:
-    button = {
-        "type": "button",
-        "text": {"type": "plain_text", "text": text},
-        "action_id": action_id,
-        "value": value,
-    }
-    if style:
-        button["style"] = style
-    return button
 
 
 @dataclass(frozen=True)
@@ -120,9 +108,9 @@ def render_board(view: BoardView) -> tuple[str, list[dict]]:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": more}]})
     buttons = []
     if any(t.get("approved_at") for s in shots for t in s.takes):
-        buttons.append(_button("Every aspect", EVERY_ASPECT, str(campaign["id"])))
+        buttons.append(button("Every aspect", EVERY_ASPECT, str(campaign["id"])))
     if any(j["state"] in _UNFINISHED for s in shots for j in s.jobs):
-        buttons.append(_button("Cancel campaign", CANCEL_CAMPAIGN, str(campaign["id"]), "danger"))
+        buttons.append(button("Cancel campaign", CANCEL_CAMPAIGN, str(campaign["id"]), "danger"))
     if buttons:
         blocks.append({"type": "actions", "block_id": f"campaign_{campaign['id']}", "elements": buttons})
     blocks.append(

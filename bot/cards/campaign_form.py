@@ -6,53 +6,29 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from bot.cards.forms import ModelChoice
+from bot.cards.forms import ModelChoice, input_block, option, plain_text
 from bot.request.commands import MAX_SECONDS, MAX_TAKES
 
 CAMPAIGN_FORM = "campaign_form"
 MAX_SHOTS_TEXT = 3000  # a plain_text_input's limit
 
 
-def _text(text: str, limit: int = 75) -> dict:
-    return {"type": "plain_text", "text": text if len(text) <= limit else text[: limit - 1] + "…"}
-
-
-def _option(value: str, text: str, description: str = "") -> dict:
-    option = {"text": _text(text), "value": value}
-    if description:
-        option["description"] = _text(description)
-    return option
-
-
-def _input(block_id: str, label: str, element: dict, *, optional: bool = False, hint: str = "") -> dict:
-    block = {
-        "type": "input",
-        "block_id": block_id,
-        "label": _text(label, 2000),
-        "element": {"action_id": "value", **element},
-        "optional": optional,
-    }
-    if hint:
-        block["hint"] = _text(hint, 2000)
-    return block
-
-
 def campaign_modal(channel_id: str | None, models: list[ModelChoice], default_model: str) -> dict:
     """The campaign form for `channel_id`, its model preselected; without a channel (App Home's New
     campaign button) it starts with a channel select."""
-    model_options = [_option(m.id, m.id, m.what) for m in models[:100]]
-    model = {"type": "static_select", "placeholder": _text("model", 150), "options": model_options}
+    model_options = [option(m.id, m.id, m.what) for m in models[:100]]
+    model = {"type": "static_select", "placeholder": plain_text("model", 150), "options": model_options}
     chosen = next((o for o in model_options if o["value"] == default_model), None)
     if chosen:
         model["initial_option"] = chosen
     aspects = [
-        _option(a, f"{a} {w}") for a, w in (("16:9", "landscape"), ("9:16", "portrait"), ("1:1", "square"))
+        option(a, f"{a} {w}") for a, w in (("16:9", "landscape"), ("9:16", "portrait"), ("1:1", "square"))
     ]
-    takes = [_option(str(n), str(n)) for n in range(1, MAX_TAKES + 1)]
+    takes = [option(str(n), str(n)) for n in range(1, MAX_TAKES + 1)]
     blocks = [
-        _input("title", "Title", {"type": "plain_text_input", "max_length": 150}),
-        _input("model", "Model", model),
-        _input(
+        input_block("title", "Title", {"type": "plain_text_input", "max_length": 150}, optional=False),
+        input_block("model", "Model", model, optional=False),
+        input_block(
             "seconds",
             "Seconds",
             {
@@ -60,34 +36,36 @@ def campaign_modal(channel_id: str | None, models: list[ModelChoice], default_mo
                 "is_decimal_allowed": False,
                 "min_value": "1",
                 "max_value": str(MAX_SECONDS),
-                "placeholder": _text("the model's default", 150),
+                "placeholder": plain_text("the model's default", 150),
             },
             optional=True,
         ),
-        _input(
+        input_block(
             "aspects",
             "Aspects",
             {"type": "multi_static_select", "options": aspects, "initial_options": [aspects[0]]},
+            optional=False,
             hint="Every shot is rendered at each aspect you pick",
         ),
-        _input(
+        input_block(
             "takes",
             "Takes per shot",
             {"type": "static_select", "options": takes, "initial_option": takes[0]},
+            optional=False,
         ),
-        _input(
+        input_block(
             "shots",
             "Shots, one per line",
             {
                 "type": "plain_text_input",
                 "multiline": True,
                 "max_length": MAX_SHOTS_TEXT,
-                "placeholder": _text("a red sneaker on wet asphalt at night --seconds 8", 150),
+                "placeholder": plain_text("a red sneaker on wet asphalt at night --seconds 8", 150),
             },
             optional=True,
             hint="Each line is a /video prompt with its own flags and {subjects}; up to 50 shots",
         ),
-        _input(
+        input_block(
             "file",
             "…or a CSV/TSV file",
             {"type": "file_input", "filetypes": ["csv", "tsv", "txt"], "max_files": 1},
@@ -98,16 +76,16 @@ def campaign_modal(channel_id: str | None, models: list[ModelChoice], default_mo
     if channel_id is None:
         picker = {
             "type": "conversations_select",
-            "placeholder": _text("Where the board goes", 150),
+            "placeholder": plain_text("Where the board goes", 150),
             "filter": {"include": ["public", "private"], "exclude_bot_users": True},
         }
-        blocks.insert(0, _input("channel", "Channel", picker))
+        blocks.insert(0, input_block("channel", "Channel", picker, optional=False))
     return {
         "type": "modal",
         "callback_id": CAMPAIGN_FORM,
-        "title": _text("New campaign", 24),
-        "submit": _text("Start campaign", 24),
-        "close": _text("Cancel", 24),
+        "title": plain_text("New campaign", 24),
+        "submit": plain_text("Start campaign", 24),
+        "close": plain_text("Cancel", 24),
         "private_metadata": json.dumps({"channel": channel_id}, separators=(",", ":")),
         "blocks": blocks,
     }

@@ -25,32 +25,32 @@ class ModelChoice:
     what: str  # the model in a few words, e.g. "Kling 3.0 standard, 720p · 3-15 s"
 
 
-def _text(text: str, limit: int = 75) -> dict:
+def plain_text(text: str, limit: int = 75) -> dict:
     return {"type": "plain_text", "text": text if len(text) <= limit else text[: limit - 1] + "…"}
 
 
-def _option(value: str, text: str, description: str = "") -> dict:
-    option = {"text": _text(text), "value": value}
+def option(value: str, text: str, description: str = "") -> dict:
+    found = {"text": plain_text(text), "value": value}
     if description:
-        option["description"] = _text(description)
-    return option
+        found["description"] = plain_text(description)
+    return found
 
 
-def _input(block_id: str, label: str, element: dict, *, optional: bool = True, hint: str = "") -> dict:
+def input_block(block_id: str, label: str, element: dict, *, optional: bool = True, hint: str = "") -> dict:
     block = {
         "type": "input",
         "block_id": block_id,
-        "label": _text(label, 2000),
+        "label": plain_text(label, 2000),
         "element": {"action_id": "value", **element},
         "optional": optional,
     }
     if hint:
-        block["hint"] = _text(hint, 2000)
+        block["hint"] = plain_text(hint, 2000)
     return block
 
 
 def _select(options: list[dict], placeholder: str, initial: str | None = None) -> dict:
-    element = {"type": "static_select", "placeholder": _text(placeholder, 150), "options": options}
+    element = {"type": "static_select", "placeholder": plain_text(placeholder, 150), "options": options}
     chosen = next((o for o in options if o["value"] == initial), None)
     if chosen is not None:
         element["initial_option"] = chosen
@@ -59,9 +59,9 @@ def _select(options: list[dict], placeholder: str, initial: str | None = None) -
 
 def _audio(initial: str = "default") -> dict:
     options = [
-        _option("default", "The model's default"),
-        _option("on", "With sound"),
-        _option("off", "Silent"),
+        option("default", "The model's default"),
+        option("on", "With sound"),
+        option("off", "Silent"),
     ]
     return {
         "type": "radio_buttons",
@@ -76,21 +76,21 @@ def _seconds() -> dict:
         "is_decimal_allowed": False,
         "min_value": "1",
         "max_value": str(MAX_SECONDS),
-        "placeholder": _text("the model's default", 150),
+        "placeholder": plain_text("the model's default", 150),
     }
 
 
 def _takes() -> dict:
-    return _select([_option(str(n), str(n)) for n in range(1, MAX_TAKES + 1)], "1", "1")
+    return _select([option(str(n), str(n)) for n in range(1, MAX_TAKES + 1)], "1", "1")
 
 
 def _modal(callback_id: str, title: str, submit: str, blocks: list[dict], metadata: dict) -> dict:
     return {
         "type": "modal",
         "callback_id": callback_id,
-        "title": _text(title, 24),
-        "submit": _text(submit, 24),
-        "close": _text("Cancel", 24),
+        "title": plain_text(title, 24),
+        "submit": plain_text(submit, 24),
+        "close": plain_text("Cancel", 24),
         "private_metadata": json.dumps(metadata, separators=(",", ":")),
         "blocks": blocks,
     }
@@ -111,12 +111,12 @@ def video_modal(
     if pick_channel:
         blocks.append(
             {
-                **_input(
+                **input_block(
                     "channel",
                     "Channel",
                     {
                         "type": "conversations_select",
-                        "placeholder": _text("Where the job card goes", 150),
+                        "placeholder": plain_text("Where the job card goes", 150),
                         "filter": {"include": ["public", "private"], "exclude_bot_users": True},
                     },
                     optional=False,
@@ -128,52 +128,52 @@ def video_modal(
         if channel_id:
             blocks[0]["element"]["initial_conversation"] = channel_id
     blocks.append(
-        _input(
+        input_block(
             "prompt",
             "Prompt",
             {
                 "type": "plain_text_input",
                 "multiline": True,
                 "max_length": MAX_PROMPT,
-                "placeholder": _text("a red fox trotting through fresh snow", 150),
+                "placeholder": plain_text("a red fox trotting through fresh snow", 150),
             },
             optional=False,
             hint="Name a saved subject as {name}; several shots: 3s: wide shot // 2s: close-up",
         )
     )
-    options = [_option(m.id, m.id, m.what) for m in models[:MAX_OPTIONS]]
-    blocks.append(_input("model", "Model", _select(options, "the channel's default", default_model)))
-    blocks.append(_input("seconds", "Seconds", _seconds()))
+    options = [option(m.id, m.id, m.what) for m in models[:MAX_OPTIONS]]
+    blocks.append(input_block("model", "Model", _select(options, "the channel's default", default_model)))
+    blocks.append(input_block("seconds", "Seconds", _seconds()))
     aspects = [
-        _option(a, f"{a} {w}") for a, w in (("16:9", "landscape"), ("9:16", "portrait"), ("1:1", "square"))
+        option(a, f"{a} {w}") for a, w in (("16:9", "landscape"), ("9:16", "portrait"), ("1:1", "square"))
     ]
-    blocks.append(_input("aspect", "Aspect ratio", _select(aspects, "the model's default")))
-    resolutions = [_option(r, r) for r in ("720p", "1080p", "4k")]
-    blocks.append(_input("resolution", "Resolution", _select(resolutions, "the model's default")))
-    blocks.append(_input("takes", "Takes", _takes(), hint="Versions rendered side by side (1 to 4)"))
+    blocks.append(input_block("aspect", "Aspect ratio", _select(aspects, "the model's default")))
+    resolutions = [option(r, r) for r in ("720p", "1080p", "4k")]
+    blocks.append(input_block("resolution", "Resolution", _select(resolutions, "the model's default")))
+    blocks.append(input_block("takes", "Takes", _takes(), hint="Versions rendered side by side (1 to 4)"))
     blocks.append(
-        _input(
+        input_block(
             "image_url",
             "First frame (image URL)",
-            {"type": "url_text_input", "placeholder": _text("https://example.com/first-frame.png", 150)},
+            {"type": "url_text_input", "placeholder": plain_text("https://example.com/first-frame.png", 150)},
         )
     )
     if subjects:
         choices = [
-            _option(s["name"], "{" + s["name"] + "}", s.get("description") or "")
+            option(s["name"], "{" + s["name"] + "}", s.get("description") or "")
             for s in subjects[:MAX_OPTIONS]
         ]
         element = {
             "type": "multi_static_select",
-            "placeholder": _text("none", 150),
+            "placeholder": plain_text("none", 150),
             "options": choices,
             "max_selected_items": MAX_SUBJECTS,
         }
-        blocks.append(_input("subjects", "Subjects", element))
+        blocks.append(input_block("subjects", "Subjects", element))
     elif channel_id is not None:
         note = "No subjects saved in this channel yet: `/video subject add NAME IMAGE_URL`."
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": note}]})
-    blocks.append(_input("audio", "Sound", _audio()))
+    blocks.append(input_block("audio", "Sound", _audio()))
     return _modal(VIDEO_FORM, "New video", "Render", blocks, {} if pick_channel else {"channel": channel_id})
 
 
@@ -185,31 +185,31 @@ def edit_modal(
     about = f"Edits {which} of _{title[:150]}_, as a reply in its thread would."
     blocks = [
         {"type": "context", "elements": [{"type": "mrkdwn", "text": about}]},
-        _input(
+        input_block(
             "instruction",
             "What to change",
             {
                 "type": "plain_text_input",
                 "multiline": True,
                 "max_length": MAX_PROMPT,
-                "placeholder": _text("warmer light, slower camera", 150),
+                "placeholder": plain_text("warmer light, slower camera", 150),
             },
             optional=False,
             hint="Or: again · extend the camera rises · final",
         ),
-        _input(
+        input_block(
             "model",
             "Model",
-            _select([_option(m.id, m.id, m.what) for m in models[:MAX_OPTIONS]], "as a reply would"),
+            _select([option(m.id, m.id, m.what) for m in models[:MAX_OPTIONS]], "as a reply would"),
         ),
-        _input("seconds", "Seconds", _seconds()),
-        _input("takes", "Takes", _takes()),
-        _input(
+        input_block("seconds", "Seconds", _seconds()),
+        input_block("takes", "Takes", _takes()),
+        input_block(
             "image_url",
             "Reference image URL",
-            {"type": "url_text_input", "placeholder": _text("https://example.com/reference.png", 150)},
+            {"type": "url_text_input", "placeholder": plain_text("https://example.com/reference.png", 150)},
         ),
-        _input("audio", "Sound", _audio()),
+        input_block("audio", "Sound", _audio()),
     ]
     metadata = {"channel": channel_id, "shot": shot_id, "version": version}
     return _modal(EDIT_FORM, "Edit this clip", "Render", blocks, metadata)
@@ -223,14 +223,14 @@ def subject_modal(channel_id: str, shot_id: int, version: int | None, descriptio
             "type": "context",
             "elements": [{"type": "mrkdwn", "text": f"Saves {which} first frame in this channel's library."}],
         },
-        _input(
+        input_block(
             "name",
             "Name",
-            {"type": "plain_text_input", "max_length": 32, "placeholder": _text("maya", 150)},
+            {"type": "plain_text_input", "max_length": 32, "placeholder": plain_text("maya", 150)},
             optional=False,
             hint="Letters, digits, - or _; use it as {name} in a prompt",
         ),
-        _input(
+        input_block(
             "description",
             "Description",
             {
@@ -241,9 +241,9 @@ def subject_modal(channel_id: str, shot_id: int, version: int | None, descriptio
             },
         ),
     ]
-    consent = _option(CONSENT_GIVEN, "I have this person's permission to use their likeness and voice")
+    consent = option(CONSENT_GIVEN, "I have this person's permission to use their likeness and voice")
     blocks.append(
-        _input(
+        input_block(
             "consent",
             "Consent",
             {"type": "checkboxes", "options": [consent]},
