@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_sdk.errors import SlackApiError
@@ -23,7 +24,7 @@ async def handle_video(ack, body: dict, command: dict, client, context: AsyncBol
     """`/video …`: a refusal or help goes back in the ack; a request goes to the studio after it."""
     if not command.get("text", "").strip() and command.get("trigger_id"):
         await ack()  # the form opens on the command's trigger, inside Slack's 3 s
-        await _open_form(command, body, client, context, studio)
+        await _open(open_video_form, usage_hint(), command, body, client, context, studio)
         return
     parsed = parse_command(command.get("text", ""), catalogue=studio.catalogue)
     if isinstance(parsed, Refusal):
@@ -34,7 +35,11 @@ async def handle_video(ack, body: dict, command: dict, client, context: AsyncBol
         return
     if isinstance(parsed, CampaignForm) and command.get("trigger_id"):
         await ack()  # the form opens on the command's trigger, inside Slack's 3 s
-        await _open_campaign_form(command, body, client, context, studio)
+        await _open(
+            open_campaign_form,
+            "The campaign form didn't open; try `/video campaign` again.",
+            command, body, client, context, studio,
+        )  # fmt: skip
         return
     await ack()
     origin = Origin(
@@ -50,31 +55,24 @@ async def handle_video(ack, body: dict, command: dict, client, context: AsyncBol
         await tell(context, body, reply)
 
 
-async def _open_form(command: dict, body: dict, client, context: AsyncBoltContext, studio: Studio) -> None:
-    """`/video` alone: the New video modal for this channel (the usage line if it can't open)."""
-    if not await studio.first_time(f"cmd:{command['trigger_id']}", "command"):
-        return
-    try:
-        await open_video_form(
-            client, command["trigger_id"], command.get("team_id", ""), command["channel_id"], studio
-        )
-    except SlackApiError as exc:
-        log.warning("the New video form did not open (%s)", exc.response.get("error"))
-        await tell(context, body, usage_hint())
-
-
-async def _open_campaign_form(
-    command: dict, body: dict, client, context: AsyncBoltContext, studio: Studio
+async def _open(
+    opener: Callable[..., Awaitable[None]],
+    failed: str,
+    command: dict,
+    body: dict,
+    client,
+    context: AsyncBoltContext,
+    studio: Studio,
 ) -> None:
+    """`/video` alone or `/video campaign`: its modal on the command's trigger for this channel; if
+    Slack won't open it, `failed` to the person (once per trigger: a retry opens nothing more)."""
     if not await studio.first_time(f"cmd:{command['trigger_id']}", "command"):
         return
     try:
-        await open_campaign_form(
-            client, command["trigger_id"], command.get("team_id", ""), command["channel_id"], studio
-        )
+        await opener(client, command["trigger_id"], command.get("team_id", ""), command["channel_id"], studio)
     except SlackApiError as exc:
-        log.warning("the campaign form did not open (%s)", exc.response.get("error"))
-        await tell(context, body, "The campaign form didn't open; try `/video campaign` again.")
+        log.warning("a form did not open (%s)", exc.response.get("error"))
+        await tell(context, body, failed)
 
 
 def register(app: AsyncApp) -> None:

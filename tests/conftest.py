@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import os
-
 import pytest
 import pytest_asyncio
 
@@ -9,7 +7,7 @@ from storage.engines import connect
 from tests.fakes.block_kit import PAYLOADS
 from tests.fakes.slack import running
 from tests.harness import running_bot
-from tests.postgres_server import NoPostgres, PostgresServer
+from tests.postgres_server import started_or_skipped
 
 ENGINES = ("sqlite", "postgresql")
 
@@ -42,12 +40,7 @@ async def bot(tmp_path, slack):
 def postgres():
     """One throwaway PostgreSQL server for the session, started on first use. In CI (`CI=true`)
     a server that cannot start fails the tests that need it; elsewhere they are skipped."""
-    try:
-        server = PostgresServer().start()
-    except NoPostgres as exc:
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(f"PostgreSQL is needed in CI and could not be started: {exc}")
-        pytest.skip(f"PostgreSQL could not be started: {exc}")
+    server = started_or_skipped()
     yield server
     server.stop()
 

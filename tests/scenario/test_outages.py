@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from collections import Counter
 
 import aiohttp
@@ -18,7 +17,7 @@ from tests.fakes.slack import ScriptedSlack, running
 from tests.fakes.slack_requests import JSON, app_mention_event, event_body, post_signed
 from tests.faultbot import FaultBot
 from tests.harness import running_bot
-from tests.postgres_server import NoPostgres, PostgresServer
+from tests.postgres_server import started_or_skipped
 
 pytestmark = pytest.mark.faults
 
@@ -29,12 +28,7 @@ DB_AWAY = "Dailies can't reach its database; try again in a minute"
 @pytest.fixture
 def restartable_postgres():
     """A PostgreSQL server of this test's own, so it can be stopped and started again under the bot."""
-    try:
-        server = PostgresServer().start()
-    except NoPostgres as exc:
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(f"PostgreSQL is needed in CI and could not be started: {exc}")
-        pytest.skip(f"PostgreSQL could not be started: {exc}")
+    server = started_or_skipped()
     yield server
     server.stop()
 
