@@ -28,8 +28,11 @@ STOP_EVERY = 0.1  # seconds between should_stop() checks
 # the lookahead; without them (and two threads, whatever the machine) it holds ~65 MB, flat, for a
 # slightly larger file at the same quality: a review cut, where memory matters more than bytes.
 X264_LEAN = "threads=2:rc-lookahead=0:mbtree=0:bframes=0"
+# faststart: the index goes first, so Slack plays the cut before it has all of it. The muxer holds packets
+# back to interleave the streams, by default until they are 10 s apart: a shot whose sound ends early would
+# queue 10 s of picture (~250 MB of a high-bitrate 1080p shot). A tenth of a second bounds it.
+MUXER = {"movflags": "+faststart", "max_interleave_delta": "100000"}
 MAX_SHORT_SIDE = 2160  # 4K: the largest frame a cut is made at, whatever a shot claims
-ASPECTS = {"16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1), "4:3": (4, 3), "3:4": (3, 4), "21:9": (21, 9)}
 
 
 class BadPiece(ValueError):
@@ -72,7 +75,7 @@ class Source:
 
 @dataclass(frozen=True)
 class Placed:
-    """Where a piece landed in the sequence (all in seconds)."""
+    """Where a piece landed in the sequence (in seconds, and its length in the cut's frames)."""
 
     label: str
     record_in: float
@@ -105,9 +108,7 @@ class Format:
 
 
 def parse_aspect(aspect: str) -> tuple[int, int]:
-    """ "9:16" -> (9, 16); a named aspect or any W:H of positive integers."""
-    if aspect in ASPECTS:
-        return ASPECTS[aspect]
+    """An aspect as (width, height): 16:9 is (16, 9); any W:H of positive integers."""
     w, sep, h = aspect.partition(":")
     if sep and w.isdigit() and h.isdigit() and int(w) > 0 and int(h) > 0:
         return int(w), int(h)
@@ -398,7 +399,7 @@ def assemble(
     out.parent.mkdir(parents=True, exist_ok=True)
     part = out.with_suffix(".part")
     try:
-        with av.open(str(part), "w", format="mp4", options={"movflags": "+faststart"}) as container:
+        with av.open(str(part), "w", format="mp4", options=MUXER) as container:
             if tags:
                 container.metadata.update(tags)
             video = container.add_stream("libx264", rate=fmt.fps)
@@ -538,7 +539,7 @@ class _PieceWriter:
                         self._audio_frame(frame)
                         if self.audio_done:
                             break
-                except av.FFmpegError as exc:  # the picture is still worth cutting: silence from here
+                except (av.FFmpegError, ValueError) as exc:  # the picture is still worth cutting: silence
                     log.warning("%s: its sound cannot be decoded (%s); silent from here", self.name, exc)
                     self.has_sound = False
             if self.video_done and (not self.has_sound or self.audio_done):
