@@ -25,6 +25,7 @@ from bot.media.assemble import (
     parse_aspect,
     place,
     probe_pieces,
+    tidy_rate,
 )
 from bot.media.probe import read_tags
 from bot.media.provenance import write_tags
@@ -60,6 +61,14 @@ def test_frame_rate_is_the_most_common_and_ties_go_to_the_highest():
     assert frame_rate([Fraction(24), Fraction(24), Fraction(30)]) == 24
     assert frame_rate([Fraction(24), Fraction(30)]) == 30
     assert frame_rate([Fraction(30000, 1001)]) == Fraction(30000, 1001)
+
+
+def test_frame_rates_are_read_as_the_standard_rate_they_mean():
+    assert tidy_rate(Fraction(2997, 125)) == Fraction(24000, 1001)
+    assert tidy_rate(29.97002997) == Fraction(30000, 1001)
+    assert tidy_rate(Fraction(25)) == 25
+    assert tidy_rate(Fraction(15)) == 15
+    assert tidy_rate(None) == 24 and tidy_rate(Fraction(90000)) == 24
 
 
 def test_fit_letterboxes_and_pillarboxes_without_stretching():
