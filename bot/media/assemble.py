@@ -202,6 +202,8 @@ def check_trim(piece: Piece, seconds: float) -> tuple[float, float]:
     """The piece's (in, out) checked against its clip's length; BadTrim says what to do."""
     name = piece.label or piece.path.name
     end = seconds if piece.end is None else piece.end
+    if not (math.isfinite(piece.start) and math.isfinite(end)):
+        raise BadTrim(f"{name}: a trim is two numbers of seconds, such as {name.split()[0]}[1.5-4]")
     if piece.start < 0 or end < 0:
         raise BadTrim(f"{name}: a trim cannot start before 0 s")
     if end > seconds + TRIM_SLACK:

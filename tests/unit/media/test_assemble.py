@@ -288,6 +288,8 @@ def test_bad_trims_are_refused_before_any_work_with_what_to_do(clips, tmp_path):
         probe_pieces([Piece(clips["wide_silent"], 2.0, None, "S2")])
     with pytest.raises(BadTrim, match="end after it starts"):
         probe_pieces([Piece(clips["wide_silent"], 1.0, 0.5, "S2")])
+    with pytest.raises(BadTrim, match=r"two numbers of seconds, such as S2\[1\.5-4\]"):
+        probe_pieces([Piece(clips["wide_silent"], float("nan"), 0.5, "S2 v1")])
     with pytest.raises(BadTrim, match="before 0"):
         probe_pieces([Piece(clips["wide_silent"], -1.0, 0.5, "S2")])
     assert not out.exists() and not out.with_suffix(".part").exists()
