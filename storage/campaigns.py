@@ -233,11 +233,22 @@ def claim_sheet(db: Db, campaign_id: int) -> list[tuple[int, dict[str, Any]]] | 
             if not delivered:
                 return None
             latest.append((shot.number, dict(delivered[-1])))
-        key = ",".join(str(t["id"]) for _, t in latest)
+        key = sheet_key(latest)
         if not latest or key == row[0]:
             return None
         db.execute("UPDATE campaigns SET sheet_key = ? WHERE id = ?", [key, campaign_id])
     return latest
+
+
+def sheet_key(latest: list[tuple[int, dict[str, Any]]]) -> str:
+    """What a sheet shows, as `claim_sheet` records it: its takes' ids in shot order."""
+    return ",".join(str(t["id"]) for _, t in latest)
+
+
+def release_sheet(db: Db, campaign_id: int, key: str) -> None:
+    """The sheet claimed as `key` was not posted: unclaim it, so the next claim (a retry, another
+    replica, the next delivery) posts it. A claim made since for newer versions is left alone."""
+    db.execute("UPDATE campaigns SET sheet_key = NULL WHERE id = ? AND sheet_key = ?", [campaign_id, key])
 
 
 _SETTLED = (TakeState.DELIVERED, TakeState.FAILED, TakeState.CANCELLED, TakeState.HELD)
