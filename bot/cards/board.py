@@ -57,7 +57,8 @@ def render_board(view: BoardView) -> tuple[str, list[dict]]:
     shots = view.campaign.shots
     delivered, total = _delivered(view), len(shots)
     spent = sum(_cost(s.takes) for s in shots)
-    held = any(j["state"] == JobState.AWAITING_APPROVAL for s in shots for j in s.jobs)
+    # what waits: the campaign's renders when it was over the gate, or a later batch (its finals)
+    held = [j for s in shots for j in s.jobs if j["state"] == JobState.AWAITING_APPROVAL]
     brief = campaign["brief"]
     title = f":clapper: *{campaign['title']}* · campaign C{campaign['id']}"
     facts = (
@@ -81,7 +82,8 @@ def render_board(view: BoardView) -> tuple[str, list[dict]]:
                     {
                         "type": "mrkdwn",
                         "text": f":raised_hand: The campaign waits for one approval of "
-                        f"{usd(campaign['estimate_usd'] or 0)}: {who} can react :white_check_mark: here.",
+                        f"{usd(sum(j.get('estimate_usd') or 0 for j in held))}: {who} can react "
+                        ":white_check_mark: here to start all of it, :x: to cancel it.",
                     }
                 ],
             }

@@ -40,11 +40,19 @@ def test_each_shot_and_the_totals():
     assert "*S2* :clapper: Rendering · 0 version(s)" in shown and "shot 2 prompt" in shown
 
 
-def test_a_held_campaign_says_who_can_approve_it():
-    _, blocks = render_board(view([shot(1, "awaiting_approval", ("held",))], approvers=("U9",)))
+def test_a_held_campaign_says_who_can_approve_it_and_the_total_that_waits():
+    held = [shot(n, "awaiting_approval", ("held",)) for n in (1, 2)]
+    for s in held:
+        s.jobs[0]["estimate_usd"] = 1.5
+    _, blocks = render_board(view(held, approvers=("U9",)))
     assert "waits for one approval of $3.00: <@U9> can react :white_check_mark:" in json.dumps(
         blocks, ensure_ascii=False
     )
+    # a later batch (the finals of S1 alone) waits for its own total, not the campaign's estimate
+    finals = [shot(1, "delivered", ("delivered",)), shot(2, "delivered", ("delivered",))]
+    finals[0].jobs.append({"id": 9, "state": "awaiting_approval", "estimate_usd": 0.8})
+    _, blocks = render_board(view(finals))
+    assert "waits for one approval of $0.80: anyone in the channel can react" in json.dumps(blocks)
 
 
 def test_fifty_shots_stay_within_slacks_fifty_blocks():
