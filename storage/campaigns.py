@@ -252,3 +252,18 @@ def release_sheet(db: Db, campaign_id: int, key: str) -> None:
 
 
 _SETTLED = (TakeState.DELIVERED, TakeState.FAILED, TakeState.CANCELLED, TakeState.HELD)
+
+
+def rows_of_campaign(db: Db, campaign_id: int) -> tuple[dict[str, Any], list[ShotRow]] | None:
+    """The campaign and the shots its screening-room page shows: S1…Sn in order, then any other
+    shot made for the campaign (its cut), oldest first; never the board."""
+    campaign = get_campaign(db, campaign_id)
+    if campaign is None:
+        return None
+    rows = db.query(
+        "SELECT id FROM shots WHERE campaign_id = ? AND id <> ? "
+        "ORDER BY CASE WHEN campaign_shot IS NULL THEN 1 ELSE 0 END, campaign_shot, id",
+        [campaign_id, campaign["board_shot_id"]],
+    )
+    shots = [get_shot(db, r["id"]) for r in rows]
+    return campaign, [s for s in shots if s is not None]
