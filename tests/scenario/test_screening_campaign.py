@@ -266,3 +266,42 @@ async def test_in_a_browser_each_shots_latest_version_plays_in_sync(tmp_path, sl
         assert "S1 v1: " in await page.inner_text(".notice")
         assert await page.locator(f"#version-{shots[1]}-1 .badge.approved").count() == 1
         await page.screenshot(path=str(tmp_path / "campaign-page.png"), full_page=True)
+
+
+async def test_with_sign_in_the_signed_in_member_decides_on_the_campaign_page(tmp_path):
+    """Sign in with Slack from the campaign's page comes back to it; the signed-in member of the
+    workspace approves with the session's CSRF token, a form without it decides nothing, and a
+    member of another workspace is refused."""
+    from tests.fakes.slack_workspaces import CLIENT_ID, CLIENT_SECRET, running_workspaces
+    from tests.scenario.test_screening_signin import Browser, sign_in
+
+    env = {"SLACK_CLIENT_ID": CLIENT_ID, "SLACK_CLIENT_SECRET": CLIENT_SECRET, "DAILIES_PUBLIC_URL": PUBLIC}
+    async with running_workspaces() as slack, running_bot(tmp_path, slack, **env) as bot:
+        ts = await two_shot_campaign(bot, slack)
+        shots = await campaign_shots(bot)
+        room = board_buttons(slack, ts)["campaign_screening_room"]["url"]
+        token = urlsplit(room).path.rsplit("/", 1)[1]
+        member, stranger = Browser(bot), Browser(bot)
+        try:
+            # not signed in: deciding sends the browser to sign in, back to this campaign's page
+            form = {"token": token, "shot": str(shots[1]), "action": "approve", "version": "2"}
+            status, _, location = await member.post("/campaign", form)
+            assert status == 303 and location.startswith("/review-signin?to="), location
+            page = await sign_in(member, slack, room, ALICE, TEAM_ID)
+            assert "Signed in with Slack as" in page and 'id="S2"' in page
+            decide = {**form, "once": hidden(page, "once"), "csrf": hidden(page, "csrf")}
+            status, body, _ = await member.post("/campaign", {**decide, "csrf": ""})
+            assert status == 403 and "Nothing was decided" in body
+            status, page, _ = await member.post("/campaign", decide)
+            assert status == 200 and "S1 v2: Approved v2" in unescape(page), page[-800:]
+
+            page = await sign_in(stranger, slack, room, "U0BOB", "T0OTHER")
+            assert "another workspace" in page and 'value="approve"' not in page
+            session = bot.dailies.screening.sign_in.session(stranger.cookies["dailies_room"])
+            csrf = bot.dailies.screening.sign_in.csrf(session)
+            status, body, _ = await stranger.post("/campaign", {**decide, "version": "1", "csrf": csrf})
+            assert status == 403 and "Only members of this shot's workspace can decide" in unescape(body)
+            assert await bot.dailies.store.run(lambda db: db["approvals"].count) == 1
+        finally:
+            await member.close()
+            await stranger.close()

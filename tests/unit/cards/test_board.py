@@ -74,3 +74,20 @@ def test_each_shot_links_its_screening_room_when_there_is_one():
         view([shot(1, "delivered", ("delivered",))], rooms={1: "https://d.example/review/t1"})
     )
     assert "<https://d.example/review/t1|screening room>" in json.dumps(blocks)
+
+
+def test_the_board_links_the_campaigns_screening_room_and_each_shots_row():
+    rooms = {1: "https://d.test/campaign/TOK#S1", 2: "https://d.test/campaign/TOK#S2"}
+    shots = [shot(1, "delivered", ("delivered",)), shot(2, "rendering", ("rendering",))]
+    _, blocks = render_board(view(shots, rooms=rooms))
+    buttons = [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
+    room = next(b for b in buttons if b["action_id"] == "campaign_screening_room")
+    assert (room["url"], room["value"], room["text"]["text"]) == (
+        "https://d.test/campaign/TOK",
+        "7",
+        "Screening room",
+    )
+    assert "<https://d.test/campaign/TOK#S2|screening room>" in json.dumps(blocks)
+    # nothing to watch yet: no button
+    _, blocks = render_board(view([shot(1, "rendering", ("rendering",))], rooms=rooms))
+    assert "campaign_screening_room" not in json.dumps(blocks)
