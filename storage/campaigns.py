@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
 from bot.request.review import GateDecision, gate
 from storage import approvals, audit, channels
@@ -260,10 +260,11 @@ def rows_of_campaign(db: Db, campaign_id: int) -> tuple[dict[str, Any], list[Sho
     campaign = get_campaign(db, campaign_id)
     if campaign is None:
         return None
-    rows = db.query(
-        "SELECT id FROM shots WHERE campaign_id = ? AND id <> ? "
-        "ORDER BY CASE WHEN campaign_shot IS NULL THEN 1 ELSE 0 END, campaign_shot, id",
-        [campaign_id, campaign["board_shot_id"]],
-    )
-    shots = [get_shot(db, r["id"]) for r in rows]
-    return campaign, [s for s in shots if s is not None]
+    rows = db["shots"].rows_where("campaign_id = ? AND id <> ?", [campaign_id, campaign["board_shot_id"]])
+    shots = sorted(rows, key=lambda r: (r["campaign_shot"] is None, r["campaign_shot"] or 0, r["id"]))
+    return campaign, [cast(ShotRow, s) for s in shots]
+
+
+def rooms_of(db: Db, shot_ids: list[int], team_id: str, channel_id: str) -> list[tuple]:
+    """`approvals.room_of` for each shot, read in one go: a campaign's page."""
+    return [approvals.room_of(db, shot_id, team_id, channel_id) for shot_id in shot_ids]

@@ -156,15 +156,20 @@ class ScreeningRoom:
             return None
         return found, campaign, shots
 
-    async def _campaign_shot(
-        self, token: str, shot_ref: str
-    ) -> tuple[tokens.CampaignPass, dict, ShotRow] | None:
+    async def _campaign_shot(self, token: str, shot_ref: str) -> tuple[tokens.CampaignPass, ShotRow] | None:
         """One shot of the campaign a pass opens (a shot of any other campaign opens nothing)."""
-        opened = await self._campaign(token)
-        if opened is None or not shot_ref.isdigit():
+        found = tokens.read_campaign(self.key, token, time.time())
+        if found is None or not shot_ref.isdigit():
             return None
-        shot = next((s for s in opened[2] if s["id"] == int(shot_ref)), None)
-        return None if shot is None else (opened[0], opened[1], shot)
+        shot = await self.store.run(jobs_db.get_shot, int(shot_ref))
+        if (
+            shot is None
+            or shot.get("campaign_id") != found.campaign_id
+            or shot["channel_id"] != found.channel_id
+            or (shot.get("team_id") or "") != found.team_id
+        ):
+            return None
+        return found, shot
 
     @asynccontextmanager
     async def _for_workspace(self, shot: ShotRow | dict) -> AsyncIterator[None]:
@@ -378,9 +383,12 @@ class ScreeningRoom:
         note: str = "",
     ) -> web.Response:
         viewer, sign_in = self._viewer(request, token, found, campaign)
+        team, channel = campaign.get("team_id") or "", campaign["channel_id"]
+        read = await self.store.run(campaigns_db.rooms_of, [s["id"] for s in shots], team, channel)
         rows, people = [], [viewer]
-        for shot in shots:
-            room = await self._room(viewer, shot)
+        for shot, (jobs, takes, decisions, settings, notes) in zip(shots, read, strict=True):
+            approvers, rule = tuple(settings.approvers), settings.approval_rule
+            room = build_room(shot, jobs, takes, decisions, approvers, rule, viewer, notes)
             people += room.approvers
             for v in room.versions:
                 people += [v.asked_by, *(d.user_id for d in v.decisions), *(n.user_id for n in v.notes)]
@@ -405,13 +413,13 @@ class ScreeningRoom:
         opened = await self._campaign_shot(request.match_info["token"], request.match_info["shot"])
         if opened is None:
             return _refused()
-        return await self._clip(request, opened[2])
+        return await self._clip(request, opened[1])
 
     async def campaign_poster(self, request: web.Request) -> web.Response:
         opened = await self._campaign_shot(request.match_info["token"], request.match_info["shot"])
         if opened is None:
             return _refused()
-        return await self._poster(request, opened[2])
+        return await self._poster(request, opened[1])
 
     async def campaign_decide(self, request: web.Request) -> web.Response:
         """A decision from the campaign's page, on one version of one of its shots: the same rules
@@ -425,7 +433,7 @@ class ScreeningRoom:
         opened = await self._campaign_shot(token, shot_ref)
         if opened is None:
             return _refused()
-        found, _campaign, shot = opened
+        found, shot = opened
         back = f"/campaign/{token}"
         decider = found.user_id if self.sign_in is None else self._signed_in(request, form, token, shot, back)
         if isinstance(decider, web.Response):
