@@ -265,6 +265,11 @@ def rows_of_campaign(db: Db, campaign_id: int) -> tuple[dict[str, Any], list[Sho
     return campaign, [cast(ShotRow, s) for s in shots]
 
 
-def rooms_of(db: Db, shot_ids: list[int], team_id: str, channel_id: str) -> list[tuple]:
+RoomRead = tuple[
+    list[JobRow], list[TakeView], list[dict[str, Any]], channels.ChannelSettings, list[dict[str, Any]]
+]
+
+
+def rooms_of(db: Db, shot_ids: list[int], team_id: str, channel_id: str) -> list[RoomRead]:
     """`approvals.room_of` for each shot, read in one go: a campaign's page."""
     return [approvals.room_of(db, shot_id, team_id, channel_id) for shot_id in shot_ids]

@@ -102,8 +102,11 @@ def campaign_watch_pass(shot: ShotRow) -> CampaignPass:
     """The board's pass to the campaign of `shot` (the board or one of its shots, all made at the
     same moment): the same on every render, expiring VIEW_SECONDS after the campaign was made."""
     created = datetime.fromisoformat(shot["created_at"]).timestamp() if shot.get("created_at") else 0
+    campaign_id = shot.get("campaign_id")
+    if campaign_id is None:
+        raise ValueError(f"shot {shot['id']} is no campaign's")
     return CampaignPass(
-        shot.get("team_id") or "", shot["channel_id"], shot["campaign_id"], int(created) + VIEW_SECONDS
+        shot.get("team_id") or "", shot["channel_id"], campaign_id, int(created) + VIEW_SECONDS
     )
 
 
