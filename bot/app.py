@@ -345,7 +345,7 @@ def build(config: Config, *, slack_file_hosts: tuple[str, ...] = ("files.slack.c
     facts = CardFacts(
         typical_seconds=lambda model: getattr(catalogue.get(model), "typical_seconds", 0),
         backend_label=lambda backend, model: _backend_label(providers, backend, model),
-        screening_link=links.watch if links is not None else None,
+        screening_link=links.card_link if links is not None else None,
     )
     cards = CardPublisher(
         client, background, interval=config.card_interval_seconds, pacing=pacing, facts=facts

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
 from bot.request.review import GateDecision, gate
 from storage import approvals, audit, channels
@@ -233,11 +233,43 @@ def claim_sheet(db: Db, campaign_id: int) -> list[tuple[int, dict[str, Any]]] | 
             if not delivered:
                 return None
             latest.append((shot.number, dict(delivered[-1])))
-        key = ",".join(str(t["id"]) for _, t in latest)
+        key = sheet_key(latest)
         if not latest or key == row[0]:
             return None
         db.execute("UPDATE campaigns SET sheet_key = ? WHERE id = ?", [key, campaign_id])
     return latest
 
 
+def sheet_key(latest: list[tuple[int, dict[str, Any]]]) -> str:
+    """What a sheet shows, as `claim_sheet` records it: its takes' ids in shot order."""
+    return ",".join(str(t["id"]) for _, t in latest)
+
+
+def release_sheet(db: Db, campaign_id: int, key: str) -> None:
+    """The sheet claimed as `key` was not posted: unclaim it, so the next claim (a retry, another
+    replica, the next delivery) posts it. A claim made since for newer versions is left alone."""
+    db.execute("UPDATE campaigns SET sheet_key = NULL WHERE id = ? AND sheet_key = ?", [campaign_id, key])
+
+
 _SETTLED = (TakeState.DELIVERED, TakeState.FAILED, TakeState.CANCELLED, TakeState.HELD)
+
+
+def rows_of_campaign(db: Db, campaign_id: int) -> tuple[dict[str, Any], list[ShotRow]] | None:
+    """The campaign and the shots its screening-room page shows: S1…Sn in order, then any other
+    shot made for the campaign (its cut), oldest first; never the board."""
+    campaign = get_campaign(db, campaign_id)
+    if campaign is None:
+        return None
+    rows = db["shots"].rows_where("campaign_id = ? AND id <> ?", [campaign_id, campaign["board_shot_id"]])
+    shots = sorted(rows, key=lambda r: (r["campaign_shot"] is None, r["campaign_shot"] or 0, r["id"]))
+    return campaign, [cast(ShotRow, s) for s in shots]
+
+
+RoomRead = tuple[
+    list[JobRow], list[TakeView], list[dict[str, Any]], channels.ChannelSettings, list[dict[str, Any]]
+]
+
+
+def rooms_of(db: Db, shot_ids: list[int], team_id: str, channel_id: str) -> list[RoomRead]:
+    """`approvals.room_of` for each shot, read in one go: a campaign's page."""
+    return [approvals.room_of(db, shot_id, team_id, channel_id) for shot_id in shot_ids]

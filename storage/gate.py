@@ -48,3 +48,44 @@ def create_gated(db: Db, new: NewJob, since: str) -> Gated:
         created = create_job(db, new)
         audit.record(db, new.team_id, new.channel_id, new.user_id, "gate", note, created[1])
     return Gated(*created, decision)
+
+
+@dataclass(frozen=True)
+class GatedTogether:
+    created: list[tuple[int, int, list[int]]]  # per job, in order: (shot_id, job_id, take_ids)
+    total_usd: float
+    decision: GateDecision | None  # None: nothing to decide (no limit or budget set)
+
+
+def create_gated_together(db: Db, news: list[NewJob], since: str, what: str) -> GatedTogether:
+    """Store `news` on one cost-gate decision for their total (a campaign's finals): all started,
+    or all held for one approval. One transaction under the channel's lock, as `create_gated`;
+    `what` names the batch in the held note and the audit. Raises `jobs.DuplicateTrigger` (and
+    stores none) when any of them was stored already. All must be in one channel."""
+    first = news[0]
+    assert all((n.team_id, n.channel_id) == (first.team_id, first.channel_id) for n in news)
+    total = round(sum(n.estimate_usd for n in news), 2)
+    with db.atomic():
+        channels.lock_channel(db, first.team_id, first.channel_id)
+        settings = channels.get_settings(db, first.team_id, first.channel_id)
+        decision = None
+        if settings.job_limit_usd is not None or settings.budget_usd is not None:
+            decision = gate(
+                total,
+                job_limit=settings.job_limit_usd,
+                budget=settings.budget_usd,
+                spent=channels.month_spend(db, first.team_id, first.channel_id, since),
+                reserved=approvals.reserved(db, first.team_id, first.channel_id),
+            )
+        held = decision is not None and not decision.start
+        created = []
+        for new in news:
+            if held:
+                assert decision is not None
+                notes = [*new.request.get("notes", []), HELD_NOTE.format(reason=f"{what}: {decision.reason}")]
+                new = replace(new, state=JobState.AWAITING_APPROVAL, request={**new.request, "notes": notes})
+            created.append(create_job(db, new))
+        if decision is not None:
+            note = f"{what} held: {decision.reason}" if held else f"{what} started: ${total:,.2f}"
+            audit.record(db, first.team_id, first.channel_id, first.user_id, "gate", note, None)
+    return GatedTogether(created, total, decision)

@@ -15,6 +15,7 @@ from storage.states import JobState, TakeState
 MAX_LISTED = 40  # shots listed one line each (a message holds 50 blocks; the rest are summed up)
 EVERY_ASPECT = "campaign_every_aspect"  # each approved version again at the other aspects
 CANCEL_CAMPAIGN = "campaign_cancel"
+CAMPAIGN_ROOM = "campaign_screening_room"  # a link button: the listener answers with a personal link
 _UNFINISHED = (JobState.AWAITING_APPROVAL, JobState.QUEUED, JobState.RENDERING, JobState.UPLOADING)
 
 
@@ -22,7 +23,8 @@ _UNFINISHED = (JobState.AWAITING_APPROVAL, JobState.QUEUED, JobState.RENDERING, 
 class BoardView:
     campaign: CampaignView
     approvers: tuple[str, ...] = ()
-    rooms: dict[int, str] = field(default_factory=dict)  # S number -> its screening room's link
+    # S number -> its row on the campaign's screening-room page (`…/campaign/<pass>#S3`)
+    rooms: dict[int, str] = field(default_factory=dict)
 
     @property
     def shot(self) -> ShotRow:
@@ -57,7 +59,8 @@ def render_board(view: BoardView) -> tuple[str, list[dict]]:
     shots = view.campaign.shots
     delivered, total = _delivered(view), len(shots)
     spent = sum(_cost(s.takes) for s in shots)
-    held = any(j["state"] == JobState.AWAITING_APPROVAL for s in shots for j in s.jobs)
+    # what waits: the campaign's renders when it was over the gate, or a later batch (its finals)
+    held = [j for s in shots for j in s.jobs if j["state"] == JobState.AWAITING_APPROVAL]
     brief = campaign["brief"]
     title = f":clapper: *{campaign['title']}* · campaign C{campaign['id']}"
     facts = (
@@ -81,7 +84,8 @@ def render_board(view: BoardView) -> tuple[str, list[dict]]:
                     {
                         "type": "mrkdwn",
                         "text": f":raised_hand: The campaign waits for one approval of "
-                        f"{usd(campaign['estimate_usd'] or 0)}: {who} can react :white_check_mark: here.",
+                        f"{usd(sum(j.get('estimate_usd') or 0 for j in held))}: {who} can react "
+                        ":white_check_mark: here to start all of it, :x: to cancel it.",
                     }
                 ],
             }
@@ -111,6 +115,9 @@ def render_board(view: BoardView) -> tuple[str, list[dict]]:
         buttons.append(button("Every aspect", EVERY_ASPECT, str(campaign["id"])))
     if any(j["state"] in _UNFINISHED for s in shots for j in s.jobs):
         buttons.append(button("Cancel campaign", CANCEL_CAMPAIGN, str(campaign["id"]), "danger"))
+    room = campaign_room(view)
+    if room and delivered:
+        buttons.append({**button("Screening room", CAMPAIGN_ROOM, str(campaign["id"])), "url": room})
     if buttons:
         blocks.append({"type": "actions", "block_id": f"campaign_{campaign['id']}", "elements": buttons})
     blocks.append(
@@ -127,6 +134,11 @@ def render_board(view: BoardView) -> tuple[str, list[dict]]:
     )
     text = f"{campaign['title']}: {delivered} of {total} delivered"
     return text, blocks
+
+
+def campaign_room(view: BoardView) -> str:
+    """The campaign's screening-room page: each shot's link is its row there (`…#S3`)."""
+    return next(iter(view.rooms.values()), "").partition("#")[0]
 
 
 def board_key(view: BoardView) -> tuple:

@@ -139,7 +139,8 @@ def _marks(room: Room, names: Mapping[str, str]) -> str:
     return f'<div class="marks" id="marks" aria-label="Notes on the timeline">{buttons}</div>'
 
 
-def _actions(v: Version, token: str, once: str, csrf: str = "") -> str:
+def _actions(v: Version, token: str, once: str, csrf: str = "", shot: int = 0) -> str:
+    """The version's decision form; `shot` set: on a campaign's page, for that shot (by id)."""
     if not v.delivered or not (v.viewer_decides or v.viewer_presses):
         return ""
     buttons = []
@@ -154,16 +155,19 @@ def _actions(v: Version, token: str, once: str, csrf: str = "") -> str:
         for a, label, cls in buttons
     )
     return (
-        f'<form class="decide" method="post" action="/review">'
+        f'<form class="decide" method="post" action="{"/campaign" if shot else "/review"}">'
         f'<input type="hidden" name="token" value="{escape(token)}">'
-        f'<input type="hidden" name="version" value="{v.number}">'
-        f'<input type="hidden" name="once" value="{escape(once)}">'
+        + (f'<input type="hidden" name="shot" value="{shot}">' if shot else "")
+        + f'<input type="hidden" name="version" value="{v.number}">'
+        + f'<input type="hidden" name="once" value="{escape(once)}">'
         + (f'<input type="hidden" name="csrf" value="{escape(csrf)}">' if csrf else "")
         + f"{inner}</form>"
     )
 
 
-def _player(v: Version, base: str) -> str:
+def _player(v: Version, base: str, key: str = "") -> str:
+    """`key` names the player for the sync script (the version's number; unique on the page)."""
+    key = key or str(v.number)
     if not v.delivered:
         state = STATE_LABEL.get(v.state, v.state)
         detail = f"<small>{escape(v.error)}</small>" if v.error else ""
@@ -174,29 +178,45 @@ def _player(v: Version, base: str) -> str:
     elif v.verdict == "rejected":
         stamp = '<span class="stamp rejected">✕ Rejected</span>'
     return (
-        f'<div class="screen">{stamp}<video id="v{v.number}" data-version="{v.number}" controls playsinline '
+        f'<div class="screen">{stamp}<video id="v{key}" data-version="{key}" controls playsinline '
         f'preload="metadata" poster="{base}/v{v.number}.jpg">'
         f'<source src="{base}/v{v.number}.mp4" type="video/mp4">'
         f'<a href="{base}/v{v.number}.mp4">Download v{v.number}</a></video></div>'
     )
 
 
-def _version(v: Version, base: str, token: str, once: str, names: Mapping[str, str], csrf: str = "") -> str:
+def _version(
+    v: Version,
+    base: str,
+    token: str,
+    once: str,
+    names: Mapping[str, str],
+    csrf: str = "",
+    *,
+    shot: int = 0,
+    synced: bool = True,
+    label: str = "",
+) -> str:
+    """A version's player, facts, review, notes and form; on a campaign's page `shot` is its shot's
+    id (its players' keys and forms name it), `synced` whether it starts ticked "in sync", and
+    `label` what tells it from the other columns (its aspect, model)."""
+    key = f"{shot}-{v.number}" if shot else str(v.number)
     classes = ["version", v.verdict]
     if v.final:
         classes.append("is-final")
     sync = (
-        f'<label class="sync-pick"><input type="checkbox" data-sync="v{v.number}" checked> in sync</label>'
+        f'<label class="sync-pick"><input type="checkbox" data-sync="v{key}"{" checked" * synced}> in sync</label>'
         if v.delivered
         else ""
     )
     prompt = f"<blockquote>{escape(v.prompt)}</blockquote>" if v.prompt else ""
+    heading = f"v{v.number}" + (f' <small class="column">{escape(label)}</small>' if label else "")
     return (
-        f'<article class="{" ".join(classes)}" id="version-{v.number}" data-version="{v.number}">'
-        f"{_player(v, base)}"
-        f'<header><h2>v{v.number}</h2><div class="badges">{_badges(v)}</div>{sync}</header>'
+        f'<article class="{" ".join(classes)}" id="version-{key}" data-version="{key}">'
+        f"{_player(v, base, key)}"
+        f'<header><h2>{heading}</h2><div class="badges">{_badges(v)}</div>{sync}</header>'
         f"{prompt}<dl>{_facts(v, names)}</dl>{_review(v, names)}{_notes(v, names)}"
-        f"{_actions(v, token, once, csrf)}</article>"
+        f"{_actions(v, token, once, csrf, shot)}</article>"
     )
 
 
@@ -227,6 +247,21 @@ def _viewer(room: Room, names: Mapping[str, str], sign_in: SignInView | None = N
     )
 
 
+def _transport(marks: str = "") -> str:
+    """One play/pause/scrub for every player ticked "in sync" (room.js shows it)."""
+    return (
+        '<section class="transport" id="transport" hidden aria-label="Play versions in sync">'
+        '<button type="button" id="play" class="primary" aria-label="Play">▶ Play in sync</button>'
+        '<button type="button" id="back" title="One frame back (←)">◀︎❘</button>'
+        '<button type="button" id="fwd" title="One frame forward (→)">❘▶︎</button>'
+        '<div class="timeline"><input type="range" id="scrub" min="0" max="1000" value="0" step="1" '
+        f'aria-label="Scrub">{marks}</div>'
+        '<output id="clock">0:00.00</output>'
+        '<label class="mute"><input type="checkbox" id="mute" checked> mute</label>'
+        "</section>"
+    )
+
+
 def render_page(
     room: Room,
     token: str,
@@ -248,19 +283,7 @@ def render_page(
     notice = f'<p class="notice" role="status">{escape(note)}</p>' if note else ""
     csrf = sign_in.csrf if sign_in is not None else ""
     versions = "".join(_version(v, base, token, once, names, csrf) for v in reversed(room.versions))
-    transport = (
-        '<section class="transport" id="transport" hidden aria-label="Play versions in sync">'
-        '<button type="button" id="play" class="primary" aria-label="Play">▶ Play in sync</button>'
-        '<button type="button" id="back" title="One frame back (←)">◀︎❘</button>'
-        '<button type="button" id="fwd" title="One frame forward (→)">❘▶︎</button>'
-        '<div class="timeline"><input type="range" id="scrub" min="0" max="1000" value="0" step="1" '
-        f'aria-label="Scrub">{_marks(room, names)}</div>'
-        '<output id="clock">0:00.00</output>'
-        '<label class="mute"><input type="checkbox" id="mute" checked> mute</label>'
-        "</section>"
-        if delivered >= 1
-        else ""
-    )
+    transport = _transport(_marks(room, names)) if delivered >= 1 else ""
     return f"""<!doctype html>
 <html lang="en" class="dark">
 <head>

@@ -47,6 +47,7 @@ class Version:
     viewer_decides: bool = False  # the pass's user may approve or reject this version
     viewer_presses: bool = False  # ... and ask for another take or the final render of it
     notes: tuple[Note, ...] = ()  # the thread's review notes on this version, oldest first
+    aspect: str = ""  # as asked ("" when the request named none)
 
     @property
     def delivered(self) -> bool:
@@ -116,6 +117,7 @@ def build_room(
                     for n in notes
                     if n["take_id"] == take["id"]
                 ),
+                aspect=request.get("aspect") or "",
             )
         )
     return Room(

@@ -21,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.config import Config
 from bot.delivery.slack_clip import ClipUnavailable, SlackClips, SlackFile
 from bot.screening import sessions, tokens
+from bot.screening.campaign_page import CampaignRow, render_campaign_page
 from bot.screening.page import (
     SignInView,
     other_workspace_page,
@@ -38,6 +39,7 @@ from bot.slack.workspace import WorkspaceGone
 from bot.studio.origin import Origin
 from bot.studio.studio import Studio
 from storage import approvals
+from storage import campaigns as campaigns_db
 from storage import jobs as jobs_db
 from storage.db import Store
 from storage.rows import ShotRow
@@ -102,11 +104,24 @@ class ScreeningRoom:
             return None
         return self.links.personal(shot, user_id, time.time())
 
+    async def personal_campaign_link(self, channel_id: str, user_id: str, campaign_id: int) -> str | None:
+        """A link to the campaign's page that decides as `user_id` (the board's button's answer)."""
+        campaign = await self.store.run(campaigns_db.get_campaign, campaign_id)
+        if campaign is None or campaign["channel_id"] != channel_id:
+            return None
+        expires = int(time.time()) + tokens.DECIDE_SECONDS
+        team = campaign.get("team_id") or ""
+        return self.links.campaign(tokens.CampaignPass(team, channel_id, campaign_id, expires, user_id))
+
     def add_routes(self, app: web.Application) -> None:
         app.router.add_get("/review/{token}", self.page)
         app.router.add_post("/review", self.decide)
         app.router.add_get(r"/review/{token}/v{version:\d+}.mp4", self.clip)
         app.router.add_get(r"/review/{token}/v{version:\d+}.jpg", self.poster)
+        app.router.add_get("/campaign/{token}", self.campaign_page)
+        app.router.add_post("/campaign", self.campaign_decide)
+        app.router.add_get(r"/campaign/{token}/{shot:\d+}/v{version:\d+}.mp4", self.campaign_clip)
+        app.router.add_get(r"/campaign/{token}/{shot:\d+}/v{version:\d+}.jpg", self.campaign_poster)
         app.router.add_get("/review-assets/{name}", self.asset)
         if self.sign_in is not None:
             app.router.add_get(START_PATH, self.sign_in_start)
@@ -127,8 +142,37 @@ class ScreeningRoom:
             return None
         return found, shot
 
+    async def _campaign(self, token: str) -> tuple[tokens.CampaignPass, dict, list[ShotRow]] | None:
+        """The campaign a pass opens, with the shots its page shows; None for a pass that is not a
+        campaign's, or names another workspace or channel than the campaign's."""
+        found = tokens.read_campaign(self.key, token, time.time())
+        if found is None:
+            return None
+        opened = await self.store.run(campaigns_db.rows_of_campaign, found.campaign_id)
+        if opened is None:
+            return None
+        campaign, shots = opened
+        if campaign["channel_id"] != found.channel_id or (campaign.get("team_id") or "") != found.team_id:
+            return None
+        return found, campaign, shots
+
+    async def _campaign_shot(self, token: str, shot_ref: str) -> tuple[tokens.CampaignPass, ShotRow] | None:
+        """One shot of the campaign a pass opens (a shot of any other campaign opens nothing)."""
+        found = tokens.read_campaign(self.key, token, time.time())
+        if found is None or not shot_ref.isdigit():
+            return None
+        shot = await self.store.run(jobs_db.get_shot, int(shot_ref))
+        if (
+            shot is None
+            or shot.get("campaign_id") != found.campaign_id
+            or shot["channel_id"] != found.channel_id
+            or (shot.get("team_id") or "") != found.team_id
+        ):
+            return None
+        return found, shot
+
     @asynccontextmanager
-    async def _for_workspace(self, shot: ShotRow) -> AsyncIterator[None]:
+    async def _for_workspace(self, shot: ShotRow | dict) -> AsyncIterator[None]:
         """What a page, clip or decision asks of Slack is asked with the token of the shot's
         workspace (distribution mode); a workspace that removed Dailies opens nothing."""
         try:
@@ -151,7 +195,7 @@ class ScreeningRoom:
         return self.sign_in.session(request.cookies.get(sessions.COOKIE)) if self.sign_in else None
 
     def _viewer(
-        self, request: web.Request, token: str, found: tokens.Pass, shot: ShotRow
+        self, request: web.Request, token: str, found: tokens.Pass | tokens.CampaignPass, shot: ShotRow | dict
     ) -> tuple[str, SignInView | None]:
         """Whose decisions the page offers: the pass's user without sign-in; with it, the signed-in
         person, and only when they belong to the shot's workspace."""
@@ -203,8 +247,11 @@ class ScreeningRoom:
         opened = await self._shot(request.match_info["token"])
         if opened is None:
             return _refused()
-        async with self._for_workspace(opened[1]):
-            file = await self._take_file(opened[1], int(request.match_info["version"]))
+        return await self._clip(request, opened[1])
+
+    async def _clip(self, request: web.Request, shot: ShotRow) -> web.StreamResponse:
+        async with self._for_workspace(shot):
+            file = await self._take_file(shot, int(request.match_info["version"]))
             try:
                 return await serve_clip(request, self.clips, file)
             except ClipUnavailable as exc:
@@ -215,8 +262,11 @@ class ScreeningRoom:
         opened = await self._shot(request.match_info["token"])
         if opened is None:
             return _refused()
-        async with self._for_workspace(opened[1]):
-            file = await self._take_file(opened[1], int(request.match_info["version"]))
+        return await self._poster(request, opened[1])
+
+    async def _poster(self, request: web.Request, shot: ShotRow) -> web.Response:
+        async with self._for_workspace(shot):
+            file = await self._take_file(shot, int(request.match_info["version"]))
             data = await self.posters.jpeg(file)
         if data is None:
             raise web.HTTPNotFound()
@@ -243,7 +293,8 @@ class ScreeningRoom:
             return _refused()
         found, shot = opened
         # with Sign in with Slack the signed-in person decides, whatever the pass says
-        decider = found.user_id if self.sign_in is None else self._signed_in(request, form, token, shot)
+        back = f"/review/{token}"
+        decider = found.user_id if self.sign_in is None else self._signed_in(request, form, token, shot, back)
         if isinstance(decider, web.Response):
             return decider
         if not decider:
@@ -254,14 +305,13 @@ class ScreeningRoom:
             )
 
     def _signed_in(
-        self, request: web.Request, form: Mapping[str, object], token: str, shot: ShotRow
+        self, request: web.Request, form: Mapping[str, object], token: str, shot: ShotRow, back: str
     ) -> str | web.Response:
         """The signed-in decider, or the answer refusing the decision: no session (or a forged or
         expired cookie) goes to sign in; a form without this session's CSRF token, or a member of
         another workspace, gets a page saying nothing was decided."""
         assert self.sign_in is not None
         session = self._session(request)
-        back = f"/review/{token}"
         if session is None:
             raise web.HTTPSeeOther(f"{START_PATH}?{urlencode({'to': token})}", headers=PAGE_HEADERS)
         if not self.sign_in.csrf_ok(session, str(form.get("csrf", ""))):
@@ -282,20 +332,28 @@ class ScreeningRoom:
         opened: tuple[tokens.Pass, ShotRow],
     ) -> web.Response:
         found, shot = opened
+        reply = await self._decision(shot, found.team_id, decider, action, version, once)
+        return await self._render(request, token, found, shot, reply)
+
+    async def _decision(
+        self, shot: ShotRow, team_id: str, decider: str, action: str, version: str, once: str
+    ) -> str:
+        """Decide `action` on v`version` of `shot` as `decider` through the studio, as a reaction or
+        button in Slack would (call inside `_for_workspace(shot)`); the answer the page shows."""
         if action not in ACTIONS or not version.isdigit():
-            return await self._render(request, token, found, shot, "That button is not one Dailies knows.")
+            return "That button is not one Dailies knows."
         takes = await self.store.run(jobs_db.takes_of_shot, shot["id"])
         take = next((t for t in takes if t["version"] == int(version)), None)
         if take is None:
-            return await self._render(request, token, found, shot, f"There is no v{version} in this shot.")
+            return f"There is no v{version} in this shot."
         origin = Origin(
             channel_id=shot["channel_id"],
             user_id=decider,
-            team_id=found.team_id,
+            team_id=team_id,
             source_key=f"room:{shot['id']}:{secrets.token_hex(8)}",
         )
         if once and not await self.studio.first_time(f"room:{once}:{action}:{version}", "screening"):
-            return await self._render(request, token, found, shot, "Already done.")
+            return "Already done."
         try:
             if action in ("approve", "reject"):
                 reply = await self.studio.decide(origin, take["id"], action, via="screening room")
@@ -304,16 +362,99 @@ class ScreeningRoom:
         except Exception:
             log.exception("screening-room %s on shot %s failed", action, shot["id"])
             reply = "Something went wrong on our side and nothing changed. Please try again."
-        return await self._render(
-            request, token, found, shot, reply or "Done: the card in Slack says so too."
+        return reply or "Done: the card in Slack says so too."
+
+    # ---- a campaign's page -------------------------------------------------------------------------
+    async def campaign_page(self, request: web.Request) -> web.Response:
+        token = request.match_info["token"]
+        opened = await self._campaign(token)
+        if opened is None:
+            return _refused()
+        async with self._for_workspace(opened[1]):
+            return await self._render_campaign(request, token, *opened)
+
+    async def _render_campaign(
+        self,
+        request: web.Request,
+        token: str,
+        found: tokens.CampaignPass,
+        campaign: dict,
+        shots: list[ShotRow],
+        note: str = "",
+    ) -> web.Response:
+        viewer, sign_in = self._viewer(request, token, found, campaign)
+        team, channel = campaign.get("team_id") or "", campaign["channel_id"]
+        read = await self.store.run(campaigns_db.rooms_of, [s["id"] for s in shots], team, channel)
+        rows, people = [], [viewer]
+        for shot, (jobs, takes, decisions, settings, notes) in zip(shots, read, strict=True):
+            approvers, rule = tuple(settings.approvers), settings.approval_rule
+            room = build_room(shot, jobs, takes, decisions, approvers, rule, viewer, notes)
+            people += room.approvers
+            for v in room.versions:
+                people += [v.asked_by, *(d.user_id for d in v.decisions), *(n.user_id for n in v.notes)]
+            rows.append(self._campaign_row(found, shot, room))
+        names = await self.people.names(people)
+        html = render_campaign_page(
+            campaign["title"] or "", campaign["id"], rows, token,
+            names=names, note=note, once=secrets.token_hex(8), sign_in=sign_in,
+        )  # fmt: skip
+        return web.Response(text=html, content_type="text/html", headers=PAGE_HEADERS)
+
+    def _campaign_row(self, found: tokens.CampaignPass, shot: ShotRow, room: Room) -> CampaignRow:
+        number = shot.get("campaign_shot")
+        # the shot's own page, with the same grant as the campaign's pass (and the same expiry)
+        own = tokens.Pass(found.team_id, found.channel_id, shot["id"], found.expires, found.user_id)
+        label = _row_label(shot)
+        anchor = f"S{number}" if number is not None else f"shot-{shot['id']}"
+        prompt = shot.get("title") or room.title
+        return CampaignRow(label, anchor, shot["id"], prompt, room, f"/review/{tokens.issue(self.key, own)}")
+
+    async def campaign_clip(self, request: web.Request) -> web.StreamResponse:
+        opened = await self._campaign_shot(request.match_info["token"], request.match_info["shot"])
+        if opened is None:
+            return _refused()
+        return await self._clip(request, opened[1])
+
+    async def campaign_poster(self, request: web.Request) -> web.Response:
+        opened = await self._campaign_shot(request.match_info["token"], request.match_info["shot"])
+        if opened is None:
+            return _refused()
+        return await self._poster(request, opened[1])
+
+    async def campaign_decide(self, request: web.Request) -> web.Response:
+        """A decision from the campaign's page, on one version of one of its shots: the same rules
+        (pass or Sign in with Slack, CSRF, workspace) and the same studio call as the shot page's."""
+        if not self._same_origin(request):
+            return _refused()
+        form = await request.post()
+        token, shot_ref, action, version = (
+            str(form.get(k, "")) for k in ("token", "shot", "action", "version")
         )
+        opened = await self._campaign_shot(token, shot_ref)
+        if opened is None:
+            return _refused()
+        found, shot = opened
+        back = f"/campaign/{token}"
+        decider = found.user_id if self.sign_in is None else self._signed_in(request, form, token, shot, back)
+        if isinstance(decider, web.Response):
+            return decider
+        if not decider:
+            return _refused()
+        async with self._for_workspace(shot):
+            once = str(form.get("once", ""))
+            reply = await self._decision(shot, found.team_id, decider, action, version, once)
+            label = _row_label(shot)
+            again = await self._campaign(token)  # the page as the decision left it
+            if again is None:
+                return _refused()
+            return await self._render_campaign(request, token, *again, note=f"{label} v{version}: {reply}")
 
     # ---- Sign in with Slack -----------------------------------------------------------------------
     async def sign_in_start(self, request: web.Request) -> web.Response:
         """ "Sign in with Slack to decide": off to Slack's authorize page, back to this room after."""
         assert self.sign_in is not None
         token = request.query.get("to", "")
-        opened = await self._shot(token)
+        opened = await self._shot(token) or await self._campaign(token)
         if opened is None:
             return _refused()
         url, state = await self.sign_in.start(token, opened[1].get("team_id") or "")
@@ -335,7 +476,8 @@ class ScreeningRoom:
             response.headers.add("Set-Cookie", self.sign_in.clear_state_cookie())
             return response
         log.info("%s of %s signed in to the screening room", session.user_id, session.team_id)
-        response = web.Response(status=303, headers={**PAGE_HEADERS, "Location": f"/review/{back_to}"})
+        page = "campaign" if tokens.read_campaign(self.key, back_to, time.time()) else "review"
+        response = web.Response(status=303, headers={**PAGE_HEADERS, "Location": f"/{page}/{back_to}"})
         response.headers.add("Set-Cookie", self.sign_in.cookie(session))
         response.headers.add("Set-Cookie", self.sign_in.clear_state_cookie())
         return response
@@ -347,6 +489,12 @@ class ScreeningRoom:
             return True
         allowed = {_origin(self.public_url), f"{request.scheme}://{request.host}"}
         return origin in allowed
+
+
+def _row_label(shot: ShotRow) -> str:
+    """How the campaign's page names a shot: S3, or a shot outside S1…Sn (its cut) by its title."""
+    number = shot.get("campaign_shot")
+    return f"S{number}" if number is not None else (shot.get("title") or "Cut")[:40]
 
 
 def _origin(url: str) -> str:

@@ -1,5 +1,6 @@
-"""Screening-room passes (pure): HMAC-signed, expiring capabilities naming one shot, and for
-decisions the Slack user they were issued to. No accounts or cookies: the link is the grant."""
+"""Screening-room passes (pure): HMAC-signed, expiring capabilities naming one shot (or one
+campaign), and for decisions the Slack user they were issued to. No accounts or cookies: the link
+is the grant."""
 
 from __future__ import annotations
 
@@ -69,6 +70,46 @@ def room_url(public_url: str, key: bytes, p: Pass) -> str:
     return f"{public_url.rstrip('/')}/review/{issue(key, p)}"
 
 
+CAMPAIGN_VERSION = "c1"  # a campaign's pass: never read as a shot's, nor the reverse
+
+
+@dataclass(frozen=True)
+class CampaignPass:
+    """A pass to a campaign's page: every shot of campaign `campaign_id` in that workspace's channel."""
+
+    team_id: str
+    channel_id: str
+    campaign_id: int
+    expires: int  # Unix seconds
+    user_id: str = ""  # set: the holder may decide as this Slack user
+
+
+def issue_campaign(key: bytes, p: CampaignPass) -> str:
+    fields = (CAMPAIGN_VERSION, p.team_id, p.channel_id, str(p.campaign_id), str(p.expires), p.user_id)
+    return signed.sign(key, fields, mac_length=MAC_BYTES)
+
+
+def read_campaign(key: bytes, token: str, now: float) -> CampaignPass | None:
+    """The campaign's pass, or None when the token is malformed, altered, a shot's, or expired."""
+    parts = signed.verify(key, token, count=6, max_length=400, mac_length=MAC_BYTES)
+    if parts is None or parts[0] != CAMPAIGN_VERSION or not parts[3].isdigit() or not parts[4].isdigit():
+        return None
+    found = CampaignPass(parts[1], parts[2], int(parts[3]), int(parts[4]), parts[5])
+    return found if found.expires > now else None
+
+
+def campaign_watch_pass(shot: ShotRow) -> CampaignPass:
+    """The board's pass to the campaign of `shot` (the board or one of its shots, all made at the
+    same moment): the same on every render, expiring VIEW_SECONDS after the campaign was made."""
+    created = datetime.fromisoformat(shot["created_at"]).timestamp() if shot.get("created_at") else 0
+    campaign_id = shot.get("campaign_id")
+    if campaign_id is None:
+        raise ValueError(f"shot {shot['id']} is no campaign's")
+    return CampaignPass(
+        shot.get("team_id") or "", shot["channel_id"], campaign_id, int(created) + VIEW_SECONDS
+    )
+
+
 @dataclass(frozen=True)
 class RoomLinks:
     """Signed links into the screening room at `public_url`: the card's watch link and a person's own."""
@@ -81,3 +122,13 @@ class RoomLinks:
 
     def personal(self, shot: ShotRow, user_id: str, now: float) -> str:
         return room_url(self.public_url, self.key, personal_pass(shot, user_id, now))
+
+    def campaign(self, p: CampaignPass) -> str:
+        return f"{self.public_url.rstrip('/')}/campaign/{issue_campaign(self.key, p)}"
+
+    def card_link(self, shot: ShotRow) -> str:
+        """The link a card shows: a campaign shot's is its row on the campaign's page (`…#S3`, and
+        the board's Screening room button is that page), any other shot's is its own page."""
+        if shot.get("campaign_id") and shot.get("campaign_shot") is not None:
+            return f"{self.campaign(campaign_watch_pass(shot))}#S{shot['campaign_shot']}"
+        return self.watch(shot)

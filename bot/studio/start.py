@@ -11,7 +11,7 @@ from storage import consent as consent_db
 from storage import jobs as jobs_db
 from storage.clock import month_start_iso
 from storage.db import Store
-from storage.gate import create_gated
+from storage.gate import GatedTogether, create_gated, create_gated_together
 from storage.states import JobState, TakeState
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ class Starter:
         runner; a message for the requester when the card can't be posted, None otherwise
         (and for a Slack retry of a trigger already stored). A request its backend refuses as
         asked is answered with why, and no job is made."""
-        refused = self.refusal(new) or await self._without_consent(new)
+        refused = await self.refused(new)
         if refused:
             return refused
         try:
@@ -64,6 +64,21 @@ class Starter:
                 return message + " Nothing was rendered or charged."
         self.wake()
         return None
+
+    async def refused(self, new: jobs_db.NewJob) -> str | None:
+        """Why `new` can't start as asked (its backend refuses it, a likeness lacks consent), or None."""
+        return self.refusal(new) or await self._without_consent(new)
+
+    async def start_together(self, news: list[jobs_db.NewJob], what: str) -> GatedTogether | None:
+        """Store `news` (checked with `refused` first) on one gate decision for their total, all
+        started or all held for one approval, and wake the runner; None for a Slack retry of a
+        trigger already stored. Their cards are the caller's (a campaign's board is posted)."""
+        try:
+            gated = await self.store.run(create_gated_together, news, month_start_iso(), what)
+        except jobs_db.DuplicateTrigger:
+            return None
+        self.wake()
+        return gated
 
     async def _without_consent(self, new: jobs_db.NewJob) -> str | None:
         """A talking avatar or lip-sync (another take, a final) of a subject whose consent was

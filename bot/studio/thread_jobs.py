@@ -98,23 +98,7 @@ class ThreadJobs:
         if number is None and rest.startswith("for "):
             return await self.every_aspect(origin, campaign_id, rest.split()[1:])
         if number is None:
-            view = await self.store.run(campaigns_db.campaign_view, campaign_id)
-            told = []
-            per_shot = [
-                (shot, [t for t in shot.takes if t.get("approved_at")])
-                for shot in (view.shots if view else ())
-            ]
-            approved = [(shot, takes[-1]["version"]) for shot, takes in per_shot if takes]
-            if not approved:
-                return "No shot has an approved version yet: approve one (react :white_check_mark: on its clip) first."
-            for shot, version in approved:
-                each = replace(origin, source_key=f"{origin.source_key}:S{shot.number}")
-                message = await self.start(
-                    each, shot.shot["id"], ThreadInstruction("final", version=version), 1
-                )
-                if message:
-                    told.append(f"S{shot.number}: {message}")
-            return "\n".join(told) or None
+            return await self.final_of_campaign(origin, campaign_id)
         shot_id = await self.store.run(campaigns_db.shot_number, campaign_id, number)
         if shot_id is None:
             return f"This campaign has no S{number}."
@@ -122,6 +106,59 @@ class ThreadJobs:
         if isinstance(instruction, Refusal):
             return instruction.message
         return await self.start(origin, shot_id, instruction, instruction.takes)
+
+    async def final_of_campaign(self, origin: Origin, campaign_id: int) -> str | None:
+        """`final` on a board: every shot's approved version on the final model, estimated and
+        gated as one batch (all start, or all wait for one approval on the board); the reply lists
+        the shots without an approved version and any that can't be rendered."""
+        view = await self.store.run(campaigns_db.campaign_view, campaign_id)
+        if view is None or view.campaign["channel_id"] != origin.channel_id:
+            return "That campaign is not in this channel."
+        news: list[tuple[int, jobs_db.NewJob]] = []
+        unapproved, problems = [], []
+        for shot in view.shots:
+            approved = [t for t in shot.takes if t.get("approved_at")]
+            if not approved:
+                unapproved.append(f"S{shot.number}")
+                continue
+            ins = ThreadInstruction("final", version=approved[-1]["version"])
+            each = replace(origin, source_key=f"{origin.source_key}:S{shot.number}")
+            plan = await self._prepare(each, shot.shot["id"], ins, 1)
+            if isinstance(plan, dict):  # only `again` hands back a lip-sync's job
+                plan = "a lip-sync has no final render of its own."
+            new = plan if isinstance(plan, str) else await self._job_of(each, shot.shot["id"], ins, plan)
+            refused = new if isinstance(new, str) else await self.starter.refused(new)
+            if refused or isinstance(new, str):
+                problems.append(f"S{shot.number}: {refused}")
+            else:
+                news.append((shot.number, new))
+        told = list(problems)
+        if unapproved:
+            told.append(
+                f"No approved version of {', '.join(unapproved)}, so no final of "
+                f"{'it' if len(unapproved) == 1 else 'them'}: approve one (react :white_check_mark: on its "
+                f"clip), then reply `final` again or `{unapproved[0]} final`."
+            )
+        if not news:
+            if not unapproved:
+                return "\n".join(told) or None
+            if len(unapproved) == len(view.shots):
+                return "No shot has an approved version yet: approve one (react :white_check_mark: on its clip) first."
+            return "\n".join(told)
+        names = ", ".join(f"S{n}" for n, _ in news)
+        gated = await self.starter.start_together([n for _, n in news], f"the final of {names}")
+        self.cards.touch(view.board["id"])
+        if gated is None:  # Slack sent this reply again: answered the first time
+            return None
+        if gated.decision is not None and not gated.decision.start:
+            settings = await self.store.run(channels.get_settings, origin.team_id, origin.channel_id)
+            who = ", ".join(f"<@{u}>" for u in settings.approvers) or "Anyone in the channel"
+            told.insert(
+                0,
+                f":raised_hand: The final of {names} waits for one approval: {gated.decision.reason}. "
+                f"{who} can react :white_check_mark: on the board to start all of them, :x: to cancel them.",
+            )
+        return "\n".join(told) or None
 
     async def every_aspect(self, origin: Origin, campaign_id: int, aspects: list[str] | None) -> str | None:
         """`for 9:16 1:1`: each shot's approved version again at each aspect (same prompt, model
@@ -183,6 +220,17 @@ class ThreadJobs:
             if self.lip_syncs is None:  # _prepare hands back the job only when lip-sync is set up
                 return "Lip-sync is not available in this Dailies."
             return await self.lip_syncs.again(origin, shot_id, plan)
+        new = await self._job_of(origin, shot_id, ins, plan)
+        if isinstance(new, str):
+            return new
+        message = await self.starter.start(new)
+        self.cards.touch(shot_id)
+        return message
+
+    async def _job_of(
+        self, origin: Origin, shot_id: int, ins: ThreadInstruction, plan: thread_plan.ThreadJob
+    ) -> jobs_db.NewJob | str:
+        """The job `plan` makes (its source clip made reachable, any image attached), or why not."""
         if plan.parent_take_id is not None:
             problem = await self._ready_source(plan)
             if problem:
@@ -199,14 +247,11 @@ class ThreadJobs:
             request["mode"] = mode.value
         model = self.routes.catalogue[plan.model]
         seeds = (plan.seeds or _seeds(plan.takes)) if model.seeds else ()
-        new = origin.new_job(
+        return origin.new_job(
             plan.kind, plan.model, plan.backend, request,
             estimate_usd=plan.estimate_usd, title=request.get("instruction") or request.get("prompt") or "",
             takes=plan.takes, shot_id=shot_id, parent_take_id=plan.parent_take_id, seeds=seeds,
         )  # fmt: skip
-        message = await self.starter.start(new)
-        self.cards.touch(shot_id)
-        return message
 
     async def plan(self, origin: Origin, shot_id: int, ins: ThreadInstruction) -> thread_plan.ThreadJob | str:
         """What `ins` would start on this shot, with its estimate, without starting it (an offer's

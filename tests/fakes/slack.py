@@ -59,6 +59,7 @@ class ScriptedSlack(SocketMode, Surfaces, SlackStandIn):
         self.drop_next_complete_answer = False  # share the file, then drop the connection unanswered
         self.shares_again = False  # a Slack that shares an already shared file again when asked
         self._answers: dict[str, list[_Answer]] = {}
+        self._failing_where: list[tuple[str, Callable[[dict], bool], _Answer]] = []
         self._init_socket_mode()
         self._init_surfaces()
 
@@ -133,8 +134,25 @@ class ScriptedSlack(SocketMode, Surfaces, SlackStandIn):
         """Answer the next `times` calls to `method` with this instead of the real behaviour."""
         self._answers.setdefault(method, []).extend(_failure(status, body, headers) for _ in range(times))
 
+    def fail_calls_where(
+        self,
+        method: str,
+        matches: Callable[[dict], bool],
+        *,
+        status: int = 200,
+        body: dict | None = None,
+        times: int = 1,
+    ) -> None:
+        """Answer the next `times` calls to `method` whose parameters `matches` with this (one upload
+        among several: `lambda p: p["filename"].startswith("sheet-")`)."""
+        self._failing_where.extend((method, matches, _failure(status, body, None)) for _ in range(times))
+
     async def _record(self, request: web.Request, method: str, params: dict, body_size: int) -> None:
         await super()._record(request, method, params, body_size)
+        rule = next((r for r in self._failing_where if r[0] == method and r[1](params)), None)
+        if rule is not None:  # answered next, ahead of any other scripted answer
+            self._failing_where.remove(rule)
+            self._answers.setdefault(method, []).insert(0, rule[2])
         PAYLOADS.add(method, params)  # checked against Block Kit's rules when the test ends
 
     def _scripted(self, method: str) -> web.Response | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -28,8 +29,9 @@ POSTER_SIZES = """Promise.all([...document.querySelectorAll('video')].map(v => n
 })))"""
 
 
-@pytest_asyncio.fixture
-async def browser():
+@asynccontextmanager
+async def chromium():
+    """Debian's chromium, driven by Playwright, playing video without a gesture."""
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
@@ -41,6 +43,12 @@ async def browser():
             yield launched
         finally:
             await launched.close()
+
+
+@pytest_asyncio.fixture
+async def browser():
+    async with chromium() as launched:
+        yield launched
 
 
 async def until(page, condition: str, timeout: float = 15.0) -> None:

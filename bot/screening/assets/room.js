@@ -98,8 +98,10 @@
   }
 
   for (const v of all) {
-    v.removeAttribute("controls"); // the transport drives them; a click on a picture plays or pauses
-    v.addEventListener("click", () => (playing ? stop() : start()));
+    // the transport drives the players ticked "in sync" (on a campaign's page, each shot's latest
+    // to begin with); a click on one of their pictures plays or pauses them all
+    if (picked().includes(v)) v.removeAttribute("controls");
+    v.addEventListener("click", () => picked().includes(v) && (playing ? stop() : start()));
     v.addEventListener("loadedmetadata", () => show(leader()?.currentTime || 0));
   }
   document.querySelectorAll("[data-sync]").forEach((box) =>

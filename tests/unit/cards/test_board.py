@@ -40,11 +40,19 @@ def test_each_shot_and_the_totals():
     assert "*S2* :clapper: Rendering · 0 version(s)" in shown and "shot 2 prompt" in shown
 
 
-def test_a_held_campaign_says_who_can_approve_it():
-    _, blocks = render_board(view([shot(1, "awaiting_approval", ("held",))], approvers=("U9",)))
+def test_a_held_campaign_says_who_can_approve_it_and_the_total_that_waits():
+    held = [shot(n, "awaiting_approval", ("held",)) for n in (1, 2)]
+    for s in held:
+        s.jobs[0]["estimate_usd"] = 1.5
+    _, blocks = render_board(view(held, approvers=("U9",)))
     assert "waits for one approval of $3.00: <@U9> can react :white_check_mark:" in json.dumps(
         blocks, ensure_ascii=False
     )
+    # a later batch (the finals of S1 alone) waits for its own total, not the campaign's estimate
+    finals = [shot(1, "delivered", ("delivered",)), shot(2, "delivered", ("delivered",))]
+    finals[0].jobs.append({"id": 9, "state": "awaiting_approval", "estimate_usd": 0.8})
+    _, blocks = render_board(view(finals))
+    assert "waits for one approval of $0.80: anyone in the channel can react" in json.dumps(blocks)
 
 
 def test_fifty_shots_stay_within_slacks_fifty_blocks():
@@ -66,3 +74,20 @@ def test_each_shot_links_its_screening_room_when_there_is_one():
         view([shot(1, "delivered", ("delivered",))], rooms={1: "https://d.example/review/t1"})
     )
     assert "<https://d.example/review/t1|screening room>" in json.dumps(blocks)
+
+
+def test_the_board_links_the_campaigns_screening_room_and_each_shots_row():
+    rooms = {1: "https://d.test/campaign/TOK#S1", 2: "https://d.test/campaign/TOK#S2"}
+    shots = [shot(1, "delivered", ("delivered",)), shot(2, "rendering", ("rendering",))]
+    _, blocks = render_board(view(shots, rooms=rooms))
+    buttons = [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
+    room = next(b for b in buttons if b["action_id"] == "campaign_screening_room")
+    assert (room["url"], room["value"], room["text"]["text"]) == (
+        "https://d.test/campaign/TOK",
+        "7",
+        "Screening room",
+    )
+    assert "<https://d.test/campaign/TOK#S2|screening room>" in json.dumps(blocks)
+    # nothing to watch yet: no button
+    _, blocks = render_board(view([shot(1, "rendering", ("rendering",))], rooms=rooms))
+    assert "campaign_screening_room" not in json.dumps(blocks)

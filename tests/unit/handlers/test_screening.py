@@ -1,11 +1,11 @@
-"""The card's Screening room button answers the clicker with a personal link; its link button acks."""
+"""The card's (and a board's) Screening room button answers the clicker with a personal link; its link button acks."""
 
 from __future__ import annotations
 
 from unittest.mock import AsyncMock
 
 from handlers.replies import SOMETHING_WRONG
-from handlers.screening import screening_link_opened, screening_room
+from handlers.screening import campaign_screening_room, screening_link_opened, screening_room
 from tests.fakes.slack_requests import block_actions_payload
 
 from .conftest import RESPONSE_URL, Broken, FakeStudio, bolt_request, run, run_failing
@@ -55,3 +55,16 @@ async def test_a_failed_link_is_the_one_ephemeral():
     request.context.respond.assert_awaited_once_with(
         text=SOMETHING_WRONG, response_type="ephemeral", replace_original=False
     )
+
+
+async def test_the_boards_button_gives_the_clicker_the_campaigns_page_as_them():
+    room = AsyncMock()
+    room.sign_in = None
+    room.personal_campaign_link.return_value = "https://dailies.example/campaign/abc.def"
+    request = bolt_request(clicked("4", "campaign_screening_room"), FakeStudio(), room=room)
+    await run(campaign_screening_room, request)
+    request.context.ack.assert_awaited_once_with()
+    room.personal_campaign_link.assert_awaited_once_with("C0CHANNEL", "U0BOB", 4)
+    answer = request.context.respond.await_args.kwargs
+    assert answer["blocks"][0]["accessory"]["url"] == "https://dailies.example/campaign/abc.def"
+    assert "yours alone" in str(answer["blocks"]) and answer["response_type"] == "ephemeral"

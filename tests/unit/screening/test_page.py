@@ -137,3 +137,32 @@ def test_with_sign_in_the_page_offers_it_and_every_form_carries_the_csrf_token()
 def test_a_member_of_another_workspace_is_told_nothing_was_counted():
     html = other_workspace_page("/review/TOKEN.SIG")
     assert "not counted" in html and 'href="/review/TOKEN.SIG"' in html
+
+
+def test_a_campaigns_page_is_a_row_per_shot_and_a_column_per_version():
+    from bot.screening.campaign_page import CampaignRow, render_campaign_page
+
+    def shot_room(shot_id, aspects):
+        jobs = [job(shot_id * 10 + i, "generate", aspect=a) for i, a in enumerate(aspects)]
+        takes = [take(shot_id * 100 + i, j["id"], i + 1) for i, j in enumerate(jobs)]
+        return build_room({**SHOT, "id": shot_id}, jobs, takes, [], (), "any", "U0ALICE")
+
+    rows = [
+        CampaignRow("S1", "S1", 31, "a <b>red</b> sneaker", shot_room(31, ["16:9", "9:16"]), "/review/A"),
+        CampaignRow("S2", "S2", 32, "it spins", shot_room(32, ["16:9"]), "/review/B"),
+        CampaignRow("the cut", "shot-40", 40, "the cut", shot_room(40, []), "/review/C"),
+    ]
+    html = render_campaign_page("Spring", 4, rows, "TOK.SIG", once="n0nce")
+    assert "Campaign C4 · 2 shots · 2 of 2 delivered" in html
+    assert re.findall(r'<section class="shot-row" id="([^"]+)"', html) == ["S1", "S2", "shot-40"]
+    assert "a &lt;b&gt;red&lt;/b&gt; sneaker" in html and "No versions yet." in html
+    # columns in order, each player keyed by its shot; clips through the campaign's pass
+    assert re.findall(r'<video id="v([\d-]+)"', html) == ["31-1", "31-2", "32-1"]
+    assert 'src="/campaign/TOK.SIG/31/v2.mp4"' in html and 'poster="/campaign/TOK.SIG/32/v1.jpg"' in html
+    # aspects differ across the campaign, the model does not: only the aspect labels a column
+    assert re.findall(r'class="column">([^<]+)<', html) == ["16:9", "9:16", "16:9"]
+    # each shot's latest version starts in sync; the forms post to the campaign with their shot
+    assert re.findall(r'data-sync="v([\d-]+)" checked', html) == ["31-2", "32-1"]
+    form = re.search(r'<form class="decide" method="post" action="/campaign">.*?</form>', html).group(0)
+    assert 'name="token" value="TOK.SIG"' in form and 'name="shot" value="31"' in form
+    assert '<a href="#S2">S2</a>' in html and '<a href="/review/A">open S1 alone</a>' in html

@@ -63,3 +63,30 @@ def test_a_shortened_empty_or_padded_signature_is_refused():
     for extra in (b"\0", b"x", mac):
         assert tokens.read(KEY, f"{body}.{signed.b64(mac + extra)}", NOW) is None
     assert tokens.read(KEY, f"{body}.", NOW) is None and tokens.read(KEY, f"{body}.{signature}=", NOW) is None
+
+
+def test_a_campaigns_pass_is_never_a_shots_nor_the_reverse():
+    c = tokens.CampaignPass("T0TEAM", "C0CHANNEL", 42, NOW + 60, "U0ALICE")
+    token = tokens.issue_campaign(KEY, c)
+    assert tokens.read_campaign(KEY, token, NOW) == c
+    assert tokens.read(KEY, token, NOW) is None  # campaign 42 is not shot 42
+    shot = tokens.issue(KEY, Pass("T0TEAM", "C0CHANNEL", 42, NOW + 60, "U0ALICE"))
+    assert tokens.read_campaign(KEY, shot, NOW) is None
+    assert tokens.read_campaign(KEY, token, NOW + 60) is None  # expired
+    assert tokens.read_campaign(tokens.derive_key("another secret"), token, NOW) is None
+
+
+def test_a_campaign_shots_card_link_is_its_row_on_the_campaigns_page():
+    links = tokens.RoomLinks("https://dailies.example.test", KEY)
+    made = {"team_id": "T0TEAM", "channel_id": "C0CHANNEL", "created_at": "2027-01-01T00:00:00+00:00"}
+    s3 = {**made, "id": 9, "campaign_id": 4, "campaign_shot": 3}
+    s1 = {**made, "id": 7, "campaign_id": 4, "campaign_shot": 1}
+    page, _, row = links.card_link(s3).partition("#")
+    assert row == "S3" and links.card_link(s1) == f"{page}#S1"  # one page for the whole board
+    token = page.rsplit("/", 1)[1]
+    assert page.startswith("https://dailies.example.test/campaign/")
+    assert tokens.read_campaign(KEY, token, NOW) == tokens.CampaignPass(
+        "T0TEAM", "C0CHANNEL", 4, 1798761600 + tokens.VIEW_SECONDS
+    )
+    single = {**made, "id": 5, "campaign_id": None, "campaign_shot": None}
+    assert links.card_link(single) == links.watch(single)

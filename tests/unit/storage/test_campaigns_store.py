@@ -85,6 +85,10 @@ def test_the_contact_sheet_is_claimed_once_every_shot_has_a_clip(db):
     sheet = campaigns.claim_sheet(db, stored.campaign_id)
     assert [(n, t["id"]) for n, t in sheet] == [(1, takes[0]), (2, takes[1])]
     assert campaigns.claim_sheet(db, stored.campaign_id) is None  # shown already
+    campaigns.release_sheet(db, stored.campaign_id, "1,2,3")  # not this claim: left alone
+    assert campaigns.claim_sheet(db, stored.campaign_id) is None
+    campaigns.release_sheet(db, stored.campaign_id, campaigns.sheet_key(sheet))  # its upload failed
+    assert campaigns.claim_sheet(db, stored.campaign_id) == sheet  # claimed again, for the retry
     listed = campaigns.recent_campaigns(db, "T1", "C1")
     assert [(c["title"], c["shots"], c["delivered"]) for c in listed] == [("Spring", 2, 2)]
 

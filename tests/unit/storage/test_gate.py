@@ -18,7 +18,7 @@ from storage import jobs as jobs_db
 from storage.clock import month_start_iso
 from storage.db import Db
 from storage.engines import connect
-from storage.gate import create_gated
+from storage.gate import create_gated, create_gated_together
 from tests.unit.storage.test_storage import new_job
 
 CONNECTIONS = 8  # replicas, each with its own connection, all deciding at the same moment
@@ -142,6 +142,29 @@ def test_cancels_and_approvals_at_once_cancel_once_and_the_job_ends_cancelled(re
     assert state == "cancelled" and started <= 1
     takes = jobs_db.takes_of_job(one, held.job_id)
     assert [t["state"] for t in takes] == ["cancelled"]
+
+
+def test_a_batch_is_gated_on_its_total_all_held_or_all_started(fresh_db):
+    """Two $0.42 jobs under a $0.50 per-job limit: each alone would start, together they wait; a
+    batch with a job already stored stores none."""
+    db = fresh_db
+    channels.set_setting(db, "T1", "C1", "job-limit", 0.5)
+    batch = [new_job(source_key=f"final:{n}", estimate_usd=0.42) for n in (1, 2)]
+    held = create_gated_together(db, batch, month_start_iso(), "the final of S1, S2")
+    assert held.total_usd == 0.84 and held.decision is not None and not held.decision.start
+    states = {jobs_db.get_job(db, job_id)["state"] for _, job_id, _ in held.created}
+    assert states == {"awaiting_approval"} and len(held.created) == 2
+    notes = [r["detail"] for r in db.query("SELECT detail FROM audit WHERE action = 'gate'")]
+    assert notes == ["the final of S1, S2 held: estimate $0.84 is over the per-job limit $0.50"]
+    with pytest.raises(jobs_db.DuplicateTrigger):
+        create_gated_together(db, [new_job(source_key="final:3"), batch[0]], month_start_iso(), "again")
+    assert db.execute("SELECT count(*) FROM jobs").fetchone()[0] == 2
+    channels.set_setting(db, "T1", "C1", "job-limit", 1.0)
+    started = create_gated_together(
+        db, [new_job(source_key=f"final:{n}") for n in (4, 5)], month_start_iso(), "x"
+    )
+    assert started.decision.start
+    assert {jobs_db.get_job(db, j)["state"] for _, j, _ in started.created} == {"queued"}
 
 
 def test_a_lock_outside_a_transaction_is_refused(fresh_db):
