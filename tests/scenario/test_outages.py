@@ -15,7 +15,16 @@ from aiohttp import web
 
 from tests.fakes.kling import FakeKling
 from tests.fakes.slack import ScriptedSlack, running
-from tests.fakes.slack_requests import JSON, app_mention_event, event_payload, post_signed, socket_envelope
+from tests.fakes.slack_requests import (
+    FORM,
+    JSON,
+    app_mention_event,
+    event_payload,
+    interactive_body,
+    post_signed,
+    socket_envelope,
+    view_submission_payload,
+)
 from tests.faultbot import FaultBot
 from tests.harness import running_bot
 from tests.postgres_server import started_or_skipped
@@ -211,31 +220,73 @@ async def test_socket_mode_event_sent_while_the_database_is_away_is_handled_once
             bot.stop()
 
 
-async def test_slack_answering_503_for_20_seconds_mid_render_delivers_each_clip_once(tmp_path):
+FOUR_SHOTS = "\n".join(
+    f"{what} --seconds 5"
+    for what in (
+        "a red sneaker on wet asphalt",
+        "the sneaker spins",
+        "a runner laces it up",
+        "logo on a wall",
+    )
+)
+
+
+def clips_in(slack: ScriptedSlack, thread_ts: str, suffix: str) -> list[dict]:
+    """The thread's messages carrying a file named *suffix (`.mp4`: clips, `.png`: contact sheets)."""
+    return [
+        m
+        for m in slack.thread(CHANNEL, thread_ts)
+        if any(f["name"].endswith(suffix) for f in m.get("files", []))
+    ]
+
+
+async def test_slack_away_for_20_seconds_mid_campaign_delivers_each_clip_once(tmp_path):
     async with running() as slack, FakeKling() as kling:
         kling.never_finish = True
         bot = FaultBot(tmp_path, slack, KLING_API_KEY=kling.api_key, KLING_BASE_URL=kling.url)
         await bot.start()
         try:
-            for i in range(3):
-                await bot.command(f"shot {i} of a paper boat --model kling-v3 --seconds 5")
-            await bot.wait(lambda: len(kling.tasks) == 3 and len(cards(slack)) == 3, "three takes rendering")
+            status, _ = await bot.command("campaign", trigger_id=slack.issue_trigger())
+            assert status == 200
+            await slack.wait_for_count("views.open", 1)
+            form = next(v for v in slack.modals.values() if v["callback_id"] == "campaign_form")
+            values = {"title": "Spring drop", "model": "kling-v3", "aspects": ["16:9"], "shots": FOUR_SHOTS}
+            submitted = interactive_body(view_submission_payload(form, values, user_id="U0ALICE"))
+            assert await post_signed(bot.url, "/slack/events", submitted, FORM) == (200, "")
+            await bot.wait(lambda: len(kling.tasks) == 4 and len(cards(slack)) == 1, "four shots rendering")
+            (board,) = cards(slack)
 
-            slack.unavailable = True
+            slack.unavailable = True  # a Slack incident: 503 for every call and upload
             kling.never_finish = False  # the clips are ready while Slack is away
             await bot.wait(
-                lambda: [t["state"] for t in bot.takes()] == ["uploading"] * 3, "every take waiting on Slack"
+                lambda: [t["state"] for t in bot.takes()] == ["uploading"] * 4, "every shot waiting on Slack"
             )
-            await asyncio.sleep(20 - 1)
-            assert [j["state"] for j in bot.jobs()] == ["uploading"] * 3, "no job failed meanwhile"
-            answers = slack.unavailable_answers
+            await asyncio.sleep(10)
+            slack.offline = True  # and then calls that get no answer at all
+            slack.unavailable = False
+            await asyncio.sleep(10)
+            assert [j["state"] for j in bot.jobs()] == ["uploading"] * 4, "no shot failed meanwhile"
+            assert slack.unavailable_answers >= 6 and slack.offline_attempts >= 2, "Slack was really asked"
             # the first share after Slack is back is made, but its answer is lost on the way
             slack.shares_again = slack.drop_next_complete_answer = True
-            slack.unavailable = False
+            slack.offline = False
 
-            await all_delivered_once(bot, slack, jobs=3)
-            assert answers >= 6, "Slack was really asked meanwhile"
-            assert set(completes_per_card(slack).values()) == {1}, "files.info, not a second share"
+            await bot.wait(
+                lambda: [j["state"] for j in bot.jobs()] == ["delivered"] * 4, "every shot delivered", 30
+            )
+            await slack.wait_for(lambda: len(clips_in(slack, board["ts"], ".png")) == 1, timeout=20)
+            await slack.wait_for(lambda: "4 of 4 delivered" in slack.message(CHANNEL, board["ts"])["text"])
+            clips = clips_in(slack, board["ts"], ".mp4")
+            assert sorted(m["text"].split(" · ")[0] for m in clips) == ["S1 v1", "S2 v1", "S3 v1", "S4 v1"]
+            await asyncio.sleep(1)  # nothing more follows: no second clip, no second contact sheet
+            assert (
+                len(clips_in(slack, board["ts"], ".mp4")) == 4
+                and len(clips_in(slack, board["ts"], ".png")) == 1
+            )
+            assert len([f for f in slack.files.values() if f.completed]) == 5, (
+                "files.info, not a second share"
+            )
+            assert len(cards(slack)) == 1
             log = bot.log()
             # one line as the outage began and one as it ended; the same for the lost answer
             assert log.count("Slack is not answering") == 2 and log.count("Slack answers again") == 2
