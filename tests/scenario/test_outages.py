@@ -90,7 +90,11 @@ def mention(text: str, event_id: str, ts: str) -> dict:
 
 
 class _Locking:
+    """A transaction of the test's own locking `deliveries`: a listener recording its delivery waits
+    on it (after its event was stored in the inbox and acknowledged) until the server stops."""
+
     def __init__(self, database_url: str) -> None:
+        self.url = database_url
         self.conn = psycopg.connect(database_url, autocommit=True)
 
     def __enter__(self) -> None:
@@ -101,13 +105,13 @@ class _Locking:
         self.conn.close()  # the server stopped meanwhile: the session is gone already
 
     def waiting(self) -> bool:
-        return (
-            self.conn.execute(
+        # asked on a connection of its own: a transaction sees pg_stat_activity as it first read it
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            row = conn.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
                 "AND query LIKE 'INSERT INTO deliveries%%'"
-            ).fetchone()[0]
-            == 1
-        )
+            ).fetchone()
+        return row is not None and row[0] == 1
 
 
 @pytest.mark.parametrize("replicas", [1, 2])
