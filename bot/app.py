@@ -38,6 +38,7 @@ from bot.screening.routes import ScreeningRoom, room_links, room_slack, screenin
 from bot.slack.budget import SlackBudget, Tier
 from bot.slack.clients import SlackClients
 from bot.slack.identity import BotIdentity
+from bot.slack.inbox import EventInbox
 from bot.slack.scopes import SCOPES
 from bot.slack.shared_buckets import SharedBuckets
 from bot.studio.avatar import Avatars
@@ -79,6 +80,7 @@ class SlackSide:
     tokens: WorkspaceTokens | None = None  # distribution mode: each workspace's token
     buckets: SharedBuckets | None = None  # several replicas: the Slack budget in the database
     retention: Retention | None = None  # distribution mode: a removed workspace's data purged
+    inbox: EventInbox | None = None  # Events API deliveries stored before they are acknowledged
 
 
 @dataclass(frozen=True)
@@ -157,9 +159,13 @@ class Dailies:
             self._background.append(asyncio.create_task(self.tokens.keep_fresh(), name="slack-tokens"))
         if self.retention is not None:
             self._background.append(asyncio.create_task(self.retention.keep_sweeping(), name="retention"))
+        if self.slack.inbox is not None:
+            self.slack.inbox.start()  # events a stopped replica left in the inbox
 
     async def close(self) -> None:
         await self.cards.drain(timeout=5.0)  # let pending card edits land before stopping
+        if self.slack.inbox is not None:
+            await self.slack.inbox.close()
         for task in self._background:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
@@ -379,10 +385,12 @@ def build(config: Config, *, slack_file_hosts: tuple[str, ...] = ("files.slack.c
         config, links, studio, store, room_slack(config, client, http, slack_file_hosts, clients.serving)
     )
     handlers.register(app, studio, room)
+    inbox = EventInbox(store, app)
+    inbox.attach()  # after handlers.register: it wraps the app's error handler
     return Dailies(
         config,
         store,
         http,
-        SlackSide(app, clients, identity, tokens, buckets, retention),
+        SlackSide(app, clients, identity, tokens, buckets, retention, inbox),
         Services(providers, cards, runner, studio, room, models),
     )

@@ -56,7 +56,7 @@ def web_app(dailies: Dailies) -> web.Application:
         if dailies.store.away and verifier.is_valid_request(bolt_request.raw_body, dict(request.headers)):
             if bolt_request.body.get("type") == "event_callback":
                 # not acknowledged: Slack delivers the event again later (its retries carry the same
-                # event_id, stored once the database is back, so it is handled once)
+                # event_id; the event inbox stores it once the database is back, so it is handled once)
                 return unavailable(dailies.store.away)
             if bolt_request.body.get("command"):
                 # the answer is the ack itself: nothing is looked up (not even the workspace's

@@ -11,6 +11,7 @@ from slack_bolt.async_app import AsyncBoltContext
 
 from bot.cards.home import publish
 from bot.outcomes import Answer
+from bot.slack.inbox import HELD
 from storage.db import DatabaseAway
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,11 @@ async def unexpected(error: Exception, body: dict, context: AsyncBoltContext) ->
     body, which carries Slack's verification token), and the person hears SOMETHING_WRONG; while the
     database is away (logged once by the store), DATABASE_AWAY instead."""
     away = isinstance(error, DatabaseAway)
+    if away and context.get(HELD) is not None:
+        # an event from the inbox (its installation looked up while the database went away again):
+        # it is handled once the database is back, so no one is told it failed
+        log.info("%s waits in the event inbox until the database is back", _what(body))
+        return
     if away:
         log.info("%s answered: the database is away", _what(body))
     else:

@@ -25,6 +25,7 @@ OWNED: tuple[tuple[str, str], ...] = (
     ("workflow_steps", "team_id = ?"),
     ("audit", "team_id = ?"),
     ("campaigns", "team_id = ?"),
+    ("event_inbox", "team_id = ?"),
     ("jobs", "team_id = ?"),
     ("shots", "team_id = ?"),
     ("subjects", "team_id = ?"),

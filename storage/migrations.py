@@ -316,6 +316,16 @@ M022_CAMPAIGNS: list[Step] = [
     "WHERE campaign_shot IS NULL",
 ]
 
+M024_EVENT_INBOX: list[Step] = [
+    # Events API deliveries stored before they are acknowledged, handled from here: one row per
+    # event_id (Slack's retries land on it), held by one replica at a time until its lease lapses
+    """CREATE TABLE event_inbox (
+        event_id {text} NOT NULL PRIMARY KEY, team_id {text} NOT NULL DEFAULT '', body {text} NOT NULL,
+        received_at {real} NOT NULL, claimed_by {text}, claimed_until {real} NOT NULL)""",
+    "CREATE INDEX idx_event_inbox_claimed_until ON event_inbox (claimed_until)",
+    "CREATE INDEX idx_event_inbox_team_id ON event_inbox (team_id)",
+]
+
 MIGRATIONS: list[tuple[str, list[Step]]] = [
     ("m001_core", M001_CORE),
     ("m003_subjects", M003_SUBJECTS),
@@ -338,6 +348,7 @@ MIGRATIONS: list[tuple[str, list[Step]]] = [
     ("m020_model_sightings", M020_MODEL_SIGHTINGS),
     ("m021_signin_states", M021_SIGNIN_STATES),
     ("m022_campaigns", M022_CAMPAIGNS),
+    ("m024_event_inbox", M024_EVENT_INBOX),
 ]
 
 

@@ -1,6 +1,6 @@
-"""`dailies serve` as a subprocess against stand-ins in the test process, so a test can kill -9 it
-at a chosen stage of a job and restart it on the same database (a SQLite file, or PostgreSQL when
-`DATABASE_URL` is given, which several FaultBots can share as replicas)."""
+"""`dailies serve` (or `dailies run`, Socket Mode) as a subprocess against stand-ins in the test
+process, so a test can kill -9 it at a chosen stage of a job and restart it on the same database (a
+SQLite file, or PostgreSQL when `DATABASE_URL` is given, which several FaultBots can share as replicas)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import aiohttp
 import psycopg
 from psycopg.rows import dict_row
 
-from tests.fakes.slack import BOT_TOKEN, ScriptedSlack
+from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, ScriptedSlack
 from tests.fakes.slack_requests import FORM, SIGNING_SECRET, post_signed, slash_command_body
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,10 +37,11 @@ def _dailies() -> list[str]:
 
 
 class FaultBot:
-    """One `dailies serve` process at a time; `kill()` is kill -9, `start()` restarts it."""
+    """One `dailies serve` process at a time (`mode="run"`: `dailies run`, connected over Socket Mode);
+    `kill()` is kill -9, `start()` restarts it."""
 
-    def __init__(self, tmp: Path, slack: ScriptedSlack, **env: str) -> None:
-        self.tmp, self.slack = tmp, slack
+    def __init__(self, tmp: Path, slack: ScriptedSlack, mode: str = "serve", **env: str) -> None:
+        self.tmp, self.slack, self.mode = tmp, slack, mode
         self.tmp.mkdir(parents=True, exist_ok=True)
         self.db_path = Path(env.pop("DAILIES_DB", tmp / "dailies.db"))
         self.database_url = env.get("DATABASE_URL", "")
@@ -50,6 +51,7 @@ class FaultBot:
             "SLACK_BOT_TOKEN": BOT_TOKEN,
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "SLACK_API_URL": slack.api_url,
+            **({"SLACK_APP_TOKEN": APP_TOKEN} if mode == "run" else {}),
             "DAILIES_DB": str(self.db_path),
             "DAILIES_MEDIA_DIR": str(tmp / "media"),
             "DAILIES_POLL_SECONDS": "0.05",
@@ -68,8 +70,9 @@ class FaultBot:
         self.url = f"http://127.0.0.1:{port}"
         self.starts += 1
         log = open(self.tmp / f"serve-{self.starts}.log", "wb")  # noqa: SIM115 - owned by the process
+        sockets = self.slack.sockets_opened
         self.proc = subprocess.Popen(
-            [*_dailies(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [*_dailies(), self.mode, "--host", "127.0.0.1", "--port", str(port)],
             env=self.env,
             cwd=self.tmp,
             stdout=log,
@@ -81,7 +84,12 @@ class FaultBot:
         async with aiohttp.ClientSession() as session:
             while loop.time() < deadline:
                 if self.proc.poll() is not None:
-                    raise AssertionError(f"dailies serve exited {self.proc.returncode}: {self.log()}")
+                    raise AssertionError(f"dailies {self.mode} exited {self.proc.returncode}: {self.log()}")
+                if self.mode == "run":  # up once its Socket Mode connection is open
+                    if self.slack.sockets_opened > sockets:
+                        return
+                    await asyncio.sleep(0.05)
+                    continue
                 try:
                     async with session.get(self.url + "/healthz") as resp:
                         if resp.status == 200:
@@ -89,7 +97,7 @@ class FaultBot:
                 except aiohttp.ClientError:
                     pass
                 await asyncio.sleep(0.05)
-        raise AssertionError(f"dailies serve did not come up: {self.log()}")
+        raise AssertionError(f"dailies {self.mode} did not come up: {self.log()}")
 
     def kill(self) -> None:
         """kill -9: no shutdown code runs."""

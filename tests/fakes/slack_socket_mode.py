@@ -1,10 +1,12 @@
-"""Socket Mode for the tests' Slack stand-in: apps.connections.open tickets and the WebSocket link."""
+"""Socket Mode for the tests' Slack stand-in: apps.connections.open tickets and the WebSocket link, and
+(when a test asks for it) Slack's redelivery of an Events API envelope the app did not acknowledge."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import secrets
+import uuid
 
 from aiohttp import WSMsgType, web
 
@@ -21,6 +23,10 @@ class SocketMode:
         self.sockets_opened = 0  # every connection ever made (a reconnect is the next one)
         self._newest_socket: web.WebSocketResponse | None = None
         self._app_level_api["apps.connections.open"] = self._connections_open
+        # Slack sends an unacknowledged Events API envelope again (retry_attempt 1, 2, 3) after about
+        # 0 s, 1 min and 5 min; a test sets the waits it can afford, or None for no redelivery
+        self.socket_retry_waits: tuple[float, ...] | None = None
+        self._redeliveries: set[asyncio.Task] = set()
 
     def _app(self) -> web.Application:
         app = super()._app()  # type: ignore[misc]
@@ -28,6 +34,8 @@ class SocketMode:
         return app
 
     async def stop(self) -> None:
+        for task in list(self._redeliveries):
+            task.cancel()
         for ws in list(self._sockets):
             await ws.close()
         await super().stop()  # type: ignore[misc]
@@ -86,6 +94,23 @@ class SocketMode:
                 self.socket_envelopes.put_nowait(envelope)  # keep it for the next connection
                 raise
             self.socket_sent.append(envelope)
+            if envelope.get("type") == "events_api" and self.socket_retry_waits is not None:
+                task = asyncio.create_task(self._redeliver_unacked(envelope))
+                self._redeliveries.add(task)
+                task.add_done_callback(self._redeliveries.discard)
+
+    def socket_acked(self, envelope: dict) -> bool:
+        return any(a["envelope_id"] == envelope["envelope_id"] for a in self.socket_acks)
+
+    async def _redeliver_unacked(self, envelope: dict) -> None:
+        attempt = envelope.get("retry_attempt") or 0
+        waits = self.socket_retry_waits or ()
+        if attempt >= len(waits):
+            return  # Slack gives up after its last retry
+        await asyncio.sleep(waits[attempt])
+        if not self.socket_acked(envelope):
+            retry = {**envelope, "envelope_id": str(uuid.uuid4()), "retry_attempt": attempt + 1}
+            await self.send_socket_envelope({**retry, "retry_reason": "timeout"})
 
     def _connections_open(self, token: str) -> dict:
         if not token:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
+from bot.slack.inbox import delivery_key
+from storage import event_inbox
 from tests.fakes.slack import APP_TOKEN
 from tests.fakes.slack_requests import (
     app_mention_event,
@@ -53,6 +55,13 @@ async def test_socket_mode_command_event_and_retry_make_one_job_each(tmp_path, s
         jobs = await bot.jobs()
         assert sorted(j["request"]["prompt"] for j in jobs) == ["a fox in the snow", "a paper boat"]
         assert len([f for f in slack.files.values() if f.completed]) == 2
+        # the event went through the inbox and left it; the listener recorded it under the key the
+        # inbox drops before running a broken-off attempt again
+        assert await bot.dailies.store.run(event_inbox.waiting) == 0
+        recorded = await bot.dailies.store.run(
+            lambda db: db.one("SELECT kind FROM deliveries WHERE key = ?", [delivery_key("Ev0SOCKET1")])
+        )
+        assert recorded == {"kind": "app_mention"}
 
 
 async def test_dailies_run_connects_and_delivers_a_command(tmp_path, slack):

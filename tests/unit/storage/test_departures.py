@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from storage import departures, installations
+from storage import departures, event_inbox, installations
 
 # tables that hold no one workspace's rows
 SHARED = {
@@ -49,6 +49,7 @@ def fill(db, team: str, image: str) -> None:
     put(db, "channels", {"team_id": team, "channel_id": "C1", "budget_usd": 5})
     put(db, "slack_buckets", {"team_id": team, "method": "chat.update", "channel_id": ""})
     installations.save_installation(db, {"team_id": team, "bot_token": "sealed:x"})
+    event_inbox.receive(db, team, f"Ev{team}", {"team_id": team}, "r1", 0.0, 60.0)
 
 
 def counts(db) -> dict[str, int]:

@@ -27,6 +27,7 @@ ORDER = [
     "m020_model_sightings",
     "m021_signin_states",
     "m022_campaigns",
+    "m024_event_inbox",
 ]
 
 
