@@ -15,6 +15,7 @@ from storage.states import JobState, TakeState
 MAX_LISTED = 40  # shots listed one line each (a message holds 50 blocks; the rest are summed up)
 EVERY_ASPECT = "campaign_every_aspect"  # each approved version again at the other aspects
 CANCEL_CAMPAIGN = "campaign_cancel"
+MAKE_CUT = "campaign_cut"  # every shot's chosen version assembled into one sequence
 _UNFINISHED = (JobState.AWAITING_APPROVAL, JobState.QUEUED, JobState.RENDERING, JobState.UPLOADING)
 
 
@@ -106,10 +107,15 @@ def render_board(view: BoardView) -> tuple[str, list[dict]]:
         done = sum(1 for s in rest if any(t["state"] == TakeState.DELIVERED for t in s.takes))
         more = f"…and S{rest[0].number}–S{rest[-1].number}: {done} of {len(rest)} delivered"
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": more}]})
+    cut = view.campaign.cut
+    if cut is not None and cut.takes:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": cut_line(cut.takes[-1])}})
     buttons = []
     if any(t.get("approved_at") for s in shots for t in s.takes):
         buttons.append(button("Every aspect", EVERY_ASPECT, str(campaign["id"])))
-    if any(j["state"] in _UNFINISHED for s in shots for j in s.jobs):
+    if shots and delivered == total:
+        buttons.append(button("Make the cut", MAKE_CUT, str(campaign["id"])))
+    if any(j["state"] in _UNFINISHED for s in (*shots, *([cut] if cut else [])) for j in s.jobs):
         buttons.append(button("Cancel campaign", CANCEL_CAMPAIGN, str(campaign["id"]), "danger"))
     if buttons:
         blocks.append({"type": "actions", "block_id": f"campaign_{campaign['id']}", "elements": buttons})
@@ -120,7 +126,7 @@ def render_board(view: BoardView) -> tuple[str, list[dict]]:
                 {
                     "type": "mrkdwn",
                     "text": "Reply here with `S3: make it dusk` to change a shot, `final` for the approved "
-                    "versions on the final model. React on a clip to decide on it.",
+                    "versions on the final model, `cut` to assemble them. React on a clip to decide on it.",
                 }
             ],
         }
@@ -129,17 +135,34 @@ def render_board(view: BoardView) -> tuple[str, list[dict]]:
     return text, blocks
 
 
+def cut_line(take: dict) -> str:
+    """The cut's line: `The cut v1 · assembling 40%`, then `delivered · 0:14`."""
+    state = take["state"]
+    if state == TakeState.DELIVERED:
+        seconds = round(take.get("seconds") or 0)
+        where = f"delivered · {seconds // 60}:{seconds % 60:02d}"
+    elif state in (TakeState.QUEUED, TakeState.SUBMITTING):
+        where = "queued"
+    elif state in (TakeState.RENDERING, TakeState.DOWNLOADING):
+        where = f"assembling {take.get('progress') or 0}%"
+    else:
+        where = STATE_LINE.get(state, state)
+    return f":film_frames: *The cut v{take['version']}* · {where}"
+
+
 def board_key(view: BoardView) -> tuple:
     """What the board's reader would call its state: each shot's job and take states."""
+    cut = view.campaign.cut
     return tuple(
         (s.number, tuple(j["state"] for j in s.jobs), tuple(t["state"] for t in s.takes))
-        for s in view.campaign.shots
+        for s in (*view.campaign.shots, *([cut] if cut else []))
     )
 
 
 def board_priority(view: BoardView, last_sent: tuple | None) -> Priority:
     """A board whose every shot has settled goes first; a changed state next; else progress."""
-    jobs = [j for s in view.campaign.shots for j in s.jobs]
+    cut = view.campaign.cut
+    jobs = [j for s in (*view.campaign.shots, *([cut] if cut else [])) for j in s.jobs]
     if all(j["state"] not in (JobState.QUEUED, JobState.RENDERING, JobState.UPLOADING) for j in jobs):
         return Priority.URGENT
     if board_key(view) != last_sent:
