@@ -10,15 +10,27 @@ from pathlib import Path
 import av
 import numpy as np
 
+AUDIO_RATE = 44_100
+
 
 def write_mp4(
-    path: Path, *, seconds: float = 1.0, width: int = 320, height: int = 180, fps: int = 12
+    path: Path,
+    *,
+    seconds: float = 1.0,
+    width: int = 320,
+    height: int = 180,
+    fps: int = 12,
+    audio: bool = False,
+    tone: float = 440.0,
 ) -> Path:
-    """Encode a moving gradient as H.264 to `path`."""
+    """Encode a moving gradient as H.264 to `path` (frame i's blue is i x 20, mod 256, so a test can
+    tell frames apart); with `audio`, a mono 44.1 kHz AAC sine at `tone` Hz beside it."""
     with av.open(str(path), "w", format="mp4") as container:
         stream = container.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.time_base = Fraction(1, fps)
+        sound = container.add_stream("aac", rate=AUDIO_RATE, layout="mono") if audio else None
+        sent = 0
         x = np.linspace(0, 255, width, dtype=np.float32)
         for i in range(max(1, round(seconds * fps))):
             row = ((x + i * 8) % 256).astype(np.uint8)
@@ -30,8 +42,17 @@ def write_mp4(
             frame.pts = i
             for packet in stream.encode(frame):
                 container.mux(packet)
+            if sound is not None:
+                end = round((i + 1) / fps * AUDIO_RATE)
+                t = np.arange(sent, end, dtype=np.float64) / AUDIO_RATE
+                wave = (0.3 * np.sin(2 * np.pi * tone * t)).astype(np.float32)[None, :]
+                chunk = av.AudioFrame.from_ndarray(wave, format="fltp", layout="mono")
+                chunk.sample_rate, chunk.pts, sent = AUDIO_RATE, sent, end
+                container.mux(sound.encode(chunk))
         for packet in stream.encode():
             container.mux(packet)
+        if sound is not None:
+            container.mux(sound.encode())
     return path
 
 

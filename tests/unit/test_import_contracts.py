@@ -87,4 +87,7 @@ def test_the_guard_contracts_name_what_they_guard():
     forbidden = {frozenset(c["forbidden_modules"]): c for c in by_type["forbidden"]}
     media = forbidden[frozenset({"av", "PIL"})]
     assert set(media["source_modules"]) == set(ROOTS)
+    edit_lists = forbidden[frozenset({"opentimelineio"})]
+    assert set(edit_lists["source_modules"]) == set(ROOTS)
+    assert edit_lists["ignore_imports"] == ["bot.media.** -> opentimelineio"]
     assert {"slack_sdk", "slack_bolt"} <= set().union(*map(set, forbidden))
