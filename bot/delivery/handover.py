@@ -126,7 +126,9 @@ class Handover:
         file_id, url = await until_slack_answers(
             lambda: upload.start_upload(once, path, filename), "files.getUploadURLExternal"
         )
-        await until_slack_answers(lambda: upload.send_bytes(self.http, url, path), f"the upload of {filename}")
+        await until_slack_answers(
+            lambda: upload.send_bytes(self.http, url, path), f"the upload of {filename}"
+        )
         return file_id
 
     async def upload_attachments(self, paths: Sequence[Path]) -> tuple[dict, ...]:

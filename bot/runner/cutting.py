@@ -104,7 +104,12 @@ class Cutting:
             fps=assembled.fps,
         )  # fmt: skip
         placed = [
-            {**p, "in": round(a.source_in, 3), "out": round(a.source_out, 3), "record_in": round(a.record_in, 3)}
+            {
+                **p,
+                "in": round(a.source_in, 3),
+                "out": round(a.source_out, 3),
+                "record_in": round(a.record_in, 3),
+            }
             for p, a in zip(cut["pieces"], assembled.placed, strict=True)
         ]
         seconds = round(assembled.seconds, 2)
@@ -126,8 +131,13 @@ class Cutting:
 
         work = asyncio.ensure_future(
             asyncio.to_thread(
-                assemble, pieces, out, aspect=cut.get("aspect"), fade=float(cut.get("fade") or 0.0),
-                progress=progress, should_stop=stop.is_set,
+                assemble,
+                pieces,
+                out,
+                aspect=cut.get("aspect"),
+                fade=float(cut.get("fade") or 0.0),
+                progress=progress,
+                should_stop=stop.is_set,
             )  # fmt: skip
         )
         shown = 0

@@ -65,7 +65,7 @@ class ThreadJobs:
         campaign_id = await self.store.run(
             campaigns_db.campaign_in_thread, origin.team_id, origin.channel_id, thread_ts
         )
-        cut = parse_cut(text)  # `cut to a close-up` is no cut (None): an edit, as before
+        cut = parse_cut(text)  # `cut to a close-up` is no cut (None): it stays an edit
         if isinstance(cut, Refusal):
             return cut.message
         if cut is not None and campaign_id is not None and self.cuts is not None:

@@ -35,7 +35,9 @@ def test_a_cut_is_the_word_then_only_shots_trims_and_fade(text, ask):
     assert parse_cut(text) == ask
 
 
-@pytest.mark.parametrize("text", ["cut to a close-up", "cut the last second", "cutting room", "make it dusk", ""])
+@pytest.mark.parametrize(
+    "text", ["cut to a close-up", "cut the last second", "cutting room", "make it dusk", ""]
+)
 def test_anything_else_is_not_a_cut(text):
     assert parse_cut(text) is None
 
@@ -75,7 +77,10 @@ def test_a_plain_cut_takes_every_shot_in_order_and_names_the_unapproved():
     assert not isinstance(plan, Refusal)
     assert [p.label for p in plan.pieces] == ["S1 v2", "S2 v1", "S3 v1"]
     assert plan.seconds == 12.0 and plan.unapproved == (2, 3)
-    assert unapproved_note(plan.unapproved) == "S2, S3 have no approved version, so the latest delivered is used."
+    assert (
+        unapproved_note(plan.unapproved)
+        == "S2, S3 have no approved version, so the latest delivered is used."
+    )
     assert unapproved_note(()) == ""
 
 
@@ -92,7 +97,11 @@ def test_order_and_trims_are_followed():
         (CutAsk((CutPiece(7),)), SHOTS, "no S7; its shots are S1–S3"),
         (CutAsk((CutPiece(2, 1.0, 9.0),)), SHOTS, "S2 v1 runs 4 s, so `S2[1-9]` is outside it"),
         (CutAsk((CutPiece(3, 3.5),)), SHOTS, "outside it; trim within 0–3"),
-        (CutAsk(()), {**SHOTS, 4: []}, "S4 has no delivered version yet; wait for it to land or leave it out: `cut S1 S2 S3`"),
+        (
+            CutAsk(()),
+            {**SHOTS, 4: []},
+            "S4 has no delivered version yet; wait for it to land or leave it out: `cut S1 S2 S3`",
+        ),
         (CutAsk((), 2.0), SHOTS, "A 2 s fade needs pieces of at least 4 s; S3 v1 runs 3 s"),
         (CutAsk(()), {n: [v(n, 1, 20.0)] for n in range(1, 32)}, "would run 10:20; a cut is at most 10:00"),
         (CutAsk(()), {}, "no shots to cut"),

@@ -1,0 +1,150 @@
+"""Issue 25, the way Slack drives it: `cut` in a campaign board's thread (or its Make the cut button)
+assembles one clip per shot into an MP4 posted in the thread with its `.edl` and `.otio`; order and
+trims are followed; shots of different sizes and sound make one uniform stream; bad cuts are refused
+before any work; a second cut is v2."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import av
+import opentimelineio as otio
+
+from bot.media.probe import probe_mp4
+from tests.fakes.slack_requests import view_submission_payload
+from tests.scenario.test_scenario_campaigns import (
+    ALICE,
+    CHANNEL,
+    board_ts,
+    campaign_form,
+    delivered,
+    eventually,
+    interact,
+)
+
+
+async def campaign(bot, slack, shots: str, **values) -> str:
+    """A preview campaign of `shots` (one per line), every shot delivered; its board's ts."""
+    view = await campaign_form(bot, slack)
+    fields = {"title": "Spring drop", "model": "preview", "aspects": ["16:9"], "shots": shots, **values}
+    await interact(bot, view_submission_payload(view, fields, user_id=ALICE))
+    await eventually(lambda: delivered(bot, len(shots.splitlines())))
+    await bot.settle()
+    return await board_ts(bot)
+
+
+async def reply(bot, slack, ts: str, text: str, user: str = ALICE) -> None:
+    posted = slack.add_message(CHANNEL, text, user=user, thread_ts=ts)
+    event = {"type": "message", "channel": CHANNEL, "user": user, "text": text,
+             "ts": posted["ts"], "thread_ts": ts, "team": "T0TEAM"}  # fmt: skip
+    await bot.event(event)
+
+
+def cut_messages(slack, ts: str) -> list[dict]:
+    return [m for m in slack.thread(CHANNEL, ts) if m.get("text", "").startswith("the cut v")]
+
+
+def files_of(slack, message: dict) -> dict[str, str]:
+    """Extension -> the uploaded file's path on the stand-in's disk."""
+    return {f["name"].rsplit(".", 1)[1]: str(slack.upload_path(f["id"])) for f in message.get("files", [])}
+
+
+async def the_cut(slack, ts: str, n: int = 1, timeout: float = 60.0) -> dict:
+    await eventually(lambda: asyncio.sleep(0, len(cut_messages(slack, ts)) >= n), timeout=timeout)
+    return cut_messages(slack, ts)[n - 1]
+
+
+THREE = "a red sneaker --seconds 1\nthe sneaker spins --seconds 2\na runner laces it up --seconds 3"
+
+
+async def test_cut_after_three_shots_posts_the_mp4_its_edl_and_its_otio(bot, slack):
+    ts = await campaign(bot, slack, THREE)
+    await reply(bot, slack, ts, "cut")
+    message = await the_cut(slack, ts)
+    files = files_of(slack, message)
+    assert set(files) == {"mp4", "edl", "otio"}
+    assert message["text"].splitlines()[0] == "the cut v1 · 0:06 · S1 v1 · S2 v1 · S3 v1"
+    assert "AI-generated with preview" in message["text"]
+    clip = probe_mp4(Path(files["mp4"]))
+    assert abs(clip["seconds"] - 6.0) <= 0.5 and clip["has_audio"]
+    edl = Path(files["edl"]).read_text(encoding="utf-8")
+    events = [line for line in edl.splitlines() if line[:3].isdigit()]
+    assert len(events) == 3, edl
+    timeline = otio.adapters.read_from_file(files["otio"], adapter_name="otio_json")
+    clips = list(timeline.find_clips())
+    assert [c.name for c in clips] == ["S1 v1", "S2 v1", "S3 v1"]
+    # the plan is kept with the job, each piece placed in the sequence
+    job = (await bot.jobs())[-1]
+    assert job["kind"] == "cut" and job["cost_usd"] == 0.0 and job["state"] == "delivered"
+    placed = job["request"]["cut"]["pieces"]
+    assert [p["shot"] for p in placed] == [1, 2, 3]
+    assert [round(p["record_in"]) for p in placed] == [0, 1, 3]
+    # the board has the cut's line; a colleague's "cut" is conversation and starts nothing
+    await bot.settle()
+    assert "The cut v1* · delivered · 0:06" in json.dumps(
+        slack.message(CHANNEL, ts)["blocks"], ensure_ascii=False
+    )
+    await reply(bot, slack, ts, "cut", user="U0EVE")
+    await asyncio.sleep(0.3)
+    assert len(await bot.jobs()) == 4
+
+
+async def test_order_and_trims_are_followed_and_a_second_cut_is_v2(bot, slack):
+    ts = await campaign(bot, slack, "a red sneaker --seconds 2\nthe sneaker spins --seconds 3")
+    await reply(bot, slack, ts, "cut S2 S1[0-1]")
+    first = await the_cut(slack, ts)
+    assert first["text"].splitlines()[0] == "the cut v1 · 0:04 · S2 v1 · S1 v1"
+    clip = probe_mp4(Path(files_of(slack, first)["mp4"]))
+    assert abs(clip["seconds"] - 4.0) <= 0.5
+    timeline = otio.adapters.read_from_file(files_of(slack, first)["otio"], adapter_name="otio_json")
+    ranges = [(c.name, round(c.source_range.duration.to_seconds(), 1)) for c in timeline.find_clips()]
+    assert ranges == [("S2 v1", 3.0), ("S1 v1", 1.0)]
+    # the board's button makes the next version of the cut, every shot in order
+    await bot.action("campaign_cut", "1", channel_id=CHANNEL, user_id=ALICE, message_ts=ts)
+    second = await the_cut(slack, ts, 2)
+    assert second["text"].startswith("the cut v2 · 0:05 · S1 v1 · S2 v1")
+
+
+async def test_different_sizes_and_a_shot_without_sound_make_one_uniform_stream(bot, slack):
+    shots = "a red sneaker --seconds 1 --res 1080p\na blue sneaker --model kling-v3 --seconds 3 --audio"
+    ts = await campaign(bot, slack, shots)
+    await reply(bot, slack, ts, "cut --fade 0.25")
+    message = await the_cut(slack, ts)
+    path = Path(files_of(slack, message)["mp4"])
+    clip = probe_mp4(path)
+    assert (clip["width"], clip["height"]) == (960, 540)  # the larger shot's frame (the tests' half scale)
+    assert clip["has_audio"] and abs(clip["seconds"] - 4.0) <= 0.5
+    with av.open(str(path)) as container:
+        assert len(container.streams.video) == 1 and len(container.streams.audio) == 1
+        rate = container.streams.video[0].average_rate
+        sound = container.streams.audio[0].codec_context
+        assert (sound.sample_rate, sound.channels) == (48_000, 2)
+        times = [f.time for f in container.decode(video=0)]
+        sizes = set()
+        container.seek(0)
+        for frame in container.decode(video=0):
+            sizes.add((frame.width, frame.height))
+    assert sizes == {(960, 540)}
+    gaps = {round(b - a, 4) for a, b in zip(times, times[1:], strict=False)}
+    assert gaps == {round(1 / float(rate), 4)}  # one frame rate from the first frame to the last
+
+
+async def test_bad_cuts_are_refused_before_any_work(bot, slack):
+    ts = await campaign(bot, slack, "a red sneaker --seconds 2\nthe sneaker spins --seconds 2")
+    before = len(await bot.jobs())
+    for text, says in [
+        ("cut S1[1-5]", "S1 v1 runs 2 s"),
+        ("cut S4", "no S4; its shots are S1–S2"),
+        ("cut S2[3-1]", "ends before it starts"),
+        ("cut --fade 3", "at most 2 seconds"),
+    ]:
+        await reply(bot, slack, ts, text)
+        await eventually(
+            lambda s=says: asyncio.sleep(
+                0, any(s in c.params.get("text", "") for c in slack.calls_to("chat.postEphemeral"))
+            )
+        )
+    await asyncio.sleep(0.2)
+    assert len(await bot.jobs()) == before and cut_messages(slack, ts) == []
