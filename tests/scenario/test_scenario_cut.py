@@ -11,9 +11,18 @@ from pathlib import Path
 
 import av
 import opentimelineio as otio
+import pytest
 
 from bot.media.probe import probe_mp4
-from tests.fakes.slack_requests import view_submission_payload
+from tests.fakes.slack_requests import (
+    FORM,
+    JSON,
+    event_body,
+    interactive_body,
+    post_signed,
+    view_submission_payload,
+)
+from tests.faultbot import FaultBot
 from tests.scenario.test_scenario_campaigns import (
     ALICE,
     CHANNEL,
@@ -148,3 +157,90 @@ async def test_bad_cuts_are_refused_before_any_work(bot, slack):
         )
     await asyncio.sleep(0.2)
     assert len(await bot.jobs()) == before and cut_messages(slack, ts) == []
+
+
+@pytest.mark.faults
+async def test_a_cut_killed_mid_assembly_restarts_it_and_is_delivered_once(tmp_path, slack):
+    """kill -9 of `dailies serve` while the cut is being assembled: the restarted process assembles
+    it again from the start and posts it once."""
+    # full-size frames and longer shots, so the assembly lasts long enough to be caught mid-way; the
+    # shots' clips kept on disk (`dailies serve` fetches only from files.slack.com, not the stand-in)
+    bot = FaultBot(tmp_path, slack, DAILIES_PREVIEW_SCALE="1", DAILIES_KEEP_MEDIA="1")
+    try:
+        await bot.start()
+        await bot.command("campaign", trigger_id=slack.issue_trigger())
+        await slack.wait_for_count("views.open", 1)
+        view = next(v for v in slack.modals.values() if v["callback_id"] == "campaign_form")
+        shots = "a red sneaker\nthe sneaker spins\na runner laces it up"
+        values = {
+            "title": "Spring drop",
+            "model": "preview",
+            "seconds": "6",
+            "aspects": ["16:9"],
+            "shots": shots,
+        }
+        payload = interactive_body(view_submission_payload(view, values, user_id=ALICE))
+        assert (await post_signed(bot.url, "/slack/events", payload, FORM))[0] == 200
+        await bot.wait(
+            lambda: sum(t["state"] == "delivered" for t in bot.takes()) == 3, "three shots", timeout=120
+        )
+        ts = bot.rows("SELECT s.card_ts FROM campaigns c JOIN shots s ON s.id = c.board_shot_id")[0][
+            "card_ts"
+        ]
+        posted = slack.add_message(CHANNEL, "cut", user=ALICE, thread_ts=ts)
+        event = {"type": "message", "channel": CHANNEL, "user": ALICE, "text": "cut",
+                 "ts": posted["ts"], "thread_ts": ts, "team": "T0TEAM"}  # fmt: skip
+        await post_signed(bot.url, "/slack/events", event_body(event), JSON)
+
+        def cut_take() -> dict | None:
+            rows = bot.rows("SELECT t.* FROM takes t JOIN jobs j ON j.id = t.job_id WHERE j.kind = 'cut'")
+            return rows[0] if rows else None
+
+        await bot.wait(
+            lambda: (
+                (cut_take() or {}).get("state") == "rendering" and (cut_take() or {}).get("progress", 0) > 0
+            ),
+            "the cut being assembled",
+            timeout=60,
+        )
+        bot.kill()
+        assert cut_take()["state"] == "rendering" and cut_messages(slack, ts) == []
+        await bot.start()
+        await bot.wait(
+            lambda: (cut_take() or {}).get("state") == "delivered", "the cut delivered", timeout=120
+        )
+        await asyncio.sleep(0.5)  # nothing more lands
+        messages = cut_messages(slack, ts)
+        assert len(messages) == 1, "the cut is in the thread exactly once"
+        assert set(files_of(slack, messages[0])) == {"mp4", "edl", "otio"}
+        clip = probe_mp4(Path(files_of(slack, messages[0])["mp4"]))
+        assert abs(clip["seconds"] - 18.0) <= 0.5
+        rendering = bot.rows(
+            "SELECT count(*) AS n FROM transitions WHERE take_id = ? AND to_state = 'rendering'",
+            (cut_take()["id"],),
+        )
+        assert rendering[0]["n"] >= 1
+    finally:
+        bot.stop()
+
+
+async def test_cancelling_the_cut_stops_its_assembly_and_posts_nothing(tmp_path, slack):
+    from tests.harness import running_bot
+
+    async with running_bot(tmp_path, slack, DAILIES_PREVIEW_SCALE="1") as bot:
+        ts = await campaign(bot, slack, "a red sneaker\nthe sneaker spins\na runner", seconds="6")
+        await reply(bot, slack, ts, "cut")
+
+        async def assembling():
+            takes = await bot.takes()
+            return len(takes) == 4 and takes[-1]["state"] == "rendering" and takes[-1]["progress"] > 0
+
+        await eventually(assembling, timeout=60)
+        job = (await bot.jobs())[-1]
+        assert job["kind"] == "cut"
+        assert await bot.command(f"cancel J{job['id']}") == (200, "")
+        await eventually(lambda: asyncio.sleep(0, bot.dailies.runner.in_flight == 0), timeout=30)
+        assert (await bot.takes())[-1]["state"] == "cancelled"
+        await asyncio.sleep(0.5)
+        assert cut_messages(slack, ts) == []
+        assert not list((tmp_path / "media" / "cuts").rglob("*.mp4"))  # the stopped assembly left nothing
