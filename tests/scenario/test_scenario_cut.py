@@ -72,6 +72,8 @@ async def test_cut_after_three_shots_posts_the_mp4_its_edl_and_its_otio(bot, sla
     ts = await campaign(bot, slack, THREE)
     await reply(bot, slack, ts, "cut")
     message = await the_cut(slack, ts)
+    told = [c.params.get("text", "") for c in slack.calls_to("chat.postEphemeral")]
+    assert "S1, S2, S3 have no approved version, so the latest delivered is used." in told
     files = files_of(slack, message)
     assert set(files) == {"mp4", "edl", "otio"}
     assert message["text"].splitlines()[0] == "the cut v1 · 0:06 · S1 v1 · S2 v1 · S3 v1"
@@ -244,3 +246,20 @@ async def test_cancelling_the_cut_stops_its_assembly_and_posts_nothing(tmp_path,
         await asyncio.sleep(0.5)
         assert cut_messages(slack, ts) == []
         assert not list((tmp_path / "media" / "cuts").rglob("*.mp4"))  # the stopped assembly left nothing
+
+
+async def test_cut_in_a_plain_jobs_thread_says_where_it_works_and_cut_to_stays_an_edit(bot, slack):
+    job = await bot.new_job("a red sneaker --model preview --seconds 1")
+    ts = slack.messages[CHANNEL][0]["ts"]
+    await reply(bot, slack, ts, "cut")
+    await eventually(
+        lambda: asyncio.sleep(
+            0, any("works in a campaign board's thread" in c.params.get("text", "")
+                   for c in slack.calls_to("chat.postEphemeral"))
+        )
+    )  # fmt: skip
+    assert len(await bot.jobs()) == 1
+    await reply(bot, slack, ts, "cut to a close-up --model preview")
+    edit = await bot.wait_job("delivered", job_index=1)
+    assert (edit["kind"], edit["request"].get("instruction")) == ("edit", "cut to a close-up")
+    assert edit["shot_id"] == job["shot_id"]
