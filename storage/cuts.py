@@ -56,3 +56,11 @@ def record_cut(db: Db, job_id: int, **fields: Any) -> None:
         request = json.loads(row[0] or "{}")
         request["cut"] = {**request.get("cut", {}), **fields}
         db["jobs"].update(job_id, {"request": json.dumps(request), "updated_at": now_iso()})
+
+
+def source_notes(db: Db, take_ids: list[int]) -> list[dict[str, Any]]:
+    """The review notes on a cut's source versions, oldest first."""
+    if not take_ids:
+        return []
+    marks = ",".join("?" * len(take_ids))
+    return db.query(f"SELECT * FROM review_notes WHERE take_id IN ({marks}) ORDER BY ts, id", list(take_ids))

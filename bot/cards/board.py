@@ -109,7 +109,8 @@ def render_board(view: BoardView) -> tuple[str, list[dict]]:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": more}]})
     cut = view.campaign.cut
     if cut is not None and cut.takes:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": cut_line(cut.takes[-1])}})
+        line = cut_line(cut.takes[-1], view.rooms.get(cut.number))
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": line}})
     buttons = []
     if any(t.get("approved_at") for s in shots for t in s.takes):
         buttons.append(button("Every aspect", EVERY_ASPECT, str(campaign["id"])))
@@ -135,8 +136,9 @@ def render_board(view: BoardView) -> tuple[str, list[dict]]:
     return text, blocks
 
 
-def cut_line(take: dict) -> str:
-    """The cut's line: `The cut v1 · assembling 40%`, then `delivered · 0:14`."""
+def cut_line(take: dict, room: str | None = None) -> str:
+    """The cut's line: `The cut v1 · assembling 40%`, then `delivered · 0:14` (and its screening
+    room's link, where its shots are marked)."""
     state = take["state"]
     if state == TakeState.DELIVERED:
         seconds = round(take.get("seconds") or 0)
@@ -147,7 +149,8 @@ def cut_line(take: dict) -> str:
         where = f"assembling {take.get('progress') or 0}%"
     else:
         where = STATE_LINE.get(state, state)
-    return f":film_frames: *The cut v{take['version']}* · {where}"
+    link = f" · <{room}|screening room>" if room and state == TakeState.DELIVERED else ""
+    return f":film_frames: *The cut v{take['version']}* · {where}{link}"
 
 
 def board_key(view: BoardView) -> tuple:

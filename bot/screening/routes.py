@@ -21,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.config import Config
 from bot.delivery.slack_clip import ClipUnavailable, SlackClips, SlackFile
 from bot.screening import sessions, tokens
+from bot.screening.cut_room import source_takes, with_sequences
 from bot.screening.page import (
     SignInView,
     other_workspace_page,
@@ -38,6 +39,7 @@ from bot.slack.workspace import WorkspaceGone
 from bot.studio.origin import Origin
 from bot.studio.studio import Studio
 from storage import approvals
+from storage import cuts as cuts_db
 from storage import jobs as jobs_db
 from storage.db import Store
 from storage.rows import ShotRow
@@ -143,9 +145,13 @@ class ScreeningRoom:
         jobs, takes, decisions, settings, notes = await self.store.run(
             approvals.room_of, shot["id"], shot["team_id"] or "", shot["channel_id"]
         )
-        return build_room(
+        room = build_room(
             shot, jobs, takes, decisions, tuple(settings.approvers), settings.approval_rule, viewer, notes
         )
+        sources = source_takes(jobs)  # a cut's: its pieces' versions, whose notes it shows in place
+        if not sources:
+            return room
+        return with_sequences(room, jobs, takes, await self.store.run(cuts_db.source_notes, sources))
 
     def _session(self, request: web.Request) -> sessions.Session | None:
         return self.sign_in.session(request.cookies.get(sessions.COOKIE)) if self.sign_in else None

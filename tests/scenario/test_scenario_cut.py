@@ -263,3 +263,33 @@ async def test_cut_in_a_plain_jobs_thread_says_where_it_works_and_cut_to_stays_a
     edit = await bot.wait_job("delivered", job_index=1)
     assert (edit["kind"], edit["request"].get("instruction")) == ("edit", "cut to a close-up")
     assert edit["shot_id"] == job["shot_id"]
+
+
+async def test_the_cuts_screening_room_marks_each_shot_and_places_their_notes(tmp_path, slack):
+    import re
+    from urllib.parse import urlsplit
+
+    import aiohttp
+
+    from tests.harness import running_bot
+
+    public = "https://dailies.example.com"
+    async with running_bot(tmp_path, slack, DAILIES_PUBLIC_URL=public) as bot:
+        ts = await campaign(bot, slack, "a red sneaker --seconds 2\nthe sneaker spins --seconds 3")
+        await reply(bot, slack, ts, "S2: the spin is too fast at 0:01", user="U0EVE")  # a note on S2 v1
+        await eventually(lambda: bot.dailies.store.run(lambda db: db.query("SELECT id FROM review_notes")))
+        await reply(bot, slack, ts, "cut S2 S1")
+        await the_cut(slack, ts)
+        await bot.settle()
+        line = next(
+            b["text"]["text"]
+            for b in slack.message(CHANNEL, ts)["blocks"]
+            if "The cut v1" in (b.get("text") or {}).get("text", "")
+        )
+        link = re.search(r"<(https://[^|>]+)\|screening room>", line).group(1)
+        async with aiohttp.ClientSession() as http, http.get(bot.url + urlsplit(link).path) as resp:
+            assert resp.status == 200
+            html = await resp.text()
+    pieces = re.findall(r'class="piece" data-seek="([\d.]+)"[^>]*>([^<]+)</button>', html)
+    assert pieces == [("0", "S2 v1"), ("3", "S1 v1")]
+    assert re.search(r'data-seek="1">0:01</button> <b>S2 v1</b> @?\S+ the spin is too fast at 0:01', html)
