@@ -3,10 +3,12 @@
 python -m bench                    # everything (20 minutes or more on 2 cores; the campaign is ~10)
 python -m bench --quick            # smaller runs (7 min 55 s on 2 cores, 2026-12-01; `scale` adds ~2 min)
 python -m bench --only ack,try     # a subset: ack, burst, delivery, screening, traffic, try, preview, replicas, scale,
-                                   # reference_video
+                                   # reference_video, cut
 python -m bench --only campaign    # Slack-tier campaign only: 80 jobs, then 300 (about 10 minutes)
 python -m bench --only scale       # PostgreSQL at scale: 1,000 in flight on 2 replicas, a restart under
                                    # 200 takes, CPU and SQL per job for 1 and 2 replicas (--quick: ~2 min)
+python -m bench --only cut         # the cut's memory: ten ~100 MB 1080p shots assembled (--quick: 20 MB;
+                                   # DAILIES_BENCH_CUT_MB sets the size)
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from bench.ack import measure_ack
 from bench.at_scale import measure_at_scale
 from bench.burst import measure_burst
 from bench.campaign import measure_campaigns
+from bench.cut_memory import measure_cut
 from bench.preview_speed import measure_preview_speed
 from bench.reference_video import measure_reference_video
 from bench.replicas import measure_replicas
@@ -32,7 +35,7 @@ from bench.traffic import measure_traffic
 from bench.try_wall import measure_try
 
 NAMES = ("ack", "burst", "delivery", "screening", "traffic", "try", "preview", "replicas", "reference_video")
-NAMES += ("campaign", "scale")
+NAMES += ("campaign", "scale", "cut")
 
 
 def run(name: str, quick: bool) -> dict:
@@ -58,6 +61,8 @@ def run(name: str, quick: bool) -> dict:
                 jobs=1000, probes=30 if quick else 100, takes=200, delivered=60 if quick else 200
             )
         )
+    if name == "cut":
+        return measure_cut(shot_mb=20 if quick else 100)
     if name == "replicas":
         return asyncio.run(measure_replicas(jobs=300 if quick else 600, probes=30 if quick else 100))
     return measure_preview_speed()

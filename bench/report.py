@@ -120,6 +120,22 @@ def _rows(result: dict) -> list[tuple[str, str, str]]:
             )
             for r in result["rows"]
         ]
+    if name == "cut":
+        return [
+            (
+                f"the cut: peak RSS growth assembling {result['shots']} shots of {result['shot_mb']} MB "
+                f"(1080p, {result['frames']} frames out), after the first shot / after all",
+                f"{result['growth_first_shot_mb']} / {result['growth_mb']} MB (decoding alone "
+                f"{result['decode_growth_mb']} MB)",
+                "< 100 MB, flat in the shots",
+            ),
+            (
+                "the cut: frames out a second, beside a decode-only pass of the same frames",
+                f"{round(result['frames'] / result['cut_s'], 1)} fps in {result['cut_s']} s "
+                f"({result['ratio']}× the decode-only pass, {result['decode_s']} s)",
+                "",
+            ),
+        ]
     if name == "try":
         return [
             (f"`dailies try`, {result['clip_seconds']} s preview clip", f"{result['seconds']} s", "< 10 s")

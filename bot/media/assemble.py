@@ -3,6 +3,7 @@ streamed frame by frame from disk to disk (PyAV), so memory does not grow with t
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import time
@@ -15,14 +16,23 @@ from pathlib import Path
 import av
 import numpy as np
 
+log = logging.getLogger(__name__)
+
 AUDIO_RATE = 48_000
 AUDIO_CHUNK = 1024  # AAC's frame size
 # a trim may end this far past the header's length (headers round; a frame is ~0.04 s)
 TRIM_SLACK = 0.05
 PROGRESS_EVERY = 0.25  # seconds between progress reports
 STOP_EVERY = 0.1  # seconds between should_stop() checks
+# x264 with its defaults holds ~170 MB at 1080p, most of it frames queued for B-frame decisions and
+# the lookahead; without them (and two threads, whatever the machine) it holds ~65 MB, flat, for a
+# slightly larger file at the same quality: a review cut, where memory matters more than bytes.
+X264_LEAN = "threads=2:rc-lookahead=0:mbtree=0:bframes=0"
+# faststart: the index goes first, so Slack plays the cut before it has all of it. The muxer holds packets
+# back to interleave the streams, by default until they are 10 s apart: a shot whose sound ends early would
+# queue 10 s of picture (~250 MB of a high-bitrate 1080p shot). A tenth of a second bounds it.
+MUXER = {"movflags": "+faststart", "max_interleave_delta": "100000"}
 MAX_SHORT_SIDE = 2160  # 4K: the largest frame a cut is made at, whatever a shot claims
-ASPECTS = {"16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1), "4:3": (4, 3), "3:4": (3, 4), "21:9": (21, 9)}
 
 
 class BadPiece(ValueError):
@@ -65,7 +75,7 @@ class Source:
 
 @dataclass(frozen=True)
 class Placed:
-    """Where a piece landed in the sequence (all in seconds)."""
+    """Where a piece landed in the sequence (in seconds, and its length in the cut's frames)."""
 
     label: str
     record_in: float
@@ -98,9 +108,7 @@ class Format:
 
 
 def parse_aspect(aspect: str) -> tuple[int, int]:
-    """ "9:16" -> (9, 16); a named aspect or any W:H of positive integers."""
-    if aspect in ASPECTS:
-        return ASPECTS[aspect]
+    """An aspect as (width, height): 16:9 is (16, 9); any W:H of positive integers."""
     w, sep, h = aspect.partition(":")
     if sep and w.isdigit() and h.isdigit() and int(w) > 0 and int(h) > 0:
         return int(w), int(h)
@@ -307,7 +315,8 @@ class _Sound:
 
 
 class _Picture:
-    """Fits a source frame into the cut's frame (scaled, letterboxed, black borders) as yuv420p."""
+    """Fits a source frame into the cut's frame as yuv420p: scaled straight to it when the shapes
+    match, else scaled to fit and painted on a black canvas (letterbox or pillarbox)."""
 
     def __init__(self, fmt: Format) -> None:
         self.fmt = fmt
@@ -317,36 +326,45 @@ class _Picture:
         rest = self.canvas[h:].reshape(-1)
         self.u = rest[: h * w // 4].reshape(h // 2, w // 2)
         self.v = rest[h * w // 4 :].reshape(h // 2, w // 2)
-        self.fitted: tuple[int, int, int, int] | None = None
+        self.fitted: tuple[int, int, int, int] | None = None  # the box painted on the canvas
+        self.direct = None  # the current picture when it fills the frame (no canvas needed)
 
     def black(self) -> None:
         self.y[:] = 16
         self.u[:] = 128
         self.v[:] = 128
         self.fitted = None
+        self.direct = None
 
-    def planes(self, frame) -> None:
-        """Paint `frame` into the canvas."""
-        box = fit((frame.width, frame.height), (self.fmt.width, self.fmt.height))
+    def paint(self, frame) -> None:
+        """Make `frame` the current picture."""
+        w, h, x, y = box = fit((frame.width, frame.height), (self.fmt.width, self.fmt.height))
+        small = frame.reformat(width=w, height=h, format="yuv420p")
+        if (w, h) == (self.fmt.width, self.fmt.height):
+            self.direct = small
+            return
+        self.direct = None
         if box != self.fitted:  # a new shape: clear the borders to black
             self.black()
             self.fitted = box
-        w, h, x, y = box
-        small = frame.reformat(width=w, height=h, format="yuv420p").to_ndarray()
-        rest = small[h:].reshape(-1)
-        self.y[y : y + h, x : x + w] = small[:h]
+        pixels = small.to_ndarray()
+        rest = pixels[h:].reshape(-1)
+        self.y[y : y + h, x : x + w] = pixels[:h]
         self.u[y // 2 : (y + h) // 2, x // 2 : (x + w) // 2] = rest[: h * w // 4].reshape(h // 2, w // 2)
         self.v[y // 2 : (y + h) // 2, x // 2 : (x + w) // 2] = rest[h * w // 4 :].reshape(h // 2, w // 2)
 
     def frame(self, gain: float):
-        """The canvas as a frame, dimmed towards black by `gain` < 1."""
+        """The current picture as a frame to encode, dimmed towards black by `gain` < 1. (A repeated
+        picture may be the same frame object: the encoder takes its own reference to the pixels.)"""
         if gain >= 1.0:
+            if self.direct is not None:
+                return self.direct
             return av.VideoFrame.from_ndarray(self.canvas, format="yuv420p")
+        pixels = (self.direct.to_ndarray() if self.direct is not None else self.canvas).astype(np.float32)
         h = self.fmt.height
-        out = self.canvas.astype(np.float32)
-        out[:h] = 16 + (out[:h] - 16) * gain
-        out[h:] = 128 + (out[h:] - 128) * gain
-        return av.VideoFrame.from_ndarray(out.round().astype(np.uint8), format="yuv420p")
+        pixels[:h] = 16 + (pixels[:h] - 16) * gain
+        pixels[h:] = 128 + (pixels[h:] - 128) * gain
+        return av.VideoFrame.from_ndarray(pixels.round().astype(np.uint8), format="yuv420p")
 
 
 def assemble(
@@ -381,13 +399,13 @@ def assemble(
     out.parent.mkdir(parents=True, exist_ok=True)
     part = out.with_suffix(".part")
     try:
-        with av.open(str(part), "w", format="mp4", options={"movflags": "+faststart"}) as container:
+        with av.open(str(part), "w", format="mp4", options=MUXER) as container:
             if tags:
                 container.metadata.update(tags)
             video = container.add_stream("libx264", rate=fmt.fps)
             video.width, video.height, video.pix_fmt = fmt.width, fmt.height, "yuv420p"
             video.time_base = 1 / fmt.fps
-            video.options = {"preset": "veryfast", "crf": "20"}
+            video.options = {"preset": "veryfast", "crf": "20", "x264-params": X264_LEAN}
             audio = container.add_stream("aac", rate=AUDIO_RATE, layout="stereo")
             audio.time_base = Fraction(1, AUDIO_RATE)
             sound = _Sound(container, audio)
@@ -464,6 +482,7 @@ class _PieceWriter:
         self.fade_out = fade_out
         self.clock = clock
         self.half = 0.5 / float(fmt.fps)
+        self.time_base = 1 / fmt.fps  # the encoder's time base: one frame
         self.emitted = 0  # this piece's frames sent to the encoder
         self.current = None  # the latest source frame due (not yet painted, maybe)
         self.shown = None  # the source frame the canvas holds
@@ -472,7 +491,9 @@ class _PieceWriter:
         self.sample_out = round((first_frame + where.frames) / fmt.fps * AUDIO_RATE)
         self.resampler = av.AudioResampler(format="fltp", layout="stereo", rate=AUDIO_RATE)
         self.audio_at: int | None = None  # the next resampled sample, counted from the in point
+        self.has_sound = source.has_audio  # false from the moment its sound cannot be decoded
         self.zero = 0.0  # the clip's time 0 (its video stream's start)
+        self.last_t: float | None = None  # the last decoded frame's time
 
     @property
     def name(self) -> str:
@@ -499,9 +520,9 @@ class _PieceWriter:
             self.sound.silence(self.sample_out - self.sound.written)
 
     def _read(self, clip) -> None:
-        v = clip.streams.video[0]
-        v.thread_type = "AUTO"
-        a = clip.streams.audio[0] if self.source.has_audio and clip.streams.audio else None
+        v = clip.streams.video[0]  # decoded on FFmpeg's default threads: frame threads would hold
+        # a 1080p frame set each (~20 MB more), for no gain while the encoder is the slower half
+        a = clip.streams.audio[0] if self.has_sound and clip.streams.audio else None
         self.zero = float(v.start_time * v.time_base) if v.start_time is not None else 0.0
         if self.source.start > 0:
             clip.seek(round((self.source.start + self.zero) / v.time_base), stream=v, backward=True)
@@ -512,12 +533,16 @@ class _PieceWriter:
                         self._video_frame(frame)
                         if self.video_done:
                             break
-            elif not self.audio_done:
-                for frame in packet.decode():
-                    self._audio_frame(frame)
-                    if self.audio_done:
-                        break
-            if self.video_done and (a is None or self.audio_done):
+            elif self.has_sound and not self.audio_done:
+                try:
+                    for frame in packet.decode():
+                        self._audio_frame(frame)
+                        if self.audio_done:
+                            break
+                except (av.FFmpegError, ValueError) as exc:  # the picture is still worth cutting: silence
+                    log.warning("%s: its sound cannot be decoded (%s); silent from here", self.name, exc)
+                    self.has_sound = False
+            if self.video_done and (not self.has_sound or self.audio_done):
                 return
 
     def _due(self, k: int) -> float:
@@ -526,7 +551,11 @@ class _PieceWriter:
 
     def _video_frame(self, frame) -> None:
         """A decoded frame: every output frame due before it shows the frame before it."""
-        t = (frame.time if frame.time is not None else 0.0) - self.zero
+        if frame.time is not None:
+            t = frame.time - self.zero
+        else:  # a frame without a timestamp follows the one before it
+            t = 0.0 if self.last_t is None else self.last_t + 1 / float(self.source.fps)
+        self.last_t = t
         while not self.video_done and self._due(self.emitted) + self.half < t:
             if self.current is None:  # the clip starts after the in point: show its first frame
                 self.current = frame
@@ -537,7 +566,7 @@ class _PieceWriter:
         if self.current is None:  # nothing decoded for this piece: black
             self.picture.black()
         elif self.current is not self.shown:
-            self.picture.planes(self.current)
+            self.picture.paint(self.current)
             self.shown = self.current
         k = self.emitted
         gain = 1.0
@@ -548,9 +577,10 @@ class _PieceWriter:
             )
         frame = self.picture.frame(gain)
         frame.pts = self.first_frame + k
+        frame.time_base = self.time_base  # a decoded frame carries its source's time base: PyAV would rescale
         self.container.mux(self.video.encode(frame))
         self.emitted += 1
-        if not self.source.has_audio:  # silence in step with the picture, so the muxer holds little
+        if not self.has_sound:  # silence in step with the picture, so the muxer holds little
             until = round((self.first_frame + self.emitted) / self.fmt.fps * AUDIO_RATE)
             self.sound.silence(until - self.sound.written)
         self.clock.tick(self.first_frame + self.emitted)

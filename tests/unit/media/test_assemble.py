@@ -223,6 +223,41 @@ def test_a_fade_dips_to_black_at_the_cut_and_keeps_the_length(clips, tmp_path):
     assert level[at_cut - 1] < 0.1 and level[at_cut] < 0.1 and level[at_cut - 10] > 0.15
 
 
+def _short_sound(path: Path, *, seconds: float, sound_seconds: float, fps: int = 24) -> Path:
+    """A 320x180 clip whose sound stops `sound_seconds` in, while its picture runs on."""
+    with av.open(str(path), "w", format="mp4") as container:
+        video = container.add_stream("libx264", rate=fps)
+        video.width, video.height, video.pix_fmt = 320, 180, "yuv420p"
+        sound = container.add_stream("aac", rate=48_000, layout="mono")
+        sent = 0
+        for i in range(round(seconds * fps)):
+            frame = av.VideoFrame.from_ndarray(np.full((180, 320, 3), 120, np.uint8), format="rgb24")
+            frame.pts = i
+            container.mux(video.encode(frame))
+            end = min(round((i + 1) / fps * 48_000), round(sound_seconds * 48_000))
+            if end > sent:
+                wave = 0.3 * np.sin(2 * np.pi * 440 * np.arange(sent, end) / 48_000)
+                chunk = av.AudioFrame.from_ndarray(
+                    wave.astype(np.float32)[None, :], format="fltp", layout="mono"
+                )
+                chunk.sample_rate, chunk.pts, sent = 48_000, sent, end
+                container.mux(sound.encode(chunk))
+        container.mux(video.encode())
+        container.mux(sound.encode())
+    return path
+
+
+def test_a_shot_whose_sound_ends_early_is_padded_with_silence_and_the_next_stays_in_sync(clips, tmp_path):
+    short = _short_sound(tmp_path / "short.mp4", seconds=1.0, sound_seconds=0.3)
+    out = tmp_path / "padded.mp4"
+    made = assemble([Piece(short, label="S1 v1"), Piece(clips["tall"], label="S2 v1")], out, aspect="16:9")
+    got = _streams(out)
+    assert abs(got["audio_seconds"] - got["seconds"]) < 0.05 and abs(made.seconds - 2.0) < 0.05
+    level = _loudness(out)
+    assert min(level[:2]) > 0.1 and max(level[4:9]) < 0.01  # the sound, then silence to the cut
+    assert min(level[11:19]) > 0.1  # the next shot's sound at its place
+
+
 def test_should_stop_stops_it_and_leaves_nothing_at_out(clips, tmp_path):
     out = tmp_path / "stopped.mp4"
     calls = []
