@@ -100,6 +100,10 @@ async def test_cut_after_three_shots_posts_the_mp4_its_edl_and_its_otio(bot, sla
     await reply(bot, slack, ts, "cut", user="U0EVE")
     await asyncio.sleep(0.3)
     assert len(await bot.jobs()) == 4
+    sheets = [
+        m for m in slack.thread(CHANNEL, ts) if any(f["name"].endswith(".png") for f in m.get("files", []))
+    ]
+    assert len(sheets) == 1  # the cut is no shot of the brief: no second contact sheet
 
 
 async def test_order_and_trims_are_followed_and_a_second_cut_is_v2(bot, slack):
