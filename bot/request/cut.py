@@ -94,9 +94,9 @@ def parse_cut(text: str) -> CutAsk | Refusal | None:
             continue
         match = _SHOT.fullmatch(word)
         if match is None:
-            if word.startswith("-") or (word[:1] in "sS" and "[" in word):
+            if word[:1] in "sS" and "[" in word:
                 return Refusal(f"I can't read `{word}` in a cut. Try {USAGE}.")
-            return None  # words of an edit: `cut to a close-up`
+            return None  # words (or flags) of an edit: `cut to a close-up --model kling-o1`
         piece = _piece(int(match.group(1)), match.group(2))
         if isinstance(piece, Refusal):
             return piece

@@ -297,3 +297,17 @@ async def test_the_cuts_screening_room_marks_each_shot_and_places_their_notes(tm
     pieces = re.findall(r'class="piece" data-seek="([\d.]+)"[^>]*>([^<]+)</button>', html)
     assert pieces == [("0", "S2 v1"), ("3", "S1 v1")]
     assert re.search(r'data-seek="1">0:01</button> <b>S2 v1</b> @?\S+ the spin is too fast at 0:01', html)
+
+
+async def test_a_campaign_at_two_aspects_is_cut_at_its_first(bot, slack):
+    ts = await campaign(
+        bot, slack, "a red sneaker --seconds 1\nthe sneaker spins --seconds 1", aspects=["9:16", "16:9"]
+    )
+    await reply(bot, slack, ts, "cut")
+    message = await the_cut(slack, ts)
+    jobs = {j["id"]: j for j in await bot.jobs()}
+    pieces = jobs[max(jobs)]["request"]["cut"]["pieces"]
+    takes = {t["id"]: t for t in await bot.takes()}
+    assert {jobs[takes[p["take_id"]]["job_id"]]["request"]["aspect"] for p in pieces} == {"9:16"}
+    clip = probe_mp4(Path(files_of(slack, message)["mp4"]))
+    assert clip["height"] > clip["width"]

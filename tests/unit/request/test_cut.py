@@ -51,7 +51,7 @@ def test_anything_else_is_not_a_cut(text):
         ("cut S2[4-1]", "ends before it starts"),
         ("cut S2[a-b]", "is not a trim"),
         ("cut S2[-]", "is not a trim"),
-        ("cut S2 --speed 2", "I can't read `--speed`"),
+        ("cut S2[1-2", "I can't read `S2[1-2`"),
     ],
 )
 def test_a_cut_asked_wrongly_says_how_to_ask(text, says):
