@@ -96,8 +96,12 @@ class Cutting:
         folder.mkdir(parents=True, exist_ok=True)
         out = folder / f"{_stem(take)}.mp4"
         await ctx.update(status_note="assembling")
-        async with self._one:
-            assembled = await self._run(ctx, pieces, out, cut)
+        try:
+            async with self._one:
+                assembled = await self._run(ctx, pieces, out, cut)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)  # a stopped or failed assembly leaves nothing
+            raise
         title = f"{cut.get('title') or 'Campaign'} · the cut v{take['version']}"
         await asyncio.to_thread(
             write_edit_lists, folder / _stem(take), title=title, placed=assembled.placed, sources=sources,
