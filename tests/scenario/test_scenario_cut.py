@@ -312,3 +312,25 @@ async def test_a_campaign_at_two_aspects_is_cut_at_its_first(bot, slack):
     assert {jobs[takes[p["take_id"]]["job_id"]]["request"]["aspect"] for p in pieces} == {"9:16"}
     clip = probe_mp4(Path(files_of(slack, message)["mp4"]))
     assert clip["height"] > clip["width"]
+
+
+async def told(slack, says: str) -> None:
+    await eventually(
+        lambda: asyncio.sleep(
+            0, any(says in c.params.get("text", "") for c in slack.calls_to("chat.postEphemeral"))
+        )
+    )
+
+
+async def test_a_shot_not_yet_delivered_and_a_cut_over_ten_minutes_are_refused(bot, slack):
+    view = await campaign_form(bot, slack)
+    fields = {"title": "Slow", "model": "preview", "aspects": ["16:9"],
+              "shots": "a red sneaker --seconds 2\nthe sneaker spins --seconds 20"}  # fmt: skip
+    await interact(bot, view_submission_payload(view, fields, user_id=ALICE))
+    await eventually(lambda: delivered(bot, 1))  # S1 has landed; S2 still renders
+    ts = await board_ts(bot)
+    await reply(bot, slack, ts, "cut")
+    await told(slack, "S2 has no delivered version yet; wait for it to land or leave it out: `cut S1`")
+    await reply(bot, slack, ts, "cut " + " ".join(["S1"] * 301))  # 301 × 2 s
+    await told(slack, "That cut would run 10:02; a cut is at most 10:00")
+    assert [j["kind"] for j in await bot.jobs()] == ["generate", "generate"]
