@@ -32,6 +32,9 @@ X264_LEAN = "threads=2:rc-lookahead=0:mbtree=0:bframes=0"
 # back to interleave the streams, by default until they are 10 s apart: a shot whose sound ends early would
 # queue 10 s of picture (~250 MB of a high-bitrate 1080p shot). A tenth of a second bounds it.
 MUXER = {"movflags": "+faststart", "max_interleave_delta": "100000"}
+STANDARD_RATES = tuple(
+    Fraction(r) for r in ("24000/1001", "24", "25", "30000/1001", "30", "48", "50", "60000/1001", "60")
+)
 MAX_SHORT_SIDE = 2160  # 4K: the largest frame a cut is made at, whatever a shot claims
 
 
@@ -199,6 +202,8 @@ def check_trim(piece: Piece, seconds: float) -> tuple[float, float]:
     """The piece's (in, out) checked against its clip's length; BadTrim says what to do."""
     name = piece.label or piece.path.name
     end = seconds if piece.end is None else piece.end
+    if not (math.isfinite(piece.start) and math.isfinite(end)):
+        raise BadTrim(f"{name}: a trim is two numbers of seconds, such as {name.split()[0]}[1.5-4]")
     if piece.start < 0 or end < 0:
         raise BadTrim(f"{name}: a trim cannot start before 0 s")
     if end > seconds + TRIM_SLACK:
@@ -214,12 +219,19 @@ def check_trim(piece: Piece, seconds: float) -> tuple[float, float]:
 # --- reading the shots -----------------------------------------------------------------------------
 
 
-def _rate(stream) -> Fraction:
-    """A video stream's frame rate, tidied (29.97002997 -> 30000/1001); 24 when the file says nothing."""
-    rate = stream.average_rate or stream.guessed_rate or stream.base_rate
+def tidy_rate(rate: float | Fraction | None) -> Fraction:
+    """A frame rate as the standard one it is meant to be (a header's 2997/125 or 29.97002997 is
+    30000/1001), so shots at the same rate count as one; 24 when the file says nothing sensible."""
     if not rate or rate <= 0 or rate > 240:
         return Fraction(24)
+    for standard in STANDARD_RATES:
+        if abs(float(rate) - float(standard)) < 0.01:
+            return standard
     return Fraction(rate).limit_denominator(1001)
+
+
+def _rate(stream) -> Fraction:
+    return tidy_rate(stream.average_rate or stream.guessed_rate or stream.base_rate)
 
 
 def probe_piece(piece: Piece) -> Source:
@@ -527,6 +539,7 @@ class _PieceWriter:
         if self.source.start > 0:
             clip.seek(round((self.source.start + self.zero) / v.time_base), stream=v, backward=True)
         for packet in clip.demux(*([v] if a is None else [v, a])):
+            self.clock.tick(self.first_frame + self.emitted)  # also while frames before the in point go by
             if packet.stream.type == "video":
                 if not self.video_done:
                     for frame in packet.decode():

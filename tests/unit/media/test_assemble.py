@@ -25,9 +25,12 @@ from bot.media.assemble import (
     parse_aspect,
     place,
     probe_pieces,
+    tidy_rate,
 )
+from bot.media.disclosure import ClipFacts, SourceClip
 from bot.media.probe import read_tags
-from bot.media.provenance import write_tags
+from bot.media.provenance import Labeller, read_manifest
+from tests.fakes.c2pa_certs import write_chain
 from tests.fakes.mp4 import write_mp4
 
 # --- pure parts -----------------------------------------------------------------------------------
@@ -60,6 +63,14 @@ def test_frame_rate_is_the_most_common_and_ties_go_to_the_highest():
     assert frame_rate([Fraction(24), Fraction(24), Fraction(30)]) == 24
     assert frame_rate([Fraction(24), Fraction(30)]) == 30
     assert frame_rate([Fraction(30000, 1001)]) == Fraction(30000, 1001)
+
+
+def test_frame_rates_are_read_as_the_standard_rate_they_mean():
+    assert tidy_rate(Fraction(2997, 125)) == Fraction(24000, 1001)
+    assert tidy_rate(29.97002997) == Fraction(30000, 1001)
+    assert tidy_rate(Fraction(25)) == 25
+    assert tidy_rate(Fraction(15)) == 15
+    assert tidy_rate(None) == 24 and tidy_rate(Fraction(90000)) == 24
 
 
 def test_fit_letterboxes_and_pillarboxes_without_stretching():
@@ -279,6 +290,8 @@ def test_bad_trims_are_refused_before_any_work_with_what_to_do(clips, tmp_path):
         probe_pieces([Piece(clips["wide_silent"], 2.0, None, "S2")])
     with pytest.raises(BadTrim, match="end after it starts"):
         probe_pieces([Piece(clips["wide_silent"], 1.0, 0.5, "S2")])
+    with pytest.raises(BadTrim, match=r"two numbers of seconds, such as S2\[1\.5-4\]"):
+        probe_pieces([Piece(clips["wide_silent"], float("nan"), 0.5, "S2 v1")])
     with pytest.raises(BadTrim, match="before 0"):
         probe_pieces([Piece(clips["wide_silent"], -1.0, 0.5, "S2")])
     assert not out.exists() and not out.with_suffix(".part").exists()
@@ -293,11 +306,26 @@ def test_a_clip_that_is_not_a_video_is_refused_by_name(tmp_path):
         assemble([], tmp_path / "out.mp4")
 
 
-def test_the_cut_takes_the_disclosure_tags_and_the_labeller_can_rewrite_them(clips, tmp_path):
+def test_the_cut_is_labelled_and_signed_as_delivered_clips_are(clips, tmp_path):
+    out = tmp_path / "the-cut-v1.mp4"
+    assemble([Piece(clips["numbered"], label="S4 v1"), Piece(clips["wide_silent"], label="S2 v1")], out)
+    facts = ClipFacts(
+        model="kling-v3",
+        provider="kling",
+        kind="cut",
+        title="the cut v1",
+        source=SourceClip(take_id=4, version=1, model="kling-v3"),
+    )
+    cert, key = write_chain(tmp_path / "certs")
+    labelled = Labeller(str(cert), str(key)).label(out, facts)
+    assert labelled.signed and not labelled.unsigned
+    assert read_tags(labelled.path)["comment"] == "AI-generated with kling-v3"
+    manifest = read_manifest(labelled.path)
+    assert manifest is not None and manifest["title"] == "the cut v1"
+    assert _streams(labelled.path)["audios"] == 1 and _streams(labelled.path)["videos"] == 1
+
+
+def test_the_cut_can_carry_its_own_tags(clips, tmp_path):
     out = tmp_path / "tagged.mp4"
     assemble([Piece(clips["numbered"])], out, tags={"comment": "AI-generated with kling-v3"})
     assert read_tags(out)["comment"] == "AI-generated with kling-v3"
-    relabelled = tmp_path / "relabelled.mp4"
-    write_tags(out, relabelled, {"comment": "AI-generated with veo-3.1", "title": "the cut"})
-    assert read_tags(relabelled)["comment"] == "AI-generated with veo-3.1"
-    assert _streams(relabelled)["audios"] == 1
