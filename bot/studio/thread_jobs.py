@@ -66,17 +66,19 @@ class ThreadJobs:
             campaigns_db.campaign_in_thread, origin.team_id, origin.channel_id, thread_ts
         )
         cut = parse_cut(text)  # `cut to a close-up` is no cut (None): it stays an edit
-        if isinstance(cut, Refusal):
-            return cut.message
-        if cut is not None and campaign_id is not None and self.cuts is not None:
-            return await self.cuts.start(origin, campaign_id, cut)
         if campaign_id is not None:
+            if cut is not None and self.cuts is not None:
+                return (
+                    cut.message
+                    if isinstance(cut, Refusal)
+                    else await self.cuts.start(origin, campaign_id, cut)
+                )
             return await self._on_board(replace(origin, files=tuple(files)), campaign_id, text)
         shot = await self.store.run(jobs_db.shot_by_card, origin.team_id, origin.channel_id, thread_ts)
         if shot is None:
             return None
         if cut is not None:
-            return IN_A_JOB_THREAD
+            return cut.message if isinstance(cut, Refusal) else IN_A_JOB_THREAD
         instruction = parse_reply(text, catalogue=self.routes.catalogue)
         if isinstance(instruction, Refusal):
             return instruction.message
