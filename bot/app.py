@@ -31,6 +31,7 @@ from bot.providers.base import Provider
 from bot.providers.chat import chat_client
 from bot.providers.registry import build_providers
 from bot.request.catalogue import Catalogue, load_catalogue
+from bot.runner.cutting import Cutting
 from bot.runner.job_runner import JobRunner, Reporting
 from bot.runner.model_watch import ModelWatch
 from bot.runner.spec import intake_spec
@@ -46,6 +47,7 @@ from bot.studio.campaigns import Campaigns
 from bot.studio.cancel import Cancellation
 from bot.studio.clip_subject import ClipSubjects
 from bot.studio.consent import Consents
+from bot.studio.cuts import Cuts
 from bot.studio.decisions import Decisions
 from bot.studio.forms import Forms, Submissions
 from bot.studio.inputs import Inputs
@@ -298,7 +300,8 @@ def build_studio(
     consents = Consents(store, cancellation)
     clip_subjects = ClipSubjects(store, library, telling.notes, fetch_back, media)
     lip_syncs = LipSyncs(intake, telling.cards, consents)
-    thread_jobs = ThreadJobs(intake, fetch_back, telling.cards, clip_subjects, lip_syncs, intent)
+    cuts = Cuts(store, telling.cards, runner.wake)
+    thread_jobs = ThreadJobs(intake, fetch_back, telling.cards, clip_subjects, lip_syncs, intent, cuts)
     new_video = NewVideo(intake, videos)
     forms = Forms(store, routes, Submissions(new_video, thread_jobs, clip_subjects), telling.notes)
     campaigns = Campaigns(
@@ -365,7 +368,17 @@ def build(config: Config, *, slack_file_hosts: tuple[str, ...] = ("files.slack.c
         sheets=sheets,
     )  # fmt: skip
     models = ModelWatch(store, providers, catalogue, config)
-    runner = JobRunner(config, background, providers, Reporting(handover, cards, clients.serving), models)
+    cutting = Cutting(
+        handover,
+        FetchBack(client, background, media_dir=config.media_dir, token=config.slack_bot_token,
+                  slack_file_hosts=slack_file_hosts),
+        Path(config.media_dir),
+        url_seconds=lambda backend: getattr(providers.get(backend), "result_url_seconds", None),
+        allow_private=config.allow_private_urls, keep_media=config.keep_media,
+    )  # fmt: skip
+    runner = JobRunner(
+        config, background, providers, Reporting(handover, cards, clients.serving), models, cutting
+    )
     hooks = RunnerHooks(cards, runner.wake, runner.cancel_job, completion)
     # DAILIES_INTENT_MODEL: a chat model on whichever of the AI/ML API and the Gemini API has a key
     chat = chat_client(

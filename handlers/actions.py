@@ -14,7 +14,7 @@ from bot.studio.studio import Studio
 from handlers.replies import tell
 
 CARD_BUTTONS = re.compile(
-    r"^(approve|another_take|final_render|cancel|render_offer|consent_render|campaign_cancel|campaign_every_aspect)$"
+    r"^(approve|another_take|final_render|cancel|render_offer|consent_render|campaign_cancel|campaign_every_aspect|campaign_cut)$"
 )
 
 

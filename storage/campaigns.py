@@ -16,6 +16,8 @@ from storage.jobs import DuplicateTrigger, NewJob, create_job, get_shot, shot_vi
 from storage.rows import JobRow, ShotRow, TakeView
 from storage.states import JobState, TakeState
 
+CUT = 0  # the campaign_shot of a campaign's cut: a shot in the board's thread, never one of S1…Sn
+
 
 @dataclass(frozen=True)
 class NewCampaign:
@@ -49,6 +51,7 @@ class CampaignView:
     campaign: dict[str, Any]
     board: ShotRow
     shots: tuple[CampaignShotView, ...]
+    cut: CampaignShotView | None = None  # the cut's versions, once one was asked for
 
 
 def create_campaign(db: Db, new: NewCampaign, since: str) -> StoredCampaign:
@@ -157,7 +160,8 @@ def campaign_in_thread(db: Db, team_id: str, channel_id: str, thread_ts: str) ->
 def shot_number(db: Db, campaign_id: int, number: int) -> int | None:
     """The shot id of S`number` in the campaign."""
     row = db.execute(
-        "SELECT id FROM shots WHERE campaign_id = ? AND campaign_shot = ?", [campaign_id, number]
+        "SELECT id FROM shots WHERE campaign_id = ? AND campaign_shot = ? AND campaign_shot <> ?",
+        [campaign_id, number, CUT],
     ).fetchone()
     return row[0] if row else None
 
@@ -179,7 +183,8 @@ def campaign_view(db: Db, campaign_id: int) -> CampaignView | None:
         shot, jobs, takes = shot_view(db, row["id"])
         assert shot is not None
         shots.append(CampaignShotView(row["campaign_shot"], shot, jobs, takes))
-    return CampaignView(campaign, board, tuple(shots))
+    cut = shots.pop(0) if shots and shots[0].number == CUT else None
+    return CampaignView(campaign, board, tuple(shots), cut)
 
 
 def held_jobs(db: Db, campaign_id: int) -> list[int]:
@@ -195,9 +200,9 @@ def recent_campaigns(db: Db, team_id: str, channel_id: str, limit: int = 5) -> l
     """The channel's latest campaigns: id, title, how many shots, how many have a delivered clip."""
     return db.query(
         "SELECT c.id, c.title, "
-        "(SELECT count(*) FROM shots s WHERE s.campaign_id = c.id AND s.campaign_shot IS NOT NULL) AS shots, "
+        "(SELECT count(*) FROM shots s WHERE s.campaign_id = c.id AND s.campaign_shot > 0) AS shots, "
         "(SELECT count(DISTINCT t.shot_id) FROM takes t JOIN shots s ON s.id = t.shot_id "
-        " WHERE s.campaign_id = c.id AND t.state = ?) AS delivered "
+        " WHERE s.campaign_id = c.id AND s.campaign_shot > 0 AND t.state = ?) AS delivered "
         "FROM campaigns c WHERE c.team_id = ? AND c.channel_id = ? ORDER BY c.id DESC LIMIT ?",
         [TakeState.DELIVERED, team_id, channel_id, limit],
     )
@@ -261,7 +266,16 @@ def rows_of_campaign(db: Db, campaign_id: int) -> tuple[dict[str, Any], list[Sho
     if campaign is None:
         return None
     rows = db["shots"].rows_where("campaign_id = ? AND id <> ?", [campaign_id, campaign["board_shot_id"]])
-    shots = sorted(rows, key=lambda r: (r["campaign_shot"] is None, r["campaign_shot"] or 0, r["id"]))
+    # S1…Sn, then the cut (its number is CUT), then anything else
+    shots = sorted(
+        rows,
+        key=lambda r: (
+            r["campaign_shot"] in (None, CUT),
+            r["campaign_shot"] is None,
+            r["campaign_shot"] or 0,
+            r["id"],
+        ),
+    )
     return campaign, [cast(ShotRow, s) for s in shots]
 
 

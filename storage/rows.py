@@ -27,7 +27,9 @@ class ShotRow(TypedDict):
     card_editor: str | None  # the replica editing the card, and until when
     card_edit_until: float | None
     campaign_id: int | None  # a campaign's board or one of its shots
-    campaign_shot: int | None  # the shot's S number; None on the board and outside campaigns
+    campaign_shot: (
+        int | None
+    )  # the shot's S number (0: the campaign's cut); None on the board and outside campaigns
 
 
 class JobRow(TypedDict):

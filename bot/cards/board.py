@@ -3,7 +3,9 @@ totals, the one message a campaign posts; edited in place like a job card."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.cards.blocks import STATE_LINE, button
 from bot.request.money import usd
@@ -16,6 +18,7 @@ MAX_LISTED = 40  # shots listed one line each (a message holds 50 blocks; the re
 EVERY_ASPECT = "campaign_every_aspect"  # each approved version again at the other aspects
 CANCEL_CAMPAIGN = "campaign_cancel"
 CAMPAIGN_ROOM = "campaign_screening_room"  # a link button: the listener answers with a personal link
+MAKE_CUT = "campaign_cut"  # every shot's chosen version assembled into one sequence
 _UNFINISHED = (JobState.AWAITING_APPROVAL, JobState.QUEUED, JobState.RENDERING, JobState.UPLOADING)
 
 
@@ -110,10 +113,16 @@ def render_board(view: BoardView) -> tuple[str, list[dict]]:
         done = sum(1 for s in rest if any(t["state"] == TakeState.DELIVERED for t in s.takes))
         more = f"…and S{rest[0].number}–S{rest[-1].number}: {done} of {len(rest)} delivered"
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": more}]})
+    cut = view.campaign.cut
+    if cut is not None and cut.takes:
+        line = cut_line(cut.takes[-1], view.rooms.get(cut.number))
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": line}})
     buttons = []
     if any(t.get("approved_at") for s in shots for t in s.takes):
         buttons.append(button("Every aspect", EVERY_ASPECT, str(campaign["id"])))
-    if any(j["state"] in _UNFINISHED for s in shots for j in s.jobs):
+    if shots and delivered == total:
+        buttons.append(button("Make the cut", MAKE_CUT, str(campaign["id"])))
+    if any(j["state"] in _UNFINISHED for s in (*shots, *([cut] if cut else [])) for j in s.jobs):
         buttons.append(button("Cancel campaign", CANCEL_CAMPAIGN, str(campaign["id"]), "danger"))
     room = campaign_room(view)
     if room and delivered:
@@ -127,7 +136,7 @@ def render_board(view: BoardView) -> tuple[str, list[dict]]:
                 {
                     "type": "mrkdwn",
                     "text": "Reply here with `S3: make it dusk` to change a shot, `final` for the approved "
-                    "versions on the final model. React on a clip to decide on it.",
+                    "versions on the final model, `cut` to assemble them. React on a clip to decide on it.",
                 }
             ],
         }
@@ -141,17 +150,36 @@ def campaign_room(view: BoardView) -> str:
     return next(iter(view.rooms.values()), "").partition("#")[0]
 
 
+def cut_line(take: Mapping[str, Any], room: str | None = None) -> str:
+    """The cut's line: `The cut v1 · assembling 40%`, then `delivered · 0:14` (and its screening
+    room's link, where its shots are marked)."""
+    state = take["state"]
+    if state == TakeState.DELIVERED:
+        seconds = round(take.get("seconds") or 0)
+        where = f"delivered · {seconds // 60}:{seconds % 60:02d}"
+    elif state in (TakeState.QUEUED, TakeState.SUBMITTING):
+        where = "queued"
+    elif state in (TakeState.RENDERING, TakeState.DOWNLOADING):
+        where = f"assembling {take.get('progress') or 0}%"
+    else:
+        where = STATE_LINE.get(state, state)
+    link = f" · <{room}|screening room>" if room and state == TakeState.DELIVERED else ""
+    return f":film_frames: *The cut v{take['version']}* · {where}{link}"
+
+
 def board_key(view: BoardView) -> tuple:
     """What the board's reader would call its state: each shot's job and take states."""
+    cut = view.campaign.cut
     return tuple(
         (s.number, tuple(j["state"] for j in s.jobs), tuple(t["state"] for t in s.takes))
-        for s in view.campaign.shots
+        for s in (*view.campaign.shots, *([cut] if cut else []))
     )
 
 
 def board_priority(view: BoardView, last_sent: tuple | None) -> Priority:
     """A board whose every shot has settled goes first; a changed state next; else progress."""
-    jobs = [j for s in view.campaign.shots for j in s.jobs]
+    cut = view.campaign.cut
+    jobs = [j for s in (*view.campaign.shots, *([cut] if cut else [])) for j in s.jobs]
     if all(j["state"] not in (JobState.QUEUED, JobState.RENDERING, JobState.UPLOADING) for j in jobs):
         return Priority.URGENT
     if board_key(view) != last_sent:

@@ -135,7 +135,8 @@ class CardPublisher:
             raise LookupError(f"no campaign {campaign_id} for board {board['id']}")
         settings = await self.store.run(channels.get_settings, board["team_id"] or "", board["channel_id"])
         link = self.facts.screening_link
-        rooms = {s.number: link(s.shot) for s in campaign.shots} if link else {}
+        shown = (*campaign.shots, *([campaign.cut] if campaign.cut else []))  # the cut's room too
+        rooms = {s.number: link(s.shot) for s in shown} if link else {}
         return BoardView(campaign, settings.approvers, rooms)
 
     async def ensure_posted(self, shot_id: int) -> str:

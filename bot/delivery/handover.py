@@ -4,7 +4,8 @@ one), and the delivered/failed bookkeeping with its thread message."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -15,6 +16,7 @@ from bot.delivery import upload
 from bot.delivery.contact_sheets import ContactSheets
 from bot.delivery.labelling import label_clip
 from bot.delivery.take_context import TakeContext
+from bot.media.disclosure import UNSIGNED
 from bot.media.provenance import Labelled, Labeller
 from bot.outcomes import TakeEnded, TakeFailed
 from bot.slack.clients import single_attempt, until_slack_answers
@@ -24,6 +26,16 @@ from storage.rows import JobRow, TakeRow
 from storage.states import TakeState
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Presented:
+    """How a clip that is not a provider's render is shown (a campaign's cut): its upload title,
+    its caption, and files already uploaded to share in the same message (its edit lists)."""
+
+    title: str
+    caption: str
+    attached: tuple[dict, ...] = ()  # {"id", "title"} of each, from `upload_attachments`
 
 
 class Handover:
@@ -45,27 +57,33 @@ class Handover:
         self.job_ended = job_ended
         self.sheets = sheets  # a campaign's contact sheet, once every shot has a clip
 
-    async def deliver(self, ctx: TakeContext, take: TakeRow) -> None:
-        """Upload the downloaded clip into the shot's thread, captioned, then mark the take delivered."""
+    async def deliver(self, ctx: TakeContext, take: TakeRow, presented: Presented | None = None) -> None:
+        """Upload the downloaded clip into the shot's thread, captioned (as `presented` says, for a
+        clip that is not a render), then mark the take delivered."""
         job = ctx.job
         shot = await ctx.shot()
         thread_ts = await ctx.cards.ensure_posted(job["shot_id"])
         if not take["media_path"]:
             raise TakeFailed("The rendered clip was lost before it could be uploaded; ask for another take.")
         path = Path(take["media_path"])
-        title = f"{job['model']} v{take['version']}"
+        title = presented.title if presented else f"{job['model']} v{take['version']}"
         # labelled first, even when resuming an upload: the caption says whether the clip is signed
         labelled = await label_clip(self.labeller, ctx, take, path, f"{title}.mp4") if path.exists() else None
-        comment = caption(
-            model=job["model"],
-            seconds=take["seconds"],
-            cost=take["cost_usd"],
-            job_id=job["id"],
-            take=take,
-            extra=_reproduce_line(job),
-            shots=job["request"].get("shots", ()),
-            unsigned=bool(labelled and labelled.unsigned),
-            shot=f"S{shot['campaign_shot']} " if shot.get("campaign_shot") else "",
+        unsigned = bool(labelled and labelled.unsigned)
+        comment = (
+            presented.caption + (f" · {UNSIGNED}" if unsigned else "")
+            if presented
+            else caption(
+                model=job["model"],
+                seconds=take["seconds"],
+                cost=take["cost_usd"],
+                job_id=job["id"],
+                take=take,
+                extra=_reproduce_line(job),
+                shots=job["request"].get("shots", ()),
+                unsigned=unsigned,
+                shot=f"S{shot['campaign_shot']} " if shot.get("campaign_shot") else "",
+            )
         )
         if self.sheets is not None and shot.get("campaign_shot") and path.exists():
             await self.sheets.keep_frame(take["id"], path)
@@ -78,6 +96,7 @@ class Handover:
                 channel_id=shot["channel_id"],
                 thread_ts=thread_ts,
                 comment=comment,
+                also=presented.attached if presented else (),
             )
 
         started = take.get("upload_file_id")
@@ -92,19 +111,33 @@ class Handover:
             raise TakeFailed("The rendered clip was lost before it could be uploaded; ask for another take.")
         clip = labelled.path
         try:
-            # 429s wait in the budget; 5xx answers and Slack being unreachable are waited out here
-            once = single_attempt(self.slack)
-            file_id, url = await until_slack_answers(
-                lambda: upload.start_upload(once, clip, f"{title}.mp4".replace(" ", "-")),
-                "files.getUploadURLExternal",
-            )
-            await until_slack_answers(lambda: upload.send_bytes(self.http, url, clip), "the clip's upload")
+            file_id = await self._upload(clip, f"{title}.mp4".replace(" ", "-"))
             await ctx.store.run(jobs_db.update_take, take["id"], None, "", upload_file_id=file_id)
             await complete(file_id)
         except BaseException:
             _drop_copy(labelled, path)
             raise
         await self.delivered(ctx, file_id, path, labelled)
+
+    async def _upload(self, path: Path, filename: str) -> str:
+        """Slack's first two upload steps (the file is not shared yet); returns its file id."""
+        # 429s wait in the budget; 5xx answers and Slack being unreachable are waited out here
+        once = single_attempt(self.slack)
+        file_id, url = await until_slack_answers(
+            lambda: upload.start_upload(once, path, filename), "files.getUploadURLExternal"
+        )
+        await until_slack_answers(
+            lambda: upload.send_bytes(self.http, url, path), f"the upload of {filename}"
+        )
+        return file_id
+
+    async def upload_attachments(self, paths: Sequence[Path]) -> tuple[dict, ...]:
+        """Upload files to share later in a clip's own message (`Presented.attached`), unshared
+        until then, so a delivery resumed after a crash still posts them once, with the clip."""
+        uploaded = []
+        for path in paths:
+            uploaded.append({"id": await self._upload(path, path.name), "title": path.name})
+        return tuple(uploaded)
 
     async def delivered(
         self, ctx: TakeContext, file_id: str, path: Path, labelled: Labelled | None = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import httpx
@@ -77,9 +77,17 @@ async def send_bytes(http: httpx.AsyncClient, upload_url: str, path: Path) -> No
 
 
 async def complete_upload(
-    client: AsyncWebClient, file_id: str, *, title: str, channel_id: str, thread_ts: str, comment: str
+    client: AsyncWebClient,
+    file_id: str,
+    *,
+    title: str,
+    channel_id: str,
+    thread_ts: str,
+    comment: str,
+    also: Sequence[dict] = (),
 ) -> bool:
-    """Step 3: share the file into the thread, waiting out Slack being away. True when shared now or
+    """Step 3: share the file (and `also`'s uploaded files, {"id", "title"} each, in the same
+    message) into the thread, waiting out Slack being away. True when shared now or
     already earlier (a resumed job that crashed after this call must not post the clip twice). A
     failure that leaves it unknown whether Slack shared the file (a timeout, a dropped connection,
     a 5xx) is followed by `files.info` before asking again: the clip is posted once."""
@@ -88,7 +96,7 @@ async def complete_upload(
     async def share() -> bool:
         try:
             await once.files_completeUploadExternal(
-                files=[{"id": file_id, "title": title}],
+                files=[{"id": file_id, "title": title}, *also],
                 channel_id=channel_id,
                 thread_ts=thread_ts,
                 initial_comment=comment,

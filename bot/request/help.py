@@ -60,7 +60,10 @@ covers every shot × take × aspect. The channel gets one *board* (S1, S2, …, 
 in its thread, captioned `S3 v1`, and a contact sheet follows once every shot has one. In the board's \
 thread: `S3: make it dusk`, `S3 v1: warmer light`, `S3 again`, `final` (every approved version on the final \
 model) or `for 9:16 1:1` (every approved version again at those aspects, same seed). Over the job limit or \
-budget the campaign waits for one :white_check_mark: on its board; `/video cancel C7` stops it.""",
+budget the campaign waits for one :white_check_mark: on its board; `/video cancel C7` stops it.
+*The cut*: `cut` in the board's thread (or its *Make the cut* button) assembles each shot's approved version \
+(else its latest) into one MP4, posted with an `.edl` and an `.otio` for an editor; `cut S3 S1 S2[1.5-4]` picks \
+the order and trims (seconds), `--fade 0.5` dips to black between shots. Free; each `cut` is the next version.""",
     "jobs": """*Jobs and spend*:
 • `/video jobs`: recent shots in this channel with their versions
 • `/video cancel JOB`: stop a job (its id is on the card), or `C7` a whole campaign; the requester or an approver
@@ -100,7 +103,7 @@ HELP_TOPICS: dict[str, str] = {
     **{word: "threads" for word in ("notes", "note", "vertical", "offer")},
     **{word: "subject" for word in ("voice", "voices", "consent", "withdraw", "permission")},
     **{word: "jobs" for word in ("jobs", "cancel", "spend", "audit")},
-    **{word: "campaign" for word in ("campaign", "campaigns", "board", "brief", "csv")},
+    **{word: "campaign" for word in ("campaign", "campaigns", "board", "brief", "csv", "cut", "edl", "otio")},
     **{word: "settings" for word in ("settings", "budget", "job-limit", "approvers", "approval")},
     **{word: "settings" for word in ("final-model", "draft-model", "default-model", "approver", "limit")},
     **{word: "text" for word in ("text", "quotes", "mentions", "help")},

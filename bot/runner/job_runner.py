@@ -18,6 +18,7 @@ from bot.delivery.handover import Handover
 from bot.delivery.take_context import TakeContext
 from bot.outcomes import TakeEnded, TakeFailed
 from bot.providers.base import Provider
+from bot.runner.cutting import Cutting
 from bot.runner.elements import SubjectElements
 from bot.runner.model_watch import ModelWatch
 from bot.runner.poller import Poller
@@ -64,8 +65,10 @@ class JobRunner:
         providers: dict[str, Provider],
         reporting: Reporting,
         models: ModelWatch | None = None,
+        cutting: Cutting | None = None,
     ) -> None:
         self.config = config
+        self.cutting = cutting  # a campaign's cut: assembled here, no provider
         self.serving = reporting.serving  # Slack calls made inside are for that workspace, with its token
         self.store = store
         self.cards = reporting.cards
@@ -234,6 +237,9 @@ class JobRunner:
 
     async def _carry(self, ctx: TakeContext, take: TakeRow) -> None:
         job = ctx.job
+        if job["kind"] == "cut" and self.cutting is not None:
+            self._done_starting(take["id"])
+            return await self.cutting.carry(ctx, take)
         rendering = self.renderings.get(job["backend"])
         if rendering is None:
             raise TakeFailed(

@@ -11,6 +11,7 @@ from html import escape, unescape
 
 from bot.request.money import usd
 from bot.request.timecode import format_timecode
+from bot.screening.cut_room import render_sequence
 from bot.screening.room import Note, Room, Version
 from storage.states import TakeState
 
@@ -21,6 +22,7 @@ KIND_LABEL = {
     "extend": "extend",
     "final": "final",
     "avatar": "avatar",
+    "cut": "the cut",
 }
 STATE_LABEL: dict[str, str] = {
     TakeState.HELD: "waiting for approval",
@@ -215,6 +217,7 @@ def _version(
         f'<article class="{" ".join(classes)}" id="version-{key}" data-version="{key}">'
         f"{_player(v, base, key)}"
         f'<header><h2>{heading}</h2><div class="badges">{_badges(v)}</div>{sync}</header>'
+        f"{render_sequence(v.sequence, v.number, lambda u: _person(u, names), lambda t: _slack_text(t, names))}"
         f"{prompt}<dl>{_facts(v, names)}</dl>{_review(v, names)}{_notes(v, names)}"
         f"{_actions(v, token, once, csrf, shot)}</article>"
     )

@@ -29,6 +29,36 @@ class Note:
 
 
 @dataclass(frozen=True)
+class CutPiece:
+    """A shot's version in a cut, where it sits in the sequence."""
+
+    label: str  # "S2 v1"
+    record_in: float  # seconds into the cut
+    seconds: float
+
+
+@dataclass(frozen=True)
+class SequenceNote:
+    """A review note on a cut's source version, at its place in the sequence."""
+
+    at: float  # seconds into the cut
+    label: str  # the piece it was written on
+    note: Note
+
+
+@dataclass(frozen=True)
+class CutSequence:
+    """A cut's pieces in record order, and its sources' notes placed in it."""
+
+    pieces: tuple[CutPiece, ...]
+    notes: tuple[SequenceNote, ...] = ()
+
+    @property
+    def seconds(self) -> float:
+        return max((p.record_in + p.seconds for p in self.pieces), default=0.0)
+
+
+@dataclass(frozen=True)
 class Version:
     take_id: int
     number: int
@@ -48,6 +78,7 @@ class Version:
     viewer_presses: bool = False  # ... and ask for another take or the final render of it
     notes: tuple[Note, ...] = ()  # the thread's review notes on this version, oldest first
     aspect: str = ""  # as asked ("" when the request named none)
+    sequence: CutSequence | None = None  # a cut's pieces and its sources' notes (bot.screening.cut_room)
 
     @property
     def delivered(self) -> bool:

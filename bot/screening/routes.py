@@ -22,6 +22,7 @@ from bot.config import Config
 from bot.delivery.slack_clip import ClipUnavailable, SlackClips, SlackFile
 from bot.screening import sessions, tokens
 from bot.screening.campaign_page import CampaignRow, render_campaign_page
+from bot.screening.cut_room import source_takes, with_sequences
 from bot.screening.page import (
     SignInView,
     other_workspace_page,
@@ -40,6 +41,7 @@ from bot.studio.origin import Origin
 from bot.studio.studio import Studio
 from storage import approvals
 from storage import campaigns as campaigns_db
+from storage import cuts as cuts_db
 from storage import jobs as jobs_db
 from storage.db import Store
 from storage.rows import ShotRow
@@ -187,9 +189,17 @@ class ScreeningRoom:
         jobs, takes, decisions, settings, notes = await self.store.run(
             approvals.room_of, shot["id"], shot["team_id"] or "", shot["channel_id"]
         )
-        return build_room(
+        room = build_room(
             shot, jobs, takes, decisions, tuple(settings.approvers), settings.approval_rule, viewer, notes
         )
+        return await self._sequenced(room, jobs, takes)
+
+    async def _sequenced(self, room: Room, jobs: list, takes: list) -> Room:
+        """A cut's room: each version's shots on its timeline and their notes in place."""
+        sources = source_takes(jobs)  # a cut's: its pieces' versions, whose notes it shows in place
+        if not sources:
+            return room
+        return with_sequences(room, jobs, takes, await self.store.run(cuts_db.source_notes, sources))
 
     def _session(self, request: web.Request) -> sessions.Session | None:
         return self.sign_in.session(request.cookies.get(sessions.COOKIE)) if self.sign_in else None
@@ -389,6 +399,7 @@ class ScreeningRoom:
         for shot, (jobs, takes, decisions, settings, notes) in zip(shots, read, strict=True):
             approvers, rule = tuple(settings.approvers), settings.approval_rule
             room = build_room(shot, jobs, takes, decisions, approvers, rule, viewer, notes)
+            room = await self._sequenced(room, jobs, takes)  # the cut's row marks its shots
             people += room.approvers
             for v in room.versions:
                 people += [v.asked_by, *(d.user_id for d in v.decisions), *(n.user_id for n in v.notes)]
@@ -405,7 +416,7 @@ class ScreeningRoom:
         # the shot's own page, with the same grant as the campaign's pass (and the same expiry)
         own = tokens.Pass(found.team_id, found.channel_id, shot["id"], found.expires, found.user_id)
         label = _row_label(shot)
-        anchor = f"S{number}" if number is not None else f"shot-{shot['id']}"
+        anchor = f"S{number}" if number not in (None, campaigns_db.CUT) else f"shot-{shot['id']}"
         prompt = shot.get("title") or room.title
         return CampaignRow(label, anchor, shot["id"], prompt, room, f"/review/{tokens.issue(self.key, own)}")
 
@@ -492,8 +503,10 @@ class ScreeningRoom:
 
 
 def _row_label(shot: ShotRow) -> str:
-    """How the campaign's page names a shot: S3, or a shot outside S1…Sn (its cut) by its title."""
+    """How the campaign's page names a shot: S3, the cut, or another shot outside S1…Sn by its title."""
     number = shot.get("campaign_shot")
+    if number == campaigns_db.CUT:
+        return "The cut"
     return f"S{number}" if number is not None else (shot.get("title") or "Cut")[:40]
 
 

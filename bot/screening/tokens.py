@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.screening import signed
+from storage.campaigns import CUT
 from storage.rows import ShotRow
 
 VERSION = "r1"
@@ -128,7 +129,8 @@ class RoomLinks:
 
     def card_link(self, shot: ShotRow) -> str:
         """The link a card shows: a campaign shot's is its row on the campaign's page (`…#S3`, and
-        the board's Screening room button is that page), any other shot's is its own page."""
-        if shot.get("campaign_id") and shot.get("campaign_shot") is not None:
+        the board's Screening room button is that page), any other shot's (the cut's too, whose page
+        marks its shots on the timeline) is its own page."""
+        if shot.get("campaign_id") and shot.get("campaign_shot") not in (None, CUT):
             return f"{self.campaign(campaign_watch_pass(shot))}#S{shot['campaign_shot']}"
         return self.watch(shot)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.cards import answers
-from bot.cards.board import CANCEL_CAMPAIGN, EVERY_ASPECT
+from bot.cards.board import CANCEL_CAMPAIGN, EVERY_ASPECT, MAKE_CUT
 from bot.cards.offers import CONSENT_ACTION, OFFER_ACTION
 from bot.outcomes import Refusal
 from bot.request import (
@@ -32,6 +32,7 @@ from bot.request import (
 )
 from bot.request.catalogue import Catalogue
 from bot.request.commands import CampaignForm
+from bot.request.cut import CutAsk
 from bot.request.help import help_for
 from bot.studio.avatar import Avatars
 from bot.studio.campaigns import Campaigns
@@ -195,6 +196,8 @@ class Studio:
             return await self.cancellation.cancel(origin, f"C{value}")
         if action_id == EVERY_ASPECT and value.isdigit():
             return await self.thread_jobs.every_aspect(origin, int(value), None)
+        if action_id == MAKE_CUT and value.isdigit() and self.thread_jobs.cuts is not None:
+            return await self.thread_jobs.cuts.start(origin, int(value), CutAsk(()))
         return await self.decisions.button(origin, action_id, value)
 
     async def consent_and_run(self, origin: Origin, token: str) -> str:

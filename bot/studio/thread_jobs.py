@@ -15,9 +15,11 @@ from bot.outcomes import Refusal, UserError
 from bot.providers.base import Mode, SourceInput
 from bot.request import ThreadInstruction, parse_reply
 from bot.request.campaign import ASPECTS, campaign_reply
+from bot.request.cut import parse_cut
 from bot.request.subject_limits import subject_names
 from bot.studio import thread_plan
 from bot.studio.clip_subject import ClipSubjects
+from bot.studio.cuts import IN_A_JOB_THREAD, Cuts
 from bot.studio.intake import Intake
 from bot.studio.intent_reader import IntentReader
 from bot.studio.lipsync import LipSyncs
@@ -38,6 +40,7 @@ class ThreadJobs:
         clip_subjects: ClipSubjects,
         lip_syncs: LipSyncs | None = None,
         intent: IntentReader | None = None,
+        cuts: Cuts | None = None,
     ) -> None:
         self.store = intake.store
         self.routes = intake.routes
@@ -49,6 +52,7 @@ class ThreadJobs:
         self.clip_subjects = clip_subjects
         self.lip_syncs = lip_syncs
         self.intent = intent  # DAILIES_INTENT_MODEL: reads what the rules take for a plain edit
+        self.cuts = cuts  # `cut` in a board's thread
 
     async def in_job_thread(self, team_id: str, channel_id: str, thread_ts: str) -> bool:
         return await self.store.run(jobs_db.shot_by_card, team_id, channel_id, thread_ts) is not None
@@ -61,11 +65,20 @@ class ThreadJobs:
         campaign_id = await self.store.run(
             campaigns_db.campaign_in_thread, origin.team_id, origin.channel_id, thread_ts
         )
+        cut = parse_cut(text)  # `cut to a close-up` is no cut (None): it stays an edit
         if campaign_id is not None:
+            if cut is not None and self.cuts is not None:
+                return (
+                    cut.message
+                    if isinstance(cut, Refusal)
+                    else await self.cuts.start(origin, campaign_id, cut)
+                )
             return await self._on_board(replace(origin, files=tuple(files)), campaign_id, text)
         shot = await self.store.run(jobs_db.shot_by_card, origin.team_id, origin.channel_id, thread_ts)
         if shot is None:
             return None
+        if cut is not None:
+            return cut.message if isinstance(cut, Refusal) else IN_A_JOB_THREAD
         instruction = parse_reply(text, catalogue=self.routes.catalogue)
         if isinstance(instruction, Refusal):
             return instruction.message

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from bot.cards.board import BoardView, board_key, board_priority, render_board
+from bot.cards.board import BoardView, board_key, board_priority, cut_line, render_board
 from bot.slack.budget import Priority
 from storage.campaigns import CampaignShotView, CampaignView
 
@@ -91,3 +91,25 @@ def test_the_board_links_the_campaigns_screening_room_and_each_shots_row():
     # nothing to watch yet: no button
     _, blocks = render_board(view([shot(1, "rendering", ("rendering",))], rooms=rooms))
     assert "campaign_screening_room" not in json.dumps(blocks)
+
+
+def test_the_cut_has_its_own_line_and_the_board_a_make_the_cut_button():
+    done = [shot(1, "delivered", ("delivered",)), shot(2, "delivered", ("delivered",))]
+    _, blocks = render_board(view(done))
+    buttons = [e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
+    assert "campaign_cut" in buttons
+    _, blocks = render_board(
+        view([shot(1, "delivered", ("delivered",)), shot(2, "rendering", ("rendering",))])
+    )
+    assert "campaign_cut" not in json.dumps(blocks)  # a cut needs every shot delivered
+    cut = CampaignShotView(0, {"id": 99}, [{"id": 9, "state": "rendering"}], [
+        {"id": 90, "version": 1, "state": "delivered", "seconds": 14.2},
+        {"id": 91, "version": 2, "state": "rendering", "progress": 40},
+    ])  # fmt: skip
+    board = view(done)
+    board = BoardView(CampaignView(board.campaign.campaign, board.campaign.board, board.campaign.shots, cut))
+    _, blocks = render_board(board)
+    shown = json.dumps(blocks, ensure_ascii=False)
+    assert "*The cut v2* · assembling 40%" in shown and "Cancel campaign" in shown
+    assert cut_line(cut.takes[0]) == ":film_frames: *The cut v1* · delivered · 0:14"
+    assert board_key(board) != board_key(view(done))

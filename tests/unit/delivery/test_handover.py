@@ -8,7 +8,7 @@ import hashlib
 import pytest
 from slack_sdk.errors import SlackApiError
 
-from bot.delivery.handover import Handover
+from bot.delivery.handover import Handover, Presented
 from bot.outcomes import TakeFailed
 from storage import jobs as jobs_db
 from tests.fakes.slack import web_client
@@ -86,3 +86,27 @@ async def test_a_take_that_already_ended_stays_as_it_was(handover, slack, store,
     assert (await ctx.take())["state"] == "cancelled"
     shot = await store.run(jobs_db.get_shot, ctx.job["shot_id"])
     assert slack.thread(CHANNEL, shot["card_ts"]) == []
+
+
+async def test_a_presented_clip_shares_its_attachments_in_its_own_message_once(
+    handover, slack, store, cards, tmp_path
+):
+    """A cut: its caption as given, its edit lists in the clip's message, and a completion that
+    failed after the upload finished later with the same files, not uploaded again."""
+    ctx, _ = await new_take(store, cards)
+    take = await downloaded(ctx, tmp_path)
+    edl = tmp_path / "the-cut-v1.edl"
+    edl.write_text("TITLE: Spring drop\n", encoding="utf-8")
+    attached = await handover.upload_attachments([edl])
+    assert [a["title"] for a in attached] == ["the-cut-v1.edl"]
+    presented = Presented("the cut v1", "the cut v1 · 0:06 · S1 v1 · S2 v1", attached)
+    slack.fail_next("files.completeUploadExternal", body={"ok": False, "error": "internal_error"})
+    with pytest.raises(SlackApiError):
+        await handover.deliver(ctx, take, presented)
+    uploads = len(slack.files)
+    await handover.deliver(ctx, await ctx.take(), presented)
+    assert len(slack.files) == uploads
+    shot = await store.run(jobs_db.get_shot, ctx.job["shot_id"])
+    (posted,) = slack.thread(CHANNEL, shot["card_ts"])
+    assert posted["text"] == "the cut v1 · 0:06 · S1 v1 · S2 v1"
+    assert [f["name"] for f in posted["files"]] == ["the-cut-v1.mp4", "the-cut-v1.edl"]
