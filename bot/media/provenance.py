@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,9 +53,10 @@ class Labeller:
     def signs(self) -> bool:
         return bool(self.cert_path and self.key_path)
 
-    def label(self, path: Path, facts: ClipFacts) -> Labelled:
+    def label(self, path: Path, facts: ClipFacts, source_files: Sequence[Path | None] = ()) -> Labelled:
         """The labelled copy of `path` beside it (`path` itself is left as the provider made it, so a
-        resumed delivery labels it again from the start). Blocking: run it in a thread."""
+        resumed delivery labels it again from the start); `source_files`, beside `facts.sources`, are
+        those clips on disk where they still are. Blocking: run it in a thread."""
         tagged = path.with_name(f"{path.stem}.tagged{path.suffix}")
         try:
             write_tags(path, tagged, container_tags(facts))
@@ -67,7 +69,10 @@ class Labeller:
             return Labelled(tagged, signed=False, unsigned=False)
         signed = path.with_name(f"{path.stem}.signed{path.suffix}")
         try:
-            sign(tagged, signed, facts, self.cert_path, self.key_path, provider_file=path)
+            sign(
+                tagged, signed, facts, self.cert_path, self.key_path, provider_file=path,
+                source_files=source_files,
+            )  # fmt: skip
         except Exception as exc:  # any failure: the clip is still delivered, marked unsigned
             log.warning("could not sign %s with C2PA, delivering it unsigned: %s", path.name, _reason(exc))
             signed.unlink(missing_ok=True)
@@ -105,26 +110,49 @@ def write_tags(src: Path, dst: Path, tags: dict[str, str]) -> None:
             out.mux(packet)
 
 
-def _manifest_in(path: Path) -> bool:
-    """Whether the provider's file already carries a C2PA manifest."""
+def _manifest_in(path: Path) -> bool | None:
+    """Whether the file already carries a C2PA manifest (a provider's, or Dailies' own on a clip
+    fetched back from Slack); None when it carries a damaged one, which is not one to build on."""
     try:
         with path.open("rb") as fh, c2pa.Reader(MP4, fh, context=_context(STREAMING)):
             return True
     except c2pa.C2paError.ManifestNotFound:
         return False
-    except c2pa.C2paError as exc:  # a damaged manifest is not one to build on
-        log.info("the provider's C2PA manifest in %s is unreadable (%s); not kept", path.name, _reason(exc))
-        return False
+    except c2pa.C2paError as exc:
+        log.info("the C2PA manifest in %s is unreadable (%s); not kept", path.name, _reason(exc))
+        return None
+
+
+def _from_files(ingredients: list[dict], files: Sequence[Path | None]) -> list[tuple[dict, Path | None]]:
+    """Each source ingredient with the file to add it from (None: named from its definition alone):
+    its clip where it is on disk, unless that clip's manifest is damaged."""
+    files = list(files) + [None] * (len(ingredients) - len(files))
+    return [
+        (ingredient, file if file is not None and file.is_file() and _manifest_in(file) is not None else None)
+        for ingredient, file in zip(ingredients, files, strict=False)
+    ]
 
 
 def sign(
-    src: Path, dst: Path, facts: ClipFacts, cert_path: str, key_path: str, *, provider_file: Path
+    src: Path,
+    dst: Path,
+    facts: ClipFacts,
+    cert_path: str,
+    key_path: str,
+    *,
+    provider_file: Path,
+    source_files: Sequence[Path | None] = (),
 ) -> None:
     """Sign `src` into `dst` with a C2PA manifest for `facts`; a manifest in `provider_file` (the
-    provider's own, which the remux dropped) is kept as the parent ingredient. Streamed file to file."""
+    provider's own, which the remux dropped) is kept as the parent ingredient, and one in a source's
+    file (`source_files`, beside `facts.sources`) as that source's. Streamed file to file."""
     credentials = load_credentials(cert_path, key_path)  # CredentialsError says what to fix
-    provider_parent = _manifest_in(provider_file)
+    provider_parent = bool(_manifest_in(provider_file))
     definition = manifest_definition(facts, provider_parent=provider_parent)
+    sources = _from_files(definition["ingredients"], source_files)
+    # c2pa-rs lists the definition's ingredients before those added from files: a source whose file
+    # is gone comes first, the rest keep their order (the actions name them in order either way)
+    definition["ingredients"] = [ingredient for ingredient, file in sources if file is None]
     info = c2pa.C2paSignerInfo(
         alg=getattr(c2pa.C2paSigningAlg, credentials.alg),
         sign_cert=credentials.chain_pem,
@@ -143,6 +171,10 @@ def sign(
                     MP4,
                     original,
                 )
+        for ingredient, file in sources:
+            if file is not None:  # c2pa keeps the manifest the file carries, if any
+                with file.open("rb") as clip:
+                    builder.add_ingredient(ingredient, MP4, clip)
         with src.open("rb") as source, dst.open("w+b") as out:
             builder.sign(signer, MP4, source, out)
 

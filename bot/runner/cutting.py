@@ -114,8 +114,9 @@ class Cutting:
                 "in": round(a.source_in, 3),
                 "out": round(a.source_out, 3),
                 "record_in": round(a.record_in, 3),
+                "file": str(piece.path),  # the clip it was cut from: its C2PA manifest goes into the cut's
             }
-            for p, a in zip(cut["pieces"], assembled.placed, strict=True)
+            for p, a, piece in zip(cut["pieces"], assembled.placed, pieces, strict=True)
         ]
         seconds = round(assembled.seconds, 2)
         await ctx.store.run(cuts_db.record_cut, ctx.job["id"], pieces=placed, seconds=seconds)

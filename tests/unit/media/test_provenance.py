@@ -1,6 +1,7 @@
 """Labelling a clip: the remux writes the disclosure into the MP4's tags without re-encoding, and a
 signed C2PA manifest (made with a throwaway CA and leaf) reads back with the right action, source
-type, model and ingredients; a signer that cannot sign leaves the clip labelled, marked unsigned."""
+type, model and ingredients (a cut: every piece, in sequence order); a signer that cannot sign
+leaves the clip labelled, marked unsigned."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 import av
 import pytest
 
-from bot.media.disclosure import AI_SOURCE, ClipFacts, SourceClip
+from bot.media.disclosure import AI_SOURCE, ClipFacts, SourceClip, container_tags
 from bot.media.probe import read_tags
 from bot.media.provenance import Labeller, read_manifest, write_tags
 from tests.fakes.c2pa_certs import write_chain
@@ -24,6 +25,18 @@ EDIT = ClipFacts(
     kind="edit",
     title="kling-o1 v2.mp4",
     source=SourceClip(take_id=4, version=1, model="kling-v3"),
+)
+
+CUT = ClipFacts(
+    model="kling-v3 + veo-3",
+    provider="dailies",
+    kind="cut",
+    title="the cut v1.mp4",
+    pieces=(
+        SourceClip(take_id=7, version=1, model="veo-3", shot=2),
+        SourceClip(take_id=3, version=2, model="kling-v3", shot=1),
+        SourceClip(take_id=9, version=1, model="kling-v3", shot=3),
+    ),
 )
 
 
@@ -145,3 +158,58 @@ def test_a_file_that_is_not_a_video_is_passed_on_unlabelled(tmp_path):
     junk.write_bytes(b"not a video at all")
     labelled = Labeller().label(junk, GENERATED)
     assert labelled.path == junk and not labelled.signed
+
+
+def test_a_cuts_tags_say_it_is_an_ai_generated_cut_of_its_shots_and_name_their_models():
+    tags = container_tags(CUT)
+    assert tags["comment"] == "AI-generated with kling-v3 + veo-3", "the caption's words"
+    assert tags["description"] == (
+        "AI-generated cut of S2 v1 · S1 v2 · S3 v1: shots made by AI with veo-3 + kling-v3, "
+        "assembled and delivered by Dailies"
+    )
+    assert "cut" not in container_tags(EDIT)["description"], "an edit says what it did before"
+
+
+def test_a_cut_names_every_piece_in_sequence_order_and_keeps_a_manifest_a_piece_carries(
+    clip, signer, tmp_path
+):
+    s2 = write_mp4(tmp_path / "take-7.mp4", seconds=1.0)
+    s1 = tmp_path / "take-3.mp4"  # a version fetched back from Slack: signed by Dailies when delivered
+    shutil.copy(signer.label(write_mp4(tmp_path / "take-3-raw.mp4"), GENERATED).path, s1)
+    theirs = read_manifest(s1)["label"]
+    manifest = read_manifest(signer.label(clip, CUT, (s2, s1, tmp_path / "gone.mp4")).path)
+    assert manifest["validation_state"] == "Valid"
+    actions = _actions(manifest)
+    assert [a["action"] for a in actions] == ["c2pa.opened", "c2pa.placed", "c2pa.edited"]
+    edited = actions[-1]
+    assert edited["digitalSourceType"] == AI_SOURCE
+    assert edited["parameters"]["models"] == ["veo-3", "kling-v3"]
+    assert [s["shot"] for s in edited["parameters"]["shots"]] == ["S2 v1", "S1 v2", "S3 v1"]
+    by_id = {i["instance_id"]: i for i in manifest["ingredients"]}
+    assert [i["title"] for i in map(by_id.get, ("dailies:take:7", "dailies:take:3", "dailies:take:9"))] == [
+        "S2 v1 · veo-3",
+        "S1 v2 · kling-v3",
+        "S3 v1 · kling-v3",
+    ]
+    assert by_id["dailies:take:7"]["relationship"] == "parentOf", "the first piece is the one opened"
+    assert by_id["dailies:take:3"]["active_manifest"] == theirs and theirs in manifest["store"]["manifests"]
+    assert "active_manifest" not in by_id["dailies:take:7"], "a clip without a manifest brings none"
+    # the edited action names the pieces in sequence order (S3's file is gone: it is listed first)
+    named = [ref["url"].rsplit("/", 1)[1] for ref in edited["parameters"]["ingredients"]]
+    labels = {i["label"]: i["instance_id"] for i in manifest["ingredients"]}
+    assert [labels[n] for n in named] == ["dailies:take:7", "dailies:take:3", "dailies:take:9"]
+
+
+def test_a_three_shot_cut_with_its_clips_on_disk_lists_them_in_sequence_order(clip, signer, tmp_path):
+    files = [write_mp4(tmp_path / f"take-{p.take_id}.mp4", seconds=0.5) for p in CUT.pieces]
+    labelled = signer.label(clip, CUT, files)
+    manifest = read_manifest(labelled.path)
+    assert manifest["validation_state"] == "Valid"
+    assert [i["title"] for i in manifest["ingredients"]] == [
+        "S2 v1 · veo-3",
+        "S1 v2 · kling-v3",
+        "S3 v1 · kling-v3",
+    ]
+    assert [i["relationship"] for i in manifest["ingredients"]] == ["parentOf", "componentOf", "componentOf"]
+    assert _actions(manifest)[-1]["action"] == "c2pa.edited"
+    assert read_tags(labelled.path)["description"].startswith("AI-generated cut of S2 v1 · S1 v2 · S3 v1")
