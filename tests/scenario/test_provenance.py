@@ -1,5 +1,6 @@
 """Every delivered clip says it was made by AI, the way Slack shows it: the caption in the thread, the
-uploaded MP4's metadata and, with a certificate, its signed C2PA manifest (edits name their source)."""
+uploaded MP4's metadata and, with a certificate, its signed C2PA manifest (edits name their source,
+a campaign's cut every shot's version it joins, in sequence order)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from tests.fakes.c2pa_certs import write_chain
 from tests.fakes.slack import BOT_TOKEN
 from tests.harness import running_bot
 from tests.scenario.test_cli import dailies
+from tests.scenario.test_scenario_cut import campaign, files_of, the_cut
+from tests.scenario.test_scenario_cut import reply as board_reply
 from tests.scenario.test_scenario_threads import first_shot, reply, uploads
 
 
@@ -84,6 +87,39 @@ async def test_a_clip_whose_signing_fails_is_delivered_saying_unsigned(tmp_path,
     assert "delivering it unsigned" in caplog.text and "does not match" in caplog.text
     assert "PRIVATE KEY" not in caplog.text
     assert not list((tmp_path / "media").glob("*.mp4")), "labelled copies are not left behind"
+
+
+async def test_a_signed_cut_names_each_shots_version_as_an_ingredient_in_sequence_order(tmp_path, slack):
+    cert, key = write_chain(tmp_path / "certs")
+    shots = "a red sneaker --seconds 1\nthe sneaker spins --seconds 1\na runner laces it up --seconds 1"
+    async with running_bot(tmp_path, slack, DAILIES_C2PA_CERT=str(cert), DAILIES_C2PA_KEY=str(key)) as bot:
+        ts = await campaign(bot, slack, shots)
+        await board_reply(bot, slack, ts, "cut S2 S1 S3")
+        message = await the_cut(slack, ts)
+        (cut,) = [j for j in await bot.jobs() if j["kind"] == "cut"]
+    assert "unsigned" not in message["text"]
+    path = files_of(slack, message)["mp4"]
+    manifest = read_manifest(Path(path))
+    assert manifest["validation_state"] == "Valid"
+    edited = _actions(manifest)[-1]
+    assert edited["action"] == "c2pa.edited" and edited["digitalSourceType"] == AI_SOURCE
+    assert [i["title"] for i in manifest["ingredients"]] == [
+        "S2 v1 · preview",
+        "S1 v1 · preview",
+        "S3 v1 · preview",
+    ]
+    pieces = cut["request"]["cut"]["pieces"]
+    assert [p["shot"] for p in pieces] == [2, 1, 3]
+    assert [i["instance_id"] for i in manifest["ingredients"]] == [
+        f"dailies:take:{p['take_id']}" for p in pieces
+    ]
+    # each shot's delivered clip was signed: its manifest is kept as that ingredient's
+    assert all(i.get("active_manifest") in manifest["store"]["manifests"] for i in manifest["ingredients"])
+    tags = read_tags(Path(path))
+    assert tags["comment"] == "AI-generated with preview"
+    assert tags["description"].startswith(
+        "AI-generated cut of S2 v1 · S1 v1 · S3 v1: shots made by AI with preview"
+    )
 
 
 async def test_doctor_checks_the_signing_certificate(tmp_path, slack):
