@@ -97,7 +97,7 @@ def manifest_definition(facts: ClipFacts, *, provider_parent: bool) -> dict:
         "description": f"{disclosure(facts.model)} on {facts.provider}, via {facts.generator}",
         "parameters": {"model": facts.model, "provider": facts.provider, "job_kind": facts.kind},
     }
-    ingredients = []
+    ingredients: list[dict] = []
     actions: list[dict] = []
     if provider_parent:
         actions.append({"action": "c2pa.opened", "parameters": {"ingredientIds": ["provider"]}})
