@@ -303,16 +303,27 @@ class ScreeningRoom:
             return _refused()
         found, shot = opened
         # with Sign in with Slack the signed-in person decides, whatever the pass says
-        back = f"/review/{token}"
-        decider = found.user_id if self.sign_in is None else self._signed_in(request, form, token, shot, back)
+        decider = self._decider(request, form, token, found.user_id, shot, f"/review/{token}")
         if isinstance(decider, web.Response):
             return decider
-        if not decider:
-            return _refused()
         async with self._for_workspace(shot):
             return await self._decide(
                 request, token, action, version, str(form.get("once", "")), decider, opened
             )
+
+    def _decider(
+        self,
+        request: web.Request,
+        form: Mapping[str, object],
+        token: str,
+        holder: str,
+        shot: ShotRow,
+        back: str,
+    ) -> str | web.Response:
+        """Who decides: the pass's holder, or with Sign in with Slack the signed-in member (whatever
+        the pass says); the answer refusing the decision when there is no one."""
+        decider = holder if self.sign_in is None else self._signed_in(request, form, token, shot, back)
+        return decider or _refused()
 
     def _signed_in(
         self, request: web.Request, form: Mapping[str, object], token: str, shot: ShotRow, back: str
@@ -445,12 +456,9 @@ class ScreeningRoom:
         if opened is None:
             return _refused()
         found, shot = opened
-        back = f"/campaign/{token}"
-        decider = found.user_id if self.sign_in is None else self._signed_in(request, form, token, shot, back)
+        decider = self._decider(request, form, token, found.user_id, shot, f"/campaign/{token}")
         if isinstance(decider, web.Response):
             return decider
-        if not decider:
-            return _refused()
         async with self._for_workspace(shot):
             once = str(form.get("once", ""))
             reply = await self._decision(shot, found.team_id, decider, action, version, once)
