@@ -1,0 +1,89 @@
+"""Issue 24: a contact sheet claimed (or waiting to be tried again) when `dailies serve` is killed
+with -9 is posted by the restarted process, exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tests.fakes.slack import ScriptedSlack, running
+from tests.fakes.slack_requests import FORM, interactive_body, post_signed, view_submission_payload
+from tests.faultbot import FaultBot
+
+CHANNEL = "C0CHANNEL"
+
+
+def _sheet_upload(params: dict) -> bool:
+    return str(params.get("filename", "")).startswith("sheet-")
+
+
+def sheets(slack: ScriptedSlack, thread_ts: str) -> list[dict]:
+    return [
+        m
+        for m in slack.thread(CHANNEL, thread_ts)
+        if any(f["name"].startswith("sheet-") for f in m.get("files", []))
+    ]
+
+
+async def _campaign_of_two(bot: FaultBot, slack: ScriptedSlack) -> None:
+    status, _ = await bot.command("campaign", trigger_id=slack.issue_trigger())
+    assert status == 200
+    await slack.wait_for_count("views.open", 1)
+    form = next(v for v in slack.modals.values() if v["callback_id"] == "campaign_form")
+    values = {"title": "Restart", "model": "preview", "seconds": "1", "aspects": ["16:9"], "shots": "a\nb"}
+    submitted = interactive_body(view_submission_payload(form, values, user_id="U0ALICE"))
+    assert await post_signed(bot.url, "/slack/events", submitted, FORM) == (200, "")
+
+
+def _claim(bot: FaultBot) -> dict:
+    (row,) = bot.rows("SELECT sheet_key, sheet_claimed_by FROM campaigns")
+    return row
+
+
+async def _restarted_posts_one_sheet(bot: FaultBot, slack: ScriptedSlack) -> None:
+    (board,) = bot.rows("SELECT card_ts FROM shots WHERE id = (SELECT board_shot_id FROM campaigns)")
+    await bot.start()
+    await slack.wait_for(lambda: len(sheets(slack, board["card_ts"])) == 1, timeout=20)
+    await bot.wait(lambda: _claim(bot)["sheet_claimed_by"] is None, "the sheet recorded as posted")
+    await asyncio.sleep(1.5)  # nothing more follows: no second sheet
+    assert len(sheets(slack, board["card_ts"])) == 1
+    restarted = (bot.tmp / f"serve-{bot.starts}.log").read_text(errors="replace")
+    assert "was not posted" not in restarted and "Traceback" not in restarted
+
+
+async def test_a_sheet_claimed_when_the_process_is_killed_is_posted_once_after_the_restart(tmp_path):
+    async with running() as slack:
+        slack.hold_call_where("files.getUploadURLExternal", _sheet_upload)  # claimed, then killed in it
+        bot = FaultBot(tmp_path, slack)
+        await bot.start()
+        try:
+            await _campaign_of_two(bot, slack)
+            await slack.wait_for(lambda: slack.held_calls == 1, timeout=30)
+            assert _claim(bot)["sheet_claimed_by"], "the dead process holds the claim"
+            bot.kill()
+            await _restarted_posts_one_sheet(bot, slack)
+            # the restart looked in the thread before posting: the killed process might have posted it
+            assert slack.count("conversations.replies") >= 1
+        finally:
+            bot.stop()
+
+
+async def test_a_sheet_waiting_to_be_tried_again_when_the_process_is_killed_is_posted_once(tmp_path):
+    async with running() as slack:
+        # Slack refuses the first upload of the sheet: it is unclaimed, and waits for its retry
+        slack.fail_calls_where(
+            "files.getUploadURLExternal", _sheet_upload, body={"ok": False, "error": "internal_error"}
+        )
+        slack.hold_call_where("files.getUploadURLExternal", _sheet_upload)  # should the retry come first
+        bot = FaultBot(tmp_path, slack)
+        await bot.start()
+        try:
+            await _campaign_of_two(bot, slack)
+            asked = lambda: [
+                c for c in slack.calls_to("files.getUploadURLExternal") if _sheet_upload(c.params)
+            ]  # noqa: E731
+            await slack.wait_for(lambda: len(asked()) == 1, timeout=30)
+            bot.kill()  # while the retry waits its turn (or, at worst, held in its upload)
+            slack.drop_holds()
+            await _restarted_posts_one_sheet(bot, slack)
+        finally:
+            bot.stop()
