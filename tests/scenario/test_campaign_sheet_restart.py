@@ -16,6 +16,10 @@ def _sheet_upload(params: dict) -> bool:
     return str(params.get("filename", "")).startswith("sheet-")
 
 
+def sheet_uploads(slack: ScriptedSlack) -> list:
+    return [c for c in slack.calls_to("files.getUploadURLExternal") if _sheet_upload(c.params)]
+
+
 def sheets(slack: ScriptedSlack, thread_ts: str) -> list[dict]:
     return [
         m
@@ -78,10 +82,7 @@ async def test_a_sheet_waiting_to_be_tried_again_when_the_process_is_killed_is_p
         await bot.start()
         try:
             await _campaign_of_two(bot, slack)
-            asked = lambda: [
-                c for c in slack.calls_to("files.getUploadURLExternal") if _sheet_upload(c.params)
-            ]  # noqa: E731
-            await slack.wait_for(lambda: len(asked()) == 1, timeout=30)
+            await slack.wait_for(lambda: len(sheet_uploads(slack)) == 1, timeout=30)
             bot.kill()  # while the retry waits its turn (or, at worst, held in its upload)
             slack.drop_holds()
             await _restarted_posts_one_sheet(bot, slack)
