@@ -8,6 +8,15 @@ import asyncio
 from tests.fakes.slack import ScriptedSlack, running
 from tests.fakes.slack_requests import FORM, interactive_body, post_signed, view_submission_payload
 from tests.faultbot import FaultBot
+from tests.harness import running_bot
+from tests.scenario.test_scenario_campaigns import (
+    ALICE,
+    board_ts,
+    campaign_form,
+    delivered,
+    eventually,
+    interact,
+)
 
 CHANNEL = "C0CHANNEL"
 
@@ -88,3 +97,29 @@ async def test_a_sheet_waiting_to_be_tried_again_when_the_process_is_killed_is_p
             await _restarted_posts_one_sheet(bot, slack)
         finally:
             bot.stop()
+
+
+async def test_a_claim_taken_over_from_a_process_killed_after_posting_finds_the_sheet_in_the_thread(
+    tmp_path, slack
+):
+    async with running_bot(tmp_path, slack) as bot:
+        view = await campaign_form(bot, slack)
+        values = {"title": "Posted", "model": "preview", "seconds": "1", "aspects": ["16:9"], "shots": "a\nb"}
+        await interact(bot, view_submission_payload(view, values, user_id=ALICE))
+        await eventually(lambda: delivered(bot, 2))
+        ts = await board_ts(bot)
+        await slack.wait_for(lambda: len(sheets(slack, ts)) == 1)
+        uploads = len(sheet_uploads(slack))
+        # as if a process on this machine posted it and was killed before recording so
+        host = bot.dailies.store.replica.split("/")[0]
+        await bot.dailies.store.run(
+            lambda db: db.execute(
+                "UPDATE campaigns SET sheet_claimed_by = ?, sheet_claimed_at = ?, sheet_claim_until = ?",
+                [f"{host}/{2**22 + 1}/gone", 0.0, 10.0**12],
+            )
+        )
+        await bot.dailies.services.sheets.sweep()
+        (row,) = await bot.dailies.store.run(lambda db: db.query("SELECT sheet_claimed_by FROM campaigns"))
+        assert row["sheet_claimed_by"] is None  # recorded as posted
+        assert slack.count("conversations.replies") >= 1 and len(sheet_uploads(slack)) == uploads
+        assert len(sheets(slack, ts)) == 1
