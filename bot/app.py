@@ -364,9 +364,8 @@ def build(config: Config, *, slack_file_hosts: tuple[str, ...] = ("files.slack.c
     # a Workflow Builder step completes with its job
     completion = StepCompletion(client, store, clients.serving)
     labeller = Labeller(config.c2pa_cert, config.c2pa_key)  # every clip says it is AI-generated
-    sheets = ContactSheets(
-        client, http, background, cards, Path(config.media_dir)
-    )  # campaigns' contact sheets
+    # campaigns' contact sheets
+    sheets = ContactSheets(client, http, background, cards, Path(config.media_dir), clients.serving)
     handover = Handover(
         client, http, keep_media=config.keep_media, job_ended=completion.job_ended, labeller=labeller,
         sheets=sheets,

@@ -9,6 +9,8 @@ import hashlib
 import logging
 import random
 import time
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
 from pathlib import Path
 
 import httpx
@@ -35,9 +37,17 @@ SWEEP_SECONDS = 60.0  # how often each replica looks for a sheet due that nobody
 
 class ContactSheets:
     def __init__(
-        self, slack: AsyncWebClient, http: httpx.AsyncClient, store: Store, cards: CardPublisher, media: Path
+        self,
+        slack: AsyncWebClient,
+        http: httpx.AsyncClient,
+        store: Store,
+        cards: CardPublisher,
+        media: Path,
+        serving: Callable[[str], AbstractAsyncContextManager] | None = None,
     ) -> None:
         self.slack = slack
+        # a sweep's calls are for the campaign's workspace, with its token (the runner's already are)
+        self.serving = serving or (lambda team_id: nullcontext())
         self.http = http
         self.store = store
         self.cards = cards
@@ -94,7 +104,8 @@ class ContactSheets:
             if board_shot is None:
                 continue
             try:
-                await self._post(board_shot, attempt=0)
+                async with self.serving(board_shot.get("team_id") or ""):
+                    await self._post(board_shot, attempt=0)
             except Exception:  # released: the next sweep tries it again
                 log.exception("the contact sheet of C%s was not posted", campaign_id)
 
