@@ -172,9 +172,9 @@ class Dailies:
         for task in self._background:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
-        if self.services.sheets is not None:
-            await self.services.sheets.close()
         await self.runner.stop()
+        if self.services.sheets is not None:  # after the runner: a take ending as it stops may add a retry
+            await self.services.sheets.close()
         if self.studio.workflow_steps is not None:
             await self.studio.workflow_steps.stop()
         await self.slack.clients.budget.close()

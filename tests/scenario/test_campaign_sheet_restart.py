@@ -123,3 +123,32 @@ async def test_a_claim_taken_over_from_a_process_killed_after_posting_finds_the_
         assert row["sheet_claimed_by"] is None  # recorded as posted
         assert slack.count("conversations.replies") >= 1 and len(sheet_uploads(slack)) == uploads
         assert len(sheets(slack, ts)) == 1
+
+
+async def test_a_sheet_waiting_for_its_retry_is_dropped_when_dailies_stops_and_posted_by_the_next_start(
+    tmp_path, slack
+):
+    slack.fail_calls_where(
+        "files.getUploadURLExternal", _sheet_upload, body={"ok": False, "error": "internal_error"}
+    )
+    async with running_bot(tmp_path, slack) as bot:
+        view = await campaign_form(bot, slack)
+        values = {
+            "title": "Stopped",
+            "model": "preview",
+            "seconds": "1",
+            "aspects": ["16:9"],
+            "shots": "a\nb",
+        }
+        await interact(bot, view_submission_payload(view, values, user_id=ALICE))
+        await eventually(lambda: delivered(bot, 2))
+        await slack.wait_for(lambda: len(sheet_uploads(slack)) == 1)
+        ts = await board_ts(bot)
+        slack.hold_call_where("files.getUploadURLExternal", _sheet_upload)  # the retry, if it came first
+    waiting = [t for t in asyncio.all_tasks() if t.get_name().startswith("sheet-") and not t.done()]
+    assert waiting == []  # the stop path cancelled the retry (and the sweep)
+    slack.drop_holds()
+    async with running_bot(tmp_path, slack) as bot:
+        await slack.wait_for(lambda: len(sheets(slack, ts)) == 1)
+        await asyncio.sleep(1.5)
+        assert len(sheets(slack, ts)) == 1
