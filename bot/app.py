@@ -96,6 +96,7 @@ class Services:
     studio: Studio
     screening: ScreeningRoom | None = None
     models: ModelWatch | None = None  # the backends' model lists, read at start and hourly
+    sheets: ContactSheets | None = None  # campaigns' contact sheets: swept for ones due, retried
 
 
 @dataclass
@@ -163,6 +164,8 @@ class Dailies:
             self._background.append(asyncio.create_task(self.retention.keep_sweeping(), name="retention"))
         if self.slack.inbox is not None:
             self.slack.inbox.start()  # events a stopped replica left in the inbox
+        if self.services.sheets is not None:
+            self.services.sheets.start()  # contact sheets a restart left due
 
     async def close(self) -> None:
         await self.cards.drain(timeout=5.0)  # let pending card edits land before stopping
@@ -172,6 +175,8 @@ class Dailies:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
         await self.runner.stop()
+        if self.services.sheets is not None:  # after the runner: a take ending as it stops may add a retry
+            await self.services.sheets.close()
         if self.studio.workflow_steps is not None:
             await self.studio.workflow_steps.stop()
         await self.slack.clients.budget.close()
@@ -362,7 +367,8 @@ def build(config: Config, *, slack_file_hosts: tuple[str, ...] = ("files.slack.c
     # a Workflow Builder step completes with its job
     completion = StepCompletion(client, store, clients.serving)
     labeller = Labeller(config.c2pa_cert, config.c2pa_key)  # every clip says it is AI-generated
-    sheets = ContactSheets(client, http, store, cards, Path(config.media_dir))  # campaigns' contact sheets
+    # campaigns' contact sheets
+    sheets = ContactSheets(client, http, background, cards, Path(config.media_dir), clients.serving)
     handover = Handover(
         client, http, keep_media=config.keep_media, job_ended=completion.job_ended, labeller=labeller,
         sheets=sheets,
@@ -405,5 +411,5 @@ def build(config: Config, *, slack_file_hosts: tuple[str, ...] = ("files.slack.c
         store,
         http,
         SlackSide(app, clients, identity, tokens, buckets, retention, inbox),
-        Services(providers, cards, runner, studio, room, models),
+        Services(providers, cards, runner, studio, room, models, sheets),
     )

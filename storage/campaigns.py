@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from typing import Any, cast
 
 from bot.request.review import GateDecision, gate
-from storage import approvals, audit, channels
+from storage import approvals, audit, channels, leases
 from storage.clock import now_iso
 from storage.db import Db
 from storage.gate import HELD_NOTE
@@ -218,31 +218,66 @@ def unfinished_jobs(db: Db, campaign_id: int) -> list[int]:
     return [r["id"] for r in rows]
 
 
-def claim_sheet(db: Db, campaign_id: int) -> list[tuple[int, dict[str, Any]]] | None:
-    """When every shot has a delivered version and none is still rendering, and the sheet has not
-    shown these versions yet: record them as shown and return (S number, latest delivered take)
-    per shot, for this caller to post; otherwise None. One transaction, so one replica posts it."""
+@dataclass(frozen=True)
+class SheetClaim:
+    latest: list[tuple[int, dict[str, Any]]]  # per shot: its S number and its latest delivered take
+    key: str  # what it shows (`sheet_key`)
+    since: float | None  # an earlier holder (gone, or its claim lapsed) claimed this very sheet at
+    # this time and may have posted it: look in the thread first; None for a first claim
+
+
+def claim_sheet(db: Db, campaign_id: int, replica: str, now: float, seconds: float) -> SheetClaim | None:
+    """When every shot has a delivered version and none is still rendering, and no sheet shows these
+    versions yet: claim it for `replica` until `now + seconds` and return what it shows, for this
+    caller to post; otherwise None (posted already, or held by a live claim). A claim of the same
+    versions whose holder is a dead predecessor, or that lapsed, is taken over. One transaction."""
     with db.atomic():
-        row = db.execute(
-            f"SELECT sheet_key FROM campaigns WHERE id = ?{db.for_update}", [campaign_id]
-        ).fetchone()
+        row = db.one(
+            "SELECT sheet_key, sheet_claimed_by, sheet_claimed_at, sheet_claim_until FROM campaigns "
+            f"WHERE id = ?{db.for_update}",
+            [campaign_id],
+        )
         if row is None:
             return None
-        view = campaign_view(db, campaign_id)
-        assert view is not None
-        latest = []
-        for shot in view.shots:
-            if any(t["state"] not in _SETTLED for t in shot.takes):
-                return None
-            delivered = [t for t in shot.takes if t["state"] == TakeState.DELIVERED]
-            if not delivered:
-                return None
-            latest.append((shot.number, dict(delivered[-1])))
-        key = sheet_key(latest)
-        if not latest or key == row[0]:
+        latest = _latest_clips(db, campaign_id)
+        if latest is None:
             return None
-        db.execute("UPDATE campaigns SET sheet_key = ? WHERE id = ?", [key, campaign_id])
-    return latest
+        key = sheet_key(latest)
+        since = None
+        if key == row["sheet_key"]:
+            holder = row["sheet_claimed_by"]
+            if holder is None or not _claim_lapsed(holder, row["sheet_claim_until"], replica, now):
+                return None  # posted, or being posted
+            since = row["sheet_claimed_at"]
+        db.execute(
+            "UPDATE campaigns SET sheet_key = ?, sheet_claimed_by = ?, sheet_claimed_at = ?, "
+            "sheet_claim_until = ? WHERE id = ?",
+            [key, replica, now, now + seconds, campaign_id],
+        )
+    return SheetClaim(latest, key, since)
+
+
+def _latest_clips(db: Db, campaign_id: int) -> list[tuple[int, dict[str, Any]]] | None:
+    """Each shot's latest delivered take, once every shot has one and none is still rendering."""
+    view = campaign_view(db, campaign_id)
+    assert view is not None
+    latest = []
+    for shot in view.shots:
+        if any(t["state"] not in _SETTLED for t in shot.takes):
+            return None
+        delivered = [t for t in shot.takes if t["state"] == TakeState.DELIVERED]
+        if not delivered:
+            return None
+        latest.append((shot.number, dict(delivered[-1])))
+    return latest or None
+
+
+def _claim_lapsed(holder: str, until: float | None, replica: str, now: float) -> bool:
+    """Whether another holder's claim may be taken over: it lapsed, or its holder was an earlier
+    process on this machine that is gone (a restart after kill -9 takes it at once)."""
+    if holder == replica:
+        return False
+    return (until or 0) < now or leases.dead_predecessor(holder, replica)
 
 
 def sheet_key(latest: list[tuple[int, dict[str, Any]]]) -> str:
@@ -250,10 +285,53 @@ def sheet_key(latest: list[tuple[int, dict[str, Any]]]) -> str:
     return ",".join(str(t["id"]) for _, t in latest)
 
 
+def sheet_posted(db: Db, campaign_id: int, key: str) -> None:
+    """The sheet claimed as `key` is in the thread: nobody holds it any more, and it is not due."""
+    db.execute(
+        "UPDATE campaigns SET sheet_claimed_by = NULL, sheet_claimed_at = NULL, sheet_claim_until = NULL "
+        "WHERE id = ? AND sheet_key = ?",
+        [campaign_id, key],
+    )
+
+
 def release_sheet(db: Db, campaign_id: int, key: str) -> None:
     """The sheet claimed as `key` was not posted: unclaim it, so the next claim (a retry, another
-    replica, the next delivery) posts it. A claim made since for newer versions is left alone."""
-    db.execute("UPDATE campaigns SET sheet_key = NULL WHERE id = ? AND sheet_key = ?", [campaign_id, key])
+    replica, a sweep, the next delivery) posts it. A claim made since for newer versions is left alone."""
+    db.execute(
+        "UPDATE campaigns SET sheet_key = NULL, sheet_claimed_by = NULL, sheet_claimed_at = NULL, "
+        "sheet_claim_until = NULL WHERE id = ? AND sheet_key = ?",
+        [campaign_id, key],
+    )
+
+
+def due_sheets(db: Db, replica: str, now: float) -> list[int]:
+    """Campaigns whose contact sheet is due and nobody live is posting: every shot has a delivered
+    clip and none is rendering, and the sheet last claimed shows older versions (or none), or its
+    claim lapsed or belongs to a dead predecessor. `claim_sheet` has the last word."""
+    shot = "s.campaign_id = c.id AND s.campaign_shot IS NOT NULL"
+    settled = ",".join("?" * len(_SETTLED))
+    rows = db.query(
+        "SELECT c.id, c.sheet_key, c.sheet_claimed_by, c.sheet_claim_until, "
+        "(SELECT max(t.id) FROM takes t JOIN shots s ON s.id = t.shot_id "
+        f" WHERE {shot} AND t.state = ?) AS newest "
+        "FROM campaigns c "
+        f"WHERE EXISTS (SELECT 1 FROM shots s WHERE {shot}) "
+        f"AND NOT EXISTS (SELECT 1 FROM shots s WHERE {shot} AND NOT EXISTS "
+        " (SELECT 1 FROM takes t WHERE t.shot_id = s.id AND t.state = ?)) "
+        f"AND NOT EXISTS (SELECT 1 FROM takes t JOIN shots s ON s.id = t.shot_id "
+        f" WHERE {shot} AND t.state NOT IN ({settled})) "
+        "ORDER BY c.id",
+        [TakeState.DELIVERED, TakeState.DELIVERED, *_SETTLED],
+    )
+    due = []
+    for row in rows:
+        holder, key = row["sheet_claimed_by"], row["sheet_key"]
+        if holder is not None:
+            if _claim_lapsed(holder, row["sheet_claim_until"], replica, now):
+                due.append(row["id"])
+        elif not key or row["newest"] > max(int(i) for i in key.split(",")):
+            due.append(row["id"])
+    return due
 
 
 _SETTLED = (TakeState.DELIVERED, TakeState.FAILED, TakeState.CANCELLED, TakeState.HELD)

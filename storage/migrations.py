@@ -326,6 +326,15 @@ M024_EVENT_INBOX: list[Step] = [
     "CREATE INDEX idx_event_inbox_team_id ON event_inbox (team_id)",
 ]
 
+M025_SHEET_CLAIMS: list[Step] = [
+    # who is posting a campaign's contact sheet (the versions in sheet_key) and until when: a claim
+    # whose holder died or let it lapse is taken over (and the thread looked at first); cleared once
+    # posted, so "sheet_key set, nobody holding it" means that sheet is up
+    "ALTER TABLE campaigns ADD COLUMN sheet_claimed_by {text}",
+    "ALTER TABLE campaigns ADD COLUMN sheet_claimed_at {real}",
+    "ALTER TABLE campaigns ADD COLUMN sheet_claim_until {real}",
+]
+
 MIGRATIONS: list[tuple[str, list[Step]]] = [
     ("m001_core", M001_CORE),
     ("m003_subjects", M003_SUBJECTS),
@@ -349,6 +358,7 @@ MIGRATIONS: list[tuple[str, list[Step]]] = [
     ("m021_signin_states", M021_SIGNIN_STATES),
     ("m022_campaigns", M022_CAMPAIGNS),
     ("m024_event_inbox", M024_EVENT_INBOX),
+    ("m025_sheet_claims", M025_SHEET_CLAIMS),
 ]
 
 

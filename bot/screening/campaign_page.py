@@ -100,7 +100,7 @@ def render_campaign_page(
     jump = " ".join(f'<a href="#{escape(r.anchor)}">{escape(r.label)}</a>' for r in rows)
     # the rules and the viewer's standing are the channel's: every row has the same
     first = rows[0].room if rows else None
-    standing = f"{_rule(first, names)} {_viewer(first, names, sign_in)}" if first else ""
+    standing = f"{_rule(first, names)} {_viewer(first, names, sign_in, 'board')}" if first else ""
     return f"""<!doctype html>
 <html lang="en" class="dark">
 <head>

@@ -231,7 +231,11 @@ def _rule(room: Room, names: Mapping[str, str]) -> str:
     return f"Approvers: {people} ({need} decides)."
 
 
-def _viewer(room: Room, names: Mapping[str, str], sign_in: SignInView | None = None) -> str:
+def _viewer(
+    room: Room, names: Mapping[str, str], sign_in: SignInView | None = None, where: str = "card"
+) -> str:
+    """Who the page decides as; `where` is the Slack message whose button gives a personal link
+    (a shot's card, a campaign's board)."""
     if sign_in is not None:
         link = f'<a class="signin" href="{escape(sign_in.url)}">Sign in with Slack to decide</a>'
         if sign_in.user_id:
@@ -245,7 +249,7 @@ def _viewer(room: Room, names: Mapping[str, str], sign_in: SignInView | None = N
     if room.viewer:
         return f"Signed link for {_person(room.viewer, names)}: your decisions count as yours in Slack."
     return (
-        "Watch-only link. To approve or reject here, press <b>Screening room</b> on the card in Slack: "
+        f"Watch-only link. To approve or reject here, press <b>Screening room</b> on the {where} in Slack: "
         "Dailies sends you a personal link."
     )
 

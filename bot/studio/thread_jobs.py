@@ -30,6 +30,10 @@ from storage import campaigns as campaigns_db
 from storage import jobs as jobs_db
 from storage.rows import JobRow, TakeRow
 
+NOTHING_APPROVED = (
+    "No shot has an approved version yet: approve one (react :white_check_mark: on its clip) first."
+)
+
 
 class ThreadJobs:
     def __init__(
@@ -127,7 +131,7 @@ class ThreadJobs:
         view = await self.store.run(campaigns_db.campaign_view, campaign_id)
         if view is None or view.campaign["channel_id"] != origin.channel_id:
             return "That campaign is not in this channel."
-        news: list[tuple[int, jobs_db.NewJob]] = []
+        news: list[tuple[str, jobs_db.NewJob]] = []
         unapproved, problems = [], []
         for shot in view.shots:
             approved = [t for t in shot.takes if t.get("approved_at")]
@@ -136,15 +140,13 @@ class ThreadJobs:
                 continue
             ins = ThreadInstruction("final", version=approved[-1]["version"])
             each = replace(origin, source_key=f"{origin.source_key}:S{shot.number}")
-            plan = await self._prepare(each, shot.shot["id"], ins, 1)
-            if isinstance(plan, dict):  # only `again` hands back a lip-sync's job
-                plan = "a lip-sync has no final render of its own."
-            new = plan if isinstance(plan, str) else await self._job_of(each, shot.shot["id"], ins, plan)
-            refused = new if isinstance(new, str) else await self.starter.refused(new)
-            if refused or isinstance(new, str):
-                problems.append(f"S{shot.number}: {refused}")
+            new = await self._batch_job(
+                each, shot.shot["id"], ins, "a lip-sync has no final render of its own."
+            )
+            if isinstance(new, str):
+                problems.append(f"S{shot.number}: {new}")
             else:
-                news.append((shot.number, new))
+                news.append((f"S{shot.number}", new))
         told = list(problems)
         if unapproved:
             told.append(
@@ -156,31 +158,20 @@ class ThreadJobs:
             if not unapproved:
                 return "\n".join(told) or None
             if len(unapproved) == len(view.shots):
-                return "No shot has an approved version yet: approve one (react :white_check_mark: on its clip) first."
+                return NOTHING_APPROVED
             return "\n".join(told)
-        names = ", ".join(f"S{n}" for n, _ in news)
-        gated = await self.starter.start_together([n for _, n in news], f"the final of {names}")
-        self.cards.touch(view.board["id"])
-        if gated is None:  # Slack sent this reply again: answered the first time
-            return None
-        if gated.decision is not None and not gated.decision.start:
-            settings = await self.store.run(channels.get_settings, origin.team_id, origin.channel_id)
-            who = ", ".join(f"<@{u}>" for u in settings.approvers) or "Anyone in the channel"
-            told.insert(
-                0,
-                f":raised_hand: The final of {names} waits for one approval: {gated.decision.reason}. "
-                f"{who} can react :white_check_mark: on the board to start all of them, :x: to cancel them.",
-            )
-        return "\n".join(told) or None
+        what = f"the final of {', '.join(n for n, _ in news)}"
+        return await self._start_batch(origin, view.board["id"], news, what, "waits", told)
 
     async def every_aspect(self, origin: Origin, campaign_id: int, aspects: list[str] | None) -> str | None:
         """`for 9:16 1:1`: each shot's approved version again at each aspect (same prompt, model
         and seed), as new versions of that shot; `aspects` None (the board's Every aspect button):
-        at each aspect the version was not rendered at."""
+        at each aspect the version was not rendered at. Estimated and gated as one batch, as `final`."""
         view = await self.store.run(campaigns_db.campaign_view, campaign_id)
         if view is None or view.campaign["channel_id"] != origin.channel_id:
             return "That campaign is not in this channel."
-        told, started = [], 0
+        news: list[tuple[str, jobs_db.NewJob]] = []
+        problems = []
         for shot in view.shots:
             approved = [t for t in shot.takes if t.get("approved_at")]
             if not approved:
@@ -194,13 +185,54 @@ class ThreadJobs:
                 ins = ThreadInstruction(
                     "again", version=version, aspect=aspect, reading=f"re-render at {aspect}", same_seed=True
                 )
-                message = await self.start(each, shot.shot["id"], ins, 1)
-                if message:
-                    told.append(f"S{shot.number} v{version} at {aspect}: {message}")
+                new = await self._batch_job(
+                    each, shot.shot["id"], ins, "a lip-sync is made at its clip's aspect."
+                )
+                if isinstance(new, str):
+                    problems.append(f"S{shot.number} v{version} at {aspect}: {new}")
                 else:
-                    started += 1
-        if not started and not told:
-            return "No shot has an approved version yet: approve one (react :white_check_mark: on its clip) first."
+                    news.append((f"S{shot.number} at {aspect}", new))
+        if not news:
+            return "\n".join(problems) or NOTHING_APPROVED
+        what = f"the renders of {', '.join(n for n, _ in news)}"
+        return await self._start_batch(origin, view.board["id"], news, what, "wait", problems)
+
+    async def _batch_job(
+        self, origin: Origin, shot_id: int, ins: ThreadInstruction, lipsync: str
+    ) -> jobs_db.NewJob | str:
+        """The job `ins` makes on one shot of a batch, checked as `start` would check it, or why not
+        (`lipsync`: what to say when the version is a lip-sync's)."""
+        plan = await self._prepare(origin, shot_id, ins, 1)
+        if isinstance(plan, dict):  # a lip-sync's take: not rendered again in a batch
+            return lipsync
+        new = plan if isinstance(plan, str) else await self._job_of(origin, shot_id, ins, plan)
+        if isinstance(new, str):
+            return new
+        return await self.starter.refused(new) or new
+
+    async def _start_batch(
+        self,
+        origin: Origin,
+        board_id: int,
+        news: list[tuple[str, jobs_db.NewJob]],
+        what: str,
+        verb: str,
+        told: list[str],
+    ) -> str | None:
+        """Store a campaign's batch on one gate decision (`Starter.start_together`); the reply says
+        when it waits for one approval on the board, then `told`."""
+        gated = await self.starter.start_together([n for _, n in news], what)
+        self.cards.touch(board_id)
+        if gated is None:  # Slack sent this reply again: answered the first time
+            return None
+        if gated.decision is not None and not gated.decision.start:
+            settings = await self.store.run(channels.get_settings, origin.team_id, origin.channel_id)
+            who = ", ".join(f"<@{u}>" for u in settings.approvers) or "Anyone in the channel"
+            told = [
+                f":raised_hand: {what[0].upper()}{what[1:]} {verb} for one approval: {gated.decision.reason}. "
+                f"{who} can react :white_check_mark: on the board to start all of them, :x: to cancel them.",
+                *told,
+            ]
         return "\n".join(told) or None
 
     async def another_take(self, origin: Origin, take_id: int) -> str | None:

@@ -60,6 +60,8 @@ class ScriptedSlack(SocketMode, Surfaces, SlackStandIn):
         self.shares_again = False  # a Slack that shares an already shared file again when asked
         self._answers: dict[str, list[_Answer]] = {}
         self._failing_where: list[tuple[str, Callable[[dict], bool], _Answer]] = []
+        self._holding: list[tuple[str, Callable[[dict], bool]]] = []
+        self.held_calls = 0  # calls left unanswered by `hold_call_where`
         self._init_socket_mode()
         self._init_surfaces()
 
@@ -147,13 +149,30 @@ class ScriptedSlack(SocketMode, Surfaces, SlackStandIn):
         among several: `lambda p: p["filename"].startswith("sheet-")`)."""
         self._failing_where.extend((method, matches, _failure(status, body, None)) for _ in range(times))
 
+    def hold_call_where(self, method: str, matches: Callable[[dict], bool]) -> None:
+        """Leave the next call to `method` whose parameters `matches` unanswered (after any
+        `fail_calls_where` answer): the caller hangs in it, as when killed mid-call."""
+        self._holding.append((method, matches))
+
+    def drop_holds(self) -> None:
+        """Answer every call again: the holds not used yet are dropped."""
+        self._holding.clear()
+
     async def _record(self, request: web.Request, method: str, params: dict, body_size: int) -> None:
         await super()._record(request, method, params, body_size)
+        PAYLOADS.add(method, params)  # checked against Block Kit's rules when the test ends
         rule = next((r for r in self._failing_where if r[0] == method and r[1](params)), None)
         if rule is not None:  # answered next, ahead of any other scripted answer
             self._failing_where.remove(rule)
             self._answers.setdefault(method, []).insert(0, rule[2])
-        PAYLOADS.add(method, params)  # checked against Block Kit's rules when the test ends
+            return
+        hold = next((h for h in self._holding if h[0] == method and h[1](params)), None)
+        if hold is not None:
+            self._holding.remove(hold)
+            self.held_calls += 1
+            while request.transport is not None and not request.transport.is_closing():
+                await asyncio.sleep(0.05)  # until the caller goes away (killed)
+            raise asyncio.CancelledError
 
     def _scripted(self, method: str) -> web.Response | None:
         queue = self._answers.get(method)

@@ -124,6 +124,7 @@ async def test_the_boards_screening_room_is_a_grid_of_shots_and_decisions_there_
         assert page.count('class="column">16:9<') == 2 and page.count('class="column">9:16<') == 2
         assert page.count("checked> in sync") == 2  # each shot's latest version plays in sync
         assert 'value="approve"' not in page and "Watch-only link" in page
+        assert "<b>Screening room</b> on the board in Slack" in page and "on the card in Slack" not in page
 
         # clips and posters stream through the campaign's pass
         token = urlsplit(watch["url"]).path.rsplit("/", 1)[1]

@@ -166,3 +166,13 @@ def test_a_campaigns_page_is_a_row_per_shot_and_a_column_per_version():
     form = re.search(r'<form class="decide" method="post" action="/campaign">.*?</form>', html).group(0)
     assert 'name="token" value="TOK.SIG"' in form and 'name="shot" value="31"' in form
     assert '<a href="#S2">S2</a>' in html and '<a href="/review/A">open S1 alone</a>' in html
+
+
+def test_a_campaigns_watch_only_page_points_to_the_boards_button():
+    from bot.screening.campaign_page import CampaignRow, render_campaign_page
+
+    jobs = [job(310, "generate")]
+    room = build_room({**SHOT, "id": 31}, jobs, [take(3100, 310, 1)], [], (), "any", "")
+    html = render_campaign_page("Spring", 4, [CampaignRow("S1", "S1", 31, "a", room, "/review/A")], "TOK.SIG")
+    assert "Watch-only link" in html and "<b>Screening room</b> on the board in Slack" in html
+    assert "on the card" not in html

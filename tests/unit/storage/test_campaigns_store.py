@@ -76,21 +76,66 @@ def test_the_boards_thread_and_its_shots_share_the_boards_message(db):
     assert campaigns.campaign_in_thread(db, "T2", "C1", "111.1") is None
 
 
+ME = "host/100/aaaa"  # this process, as a replica id
+OTHER = "elsewhere/200/bbbb"  # another machine's replica
+
+
+def claim(db, campaign_id, replica=ME, now=1000.0):
+    return campaigns.claim_sheet(db, campaign_id, replica, now, 60.0)
+
+
 def test_the_contact_sheet_is_claimed_once_every_shot_has_a_clip(db):
     stored = campaigns.create_campaign(db, campaign(2), month_start_iso())
     takes = [jobs_db.takes_of_shot(db, s)[0]["id"] for s in stored.shot_ids]
     jobs_db.update_take(db, takes[0], TakeState.DELIVERED)
-    assert campaigns.claim_sheet(db, stored.campaign_id) is None
+    assert claim(db, stored.campaign_id) is None
     jobs_db.update_take(db, takes[1], TakeState.DELIVERED)
-    sheet = campaigns.claim_sheet(db, stored.campaign_id)
-    assert [(n, t["id"]) for n, t in sheet] == [(1, takes[0]), (2, takes[1])]
-    assert campaigns.claim_sheet(db, stored.campaign_id) is None  # shown already
+    sheet = claim(db, stored.campaign_id)
+    assert [(n, t["id"]) for n, t in sheet.latest] == [(1, takes[0]), (2, takes[1])]
+    assert sheet.since is None
+    assert claim(db, stored.campaign_id) is None  # being posted
     campaigns.release_sheet(db, stored.campaign_id, "1,2,3")  # not this claim: left alone
-    assert campaigns.claim_sheet(db, stored.campaign_id) is None
-    campaigns.release_sheet(db, stored.campaign_id, campaigns.sheet_key(sheet))  # its upload failed
-    assert campaigns.claim_sheet(db, stored.campaign_id) == sheet  # claimed again, for the retry
+    assert claim(db, stored.campaign_id) is None
+    campaigns.release_sheet(db, stored.campaign_id, sheet.key)  # its upload failed
+    assert claim(db, stored.campaign_id) == sheet  # claimed again, for the retry
+    campaigns.sheet_posted(db, stored.campaign_id, sheet.key)
+    assert claim(db, stored.campaign_id, now=9999.0) is None  # posted: never again for these versions
+    assert campaigns.due_sheets(db, ME, 9999.0) == []
     listed = campaigns.recent_campaigns(db, "T1", "C1")
     assert [(c["title"], c["shots"], c["delivered"]) for c in listed] == [("Spring", 2, 2)]
+
+
+def test_a_sheet_claim_is_taken_over_when_it_lapses_or_its_holder_died(db):
+    stored = campaigns.create_campaign(db, campaign(2), month_start_iso())
+    for s in stored.shot_ids:
+        jobs_db.update_take(db, jobs_db.takes_of_shot(db, s)[0]["id"], TakeState.DELIVERED)
+    assert campaigns.due_sheets(db, ME, 1000.0) == [stored.campaign_id]
+    first = campaigns.claim_sheet(db, stored.campaign_id, OTHER, 1000.0, 60.0)
+    assert campaigns.due_sheets(db, ME, 1030.0) == []  # another replica is posting it
+    assert claim(db, stored.campaign_id, now=1030.0) is None
+    assert campaigns.due_sheets(db, ME, 1061.0) == [stored.campaign_id]  # its claim lapsed
+    taken = claim(db, stored.campaign_id, now=1061.0)
+    assert taken.key == first.key and taken.since == 1000.0  # it may have posted: look first
+    # this machine's earlier process, killed (pid 2**22 + 1 is never running), is taken over at once
+    gone = f"host/{2**22 + 1}/cccc"
+    campaigns.release_sheet(db, stored.campaign_id, taken.key)
+    campaigns.claim_sheet(db, stored.campaign_id, gone, 1100.0, 60.0)
+    assert campaigns.due_sheets(db, ME, 1101.0) == [stored.campaign_id]
+    assert claim(db, stored.campaign_id, now=1101.0).since == 1100.0
+
+
+def test_a_new_version_makes_the_sheet_due_again(db):
+    stored = campaigns.create_campaign(db, campaign(2), month_start_iso())
+    for s in stored.shot_ids:
+        jobs_db.update_take(db, jobs_db.takes_of_shot(db, s)[0]["id"], TakeState.DELIVERED)
+    sheet = claim(db, stored.campaign_id)
+    campaigns.sheet_posted(db, stored.campaign_id, sheet.key)
+    job = new_job(source_key="again:S1", shot_id=stored.shot_ids[0])
+    _, _, (take,) = jobs_db.create_job(db, job)
+    assert campaigns.due_sheets(db, ME, 2000.0) == []  # S1 v2 still rendering
+    jobs_db.update_take(db, take, TakeState.DELIVERED)
+    assert campaigns.due_sheets(db, ME, 2000.0) == [stored.campaign_id]
+    assert claim(db, stored.campaign_id, now=2000.0).latest[0][1]["id"] == take
 
 
 def test_a_departed_workspaces_campaigns_are_purged(db):

@@ -28,6 +28,7 @@ ORDER = [
     "m021_signin_states",
     "m022_campaigns",
     "m024_event_inbox",
+    "m025_sheet_claims",
 ]
 
 
