@@ -308,7 +308,8 @@ def due_sheets(db: Db, replica: str, now: float) -> list[int]:
     """Campaigns whose contact sheet is due and nobody live is posting: every shot has a delivered
     clip and none is rendering, and the sheet last claimed shows older versions (or none), or its
     claim lapsed or belongs to a dead predecessor. `claim_sheet` has the last word."""
-    shot = "s.campaign_id = c.id AND s.campaign_shot IS NOT NULL"
+    # S1…Sn: the cut (its number is CUT) is no shot of the sheet, and its assembly holds nothing back
+    shot = f"s.campaign_id = c.id AND s.campaign_shot IS NOT NULL AND s.campaign_shot <> {CUT}"
     settled = ",".join("?" * len(_SETTLED))
     rows = db.query(
         "SELECT c.id, c.sheet_key, c.sheet_claimed_by, c.sheet_claim_until, "

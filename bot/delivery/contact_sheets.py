@@ -114,6 +114,7 @@ class ContactSheets:
         (the claim keeps a retry racing another replica, a sweep, or the next delivery to one sheet).
         A claim taken over from a holder that stopped looks in the thread first: it may have posted."""
         campaign_id = board_shot["campaign_id"]
+        assert campaign_id is not None  # a board's row always names its campaign
         claim = await self.store.run(
             campaigns_db.claim_sheet, campaign_id, self.store.replica, time.time(), CLAIM_SECONDS
         )

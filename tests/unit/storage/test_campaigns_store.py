@@ -142,3 +142,20 @@ def test_a_departed_workspaces_campaigns_are_purged(db):
     campaigns.create_campaign(db, campaign(2), month_start_iso())
     counts, _ = departures.purge(db, "T1")
     assert counts["campaigns"] == 1 and counts["shots"] == 3
+
+
+def test_the_cut_neither_holds_back_nor_makes_a_contact_sheet_due(db):
+    from dataclasses import replace
+
+    from storage import cuts
+
+    stored = campaigns.create_campaign(db, campaign(2), month_start_iso())
+    for s in stored.shot_ids:
+        jobs_db.update_take(db, jobs_db.takes_of_shot(db, s)[0]["id"], TakeState.DELIVERED)
+    sheet = claim(db, stored.campaign_id)
+    campaigns.sheet_posted(db, stored.campaign_id, sheet.key)
+    ask = replace(new_job(source_key="msg:cut:1", estimate_usd=0.0), kind="cut", request={"cut": {}})
+    _, _, (take,) = cuts.create_cut(db, stored.campaign_id, ask)
+    assert campaigns.due_sheets(db, ME, 3000.0) == []  # the cut assembling holds nothing back
+    jobs_db.update_take(db, take, TakeState.DELIVERED)
+    assert campaigns.due_sheets(db, ME, 3000.0) == []  # and its delivery is no new shot version
