@@ -7,11 +7,11 @@ import json
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
-from bot.request.review import GateDecision, gate
+from bot.request.review import GateDecision
 from storage import approvals, audit, channels, leases
 from storage.clock import now_iso
 from storage.db import Db
-from storage.gate import HELD_NOTE
+from storage.gate import HELD_NOTE, decide_locked
 from storage.jobs import DuplicateTrigger, NewJob, create_job, get_shot, shot_view
 from storage.rows import JobRow, ShotRow, TakeView
 from storage.states import JobState, TakeState
@@ -63,17 +63,7 @@ def create_campaign(db: Db, new: NewCampaign, since: str) -> StoredCampaign:
         existing = db.execute("SELECT id FROM campaigns WHERE source_key = ?", [new.source_key]).fetchone()
         if existing:
             raise DuplicateTrigger(existing[0])
-        channels.lock_channel(db, new.team_id, new.channel_id)
-        settings = channels.get_settings(db, new.team_id, new.channel_id)
-        decision = None
-        if settings.job_limit_usd is not None or settings.budget_usd is not None:
-            decision = gate(
-                total,
-                job_limit=settings.job_limit_usd,
-                budget=settings.budget_usd,
-                spent=channels.month_spend(db, new.team_id, new.channel_id, since),
-                reserved=approvals.reserved(db, new.team_id, new.channel_id),
-            )
+        decision = decide_locked(db, new.team_id, new.channel_id, total, since)
         now = now_iso()
         owner = {"team_id": new.team_id, "channel_id": new.channel_id, "user_id": new.user_id}
         board = db.insert("shots", {**owner, "title": new.title[:300], "created_at": now})

@@ -14,6 +14,23 @@ from storage.states import JobState
 HELD_NOTE = ":raised_hand: Waiting for approval: {reason}."
 
 
+def decide_locked(db: Db, team_id: str, channel_id: str, estimate: float, since: str) -> GateDecision | None:
+    """Take the channel's lock, then decide on `estimate` from its limits, the month's spend and what
+    running takes reserve (None when it sets no limit or budget). Only inside the transaction that
+    stores what was decided on: the lock is held until it commits."""
+    channels.lock_channel(db, team_id, channel_id)
+    settings = channels.get_settings(db, team_id, channel_id)
+    if settings.job_limit_usd is None and settings.budget_usd is None:
+        return None
+    return gate(
+        estimate,
+        job_limit=settings.job_limit_usd,
+        budget=settings.budget_usd,
+        spent=channels.month_spend(db, team_id, channel_id, since),
+        reserved=approvals.reserved(db, team_id, channel_id),
+    )
+
+
 @dataclass(frozen=True)
 class Gated:
     shot_id: int
@@ -28,17 +45,9 @@ def create_gated(db: Db, new: NewJob, since: str) -> Gated:
     requests (on one replica or two) never both pass what remains of one budget. Raises
     `jobs.DuplicateTrigger` for a trigger already stored."""
     with db.atomic():
-        channels.lock_channel(db, new.team_id, new.channel_id)
-        settings = channels.get_settings(db, new.team_id, new.channel_id)
-        if new.state != JobState.QUEUED or (settings.job_limit_usd is None and settings.budget_usd is None):
+        decision = decide_locked(db, new.team_id, new.channel_id, new.estimate_usd, since)
+        if new.state != JobState.QUEUED or decision is None:
             return Gated(*create_job(db, new), None)
-        decision = gate(
-            new.estimate_usd,
-            job_limit=settings.job_limit_usd,
-            budget=settings.budget_usd,
-            spent=channels.month_spend(db, new.team_id, new.channel_id, since),
-            reserved=approvals.reserved(db, new.team_id, new.channel_id),
-        )
         if decision.start:
             note = f"started: ${new.estimate_usd:,.2f}"
         else:
@@ -66,17 +75,7 @@ def create_gated_together(db: Db, news: list[NewJob], since: str, what: str) -> 
     assert all((n.team_id, n.channel_id) == (first.team_id, first.channel_id) for n in news)
     total = round(sum(n.estimate_usd for n in news), 2)
     with db.atomic():
-        channels.lock_channel(db, first.team_id, first.channel_id)
-        settings = channels.get_settings(db, first.team_id, first.channel_id)
-        decision = None
-        if settings.job_limit_usd is not None or settings.budget_usd is not None:
-            decision = gate(
-                total,
-                job_limit=settings.job_limit_usd,
-                budget=settings.budget_usd,
-                spent=channels.month_spend(db, first.team_id, first.channel_id, since),
-                reserved=approvals.reserved(db, first.team_id, first.channel_id),
-            )
+        decision = decide_locked(db, first.team_id, first.channel_id, total, since)
         held = decision is not None and not decision.start
         created = []
         for new in news:
