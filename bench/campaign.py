@@ -199,6 +199,13 @@ async def _loop_lag(lags: list[float], every: float = 0.01) -> None:
         lags.append(max(0.0, time.perf_counter() - started - every))
 
 
+def campaign_load(jobs: int, channels: int, *, scale: float = 1.0) -> dict:
+    """A campaign as a team runs one: every shot sent at once, renders of 20 s and up spread so that
+    the clips land at about chat.update's tier (48 a minute), which keeps the floor small and shows
+    every edit spent on anything but a final state."""
+    return {"jobs": jobs, "channels": channels, "renders": (20.0, 20.0 + 1.25 * jobs), "scale": scale}
+
+
 async def measure_campaigns(loads: tuple[dict, ...]) -> dict:
     return {"name": "campaign", "rows": [await measure_campaign(**load) for load in loads]}
 

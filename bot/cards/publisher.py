@@ -1,8 +1,8 @@
 """Posting job cards and editing them in place: at most one edit per card every `interval`
 seconds, each workspace's chat.update budget spent on its most urgent card first (one
-`pace.CardQueue` and loop per workspace), and the final state always lands. Edits render the
-card's state when their token is granted, never before, so a card whose final state is pending is
-never edited with an older one."""
+`pace.CardQueue` and loop per workspace; `pace` decides what is dropped or waits), and the final
+state always lands. Edits render the card's state when their token is granted, never before, so a
+card whose final state is pending is never edited with an older one."""
 
 from __future__ import annotations
 
