@@ -77,14 +77,15 @@ def goal(floor_p95: float) -> float:
     return 1.5 * floor_p95 + 5.0
 
 
-def spread(low: float, high: float) -> Callable[[str], float]:
-    """Render seconds of each bench job, spread evenly over [low, high] by its number in the prompt
-    (a fixed stride, so neighbours differ and every run renders the same)."""
+def spread(low: float, high: float, slots: int = 100) -> Callable[[str], float]:
+    """Render seconds of each bench job: one of `slots` even steps over [low, high], picked by its
+    number in the prompt with a fixed stride (neighbours differ, every run renders the same; with
+    fewer jobs than slots, runs of taken steps make the clips land in clusters)."""
 
     def seconds(prompt: str) -> float:
         found = re.search(r"product shot (\d+)", prompt)
         n = int(found.group(1)) if found else 0
-        return low + (high - low) * ((n * 37) % 100) / 99
+        return low + (high - low) * ((n * 37) % slots) / (slots - 1)
 
     return seconds
 
@@ -95,6 +96,7 @@ async def measure_campaign(
     channels: int = CHANNELS,
     every: float = 0.0,
     renders: tuple[float, float] = (4.0, 4.0),
+    slots: int = 100,
     scale: float = 1.0,
     timeout: float = 900.0,
 ) -> dict:
@@ -107,7 +109,7 @@ async def measure_campaign(
         "DAILIES_BACKEND_CONCURRENCY": "1000",
     }
     low, high = renders[0] / scale, renders[1] / scale
-    async with stage(render_seconds=spread(low, high), slack=slack, **env) as st:
+    async with stage(render_seconds=spread(low, high, slots), slack=slack, **env) as st:
         begun = time.monotonic()
         acks: list[float] = []
         loop_lags: list[float] = []  # this process's own loop lag: the stand-ins and probes share it
@@ -201,9 +203,16 @@ async def _loop_lag(lags: list[float], every: float = 0.01) -> None:
 
 def campaign_load(jobs: int, channels: int, *, scale: float = 1.0) -> dict:
     """A campaign as a team runs one: every shot sent at once, renders of 20 s and up spread so that
-    the clips land at about chat.update's tier (48 a minute), which keeps the floor small and shows
-    every edit spent on anything but a final state."""
-    return {"jobs": jobs, "channels": channels, "renders": (20.0, 20.0 + 1.25 * jobs), "scale": scale}
+    the clips land at about chat.update's tier (48 a minute on average, in clusters a little above
+    it), which keeps the floor small and shows every edit spent on anything but a final state."""
+    slots = round(1.25 * jobs)  # one a second and a quarter: 80 % of them taken
+    return {
+        "jobs": jobs,
+        "channels": channels,
+        "renders": (20.0, 20.0 + slots),
+        "slots": slots,
+        "scale": scale,
+    }
 
 
 async def measure_campaigns(loads: tuple[dict, ...]) -> dict:
