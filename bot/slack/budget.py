@@ -2,8 +2,9 @@
 
 Slack counts calls "per API method per workspace per app", so every task that calls a method for a
 workspace (cards, uploads, ephemeral answers, App Home, look-ups) draws from one token bucket; a 429
-pauses that bucket for `Retry-After`, so every caller waits, and slows it down for a while after.
-The bucket arithmetic is pure (`refill`, `take`, `limited`); where buckets live is a `BucketStore`:
+pauses that bucket for `Retry-After`, so every caller waits, and slows it down (a bucket starts at
+Slack's rate; each 429 slows it, a calm minute lets it creep back).
+The bucket arithmetic is pure (`refill`, `take`, `kept`, `limited`); where buckets live is a `BucketStore`:
 in this process by default, small enough (four numbers per key) for a shared table later.
 Waiters are served best priority first: new cards and final states before state changes, state
 changes before progress ticks, which also leave a reserve in the bucket for the others.
