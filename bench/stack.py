@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,10 +43,13 @@ class BenchSlack(ScriptedSlack):
 
 
 class BenchKling(FakeKling):
-    """Kling whose tasks finish after `render_seconds` of wall time (never when None) and whose
-    result is `result_file`, streamed from disk; notes when success was first reported."""
+    """Kling whose tasks finish after `render_seconds` of wall time (never when None; a function of
+    the task's prompt gives each its own) and whose result is `result_file`, streamed from disk;
+    notes when success was first reported."""
 
-    def __init__(self, *, render_seconds: float | None = None, result_file: Path | None = None) -> None:
+    def __init__(
+        self, *, render_seconds: float | Callable[[str], float] | None = None, result_file: Path | None = None
+    ) -> None:
         super().__init__()
         self.render_seconds = render_seconds
         self.result_file = result_file
@@ -58,7 +61,10 @@ class BenchKling(FakeKling):
         if task.status in ("succeed", "failed"):
             return
         begun = self.started.setdefault(task.id, time.monotonic())
-        if self.render_seconds is not None and time.monotonic() - begun >= self.render_seconds:
+        render = self.render_seconds
+        if callable(render):
+            render = render(str(task.body.get("prompt", "")))
+        if render is not None and time.monotonic() - begun >= render:
             task.status = "succeed"
             self.succeeded_at[task.id] = time.monotonic()
         else:
@@ -197,7 +203,7 @@ def _serve_command(port: int, tmp: Path) -> list[str]:
 @asynccontextmanager
 async def stage(
     *,
-    render_seconds: float | None = None,
+    render_seconds: float | Callable[[str], float] | None = None,
     result_file: Path | None = None,
     remote: bool = False,
     slack: BenchSlack | None = None,

@@ -1,8 +1,8 @@
 """Posting job cards and editing them in place: at most one edit per card every `interval`
 seconds, each workspace's chat.update budget spent on its most urgent card first (one
-`pace.CardQueue` and loop per workspace), and the final state always lands. Edits render the
-card's state when their token is granted, never before, so a card whose final state is pending is
-never edited with an older one."""
+`pace.CardQueue` and loop per workspace; `pace` decides what is dropped or waits), and the final
+state always lands. Edits render the card's state when their token is granted, never before, so a
+card whose final state is pending is never edited with an older one."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.cards.blocks import CardView, render_card
 from bot.cards.board import BoardView, board_key, board_priority, render_board
 from bot.cards.dm_studio import is_dm, status_line
-from bot.cards.pace import CardQueue, Pending, edit_priority, state_key
+from bot.cards.pace import CardQueue, Pending, edit_priority, nothing_new, on_its_way, state_key
 from bot.slack.budget import Priority, SlackBudget
 from bot.slack.clients import (
     OUTAGE,
@@ -106,6 +106,8 @@ class CardPublisher:
         # DM cards whose thread shows a status line: its text and when it was last sent
         self._statuses: dict[int, tuple[str, float]] = {}
         self._boards: dict[int, int | None] = {}  # shot -> its campaign's board (None: its own card)
+        self.sent = 0  # card edits that reached Slack
+        self.dropped = 0  # progress edits not sent: stale, superseded by finals, or nothing new
 
     async def view(self, shot_id: int) -> CardView | BoardView:
         shot, jobs, takes = await self.store.run(jobs_db.shot_view, shot_id)
@@ -268,8 +270,15 @@ class CardPublisher:
                 finally:
                     self._ranking -= 1
                 lane = self._lane(self._team_of(view.shot))
-                lane.queue.add(shot_id, _priority(view, self._shown.get(shot_id)), time.monotonic())
-                lane.queue.drop_stale_progress(time.monotonic())
+                priority = _priority(view, self._shown.get(shot_id))
+                if priority == Priority.PROGRESS and nothing_new(
+                    priority, _signature(view), view.shot.get("card_state")
+                ):
+                    self.dropped += 1  # only its seconds counter moved: not worth a token
+                    continue
+                settling = isinstance(view, CardView) and on_its_way(view)
+                self.dropped += len(lane.queue.add(shot_id, priority, time.monotonic(), settling=settling))
+                self.dropped += len(lane.queue.drop_stale_progress(time.monotonic()))
                 lane.wake.set()
                 if lane.task is None or lane.task.done():
                     lane.task = asyncio.create_task(self._dispatch(lane), name=f"card-edits-{lane.team}")
@@ -325,6 +334,8 @@ class CardPublisher:
         try:
             sent_at = await self._send(shot_id, entry.priority)
             self._failures.pop(shot_id, None)
+            if sent_at is None:
+                lane.credit += 1  # nothing to change after all: the token is the next edit's
         except CardHeld:
             sent_at = time.monotonic()  # the holder shows the stored state too; look again later
             lane.queue.add(shot_id, entry.priority, entry.since)
@@ -366,7 +377,7 @@ class CardPublisher:
                 if status is not None:
                     return time.monotonic()
         text, blocks = _render(view)
-        signature = text + repr(blocks)
+        signature = _signature(view, (text, blocks))
         if view.shot.get("card_state") == signature:
             return None
         if not await self.store.run(
@@ -378,6 +389,7 @@ class CardPublisher:
                 # one attempt: a failure comes back to _edit, which retries a state and drops a tick
                 await self._once.chat_update(channel=view.shot["channel_id"], ts=ts, text=text, blocks=blocks)
         OUTAGE.answered()
+        self.sent += 1
         sent_at = time.monotonic()
         self._shown[shot_id] = _state(view)
         await self.store.run(jobs_db.set_card_state, shot_id, signature)
@@ -414,6 +426,7 @@ class CardPublisher:
             await asyncio.sleep(0.05)
 
     async def stop(self) -> None:
+        log.info("card edits: %d sent, %d dropped", self.sent, self.dropped)
         loops = [self._ranker, *(lane.task for lane in self._lanes.values())]
         tasks = [*self._sends, *(task for task in loops if task is not None)]
         for task in tasks:
@@ -439,6 +452,12 @@ class Lane:
 
 def _render(view: CardView | BoardView) -> tuple[str, list[dict]]:
     return render_board(view) if isinstance(view, BoardView) else render_card(view)
+
+
+def _signature(view: CardView | BoardView, rendered: tuple[str, list[dict]] | None = None) -> str:
+    """What a card's edit shows, as stored after it (`card_state`) to tell whether anything changed."""
+    text, blocks = rendered or _render(view)
+    return text + repr(blocks)
 
 
 def _state(view: CardView | BoardView) -> tuple:

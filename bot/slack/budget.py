@@ -2,8 +2,9 @@
 
 Slack counts calls "per API method per workspace per app", so every task that calls a method for a
 workspace (cards, uploads, ephemeral answers, App Home, look-ups) draws from one token bucket; a 429
-pauses that bucket for `Retry-After`, so every caller waits, and slows it down for a while after.
-The bucket arithmetic is pure (`refill`, `take`, `limited`); where buckets live is a `BucketStore`:
+pauses that bucket for `Retry-After`, so every caller waits, and slows it down (a bucket starts at
+Slack's rate; each 429 slows it, a calm minute lets it creep back).
+The bucket arithmetic is pure (`refill`, `take`, `kept`, `limited`); where buckets live is a `BucketStore`:
 in this process by default, small enough (four numbers per key) for a shared table later.
 Waiters are served best priority first: new cards and final states before state changes, state
 changes before progress ticks, which also leave a reserve in the bucket for the others.
@@ -69,14 +70,18 @@ PER_CHANNEL: dict[str, Tier] = {"chat.postMessage": Tier(60, 3)}
 # what a priority leaves in the bucket for better ones, as a share of the burst
 # (state changes keep most of the burst for final states landing in a wave, progress ticks more)
 RESERVE = {Priority.URGENT: 0.0, Priority.STATE: 0.7, Priority.PROGRESS: 0.9}
-# Tokens come back at this share of the tier: calls leave on time but reach Slack with jitter, and
-# a bucket refilling at exactly Slack's rate sees a late call followed by an early one as two calls
-# in one token's time (a 429, then a pause and a slower rate for everyone).
-PACE = 0.95
-SLOWDOWN = 0.8  # rate factor after each 429
-SLOWEST = 0.5  # never below half the tier
-CALM_SECONDS = 60.0  # after this long without a 429 the rate recovers ...
-RECOVERY_PER_SECOND = 0.1 / 60  # ... by a tenth of the tier a minute
+# The margin below Slack's rate adapts to the 429s actually seen (additive increase, multiplicative
+# decrease): a bucket starts at the tier's rate, each 429 slows it to SLOWDOWN of its rate (never
+# below SLOWEST), and after CALM_SECONDS without one it creeps back up to the tier. A fixed margin
+# (95 % once) slows every wave of final states for a 429 that may never come.
+SLOWDOWN = 0.8
+SLOWEST = 0.5
+CALM_SECONDS = 60.0
+RECOVERY_PER_SECOND = 0.1 / 60  # a tenth of the tier a minute
+# Calls leave on time but reach Slack with jitter: a late call followed by an early one is two calls
+# in one token's time. Every caller leaves this many tokens in the bucket (when it holds more than
+# one), so Slack's own bucket keeps as many in hand to absorb that, at no cost to the rate.
+CUSHION = 1.0
 
 
 Key = tuple[str, str, str]  # (team, method, channel or "")
@@ -119,6 +124,12 @@ def take(bucket: Bucket, tier: Tier, now: float, keep: float = 0.0) -> tuple[Buc
     if short <= 1e-9:
         return replace(bucket, tokens=bucket.tokens - 1.0), 0.0
     return bucket, short / (tier.per_second * bucket.scale)
+
+
+def kept(priority: Priority, tier: Tier) -> float:
+    """Tokens a call at `priority` leaves in the bucket: the cushion, and for a change of state or a
+    progress tick the reserve for better ones; a bucket of one token keeps nothing."""
+    return min(CUSHION + RESERVE[priority] * tier.burst, tier.burst - 1.0)
 
 
 def limited(bucket: Bucket, tier: Tier, now: float, retry_after: float) -> Bucket:
@@ -181,12 +192,10 @@ class SlackBudget:
         self._seq = itertools.count()
 
     def tier(self, method: str, channel: str = "") -> Tier:
-        """The bucket a call draws from: its tier, refilling at PACE of Slack's rate."""
+        """The bucket a call draws from: Slack's tier (the bucket's `scale` adapts its rate)."""
         if channel:
-            tier = self.tiers.get(f"{method}:channel") or PER_CHANNEL[method]
-        else:
-            tier = self.tiers.get(method, DEFAULT_TIER)
-        return replace(tier, per_minute=tier.per_minute * PACE)
+            return self.tiers.get(f"{method}:channel") or PER_CHANNEL[method]
+        return self.tiers.get(method, DEFAULT_TIER)
 
     def keys(self, team: str, method: str, channel: str = "") -> list[Key]:
         """The buckets one call draws from: the workspace's, and for chat.postMessage the channel's."""
@@ -213,8 +222,7 @@ class SlackBudget:
 
     async def _take(self, key: Key, priority: Priority) -> float:
         tier = self.tier(key[1], key[2])
-        keep = min(RESERVE[priority] * tier.burst, tier.burst - 1.0)  # a tiny bucket keeps nothing
-        return await self.store.take(key, tier, self.clock(), keep)
+        return await self.store.take(key, tier, self.clock(), kept(priority, tier))
 
     async def _dispense(self, key: Key) -> None:
         """Hand tokens to this key's waiters, best priority first, as the bucket refills."""

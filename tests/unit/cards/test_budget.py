@@ -8,14 +8,16 @@ import asyncio
 import pytest
 
 from bot.slack.budget import (
-    PACE,
+    CUSHION,
     RESERVE,
+    SLOWDOWN,
     SLOWEST,
     Bucket,
     Priority,
     SlackBudget,
     Tier,
     fresh,
+    kept,
     limited,
     refill,
     take,
@@ -38,12 +40,24 @@ def test_a_full_bucket_allows_its_burst_then_one_call_per_token():
     assert wait == 0.0 and bucket.tokens == pytest.approx(0.0)
 
 
-def test_the_budget_refills_a_little_below_slacks_rate():
-    """Calls reach Slack with jitter: a bucket at exactly Slack's rate would be answered 429."""
+def test_the_budget_starts_at_slacks_rate_and_keeps_a_cushion_for_jitter():
+    """No fixed margin on the rate: calls reaching Slack late then early are absorbed by a token
+    every caller leaves in the bucket (none in a bucket of one)."""
     budget = SlackBudget({"chat.update": Tier(per_minute=50, burst=10)})
-    assert budget.tier("chat.update") == Tier(per_minute=50 * PACE, burst=10)
-    assert budget.tier("chat.postMessage", "C1").per_minute == 60 * PACE
-    assert PACE < 1.0
+    assert budget.tier("chat.update") == Tier(per_minute=50, burst=10)
+    assert fresh(budget.tier("chat.update"), 0.0).scale == 1.0
+    assert kept(Priority.URGENT, Tier(50, 10)) == CUSHION
+    assert kept(Priority.URGENT, Tier(600, 1)) == 0.0
+
+
+def test_the_rate_adapts_to_the_429s_seen_down_at_once_and_up_slowly():
+    bucket = fresh(TIER, 0.0)
+    once = limited(bucket, TIER, now=0.0, retry_after=0)
+    twice = limited(once, TIER, now=1.0, retry_after=0)
+    assert once.scale == SLOWDOWN and twice.scale == pytest.approx(SLOWDOWN**2), "each 429 slows it"
+    calm = [refill(twice, TIER, 1.0 + minutes * 60).scale for minutes in (1, 2, 3, 5, 10)]
+    assert calm == sorted(calm) and calm[0] == twice.scale < calm[2], "a quiet minute, then up"
+    assert calm[-1] == 1.0, "back at the tier, never above"
 
 
 def test_a_bucket_never_holds_more_than_its_burst():

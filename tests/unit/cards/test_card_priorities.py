@@ -4,6 +4,8 @@ each workspace's cards on that workspace's budget, with its token."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from bot.cards.publisher import CardPublisher, SlackPacing
@@ -30,7 +32,7 @@ async def take_of(store: Store, shot_id: int) -> int:
     return takes[0]["id"]
 
 
-async def test_a_final_state_goes_before_pending_progress_edits(slack, store):
+async def test_a_final_state_goes_first_and_progress_waiting_behind_it_is_dropped(slack, store):
     budget = SlackBudget({"chat.update": Tier(per_minute=600, burst=1)})
     cards = CardPublisher(web_client(slack), store, interval=0.0, pacing=SlackPacing(budget))
     shots = [await new_shot(store) for _ in range(4)]
@@ -56,10 +58,11 @@ async def test_a_final_state_goes_before_pending_progress_edits(slack, store):
 
     edits = slack.calls_to("chat.update")[before:]
     order = [ts[c.params["ts"]] for c in edits]
-    assert order[0] == shots[3], f"the final state went first: {order}"
-    assert sorted(order[1:]) == shots[:3], "then each progress edit, coalesced into one per card"
-    final = [c.params["text"] for c in edits if ts[c.params["ts"]] == shots[3]]
-    assert final and all(text.startswith(":white_check_mark: Delivered") for text in final)
+    assert order == [shots[3]], (
+        f"the final state alone: the progress ticks were dropped, not sent late: {order}"
+    )
+    assert edits[0].params["text"].startswith(":white_check_mark: Delivered")
+    assert cards.dropped == 3
 
 
 async def test_a_state_change_goes_before_a_progress_tick(slack, store):
@@ -179,3 +182,27 @@ async def test_a_progress_tick_slack_failed_to_answer_is_dropped(slack, store):
     await cards.drain()
     await cards.stop()
     assert slack.count("chat.update") == before + 1, "tried once, not queued for another try"
+
+
+async def test_a_tick_that_moves_only_the_seconds_counter_is_not_sent(slack, store):
+    cards = CardPublisher(web_client(slack), store, interval=0.0)
+    shot = await new_shot(store)
+    take = await take_of(store, shot)
+    await cards.ensure_posted(shot)
+    started = (datetime.now(UTC) - timedelta(seconds=5)).isoformat()
+    await store.run(jobs_db.update_take, take, "rendering", "", submitted_at=started)
+    cards.touch(shot)
+    await cards.drain()
+    rendering = slack.calls_to("chat.update")
+    assert len(rendering) == 1 and "elapsed" in rendering[0].params["text"]
+    # a poll with no news, the card's counter two seconds on (as if the clock had moved)
+    earlier = (datetime.now(UTC) - timedelta(seconds=7)).isoformat()
+    await store.run(jobs_db.update_take, take, None, "", progress=0, submitted_at=earlier)
+    cards.touch(shot)
+    await cards.drain()
+    assert slack.count("chat.update") == 1 and cards.dropped == 1
+    await store.run(jobs_db.update_take, take, None, "", progress=30)  # a percentage is news
+    cards.touch(shot)
+    await cards.drain()
+    await cards.stop()
+    assert slack.count("chat.update") == 2 and "30%" in slack.calls_to("chat.update")[-1].params["text"]

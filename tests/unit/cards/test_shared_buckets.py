@@ -92,7 +92,7 @@ async def test_two_slack_budgets_share_the_pause_and_the_next_call_waits_for_ret
         waiting = asyncio.create_task(two.acquire("T1", "chat.update"))
         await asyncio.sleep(0.6)  # the dispenser has looked at the shared bucket at least once
         assert not waiting.done() and two.waiting("T1", "chat.update") == 1
-        clock.now += 22  # past Retry-After, and a token earned at the slowed rate
+        clock.now += 23  # past Retry-After, and a token (beyond the cushion) at the slowed rate
         await asyncio.wait_for(waiting, timeout=5)
     finally:
         await one.close()
