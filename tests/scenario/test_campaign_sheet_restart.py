@@ -110,6 +110,12 @@ async def test_a_claim_taken_over_from_a_process_killed_after_posting_finds_the_
         ts = await board_ts(bot)
         await slack.wait_for(lambda: len(sheets(slack, ts)) == 1)
         uploads = len(sheet_uploads(slack))
+
+        async def recorded() -> bool:  # this process recorded it as posted (else it would undo the below)
+            rows = await bot.dailies.store.run(lambda db: db.query("SELECT sheet_claimed_by FROM campaigns"))
+            return rows[0]["sheet_claimed_by"] is None
+
+        await eventually(recorded)
         # as if a process on this machine posted it and was killed before recording so
         host = bot.dailies.store.replica.split("/")[0]
         await bot.dailies.store.run(
