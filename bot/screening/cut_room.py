@@ -65,12 +65,12 @@ def render_sequence(sequence: CutSequence | None, number: int, person, text) -> 
     total = sequence.seconds or 1.0
     pieces = "".join(
         f'<button type="button" class="piece" data-seek="{p.record_in:g}" '
-        f'style="left:{p.record_in / total * 100:.2f}%;width:{p.seconds / total * 100:.2f}%" '
+        f'data-left="{p.record_in / total * 100:.2f}" data-width="{p.seconds / total * 100:.2f}" '
         f'title="{escape(p.label)} at {format_timecode(p.record_in)}">{escape(p.label)}</button>'
         for p in sequence.pieces
     )
     marks = "".join(
-        f'<button type="button" class="mark" data-seek="{s.at:g}" style="left:{min(100.0, s.at / total * 100):.2f}%" '
+        f'<button type="button" class="mark" data-seek="{s.at:g}" data-left="{min(100.0, s.at / total * 100):.2f}" '
         f'title="{escape(s.label)} {format_timecode(s.at)}">✎</button>'
         for s in sequence.notes
     )

@@ -133,7 +133,7 @@ def _marks(room: Room, names: Mapping[str, str]) -> str:
     if not marks or not longest:
         return ""
     buttons = "".join(
-        f'<button type="button" class="mark" data-seek="{t:g}" style="left:{min(100.0, t / longest * 100):.2f}%" '
+        f'<button type="button" class="mark" data-seek="{t:g}" data-left="{min(100.0, t / longest * 100):.2f}" '
         f'title="v{number} {format_timecode(t)} {_person(n.user_id, names)}: {_slack_text(n.text, names)[:120]}">'
         f"v{number}</button>"
         for t, number, n in sorted(marks, key=lambda m: (m[0], m[1]))
@@ -291,6 +291,7 @@ def render_page(
     csrf = sign_in.csrf if sign_in is not None else ""
     versions = "".join(_version(v, base, token, once, names, csrf) for v in reversed(room.versions))
     transport = _transport(_marks(room, names)) if delivered >= 1 else ""
+    where = "board" if room.on_board else "card"
     return f"""<!doctype html>
 <html lang="en" class="dark">
 <head>
@@ -306,14 +307,14 @@ def render_page(
   <div class="brand">Dailies <span>screening room</span></div>
   <h1>{escape(room.title)}</h1>
   <p class="meta">Shot {room.shot_id} · {summary}</p>
-  <p class="meta">{_rule(room, names)} {_viewer(room, names, sign_in)}</p>
+  <p class="meta">{_rule(room, names)} {_viewer(room, names, sign_in, where)}</p>
 </header>
 {notice}
 {transport}
 <main class="versions">
 {versions}
 </main>
-<footer><p>Clips stream from Slack's copy of each version; this link expires. A decision here is the same as a reaction or a button on the card in Slack, and lands in <code>/video audit</code>.</p></footer>
+<footer><p>Clips stream from Slack's copy of each version; this link expires. A decision here is the same as a reaction or a button on the {where} in Slack, and lands in <code>/video audit</code>.</p></footer>
 <script src="/review-assets/room.js" defer></script>
 </body>
 </html>

@@ -98,6 +98,7 @@ class Room:
     approvers: tuple[str, ...]
     rule: str
     viewer: str = ""  # the Slack user the pass was issued to ("" for a watch-only pass)
+    on_board: bool = False  # a campaign's shot (or its cut): its buttons are on the board, not a card
 
 
 def build_room(
@@ -159,4 +160,5 @@ def build_room(
         approvers=approvers,
         rule=rule,
         viewer=viewer,
+        on_board=bool(shot.get("campaign_id")),
     )

@@ -309,7 +309,50 @@ async def test_the_cuts_screening_room_marks_each_shot_and_places_their_notes(tm
     ]  # fmt: skip
     pieces = re.findall(r'class="piece" data-seek="([\d.]+)"[^>]*>([^<]+)</button>', html)
     assert pieces == [("0", "S2 v1"), ("3", "S1 v1")]
+    assert "on the board in Slack" in html and "on the card" not in html  # the cut's buttons are the board's
     assert re.search(r'data-seek="1">0:01</button> <b>S2 v1</b> @?\S+ the spin is too fast at 0:01', html)
+
+
+@pytest.mark.skipif(not __import__("shutil").which("chromium"), reason="Debian's chromium is not installed")
+async def test_in_a_browser_the_cuts_shots_and_notes_sit_at_their_place_on_its_timeline(tmp_path, slack):
+    """The page's policy drops inline style attributes: a marker placed that way sits at the left
+    edge in a real browser, whatever the HTML says. Here the places are measured in Chromium."""
+    import re
+    from urllib.parse import urlsplit
+
+    from tests.harness import running_bot
+    from tests.scenario.test_screening_room import chromium, until
+
+    public = "https://dailies.example.com"
+    async with chromium() as browser, running_bot(tmp_path, slack, DAILIES_PUBLIC_URL=public) as bot:
+        ts = await campaign(bot, slack, "a red sneaker --seconds 2\nthe sneaker spins --seconds 3")
+        await reply(bot, slack, ts, "S2: the spin is too fast at 0:01", user="U0EVE")
+        await reply(bot, slack, ts, "cut S2 S1")
+        await the_cut(slack, ts)
+        await bot.settle()
+        line = next(
+            b["text"]["text"]
+            for b in slack.message(CHANNEL, ts)["blocks"]
+            if "The cut v1" in (b.get("text") or {}).get("text", "")
+        )
+        link = re.search(r"<(https://[^|>]+)\|screening room>", line).group(1)
+        page = await browser.new_page(viewport={"width": 1200, "height": 900})
+        assert (await page.goto(bot.url + urlsplit(link).path)).status == 200
+        await until(page, "document.documentElement.classList.contains('js')")
+        bar, pieces, mark = await page.evaluate(
+            """() => {
+              const box = (el) => el.getBoundingClientRect();
+              const bar = box(document.querySelector('.sequence'));
+              return [[bar.left, bar.width],
+                      [...document.querySelectorAll('.sequence .piece')].map((b) => [box(b).left, box(b).width]),
+                      box(document.querySelector('.sequence .mark')).left];
+            }"""
+        )
+    (left, width), (s2, s1) = bar, pieces
+    # S2 (3 s) fills the first 3/5 of the bar, S1 (2 s) the rest; the note at 0:01 sits at 1/5
+    assert abs(s2[0] - left) < 2 and abs(s2[1] - width * 3 / 5) < 3, (bar, pieces)
+    assert abs(s1[0] - (left + width * 3 / 5)) < 3 and abs(s1[1] - width * 2 / 5) < 3, (bar, pieces)
+    assert abs(mark - (left + width / 5)) < 12, (bar, mark)
 
 
 async def test_a_campaign_at_two_aspects_is_cut_at_its_first(bot, slack):

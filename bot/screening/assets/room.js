@@ -3,6 +3,12 @@
 (() => {
   "use strict";
   document.documentElement.classList.add("js");
+  // places on a timeline (a cut's shots, notes' marks) come as data: the page's policy (style-src
+  // 'self') drops inline style attributes, while styles set from this script apply
+  document.querySelectorAll("[data-left]").forEach((el) => {
+    el.style.left = `${Number(el.dataset.left) || 0}%`;
+    if (el.dataset.width) el.style.width = `${Number(el.dataset.width) || 0}%`;
+  });
   const transport = document.getElementById("transport");
   const all = Array.from(document.querySelectorAll("video[data-version]"));
   if (!transport || all.length === 0) return;
