@@ -1,10 +1,11 @@
 """`cut` (pure): the words that ask for a campaign's cut (`cut`, `cut S3 S1 S2[1.5-4]`,
-`cut --fade 0.5`), the version each shot contributes, and the checks made before any work."""
+`cut --fade 0.5`, `cut --aspect 9:16`), the version each shot contributes, and the checks made
+before any work."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.outcomes import Refusal
@@ -15,7 +16,8 @@ _SHOT = re.compile(r"S(\d{1,3})(?:\[([^\]]*)\])?", re.IGNORECASE)
 _TRIM = re.compile(r"\s*(\d+(?:\.\d+)?)?\s*s?\s*-\s*(\d+(?:\.\d+)?)?\s*s?\s*")
 _MENTION = re.compile(r"<@\w+(?:\|[^>]*)?>")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?s?")
-USAGE = "`cut`, `cut S3 S1 S2[1.5-4]` (order and trims in seconds) or `cut --fade 0.5`"
+_ASPECT = re.compile(r"[1-9]\d?:[1-9]\d?")
+USAGE = "`cut`, `cut S3 S1 S2[1.5-4]` (order and trims in seconds), `cut --fade 0.5` or `cut --aspect 9:16`"
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class CutPiece:
 class CutAsk:
     pieces: tuple[CutPiece, ...]  # empty: every shot, in shot order
     fade: float = 0.0
+    aspect: str | None = None  # None: the campaign's first aspect
 
 
 @dataclass(frozen=True)
@@ -81,9 +84,16 @@ def parse_cut(text: str) -> CutAsk | Refusal | None:
     rest = words[1:]
     pieces: list[CutPiece] = []
     fade = 0.0
+    aspect = None
     i = 0
     while i < len(rest):
         word = rest[i]
+        if word.lower() in ("--aspect", "—aspect"):
+            if i + 1 >= len(rest) or not _ASPECT.fullmatch(rest[i + 1]):
+                return Refusal("`--aspect` takes the versions' aspect, e.g. `cut --aspect 9:16`.")
+            aspect = rest[i + 1]
+            i += 2
+            continue
         if word.lower() in ("--fade", "—fade"):  # Slack turns `--` into an em dash
             if i + 1 >= len(rest) or not _NUMBER.fullmatch(rest[i + 1]):
                 return Refusal(f"`--fade` takes seconds, e.g. `cut --fade 0.5` (0 to {MAX_FADE:g}).")
@@ -102,7 +112,7 @@ def parse_cut(text: str) -> CutAsk | Refusal | None:
             return piece
         pieces.append(piece)
         i += 1
-    return CutAsk(tuple(pieces), fade)
+    return CutAsk(tuple(pieces), fade, aspect)
 
 
 def _piece(number: int, trim: str | None) -> CutPiece | Refusal:
@@ -130,7 +140,22 @@ def chosen(versions: Sequence[Version]) -> tuple[Version, bool] | None:
     return (versions[-1], False) if versions else None
 
 
-def plan_cut(ask: CutAsk, shots: dict[int, Sequence[Version]]) -> CutPlan | Refusal:
+def without_aspect(ask: CutAsk, shots: Mapping[int, Sequence[Version]], aspect: str) -> Refusal | None:
+    """A cut asked at an aspect (`--aspect 9:16`) some of its shots have no delivered version at:
+    what to do (`for 9:16` renders each approved version there). `shots` hold the versions at it."""
+    asked = [p.shot for p in ask.pieces] or sorted(shots)
+    missing = [n for n in dict.fromkeys(asked) if n in shots and not shots[n]]
+    if not missing:
+        return None
+    named = ", ".join(f"S{n}" for n in missing)
+    verb = "has" if len(missing) == 1 else "have"
+    return Refusal(
+        f"{named} {verb} no {aspect} version yet: approve a version and reply `for {aspect}` to "
+        f"render it at {aspect}, then cut again (or `cut` without `--aspect`)."
+    )
+
+
+def plan_cut(ask: CutAsk, shots: Mapping[int, Sequence[Version]]) -> CutPlan | Refusal:
     """The checked cut over a campaign's shots (S number -> its delivered versions, oldest
     first): every named shot exists and has a delivered version, every trim lies within its clip,
     the sequence is at most ten minutes and a fade fits in the shortest piece."""

@@ -63,7 +63,8 @@ model) or `for 9:16 1:1` (every approved version again at those aspects, same se
 budget the campaign waits for one :white_check_mark: on its board; `/video cancel C7` stops it.
 *The cut*: `cut` in the board's thread (or its *Make the cut* button) assembles each shot's approved version \
 (else its latest) into one MP4, posted with an `.edl` and an `.otio` for an editor; `cut S3 S1 S2[1.5-4]` picks \
-the order and trims (seconds), `--fade 0.5` dips to black between shots. Free; each `cut` is the next version.""",
+the order and trims (seconds), `--fade 0.5` dips to black between shots, `--aspect 9:16` cuts the versions at \
+that aspect (else the campaign's first). Free; each `cut` is the next version.""",
     "jobs": """*Jobs and spend*:
 • `/video jobs`: recent shots in this channel with their versions
 • `/video cancel JOB`: stop a job (its id is on the card), or `C7` a whole campaign; the requester or an approver

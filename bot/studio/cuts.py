@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from bot.cards.publisher import CardPublisher
 from bot.outcomes import Refusal
-from bot.request.cut import CutAsk, Version, plan_cut, unapproved_note
+from bot.request.cut import CutAsk, Version, plan_cut, unapproved_note, without_aspect
 from bot.studio.origin import Origin
 from storage import campaigns as campaigns_db
 from storage import cuts as cuts_db
@@ -36,8 +36,11 @@ class Cuts:
         view = await self.store.run(campaigns_db.campaign_view, campaign_id)
         if view is None or view.campaign["channel_id"] != origin.channel_id:
             return "That campaign is not in this channel."
-        aspect = (view.campaign["brief"].get("aspects") or ["16:9"])[0]
-        plan = plan_cut(ask, {s.number: _versions(s, aspect) for s in view.shots})
+        first = (view.campaign["brief"].get("aspects") or ["16:9"])[0]
+        aspect = ask.aspect or first
+        versions = {s.number: _versions(s, aspect, first, strict=ask.aspect is not None) for s in view.shots}
+        refused = without_aspect(ask, versions, aspect) if ask.aspect else None
+        plan = refused or plan_cut(ask, versions)
         if isinstance(plan, Refusal):
             return plan.message
         models = list(dict.fromkeys(p.model for p in plan.pieces if p.model))
@@ -63,11 +66,15 @@ class Cuts:
         return unapproved_note(plan.unapproved) or None
 
 
-def _versions(shot: CampaignShotView, aspect: str) -> list[Version]:
-    """The shot's delivered versions, oldest first; those at the cut's aspect when it has any."""
+def _versions(shot: CampaignShotView, aspect: str, first: str, *, strict: bool = False) -> list[Version]:
+    """The shot's delivered versions, oldest first: those at the cut's aspect (a request naming
+    none was made at the campaign's `first`); any when it has none there, unless `strict` (the
+    person named the aspect)."""
     jobs = {j["id"]: j for j in shot.jobs}
     delivered = [t for t in shot.takes if t["state"] == TakeState.DELIVERED]
-    at_aspect = [t for t in delivered if jobs[t["job_id"]]["request"].get("aspect") in (aspect, None)]
+    at_aspect = [t for t in delivered if (jobs[t["job_id"]]["request"].get("aspect") or first) == aspect]
+    if strict and not at_aspect:
+        return []
     return [
         Version(
             t["id"],

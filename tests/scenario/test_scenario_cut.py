@@ -355,7 +355,7 @@ async def test_in_a_browser_the_cuts_shots_and_notes_sit_at_their_place_on_its_t
     assert abs(mark - (left + width / 5)) < 12, (bar, mark)
 
 
-async def test_a_campaign_at_two_aspects_is_cut_at_its_first(bot, slack):
+async def test_a_campaign_at_two_aspects_is_cut_at_its_first_or_at_the_one_asked(bot, slack):
     ts = await campaign(
         bot, slack, "a red sneaker --seconds 1\nthe sneaker spins --seconds 1", aspects=["9:16", "16:9"]
     )
@@ -367,6 +367,18 @@ async def test_a_campaign_at_two_aspects_is_cut_at_its_first(bot, slack):
     assert {jobs[takes[p["take_id"]]["job_id"]]["request"]["aspect"] for p in pieces} == {"9:16"}
     clip = probe_mp4(Path(files_of(slack, message)["mp4"]))
     assert clip["height"] > clip["width"]
+    # the other aspect when asked for: each shot's version at 16:9, a landscape cut, as v2
+    await reply(bot, slack, ts, "cut --aspect 16:9")
+    message = await the_cut(slack, ts, n=2)
+    jobs = {j["id"]: j for j in await bot.jobs()}
+    pieces = jobs[max(jobs)]["request"]["cut"]["pieces"]
+    assert {jobs[takes[p["take_id"]]["job_id"]]["request"]["aspect"] for p in pieces} == {"16:9"}
+    clip = probe_mp4(Path(files_of(slack, message)["mp4"]))
+    assert clip["width"] > clip["height"] and message["text"].startswith("the cut v2")
+    # an aspect no shot was rendered at: refused with what to do, nothing made
+    await reply(bot, slack, ts, "cut --aspect 1:1")
+    await told(slack, "S1, S2 have no 1:1 version yet")
+    assert len(await bot.jobs()) == len(jobs)
 
 
 async def told(slack, says: str) -> None:

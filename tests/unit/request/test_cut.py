@@ -16,6 +16,7 @@ from bot.request.cut import (
     parse_cut,
     plan_cut,
     unapproved_note,
+    without_aspect,
 )
 
 
@@ -29,6 +30,8 @@ from bot.request.cut import (
         ("cut S3 S1 S2[1.5-4]", CutAsk((CutPiece(3), CutPiece(1), CutPiece(2, 1.5, 4.0)))),
         ("cut s2, s1[0-2]", CutAsk((CutPiece(2), CutPiece(1, 0.0, 2.0)))),
         ("cut S1[2-] S2[-3s] --fade 0.25", CutAsk((CutPiece(1, 2.0, None), CutPiece(2, None, 3.0)), 0.25)),
+        ("cut --aspect 9:16", CutAsk((), 0.0, "9:16")),
+        ("cut S2 S1 —aspect 1:1 --fade 0.5", CutAsk((CutPiece(2), CutPiece(1)), 0.5, "1:1")),
     ],
 )
 def test_a_cut_is_the_word_then_only_shots_trims_and_fade(text, ask):
@@ -52,6 +55,8 @@ def test_anything_else_is_not_a_cut(text):
         ("cut S2[a-b]", "is not a trim"),
         ("cut S2[-]", "is not a trim"),
         ("cut S2[1-2", "I can't read `S2[1-2`"),
+        ("cut --aspect", "`--aspect` takes"),
+        ("cut --aspect portrait", "`--aspect` takes"),
     ],
 )
 def test_a_cut_asked_wrongly_says_how_to_ask(text, says):
@@ -118,3 +123,11 @@ def test_the_caption_says_the_cut_its_length_and_its_shots():
     assert not isinstance(plan, Refusal)
     assert cut_caption(1, 14.2, plan.pieces) == "the cut v1 · 0:14 · S1 v2 · S2 v1 · S3 v1"
     assert clock(3725) == "1:02:05"
+
+
+def test_a_cut_at_an_aspect_names_the_shots_without_a_version_there():
+    at_916 = {1: [v(14, 4)], 2: [], 3: []}
+    refused = without_aspect(CutAsk((), 0.0, "9:16"), at_916, "9:16")
+    assert isinstance(refused, Refusal)
+    assert refused.message.startswith("S2, S3 have no 9:16 version yet") and "`for 9:16`" in refused.message
+    assert without_aspect(CutAsk((CutPiece(1),), 0.0, "9:16"), at_916, "9:16") is None  # only S1 asked
