@@ -186,15 +186,29 @@ def held_jobs(db: Db, campaign_id: int) -> list[int]:
     return [r["id"] for r in rows]
 
 
+_LISTED = (
+    "SELECT c.id, c.title, c.channel_id, b.card_ts, "
+    "(SELECT count(*) FROM shots s WHERE s.campaign_id = c.id AND s.campaign_shot > 0) AS shots, "
+    "(SELECT count(DISTINCT t.shot_id) FROM takes t JOIN shots s ON s.id = t.shot_id "
+    " WHERE s.campaign_id = c.id AND s.campaign_shot > 0 AND t.state = ?) AS delivered "
+    "FROM campaigns c LEFT JOIN shots b ON b.id = c.board_shot_id "
+)
+
+
 def recent_campaigns(db: Db, team_id: str, channel_id: str, limit: int = 5) -> list[dict[str, Any]]:
-    """The channel's latest campaigns: id, title, how many shots, how many have a delivered clip."""
+    """The channel's latest campaigns: id, title, how many shots, how many have a delivered clip
+    (and the channel and the board's ts)."""
     return db.query(
-        "SELECT c.id, c.title, "
-        "(SELECT count(*) FROM shots s WHERE s.campaign_id = c.id AND s.campaign_shot > 0) AS shots, "
-        "(SELECT count(DISTINCT t.shot_id) FROM takes t JOIN shots s ON s.id = t.shot_id "
-        " WHERE s.campaign_id = c.id AND s.campaign_shot > 0 AND t.state = ?) AS delivered "
-        "FROM campaigns c WHERE c.team_id = ? AND c.channel_id = ? ORDER BY c.id DESC LIMIT ?",
+        _LISTED + "WHERE c.team_id = ? AND c.channel_id = ? ORDER BY c.id DESC LIMIT ?",
         [TakeState.DELIVERED, team_id, channel_id, limit],
+    )
+
+
+def campaigns_of_user(db: Db, team_id: str, user_id: str, limit: int = 5) -> list[dict[str, Any]]:
+    """The campaigns a person started in the workspace, latest first, as `recent_campaigns` lists them."""
+    return db.query(
+        _LISTED + "WHERE c.team_id = ? AND c.user_id = ? ORDER BY c.id DESC LIMIT ?",
+        [TakeState.DELIVERED, team_id, user_id, limit],
     )
 
 

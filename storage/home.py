@@ -1,20 +1,24 @@
-"""What a person's App Home reads: their latest shots with where each stands, and the versions
-and held jobs waiting for them as an approver."""
+"""What a person's App Home reads: their latest campaigns and shots with where each stands, and
+the versions and held jobs waiting for them as an approver."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from storage import subjects
+from storage import campaigns, subjects
 from storage.db import Db
+
+CAMPAIGNS = 5  # the person's latest campaigns the tab lists
 
 
 def home_of(db: Db, team_id: str, user_id: str, shots: int, review: int, channels: int) -> dict[str, Any]:
-    """What the tab shows, read in one go: the user's latest `shots`, what waits for their review,
-    and the subject libraries of the (at most `channels`) channels they use."""
+    """What the tab shows, read in one go: the user's latest campaigns and `shots` (outside
+    campaigns: a campaign's are on its board), what waits for their review, and the subject
+    libraries of the (at most `channels`) channels they use."""
     used = subjects.channels_of_user(db, team_id, user_id)[:channels]
     return {
+        "campaigns": campaigns.campaigns_of_user(db, team_id, user_id, CAMPAIGNS),
         "shots": recent_shots_of_user(db, team_id, user_id, shots),
         "review": awaiting_review(db, team_id, user_id, review),
         "libraries": {c: subjects.list_subjects(db, team_id, c) for c in used},
@@ -25,7 +29,7 @@ def recent_shots_of_user(db: Db, team_id: str, user_id: str, limit: int) -> list
     """The user's latest shots in the team (newest first), each with its latest job and latest version."""
     shots = db.query(
         "SELECT id, channel_id, title, card_ts FROM shots WHERE team_id = ? AND user_id = ? "
-        "ORDER BY id DESC LIMIT ?",
+        "AND campaign_id IS NULL ORDER BY id DESC LIMIT ?",
         [team_id, user_id, limit],
     )
     for shot in shots:

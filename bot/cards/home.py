@@ -1,7 +1,8 @@
-"""The App Home tab as a place to work: a New video button, the versions waiting for the user's
-review as an approver (Approve / Reject do what ✅ / ❌ do), their recent shots with where each
-stands, and the subject libraries of their channels. Past Slack's 100 blocks it is cut between
-items, with a line saying where the rest is."""
+"""The App Home tab as a place to work: New video and New campaign buttons, the versions waiting
+for the user's review as an approver (Approve / Reject do what ✅ / ❌ do), their campaigns (each a
+line: a campaign's shots are on its board) and recent shots with where each stands, and the
+subject libraries of their channels. Past Slack's 100 blocks it is cut between items, with a line
+saying where the rest is."""
 
 from __future__ import annotations
 
@@ -53,7 +54,7 @@ async def thread_links(client: AsyncWebClient, items: list[dict]) -> dict[tuple[
 async def publish(client: AsyncWebClient, store: Store, team_id: str, user_id: str, notice: str = "") -> None:
     """Read, render and publish the user's Home tab (what they have in that workspace)."""
     data = await store.run(home_db.home_of, team_id, user_id, MAX_SHOTS, MAX_REVIEW, MAX_CHANNELS)
-    data["links"] = await thread_links(client, [*data["shots"], *data["review"]])
+    data["links"] = await thread_links(client, [*data.get("campaigns", []), *data["shots"], *data["review"]])
     await client.views_publish(user_id=user_id, view=home_view(data, notice))
 
 
@@ -104,6 +105,17 @@ def _shot(shot: dict[str, Any], links: dict) -> list[dict]:
     line = (
         f"*J{job['id']}* in <#{shot['channel_id']}> · {_standing(shot)} · `{job['model']}`"
         f"{_link(shot, links)}\n_{_title(shot.get('title'))}_"
+    )
+    return [_section(line)]
+
+
+def _campaign(campaign: dict[str, Any], links: dict) -> list[dict]:
+    """`C7 Spring drop in #launch · 4 of 6 delivered · board`: a campaign, whose shots are on its board."""
+    board = links.get((campaign["channel_id"], campaign.get("card_ts")))
+    link = f" · <{board}|board>" if board else ""
+    line = (
+        f"*C{campaign['id']}* {_title(campaign.get('title'))} in <#{campaign['channel_id']}> · "
+        f"{campaign['delivered']} of {campaign['shots']} delivered{link}"
     )
     return [_section(line)]
 
@@ -173,6 +185,11 @@ def home_view(data: dict, notice: str = "") -> dict:
     if review:
         items = [_review(i, links) for i in review]
         groups.append([_header("Waiting for your review"), *items[0]])
+        groups.extend(items[1:])
+    campaigns = data.get("campaigns", [])
+    if campaigns:
+        items = [_campaign(c, links) for c in campaigns]
+        groups.append([_header("Your campaigns"), *items[0]])
         groups.extend(items[1:])
     shots = data.get("shots", [])
     if shots:

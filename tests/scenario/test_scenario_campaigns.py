@@ -430,3 +430,10 @@ async def test_app_homes_new_campaign_picks_a_channel_then_posts_the_board_there
     await eventually(lambda: delivered(bot, 2))
     await bot.settle()
     assert "2 of 2 delivered" in slack.message(CHANNEL, await board_ts(bot))["text"]
+    # the tab lists the campaign on one line (its shots are on its board, not among the shots)
+    published = slack.count("views.publish")
+    await bot.event({"type": "app_home_opened", "user": ALICE, "channel": "D0HOME", "tab": "home"})
+    await slack.wait_for(lambda: slack.count("views.publish") > published)
+    shown = json.dumps(slack.views[ALICE]["blocks"])
+    assert "Your campaigns" in shown and "From home" in shown and "2 of 2 delivered" in shown
+    assert "No shots yet" in shown  # S1 and S2 are not listed one by one

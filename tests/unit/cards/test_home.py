@@ -63,3 +63,28 @@ def test_past_100_blocks_the_tab_is_cut_between_items_with_a_line_saying_where_t
 def test_a_short_tab_is_not_cut():
     view = home_view({"shots": [shot(1)], "review": [], "libraries": {}})
     assert MORE not in str(view["blocks"])
+
+
+def test_campaigns_are_listed_one_line_each_with_their_boards_link():
+    campaign = {
+        "id": 7,
+        "title": "Spring drop",
+        "channel_id": "C1",
+        "card_ts": "9.1",
+        "shots": 6,
+        "delivered": 4,
+    }
+    view = home_view(
+        {
+            "campaigns": [campaign],
+            "shots": [],
+            "review": [],
+            "libraries": {},
+            "links": {("C1", "9.1"): "https://x/p9"},
+        }
+    )
+    assert problems("views.publish", {"view": view}) == []
+    text = str(view["blocks"])
+    assert "Your campaigns" in text
+    assert "*C7* Spring drop in <#C1> · 4 of 6 delivered · <https://x/p9|board>" in text
+    assert "Your campaigns" not in str(home_view({"shots": [], "review": [], "libraries": {}})["blocks"])
