@@ -98,6 +98,11 @@ def create_campaign(db: Db, new: NewCampaign, since: str) -> StoredCampaign:
                     )
                 create_job(db, job)
             shot_ids.append(shot_id)
+        renders = sum(len(jobs) for _, jobs in new.shots)
+        what = (
+            f"C{campaign_id} {new.title[:60]}: {len(new.shots)} shots, {renders} renders, est. ${total:,.2f}"
+        )
+        audit.record(db, new.team_id, new.channel_id, new.user_id, "campaign", what, None)
         if decision is not None:
             note = f"held: {held_for}" if held_for is not None else f"started: ${total:,.2f}"
             audit.record(db, new.team_id, new.channel_id, new.user_id, "gate", f"campaign {note}", None)

@@ -437,3 +437,8 @@ async def test_app_homes_new_campaign_picks_a_channel_then_posts_the_board_there
     shown = json.dumps(slack.views[ALICE]["blocks"])
     assert "Your campaigns" in shown and "From home" in shown and "2 of 2 delivered" in shown
     assert "No shots yet" in shown  # S1 and S2 are not listed one by one
+    # and the channel's audit has it, with what it asked for
+    from tests.scenario.test_scenario_review import say
+
+    audit = await say(bot, slack, "audit")
+    assert f"<@{ALICE}> campaign: C1 From home: 2 shots, 2 renders, est. $0.00" in audit
