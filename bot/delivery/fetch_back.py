@@ -4,6 +4,7 @@ when an edit or a saved subject needs its bytes and neither our copy nor the bac
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,18 @@ from storage import jobs as jobs_db
 from storage.db import Store
 
 VIDEO_LIMIT = 500 * 1024 * 1024
+
+
+def result_url_valid(take: Mapping[str, Any], lifetime_seconds: float | None, now: datetime) -> bool:
+    """Whether the backend's own URL of a clip can still be fetched: `lifetime_seconds` is how long
+    the backend that made it keeps it there (its `result_url_seconds`; None: no usable URL)."""
+    if not take.get("result_url"):
+        return False
+    finished = take.get("finished_at") or take.get("updated_at")
+    if lifetime_seconds is None or not finished:
+        return False
+    at = datetime.fromisoformat(finished)
+    return now - (at if at.tzinfo else at.replace(tzinfo=UTC)) < timedelta(seconds=lifetime_seconds)
 
 
 class FetchBack:

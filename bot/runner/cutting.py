@@ -9,11 +9,11 @@ import logging
 import shutil
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.delivery.fetch_back import VIDEO_LIMIT, FetchBack
+from bot.delivery.fetch_back import VIDEO_LIMIT, FetchBack, result_url_valid
 from bot.delivery.handover import Handover, Presented
 from bot.delivery.take_context import TakeContext
 from bot.media.assemble import Assembled, AssemblyStopped, Piece, assemble
@@ -171,7 +171,7 @@ class Cutting:
         path = source.get("media_path")
         if path and Path(path).is_file():
             return Path(path)
-        if _url_fresh(source, self.url_seconds(source["backend"])):
+        if result_url_valid(source, self.url_seconds(source["backend"]), datetime.now(UTC)):
             self.sources.mkdir(parents=True, exist_ok=True)
             try:
                 fetched = await fetch_url(
@@ -193,12 +193,3 @@ def _stem(take: TakeRow) -> str:
 
 def _planned(p: dict[str, Any]) -> Planned:
     return Planned(p["shot"], p["take_id"], p["version"], p["in"], p["out"], p.get("model", ""))
-
-
-def _url_fresh(take: dict[str, Any], lifetime: float | None) -> bool:
-    """Whether the backend still keeps the clip at its result URL (`lifetime`: how long it does)."""
-    finished = take.get("finished_at") or take.get("updated_at")
-    if not take.get("result_url") or lifetime is None or not finished:
-        return False
-    at = datetime.fromisoformat(finished)
-    return datetime.now(UTC) - (at if at.tzinfo else at.replace(tzinfo=UTC)) < timedelta(seconds=lifetime)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.cards.publisher import CardPublisher
-from bot.delivery.fetch_back import FetchBack
+from bot.delivery.fetch_back import FetchBack, result_url_valid
 from bot.outcomes import Refusal, UserError
 from bot.providers.base import Mode, SourceInput
 from bot.request import ThreadInstruction, parse_reply
@@ -431,7 +431,7 @@ class ThreadJobs:
             return None  # the backend's own id / a URL, checked by source_problem
         if takes is SourceInput.CONVERSATION:
             pass  # our copy is what it falls back to when the conversation has expired
-        elif source.get("result_url") and not thread_plan.result_url_valid(
+        elif source.get("result_url") and not result_url_valid(
             source, self._url_seconds(source), datetime.now(UTC)
         ):
             await self.store.run(jobs_db.set_source_media, source["id"], result_url=None)

@@ -3,11 +3,11 @@ model and backend, the source clip, and the request to store (pure; `bot.clipsou
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
+from bot.delivery.fetch_back import result_url_valid
 from bot.outcomes import Refusal
 from bot.providers.base import Availability, Mode, SourceInput
 from bot.request import ThreadInstruction, VideoRequest
@@ -103,18 +103,6 @@ def approved_or_latest(takes: Sequence[ApprovedTake], version: int | None) -> Ta
         if approved:
             return approved[-1]
     return pick_take(takes, version, "final")
-
-
-def result_url_valid(take: Mapping[str, Any], lifetime_seconds: float | None, now: datetime) -> bool:
-    """Whether the backend's own URL of a clip can still be fetched: `lifetime_seconds` is how long
-    the backend that made it keeps it there (its `result_url_seconds`; None: no usable URL)."""
-    if not take.get("result_url"):
-        return False
-    finished = take.get("finished_at") or take.get("updated_at")
-    if lifetime_seconds is None or not finished:
-        return False
-    at = datetime.fromisoformat(finished)
-    return now - (at if at.tzinfo else at.replace(tzinfo=UTC)) < timedelta(seconds=lifetime_seconds)
 
 
 def edit_model(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from bot.delivery.fetch_back import result_url_valid
 from bot.outcomes import Refusal
 from bot.providers.aimlapi.provider import AimlApiProvider
 from bot.providers.base import Availability, Mode, SourceInput
@@ -18,7 +19,6 @@ from bot.studio.thread_plan import (
     pick_take,
     plan_change,
     plan_repeat,
-    result_url_valid,
     source_problem,
 )
 
